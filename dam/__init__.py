@@ -1,0 +1,1 @@
+"""Beeldbank core: settings, database, models, blobs, jobs, events, audit, auth, CLI."""

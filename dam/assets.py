@@ -1,0 +1,232 @@
+"""Reading, editing and deleting assets (creating them is ingest's job)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, delete, select
+
+from dam import audit, events
+from dam.blobs import BlobStore
+from dam.clock import now
+from dam.errors import NotFound
+from dam.models import Asset, AssetTag, Job, Rendition, User
+
+MAX_TAGS = 100
+
+
+class AssetUpdate(BaseModel):
+    """The fields a person may change; absent fields stay as they are."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str | None = Field(None, max_length=500)
+    description: str | None = Field(None, max_length=20_000)
+    alt_text: str | None = Field(None, max_length=1_000)
+    tags: list[str] | None = Field(None, max_length=MAX_TAGS)
+    licence: dict[str, Any] | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return normalise_tags(value) if value is not None else None
+
+
+def normalise_tags(values: list[str]) -> list[str]:
+    """Lower-case, trimmed, unique, in the order given; empty ones dropped."""
+    seen: dict[str, None] = {}
+    for raw in values:
+        tag = " ".join(str(raw).split()).lower()[:100]
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def split_tags(text: str | None) -> list[str]:
+    return normalise_tags((text or "").split(","))
+
+
+def get_asset(session: Session, asset_id: str) -> Asset:
+    asset = session.get(Asset, asset_id)
+    if asset is None:
+        raise NotFound("There is no asset with this id.")
+    return asset
+
+
+@dataclass(frozen=True)
+class AssetView:
+    """An asset with what its page and API representation show alongside it."""
+
+    asset: Asset
+    tags: list[str]
+    renditions: list[Rendition]
+
+
+def asset_view(session: Session, asset_id: str) -> AssetView:
+    asset = get_asset(session, asset_id)
+    return AssetView(asset, tags_of(session, asset_id), renditions_of(session, asset_id))
+
+
+def tags_of(session: Session, asset_id: str) -> list[str]:
+    return sorted(session.exec(select(AssetTag.tag).where(AssetTag.asset_id == asset_id)))
+
+
+def renditions_of(session: Session, asset_id: str) -> list[Rendition]:
+    return list(
+        session.exec(
+            select(Rendition).where(Rendition.asset_id == asset_id).order_by(col(Rendition.width).desc())
+        )
+    )
+
+
+def get_rendition(session: Session, asset_id: str, name: str) -> Rendition:
+    rendition = session.exec(
+        select(Rendition).where(Rendition.asset_id == asset_id, Rendition.name == name)
+    ).first()
+    if rendition is None:
+        get_asset(session, asset_id)
+        raise NotFound(f"This asset has no rendition called {name!r} (yet).")
+    return rendition
+
+
+def jobs_of(session: Session, asset_id: str) -> list[Job]:
+    get_asset(session, asset_id)
+    return list(session.exec(select(Job).where(Job.asset_id == asset_id).order_by(col(Job.created_at))))
+
+
+def set_tags(session: Session, asset_id: str, tags: list[str]) -> None:
+    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))  # type: ignore[call-overload]
+    session.add_all(AssetTag(asset_id=asset_id, tag=t) for t in normalise_tags(tags)[:MAX_TAGS])
+
+
+def update_asset(session: Session, *, asset_id: str, data: AssetUpdate, actor: User) -> Asset:
+    asset = get_asset(session, asset_id)
+    changed = data.model_dump(exclude_unset=True)
+    for name in ("title", "description", "alt_text", "licence"):
+        if name in changed and changed[name] is not None:
+            setattr(asset, name, changed[name])
+    if data.tags is not None:
+        set_tags(session, asset.id, data.tags)
+    asset.updated_at = now()
+    audit.record(
+        session,
+        action="asset.updated",
+        actor_id=actor.id,
+        subject_type="asset",
+        subject_id=asset.id,
+        details={"fields": sorted(changed)},
+    )
+    session.commit()
+    events.publish(events.AssetChanged(asset_id=asset.id))
+    return asset
+
+
+def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobStore) -> None:
+    """Remove the asset, its derived files and its original (content is stored once)."""
+    asset = get_asset(session, asset_id)
+    sha = asset.sha256
+    session.exec(delete(Job).where(col(Job.asset_id) == asset_id))  # type: ignore[call-overload]
+    session.exec(delete(Rendition).where(col(Rendition.asset_id) == asset_id))  # type: ignore[call-overload]
+    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))  # type: ignore[call-overload]
+    session.delete(asset)
+    audit.record(
+        session,
+        action="asset.deleted",
+        actor_id=actor.id,
+        subject_type="asset",
+        subject_id=asset_id,
+        details={"sha256": sha},
+    )
+    session.commit()
+    blobs.delete_derived(asset_id)
+    blobs.delete_original(sha)
+    events.publish(events.AssetDeleted(asset_id=asset_id))
+
+
+def original_for_download(session: Session, *, asset_id: str, actor: User, blobs: BlobStore) -> tuple[Asset, Path]:
+    """The original's path, with the download recorded in the audit log."""
+    asset = get_asset(session, asset_id)
+    path = blobs.original_path(asset.sha256)
+    if not path.exists():
+        raise NotFound("The original file is missing from storage; an administrator should run `dam check`.")
+    audit.record(
+        session,
+        action="asset.original_downloaded",
+        actor_id=actor.id,
+        subject_type="asset",
+        subject_id=asset.id,
+    )
+    session.commit()
+    return asset, path
+
+
+SortKey = Literal["newest", "oldest", "taken", "title"]
+
+
+@dataclass(frozen=True)
+class AssetPage:
+    total: int
+    items: list[Asset]
+
+
+def list_assets(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = 60,
+    sort: SortKey = "newest",
+    kind: str | None = None,
+    tag: str | None = None,
+    status: str | None = None,
+    owner_id: str | None = None,
+) -> AssetPage:
+    query = select(Asset)
+    if kind:
+        query = query.where(Asset.kind == kind)
+    if status:
+        query = query.where(Asset.status == status)
+    if owner_id:
+        query = query.where(Asset.owner_id == owner_id)
+    if tag:
+        query = query.where(
+            col(Asset.id).in_(select(AssetTag.asset_id).where(AssetTag.tag == tag.strip().lower()))
+        )
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    order = {
+        "newest": [col(Asset.created_at).desc(), col(Asset.id).desc()],
+        "oldest": [col(Asset.created_at), col(Asset.id)],
+        "taken": [col(Asset.taken_at).desc().nulls_last(), col(Asset.id).desc()],
+        "title": [func.lower(Asset.title), col(Asset.id)],
+    }[sort]
+    items = session.exec(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    return AssetPage(total=int(total), items=list(items))
+
+
+def similar_assets(session: Session, *, asset_id: str, max_distance: int) -> list[tuple[Asset, int]]:
+    """Assets whose perceptual hash is within `max_distance` bits, nearest first."""
+    asset = get_asset(session, asset_id)
+    if asset.phash is None:
+        return []
+    target = int(asset.phash, 16)
+    bands = (asset.phash_b0, asset.phash_b1, asset.phash_b2, asset.phash_b3)
+    candidates = session.exec(
+        select(Asset).where(
+            Asset.id != asset.id,
+            or_(
+                col(Asset.phash_b0) == bands[0],
+                col(Asset.phash_b1) == bands[1],
+                col(Asset.phash_b2) == bands[2],
+                col(Asset.phash_b3) == bands[3],
+            ),
+        )
+    )
+    found = []
+    for other in candidates:
+        distance = (int(other.phash or "0", 16) ^ target).bit_count()
+        if distance <= max_distance:
+            found.append((other, distance))
+    return sorted(found, key=lambda pair: (pair[1], pair[0].id))

@@ -1,0 +1,173 @@
+"""The `dam` command. Packages add their own commands through their plugin's register()."""
+
+from __future__ import annotations
+
+import getpass
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dam import audit, auth, doctor, migrate
+from dam.errors import DomainError
+from dam.models import Role
+from dam.plugins import load_plugins
+from dam.runtime import Runtime, build_runtime
+from dam.settings import SettingsError, get_settings
+
+app = typer.Typer(
+    help="Beeldbank: photo and video library with GDPR consent enforcement.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="Inspect the audit log.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+
+console = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def runtime(*, migrate_first: bool = True) -> Iterator[Runtime]:
+    """Build the process runtime from the environment; fail with every settings problem."""
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    rt = build_runtime(settings)
+    try:
+        if migrate_first:
+            migrate.upgrade(rt.engine)
+        yield rt
+    finally:
+        rt.close()
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]{message}[/red]")
+    return typer.Exit(code)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply database migrations (also done by serve)."""
+    with runtime():
+        console.print("Database is up to date.")
+
+
+@app.command("worker")
+def worker_command(
+    workers: int = typer.Option(None, help="Consumer threads (default: DAM_WORKERS)."),
+) -> None:
+    """Run job consumers only (add these on more machines to scale out)."""
+    with runtime() as rt:
+        count = workers if workers is not None else rt.settings.workers
+        rt.queue.start_consumer(max(1, count))
+        console.print(f"Worker running with {max(1, count)} thread(s); Ctrl+C stops it.")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        stop.wait()
+        console.print("Stopping after the running jobs finish...")
+
+
+@user_app.command("add")
+def user_add(
+    email: str = typer.Option(..., help="The user's e-mail address (their login)."),
+    role: Role = typer.Option(..., help="viewer, creative, privacy_officer or admin."),
+    password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+) -> None:
+    """Create a user; the password is read from stdin or asked for."""
+    password = _read_password(password_stdin)
+    with runtime() as rt, rt.unit_of_work() as session:
+        try:
+            user = auth.create_user(session, email=email, password=password, role=role)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        console.print(f"Created {user.email} ({user.role}).")
+
+
+@token_app.command("create")
+def token_create(
+    email: str = typer.Option(..., help="Whose token."),
+    name: str = typer.Option("", help="What the token is for."),
+) -> None:
+    """Create an API token and print it once."""
+    with runtime() as rt, rt.unit_of_work() as session:
+        try:
+            user = auth.get_user_by_email(session, email)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        token = auth.create_token(session, user=user, name=name)
+    print(token)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 when it was tampered with."""
+    with runtime() as rt, rt.session() as session:
+        result = audit.verify(session)
+    if result.ok:
+        console.print(f"Audit log intact: {result.entries} entries.")
+        return
+    raise fail(f"Audit log broken at entry {result.first_bad} ({result.entries} checked).")
+
+
+@app.command("check")
+def check_command(
+    quick: bool = typer.Option(False, help="Only check presence and size, not hashes."),
+) -> None:
+    """Verify every original against its hash; report missing and orphaned files."""
+    from dam.check import check_originals
+
+    with runtime() as rt, rt.session() as session:
+        report = check_originals(session, rt.blobs, verify_hashes=not quick)
+    for problem in report.problems:
+        console.print(f"[yellow]{problem}[/yellow]")
+    console.print(
+        f"{report.checked} originals checked: {len(report.missing)} missing, "
+        f"{len(report.corrupt)} damaged, {len(report.orphans)} orphaned."
+    )
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@app.command("doctor")
+def doctor_command() -> None:
+    """Report what this machine can do: ffmpeg, codecs, database, queue, search."""
+    with runtime(migrate_first=False) as rt:
+        findings = doctor.run_checks(rt)
+    table = Table("part", "state", "details")
+    for finding in findings:
+        colour = {"ok": "green", "missing": "yellow", "error": "red"}[finding.state]
+        table.add_row(finding.name, f"[{colour}]{finding.state}[/{colour}]", finding.detail)
+    console.print(table)
+    if any(f.state == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise fail("The passwords differ.")
+    if not password:
+        raise fail("No password given.")
+    return password
+
+
+def main() -> None:
+    load_plugins()
+    app()

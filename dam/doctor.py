@@ -1,0 +1,60 @@
+"""`dam doctor`: what this machine can do. Packages register checks for their own parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from alembic.runtime.migration import MigrationContext
+
+from dam.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    state: Literal["ok", "missing", "error"]
+    detail: str
+
+
+DoctorCheck = Callable[[Runtime], Iterable[Finding]]
+_checks: list[DoctorCheck] = []
+
+
+def register(check: DoctorCheck) -> None:
+    if check not in _checks:
+        _checks.append(check)
+
+
+def run_checks(rt: Runtime) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in [_core, *_checks]:
+        try:
+            findings.extend(check(rt))
+        except Exception as exc:
+            findings.append(Finding(getattr(check, "__name__", "check"), "error", str(exc)[:200]))
+    return findings
+
+
+def _core(rt: Runtime) -> Iterable[Finding]:
+    url = rt.engine.url
+    try:
+        with rt.engine.connect() as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+        yield Finding("database", "ok", f"{url.get_backend_name()} {url.database or ''}, "
+                      f"schema revision {revision or 'none (run dam migrate)'}")
+    except Exception as exc:
+        yield Finding("database", "error", f"{url.get_backend_name()}: {exc}"[:200])
+    kind = type(rt.queue.huey).__name__
+    try:
+        rt.queue.ping()
+        yield Finding("queue", "ok", f"{kind}, {rt.queue.pending_count()} pending")
+    except Exception as exc:
+        yield Finding("queue", "error", f"{kind}: {exc}"[:200])
+    yield Finding(
+        "search",
+        "missing",
+        f"Meilisearch at {rt.settings.search_url}" if rt.settings.search_url
+        else "not built yet (search issue)",
+    )

@@ -1,0 +1,68 @@
+"""Typed events and the subscriber registry through which packages meet."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class of every event."""
+
+
+@dataclass(frozen=True)
+class AssetStored(Event):
+    """A new original was stored and its asset row committed."""
+
+    asset_id: str
+
+
+@dataclass(frozen=True)
+class AssetProcessed(Event):
+    """Every pipeline stage of an asset finished (ready or failed)."""
+
+    asset_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class AssetChanged(Event):
+    """Anything a projection of the asset (search, verdict) depends on changed."""
+
+    asset_id: str
+
+
+@dataclass(frozen=True)
+class AssetDeleted(Event):
+    asset_id: str
+
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Any], None]
+
+_subscribers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
+
+
+def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    """Call `handler` for every published event of `event_type` (idempotent)."""
+    if handler not in _subscribers[event_type]:
+        _subscribers[event_type].append(handler)
+
+
+def publish(event: Event) -> None:
+    """Deliver an event to its subscribers; one failing subscriber does not stop the others."""
+    for handler in list(_subscribers[type(event)]):
+        try:
+            handler(event)
+        except Exception:
+            log.exception("subscriber %s failed on %s", handler, type(event).__name__)
+
+
+def clear_subscribers() -> None:
+    _subscribers.clear()

@@ -1,0 +1,50 @@
+"""Readiness: does every part the process depends on answer?"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+
+from sqlalchemy import text
+
+from dam.runtime import Runtime
+
+Check = Callable[[Runtime], None]
+
+_checks: dict[str, Check] = {}
+
+
+def register_check(name: str, check: Check) -> None:
+    """Add a readiness check (search registers its backend here)."""
+    _checks[name] = check
+
+
+def _database(rt: Runtime) -> None:
+    with rt.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def _storage(rt: Runtime) -> None:
+    with tempfile.NamedTemporaryFile(dir=rt.blobs.tmp_dir, prefix="ready-"):
+        pass
+
+
+def _queue(rt: Runtime) -> None:
+    rt.queue.ping()
+
+
+register_check("database", _database)
+register_check("storage", _storage)
+register_check("queue", _queue)
+
+
+def readiness(rt: Runtime) -> dict[str, str]:
+    """Each check's name -> 'ok' or what failed."""
+    results = {}
+    for name, check in _checks.items():
+        try:
+            check(rt)
+            results[name] = "ok"
+        except Exception as exc:
+            results[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    return results

@@ -1,0 +1,35 @@
+"""Alembic environment: runs against the connection or URL that dam.migrate hands over."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import dam.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from dam.db import make_engine
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_with(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as conn:
+        _run_with(conn)
+    engine.dispose()
+
+
+def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

@@ -1,0 +1,24 @@
+"""The database tables of the core. Importing this module registers them all."""
+
+from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
+from dam.models.audit import AuditEntry, AuditHead
+from dam.models.jobs import Job, JobStatus
+from dam.models.uploads import ImportedFile, Upload
+from dam.models.users import ApiToken, Role, User
+
+__all__ = [
+    "ApiToken",
+    "Asset",
+    "AssetKind",
+    "AssetStatus",
+    "AssetTag",
+    "AuditEntry",
+    "AuditHead",
+    "Job",
+    "JobStatus",
+    "Rendition",
+    "Role",
+    "ImportedFile",
+    "Upload",
+    "User",
+]

@@ -1,0 +1,85 @@
+"""Assets (one per stored original), their tags and their derived renditions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from dam.clock import now
+from dam.db import UTCDateTime
+from dam.ids import new_id
+
+
+class AssetKind(StrEnum):
+    image = "image"
+    video = "video"
+
+
+class AssetStatus(StrEnum):
+    processing = "processing"
+    ready = "ready"
+    failed = "failed"
+
+
+class Asset(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    kind: AssetKind = Field(sa_type=String(16), index=True)
+    status: AssetStatus = Field(
+        default=AssetStatus.processing, sa_type=String(16), index=True
+    )
+    error: str | None = None
+    filename: str = Field(max_length=255)
+    mime: str = Field(max_length=100)
+    size: int = Field(sa_type=BigInteger)
+    sha256: str = Field(unique=True, max_length=64)
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Minutes east of UTC the capture time was recorded in, when the file said so.
+    taken_at_offset_min: int | None = None
+    title: str = Field(default="", max_length=500)
+    description: str = ""
+    alt_text: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON))
+    licence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    blurhash: str | None = Field(default=None, max_length=64)
+    phash: str | None = Field(default=None, max_length=16)
+    # The 64-bit perceptual hash in four 16-bit bands: two hashes within 3 bits of each
+    # other share at least one band, so similar-image candidates come from an index.
+    phash_b0: int | None = Field(default=None, index=True)
+    phash_b1: int | None = Field(default=None, index=True)
+    phash_b2: int | None = Field(default=None, index=True)
+    phash_b3: int | None = Field(default=None, index=True)
+    owner_id: str | None = Field(
+        default=None, foreign_key="user.id", index=True, ondelete="SET NULL", max_length=32
+    )
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class AssetTag(SQLModel, table=True):
+    __tablename__ = "asset_tag"
+
+    asset_id: str = Field(foreign_key="asset.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(primary_key=True, max_length=100, index=True)
+
+
+class Rendition(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("asset_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    asset_id: str = Field(foreign_key="asset.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=32)
+    mime: str = Field(max_length=100)
+    width: int
+    height: int
+    size: int = Field(sa_type=BigInteger)
+    # Content hash, used as the ETag; the file lives at derived/<asset id>/<name>.<ext>.
+    sha256: str = Field(max_length=64)
+    path: str = Field(max_length=500)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)

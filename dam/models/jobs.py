@@ -1,0 +1,37 @@
+"""Pipeline jobs: the database record of every stage of work on an asset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from dam.clock import now
+from dam.db import UTCDateTime
+from dam.ids import new_id
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class Job(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    asset_id: str = Field(foreign_key="asset.id", index=True, ondelete="CASCADE")
+    stage: str = Field(max_length=64)
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=String(16), index=True)
+    progress: float = 0.0
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Seconds spent in the stage's own work, for per-stage figures.
+    duration_s: float | None = None

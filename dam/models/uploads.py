@@ -1,0 +1,37 @@
+"""Resumable (tus) uploads in progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column
+from sqlmodel import Field, SQLModel
+
+from dam.clock import now
+from dam.db import UTCDateTime
+from dam.ids import new_id
+
+
+class Upload(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    length: int = Field(sa_type=BigInteger)
+    offset: int = Field(default=0, sa_type=BigInteger)
+    upload_metadata: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    asset_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class ImportedFile(SQLModel, table=True):
+    """What `dam import` took from where, so an interrupted import resumes without re-reading."""
+
+    __tablename__ = "imported_file"
+
+    path: str = Field(primary_key=True, max_length=1024)
+    size: int = Field(sa_type=BigInteger)
+    mtime_ns: int = Field(sa_type=BigInteger)
+    sha256: str = Field(max_length=64)
+    asset_id: str = Field(max_length=32)
+    imported_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)

@@ -1,0 +1,51 @@
+"""Users, their roles and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from dam.clock import now
+from dam.db import UTCDateTime
+from dam.ids import new_id
+
+
+class Role(StrEnum):
+    """Roles in increasing order of power; each includes the ones before it."""
+
+    viewer = "viewer"
+    creative = "creative"
+    privacy_officer = "privacy_officer"
+    admin = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def includes(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    email: str = Field(unique=True, index=True, max_length=320)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_type=String(32))
+    is_active: bool = True
+    locale: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="user.id", index=True, ondelete="CASCADE", max_length=32)
+    name: str = Field(default="", max_length=200)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,83 @@
+"""The Huey adapter: a SQLite queue in the data dir, Redis at scale, inline for tests."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from dam.settings import Settings
+
+log = logging.getLogger(__name__)
+
+class JobQueue:
+    """Carries job ids to consumers; the job runner does the rest."""
+
+    def __init__(self, settings: Settings, run_job: Callable[[str], None],
+                 sweep: Callable[[], int]) -> None:
+        self.huey = make_huey(settings)
+        self._consumer: Consumer | None = None
+
+        @self.huey.task(name="run_job")
+        def run_job_task(job_id: str) -> None:
+            run_job(job_id)
+
+        @self.huey.task(name="sweep")
+        def sweep_task() -> None:
+            sweep()
+
+        self._run_job_task = run_job_task
+        self._sweep_task = sweep_task
+        self._sweep_interval = settings.sweep_interval_s
+
+    @property
+    def immediate(self) -> bool:
+        return bool(self.huey.immediate)
+
+    def enqueue(self, job_ids: Iterable[str]) -> None:
+        for job_id in job_ids:
+            self._run_job_task(job_id)
+
+    def pending_count(self) -> int:
+        return int(self.huey.pending_count())
+
+    def ping(self) -> None:
+        """Raise when the queue's storage does not answer."""
+        self.huey.pending_count()
+
+    def start_consumer(self, workers: int) -> None:
+        """Start worker threads and the sweeper schedule inside this process."""
+        if self.immediate or workers <= 0:
+            return
+        self._consumer = self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=False, check_worker_health=True
+        )
+        # start() spawns the threads without installing signal handlers, so it also
+        # works from a thread other than the main one (uvicorn owns the signals).
+        self._consumer.start()
+
+        self._stop = threading.Event()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True)
+        self._sweeper.start()
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self._sweep_interval):
+            self._sweep_task()
+
+    def stop_consumer(self) -> None:
+        if self._consumer is not None:
+            self._stop.set()
+            self._consumer.stop(graceful=True)
+            self._consumer = None
+
+def make_huey(settings: Settings) -> Huey:
+    url = settings.queue_url
+    if url and url.startswith("immediate://"):
+        return MemoryHuey("beeldbank", immediate=True)
+    if url:
+        return RedisHuey("beeldbank", url=url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("beeldbank", filename=str(settings.data_dir / "queue.db"))

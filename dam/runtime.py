@@ -1,0 +1,71 @@
+"""The objects one Beeldbank process shares: settings, database, blobs, queue, job runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dam import jobs
+from dam.blobs import BlobStore
+from dam.db import make_engine
+from dam.plugins import load_plugins
+from dam.queue import JobQueue
+from dam.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    blobs: BlobStore
+    queue: JobQueue = field(init=False)
+    runner: jobs.JobRunner = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = JobQueue(self.settings, run_job=self._run_job, sweep=self._sweep)
+        self.runner = jobs.JobRunner(
+            settings=self.settings, engine=self.engine, blobs=self.blobs, queue=self.queue
+        )
+
+    def _run_job(self, job_id: str) -> None:
+        self.runner.run(job_id)
+
+    def _sweep(self) -> int:
+        jobs.run_periodic(self.engine, self.settings)
+        return jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue)
+
+    def session(self) -> Session:
+        """A session whose committed jobs go onto this runtime's queue."""
+        session = Session(self.engine, expire_on_commit=False)
+        session.info["queue"] = self.queue
+        return session
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A session that commits at the end (rolls back on error)."""
+        with self.session() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        self.queue.stop_consumer()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Everything a process needs, with the built-in plugins registered."""
+    load_plugins()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Runtime(
+        settings=settings,
+        engine=make_engine(settings.resolved_database_url),
+        blobs=BlobStore(settings.data_dir),
+    )

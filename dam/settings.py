@@ -1,0 +1,122 @@
+"""Every setting of Beeldbank, read once from the environment (prefix ``DAM_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-only-secret"}
+
+
+class SettingsError(Exception):
+    """The environment holds invalid settings; the message lists every problem."""
+
+
+class Settings(BaseSettings):
+    """Beeldbank's configuration. Each field is documented in README.md (a test checks)."""
+
+    model_config = SettingsConfigDict(env_prefix="DAM_", extra="ignore")
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="`production` refuses placeholder secrets."
+    )
+    data_dir: Path = Field(Path("data"), description="Everything stored on disk.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite file `beeldbank.db` in the data dir."
+    )
+    queue_url: str | None = Field(
+        None,
+        description="`redis://...` for a shared queue, `immediate://` to run jobs inline "
+        "(tests); default a SQLite queue in the data dir.",
+    )
+    search_url: str | None = Field(None, description="Meilisearch URL (search issue).")
+    secret_key: str = Field(
+        "development-only-secret", description="Signs sessions and share links."
+    )
+    max_upload_bytes: int = Field(
+        20 * 1024**3, gt=0, description="Largest accepted upload in bytes (413 above)."
+    )
+    max_image_pixels: int = Field(
+        200_000_000, gt=0, description="Largest accepted image in pixels (decompression-bomb guard)."
+    )
+    upload_expiry_hours: int = Field(
+        24, gt=0, description="Abandoned resumable uploads are removed after this many hours."
+    )
+    workers: int = Field(2, ge=0, description="Job consumer threads in `dam serve`/`dam worker`.")
+    job_stale_after_s: int = Field(
+        600, gt=0, description="A running job without a heartbeat for this long is re-run."
+    )
+    sweep_interval_s: int = Field(
+        60, gt=0, description="How often the sweeper looks for unfinished work."
+    )
+    similar_max_distance: int = Field(
+        3,
+        ge=0,
+        le=3,
+        description="Perceptual-hash bit distance for a 'similar asset' hint (at most 3: "
+        "the index finds every hash within 3 bits).",
+    )
+    default_timezone: str = Field(
+        "Europe/Brussels", description="Zone assumed for capture times without an offset."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "immediate://")):
+            raise ValueError("must start with redis:// or immediate://")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+        if info.data.get("environment") == "production" and value in PLACEHOLDER_SECRETS:
+            raise ValueError("set a real secret in production (at least 32 random characters)")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'beeldbank.db'}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings, raising one SettingsError that lists every problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "DAM_" + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"  {name}: {err['msg']}")
+        raise SettingsError("Invalid settings:\n" + "\n".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""People, faces, consent and the publishability verdict (consent issue)."""

@@ -1,0 +1,1 @@
+"""Receiving files, sniffing their type and turning them into processed assets."""

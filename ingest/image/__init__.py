@@ -1,0 +1,1 @@
+"""The photo pipeline: decode, metadata, renditions, placeholders and perceptual hashes."""

@@ -1,0 +1,106 @@
+"""The photo pipeline's stages: probe (size and metadata) and renditions."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, delete
+
+from dam.blobs import write_atomic
+from dam.clock import now
+from dam.errors import ProcessingError
+from dam.jobs import StageContext
+from dam.models import Asset, AssetTag, Rendition
+from ingest.image import hashes, metadata
+from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
+from ingest.image.renditions import LARGEST_EDGE, make_renditions
+from ingest.sniff import HEAD_BYTES, sniff
+
+
+def probe_image(ctx: StageContext) -> None:
+    """Read dimensions (upright) and EXIF/IPTC/XMP into the asset."""
+    asset, path, label = _load(ctx)
+    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+        width, height = upright_dimensions(image)
+        meta = metadata.build(metadata.read_raw(image))
+    ctx.report_progress(0.8)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        row = session.get(Asset, asset.id)
+        if row is None:
+            return
+        row.width, row.height = width, height
+        row.meta = meta.as_json()
+        if meta.taken_at is not None:
+            taken = meta.taken_at
+            if taken.tzinfo is None:
+                taken = taken.replace(tzinfo=ZoneInfo(ctx.settings.default_timezone))
+            row.taken_at = taken
+            row.taken_at_offset_min = meta.taken_at_offset_min
+        # Embedded descriptions fill empty fields only: what a person typed wins.
+        row.title = row.title or (meta.title or "")[:500]
+        row.description = row.description or (meta.description or "")
+        if meta.keywords and not _has_tags(session, row.id):
+            for keyword in meta.keywords:
+                session.add(AssetTag(asset_id=row.id, tag=keyword.strip().lower()[:100]))
+        row.updated_at = now()
+        session.commit()
+
+
+def render_image(ctx: StageContext) -> None:
+    """Decode once; write the renditions, the placeholder and the perceptual hash."""
+    asset, path, label = _load(ctx)
+    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+        upright = decode_for_renditions(image, label=label, path=path, long_edge=LARGEST_EDGE)
+    ctx.report_progress(0.4)
+    encoded, smallest = make_renditions(upright)
+    placeholder = hashes.placeholder(smallest)
+    phash = hashes.dhash(smallest)
+    directory = ctx.blobs.derived_dir(asset.id)
+    rows = []
+    for item in encoded:
+        target = directory / f"{item.spec.name}.{item.spec.extension}"
+        write_atomic(target, item.data)
+        rows.append(
+            Rendition(
+                asset_id=asset.id,
+                name=item.spec.name,
+                mime=item.spec.mime,
+                width=item.width,
+                height=item.height,
+                size=len(item.data),
+                sha256=hashlib.sha256(item.data).hexdigest(),
+                path=str(target.relative_to(ctx.blobs.root)),
+            )
+        )
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        row = session.get(Asset, asset.id)
+        if row is None:
+            return
+        session.exec(delete(Rendition).where(Rendition.asset_id == asset.id))  # type: ignore[call-overload,arg-type]
+        session.add_all(rows)
+        row.blurhash = placeholder
+        row.phash = hashes.to_hex(phash)
+        row.phash_b0, row.phash_b1, row.phash_b2, row.phash_b3 = hashes.bands(phash)
+        row.updated_at = now()
+        session.commit()
+
+
+def _load(ctx: StageContext) -> tuple[Asset, Path, str]:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        asset = session.get(Asset, ctx.asset_id)
+    if asset is None:
+        raise ProcessingError("The asset was deleted while it was being processed.")
+    path = ctx.blobs.original_path(asset.sha256)
+    if not path.exists():
+        raise ProcessingError("The original file is missing from storage; run `dam check`.")
+    with path.open("rb") as fh:
+        label = sniff(fh.read(HEAD_BYTES)).label
+    return asset, path, label
+
+
+def _has_tags(session: Session, asset_id: str) -> bool:
+    from sqlmodel import select
+
+    return session.exec(select(AssetTag).where(AssetTag.asset_id == asset_id)).first() is not None

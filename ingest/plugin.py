@@ -1,0 +1,18 @@
+"""Wires ingest into the core: pipeline stages, periodic tasks, doctor checks, commands."""
+
+from __future__ import annotations
+
+from dam import doctor, jobs
+from dam.models import AssetKind
+from ingest import capabilities, commands, tus
+from ingest.image.stages import probe_image, render_image
+
+
+def register() -> None:
+    jobs.register_stage("probe", probe_image)
+    jobs.register_stage("renditions", render_image)
+    jobs.register_pipeline(AssetKind.image, ["probe", "renditions"])
+    jobs.register_periodic("expire_uploads", tus.expire_uploads)
+    doctor.register(capabilities.check_image_codecs)
+    doctor.register(capabilities.check_ffmpeg)
+    commands.register()

@@ -1,0 +1,1 @@
+"""The search document, backends (Tantivy, Meilisearch) and index sync (search issue)."""

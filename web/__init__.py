@@ -1,0 +1,1 @@
+"""The FastAPI application: JSON API under /api/v1 and (later) the server-rendered UI."""

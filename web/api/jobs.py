@@ -1,0 +1,18 @@
+"""/api/v1/jobs: pipeline progress per asset."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from dam.assets import jobs_of
+from dam.models import User
+from web.api.schemas import JobPublic, job_public
+from web.deps import SessionDep, require
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.get("", response_model=list[JobPublic])
+def list_jobs(asset_id: str, session: SessionDep,
+              user: User = Depends(require("jobs.read"))) -> list[JobPublic]:
+    return [job_public(job) for job in jobs_of(session, asset_id)]
