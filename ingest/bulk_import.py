@@ -21,7 +21,8 @@ class ImportSummary:
     imported: list[str] = field(default_factory=list)  # asset ids
     duplicates: int = 0
     skipped: int = 0  # already imported by an earlier run
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): not stored
+    processing_failed: list[tuple[str, str]] = field(default_factory=list)  # (name, error)
     bytes_read: int = 0
 
 

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 from dam import auth
 from dam.cli import app, console, fail, runtime
 from dam.errors import NotFound
-from dam.models import Job, JobStatus, Role, User
+from dam.models import Asset, AssetStatus, Job, JobStatus, Role, User
 from dam.runtime import Runtime
 from ingest.bulk_import import ImportSummary, import_file, walk
 from ingest.demo import generate_demo_library
@@ -44,7 +44,7 @@ def import_command(
             user = _owner(session, owner)
         summary = run_import(rt, paths, user, process=process)
     _print_summary(summary)
-    if summary.failed:
+    if summary.failed or summary.processing_failed:
         raise typer.Exit(1)
 
 
@@ -94,6 +94,15 @@ def run_import(rt: Runtime, paths: list[Path], owner: User | None, *, process: b
                             description=f"{done}/{len(candidates)} files")
     if process and summary.imported:
         _wait_for_processing(rt, summary.imported)
+        with Session(rt.engine) as session:
+            failed = session.exec(
+                select(Asset.filename, Asset.error).where(
+                    col(Asset.id).in_(summary.imported), Asset.status == AssetStatus.failed
+                )
+            )
+            summary.processing_failed.extend(
+                (name, error or "processing failed") for name, error in failed
+            )
     return summary
 
 
@@ -126,8 +135,11 @@ def _owner(session: Session, email: str | None) -> User | None:
 
 def _print_summary(summary: ImportSummary) -> None:
     console.print(
-        f"Imported {len(summary.imported)}, duplicates {summary.duplicates}, "
-        f"already imported {summary.skipped}, failed {len(summary.failed)}."
+        f"Imported {len(summary.imported)} ({len(summary.processing_failed)} of them could not "
+        f"be processed), duplicates {summary.duplicates}, already imported {summary.skipped}, "
+        f"refused {len(summary.failed)}."
     )
     for path, reason in summary.failed:
-        console.print(f"  [red]failed[/red] {path}: {reason}")
+        console.print(f"  [red]refused[/red] {path}: {reason}")
+    for name, reason in summary.processing_failed:
+        console.print(f"  [yellow]failed[/yellow] {name}: {reason} (the original is kept)")

@@ -8,6 +8,9 @@ from dam.runtime import Runtime
 from web import errors
 from web.api import assets, health, jobs, uploads
 
+API_PREFIX = "/api/v1"
+API_ROUTERS: tuple[APIRouter, ...] = (assets.router, uploads.router, jobs.router)
+
 
 def create_app(runtime: Runtime) -> FastAPI:
     """A FastAPI app serving `runtime` (which the caller starts and closes)."""
@@ -20,9 +23,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
-    api = APIRouter(prefix="/api/v1")
-    for module in (assets, uploads, jobs):
-        api.include_router(module.router)
+    api = APIRouter(prefix=API_PREFIX)
+    for router in API_ROUTERS:
+        api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
     return app
