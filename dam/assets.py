@@ -78,7 +78,9 @@ def tags_of(session: Session, asset_id: str) -> list[str]:
 def renditions_of(session: Session, asset_id: str) -> list[Rendition]:
     return list(
         session.exec(
-            select(Rendition).where(Rendition.asset_id == asset_id).order_by(col(Rendition.width).desc())
+            select(Rendition)
+            .where(Rendition.asset_id == asset_id)
+            .order_by(col(Rendition.width).desc())
         )
     )
 
@@ -95,11 +97,13 @@ def get_rendition(session: Session, asset_id: str, name: str) -> Rendition:
 
 def jobs_of(session: Session, asset_id: str) -> list[Job]:
     get_asset(session, asset_id)
-    return list(session.exec(select(Job).where(Job.asset_id == asset_id).order_by(col(Job.created_at))))
+    return list(
+        session.exec(select(Job).where(Job.asset_id == asset_id).order_by(col(Job.created_at)))
+    )
 
 
 def set_tags(session: Session, asset_id: str, tags: list[str]) -> None:
-    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))  # type: ignore[call-overload]
+    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))
     session.add_all(AssetTag(asset_id=asset_id, tag=t) for t in normalise_tags(tags)[:MAX_TAGS])
 
 
@@ -129,9 +133,9 @@ def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobSto
     """Remove the asset, its derived files and its original (content is stored once)."""
     asset = get_asset(session, asset_id)
     sha = asset.sha256
-    session.exec(delete(Job).where(col(Job.asset_id) == asset_id))  # type: ignore[call-overload]
-    session.exec(delete(Rendition).where(col(Rendition.asset_id) == asset_id))  # type: ignore[call-overload]
-    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))  # type: ignore[call-overload]
+    session.exec(delete(Job).where(col(Job.asset_id) == asset_id))
+    session.exec(delete(Rendition).where(col(Rendition.asset_id) == asset_id))
+    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))
     session.delete(asset)
     audit.record(
         session,
@@ -147,12 +151,16 @@ def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobSto
     events.publish(events.AssetDeleted(asset_id=asset_id))
 
 
-def original_for_download(session: Session, *, asset_id: str, actor: User, blobs: BlobStore) -> tuple[Asset, Path]:
+def original_for_download(
+    session: Session, *, asset_id: str, actor: User, blobs: BlobStore
+) -> tuple[Asset, Path]:
     """The original's path, with the download recorded in the audit log."""
     asset = get_asset(session, asset_id)
     path = blobs.original_path(asset.sha256)
     if not path.exists():
-        raise NotFound("The original file is missing from storage; an administrator should run `dam check`.")
+        raise NotFound(
+            "The original file is missing from storage; an administrator should run `dam check`."
+        )
     audit.record(
         session,
         action="asset.original_downloaded",
@@ -196,17 +204,20 @@ def list_assets(
             col(Asset.id).in_(select(AssetTag.asset_id).where(AssetTag.tag == tag.strip().lower()))
         )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    order = {
+    orders: dict[str, list[Any]] = {
         "newest": [col(Asset.created_at).desc(), col(Asset.id).desc()],
         "oldest": [col(Asset.created_at), col(Asset.id)],
         "taken": [col(Asset.taken_at).desc().nulls_last(), col(Asset.id).desc()],
         "title": [func.lower(Asset.title), col(Asset.id)],
-    }[sort]
+    }
+    order = orders[sort]
     items = session.exec(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
     return AssetPage(total=int(total), items=list(items))
 
 
-def similar_assets(session: Session, *, asset_id: str, max_distance: int) -> list[tuple[Asset, int]]:
+def similar_assets(
+    session: Session, *, asset_id: str, max_distance: int
+) -> list[tuple[Asset, int]]:
     """Assets whose perceptual hash is within `max_distance` bits, nearest first."""
     asset = get_asset(session, asset_id)
     if asset.phash is None:

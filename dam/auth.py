@@ -16,7 +16,7 @@ from dam.models import ApiToken, Role, User
 
 _hasher = PasswordHasher()
 
-TOKEN_PREFIX = "bb_"
+TOKEN_PREFIX = "bb_"  # noqa: S105 - a visible prefix, not a secret
 
 # Which role an action needs at least. The docs table (docs/roles.md) is checked against
 # this by a test, and every API route declares one of these names.

@@ -26,7 +26,9 @@ class CheckReport:
         )
 
 
-def check_originals(session: Session, blobs: BlobStore, *, verify_hashes: bool = True) -> CheckReport:
+def check_originals(
+    session: Session, blobs: BlobStore, *, verify_hashes: bool = True
+) -> CheckReport:
     report = CheckReport()
     known: set[str] = set()
     for asset_id, sha, size in session.exec(select(Asset.id, Asset.sha256, Asset.size)):

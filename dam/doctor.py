@@ -42,8 +42,12 @@ def _core(rt: Runtime) -> Iterable[Finding]:
     try:
         with rt.engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
-        yield Finding("database", "ok", f"{url.get_backend_name()} {url.database or ''}, "
-                      f"schema revision {revision or 'none (run dam migrate)'}")
+        yield Finding(
+            "database",
+            "ok",
+            f"{url.get_backend_name()} {url.database or ''}, "
+            f"schema revision {revision or 'none (run dam migrate)'}",
+        )
     except Exception as exc:
         yield Finding("database", "error", f"{url.get_backend_name()}: {exc}"[:200])
     kind = type(rt.queue.huey).__name__
@@ -55,6 +59,7 @@ def _core(rt: Runtime) -> Iterable[Finding]:
     yield Finding(
         "search",
         "missing",
-        f"Meilisearch at {rt.settings.search_url}" if rt.settings.search_url
+        f"Meilisearch at {rt.settings.search_url}"
+        if rt.settings.search_url
         else "not built yet (search issue)",
     )

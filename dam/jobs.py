@@ -239,7 +239,9 @@ def sweep(*, engine: Engine, settings: Settings, queue: Enqueuer) -> int:
         # Queued jobs are only lost when the queue is empty; while it holds work they may
         # simply be waiting their turn, and re-sending them would only add duplicates.
         if queue.pending_count() == 0:
-            conditions.append((col(Job.status) == JobStatus.queued) & (col(Job.created_at) < lost_after))
+            conditions.append(
+                (col(Job.status) == JobStatus.queued) & (col(Job.created_at) < lost_after)
+            )
         ids = list(session.exec(select(Job.id).where(or_(*conditions))))
     if ids:
         log.info("sweeper re-enqueues %d unfinished job(s)", len(ids))

@@ -13,11 +13,13 @@ from dam.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 class JobQueue:
     """Carries job ids to consumers; the job runner does the rest."""
 
-    def __init__(self, settings: Settings, run_job: Callable[[str], None],
-                 sweep: Callable[[], int]) -> None:
+    def __init__(
+        self, settings: Settings, run_job: Callable[[str], None], sweep: Callable[[], int]
+    ) -> None:
         self.huey = make_huey(settings)
         self._consumer: Consumer | None = None
 
@@ -50,13 +52,16 @@ class JobQueue:
 
     def start_consumer(self, workers: int) -> None:
         """Start worker threads and the sweeper schedule inside this process."""
-        if self.immediate or workers <= 0:
+        if self.immediate or workers <= 0 or self._consumer is not None:
             return
         self._consumer = self.huey.create_consumer(
             workers=workers, worker_type="thread", periodic=False, check_worker_health=True
         )
-        # start() spawns the threads without installing signal handlers, so it also
-        # works from a thread other than the main one (uvicorn owns the signals).
+        # Consumer.start() ends by installing huey's SIGINT/SIGTERM/SIGHUP handlers, which
+        # only record the signal for Consumer.run(), a loop we never call: they would swallow
+        # Ctrl+C and SIGTERM of the host process, and signal.signal() raises off the main
+        # thread. The host process (uvicorn, `dam worker`) owns the signals.
+        self._consumer._set_signal_handlers = lambda: None
         self._consumer.start()
 
         self._stop = threading.Event()
@@ -65,7 +70,11 @@ class JobQueue:
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self._sweep_interval):
-            self._sweep_task()
+            try:
+                self._sweep_task()
+            except Exception:
+                # A queue that is briefly unreachable must not end the sweeper for good.
+                log.exception("could not enqueue the sweep; trying again next interval")
 
     def stop_consumer(self) -> None:
         if self._consumer is not None:
@@ -73,11 +82,14 @@ class JobQueue:
             self._consumer.stop(graceful=True)
             self._consumer = None
 
+
 def make_huey(settings: Settings) -> Huey:
     url = settings.queue_url
     if url and url.startswith("immediate://"):
         return MemoryHuey("beeldbank", immediate=True)
     if url:
-        return RedisHuey("beeldbank", url=url)
+        return RedisHuey("beeldbank", url=url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("beeldbank", filename=str(settings.data_dir / "queue.db"))
+    # results=False: nobody reads task results (the database holds every outcome), and
+    # huey would otherwise keep the error result of every task that raised, forever.
+    return SqliteHuey("beeldbank", filename=str(settings.data_dir / "queue.db"), results=False)

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-only-secret"}
@@ -41,7 +41,9 @@ class Settings(BaseSettings):
         20 * 1024**3, gt=0, description="Largest accepted upload in bytes (413 above)."
     )
     max_image_pixels: int = Field(
-        200_000_000, gt=0, description="Largest accepted image in pixels (decompression-bomb guard)."
+        200_000_000,
+        gt=0,
+        description="Largest accepted image in pixels (decompression-bomb guard).",
     )
     upload_expiry_hours: int = Field(
         24, gt=0, description="Abandoned resumable uploads are removed after this many hours."
@@ -90,7 +92,7 @@ class Settings(BaseSettings):
 
     @field_validator("secret_key")
     @classmethod
-    def _secret(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+    def _secret(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("environment") == "production" and value in PLACEHOLDER_SECRETS:
             raise ValueError("set a real secret in production (at least 32 random characters)")
         return value

@@ -53,7 +53,11 @@ def walk(paths: Iterable[Path]) -> Iterator[Candidate]:
 
 
 def import_file(
-    session: Session, *, blobs: BlobStore, candidate: Candidate, owner: User | None,
+    session: Session,
+    *,
+    blobs: BlobStore,
+    candidate: Candidate,
+    owner: User | None,
     summary: ImportSummary,
 ) -> None:
     """Import one file, recording the outcome in `summary` (never raising for bad files)."""
@@ -74,7 +78,11 @@ def import_file(
         return
     summary.bytes_read += stored.size
     received = create_asset(
-        session, stored=stored, sniffed=sniffed, filename=candidate.path.name, owner=owner,
+        session,
+        stored=stored,
+        sniffed=sniffed,
+        filename=candidate.path.name,
+        owner=owner,
         source="import",
     )
     if received.duplicate:
@@ -82,14 +90,23 @@ def import_file(
     else:
         summary.imported.append(received.asset.id)
     session.merge(
-        ImportedFile(path=key, size=candidate.size, mtime_ns=candidate.mtime_ns,
-                     sha256=stored.sha256, asset_id=received.asset.id)
+        ImportedFile(
+            path=key,
+            size=candidate.size,
+            mtime_ns=candidate.mtime_ns,
+            sha256=stored.sha256,
+            asset_id=received.asset.id,
+        )
     )
     session.commit()
 
 
 def import_paths(
-    session: Session, *, blobs: BlobStore, paths: Iterable[Path], owner: User | None,
+    session: Session,
+    *,
+    blobs: BlobStore,
+    paths: Iterable[Path],
+    owner: User | None,
     on_file: Callable[[Candidate], None] | None = None,
 ) -> ImportSummary:
     summary = ImportSummary()

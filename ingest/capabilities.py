@@ -17,11 +17,20 @@ WANTED_ENCODERS = ("libx264", "aac", "libvpx-vp9", "libopus")
 
 
 def check_image_codecs(_rt: Runtime) -> Iterable[Finding]:
-    for name, feature in (("JPEG", "jpg"), ("PNG", "zlib"), ("WebP", "webp"), ("AVIF", "avif"),
-                          ("TIFF", "libtiff"), ("colour management", "littlecms2")):
+    for name, feature in (
+        ("JPEG", "jpg"),
+        ("PNG", "zlib"),
+        ("WebP", "webp"),
+        ("AVIF", "avif"),
+        ("TIFF", "libtiff"),
+        ("colour management", "littlecms2"),
+    ):
         ok = bool(features.check(feature))
-        yield Finding(f"Pillow {name}", "ok" if ok else "missing",
-                      f"Pillow {pillow_version}" + ("" if ok else f": built without {feature}"))
+        yield Finding(
+            f"Pillow {name}",
+            "ok" if ok else "missing",
+            f"Pillow {pillow_version}" + ("" if ok else f": built without {feature}"),
+        )
     yield Finding("HEIC/HEIF", "ok", f"pillow-heif {pillow_heif.__version__}")
 
 
@@ -31,8 +40,9 @@ def check_ffmpeg(_rt: Runtime) -> Iterable[Finding]:
         yield Finding("ffmpeg", "missing", "not on PATH and imageio-ffmpeg is not installed")
         return
     try:
-        version = subprocess.run([binary, "-version"], capture_output=True, text=True,
-                                 timeout=30, check=True).stdout.splitlines()[0]
+        version = subprocess.run(
+            [binary, "-version"], capture_output=True, text=True, timeout=30, check=True
+        ).stdout.splitlines()[0]
         have = encoders(binary)
     except (OSError, subprocess.SubprocessError) as exc:
         yield Finding("ffmpeg", "error", f"{binary}: {exc}"[:200])

@@ -78,20 +78,28 @@ def ensure_demo_admin(rt: Runtime) -> tuple[str, str]:
     return DEMO_ADMIN, password
 
 
-def run_import(rt: Runtime, paths: list[Path], owner: User | None, *, process: bool) -> ImportSummary:
+def run_import(
+    rt: Runtime, paths: list[Path], owner: User | None, *, process: bool
+) -> ImportSummary:
     candidates = list(walk(paths))
     total_bytes = sum(c.size for c in candidates)
     summary = ImportSummary()
     if process:
         rt.queue.start_consumer(max(1, rt.settings.workers))
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-               TransferSpeedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console) as progress, rt.session() as session:
         task = progress.add_task(f"0/{len(candidates)} files", total=total_bytes)
         for done, candidate in enumerate(candidates, start=1):
             import_file(session, blobs=rt.blobs, candidate=candidate, owner=owner, summary=summary)
-            progress.update(task, advance=candidate.size,
-                            description=f"{done}/{len(candidates)} files")
+            progress.update(
+                task, advance=candidate.size, description=f"{done}/{len(candidates)} files"
+            )
     if process and summary.imported:
         _wait_for_processing(rt, summary.imported)
         with Session(rt.engine) as session:
@@ -107,8 +115,12 @@ def run_import(rt: Runtime, paths: list[Path], owner: User | None, *, process: b
 
 
 def _wait_for_processing(rt: Runtime, asset_ids: list[str]) -> None:
-    with Progress(TextColumn("processing"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("processing"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+    ) as progress:
         task = progress.add_task("processing", total=len(asset_ids))
         while True:
             with Session(rt.engine) as session:

@@ -37,21 +37,27 @@ def scene(width: int, height: int, seed: int, *, noise: float = 6.0) -> Image.Im
     rng = np.random.default_rng(seed)
     y = np.linspace(0, 1, height, dtype=np.float32)[:, None]
     top, bottom = rng.uniform(60, 200, 3), rng.uniform(150, 255, 3)
-    sky = (top[None, None, :] * (1 - y[..., None]) + bottom[None, None, :] * y[..., None])
+    sky = top[None, None, :] * (1 - y[..., None]) + bottom[None, None, :] * y[..., None]
     pixels = np.broadcast_to(sky, (height, width, 3)).copy()
     image = Image.fromarray(pixels.astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(image)
     r = max(4, min(width, height) // 10)
     cx, cy = int(rng.uniform(0.2, 0.8) * width), int(rng.uniform(0.1, 0.4) * height)
-    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tuple(int(v) for v in rng.uniform(200, 255, 3)))
+    draw.ellipse(
+        (cx - r, cy - r, cx + r, cy + r), fill=tuple(int(v) for v in rng.uniform(200, 255, 3))
+    )
     for layer in range(3):
         base = height * (0.55 + 0.12 * layer)
         xs = np.linspace(0, width, 12)
         ys = base + rng.normal(0, height * 0.05, 12)
         colour = tuple(int(v) for v in rng.uniform(20, 140, 3))
-        draw.polygon([(0, height), *zip(xs.tolist(), ys.tolist(), strict=True), (width, height)], fill=colour)
+        draw.polygon(
+            [(0, height), *zip(xs.tolist(), ys.tolist(), strict=True), (width, height)], fill=colour
+        )
     if noise:
-        arr = np.asarray(image, dtype=np.int16) + rng.normal(0, noise, (height, width, 3)).astype(np.int16)
+        arr = np.asarray(image, dtype=np.int16) + rng.normal(0, noise, (height, width, 3)).astype(
+            np.int16
+        )
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "RGB")
     return image
 
@@ -76,8 +82,13 @@ def exif_block(
 ) -> Image.Exif:
     exif = Image.Exif()
     exif[0x0112] = orientation
-    for tag, value in ((0x010F, make), (0x0110, model), (0x013B, artist), (0x8298, copyright),
-                       (0x010E, description)):
+    for tag, value in (
+        (0x010F, make),
+        (0x0110, model),
+        (0x013B, artist),
+        (0x8298, copyright),
+        (0x010E, description),
+    ):
         if value:
             exif[tag] = value
     sub = exif.get_ifd(0x8769)
@@ -91,10 +102,14 @@ def exif_block(
         sub[0xA434] = lens
     if gps is not None:
         lat, lon = gps
-        exif.get_ifd(0x8825).update({
-            1: "N" if lat >= 0 else "S", 2: _dms(abs(lat)),
-            3: "E" if lon >= 0 else "W", 4: _dms(abs(lon)),
-        })
+        exif.get_ifd(0x8825).update(
+            {
+                1: "N" if lat >= 0 else "S",
+                2: _dms(abs(lat)),
+                3: "E" if lon >= 0 else "W",
+                4: _dms(abs(lon)),
+            }
+        )
     return exif
 
 
@@ -116,8 +131,10 @@ def xmp_packet(
     credit: str | None = None,
 ) -> bytes:
     def alt(tag: str, value: str) -> str:
-        return (f"<{tag}><rdf:Alt><rdf:li xml:lang=\"x-default\">{escape(value)}</rdf:li>"
-                f"</rdf:Alt></{tag}>")
+        return (
+            f'<{tag}><rdf:Alt><rdf:li xml:lang="x-default">{escape(value)}</rdf:li>'
+            f"</rdf:Alt></{tag}>"
+        )
 
     parts = []
     if title:
@@ -129,7 +146,9 @@ def xmp_packet(
     if usage_terms:
         parts.append(alt("xmpRights:UsageTerms", usage_terms))
     if creator:
-        parts.append(f"<dc:creator><rdf:Seq><rdf:li>{escape(creator)}</rdf:li></rdf:Seq></dc:creator>")
+        parts.append(
+            f"<dc:creator><rdf:Seq><rdf:li>{escape(creator)}</rdf:li></rdf:Seq></dc:creator>"
+        )
     if keywords:
         items = "".join(f"<rdf:li>{escape(k)}</rdf:li>" for k in keywords)
         parts.append(f"<dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject>")
@@ -155,7 +174,13 @@ def iptc_segment(fields: dict[tuple[int, int], str | list[str]]) -> bytes:
             records += bytes([0x1C, record, dataset]) + struct.pack(">H", len(data)) + data
     if len(records) % 2:
         records += b"\x00"
-    resource = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(records)) + records
+    resource = (
+        b"8BIM"
+        + struct.pack(">H", 0x0404)
+        + b"\x00\x00"
+        + struct.pack(">I", len(records))
+        + records
+    )
     payload = b"Photoshop 3.0\x00" + resource
     return b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
 
@@ -210,38 +235,127 @@ PLACES = {
 }
 
 DEMO: list[DemoPhoto] = [
-    DemoPhoto("fietsers-gent.jpg", "Fietsers aan de Graslei", ["fietsen", "gent", "zomer"], PLACES["Gent"]),
-    DemoPhoto("atomium.jpg", "Zonsondergang bij het Atomium", ["brussel", "architectuur"], PLACES["Brussel"], orientation=3),
-    DemoPhoto("haven-portret.jpg", "Havenarbeider, portret", ["antwerpen", "haven", "werk"], PLACES["Antwerpen"], orientation=6, size=(1600, 2400)),
-    DemoPhoto("reien-brugge.jpg", "Reien in de winter", ["brugge", "winter", "water"], PLACES["Brugge"], orientation=8),
-    DemoPhoto("universiteitsbib.jpg", "Universiteitsbibliotheek", ["leuven", "onderwijs"], PLACES["Leuven"]),
-    DemoPhoto("markt-hasselt.jpg", "Weekmarkt op de Grote Markt", ["hasselt", "markt"], PLACES["Hasselt"], orientation=2),
-    DemoPhoto("logo-campagne.png", "Campagnebeeld welzijn 2026", ["campagne", "welzijn"], None, size=(1200, 800), fmt="PNG"),
-    DemoPhoto("kustlijn.webp", "Kustlijn bij Oostende", ["kust", "zee"], (51.2300, 2.9200), size=(1800, 1200), fmt="WEBP"),
-    DemoPhoto("telefoonfoto.heic", "Vergadering, telefoonfoto", ["vergadering", "intern"], PLACES["Brussel"], size=(2016, 1512), fmt="HEIF"),
-    DemoPhoto("drone.avif", "Luchtbeeld polders", ["polder", "drone", "natuur"], (51.3000, 3.1000), size=(1920, 1080), fmt="AVIF"),
-    DemoPhoto("archief-scan.tif", "Archiefscan stadhuis 1958", ["archief", "erfgoed"], None, size=(1600, 1200), fmt="TIFF"),
-    DemoPhoto("persmoment.jpg", "Persmoment met de minister", ["pers", "politiek"], PLACES["Brussel"], extra={"usage": "Enkel redactioneel gebruik"}),
+    DemoPhoto(
+        "fietsers-gent.jpg", "Fietsers aan de Graslei", ["fietsen", "gent", "zomer"], PLACES["Gent"]
+    ),
+    DemoPhoto(
+        "atomium.jpg",
+        "Zonsondergang bij het Atomium",
+        ["brussel", "architectuur"],
+        PLACES["Brussel"],
+        orientation=3,
+    ),
+    DemoPhoto(
+        "haven-portret.jpg",
+        "Havenarbeider, portret",
+        ["antwerpen", "haven", "werk"],
+        PLACES["Antwerpen"],
+        orientation=6,
+        size=(1600, 2400),
+    ),
+    DemoPhoto(
+        "reien-brugge.jpg",
+        "Reien in de winter",
+        ["brugge", "winter", "water"],
+        PLACES["Brugge"],
+        orientation=8,
+    ),
+    DemoPhoto(
+        "universiteitsbib.jpg",
+        "Universiteitsbibliotheek",
+        ["leuven", "onderwijs"],
+        PLACES["Leuven"],
+    ),
+    DemoPhoto(
+        "markt-hasselt.jpg",
+        "Weekmarkt op de Grote Markt",
+        ["hasselt", "markt"],
+        PLACES["Hasselt"],
+        orientation=2,
+    ),
+    DemoPhoto(
+        "logo-campagne.png",
+        "Campagnebeeld welzijn 2026",
+        ["campagne", "welzijn"],
+        None,
+        size=(1200, 800),
+        fmt="PNG",
+    ),
+    DemoPhoto(
+        "kustlijn.webp",
+        "Kustlijn bij Oostende",
+        ["kust", "zee"],
+        (51.2300, 2.9200),
+        size=(1800, 1200),
+        fmt="WEBP",
+    ),
+    DemoPhoto(
+        "telefoonfoto.heic",
+        "Vergadering, telefoonfoto",
+        ["vergadering", "intern"],
+        PLACES["Brussel"],
+        size=(2016, 1512),
+        fmt="HEIF",
+    ),
+    DemoPhoto(
+        "drone.avif",
+        "Luchtbeeld polders",
+        ["polder", "drone", "natuur"],
+        (51.3000, 3.1000),
+        size=(1920, 1080),
+        fmt="AVIF",
+    ),
+    DemoPhoto(
+        "archief-scan.tif",
+        "Archiefscan stadhuis 1958",
+        ["archief", "erfgoed"],
+        None,
+        size=(1600, 1200),
+        fmt="TIFF",
+    ),
+    DemoPhoto(
+        "persmoment.jpg",
+        "Persmoment met de minister",
+        ["pers", "politiek"],
+        PLACES["Brussel"],
+        extra={"usage": "Enkel redactioneel gebruik"},
+    ),
 ]
 
 
 def render_demo_photo(photo: DemoPhoto, seed: int) -> bytes:
     upright = scene(*photo.size, seed=seed)
-    taken = datetime(2026, 6, 1, 9, 30, tzinfo=BRUSSELS_SUMMER) + timedelta(days=seed * 9, hours=seed)
+    taken = datetime(2026, 6, 1, 9, 30, tzinfo=BRUSSELS_SUMMER) + timedelta(
+        days=seed * 9, hours=seed
+    )
     exif = exif_block(
-        orientation=photo.orientation, make="Canon", model="Canon EOS R6", taken=taken,
-        gps=photo.place, artist="Team Communicatie", copyright="© Vlaamse overheid",
+        orientation=photo.orientation,
+        make="Canon",
+        model="Canon EOS R6",
+        taken=taken,
+        gps=photo.place,
+        artist="Team Communicatie",
+        copyright="© Vlaamse overheid",
         lens="RF24-105mm F4 L IS USM",
     )
     if photo.fmt == "JPEG":
         return jpeg_bytes(
             store_oriented(upright, photo.orientation),
             exif=exif,
-            xmp=xmp_packet(title=photo.title, keywords=photo.keywords, creator="Team Communicatie",
-                           rights="© Vlaamse overheid", usage_terms=photo.extra.get("usage"),
-                           credit="Vlaamse overheid"),
-            iptc={(2, 5): photo.title, (2, 25): photo.keywords, (2, 80): "Team Communicatie",
-                  (2, 120): f"{photo.title}. Demobeeld van Beeldbank."},
+            xmp=xmp_packet(
+                title=photo.title,
+                keywords=photo.keywords,
+                creator="Team Communicatie",
+                rights="© Vlaamse overheid",
+                usage_terms=photo.extra.get("usage"),
+                credit="Vlaamse overheid",
+            ),
+            iptc={
+                (2, 5): photo.title,
+                (2, 25): photo.keywords,
+                (2, 80): "Team Communicatie",
+                (2, 120): f"{photo.title}. Demobeeld van Beeldbank.",
+            },
         )
     buffer = io.BytesIO()
     image = upright

@@ -23,7 +23,11 @@ def ffmpeg_binary() -> str | None:
 def encoders(binary: str) -> set[str]:
     """Names of the encoders this ffmpeg build has."""
     out = subprocess.run(
-        [binary, "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30, check=True
+        [binary, "-hide_banner", "-encoders"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     ).stdout
     names = set()
     for line in out.splitlines():

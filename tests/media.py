@@ -9,12 +9,14 @@ from PIL import Image
 from ingest.demo import exif_block, jpeg_bytes, scene, store_oriented
 
 
-def jpeg(width: int = 640, height: int = 480, *, seed: int = 1, orientation: int = 1,
-         **exif: object) -> bytes:
+def jpeg(
+    width: int = 640, height: int = 480, *, seed: int = 1, orientation: int = 1, **exif: object
+) -> bytes:
     """A JPEG whose upright picture is width x height, stored with `orientation`."""
     upright = scene(width, height, seed=seed)
-    return jpeg_bytes(store_oriented(upright, orientation),
-                      exif=exif_block(orientation=orientation, **exif))  # type: ignore[arg-type]
+    return jpeg_bytes(
+        store_oriented(upright, orientation), exif=exif_block(orientation=orientation, **exif)
+    )  # type: ignore[arg-type]
 
 
 def png(width: int = 320, height: int = 240, *, mode: str = "RGB", seed: int = 2) -> bytes:

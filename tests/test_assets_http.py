@@ -8,15 +8,25 @@ from tests import media
 from tests.conftest import Account
 
 
-def upload(client: TestClient, account: Account, data: bytes, name: str = "photo.jpg",
-           **fields: str):
-    return client.post("/api/v1/assets", headers=account.headers,
-                       files={"file": (name, data, "application/octet-stream")}, data=fields)
+def upload(
+    client: TestClient, account: Account, data: bytes, name: str = "photo.jpg", **fields: str
+):
+    return client.post(
+        "/api/v1/assets",
+        headers=account.headers,
+        files={"file": (name, data, "application/octet-stream")},
+        data=fields,
+    )
 
 
 def test_upload_processes_to_ready_with_renditions(client: TestClient, creative: Account) -> None:
-    response = upload(client, creative, media.jpeg(3000, 2000, orientation=6),
-                      title="Graslei", tags="Gent, zomer,gent")
+    response = upload(
+        client,
+        creative,
+        media.jpeg(3000, 2000, orientation=6),
+        title="Graslei",
+        tags="Gent, zomer,gent",
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     asset = client.get(f"/api/v1/assets/{body['id']}", headers=creative.headers).json()
@@ -60,7 +70,9 @@ def test_refuses_unaccepted_type_and_empty_file(client: TestClient, creative: Ac
     assert empty.json()["error"]["code"] == "unsupported_media"
 
 
-def test_truncated_jpeg_fails_with_message_and_keeps_original(client: TestClient, creative: Account) -> None:
+def test_truncated_jpeg_fails_with_message_and_keeps_original(
+    client: TestClient, creative: Account
+) -> None:
     data = media.jpeg(1200, 900, seed=3)
     response = upload(client, creative, data[: len(data) // 2])
     assert response.status_code == 201
@@ -89,8 +101,11 @@ def test_rendition_supports_range_etag_and_caching(client: TestClient, creative:
 
 def test_patch_and_delete(client: TestClient, creative: Account) -> None:
     asset_id = upload(client, creative, media.jpeg(seed=12)).json()["id"]
-    patched = client.patch(f"/api/v1/assets/{asset_id}", headers=creative.headers,
-                           json={"title": "Nieuw", "alt_text": "Twee fietsers", "tags": ["A", "b"]})
+    patched = client.patch(
+        f"/api/v1/assets/{asset_id}",
+        headers=creative.headers,
+        json={"title": "Nieuw", "alt_text": "Twee fietsers", "tags": ["A", "b"]},
+    )
     assert patched.status_code == 200
     assert patched.json()["title"] == "Nieuw"
     assert patched.json()["tags"] == ["a", "b"]
@@ -100,11 +115,17 @@ def test_patch_and_delete(client: TestClient, creative: Account) -> None:
     assert client.delete(f"/api/v1/assets/{asset_id}", headers=creative.headers).status_code == 204
     gone = client.get(f"/api/v1/assets/{asset_id}", headers=creative.headers)
     assert gone.status_code == 404
-    assert gone.json() == {"error": {"code": "not_found", "message": "There is no asset with this id."}}
+    assert gone.json() == {
+        "error": {"code": "not_found", "message": "There is no asset with this id."}
+    }
 
 
 def test_jobs_show_stages(client: TestClient, creative: Account) -> None:
     asset_id = upload(client, creative, media.jpeg(seed=13)).json()["id"]
-    jobs = client.get("/api/v1/jobs", params={"asset_id": asset_id}, headers=creative.headers).json()
+    jobs = client.get(
+        "/api/v1/jobs", params={"asset_id": asset_id}, headers=creative.headers
+    ).json()
     assert [(j["stage"], j["status"], j["progress"]) for j in jobs] == [
-        ("probe", "done", 1.0), ("renditions", "done", 1.0)]
+        ("probe", "done", 1.0),
+        ("renditions", "done", 1.0),
+    ]

@@ -13,15 +13,23 @@ from dam.runtime import Runtime
 def append(rt: Runtime, n: int, actor: str = "u1") -> None:
     for i in range(n):
         with rt.unit_of_work() as session:
-            audit.record(session, action="asset.updated", actor_id=actor,
-                         subject_type="asset", subject_id=f"a{i}", details={"fields": ["title"]})
+            audit.record(
+                session,
+                action="asset.updated",
+                actor_id=actor,
+                subject_type="asset",
+                subject_id=f"a{i}",
+                details={"fields": ["title"]},
+            )
 
 
 def test_chain_verifies_and_links(rt: Runtime) -> None:
     append(rt, 5)
     with rt.session() as session:
         result = audit.verify(session)
-        rows = session.execute(text("SELECT seq, prev_hash, hash FROM audit_entry ORDER BY seq")).all()
+        rows = session.execute(
+            text("SELECT seq, prev_hash, hash FROM audit_entry ORDER BY seq")
+        ).all()
     assert result == audit.VerifyResult(ok=True, entries=5, first_bad=None)
     assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_hash == audit.GENESIS

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dam import auth
@@ -14,14 +15,18 @@ from dam.cli import app
 from dam.db import make_engine
 from dam.plugins import load_plugins
 from dam.settings import get_settings
-from sqlmodel import Session
 from tests import media
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    env = {"DAM_DATA_DIR": str(tmp_path / "data"), "DAM_DATABASE_URL": database_url,
-           "DAM_QUEUE_URL": "immediate://"}
+def cli_env(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    env = {
+        "DAM_DATA_DIR": str(tmp_path / "data"),
+        "DAM_DATABASE_URL": database_url,
+        "DAM_QUEUE_URL": "immediate://",
+    }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
@@ -43,11 +48,21 @@ def dam(*args: str, stdin: str | None = None) -> Outcome:
 
 
 def test_user_and_token(cli_env: dict[str, str]) -> None:
-    added = dam("user", "add", "--email", "An@Example.be", "--role", "creative",
-                "--password-stdin", stdin="long enough password\n")
+    added = dam(
+        "user",
+        "add",
+        "--email",
+        "An@Example.be",
+        "--role",
+        "creative",
+        "--password-stdin",
+        stdin="long enough password\n",
+    )
     assert added.exit_code == 0, added.output
     assert "an@example.be (creative)" in added.output
-    again = dam("user", "add", "--email", "an@example.be", "--role", "viewer", stdin="another password\n")
+    again = dam(
+        "user", "add", "--email", "an@example.be", "--role", "viewer", stdin="another password\n"
+    )
     assert again.exit_code == 1
     assert "exists already" in again.output
     short = dam("user", "add", "--email", "b@example.be", "--role", "viewer", stdin="short\n")
@@ -62,7 +77,9 @@ def test_user_and_token(cli_env: dict[str, str]) -> None:
     engine.dispose()
 
 
-def test_invalid_settings_list_every_problem(cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_settings_list_every_problem(
+    cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DAM_WORKERS", "-1")
     monkeypatch.setenv("DAM_QUEUE_URL", "amqp://nope")
     monkeypatch.setenv("DAM_DEFAULT_TIMEZONE", "Mars/Olympus")
@@ -87,12 +104,18 @@ def test_import_summary_resume_and_check(cli_env: dict[str, str], tmp_path: Path
 
     first = dam("import", str(folder))
     assert first.exit_code == 1, first.output  # something failed: the exit code says so
-    assert "Imported 3 (1 of them could not be processed), duplicates 1, already imported 0, refused 1" in first.output
+    assert (
+        "Imported 3 (1 of them could not be processed), duplicates 1, already imported 0, refused 1"
+        in first.output
+    )
     assert "notes.txt: This file type is not accepted" in first.output
     assert "cut.jpg: The file is cut off" in first.output
 
     second = dam("import", str(folder))
-    assert "Imported 0 (0 of them could not be processed), duplicates 0, already imported 4, refused 1" in second.output
+    assert (
+        "Imported 0 (0 of them could not be processed), duplicates 0, already imported 4, refused 1"
+        in second.output
+    )
 
     check = dam("check")
     assert check.exit_code == 0, check.output

@@ -14,8 +14,11 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_every_setting_is_documented() -> None:
-    missing = [f"DAM_{name.upper()}" for name in Settings.model_fields
-               if f"`DAM_{name.upper()}`" not in README]
+    missing = [
+        f"DAM_{name.upper()}"
+        for name in Settings.model_fields
+        if f"`DAM_{name.upper()}`" not in README
+    ]
     assert missing == []
 
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from dam.auth import PERMISSIONS
 from dam.models import Role
 from tests import media
-from web.app import API_PREFIX, API_ROUTERS
 from tests.conftest import Account
+from web.app import API_PREFIX, API_ROUTERS
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -39,8 +39,12 @@ def is_public(path: str, route: APIRoute) -> bool:
 
 def api_routes() -> list[tuple[str, APIRoute]]:
     """(full path, route) for every route of the API routers."""
-    return [(API_PREFIX + route.path, route) for router in API_ROUTERS
-            for route in router.routes if isinstance(route, APIRoute)]
+    return [
+        (API_PREFIX + route.path, route)
+        for router in API_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
 
 
 def test_every_api_route_declares_a_known_permission(client: TestClient) -> None:
@@ -52,8 +56,12 @@ def test_every_api_route_declares_a_known_permission(client: TestClient) -> None
             continue
         assert route_permission(route) in PERMISSIONS, f"{route.methods} {path}"
     # The routers walked here are all the API there is: compare with the served schema.
-    served = {(m.upper(), p) for p, ops in client.app.openapi()["paths"].items()  # type: ignore[attr-defined]
-              for m in ops if p.startswith("/api/")}
+    served = {
+        (m.upper(), p)
+        for p, ops in client.app.openapi()["paths"].items()  # type: ignore[attr-defined]
+        for m in ops
+        if p.startswith("/api/")
+    }
     walked = {(m, p) for p, r in routes for m in r.methods if m != "HEAD" or len(r.methods) == 1}
     assert served == walked
 
@@ -65,11 +73,15 @@ def test_docs_table_matches_the_code() -> None:
 
 
 @pytest.mark.parametrize("role", [None, *Role])
-def test_role_matrix(client: TestClient, make_account: Callable[[Role], Account],
-                     role: Role | None) -> None:
+def test_role_matrix(
+    client: TestClient, make_account: Callable[[Role], Account], role: Role | None
+) -> None:
     owner = make_account(Role.admin)
-    upload = client.post("/api/v1/assets", headers=owner.headers,
-                         files={"file": ("a.jpg", media.jpeg(seed=40), "image/jpeg")})
+    upload = client.post(
+        "/api/v1/assets",
+        headers=owner.headers,
+        files={"file": ("a.jpg", media.jpeg(seed=40), "image/jpeg")},
+    )
     asset_id = upload.json()["id"]
     headers = make_account(role).headers if role else {}
     values = {"asset_id": asset_id, "name": "thumb", "upload_id": "0" * 26}

@@ -40,7 +40,9 @@ def install(app: FastAPI) -> None:
         if "offset" in exc.details:  # tus clients read the offset after a conflict
             headers["Upload-Offset"] = str(exc.details["offset"])
             headers["Tus-Resumable"] = "1.0.0"
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status, headers=headers)
+        return JSONResponse(
+            error_body(exc.code, exc.message), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -49,9 +51,7 @@ def install(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         message = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "Invalid input."
-        return JSONResponse(
-            error_body("invalid_input", message, fields=problems), status_code=422
-        )
+        return JSONResponse(error_body("invalid_input", message, fields=problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

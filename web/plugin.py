@@ -23,5 +23,10 @@ def serve_command(
     with runtime() as rt:
         rt.queue.start_consumer(rt.settings.workers)
         console.print(f"Beeldbank on http://{host}:{port}  (API docs: /docs)")
-        uvicorn.run(create_app(rt), host=host, port=port, log_level=rt.settings.log_level.lower(),
-                    access_log=False)
+        uvicorn.run(
+            create_app(rt),
+            host=host,
+            port=port,
+            log_level=rt.settings.log_level.lower(),
+            access_log=False,
+        )

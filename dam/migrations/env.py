@@ -1,6 +1,7 @@
 """Alembic environment: runs against the connection or URL that dam.migrate hands over."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import dam.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -21,7 +22,7 @@ def run() -> None:
     engine.dispose()
 
 
-def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
+def _run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

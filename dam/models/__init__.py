@@ -14,11 +14,11 @@ __all__ = [
     "AssetTag",
     "AuditEntry",
     "AuditHead",
+    "ImportedFile",
     "Job",
     "JobStatus",
     "Rendition",
     "Role",
-    "ImportedFile",
     "Upload",
     "User",
 ]

@@ -28,9 +28,7 @@ class AssetStatus(StrEnum):
 class Asset(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     kind: AssetKind = Field(sa_type=String(16), index=True)
-    status: AssetStatus = Field(
-        default=AssetStatus.processing, sa_type=String(16), index=True
-    )
+    status: AssetStatus = Field(default=AssetStatus.processing, sa_type=String(16), index=True)
     error: str | None = None
     filename: str = Field(max_length=255)
     mime: str = Field(max_length=100)

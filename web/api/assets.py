@@ -27,8 +27,12 @@ router = APIRouter(prefix="/assets", tags=["assets"])
 IMMUTABLE = "private, max-age=31536000, immutable"
 
 
-@router.post("", status_code=201, response_model=UploadResult,
-             responses={200: {"model": UploadResult, "description": "Duplicate content"}})
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadResult,
+    responses={200: {"model": UploadResult, "description": "Duplicate content"}},
+)
 async def upload_asset(
     request: Request,
     session: SessionDep,
@@ -48,7 +52,9 @@ async def upload_asset(
         stream=request.stream(),
     )
     asset = received.asset
-    body = UploadResult(id=asset.id, status=asset.status, sha256=asset.sha256, duplicate=received.duplicate)
+    body = UploadResult(
+        id=asset.id, status=asset.status, sha256=asset.sha256, duplicate=received.duplicate
+    )
     return JSONResponse(body.model_dump(), status_code=200 if received.duplicate else 201)
 
 
@@ -65,37 +71,61 @@ def list_assets(
     mine: bool = False,
 ) -> AssetList:
     result = assets.list_assets(
-        session, page=page, per_page=per_page, sort=sort, kind=kind, tag=tag, status=status,
+        session,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        kind=kind,
+        tag=tag,
+        status=status,
         owner_id=user.id if mine else None,
     )
-    return AssetList(total=result.total, page=page, per_page=per_page,
-                     items=[asset_summary(a) for a in result.items])
+    return AssetList(
+        total=result.total,
+        page=page,
+        per_page=per_page,
+        items=[asset_summary(a) for a in result.items],
+    )
 
 
 @router.get("/{asset_id}", response_model=AssetPublic)
-def get_asset(asset_id: str, session: SessionDep,
-              user: User = Depends(require("assets.read"))) -> AssetPublic:
+def get_asset(
+    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+) -> AssetPublic:
     return asset_public(assets.asset_view(session, asset_id))
 
 
 @router.patch("/{asset_id}", response_model=AssetPublic)
-def update_asset(asset_id: str, data: assets.AssetUpdate, session: SessionDep,
-                 user: User = Depends(require("assets.edit"))) -> AssetPublic:
+def update_asset(
+    asset_id: str,
+    data: assets.AssetUpdate,
+    session: SessionDep,
+    user: User = Depends(require("assets.edit")),
+) -> AssetPublic:
     assets.update_asset(session, asset_id=asset_id, data=data, actor=user)
     return asset_public(assets.asset_view(session, asset_id))
 
 
 @router.delete("/{asset_id}", status_code=204)
-def delete_asset(asset_id: str, session: SessionDep, blobs: BlobsDep,
-                 user: User = Depends(require("assets.delete"))) -> Response:
+def delete_asset(
+    asset_id: str,
+    session: SessionDep,
+    blobs: BlobsDep,
+    user: User = Depends(require("assets.delete")),
+) -> Response:
     assets.delete_asset(session, asset_id=asset_id, actor=user, blobs=blobs)
     return Response(status_code=204)
 
 
 @router.get("/{asset_id}/renditions/{name}", response_class=FileResponse)
-def get_rendition(asset_id: str, name: str, request: Request, session: SessionDep,
-                  blobs: BlobsDep,
-                  user: User = Depends(require("assets.download_rendition"))) -> Response:
+def get_rendition(
+    asset_id: str,
+    name: str,
+    request: Request,
+    session: SessionDep,
+    blobs: BlobsDep,
+    user: User = Depends(require("assets.download_rendition")),
+) -> Response:
     rendition = assets.get_rendition(session, asset_id, name)
     etag = f'"{rendition.sha256}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
@@ -105,20 +135,30 @@ def get_rendition(asset_id: str, name: str, request: Request, session: SessionDe
 
 
 @router.get("/{asset_id}/original", response_class=FileResponse)
-async def get_original(asset_id: str, session: SessionDep, blobs: BlobsDep,
-                       user: User = Depends(require("assets.download_original"))) -> Response:
+async def get_original(
+    asset_id: str,
+    session: SessionDep,
+    blobs: BlobsDep,
+    user: User = Depends(require("assets.download_original")),
+) -> Response:
     asset, path = await run_in_threadpool(
         assets.original_for_download, session, asset_id=asset_id, actor=user, blobs=blobs
     )
     return FileResponse(
-        path, media_type=asset.mime, filename=asset.filename,
+        path,
+        media_type=asset.mime,
+        filename=asset.filename,
         headers={"ETag": f'"{asset.sha256}"', "Cache-Control": "private, no-cache"},
     )
 
 
 @router.get("/{asset_id}/similar", response_model=list[SimilarAsset])
-def similar_assets(asset_id: str, session: SessionDep, settings: SettingsDep,
-                   user: User = Depends(require("assets.read"))) -> list[SimilarAsset]:
+def similar_assets(
+    asset_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: User = Depends(require("assets.read")),
+) -> list[SimilarAsset]:
     found = assets.similar_assets(
         session, asset_id=asset_id, max_distance=settings.similar_max_distance
     )

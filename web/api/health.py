@@ -22,7 +22,10 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse:
     parts = await run_in_threadpool(readiness, runtime)
     ok = all(value == "ok" for value in parts.values())
     return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "parts": parts,
-         "failing": sorted(k for k, v in parts.items() if v != "ok")},
+        {
+            "status": "ok" if ok else "unavailable",
+            "parts": parts,
+            "failing": sorted(k for k, v in parts.items() if v != "ok"),
+        },
         status_code=200 if ok else 503,
     )

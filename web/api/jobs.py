@@ -13,6 +13,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
 @router.get("", response_model=list[JobPublic])
-def list_jobs(asset_id: str, session: SessionDep,
-              user: User = Depends(require("jobs.read"))) -> list[JobPublic]:
+def list_jobs(
+    asset_id: str, session: SessionDep, user: User = Depends(require("jobs.read"))
+) -> list[JobPublic]:
     return [job_public(job) for job in jobs_of(session, asset_id)]

@@ -132,7 +132,11 @@ def asset_public(view: AssetView) -> AssetPublic:
         phash=asset.phash,
         renditions=[
             RenditionPublic(
-                name=r.name, mime=r.mime, width=r.width, height=r.height, size=r.size,
+                name=r.name,
+                mime=r.mime,
+                width=r.width,
+                height=r.height,
+                size=r.size,
                 url=rendition_url(asset.id, r.name),
             )
             for r in renditions
