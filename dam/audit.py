@@ -89,6 +89,35 @@ def record(
     return entry
 
 
+def list_entries(
+    session: Session,
+    *,
+    action: str | None = None,
+    actor_id: str | None = None,
+    subject_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """Entries newest first, filtered; page backwards with `before_seq`."""
+    query = select(AuditEntry)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if subject_id:
+        query = query.where(AuditEntry.subject_id == subject_id)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    if before_seq:
+        query = query.where(AuditEntry.seq < before_seq)
+    order = AuditEntry.seq.desc()  # type: ignore[attr-defined]
+    return list(session.exec(query.order_by(order).limit(limit)))
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import signal
 import sys
 import threading
@@ -44,6 +45,10 @@ def runtime(*, migrate_first: bool = True) -> Iterator[Runtime]:
     except SettingsError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     rt = build_runtime(settings)
     try:
         if migrate_first:

@@ -6,10 +6,10 @@ from fastapi import APIRouter, FastAPI
 
 from dam.runtime import Runtime
 from web import errors
-from web.api import assets, health, jobs, uploads
+from web.api import assets, audit, health, jobs, uploads
 
 API_PREFIX = "/api/v1"
-API_ROUTERS: tuple[APIRouter, ...] = (assets.router, uploads.router, jobs.router)
+API_ROUTERS: tuple[APIRouter, ...] = (assets.router, uploads.router, jobs.router, audit.router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -1,0 +1,23 @@
+"""Migrations are the schema: applying them yields exactly what the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from dam import migrate
+from dam.runtime import Runtime
+
+
+def test_migrations_match_models(rt: Runtime) -> None:
+    with rt.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    assert differences == []
+
+
+def test_migrating_twice_is_harmless(rt: Runtime) -> None:
+    migrate.upgrade(rt.engine)
+    with rt.engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
