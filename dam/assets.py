@@ -124,8 +124,8 @@ def update_asset(session: Session, *, asset_id: str, data: AssetUpdate, actor: U
         subject_id=asset.id,
         details={"fields": sorted(changed)},
     )
+    events.publish_after_commit(session, events.AssetChanged(asset_id=asset.id))
     session.commit()
-    events.publish(events.AssetChanged(asset_id=asset.id))
     return asset
 
 
@@ -145,10 +145,10 @@ def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobSto
         subject_id=asset_id,
         details={"sha256": sha},
     )
+    events.publish_after_commit(session, events.AssetDeleted(asset_id=asset_id))
     session.commit()
     blobs.delete_derived(asset_id)
     blobs.delete_original(sha)
-    events.publish(events.AssetDeleted(asset_id=asset_id))
 
 
 def original_for_download(

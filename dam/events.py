@@ -55,6 +55,11 @@ def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
         _subscribers[event_type].append(handler)
 
 
+def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
+    if handler in _subscribers[event_type]:
+        _subscribers[event_type].remove(handler)
+
+
 def publish(event: Event) -> None:
     """Deliver an event to its subscribers; one failing subscriber does not stop the others."""
     for handler in list(_subscribers[type(event)]):
@@ -62,6 +67,20 @@ def publish(event: Event) -> None:
             handler(event)
         except Exception:
             log.exception("subscriber %s failed on %s", handler, type(event).__name__)
+
+
+def publish_after_commit(session: Any, event: Event) -> None:
+    """Publish `event` once `session` commits (dropped on rollback), before its jobs run."""
+    session.info.setdefault("events_to_publish", []).append(event)
+
+
+def publish_pending(session: Any) -> None:
+    for event in session.info.pop("events_to_publish", []):
+        publish(event)
+
+
+def drop_pending(session: Any) -> None:
+    session.info.pop("events_to_publish", None)
 
 
 def clear_subscribers() -> None:

@@ -100,7 +100,10 @@ def start_pipeline(session: Session, asset: Asset) -> Job | None:
 
 
 @event.listens_for(Session, "after_commit")
-def _enqueue_committed(session: Session) -> None:
+def _after_commit(session: Session) -> None:
+    # Events first: subscribers hear "stored" before an inline queue (tests) has already
+    # run the whole pipeline and announced "processed".
+    events.publish_pending(session)
     job_ids = session.info.pop("jobs_to_enqueue", None)
     queue: Enqueuer | None = session.info.get("queue")
     if job_ids and queue is not None:
@@ -110,6 +113,7 @@ def _enqueue_committed(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop("jobs_to_enqueue", None)
+    events.drop_pending(session)
 
 
 class JobRunner:

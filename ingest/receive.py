@@ -73,6 +73,6 @@ def create_asset(
         details={"sha256": stored.sha256, "size": stored.size, "source": source},
     )
     jobs.start_pipeline(session, asset)
+    events.publish_after_commit(session, events.AssetStored(asset_id=asset.id))
     session.commit()
-    events.publish(events.AssetStored(asset_id=asset.id))
     return Received(asset, duplicate=False)
