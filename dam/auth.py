@@ -24,11 +24,14 @@ PERMISSIONS: dict[str, Role] = {
     "assets.read": Role.viewer,
     "assets.download_rendition": Role.viewer,
     "jobs.read": Role.viewer,
+    "collections.read": Role.viewer,
     "assets.upload": Role.creative,
     "assets.edit": Role.creative,
     "assets.delete": Role.creative,
     "assets.download_original": Role.creative,
+    "collections.edit": Role.creative,
     "audit.read": Role.privacy_officer,
+    "search.restricted": Role.privacy_officer,
     "users.manage": Role.admin,
 }
 

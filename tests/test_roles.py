@@ -84,7 +84,12 @@ def test_role_matrix(
     )
     asset_id = upload.json()["id"]
     headers = make_account(role).headers if role else {}
-    values = {"asset_id": asset_id, "name": "thumb", "upload_id": "0" * 26}
+    values = {
+        "asset_id": asset_id,
+        "name": "thumb",
+        "upload_id": "0" * 26,
+        "collection_id": "0" * 26,
+    }
     for template, route in api_routes():
         if is_public(template, route):
             assert client.options(template).status_code == 204

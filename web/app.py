@@ -6,10 +6,18 @@ from fastapi import APIRouter, FastAPI
 
 from dam.runtime import Runtime
 from web import errors
-from web.api import assets, audit, health, jobs, uploads
+from web.api import assets, audit, collections, health, jobs, search, uploads
+from web.ui import mount as ui
 
 API_PREFIX = "/api/v1"
-API_ROUTERS: tuple[APIRouter, ...] = (assets.router, uploads.router, jobs.router, audit.router)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    assets.router,
+    uploads.router,
+    jobs.router,
+    audit.router,
+    collections.router,
+    search.router,
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -28,4 +36,5 @@ def create_app(runtime: Runtime) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    ui.install(app, runtime.settings)
     return app

@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from dam.accounts import active_user
 from dam.auth import PERMISSIONS, check_permission, user_for_token
 from dam.blobs import BlobStore
 from dam.errors import Unauthorized
 from dam.models import User
 from dam.runtime import Runtime
 from dam.settings import Settings
+from web.ui import session as browser_session
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -44,11 +46,28 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def get_current_user(request: Request, session: SessionDep) -> User:
     header = request.headers.get("authorization", "")
+    if not header and (uid := browser_session.user_id(request)) is not None:
+        return _session_user(request, session, uid)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Log in, or send an API token as 'Authorization: Bearer <token>'.")
     user = user_for_token(session, token.strip())
     session.commit()  # last_used_at
+    return user
+
+
+def _session_user(request: Request, session: Session, uid: str) -> User:
+    """The browser session's user (the UI's scripts call the API with the cookie)."""
+    user = active_user(session, uid)
+    if user is None:
+        raise Unauthorized("Your session has ended; log in again.")
+    # A cookie rides along with requests other sites trigger; a state-changing call must
+    # also prove it comes from our own page. Bearer tokens are never sent implicitly.
+    sent = request.headers.get(browser_session.CSRF_HEADER)
+    if request.method not in browser_session.SAFE_METHODS and not browser_session.csrf_valid(
+        request, sent
+    ):
+        raise browser_session.CsrfFailed("The request lacks this session's CSRF token.")
     return user
 
 

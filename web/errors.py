@@ -6,10 +6,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dam.errors import DomainError
+from web.ui import errors as ui_errors
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,11 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if ui_errors.wants_html(request):
+            return await run_in_threadpool(
+                ui_errors.html_error, request, status=exc.status, message=exc.message
+            )
         headers = {}
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
@@ -45,7 +51,11 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if ui_errors.wants_html(request):
+            return await run_in_threadpool(
+                ui_errors.html_error, request, status=422, message="The form is not valid."
+            )
         problems = [
             {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "message": err["msg"]}
             for err in exc.errors()
@@ -54,16 +64,22 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid_input", message, fields=problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        if ui_errors.wants_html(request):
+            return await run_in_threadpool(
+                ui_errors.html_error, request, status=exc.status_code, message=""
+            )
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(
             error_body(code, message), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if ui_errors.wants_html(request):
+            return await run_in_threadpool(ui_errors.html_error, request, status=500, message="")
         return JSONResponse(
             error_body("internal_error", "Something went wrong on the server; it was logged."),
             status_code=500,

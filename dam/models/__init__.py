@@ -2,6 +2,8 @@
 
 from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
 from dam.models.audit import AuditEntry, AuditHead
+from dam.models.collections import Collection, CollectionAsset
+from dam.models.faces import Face, FaceEmbedding, FaceState, Person
 from dam.models.jobs import Job, JobStatus
 from dam.models.uploads import ImportedFile, Upload
 from dam.models.users import ApiToken, Role, User
@@ -14,9 +16,15 @@ __all__ = [
     "AssetTag",
     "AuditEntry",
     "AuditHead",
+    "Collection",
+    "CollectionAsset",
+    "Face",
+    "FaceEmbedding",
+    "FaceState",
     "ImportedFile",
     "Job",
     "JobStatus",
+    "Person",
     "Rendition",
     "Role",
     "Upload",

@@ -1,0 +1,78 @@
+// The library grid: selecting with mouse and keyboard (shift+click selects a range),
+// select all / none, the live count, and infinite scroll on top of the pager links.
+import { placeholders } from "./app.js";
+
+const grid = document.getElementById("grid");
+const counter = document.getElementById("selection-count");
+let lastClicked = null;
+
+function boxes() {
+  return [...grid.querySelectorAll("input.select")];
+}
+
+function refresh() {
+  const all = boxes();
+  const chosen = all.filter((b) => b.checked).length;
+  for (const box of all) box.closest(".card").classList.toggle("selected", box.checked);
+  if (!counter) return;
+  counter.textContent =
+    chosen === 1
+      ? counter.dataset.templateOne
+      : counter.dataset.templateMany.replace("{count}", String(chosen));
+}
+
+if (grid && counter) {
+  grid.addEventListener("click", (event) => {
+    const box = event.target.closest("input.select");
+    if (!box) return;
+    if (event.shiftKey && lastClicked && lastClicked !== box) {
+      const all = boxes();
+      const [a, b] = [all.indexOf(lastClicked), all.indexOf(box)].sort((x, y) => x - y);
+      for (const other of all.slice(a, b + 1)) other.checked = box.checked;
+    }
+    lastClicked = box;
+  });
+  grid.addEventListener("change", refresh);
+  for (const [selector, value] of [["[data-select-all]", true], ["[data-select-none]", false]]) {
+    const button = document.querySelector(selector);
+    if (!button) continue;
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      for (const box of boxes()) box.checked = value;
+      refresh();
+    });
+  }
+  refresh();
+}
+
+// Infinite scroll: when the pager's "next page" link comes into view, fetch that page's
+// cards and append them. Without scripts the pager links work as they are.
+const nextLink = document.querySelector("[data-next-page]");
+if (grid && nextLink && "IntersectionObserver" in window) {
+  let loading = false;
+  const observer = new IntersectionObserver(async (entries) => {
+    if (!entries.some((e) => e.isIntersecting) || loading) return;
+    loading = true;
+    try {
+      const url = new URL(nextLink.href);
+      url.searchParams.set("fragment", "1");
+      const response = await fetch(url, { headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const template = document.createElement("template");
+      template.innerHTML = await response.text();
+      grid.append(template.content);
+      placeholders(grid);
+      refresh();
+      const following = response.headers.get("X-Next-Page");
+      if (following) {
+        nextLink.href = following;
+      } else {
+        observer.disconnect();
+        nextLink.closest(".pager").hidden = true;
+      }
+    } finally {
+      loading = false;
+    }
+  }, { rootMargin: "600px" });
+  observer.observe(nextLink);
+}

@@ -1,0 +1,27 @@
+"""Wires the UI into the app: templates, session cookie, security headers, static files."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from dam.settings import Settings
+from web.ui.ratelimit import LoginLimiter
+from web.ui.routes import UI_ROUTERS
+from web.ui.routes.upload import UploadOptions
+from web.ui.security import SecurityHeaders
+from web.ui.session import session_middleware_options
+from web.ui.static import STATIC_DIR, STATIC_PREFIX
+from web.ui.templating import Templates
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    app.state.ui_templates = Templates(timezone=settings.default_timezone)
+    app.state.login_limiter = LoginLimiter()
+    app.state.upload_options = UploadOptions()
+    for router in UI_ROUTERS:
+        app.include_router(router)
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SessionMiddleware, **session_middleware_options(settings))
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so it sees every response

@@ -1,0 +1,14 @@
+"""The UI's routers, in the order they are mounted. A new page adds its router here."""
+
+from fastapi import APIRouter
+
+from web.ui.routes import account, admin, asset_page, collections, library, upload
+
+UI_ROUTERS: tuple[APIRouter, ...] = (
+    account.router,
+    library.router,
+    asset_page.router,
+    upload.router,
+    collections.router,
+    admin.router,
+)

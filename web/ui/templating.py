@@ -1,0 +1,109 @@
+"""Rendering pages: one Jinja2 environment per language, the context every page shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from dam.auth import PERMISSIONS
+from dam.models import Role, User
+from web.ui import i18n, labels, nav, session
+from web.ui.static import static_url
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@dataclass
+class Viewer:
+    """Who is looking, in which language: what every page needs to render."""
+
+    user: User | None
+    locale: str
+    flashes: list[tuple[str, str]] = field(default_factory=list)
+
+    def gettext(self, message: str, **values: object) -> str:
+        """`message` in this viewer's language (the extractor finds `.gettext(` calls)."""
+        return i18n.gettext(self.locale, message, **values)
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        text = i18n.translations(self.locale).ngettext(singular, plural, n)
+        return text % {"num": n, **values}
+
+    def can(self, permission: str) -> bool:
+        return self.user is not None and Role(self.user.role).includes(PERMISSIONS[permission])
+
+
+class Templates:
+    """Two environments (nl, en): each has its catalog installed, so rendering is lock-free."""
+
+    def __init__(self, *, timezone: str) -> None:
+        self.timezone = timezone
+        self.envs = {locale: self._environment(locale) for locale in i18n.LOCALES}
+
+    def _environment(self, locale: str) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES_DIR),
+            autoescape=select_autoescape(["html"]),
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.filters["day"] = partial(i18n.format_day, locale=locale, tz=self.timezone)
+        env.filters["moment"] = partial(i18n.format_moment, locale=locale, tz=self.timezone)
+        env.filters["number"] = partial(i18n.format_number, locale=locale)
+        env.filters["size"] = partial(i18n.format_size, locale=locale)
+        env.globals["static_url"] = static_url
+        env.globals["locale"] = locale
+        env.globals["language_names"] = i18n.LANGUAGE_NAMES
+        env.globals["labels"] = labels
+        return env
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        viewer: Viewer,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        env = self.envs[viewer.locale]
+        menu = [item for item in nav.items() if viewer.can(item.permission)]
+        html = env.get_template(name).render(
+            request=request,
+            viewer=viewer,
+            user=viewer.user,
+            can=viewer.can,
+            menu=menu,
+            current_path=request.url.path,
+            csrf_token=session.csrf_token(request) if "session" in request.scope else "",
+            flashes=pop_flashes(request) + viewer.flashes,
+            **context,
+        )
+        return HTMLResponse(
+            html,
+            status_code=status,
+            headers={"Cache-Control": "private, no-store", **(headers or {})},
+        )
+
+
+def flash(request: Request, kind: str, message: str) -> None:
+    """Show `message` (already translated) on the next page this browser renders."""
+    # Assign a new list: the session notices assignments, not changes inside its values.
+    request.session["flashes"] = [*request.session.get("flashes", []), [kind, message]]
+
+
+def pop_flashes(request: Request) -> list[tuple[str, str]]:
+    if "session" not in request.scope:
+        return []
+    raw = request.session.pop("flashes", None) or []
+    return [(str(kind), str(message)) for kind, message in raw][:10]
