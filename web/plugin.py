@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 import typer
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from dam.cli import app, console, runtime
+from dam.runtime import Runtime
 
 
 def register() -> None:
@@ -21,12 +28,33 @@ def serve_command(
     from web.app import create_app
 
     with runtime() as rt:
-        rt.queue.start_consumer(rt.settings.workers)
+        web_app = create_app(rt)
+        consume_jobs_while_serving(web_app, rt)
         console.print(f"Beeldbank on http://{host}:{port}  (API docs: /docs)")
         uvicorn.run(
-            create_app(rt),
+            web_app,
             host=host,
             port=port,
             log_level=rt.settings.log_level.lower(),
             access_log=False,
         )
+
+
+def consume_jobs_while_serving(web_app: FastAPI, rt: Runtime) -> None:
+    """Run the job consumer inside the server's lifespan.
+
+    uvicorn re-raises SIGTERM once it has shut down, so code after uvicorn.run() never
+    runs; stopping the consumer in the lifespan lets running jobs finish first.
+    """
+    inner = web_app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with inner(app_) as state:
+            rt.queue.start_consumer(rt.settings.workers)
+            try:
+                yield state
+            finally:
+                await run_in_threadpool(rt.queue.stop_consumer)
+
+    web_app.router.lifespan_context = lifespan
