@@ -125,7 +125,7 @@ def fetch(session: Session, query: LibraryQuery, *, owner_id: str | None) -> Res
         found = collections.collection_assets(
             session, collection_id=query.collection_id, page=query.page, per_page=PER_PAGE
         )
-        return ResultPage(found.total, found.items, query)
+        return ResultPage(found.total, found.items, query, per_page=PER_PAGE)
     result = assets.list_assets(
         session,
         page=query.page,
@@ -135,7 +135,7 @@ def fetch(session: Session, query: LibraryQuery, *, owner_id: str | None) -> Res
         tag=query.tag,
         owner_id=owner_id if query.mine else None,
     )
-    return ResultPage(result.total, result.items, query)
+    return ResultPage(result.total, result.items, query, per_page=PER_PAGE)
 
 
 @dataclass(frozen=True)

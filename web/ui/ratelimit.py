@@ -7,6 +7,7 @@ password, and no shared store is needed for that guarantee.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from datetime import datetime, timedelta
@@ -42,7 +43,7 @@ class LoginLimiter:
                 times = self._recent(key, moment)
                 if len(times) >= limit:
                     waits.append((times[0] + self.window - moment).total_seconds())
-            return max((int(w) + 1 for w in waits), default=0)
+            return max((math.ceil(w) for w in waits), default=0)
 
     def failed(self, *, client: str, email: str) -> None:
         moment = now()
