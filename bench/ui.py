@@ -1,0 +1,167 @@
+"""Library page benchmark: 60 thumbnails from a library of 50,000 assets.
+
+Creates the rows directly (no files: the page only reads rows), logs in through the form
+and times GET / server-side (the app called in-process, no network), then weighs the
+page with everything it loads before thumbnails (HTML, CSS, scripts, icon).
+
+    .venv/bin/python bench/ui.py                 # SQLite in a temporary directory
+    .venv/bin/python bench/ui.py --database-url postgresql://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import secrets
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, text
+
+from dam import auth, migrate
+from dam.ids import new_id
+from dam.models import Asset, AssetTag, Role
+from dam.runtime import build_runtime
+from dam.settings import load_settings
+from web.app import create_app
+
+PASSWORD = "benchmark password"  # noqa: S105 - a throwaway account in a temporary database
+BLURHASH = "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
+TAGS = ["zee", "strand", "campagne", "welzijn", "gent", "antwerpen", "brussel", "portret"]
+
+
+def fill(runtime, count: int, owner_id: str) -> None:
+    """`count` ready photo rows with tags, created in batches."""
+    rng = random.Random(7)
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    batch = 5_000
+    with runtime.engine.begin() as conn:
+        for first in range(0, count, batch):
+            assets, tags = [], []
+            for n in range(first, min(first + batch, count)):
+                asset_id = new_id()
+                created = start + timedelta(minutes=n)
+                assets.append(
+                    {
+                        "id": asset_id,
+                        "kind": "image",
+                        "status": "ready",
+                        "filename": f"IMG_{n:06d}.jpg",
+                        "mime": "image/jpeg",
+                        "size": 2_000_000 + n,
+                        "sha256": secrets.token_hex(32),
+                        "width": 6000,
+                        "height": 4000,
+                        "taken_at": created - timedelta(days=rng.randint(0, 900)),
+                        "title": f"Foto {n}" if n % 3 else "",
+                        "description": "",
+                        "alt_text": "",
+                        "metadata": {},
+                        "licence": {},
+                        "blurhash": BLURHASH,
+                        "owner_id": owner_id,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
+                tags += [{"asset_id": asset_id, "tag": t} for t in rng.sample(TAGS, 2)]
+            conn.execute(insert(Asset.__table__), assets)  # type: ignore[attr-defined]
+            conn.execute(insert(AssetTag.__table__), tags)  # type: ignore[attr-defined]
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE"))
+
+
+def log_in(client: TestClient, email: str) -> None:
+    page = client.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]  # type: ignore[index]
+    response = client.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def timed(client: TestClient, path: str, runs: int) -> tuple[float, float, int]:
+    """Median and 95th percentile in ms, and the body size, over `runs` requests."""
+    times = []
+    size = 0
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, response.status_code
+        size = len(response.content)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], size
+
+
+def page_weight(client: TestClient, html: str) -> dict[str, int]:
+    """Bytes of the page and of everything it loads before thumbnails."""
+    urls = re.findall(r'<(?:link[^>]+href|script[^>]+src)="(/static/[^"]+)"', html)
+    seen: dict[str, int] = {"(html)": len(html.encode())}
+    queue = list(urls)
+    while queue:
+        url = queue.pop()
+        path = url.split("?")[0]
+        if path in seen:
+            continue
+        body = client.get(url).content
+        seen[path] = len(body)
+        if path.endswith(".js"):  # ES modules load what they import
+            base = path.rsplit("/", 1)[0]
+            imported = re.findall(r'from "\./([\w.]+)"', body.decode())
+            queue += [f"{base}/{name}" for name in imported]
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(
+            data_dir=Path(tmp), database_url=args.database_url, queue_url="immediate://"
+        )
+        runtime = build_runtime(settings)
+        migrate.upgrade(runtime.engine)
+        email = f"bench-{secrets.token_hex(4)}@beeldbank.test"
+        with runtime.unit_of_work() as session:
+            user = auth.create_user(session, email=email, password=PASSWORD, role=Role.admin)
+            owner_id = user.id
+        began = time.perf_counter()
+        fill(runtime, args.assets, owner_id)
+        print(
+            f"database: {runtime.engine.dialect.name}, {args.assets:,} assets created "
+            f"in {time.perf_counter() - began:.1f} s"
+        )
+        with TestClient(create_app(runtime)) as client:
+            log_in(client, email)
+            for path in ["/", "/?sort=title", "/?sort=taken", "/?tag=zee&mine=1", "/?page=400"]:
+                timed(client, path, 3)  # warm up: templates compiled, caches filled
+                median, p95, size = timed(client, path, args.runs)
+                cards = client.get(path).text.count('<li class="card">')
+                print(
+                    f"GET {path:<18} {cards} thumbnails  median {median:6.1f} ms  "
+                    f"p95 {p95:6.1f} ms  html {size / 1000:.1f} kB"
+                )
+            html = client.get("/").text
+            weight = page_weight(client, html)
+            for name, size in sorted(weight.items()):
+                print(f"  {name:<32} {size / 1000:7.1f} kB")
+            print(
+                f"page weight before thumbnails: {sum(weight.values()) / 1000:.1f} kB "
+                "(uncompressed)"
+            )
+        runtime.close()
+
+
+if __name__ == "__main__":
+    main()
