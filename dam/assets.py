@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +14,7 @@ from dam import audit, events
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import NotFound
-from dam.models import Asset, AssetTag, Job, Rendition, User
+from dam.models import Asset, AssetTag, Face, Job, Rendition, User
 
 MAX_TAGS = 100
 
@@ -64,11 +64,23 @@ class AssetView:
     asset: Asset
     tags: list[str]
     renditions: list[Rendition]
+    faces: list[Face] = field(default_factory=list)
 
 
 def asset_view(session: Session, asset_id: str) -> AssetView:
     asset = get_asset(session, asset_id)
-    return AssetView(asset, tags_of(session, asset_id), renditions_of(session, asset_id))
+    return AssetView(
+        asset,
+        tags_of(session, asset_id),
+        renditions_of(session, asset_id),
+        faces_of(session, asset_id),
+    )
+
+
+def faces_of(session: Session, asset_id: str) -> list[Face]:
+    """The faces found in an asset, top to bottom, left to right (reading order)."""
+    query = select(Face).where(Face.asset_id == asset_id)
+    return list(session.exec(query.order_by(col(Face.box_y), col(Face.box_x), col(Face.id))))
 
 
 def tags_of(session: Session, asset_id: str) -> list[str]:

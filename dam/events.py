@@ -43,6 +43,14 @@ class AssetDeleted(Event):
     asset_id: str
 
 
+@dataclass(frozen=True)
+class FacesDetected(Event):
+    """The faces stage stored what it found in an asset (ids of new and re-found faces)."""
+
+    asset_id: str
+    face_ids: tuple[str, ...]
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

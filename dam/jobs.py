@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,6 +54,7 @@ PeriodicTask = Callable[[Engine, Settings], object]
 _stages: dict[str, StageHandler] = {}
 _pipelines: dict[AssetKind, list[str]] = {}
 _periodic: dict[str, PeriodicTask] = {}
+_insertions: defaultdict[AssetKind, list[tuple[str, str]]] = defaultdict(list)
 
 
 def register_stage(name: str, handler: StageHandler) -> None:
@@ -77,8 +79,21 @@ def run_periodic(engine: Engine, settings: Settings) -> None:
             log.exception("periodic task %s failed", name)
 
 
+def add_stage_after(kind: AssetKind, after: str, stage: str) -> None:
+    """Run `stage` right after `after` in `kind`'s pipeline (a plugin extending another's).
+
+    Remembered apart from the pipeline, so the order in which plugins load does not matter.
+    """
+    if (after, stage) not in _insertions[kind]:
+        _insertions[kind].append((after, stage))
+
+
 def pipeline_for(kind: AssetKind) -> list[str]:
-    return _pipelines.get(kind, [])
+    stages = list(_pipelines.get(kind, []))
+    for after, stage in _insertions[kind]:
+        if after in stages and stage not in stages:
+            stages.insert(stages.index(after) + 1, stage)
+    return stages
 
 
 def schedule(session: Session, *, asset_id: str, stage: str) -> Job:

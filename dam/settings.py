@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -66,6 +68,23 @@ class Settings(BaseSettings):
         "Europe/Brussels", description="Zone assumed for capture times without an offset."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    face_key: str | None = Field(
+        None,
+        description="Base64 of 32 random bytes: encrypts face embeddings (biometric data). "
+        "Required in production; development derives one from the secret key.",
+    )
+    face_recognition: bool = Field(
+        True, description="Compute embeddings and recognise people; false: detection only."
+    )
+    face_min_size_px: int = Field(
+        20, ge=12, description="Smallest face to find, in pixels of the original photo."
+    )
+    face_max_edge_px: int = Field(
+        4000,
+        ge=640,
+        description="Photos are searched for faces at most this long (bigger ones are "
+        "scaled down first; the smallest face found grows accordingly).",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -100,6 +119,21 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'beeldbank.db'}"
+
+    @field_validator("face_key")
+    @classmethod
+    def _face_key(cls, value: str | None) -> str | None:
+        # A missing key is refused where embeddings are sealed (dam/biometrics.py), not
+        # here: a deployment that only detects faces does not need one.
+        if value is None or not value.strip():
+            return None
+        try:
+            raw = base64.b64decode(value.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64") from None
+        if len(raw) != 32:
+            raise ValueError(f"must hold 32 bytes, not {len(raw)}")
+        return value.strip()
 
     @property
     def uploads_dir(self) -> Path:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from dam import doctor, jobs
 from dam.models import AssetKind
 from ingest import capabilities, commands, tus
+from ingest.faces.capabilities import check_face_models
+from ingest.faces.stage import detect_asset_faces
 from ingest.image.stages import probe_image, render_image
 
 
 def register() -> None:
     jobs.register_stage("probe", probe_image)
     jobs.register_stage("renditions", render_image)
-    jobs.register_pipeline(AssetKind.image, ["probe", "renditions"])
+    jobs.register_stage("faces", detect_asset_faces)
+    jobs.register_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
     jobs.register_periodic("expire_uploads", tus.expire_uploads)
     doctor.register(capabilities.check_image_codecs)
     doctor.register(capabilities.check_ffmpeg)
+    doctor.register(check_face_models)
     commands.register()

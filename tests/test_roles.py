@@ -89,6 +89,9 @@ def test_role_matrix(
         "name": "thumb",
         "upload_id": "0" * 26,
         "collection_id": "0" * 26,
+        "person_id": "0" * 26,
+        "face_id": "0" * 26,
+        "cluster_id": "0" * 26,
     }
     for template, route in api_routes():
         if is_public(template, route):

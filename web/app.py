@@ -6,7 +6,18 @@ from fastapi import APIRouter, FastAPI
 
 from dam.runtime import Runtime
 from web import errors
-from web.api import assets, audit, collections, health, jobs, search, uploads
+from web.api import (
+    assets,
+    audit,
+    clusters,
+    collections,
+    faces,
+    health,
+    jobs,
+    people,
+    search,
+    uploads,
+)
 from web.ui import mount as ui
 
 API_PREFIX = "/api/v1"
@@ -17,6 +28,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     collections.router,
     search.router,
+    people.router,
+    faces.router,
+    clusters.router,
 )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from dam.assets import AssetView
-from dam.models import Asset, Job
+from dam.models import Asset, Face, Job
 
 
 class RenditionPublic(BaseModel):
@@ -141,12 +141,24 @@ def asset_public(view: AssetView) -> AssetPublic:
             )
             for r in renditions
         ],
-        faces=[],
+        faces=[face_in_asset(f) for f in view.faces],
         verdict={},
         owner_id=asset.owner_id,
         created_at=asset.created_at,
         updated_at=asset.updated_at,
     )
+
+
+def face_in_asset(face: Face) -> dict[str, Any]:
+    """A face as the asset JSON lists it (API.md): box in 0..1 of the upright image."""
+    return {
+        "id": face.id,
+        "box": {"x": face.box_x, "y": face.box_y, "w": face.box_w, "h": face.box_h},
+        "time_s": face.time_s,
+        "score": face.score,
+        "person_id": face.person_id,
+        "state": face.state,
+    }
 
 
 def asset_summary(asset: Asset) -> AssetSummary:

@@ -1,0 +1,70 @@
+"""People, the faces found in assets, and (in a table of their own) face embeddings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import LargeBinary, String
+from sqlmodel import Field, SQLModel
+
+from dam.clock import now
+from dam.db import UTCDateTime
+from dam.ids import new_id
+
+
+class FaceState(StrEnum):
+    unknown = "unknown"  # nobody said who this is, and no known person matched
+    suggested = "suggested"  # matched a known person automatically; a person must confirm
+    confirmed = "confirmed"  # a person said who this is
+    dismissed = "dismissed"  # a person said it is no face, or no one recognisable
+
+
+class Person(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    notes: str = Field(default="", max_length=5000)
+    is_minor: bool = False
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class Face(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    asset_id: str = Field(foreign_key="asset.id", index=True, ondelete="CASCADE", max_length=32)
+    # Box relative to the upright image (EXIF orientation applied), 0..1.
+    box_x: float
+    box_y: float
+    box_w: float
+    box_h: float
+    time_s: float | None = None  # videos (later)
+    score: float
+    detector: str = Field(max_length=64)
+    state: FaceState = Field(default=FaceState.unknown, sa_type=String(16), index=True)
+    person_id: str | None = Field(
+        default=None, foreign_key="person.id", index=True, ondelete="SET NULL", max_length=32
+    )
+    distance: float | None = None  # of a suggestion: embedding distance to the person
+    dismiss_reason: str | None = Field(default=None, max_length=200)
+    # Unknown faces that look alike share a cluster id (the id of one of its faces).
+    cluster_id: str | None = Field(default=None, index=True, max_length=32)
+    # After "this is not X" the face is never suggested as X again.
+    not_person_id: str | None = Field(default=None, max_length=32)
+    crop_path: str | None = Field(default=None, max_length=500)
+    decided_by: str | None = Field(default=None, max_length=32)  # user id
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class FaceEmbedding(SQLModel, table=True):
+    """Biometric data (GDPR art. 9): sealed with AES-GCM (dam/biometrics.py), kept apart."""
+
+    __tablename__ = "face_embedding"
+
+    face_id: str = Field(foreign_key="face.id", primary_key=True, ondelete="CASCADE", max_length=32)
+    model: str = Field(max_length=64)
+    key_id: str = Field(max_length=16)
+    sealed: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)

@@ -1,0 +1,65 @@
+"""`dam faces rebuild` and `dam faces cluster`."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from sqlmodel import Session, col, select
+
+from dam import biometrics, jobs
+from dam.cli import app, console, fail, runtime
+from dam.models import Asset, AssetKind, Job, JobStatus
+from gdpr.clusters import recluster
+
+faces_app = typer.Typer(help="Face detection and recognition.", no_args_is_help=True)
+
+
+def register() -> None:
+    if not any(group.name == "faces" for group in app.registered_groups):
+        app.add_typer(faces_app, name="faces")
+
+
+@faces_app.command("rebuild")
+def rebuild_command(
+    asset: str | None = typer.Option(None, help="Only this asset (default: every image)."),
+) -> None:
+    """Detect faces and recognise people again (confirmed and dismissed faces are kept)."""
+    with runtime() as rt:
+        with rt.unit_of_work() as session:
+            query = select(Asset.id).where(Asset.kind == AssetKind.image)
+            if asset:
+                query = query.where(Asset.id == asset)
+            ids = list(session.exec(query))
+            if asset and not ids:
+                raise fail(f"No image asset {asset}.")
+            job_ids = [jobs.schedule(session, asset_id=i, stage="faces").id for i in ids]
+        rt.queue.start_consumer(max(1, rt.settings.workers))
+        _wait(rt.engine, len(job_ids))
+    console.print(f"Faces rebuilt for {len(ids)} asset(s).")
+
+
+@faces_app.command("cluster")
+def cluster_command() -> None:
+    """Group all unknown faces again from scratch (new faces join clusters as they come)."""
+    with runtime() as rt:
+        if not rt.settings.face_recognition:
+            raise fail("Face recognition is off (DAM_FACE_RECOGNITION=false).")
+        with rt.session() as session:
+            count = recluster(session, biometrics.face_key(rt.settings))
+    console.print(f"{count} cluster(s) of unknown faces.")
+
+
+def _wait(engine: object, scheduled: int) -> None:
+    # The faces jobs schedule their identity jobs when done: wait until neither is left.
+    while scheduled:
+        with Session(engine) as session:  # type: ignore[arg-type]
+            busy = session.exec(
+                select(Job.id).where(
+                    col(Job.status).in_([JobStatus.queued, JobStatus.running]),
+                    col(Job.stage).in_(["faces", "identity"]),
+                )
+            ).first()
+        if busy is None:
+            return
+        time.sleep(0.3)

@@ -1,0 +1,38 @@
+"""Reading faces for lists, asset pages and crops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from dam.blobs import BlobStore
+from dam.errors import NotFound
+from dam.models import Face, FaceState
+from gdpr.identity import get_face
+
+
+def list_faces(
+    session: Session,
+    *,
+    state: FaceState | None = None,
+    asset_id: str | None = None,
+    person_id: str | None = None,
+    limit: int = 200,
+) -> list[Face]:
+    query = select(Face)
+    if state:
+        query = query.where(Face.state == state)
+    if asset_id:
+        query = query.where(Face.asset_id == asset_id)
+    if person_id:
+        query = query.where(Face.person_id == person_id)
+    return list(session.exec(query.order_by(col(Face.id)).limit(limit)))
+
+
+def crop_path(session: Session, blobs: BlobStore, face_id: str) -> Path:
+    face = get_face(session, face_id)
+    path = blobs.root / face.crop_path if face.crop_path else None
+    if path is None or not path.is_file():
+        raise NotFound("This face has no picture (yet); `dam faces rebuild` makes it again.")
+    return path

