@@ -85,7 +85,7 @@ def recluster(session: Session, key: biometrics.FaceKey) -> int:
         first.setdefault(label, face.id)  # faces come sorted by id: the oldest names it
     for face, label in zip(unknown.faces, labels.tolist(), strict=True):
         if face.cluster_id != first[label]:
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 update(Face).where(col(Face.id) == face.id).values(cluster_id=first[label])
             )
     session.commit()

@@ -54,7 +54,7 @@ def delete_for_faces(session: Session, face_ids: Sequence[str]) -> int:
     """Remove the embeddings of these faces; how many there were."""
     if not face_ids:
         return 0
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         delete(FaceEmbedding).where(col(FaceEmbedding.face_id).in_(list(face_ids)))
     )
     return int(result.rowcount or 0)

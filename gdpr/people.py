@@ -93,7 +93,7 @@ def update_person(session: Session, *, person_id: str, data: PersonUpdate, actor
 def list_people(session: Session) -> list[tuple[Person, int]]:
     """Every person with their number of confirmed faces, by name."""
     counts = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(Face.person_id, func.count())
             .where(Face.state == FaceState.confirmed)
             .group_by(col(Face.person_id))
@@ -118,12 +118,12 @@ def merge_people(session: Session, *, person_id: str, other_id: str, actor: User
     person = get_person(session, person_id)
     other = get_person(session, other_id)
     assets = set(session.exec(select(Face.asset_id).where(Face.person_id == other_id)))
-    moved = session.exec(  # type: ignore[call-overload]
+    moved = session.exec(
         update(Face)
         .where(col(Face.person_id) == other_id)
         .values(person_id=person_id, updated_at=now())
     ).rowcount
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(Face).where(col(Face.not_person_id) == other_id).values(not_person_id=person_id)
     )
     person.is_minor = person.is_minor or other.is_minor  # the stricter rule wins

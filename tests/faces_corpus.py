@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import xml.etree.ElementTree as ET  # noqa: S405 - dlib's own annotation files, not user input
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -57,7 +57,9 @@ def astronaut() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     with _exclusive(CACHE / ".lock"):
         if not target.is_file():
-            wheel = _download("scikit-image", SKIMAGE_VERSION, binary=True, pattern="scikit_image-*.whl")
+            wheel = _download(
+                "scikit-image", SKIMAGE_VERSION, binary=True, pattern="scikit_image-*.whl"
+            )
             with zipfile.ZipFile(wheel) as archive:
                 data = archive.read("skimage/data/astronaut.png")
             partial = target.with_suffix(".part")
@@ -66,7 +68,7 @@ def astronaut() -> Path:
     return target
 
 
-def annotations(xml_file: Path) -> dict[str, list[tuple[int, int, int, int]]]:
+def annotated_boxes(xml_file: Path) -> dict[str, list[tuple[int, int, int, int]]]:
     """file name -> annotated face boxes (left, top, width, height) of a dlib dataset file."""
     out: dict[str, list[tuple[int, int, int, int]]] = {}
     for image in ET.parse(xml_file).getroot().iter("image"):  # noqa: S314

@@ -132,7 +132,7 @@ def _store(
         stored.append(face.id)
     session.flush()
     if stored:
-        session.exec(delete(FaceEmbedding).where(col(FaceEmbedding.face_id).in_(stored)))  # type: ignore[call-overload]
+        session.exec(delete(FaceEmbedding).where(col(FaceEmbedding.face_id).in_(stored)))
     for face_id, item in zip(stored, found, strict=True):
         if key is not None and item.embedding is not None:
             session.add(
