@@ -37,7 +37,7 @@ def seed_library(server: str, token: str) -> tuple[list[str], str]:
                 data={"title": f"Foto {seed}", "tags": "toegankelijk, test"},
             )
             ids.append(response.json()["id"])
-        created = client.post("/api/v1/collections", json={"title": "Campagne welzijn 2026"})
+        created = client.post("/api/v1/collections", json={"title": "Toegankelijk 2026"})
         collection_id = created.json()["id"]
         client.post(f"/api/v1/collections/{collection_id}/assets", json={"asset_ids": ids})
     return ids, collection_id

@@ -36,6 +36,11 @@ job_status = {
 stage = {
     "probe": N_("reading metadata"),
     "renditions": N_("making renditions"),
+    "faces": N_("finding faces"),
+    "identity": N_("recognising people"),
+    "video_probe": N_("reading metadata"),
+    "video_renditions": N_("making web versions"),
+    "video_storyboard": N_("making the storyboard"),
 }
 
 kind = {
