@@ -8,6 +8,7 @@ from ingest import capabilities, commands, tus
 from ingest.faces.capabilities import check_face_models
 from ingest.faces.stage import detect_asset_faces
 from ingest.image.stages import probe_image, render_image
+from ingest.video import plugin as video
 
 
 def register() -> None:
@@ -19,4 +20,5 @@ def register() -> None:
     doctor.register(capabilities.check_image_codecs)
     doctor.register(capabilities.check_ffmpeg)
     doctor.register(check_face_models)
+    video.register()
     commands.register()

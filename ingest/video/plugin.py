@@ -1,0 +1,18 @@
+"""Wires the video pipeline into the core: its stages, its pipeline, its doctor check."""
+
+from __future__ import annotations
+
+from dam import doctor, jobs
+from dam.models import AssetKind
+from ingest.video.stages import probe_video, render_video, storyboard_video
+from ingest.video.toolbox import check_video
+
+VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard"]
+
+
+def register() -> None:
+    jobs.register_stage("video_probe", probe_video)
+    jobs.register_stage("video_renditions", render_video)
+    jobs.register_stage("video_storyboard", storyboard_video)
+    jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
+    doctor.register(check_video)

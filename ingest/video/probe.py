@@ -1,0 +1,70 @@
+"""probe(path) -> VideoInfo: the PyAV probe, run in a disposable child process.
+
+PyAV (the `av` wheel) bundles its own FFmpeg libraries, so probing needs no ffprobe
+binary. Parsing a hostile file happens in the child, under a memory cap, a CPU cap and a
+wall-clock timeout; a crash or a hang there costs that child, never the worker.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from dam.errors import ProcessingError
+from ingest.video import limits
+from ingest.video.formats import demuxer_for
+from ingest.video.info import VideoInfo, video_info
+
+CHILD = Path(__file__).with_name("probe_child.py")
+
+# Runs before the child script: caps its memory and CPU time, lowers its priority.
+_LIMITS = (
+    "import os,resource,runpy,sys;"
+    "m,c=int(sys.argv[1]),int(sys.argv[2]);sys.argv=sys.argv[3:];"
+    "resource.setrlimit(resource.RLIMIT_AS,(m,m));"
+    "resource.setrlimit(resource.RLIMIT_CPU,(c,c));"
+    "os.nice(10);"
+    "runpy.run_path(sys.argv[0],run_name='__main__')"
+)
+
+
+def probe(path: Path, *, label: str) -> VideoInfo:
+    """What the video at `path` (sniffed as `label`) holds; ProcessingError when it is not
+    a video Beeldbank can process."""
+    return video_info(probe_raw(path, demuxer=demuxer_for(label)), label=label)
+
+
+def probe_raw(path: Path, *, demuxer: str) -> dict[str, object]:
+    """The child's plain facts about `path`, read with `demuxer` only."""
+    command = [
+        sys.executable, "-I", "-c", _LIMITS,
+        str(limits.PROBE_MEMORY_BYTES), str(int(limits.PROBE_TIMEOUT_S)),
+        str(CHILD), demuxer, str(limits.MAX_PIXELS), str(path.resolve()),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=limits.PROBE_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise ProcessingError(
+            "Reading the video took too long; the file is probably damaged or crafted."
+        ) from None
+    if done.returncode != 0 or not done.stdout:
+        # A crash (signal), the memory cap or a missing PyAV: the file cannot be trusted.
+        raise ProcessingError(
+            "The video could not be read: reading it stopped with an error, so the file is "
+            "probably damaged. The original is kept."
+        )
+    try:
+        facts = json.loads(done.stdout)
+    except ValueError:
+        facts = None
+    if not isinstance(facts, dict):
+        raise ProcessingError("The video could not be read; the file is probably damaged.")
+    return facts

@@ -1,0 +1,267 @@
+"""The video pipeline's stages: probe, web renditions, poster and storyboard."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from sqlmodel import Session, col, select
+
+from dam.errors import ProcessingError
+from dam.jobs import StageContext
+from dam.models import Asset, Rendition
+from ingest.ffmpeg import ffmpeg_binary
+from ingest.sniff import HEAD_BYTES, sniff
+from ingest.video import commands, frames, limits, process
+from ingest.video.formats import demuxer_for
+from ingest.video.guard import JobGuard
+from ingest.video.info import VideoInfo
+from ingest.video.ladder import web_renditions
+from ingest.video.loudness import Loudness, parse_ebur128_summary
+from ingest.video.mp4box import check_web_file
+from ingest.video.probe import probe
+from ingest.video.publish import Produced, publish, scratch_dir
+from ingest.video.storyboard import choose_poster, compose_sheet, plan_storyboard, storyboard_vtt
+from ingest.video.toolbox import can_tonemap
+
+log = logging.getLogger(__name__)
+
+STORYBOARD = "storyboard"
+THUMB_EDGE = 400
+
+
+def probe_video(ctx: StageContext) -> None:
+    """Read duration, upright size, frame rate, codecs and capture tags into the asset."""
+    asset, path, label = _load(ctx)
+    info = probe(path, label=label)
+    JobGuard(ctx).progress(0.8)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        row = session.get(Asset, asset.id)
+        if row is None:
+            return
+        row.width, row.height = info.display_width, info.display_height
+        row.duration_s = info.duration_s
+        taken = info.tags.taken
+        if taken is not None:
+            row.taken_at = taken.at
+            row.taken_at_offset_min = taken.offset_min
+        row.meta = capture_metadata(info)
+        # Embedded titles fill empty fields only: what a person typed wins.
+        row.title = row.title or (info.tags.title or "")[:500]
+        row.description = row.description or (info.tags.description or "")
+        session.commit()
+
+
+def capture_metadata(info: VideoInfo) -> dict[str, Any]:
+    """The API's `metadata` object for a video."""
+    tags = info.tags
+    location = tags.location
+    gps: dict[str, float] | None = None
+    if location is not None:
+        gps = {"lat": location.lat, "lon": location.lon}
+        if location.alt_m is not None:
+            gps["alt"] = location.alt_m
+    return {
+        "camera": tags.camera,
+        "camera_make": tags.camera_make,
+        "camera_model": tags.camera_model,
+        "gps": gps,
+        "creator": tags.creator,
+        "copyright": tags.copyright,
+        "keywords": [],
+        "video": info.facts(),
+    }
+
+
+def render_video(ctx: StageContext) -> None:
+    """web_720 (and web_1080 for sources of 1080 lines or more) in one ffmpeg run."""
+    _asset, path, label = _load(ctx)
+    guard = JobGuard(ctx)
+    binary = _ffmpeg()
+    demuxer = demuxer_for(label)
+    info = probe(path, label=label)
+    guard.progress(0.02)
+    plan = web_renditions(info)
+    with scratch_dir(ctx) as scratch:
+        loudness = None
+        if info.audio is not None:
+            loudness = _measure_loudness(ctx, binary, path, demuxer, info, guard)
+        outputs = [commands.WebOutput(spec, scratch / f"{spec.name}.mp4") for spec in plan]
+        args = commands.web_renditions_command(
+            binary,
+            path,
+            demuxer=demuxer,
+            info=info,
+            outputs=outputs,
+            loudness=loudness,
+            tonemap=can_tonemap(binary),
+        )
+        _run(ctx, args, info.duration_s, guard.span(0.06, 0.98, info.duration_s), "web version")
+        for output in outputs:
+            check_web_file(output.path)
+        produced = []
+        for output in outputs:
+            spec = output.rendition
+            produced.append(
+                Produced(spec.name, output.path, "mp4", "video/mp4", spec.width, spec.height)
+            )
+
+        def record(row: Asset) -> None:
+            row.meta = {**(row.meta or {}), "loudness": loudness.as_json() if loudness else None}
+
+        publish(ctx, produced, update=record)
+
+
+def storyboard_video(ctx: StageContext) -> None:
+    """Poster (plus a thumbnail) from a representative non-black frame, and the storyboard
+    sprite sheet with its WebVTT index, all read from the web rendition."""
+    asset, _path, _label = _load(ctx)
+    guard = JobGuard(ctx)
+    binary = _ffmpeg()
+    smallest, largest = _web_renditions(ctx)
+    duration = asset.duration_s or 0.0
+    plan = plan_storyboard(duration, smallest.width, smallest.height)
+    tiles = frames.frames_every(
+        binary,
+        ctx.blobs.root / smallest.path,
+        every_s=plan.interval_s,
+        width=plan.tile_width,
+        height=plan.tile_height,
+        duration_s=duration,
+        limit=plan.count,
+        tick=guard.span(0.0, 0.8, duration),
+    )
+    if not tiles:
+        raise ProcessingError("The web version holds no pictures to make a poster from.")
+    chosen = choose_poster([t.pixels for t in tiles])
+    at = min(tiles[chosen].time_s, max(0.0, duration - 0.1))
+    source, size = ctx.blobs.root / largest.path, (largest.width, largest.height)
+    shot = frames.still(binary, source, at_s=at, width=size[0], height=size[1])
+    if shot is None:  # past the last frame (a rounded duration): the start is safe
+        shot = frames.still(binary, source, at_s=0, width=size[0], height=size[1])
+    if shot is None:
+        raise ProcessingError("The web version holds no pictures to make a poster from.")
+    guard.progress(0.9)
+    poster = shot.image()
+    thumb = poster.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    sheet = compose_sheet(plan, [t.pixels for t in tiles])
+    with scratch_dir(ctx) as scratch:
+        files = {
+            "poster": (_encode(poster, "JPEG", quality=85), "jpg", "image/jpeg", poster.size),
+            "thumb": (_encode(thumb, "WEBP", quality=80), "webp", "image/webp", thumb.size),
+            STORYBOARD: (sheet, "jpg", "image/jpeg", plan.sheet_size),
+            f"{STORYBOARD}_vtt": (
+                storyboard_vtt(plan, duration, STORYBOARD).encode(),
+                "vtt",
+                "text/vtt",
+                (plan.tile_width, plan.tile_height),
+            ),
+        }
+        produced = []
+        for name, (data, extension, mime, (width, height)) in files.items():
+            temp = scratch / f"{name}.{extension}"
+            temp.write_bytes(data)
+            produced.append(Produced(name, temp, extension, mime, width, height))
+
+        def record(row: Asset) -> None:
+            row.meta = {**(row.meta or {}), "poster_time_s": at}
+
+        publish(ctx, produced, update=record)
+
+
+def _measure_loudness(
+    ctx: StageContext, binary: str, path: Path, demuxer: str, info: VideoInfo, guard: JobGuard
+) -> Loudness | None:
+    assert info.audio is not None
+    args = commands.loudness_command(binary, path, demuxer=demuxer, audio_index=info.audio.index)
+    job = process.Run(
+        args=args,
+        time_limit_s=limits.time_limit(info.duration_s),
+        tick=guard.span(0.02, 0.06, info.duration_s),
+        stderr_lines=40,
+    )
+    try:
+        process.run(job)
+    except process.FfmpegTimedOut:
+        raise ProcessingError(_too_long(info.duration_s)) from None
+    except process.FfmpegFailed:
+        # Sound that cannot be measured is not worth failing the video for: the web
+        # versions keep the original level.
+        log.warning("loudness measurement failed for asset %s; not normalising", ctx.asset_id)
+        return None
+    return parse_ebur128_summary(job.stderr)
+
+
+def _run(ctx: StageContext, args: list[str], duration: float, tick: Any, what: str) -> None:
+    try:
+        process.run(process.Run(args=args, time_limit_s=limits.time_limit(duration), tick=tick))
+    except process.FfmpegTimedOut:
+        raise ProcessingError(_too_long(duration)) from None
+    except process.FfmpegFailed as exc:
+        log.warning(
+            "ffmpeg failed making the %s of asset %s (exit %s): %s",
+            what,
+            ctx.asset_id,
+            exc.returncode,
+            exc.tail[-600:],
+        )
+        raise ProcessingError(
+            f"The {what} could not be made: ffmpeg stopped on an error in the file, which is "
+            "probably damaged. The original is kept."
+        ) from None
+
+
+def _too_long(duration: float) -> str:
+    minutes = limits.time_limit(duration) / 60
+    return (
+        f"Converting took longer than the {minutes:.0f}-minute limit for a video of this "
+        "length, so it was stopped; the file is probably damaged. The original is kept."
+    )
+
+
+def _web_renditions(ctx: StageContext) -> tuple[Rendition, Rendition]:
+    with Session(ctx.engine) as session:
+        rows = list(
+            session.exec(
+                select(Rendition)
+                .where(col(Rendition.asset_id) == ctx.asset_id)
+                .where(col(Rendition.name).startswith("web_"))
+                .order_by(col(Rendition.width) * col(Rendition.height))
+            )
+        )
+    if not rows:
+        raise ProcessingError("The web version is missing, so there is no poster to take from it.")
+    return rows[0], rows[-1]
+
+
+def _encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _ffmpeg() -> str:
+    binary = ffmpeg_binary()
+    if binary is None:
+        raise ProcessingError(
+            "ffmpeg is not installed on this server, so videos cannot be converted; an "
+            "administrator can check with the doctor command."
+        )
+    return binary
+
+
+def _load(ctx: StageContext) -> tuple[Asset, Path, str]:
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        asset = session.get(Asset, ctx.asset_id)
+    if asset is None:
+        raise ProcessingError("The asset was deleted while it was being processed.")
+    path = ctx.blobs.original_path(asset.sha256)
+    if not path.exists():
+        raise ProcessingError("The original file is missing from storage; run the check command.")
+    with path.open("rb") as fh:
+        label = sniff(fh.read(HEAD_BYTES)).label
+    return asset, path, label
