@@ -66,6 +66,9 @@ if (grid && nextLink && "IntersectionObserver" in window) {
       const following = response.headers.get("X-Next-Page");
       if (following) {
         nextLink.href = following;
+        // Still in view (a tall screen, short pages): observing anew reports it again.
+        observer.unobserve(nextLink);
+        observer.observe(nextLink);
       } else {
         observer.disconnect();
         nextLink.closest(".pager").hidden = true;

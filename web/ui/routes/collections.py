@@ -94,7 +94,14 @@ def _render_collection(
     result = listing.fetch(db, query, owner_id=None)
     if request.query_params.get("fragment") == "1":
         headers = listing.next_page_header(result, f"/collections/{collection.id}")
-        return templates.render(request, "_cards.html", viewer, headers=headers, result=result)
+        return templates.render(
+            request,
+            "_cards.html",
+            viewer,
+            headers=headers,
+            result=result,
+            select_form="remove" if viewer.can("collections.edit") else None,
+        )
     return templates.render(
         request,
         "collection.html",

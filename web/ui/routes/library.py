@@ -32,7 +32,12 @@ def library(request: Request, db: SessionDep, viewer: Reader, templates: Templat
     if request.query_params.get("fragment") == "1":
         # The infinite-scroll script asks for the next page's cards only.
         return templates.render(
-            request, "_cards.html", viewer, headers=next_page_header(result, "/"), result=result
+            request,
+            "_cards.html",
+            viewer,
+            headers=next_page_header(result, "/"),
+            result=result,
+            select_form="bulk",  # the cards' check boxes belong to the bulk-action form
         )
     return templates.render(
         request,
