@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from dam.models import Role
 from tests import media
-from tests.browser.conftest import Person, log_in, screenshot
+from tests.browser.conftest import Person, assert_accessible, log_in, screenshot
 
 
 def drop_files(page: Page, selector: str, files: dict[str, bytes]) -> None:
@@ -68,6 +68,7 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
         expect(items.nth(index)).to_have_attribute("data-state", "ready", timeout=30_000)
     expect(items.filter(has_text="strand.jpg")).to_contain_text("Klaar")
     screenshot(page, "upload-done")
+    assert_accessible(page)  # the list of uploads with its progress bars and states
 
     # The same file again: a duplicate notice with a link to the asset.
     drop_files(page, "#dropzone", {"strand-again.jpg": dropped["strand.jpg"]})
@@ -108,6 +109,13 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
     expect(page.get_by_role("heading", name="Strand van Oostende", level=1)).to_be_visible()
     expect(page.locator(".history")).to_contain_text("bewerkt")
     screenshot(page, "asset")
+
+    # Zoom: the large rendition, scrollable, with the button saying what it does now.
+    zoom = page.get_by_role("button", name="Inzoomen")
+    zoom.click()
+    expect(page.get_by_role("button", name="Uitzoomen")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#preview")).to_have_attribute("src", re.compile(r"/renditions/large$"))
+    expect(page.locator("#zoom-frame")).to_have_class(re.compile(r"\bzoomed\b"))
 
     # Previous/next walk the result set the page was opened from.
     nav = page.get_by_role("navigation", name="Resultaten")
