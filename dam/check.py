@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from dam.blobs import BlobStore, hash_file
 from dam.models import Asset
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
 
 
 @dataclass
@@ -41,3 +46,27 @@ def check_originals(
             report.corrupt.append(asset_id)
     report.orphans = sorted(p.name for p in blobs.iter_originals() if p.name not in known)
     return report
+
+
+@dataclass
+class PartReport:
+    """What a package's own check found: a one-line summary and the problems, if any."""
+
+    summary: str
+    problems: list[str] = field(default_factory=list)
+
+
+PartCheck = Callable[["Runtime"], PartReport]
+_parts: dict[str, PartCheck] = {}
+
+
+def register_part(name: str, check: PartCheck) -> None:
+    """Let `dam check --<name>` run a package's check (search registers "search")."""
+    _parts[name] = check
+
+
+def run_part(name: str, rt: Runtime) -> PartReport:
+    check = _parts.get(name)
+    if check is None:
+        return PartReport(f"No {name} check is installed.", [f"{name} check missing"])
+    return check(rt)

@@ -131,10 +131,22 @@ def audit_verify() -> None:
 @app.command("check")
 def check_command(
     quick: bool = typer.Option(False, help="Only check presence and size, not hashes."),
+    search: bool = typer.Option(
+        False, "--search", help="Instead, compare the search index with the database."
+    ),
 ) -> None:
     """Verify every original against its hash; report missing and orphaned files."""
-    from dam.check import check_originals
+    from dam.check import check_originals, run_part
 
+    if search:  # the search package registers this part (dam.check.register_part)
+        with runtime() as rt:
+            part = run_part("search", rt)
+        for problem in part.problems:
+            console.print(f"[yellow]{problem}[/yellow]")
+        console.print(part.summary)
+        if part.problems:
+            raise typer.Exit(1)
+        return
     with runtime() as rt, rt.session() as session:
         report = check_originals(session, rt.blobs, verify_hashes=not quick)
     for problem in report.problems:

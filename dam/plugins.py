@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 # Each module has a `register()` function. Listing a dotted path here is all that wiring
 # a package in takes; the core never imports the packages that build on it directly.
-BUILTIN_PLUGINS = ("ingest.plugin", "gdpr.plugin", "web.plugin")
+BUILTIN_PLUGINS = ("ingest.plugin", "search.plugin", "gdpr.plugin", "web.plugin")
 
 _loaded: set[str] = set()
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,6 +18,21 @@ from dam.queue import JobQueue
 from dam.settings import Settings
 
 
+class RuntimeService(Protocol):
+    def close(self) -> None: ...
+
+
+ServiceFactory = Callable[["Runtime"], RuntimeService]
+_service_factories: dict[str, ServiceFactory] = {}
+
+
+def register_service(name: str, factory: ServiceFactory) -> None:
+    """Give every runtime a `name` service, built with it and closed with it (plugins'
+    per-process machinery such as the search index sync). Factories must not do I/O:
+    the runtime is built before migrations run."""
+    _service_factories[name] = factory
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -24,12 +40,14 @@ class Runtime:
     blobs: BlobStore
     queue: JobQueue = field(init=False)
     runner: jobs.JobRunner = field(init=False)
+    services: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.queue = JobQueue(self.settings, run_job=self._run_job, sweep=self._sweep)
         self.runner = jobs.JobRunner(
             settings=self.settings, engine=self.engine, blobs=self.blobs, queue=self.queue
         )
+        self.services = {name: make(self) for name, make in _service_factories.items()}
 
     def _run_job(self, job_id: str) -> None:
         self.runner.run(job_id)
@@ -57,6 +75,10 @@ class Runtime:
 
     def close(self) -> None:
         self.queue.stop_consumer()
+        # After the consumers (their last jobs may still hand work to a service), before
+        # the engine (a service may flush to the database on the way out).
+        for service in reversed(list(self.services.values())):
+            service.close()
         self.engine.dispose()
 
 

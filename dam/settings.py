@@ -35,7 +35,20 @@ class Settings(BaseSettings):
         description="`redis://...` for a shared queue, `immediate://` to run jobs inline "
         "(tests); default a SQLite queue in the data dir.",
     )
-    search_url: str | None = Field(None, description="Meilisearch URL (search issue).")
+    search_url: str | None = Field(
+        None, description="Meilisearch URL; default the embedded Tantivy index in the data dir."
+    )
+    search_api_key: str | None = Field(None, description="Meilisearch API key.")
+    search_index: str = Field(
+        "assets", pattern=r"^[A-Za-z0-9_-]{1,100}$", description="Meilisearch index name."
+    )
+    search_commit_interval_ms: int = Field(
+        200,
+        ge=0,
+        le=800,
+        description="How long the index writer gathers changes into one commit (the index "
+        "follows the database within a second).",
+    )
     secret_key: str = Field(
         "development-only-secret", description="Signs sessions and share links."
     )

@@ -18,7 +18,12 @@ def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["parts"] == {"database": "ok", "storage": "ok", "queue": "ok"}
+    assert ready.json()["parts"] == {
+        "database": "ok",
+        "storage": "ok",
+        "queue": "ok",
+        "search": "ok",
+    }
 
 
 def test_readiness_names_the_failing_part(settings_factory: Callable[..., Settings]) -> None:

@@ -6,6 +6,11 @@ from sqlmodel import SQLModel
 
 import dam.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from dam.db import make_engine
+from dam.plugins import load_plugins
+
+# Packages own tables too (search's index sync); autogenerate must see them, or it would
+# offer to drop them.
+load_plugins()
 
 config = context.config
 target_metadata = SQLModel.metadata

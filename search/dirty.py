@@ -1,0 +1,89 @@
+"""The table of assets whose search documents are out of date: marking and draining."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from dam.clock import now
+from dam.models import Asset
+from search.models import SearchDirty
+
+TABLE = SearchDirty.__table__  # type: ignore[attr-defined]
+
+DirtyRow = tuple[str, int]  # (asset id, seq)
+
+
+def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
+    """Mark assets dirty in one short transaction (re-marking bumps their seq)."""
+    ids = sorted(set(asset_ids))
+    if not ids:
+        return
+    moment = now()
+    with engine.begin() as conn:
+        _upsert(conn, [{"asset_id": i, "seq": 1, "marked_at": moment} for i in ids], moment)
+
+
+def mark_all(engine: Engine) -> int:
+    """Mark every asset dirty (a new, empty index); returns how many."""
+    moment = now()
+    with engine.begin() as conn:
+        ids = [row[0] for row in conn.execute(select(Asset.id))]  # type: ignore[call-overload]
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            _upsert(conn, [{"asset_id": i, "seq": 1, "marked_at": moment} for i in chunk], moment)
+    return len(ids)
+
+
+def _upsert(conn: Connection, rows: list[dict[str, object]], moment: datetime) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TABLE).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["asset_id"],
+        set_={"seq": TABLE.c.seq + 1, "marked_at": moment},
+    )
+    conn.execute(statement)
+
+
+def oldest(engine: Engine, limit: int) -> list[DirtyRow]:
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(TABLE.c.asset_id, TABLE.c.seq)
+            .order_by(TABLE.c.marked_at, TABLE.c.asset_id)
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in rows]
+
+
+def remove(engine: Engine, rows: Sequence[DirtyRow]) -> None:
+    """Forget rows that were indexed, unless they were marked again in the meantime."""
+    if not rows:
+        return
+    with engine.begin() as conn:
+        for start in range(0, len(rows), 500):
+            chunk = list(rows[start : start + 500])
+            conn.execute(delete(TABLE).where(tuple_(TABLE.c.asset_id, TABLE.c.seq).in_(chunk)))
+
+
+def still_dirty(engine: Engine, asset_ids: Sequence[str]) -> set[str]:
+    if not asset_ids:
+        return set()
+    with engine.begin() as conn:
+        rows = conn.execute(select(TABLE.c.asset_id).where(TABLE.c.asset_id.in_(asset_ids)))
+        return {r[0] for r in rows}
+
+
+def backlog(engine: Engine) -> tuple[int, datetime | None]:
+    """How many assets wait to be indexed, and since when the oldest waits."""
+    with engine.begin() as conn:
+        count, since = conn.execute(select(func.count(), func.min(TABLE.c.marked_at))).one()
+    return int(count), since
+
+
+def clear(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(TABLE))

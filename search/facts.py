@@ -1,0 +1,137 @@
+"""Reading what a search document needs from the database, in batches.
+
+Packages that add knowledge about assets (people and faces, consent verdicts,
+collections, licences, consent evidence) register a facts provider from their plugin's
+register(): `register_provider(name, provider)`. A provider receives a session and asset
+ids and returns, per asset id, values for AssetFacts' optional fields:
+`people` (PersonFacts or mappings with id, name, state, hidden, erased), `collections`,
+`verdicts` ({channel: "cleared" | "review" | "blocked"}), `licence_state`, `restricted`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from dam.models import Asset, AssetTag
+from search.document import AssetFacts, PersonFacts
+
+FactsProvider = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, Any]]]
+
+PROVIDED_FIELDS = frozenset({"people", "collections", "verdicts", "licence_state", "restricted"})
+
+_providers: dict[str, FactsProvider] = {}
+
+
+def register_provider(name: str, provider: FactsProvider) -> None:
+    """Add (or replace) a source of the optional facts; see the module docstring."""
+    _providers[name] = provider
+
+
+def unregister_provider(name: str) -> None:
+    _providers.pop(name, None)
+
+
+_COLUMNS = (
+    Asset.id,
+    Asset.kind,
+    Asset.status,
+    Asset.filename,
+    Asset.created_at,
+    Asset.title,
+    Asset.description,
+    Asset.alt_text,
+    Asset.width,
+    Asset.height,
+    Asset.taken_at,
+    Asset.taken_at_offset_min,
+    Asset.meta,
+    Asset.licence,
+)
+
+
+def load_facts(session: Session, asset_ids: Sequence[str]) -> dict[str, AssetFacts]:
+    """The facts of each existing asset among `asset_ids` (missing ones are left out)."""
+    ids = list(dict.fromkeys(asset_ids))
+    if not ids:
+        return {}
+    rows: list[Any] = list(session.exec(select(*_COLUMNS).where(col(Asset.id).in_(ids))))  # type: ignore[call-overload]
+    tags: dict[str, list[str]] = {}
+    for asset_id, tag in session.exec(
+        select(AssetTag.asset_id, AssetTag.tag)
+        .where(col(AssetTag.asset_id).in_(ids))
+        .order_by(col(AssetTag.asset_id), col(AssetTag.tag))
+    ):
+        tags.setdefault(asset_id, []).append(tag)
+    facts = {}
+    for row in rows:
+        meta = row.meta if isinstance(row.meta, dict) else {}
+        keywords = meta.get("keywords") or []
+        facts[row.id] = AssetFacts(
+            id=row.id,
+            kind=str(row.kind),
+            status=str(row.status),
+            filename=row.filename,
+            created_at=row.created_at,
+            title=row.title or "",
+            description=row.description or "",
+            alt_text=row.alt_text or "",
+            tags=tuple(tags.get(row.id, ())),
+            keywords=tuple(str(k) for k in keywords) if isinstance(keywords, list) else (),
+            creator=str(meta.get("creator") or ""),
+            width=row.width,
+            height=row.height,
+            taken_at=row.taken_at,
+            taken_at_offset_min=row.taken_at_offset_min,
+            licence=row.licence if isinstance(row.licence, dict) else {},
+        )
+    return _with_provided(session, facts)
+
+
+def _with_provided(session: Session, facts: dict[str, AssetFacts]) -> dict[str, AssetFacts]:
+    if not facts or not _providers:
+        return facts
+    extra: dict[str, dict[str, Any]] = {}
+    for name, provider in list(_providers.items()):
+        for asset_id, values in provider(session, list(facts)).items():
+            unknown = set(values) - PROVIDED_FIELDS
+            if unknown:
+                raise ValueError(f"facts provider {name!r} gave unknown fields {sorted(unknown)}")
+            extra.setdefault(asset_id, {}).update(values)
+    for asset_id, values in extra.items():
+        if asset_id not in facts:
+            continue
+        if "people" in values:
+            values["people"] = tuple(
+                p if isinstance(p, PersonFacts) else PersonFacts(**p) for p in values["people"]
+            )
+        if "collections" in values:
+            values["collections"] = tuple(values["collections"])
+        facts[asset_id] = dataclasses.replace(facts[asset_id], **values)
+    return facts
+
+
+def iter_asset_ids(engine: Engine, batch: int = 2000) -> Iterator[list[str]]:
+    """Every asset id, in batches, by keyset pagination (stable while assets come and go).
+
+    Each batch is read in its own short transaction: the caller reads the assets' facts
+    between batches, and on SQLite every transaction holds the write lock."""
+    after = ""
+    while True:
+        with Session(engine) as session:
+            ids = list(
+                session.exec(
+                    select(Asset.id)
+                    .where(col(Asset.id) > after)
+                    .order_by(col(Asset.id))
+                    .limit(batch)
+                )
+            )
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]

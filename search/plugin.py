@@ -1,0 +1,105 @@
+"""Wires search into the core: the per-runtime service, event subscribers, readiness and
+doctor checks, `dam reindex` and `dam check --search`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from dam import check, doctor, events, health, jobs
+from dam.clock import now
+from dam.runtime import Runtime, register_service
+from dam.settings import Settings
+from search import commands, dirty
+from search.service import SearchService, service_for
+from search.sync import LEASE_TTL_S, live_syncs
+
+log = logging.getLogger(__name__)
+
+# A mark older than this means no process is writing the index.
+BACKLOG_WARNING_S = 60
+
+
+def register() -> None:
+    register_service("search", lambda rt: SearchService(rt.settings, rt.engine))
+    events.subscribe(events.AssetStored, _on_changed)
+    events.subscribe(events.AssetChanged, _on_changed)
+    events.subscribe(events.AssetDeleted, _on_deleted)
+    health.register_check("search", _ready)
+    doctor.register(_doctor)
+    check.register_part("search", _check)
+    jobs.register_periodic("search_backlog", _warn_about_backlog)
+    commands.register()
+
+
+def _on_changed(event: events.AssetStored | events.AssetChanged) -> None:
+    for sync in live_syncs():
+        sync.mark([event.asset_id])
+
+
+def _on_deleted(event: events.AssetDeleted) -> None:
+    # Deleted (and, later, erased) material must leave search before the request returns.
+    for sync in live_syncs():
+        sync.mark([event.asset_id], urgent=True)
+
+
+def _ready(rt: Runtime) -> None:
+    service_for(rt).backend().ping()
+
+
+def _doctor(rt: Runtime) -> Iterable[doctor.Finding]:
+    service = service_for(rt)
+    try:
+        backend = service.backend()
+        backend.ping()
+        detail = f"{backend.describe()}: {backend.count()} documents"
+    except Exception as exc:
+        yield doctor.Finding("search", "error", str(exc)[:200])
+        return
+    try:
+        waiting = dirty.backlog(rt.engine)[0]
+        if waiting:
+            detail += f", {waiting} change(s) waiting to be indexed"
+    except SQLAlchemyError:
+        detail += " (run dam migrate to see pending changes)"
+    yield doctor.Finding("search", "ok", detail)
+    settings = rt.settings
+    shared_database = not settings.resolved_database_url.startswith("sqlite")
+    shared_queue = (settings.queue_url or "").startswith(("redis://", "rediss://"))
+    if backend.name == "tantivy" and shared_database and shared_queue:
+        yield doctor.Finding(
+            "search topology",
+            "missing",
+            "several machines share this database, but the Tantivy index lives on this "
+            "one: set DAM_SEARCH_URL to a Meilisearch server",
+        )
+
+
+def _check(rt: Runtime) -> check.PartReport:
+    from search.maintenance import check_index
+
+    report = check_index(service_for(rt))
+    waiting = f"; {report.pending} change(s) still waiting for the writer" if report.pending else ""
+    return check.PartReport(
+        f"{report.checked} assets checked against the search index: {len(report.missing)} "
+        f"missing, {len(report.stale)} stale, {len(report.orphaned)} left over{waiting}.",
+        report.problems,
+    )
+
+
+def _warn_about_backlog(engine: Engine, settings: Settings) -> None:
+    count, since = dirty.backlog(engine)
+    if (
+        count
+        and since is not None
+        and (now() - since).total_seconds() > max(BACKLOG_WARNING_S, 2 * LEASE_TTL_S)
+    ):
+        log.warning(
+            "%d search index change(s) wait since %s: is a process writing the index? "
+            "(dam serve does; dam doctor shows the index)",
+            count,
+            since.isoformat(),
+        )

@@ -1,0 +1,113 @@
+"""Search for people and programs: the per-runtime service, access rules, the search call."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from dam.auth import PERMISSIONS
+from dam.errors import DomainError
+from dam.models import Role, User
+from dam.runtime import Runtime
+from dam.settings import Settings
+from search.backend import SearchBackend, SearchUnavailable
+from search.query import (
+    MAX_PER_PAGE,
+    Access,
+    Filters,
+    SearchRequest,
+    SearchResult,
+    Sort,
+    effective_sort,
+    parse_query,
+)
+from search.sync import IndexSync
+
+# Consent evidence scans and people marked hidden: the role that may open them.
+RESTRICTED_PERMISSION = "search.restricted"
+MAX_QUERY_CHARS = 500
+
+
+class SearchUnavailableError(DomainError):
+    status, code = 503, "search_unavailable"
+
+
+def make_backend(settings: Settings) -> SearchBackend:
+    """Meilisearch when DAM_SEARCH_URL is set, else the embedded Tantivy index."""
+    if settings.search_url:
+        from search.meili_backend import MeilisearchBackend
+
+        return MeilisearchBackend(
+            settings.search_url, api_key=settings.search_api_key, index=settings.search_index
+        )
+    from search.tantivy_backend import TantivyBackend
+
+    return TantivyBackend(settings.data_dir / "search")
+
+
+class SearchService:
+    """One runtime's search: the backend (opened on first use) and the index sync."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self._backend: SearchBackend | None = None
+        self._lock = threading.Lock()
+        self.sync = IndexSync(
+            engine=engine,
+            backend=self.backend,
+            zone=settings.default_timezone,
+            gather_s=settings.search_commit_interval_ms / 1000,
+        )
+
+    def backend(self) -> SearchBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = make_backend(self.settings)
+            return self._backend
+
+    def close(self) -> None:
+        self.sync.close()
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+
+
+def service_for(rt: Runtime) -> SearchService:
+    service: SearchService = rt.services["search"]
+    return service
+
+
+def access_for(role: Role | str) -> Access:
+    """Restricted material and hidden people only for roles that may open them."""
+    allowed = Role(role).includes(PERMISSIONS[RESTRICTED_PERMISSION])
+    return Access(restricted=allowed, hidden_people=allowed)
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    filters: Filters = field(default_factory=Filters)
+    sort: Sort | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+def search_assets(service: SearchService, *, user: User, params: SearchParams) -> SearchResult:
+    """Search as `user`: their role decides what can be found."""
+    query = parse_query(params.q[:MAX_QUERY_CHARS])
+    request = SearchRequest(
+        query=query,
+        filters=params.filters,
+        sort=effective_sort(params.sort, query),
+        page=max(1, params.page),
+        per_page=max(1, min(MAX_PER_PAGE, params.per_page)),
+        access=access_for(user.role),
+    )
+    try:
+        return service.backend().search(request)
+    except SearchUnavailable as exc:
+        raise SearchUnavailableError(
+            f"Search is unavailable right now ({exc}); try again in a moment."
+        ) from exc

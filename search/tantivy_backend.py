@@ -1,0 +1,355 @@
+"""The embedded search backend: a Tantivy index in the data dir (no server to run).
+
+Tantivy allows one writer per index, across processes (a lock file); search.sync makes
+sure only the elected process asks for it. Readers in any process see each commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Document, Index, Occur, Order, Query, SchemaBuilder
+
+from search.analysis import build_analyzer, stems
+from search.backend import Progress, SearchUnavailable, WriterBusy
+from search.document import TEXT_FIELDS, SearchDocument
+from search.highlight import highlight_fields
+from search.query import FACET_SIZE, Hit, ParsedQuery, SearchRequest, SearchResult, Word
+
+log = logging.getLogger(__name__)
+
+# Bump when the schema or the analyzers change: a new directory is built from scratch
+# (search.sync notices the empty index and re-indexes every asset).
+SCHEMA_VERSION = 1
+
+# Weights: a word in the title counts most, then the exact word anywhere, then the same
+# Dutch or English stem; typo and prefix matches score least (they are constant-score).
+TITLE_BOOST, WORD_BOOST, STEM_BOOST, FUZZY_BOOST = 2.0, 1.0, 0.8, 0.3
+
+FACET_FIELDS = {
+    "kind": "kind",
+    "year": "year",
+    "tags": "tags",
+    "people": "people",
+    "collections": "collections",
+    "cleared_for": "cleared_for",
+    "licence": "licence",
+}
+SORT_FIELDS = {
+    "taken_desc": ("taken_ts", Order.Desc),
+    "taken_asc": ("taken_ts", Order.Asc),
+    "uploaded_desc": ("created_us", Order.Desc),
+    "uploaded_asc": ("created_us", Order.Asc),
+}
+KEYWORD_FIELDS = (
+    "kind",
+    "year",
+    "tags",
+    "people",
+    "person_ids",
+    "hidden_people",
+    "hidden_person_ids",
+    "collections",
+    "cleared_for",
+    "verdicts",
+    "licence",
+    "orientation",
+)
+
+
+def build_schema() -> tantivy.Schema:
+    sb = SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("fingerprint", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", tokenizer_name="bb_words")
+    sb.add_text_field("words", tokenizer_name="bb_words")
+    sb.add_text_field("words_nl", tokenizer_name="bb_dutch", index_option="freq")
+    sb.add_text_field("words_en", tokenizer_name="bb_english", index_option="freq")
+    sb.add_text_field("hidden_words", tokenizer_name="bb_words")
+    for name in KEYWORD_FIELDS:
+        sb.add_text_field(name, tokenizer_name="raw", fast=True)
+    sb.add_boolean_field("restricted", indexed=True, fast=True)
+    sb.add_integer_field("taken_ts", indexed=True, fast=True)
+    sb.add_integer_field("created_us", indexed=True, fast=True)
+    # Everything a hit shows or highlights, as one stored JSON blob.
+    sb.add_bytes_field("display", stored=True)
+    return sb.build()
+
+
+def to_tantivy(doc: SearchDocument) -> Document:
+    out = Document()
+    out.add_text("id", doc.id)
+    out.add_text("fingerprint", doc.fingerprint)
+    out.add_text("title", doc.title)
+    for name in TEXT_FIELDS:
+        text = doc.text(name) if name != "filename" else doc.filename.replace("_", " ")
+        if text:
+            for field in ("words", "words_nl", "words_en"):
+                out.add_text(field, text)
+    for name in doc.hidden_people:
+        out.add_text("hidden_words", name)
+    keywords: dict[str, Iterable[str]] = {
+        "kind": [doc.kind],
+        "year": [str(doc.year)] if doc.year else [],
+        "tags": doc.tags,
+        "people": doc.people,
+        "person_ids": doc.person_ids,
+        "hidden_people": doc.hidden_people,
+        "hidden_person_ids": doc.hidden_person_ids,
+        "collections": doc.collections,
+        "cleared_for": doc.cleared_for,
+        "verdicts": [f"{c}:{v}" for c, v in doc.verdicts],
+        "licence": [doc.licence],
+        "orientation": [doc.orientation] if doc.orientation else [],
+    }
+    for name, values in keywords.items():
+        for value in values:
+            out.add_text(name, value)
+    out.add_boolean("restricted", doc.restricted)
+    if doc.taken_ts is not None:
+        out.add_integer("taken_ts", doc.taken_ts)
+    out.add_integer("created_us", doc.created_us)
+    display = {"kind": doc.kind, **{n: doc.text(n) for n in TEXT_FIELDS}}
+    display["hidden_people"] = " · ".join(doc.hidden_people)
+    out.add_bytes("display", json.dumps(display, ensure_ascii=False).encode())
+    return out
+
+
+class TantivyBackend:
+    name = "tantivy"
+
+    def __init__(self, directory: Path) -> None:
+        self.path = Path(directory) / f"tantivy-v{SCHEMA_VERSION}"
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = build_schema()
+        self.index = Index(self.schema, path=str(self.path), reuse=True)
+        self.index.register_tokenizer("bb_words", build_analyzer())
+        self.index.register_tokenizer("bb_dutch", build_analyzer("dutch"))
+        self.index.register_tokenizer("bb_english", build_analyzer("english"))
+        _remove_older_versions(Path(directory))
+
+    def describe(self) -> str:
+        return f"Tantivy {version('tantivy')} index at {self.path}"
+
+    def ping(self) -> None:
+        try:
+            self.index.searcher()
+        except Exception as exc:
+            raise SearchUnavailable(f"the index at {self.path} cannot be read: {exc}") from exc
+
+    def open_writer(self) -> TantivyWriter:
+        return TantivyWriter(self)
+
+    def count(self) -> int:
+        return int(self.index.searcher().num_docs)
+
+    def size_bytes(self) -> int | None:
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
+    def close(self) -> None:
+        """Nothing to release: readers hold only memory maps."""
+
+    def fingerprints(self) -> dict[str, str]:
+        searcher = self.index.searcher()
+        found = {}
+        for _, address in searcher.search(Query.all_query(), max(1, searcher.num_docs)).hits:
+            doc = searcher.doc(address)
+            found[str(doc.get_first("id"))] = str(doc.get_first("fingerprint"))
+        return found
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        searcher = self.index.searcher()
+        query = self.build_query(request)
+        kwargs: dict[str, Any] = {"limit": request.per_page, "offset": request.offset}
+        if request.sort in SORT_FIELDS:
+            kwargs["order_by_field"], kwargs["order"] = SORT_FIELDS[request.sort]
+        result = searcher.search(query, count=True, **kwargs)
+        hits = []
+        for _, address in result.hits:
+            stored = searcher.doc(address)
+            display = json.loads(stored.get_first("display") or b"{}")
+            texts = {n: display[n] for n in TEXT_FIELDS if display.get(n)}
+            if request.access.hidden_people and display.get("hidden_people"):
+                both = [texts.get("people", ""), display["hidden_people"]]
+                texts["people"] = " · ".join(filter(None, both))
+            hits.append(
+                Hit(
+                    id=str(stored.get_first("id")),
+                    kind=display["kind"],
+                    title=display["title"],
+                    highlights=highlight_fields(texts, request.query),
+                )
+            )
+        facets = self._facets(searcher, query, request) if request.facets else {}
+        # `count` is there when searching with count=True (the type stubs miss it).
+        total = int(getattr(result, "count", 0) or 0)
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: Query, request: SearchRequest
+    ) -> dict[str, dict[str, int]]:
+        fields = dict(FACET_FIELDS)
+        if request.access.hidden_people:
+            fields["hidden_people"] = "hidden_people"
+        aggregations = {
+            name: {"terms": {"field": field, "size": FACET_SIZE}} for name, field in fields.items()
+        }
+        raw = searcher.aggregate(query, aggregations)
+        facets = {
+            name: {str(b["key"]): int(b["doc_count"]) for b in raw.get(name, {}).get("buckets", [])}
+            for name in fields
+        }
+        hidden = facets.pop("hidden_people", {})
+        for name, count in hidden.items():
+            facets["people"][name] = facets["people"].get(name, 0) + count
+        return facets
+
+    # --- query building -----------------------------------------------------------------
+
+    def build_query(self, request: SearchRequest) -> Query:
+        clauses: list[tuple[Occur, Query]] = []
+        clauses += [(Occur.Must, q) for q in self._text_clauses(request.query, request)]
+        clauses += [(Occur.Must, q) for q in self._filter_clauses(request)]
+        for words in request.query.excluded:
+            clauses.append((Occur.MustNot, self._phrase("words", words)))
+        if not request.access.restricted:
+            restricted = Query.term_query(self.schema, "restricted", True)
+            clauses.append((Occur.MustNot, restricted))
+        if not any(occur == Occur.Must for occur, _ in clauses):
+            # A query of exclusions only matches nothing; start from every document.
+            clauses.append((Occur.Must, Query.all_query()))
+        return Query.boolean_query(clauses)
+
+    def _text_clauses(self, parsed: ParsedQuery, request: SearchRequest) -> list[Query]:
+        clauses = []
+        for word in parsed.words:
+            alternatives = self._word_alternatives(word, "words")
+            alternatives.append(Query.boost_query(self._term("title", word.text), TITLE_BOOST))
+            if request.access.hidden_people:
+                alternatives += self._word_alternatives(word, "hidden_words", stemmed=False)
+            clauses.append(_any(alternatives))
+        for phrase in parsed.phrases:
+            options = [self._phrase("words", phrase)]
+            if request.access.hidden_people:
+                options.append(self._phrase("hidden_words", phrase))
+            clauses.append(_any(options))
+        return clauses
+
+    def _word_alternatives(self, word: Word, field: str, *, stemmed: bool = True) -> list[Query]:
+        s, text = self.schema, word.text
+        options = [Query.boost_query(self._term(field, text), WORD_BOOST)]
+        if stemmed:
+            word_stems = stems(text)
+            options.append(
+                Query.boost_query(self._term("words_nl", word_stems["dutch"]), STEM_BOOST)
+            )
+            options.append(
+                Query.boost_query(self._term("words_en", word_stems["english"]), STEM_BOOST)
+            )
+        if word.typos:
+            fuzzy = Query.fuzzy_term_query(s, field, text, distance=word.typos)
+            options.append(Query.boost_query(fuzzy, FUZZY_BOOST))
+        if word.prefix:
+            prefix = Query.fuzzy_term_query(s, field, text, distance=word.typos, prefix=True)
+            options.append(Query.boost_query(prefix, FUZZY_BOOST))
+        return options
+
+    def _filter_clauses(self, request: SearchRequest) -> list[Query]:
+        f, s = request.filters, self.schema
+        clauses = []
+        for field, values in (
+            ("kind", f.kinds),
+            ("year", tuple(str(y) for y in f.years)),
+            ("licence", f.licences),
+            ("orientation", f.orientations),
+        ):
+            if values:
+                clauses.append(Query.term_set_query(s, field, list(values)))
+        for field, values in (
+            ("tags", f.tags),
+            ("collections", f.collections),
+            ("cleared_for", f.cleared_for),
+        ):
+            clauses += [self._term(field, v) for v in values]
+        person_fields = ["person_ids", "people"]
+        if request.access.hidden_people:
+            person_fields += ["hidden_person_ids", "hidden_people"]
+        for person in f.people:
+            clauses.append(_any([self._term(field, person) for field in person_fields]))
+        return clauses
+
+    def _term(self, field: str, value: str) -> Query:
+        return Query.term_query(self.schema, field, value)
+
+    def _phrase(self, field: str, words: Sequence[str]) -> Query:
+        if len(words) == 1:
+            return self._term(field, words[0])
+        return Query.phrase_query(self.schema, field, list(words))
+
+
+def _any(queries: list[Query]) -> Query:
+    return Query.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def _remove_older_versions(directory: Path) -> None:
+    for old in directory.glob("tantivy-v*"):
+        if old.name != f"tantivy-v{SCHEMA_VERSION}":
+            log.info("removing the outdated search index %s", old)
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class TantivyWriter:
+    """The one writer of the index; Tantivy's lock file keeps other processes out."""
+
+    # Enough memory to index a full rebuild in a few large segments; Tantivy flushes to
+    # disk when the budget is used, so this bounds memory, not index size.
+    HEAP_BYTES = 96_000_000
+
+    def __init__(self, backend: TantivyBackend) -> None:
+        self.backend = backend
+        try:
+            self._writer = backend.index.writer(heap_size=self.HEAP_BYTES, num_threads=2)
+        except ValueError as exc:
+            if "LockBusy" in str(exc):
+                raise WriterBusy(f"another process writes the index at {backend.path}") from exc
+            raise
+
+    def upsert(self, documents: Sequence[SearchDocument]) -> None:
+        for doc in documents:
+            self._writer.delete_documents_by_term("id", doc.id)
+            self._writer.add_document(to_tantivy(doc))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for asset_id in ids:
+            self._writer.delete_documents_by_term("id", asset_id)
+
+    def commit(self) -> None:
+        self._writer.commit()
+        # Readers reload on their own shortly after a commit; this process's reader
+        # reloads now, so what it just wrote is searchable the moment commit returns.
+        self.backend.index.reload()
+
+    def rebuild(self, documents: Iterable[SearchDocument], progress: Progress) -> int:
+        # One commit at the end: searches keep seeing the old index until the new one
+        # is complete, then switch over at once.
+        self._writer.delete_all_documents()
+        done = 0
+        for doc in documents:
+            self._writer.add_document(to_tantivy(doc))
+            done += 1
+            if done % 1000 == 0:
+                progress(done)
+        progress(done)
+        self.commit()
+        return done
+
+    def close(self) -> None:
+        # Waiting for merges consumes the writer and releases the lock file.
+        self._writer.wait_merging_threads()
