@@ -10,25 +10,32 @@ page with everything it loads before thumbnails (HTML, CSS, scripts, icon).
 
 from __future__ import annotations
 
-import argparse
-import random
-import re
-import secrets
-import statistics
-import tempfile
-import time
-from datetime import UTC, datetime, timedelta
+import sys
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-from sqlalchemy import insert, text
+# `python bench/ui.py` puts bench/ first on sys.path, where a benchmark named like a package
+# (bench/search.py) would shadow that package: import Beeldbank's packages, not neighbours.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from dam import auth, migrate
-from dam.ids import new_id
-from dam.models import Asset, AssetTag, Role
-from dam.runtime import build_runtime
-from dam.settings import load_settings
-from web.app import create_app
+import argparse  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import secrets  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
+
+from dam import auth, migrate  # noqa: E402
+from dam.ids import new_id  # noqa: E402
+from dam.models import Asset, AssetTag, Role  # noqa: E402
+from dam.runtime import build_runtime  # noqa: E402
+from dam.settings import load_settings  # noqa: E402
+from web.app import create_app  # noqa: E402
 
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway account in a temporary database
 BLURHASH = "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
@@ -144,7 +151,14 @@ def main() -> None:
         )
         with TestClient(create_app(runtime)) as client:
             log_in(client, email)
-            for path in ["/", "/?sort=title", "/?sort=taken", "/?tag=zee&mine=1", "/?page=400"]:
+            for path in [
+                "/",
+                "/?sort=title",
+                "/?sort=taken",
+                "/?tag=zee",
+                "/?tag=zee&mine=1",
+                "/?page=400",
+            ]:
                 timed(client, path, 3)  # warm up: templates compiled, caches filled
                 median, p95, size = timed(client, path, args.runs)
                 cards = client.get(path).text.count('<li class="card">')
