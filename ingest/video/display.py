@@ -30,9 +30,13 @@ def orientation_from_matrix(matrix: Sequence[int] | None) -> Orientation:
     scale_x, scale_y = math.hypot(a, c), math.hypot(b, d)
     if scale_x == 0 or scale_y == 0:
         return UPRIGHT
+    mirrored = a * d - b * c < 0
+    if mirrored:
+        # Read it as a horizontal flip followed by a turn: undo the flip first.
+        a, c = -a, -c
     angle = -math.degrees(math.atan2(b / scale_y, a / scale_x))
     rotation = round(angle / 90) * 90 % 360
-    return Orientation(rotation, a * d - b * c < 0)
+    return Orientation(rotation, mirrored)
 
 
 def display_size(

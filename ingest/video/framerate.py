@@ -33,7 +33,8 @@ def frame_rate(times: Sequence[float], declared: float | None = None) -> FrameRa
     typical = statistics.median(intervals)
     off = sum(1 for i in intervals if abs(i - typical) > _TOLERANCE * typical)
     variable = off > _VARIABLE_SHARE * len(intervals)
-    average = len(intervals) / (stamps[-1] - stamps[0])
-    fps = average if variable else 1 / typical
+    # The average, not the typical interval: time bases round (WebM keeps milliseconds,
+    # so 30 fps shows as 33 and 34 ms intervals).
+    fps = len(intervals) / (stamps[-1] - stamps[0])
     slowest, fastest = round(1 / max(intervals), 3), round(1 / min(intervals), 3)
     return FrameRate(round(fps, 3), variable, slowest, fastest)

@@ -47,7 +47,8 @@ def _container_facts(container: Any) -> dict[str, Any]:
         item: dict[str, Any] = {
             "index": stream.index,
             "type": stream.type,
-            "codec": ctx.name if ctx is not None else None,
+            # The codec, not the decoder PyAV picked for it (libdav1d decodes av1).
+            "codec": _codec_name(ctx),
             "tags": _tags(stream.metadata),
             "frames": stream.frames or None,
             "duration_s": _seconds(stream.duration, stream.time_base),
@@ -144,6 +145,12 @@ def _frame_facts(frame: Any) -> dict[str, Any]:
         "display_matrix": matrix,
         "interlaced": bool(getattr(frame, "interlaced_frame", False)),
     }
+
+
+def _codec_name(ctx: Any) -> str | None:
+    if ctx is None:
+        return None
+    return str(_safe(lambda: ctx.codec.canonical_name) or ctx.name)
 
 
 def _tags(metadata: Any) -> dict[str, str]:
