@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import hashlib
 import logging
 import os
-import threading
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import BinaryIO
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
@@ -27,12 +28,15 @@ from dam.models import Upload, User
 from dam.settings import Settings
 from ingest.receive import Received, create_asset
 from ingest.sniff import HEAD_BYTES, sniff
+from ingest.spool import FileSink, Spool
 
 log = logging.getLogger(__name__)
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = "sha256"
+PATCH_CONTENT_TYPE = "application/offset+octet-stream"
+TERMINATE_WAIT_S = 2.0
 
 
 class ChecksumMismatch(DomainError):
@@ -57,9 +61,13 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         if len(parts) > 2:
             raise BadRequest("Upload-Metadata pairs are 'key base64value', separated by commas.")
         try:
-            value = base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
+            value = (
+                base64.b64decode(parts[1], validate=True).decode("utf-8") if len(parts) == 2 else ""
+            )
         except (binascii.Error, UnicodeDecodeError):
-            raise BadRequest(f"Upload-Metadata value for {parts[0]!r} is not valid base64.") from None
+            raise BadRequest(
+                f"Upload-Metadata value for {parts[0]!r} is not valid base64."
+            ) from None
         result[parts[0][:64]] = value[:4096]
     return result
 
@@ -78,7 +86,9 @@ def create_upload(
     if length < 0:
         raise BadRequest("Upload-Length must be zero or more.")
     if length > settings.max_upload_bytes:
-        raise TooLarge(f"The file is larger than the upload limit of {human_size(settings.max_upload_bytes)}.")
+        raise TooLarge(
+            f"The file is larger than the upload limit of {human_size(settings.max_upload_bytes)}."
+        )
     if length == 0:
         raise UnsupportedMedia("The file is empty (0 bytes).")
     upload = Upload(
@@ -95,7 +105,9 @@ def create_upload(
 
 
 def get_upload(session: Session, *, upload_id: str, owner: User) -> Upload:
-    upload = session.get(Upload, upload_id)
+    """The owner's upload; NotFound for anyone else's, Gone once it expired."""
+    # populate_existing: another request may have moved the offset since this session looked.
+    upload = session.get(Upload, upload_id, populate_existing=True)
     if upload is None or upload.user_id != owner.id:
         raise NotFound("There is no upload with this id.")
     if upload.expires_at < now() and upload.asset_id is None:
@@ -104,15 +116,32 @@ def get_upload(session: Session, *, upload_id: str, owner: User) -> Upload:
 
 
 # Hash state of uploads in progress, so completing a 2 GB upload need not re-read it.
-# A restart or another worker loses the state; the file is then hashed once at the end.
+# A restart or another worker process loses the state; the file is then hashed at the end.
 _hashers: dict[str, tuple[int, hashlib._Hash]] = {}
-_locks: dict[str, threading.Lock] = {}
-_registry_lock = threading.Lock()
 
 
-def _lock_for(upload_id: str) -> threading.Lock:
-    with _registry_lock:
-        return _locks.setdefault(upload_id, threading.Lock())
+def _open_locked(path: Path, wait_s: float = 0.0) -> BinaryIO | None:
+    """The upload's file, open and exclusively locked; None when it is gone (finished).
+
+    An advisory file lock, not a lock in memory: it also keeps requests that land in
+    different server processes from writing the same upload at once.
+    """
+    try:
+        fh = path.open("r+b")
+    except FileNotFoundError:
+        return None
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fh
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                fh.close()
+                raise Conflict(
+                    "Another request is still sending this upload; ask HEAD for its offset."
+                ) from None
+            time.sleep(0.05)
 
 
 async def append(
@@ -124,93 +153,136 @@ async def append(
     upload_id: str,
     offset: int | None,
     content_type: str | None,
+    content_length: int | None,
     checksum: str | None,
     stream: AsyncIterator[bytes],
 ) -> PatchResult:
     """Append the request body at `offset`; finish the upload when it is complete."""
-    if content_type != "application/offset+octet-stream":
-        raise UnsupportedMedia("PATCH bodies must be sent as application/offset+octet-stream.")
-    upload = await run_in_threadpool(get_upload, session, upload_id=upload_id, owner=owner)
-    if upload.asset_id is not None:
-        raise Conflict("This upload is complete already.", offset=upload.offset)
-    if offset is None or offset != upload.offset:
-        raise Conflict(
-            f"Upload-Offset {offset} does not match the server's offset {upload.offset}.",
-            offset=upload.offset,
-        )
+    if content_type != PATCH_CONTENT_TYPE:
+        raise UnsupportedMedia(f"PATCH bodies must be sent as {PATCH_CONTENT_TYPE}.")
     expected = _parse_checksum(checksum)
-    lock = _lock_for(upload_id)
-    if not lock.acquire(blocking=False):
-        raise Conflict("Another request is writing to this upload.", offset=upload.offset)
+    upload = await run_in_threadpool(_current, session, upload_id=upload_id, owner=owner)
+    path = upload_path(settings, upload.id)
+    fh = await run_in_threadpool(_open_locked, path)
+    if fh is None:
+        _check_patch(upload, offset, content_length)  # a finished upload: 409
+        raise Gone("This upload's data is gone; start it again.")
     try:
-        new_offset = await _write_body(settings, upload, stream, expected)
-        await run_in_threadpool(_save_offset, session, upload, new_offset)
+        # Read the row again under the lock: a request that just ended may have moved it.
+        upload = await run_in_threadpool(_current, session, upload_id=upload_id, owner=owner)
+        _check_patch(upload, offset, content_length)
+        new_offset = await _write_body(fh, upload, stream, expected)
+        await run_in_threadpool(_save_offset, session, settings, upload, new_offset)
         received = None
         if new_offset == upload.length:
             received = await run_in_threadpool(_finish, session, settings, blobs, owner, upload)
         return PatchResult(upload=upload, received=received)
     finally:
-        lock.release()
+        fh.close()
+
+
+def _current(session: Session, *, upload_id: str, owner: User) -> Upload:
+    """The upload as it is now, with the transaction ended: the body may take minutes to
+    arrive, and an open transaction would hold SQLite's write lock (BEGIN IMMEDIATE) or
+    sit idle in a PostgreSQL transaction all that time."""
+    upload = get_upload(session, upload_id=upload_id, owner=owner)
+    session.commit()
+    return upload
+
+
+def _check_patch(upload: Upload, offset: int | None, content_length: int | None) -> None:
+    if upload.asset_id is not None:
+        raise Conflict("This upload is complete already.", offset=upload.offset)
+    if offset is None:
+        raise BadRequest("Upload-Offset is required: the offset this body starts at.")
+    if offset != upload.offset:
+        raise Conflict(
+            f"Upload-Offset {offset} does not match the server's offset {upload.offset}.",
+            offset=upload.offset,
+        )
+    if content_length is not None and offset + content_length > upload.length:
+        raise TooLarge(_past_length(upload))
+
+
+def _past_length(upload: Upload) -> str:
+    return f"The body goes past the declared Upload-Length of {upload.length} bytes."
 
 
 async def _write_body(
-    settings: Settings, upload: Upload, stream: AsyncIterator[bytes], expected: bytes | None
+    fh: BinaryIO, upload: Upload, stream: AsyncIterator[bytes], expected: bytes | None
 ) -> int:
     """Write the body after the current offset and return the new offset.
 
     A dropped connection keeps what arrived (that is what makes the upload resumable),
     unless a checksum was promised for the whole body; a refused body keeps nothing.
     """
-    path = upload_path(settings, upload.id)
     state = _hashers.get(upload.id)
     hasher = state[1].copy() if state and state[0] == upload.offset else None
     if hasher is None and upload.offset == 0:
         hasher = hashlib.sha256()
     body_hash = hashlib.sha256() if expected is not None else None
-    written = 0
-    head = b""
-    with path.open("r+b") as fh:
-        fh.seek(upload.offset)
-        fh.truncate()
-        try:
-            async for chunk in stream:
-                if upload.offset + written + len(chunk) > upload.length:
-                    raise BadRequest("The body goes past the declared Upload-Length.")
-                if upload.offset == 0 and len(head) < HEAD_BYTES:
-                    head += chunk[: HEAD_BYTES - len(head)]
-                    if len(head) >= min(HEAD_BYTES, upload.length):
-                        sniff(head)  # refuse a file of the wrong type at its first bytes
-                fh.write(chunk)
-                if hasher is not None:
-                    hasher.update(chunk)
-                if body_hash is not None:
-                    body_hash.update(chunk)
-                written += len(chunk)
-        except ClientDisconnect:
-            if body_hash is not None:
-                written = 0
-            fh.truncate(upload.offset + written)
-            hasher = hasher if body_hash is None else None
-        except BaseException:
-            fh.truncate(upload.offset)
-            raise
-        if body_hash is not None and written and body_hash.digest() != expected:
-            fh.truncate(upload.offset)
+    head = await run_in_threadpool(_prepare, fh, upload.offset)
+    spool = Spool(FileSink(fh, hasher, body_hash))
+    kept = 0
+    try:
+        complete = await _receive(stream, spool, upload, head)
+        if body_hash is not None and not complete:
+            pass  # the promised checksum cannot vouch for part of a body: keep nothing
+        elif body_hash is not None and body_hash.digest() != expected:
             raise ChecksumMismatch("Upload-Checksum does not match the body; send it again.")
-        fh.flush()
-        os.fsync(fh.fileno())
-    new_offset = upload.offset + written
-    if hasher is not None:
+        else:
+            kept = spool.size
+    finally:
+        await spool.settle()
+        await run_in_threadpool(_sync_length, fh, upload.offset + kept)
+    new_offset = upload.offset + kept
+    if hasher is not None and kept == spool.size:
         _hashers[upload.id] = (new_offset, hasher)
     return new_offset
 
 
-def _save_offset(session: Session, upload: Upload, new_offset: int) -> None:
-    session.execute(
-        update(Upload).where(col(Upload.id) == upload.id).values(offset=new_offset)
-    )
-    session.commit()
+def _prepare(fh: BinaryIO, offset: int) -> bytearray | None:
+    """Drop bytes past `offset` (a write cut off by a crash); return the head to sniff."""
+    head = bytearray(fh.read(offset)) if offset < HEAD_BYTES else None
+    fh.seek(offset)
+    fh.truncate()
+    return head
+
+
+async def _receive(
+    stream: AsyncIterator[bytes], spool: Spool, upload: Upload, head: bytearray | None
+) -> bool:
+    """Spool the body to the file; False when the client went away before its end."""
+    try:
+        async for chunk in stream:
+            if upload.offset + spool.size + len(chunk) > upload.length:
+                raise TooLarge(_past_length(upload))
+            if head is not None:
+                head += chunk[: HEAD_BYTES - len(head)]
+                if len(head) >= min(HEAD_BYTES, upload.length):
+                    sniff(bytes(head))  # refuse a file of the wrong type at its first bytes
+                    head = None
+            await spool.write(chunk)
+    except ClientDisconnect:
+        await spool.flush()
+        return False
+    await spool.flush()
+    return True
+
+
+def _sync_length(fh: BinaryIO, length: int) -> None:
+    # The offset is saved only after this, so a crash never leaves it past the bytes on disk.
+    fh.flush()
+    fh.truncate(length)
+    os.fsync(fh.fileno())
+
+
+def _save_offset(session: Session, settings: Settings, upload: Upload, new_offset: int) -> None:
+    # An upload that is still receiving bytes is not abandoned: its expiry moves on.
     upload.offset = new_offset
+    upload.expires_at = now() + timedelta(hours=settings.upload_expiry_hours)
+    session.add(upload)
+    session.commit()
 
 
 def _finish(
@@ -236,37 +308,56 @@ def _finish(
         description=upload.upload_metadata.get("description", ""),
         source="tus",
     )
-    row = session.get(Upload, upload.id)
-    if row is not None:
-        row.asset_id = received.asset.id
-        session.commit()
     upload.asset_id = received.asset.id
+    session.add(upload)
+    session.commit()
     return received
 
 
 def terminate(session: Session, *, settings: Settings, owner: User, upload_id: str) -> None:
+    """Cancel an upload: forget it and remove its bytes."""
     upload = session.get(Upload, upload_id)
     if upload is None or upload.user_id != owner.id:
         raise NotFound("There is no upload with this id.")
-    session.delete(upload)
+    path = upload_path(settings, upload_id)
+    # A client that cancels aborts its PATCH and then deletes; give that PATCH a moment
+    # to notice the closed connection and let go of the file. It needs the database to
+    # finish, so end this transaction first (on SQLite it holds the write lock).
     session.commit()
-    upload_path(settings, upload_id).unlink(missing_ok=True)
+    fh = _open_locked(path, wait_s=TERMINATE_WAIT_S)
+    try:
+        session.delete(upload)
+        session.commit()
+        path.unlink(missing_ok=True)
+    finally:
+        if fh is not None:
+            fh.close()
     _hashers.pop(upload_id, None)
 
 
 def expire_uploads(engine: Engine, settings: Settings) -> int:
     """Remove abandoned uploads past their expiry (and finished ones a day after)."""
+    removed = 0
     with Session(engine) as session:
         stale = list(session.exec(select(Upload).where(col(Upload.expires_at) < now())))
         for upload in stale:
-            session.delete(upload)
-        session.commit()
-    for upload in stale:
-        upload_path(settings, upload.id).unlink(missing_ok=True)
-        _hashers.pop(upload.id, None)
-    if stale:
-        log.info("removed %d expired upload(s)", len(stale))
-    return len(stale)
+            path = upload_path(settings, upload.id)
+            try:
+                fh = _open_locked(path)
+            except Conflict:
+                continue  # a PATCH is writing it right now; its expiry moves when it ends
+            try:
+                session.delete(upload)
+                session.commit()
+                path.unlink(missing_ok=True)
+            finally:
+                if fh is not None:
+                    fh.close()
+            _hashers.pop(upload.id, None)
+            removed += 1
+    if removed:
+        log.info("removed %d expired upload(s)", removed)
+    return removed
 
 
 def _parse_checksum(header: str | None) -> bytes | None:

@@ -1,21 +1,30 @@
-"""Streaming multipart upload: the file goes to the blob store as it arrives, never to memory."""
+"""Streaming multipart upload: the file goes to the blob store as it arrives, never to memory.
+
+The parser runs on the event loop; the file's bytes are hashed and written by a worker
+thread through a Spool, so a large upload neither blocks other requests nor piles up.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from dam.blobs import BlobStore, BlobWriter, StoredBlob, human_size
+from dam.assets import split_tags
+from dam.blobs import BlobStore, StoredBlob, human_size
 from dam.errors import BadRequest, TooLarge, UnsupportedMedia
 from dam.models import User
 from dam.settings import Settings
-from dam.assets import split_tags
 from ingest.receive import Received, create_asset
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
+from ingest.spool import Chunk, FileSink, Spool
 
 FIELD_LIMIT = 64 * 1024
 TEXT_FIELDS = ("title", "description", "tags")
@@ -31,8 +40,36 @@ class _Part:
     buffer: bytearray = field(default_factory=bytearray)
 
 
+class IncomingFile:
+    """The file part on its way into the blob store: a temp file beside the originals."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="in-")
+        self.path = Path(name)
+        self._blobs = blobs
+        self._file = os.fdopen(fd, "wb")
+        self._hash = hashlib.sha256()
+        self.spool = Spool(FileSink(self._file, self._hash))
+
+    def commit(self) -> StoredBlob:
+        """Fsync, then move into place by hash (or drop it when the content exists)."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return self._blobs.adopt(self.path, self._hash.hexdigest(), self.spool.size)
+
+    async def abort(self) -> None:
+        await self.spool.settle()  # the thread must be done with the file first
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
 class MultipartReceiver:
-    """Feeds a multipart body to the parser; the `file` part streams into a BlobWriter."""
+    """Feeds a multipart body to the parser; the `file` part streams into an IncomingFile.
+
+    The parser's callbacks cannot await, so they queue the file's bytes in `_file_chunks`
+    and `receive` passes them to the Spool after every network chunk.
+    """
 
     def __init__(self, *, blobs: BlobStore, content_type: str, max_bytes: int) -> None:
         ctype, params = parse_options_header(content_type)
@@ -42,7 +79,9 @@ class MultipartReceiver:
         self.blobs = blobs
         self.max_bytes = max_bytes
         self.fields: dict[str, str] = {}
-        self.writer: BlobWriter | None = None
+        self.incoming: IncomingFile | None = None
+        self.file_size = 0
+        self._file_chunks: list[Chunk] = []
         self.filename: str | None = None
         self.sniffed: Sniffed | None = None
         self._head = bytearray()
@@ -66,17 +105,27 @@ class MultipartReceiver:
         try:
             async for chunk in stream:
                 self._parser.write(chunk)
+                await self._spool_file_chunks()
             self._parser.finalize()
+            await self._spool_file_chunks()
+            if self.incoming is not None:
+                await self.incoming.spool.flush()
         except BaseException:
-            self.abort()
+            await self.abort()
             raise
-        if self.writer is None:
+        if self.incoming is None:
             raise BadRequest("The request has no field called 'file'.")
 
-    def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.abort()
-            self.writer = None
+    async def abort(self) -> None:
+        if self.incoming is not None:
+            await self.incoming.abort()
+            self.incoming = None
+
+    async def _spool_file_chunks(self) -> None:
+        if self.incoming is not None:
+            for chunk in self._file_chunks:
+                await self.incoming.spool.write(chunk)
+        self._file_chunks.clear()
 
     # parser callbacks ---------------------------------------------------------------
 
@@ -95,9 +144,9 @@ class MultipartReceiver:
         raw_filename = params.get(b"filename")
         self._part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
         if self._part.name == "file":
-            if self.writer is not None:
+            if self.incoming is not None:
                 raise BadRequest("Send one file per request.")
-            self.writer = self.blobs.writer()
+            self.incoming = IncomingFile(self.blobs)
             self.filename = self._part.filename
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -106,14 +155,16 @@ class MultipartReceiver:
                 raise BadRequest(f"The field {self._part.name!r} is longer than 64 kB.")
             self._part.buffer.extend(data[start:end])
             return
-        assert self.writer is not None
-        if self.writer.size + (end - start) > self.max_bytes:
+        self.file_size += end - start
+        if self.file_size > self.max_bytes:
             raise TooLarge(_too_large(self.max_bytes))
         if self.sniffed is None:
             self._head.extend(data[start : min(end, start + HEAD_BYTES)])
             if len(self._head) >= HEAD_BYTES:
                 self.sniffed = sniff(bytes(self._head))
-        self.writer.write(memoryview(data)[start:end])
+        # A view, not a copy: the parser hands out slices of immutable network chunks.
+        piece = memoryview(data)[start:end] if isinstance(data, bytes) else bytes(data[start:end])
+        self._file_chunks.append(piece)
 
     def _part_end(self) -> None:
         if self._part.name == "file":
@@ -134,18 +185,24 @@ async def receive_upload(
     stream: AsyncIterator[bytes],
 ) -> Received:
     """Stream a multipart upload into the store and create (or find) its asset."""
-    if content_length is not None and content_length > settings.max_upload_bytes + ENVELOPE_ALLOWANCE:
+    if (
+        content_length is not None
+        and content_length > settings.max_upload_bytes + ENVELOPE_ALLOWANCE
+    ):
         raise TooLarge(_too_large(settings.max_upload_bytes))
     receiver = MultipartReceiver(
         blobs=blobs, content_type=content_type, max_bytes=settings.max_upload_bytes
     )
+    # End the transaction that reading the user opened: the body may take minutes, and
+    # meanwhile it would hold SQLite's write lock (BEGIN IMMEDIATE) for every request.
+    await run_in_threadpool(session.commit)
     await receiver.receive(stream)
-    writer, sniffed = receiver.writer, receiver.sniffed
-    assert writer is not None
+    incoming, sniffed = receiver.incoming, receiver.sniffed
+    assert incoming is not None
     if sniffed is None:
-        writer.abort()
+        await receiver.abort()
         raise UnsupportedMedia("The file is empty (0 bytes).")
-    stored: StoredBlob = await run_in_threadpool(writer.commit)
+    stored: StoredBlob = await run_in_threadpool(incoming.commit)
     return await run_in_threadpool(
         create_asset,
         session,
