@@ -90,7 +90,9 @@ def exif_block(
         (0x010E, description),
     ):
         if value:
-            exif[tag] = value
+            # UTF-8 bytes, as cameras and exiftool write them: Pillow would turn a str's
+            # non-ASCII characters ("©") into "?".
+            exif[tag] = value if value.isascii() else value.encode()
     sub = exif.get_ifd(0x8769)
     if taken is not None:
         sub[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")

@@ -237,6 +237,7 @@ def test_asset_page_walks_the_result_set(client: TestClient, creative: Account) 
     # A stale position (the set changed) shows the asset without previous/next.
     assert "van 3" not in client.get(f"/assets/{ids[1]}?sort=title&i=0").text
     assert client.get("/assets/nope").status_code == 404
+    assert client.get(f"/assets/{ids[1]}?i=99999999999999999999999").status_code == 200
 
 
 def test_admin_manages_users_and_tokens(

@@ -10,59 +10,100 @@ from pathlib import Path
 
 import numpy as np
 import pillow_heif
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageCms, ImageFile
 
 from dam.errors import ProcessingError
-from ingest.image.errors import explain
+from ingest.image.errors import explain, too_many_pixels
 from ingest.image.geometry import fit_within, upright_size
 
 pillow_heif.register_heif_opener()
 Image.init()
 
 # Formats Pillow may pick after sniffing; anything else in a file is refused.
-FORMATS = [f for f in ("JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "AVIF") if f in Image.OPEN]
+_WANTED: tuple[str, ...] = ("JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF", "HEIF", "AVIF")
+FORMATS: list[str] = [f for f in _WANTED if f in Image.OPEN]
 
 # Truncated files must fail, not render half an image.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _SRGB = ImageCms.createProfile("sRGB")
 
+# Pillow's TIFF plugin reports the upright size on open and turns the pixels itself on
+# load (it then drops the tag), so its orientation must not be applied a second time.
+_ORIENTED_BY_PILLOW = {"TIFF"}
+
+# What undoes each EXIF orientation (CIPA DC-008 table 1).
+_UNDO_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+_HIGH_BIT_DEPTH = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
 
 @contextmanager
 def open_image(path: Path, *, label: str, max_pixels: int) -> Iterator[Image.Image]:
-    """Open an image lazily; refuse one over `max_pixels` before decoding any pixel."""
-    # Pillow's own bomb check warns at its default and raises at twice that; ours is the
-    # configured limit, so Pillow's is set above it and our check below comes first.
-    Image.MAX_IMAGE_PIXELS = max_pixels * 2
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    """Open an image lazily; refuse one over `max_pixels` before decoding any pixel.
+
+    Everything done with the image inside the `with` block runs with decoder warnings
+    silenced (see `_decoder_warnings_ignored`).
+    """
+    # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that. Our own check below
+    # refuses anything over the limit first, with the dimensions in the message; Pillow's
+    # still guards frames and sub-images that only grow past it while decoding.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with _decoder_warnings_ignored():
+        try:
             image = Image.open(path, formats=FORMATS)
-    except Exception as exc:
-        raise ProcessingError(explain(exc, label=label, path=path)) from None
-    try:
-        width, height = image.size
-        if width <= 0 or height <= 0:
-            raise ProcessingError(f"The {label} file says it is {width} × {height} pixels.")
-        if width * height > max_pixels:
+        except Exception as exc:
             raise ProcessingError(
-                f"The image is {width:,} × {height:,} pixels ({width * height / 1e6:.0f} "
-                f"megapixels), more than the limit of {max_pixels / 1e6:.0f} megapixels."
-            )
-        yield image
-    finally:
-        image.close()
+                explain(exc, label=label, path=path, max_pixels=max_pixels)
+            ) from None
+        try:
+            width, height = image.size
+            if width <= 0 or height <= 0:
+                raise ProcessingError(
+                    f"The {label} file says its picture is {width} × {height} pixels, which "
+                    "cannot be right: the file is damaged."
+                )
+            if width * height > max_pixels:
+                raise ProcessingError(too_many_pixels(width * height, max_pixels, (width, height)))
+            yield image
+        finally:
+            image.close()
+
+
+@contextmanager
+def _decoder_warnings_ignored() -> Iterator[None]:
+    # Pillow *warns* about damage it works around ("Corrupt EXIF data", "Invalid APNG, will
+    # use default PNG image", "malformed MPO file"). Whether a warning is an error depends on
+    # the process's filters (the test suite turns them into errors), and a photo must get
+    # the same outcome everywhere. catch_warnings is process-wide, not per thread: if two
+    # workers overlap, the worst case is a warning printed or ignored, never a failure.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)  # incl. DecompressionBombWarning
+        yield
 
 
 def orientation_of(image: Image.Image) -> int | None:
+    """The EXIF orientation (2-8) still to be applied to the decoded pixels, if any."""
+    if image.format in _ORIENTED_BY_PILLOW:
+        return None
     try:
         value = image.getexif().get(0x0112)
     except Exception:
-        return None
-    return value if isinstance(value, int) and 1 <= value <= 8 else None
+        return None  # unreadable EXIF: the pixels are shown as stored
+    return value if isinstance(value, int) and 2 <= value <= 8 else None
 
 
 def upright_dimensions(image: Image.Image) -> tuple[int, int]:
+    """Width and height as a person sees the photo, without decoding pixels."""
     return upright_size(image.width, image.height, orientation_of(image))
 
 
@@ -70,18 +111,26 @@ def decode_for_renditions(
     image: Image.Image, *, label: str, path: Path, long_edge: int
 ) -> Image.Image:
     """Decode once at the smallest scale that still covers `long_edge`, upright, in sRGB."""
-    target = fit_within(image.width, image.height, long_edge)
     try:
         if image.format == "JPEG" or image.format == "MPO":
-            # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size.
-            image.draft(None, target)
+            # DCT scaling: libjpeg decodes straight to 1/2, 1/4 or 1/8 size. draft() takes
+            # the largest of those that keeps both sides at least the requested size, so ask
+            # for the long edge only: a rounded-up short side (6827 / 4 -> 1707) would make
+            # it settle for 1/2 where 1/4 covers `long_edge`.
+            landscape = image.width >= image.height
+            image.draft(None, (long_edge, 1) if landscape else (1, long_edge))
         image.seek(0)
         image.load()
-        pixels = to_display_mode(image)
-        pixels = ImageOps.exif_transpose(pixels) if orientation_of(image) not in (None, 1) else pixels
-        goal = fit_within(pixels.width, pixels.height, long_edge)
-        if goal != pixels.size:
-            pixels = pixels.resize(goal, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        # Read from the source: converted copies may not carry the EXIF block.
+        orientation = orientation_of(image)
+        pixels = image
+        if image.mode in _RESIZE_BEFORE_CONVERSION:
+            # Resize in the file's own colour space, then convert fewer pixels: an ICC
+            # transform (Display P3, Adobe RGB) costs about as much per pixel as the resize.
+            pixels = _fit(image, long_edge)
+        pixels = _fit(to_display_mode(pixels), long_edge)
+        if orientation is not None:
+            pixels = pixels.transpose(_UNDO_ORIENTATION[orientation])  # the fewest pixels
     except ProcessingError:
         raise
     except Exception as exc:
@@ -89,17 +138,32 @@ def decode_for_renditions(
     return pixels
 
 
+# Modes Pillow resamples as they are (alpha premultiplied); palette, 1-bit and 16-bit
+# images are converted to RGB/L first.
+_RESIZE_BEFORE_CONVERSION = ("RGB", "RGBA", "L", "LA", "CMYK")
+
+
+def _fit(image: Image.Image, long_edge: int) -> Image.Image:
+    goal = fit_within(image.width, image.height, long_edge)
+    if goal == image.size:
+        return image
+    # reducing_gap 2.0: a box reduce by an integer factor first when the step is 4x or more
+    # (huge PNG/TIFF scans), leaving Lanczos at least 2x, as libvips does.
+    return image.resize(goal, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
 def to_display_mode(image: Image.Image) -> Image.Image:
     """RGB or RGBA in sRGB, whatever the file's mode, bit depth or colour profile."""
-    mode = image.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        image = _to_8bit_gray(image)
-        mode = "L"
     icc = image.info.get("icc_profile")
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        mode == "P" and "transparency" in image.info
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        image.mode == "P" and "transparency" in image.info
     )
-    if icc and mode in ("RGB", "RGBA", "CMYK", "L", "LA"):
+    if image.mode in _HIGH_BIT_DEPTH:
+        image = _to_8bit_gray(image)
+    elif image.mode in ("P", "PA", "1"):
+        # Palette entries are colours in the file's space too: expand, then convert.
+        image = image.convert("RGBA" if has_alpha else "RGB")
+    if icc and image.mode in ("RGB", "RGBA", "CMYK", "L", "LA"):
         converted = _apply_icc(image, icc, has_alpha)
         if converted is not None:
             return converted
@@ -112,21 +176,25 @@ def _apply_icc(image: Image.Image, icc: bytes, has_alpha: bool) -> Image.Image |
         if "srgb" in (ImageCms.getProfileDescription(source) or "").lower():
             return None  # already sRGB: a transform would cost time and change nothing
         alpha = image.getchannel("A") if has_alpha and "A" in image.getbands() else None
-        base = image.convert("RGB") if image.mode in ("RGBA", "LA") else image
-        converted = ImageCms.profileToProfile(base, source, _SRGB, outputMode="RGB")
+        base = {"RGBA": "RGB", "LA": "L"}.get(image.mode)
+        converted = ImageCms.profileToProfile(
+            image.convert(base) if base else image, source, _SRGB, outputMode="RGB"
+        )
         if converted is None:
             return None
         if alpha is not None:
             converted.putalpha(alpha)
         return converted
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return None  # a broken profile: fall back to the plain conversion
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken or mismatched profile: fall back to the plain conversion
 
 
 def _to_8bit_gray(image: Image.Image) -> Image.Image:
     values = np.asarray(image, dtype=np.float64)
     if image.mode == "F":
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        finite = values[np.isfinite(values)]
+        low = float(finite.min()) if finite.size else 0.0
+        high = float(finite.max()) if finite.size else 0.0
         scaled = (values - low) / (high - low or 1.0) * 255.0
     else:
         top = float(values.max()) if values.size else 0.0

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -15,6 +16,9 @@ from defusedxml import ElementTree
 from PIL import Image, IptcImagePlugin
 
 MAX_TEXT = 2000
+# Photoshop's document-ancestry lists can bloat XMP to megabytes; past this size a packet is
+# not parsed at all, which bounds the parser's time and memory on hostile input.
+MAX_XMP_BYTES = 16 * 1024 * 1024
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -29,17 +33,42 @@ NS = {
     "aux": "http://ns.adobe.com/exif/1.0/aux/",
 }
 
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
 # EXIF tag numbers (CIPA DC-008).
-IFD0 = {"description": 0x010E, "make": 0x010F, "model": 0x0110, "software": 0x0131,
-        "artist": 0x013B, "copyright": 0x8298, "datetime": 0x0132}
+IFD0 = {
+    "description": 0x010E,
+    "make": 0x010F,
+    "model": 0x0110,
+    "software": 0x0131,
+    "artist": 0x013B,
+    "copyright": 0x8298,
+    "datetime": 0x0132,
+}
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
-EXIF = {"datetime_original": 0x9003, "offset_original": 0x9011, "offset": 0x9010,
-        "lens_make": 0xA433, "lens_model": 0xA434, "exposure_time": 0x829A,
-        "f_number": 0x829D, "iso": 0x8827, "focal_length": 0x920A}
+EXIF = {
+    "datetime_original": 0x9003,
+    "offset_original": 0x9011,
+    "offset": 0x9010,
+    "lens_make": 0xA433,
+    "lens_model": 0xA434,
+    "exposure_time": 0x829A,
+    "f_number": 0x829D,
+    "iso": 0x8827,
+    "focal_length": 0x920A,
+}
 # IPTC IIM datasets (record 2).
-IPTC = {"object_name": (2, 5), "keywords": (2, 25), "date_created": (2, 55),
-        "time_created": (2, 60), "byline": (2, 80), "headline": (2, 105),
-        "credit": (2, 110), "copyright": (2, 116), "caption": (2, 120)}
+IPTC = {
+    "object_name": (2, 5),
+    "keywords": (2, 25),
+    "date_created": (2, 55),
+    "time_created": (2, 60),
+    "byline": (2, 80),
+    "headline": (2, 105),
+    "credit": (2, 110),
+    "copyright": (2, 116),
+    "caption": (2, 120),
+}
 
 
 @dataclass
@@ -73,24 +102,25 @@ class ImageMetadata:
 
     def as_json(self) -> dict[str, Any]:
         """The API's `metadata` object (capture time lives on the asset itself)."""
-        data = {k: v for k, v in self.__dict__.items() if k not in ("taken_at", "taken_at_offset_min")}
-        return data
+        skip = ("taken_at", "taken_at_offset_min")
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
 
 def read_raw(image: Image.Image) -> RawMetadata:
     """Collect the raw EXIF, IPTC and XMP blocks; a broken block is skipped, not fatal."""
     raw = RawMetadata()
-    try:
+    # Each block on its own: a damaged GPS directory must not cost the camera or the caption.
+    # Metadata is optional; the pixels still count.
+    exif = Image.Exif()
+    with contextlib.suppress(Exception):
         exif = image.getexif()
         raw.ifd0 = dict(exif)
+    with contextlib.suppress(Exception):
         raw.exif = dict(exif.get_ifd(EXIF_IFD))
+    with contextlib.suppress(Exception):
         raw.gps = dict(exif.get_ifd(GPS_IFD))
-    except Exception:  # noqa: S110 - metadata is optional; the pixels still count
-        pass
-    try:
+    with contextlib.suppress(Exception):
         raw.iptc = dict(IptcImagePlugin.getiptcinfo(image) or {})  # type: ignore[arg-type]
-    except Exception:  # noqa: S110
-        pass
     xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8", "replace")
@@ -110,7 +140,9 @@ def build(raw: RawMetadata) -> ImageMetadata:
         xmp.get("description"), _text(iptc["caption"]), _text(raw.ifd0.get(IFD0["description"]))
     )
     meta.keywords = _dedupe(xmp.get("keywords") or _texts(iptc["keywords"]))
-    meta.creator = _first(xmp.get("creator"), _text(iptc["byline"]), _text(raw.ifd0.get(IFD0["artist"])))
+    meta.creator = _first(
+        xmp.get("creator"), _text(iptc["byline"]), _text(raw.ifd0.get(IFD0["artist"]))
+    )
     meta.copyright = _first(
         xmp.get("rights"), _text(iptc["copyright"]), _text(raw.ifd0.get(IFD0["copyright"]))
     )
@@ -122,13 +154,14 @@ def build(raw: RawMetadata) -> ImageMetadata:
     meta.software = _text(raw.ifd0.get(IFD0["software"]))
     meta.exposure_time = _exposure(raw.exif.get(EXIF["exposure_time"]))
     meta.f_number = _number(raw.exif.get(EXIF["f_number"]))
-    iso = raw.exif.get(EXIF["iso"])
-    meta.iso = int(iso[0] if isinstance(iso, tuple) and iso else iso) if isinstance(iso, int | tuple) and iso else None
+    meta.iso = _integer(raw.exif.get(EXIF["iso"]))
     meta.focal_length_mm = _number(raw.exif.get(EXIF["focal_length"]))
     meta.gps = _valid_gps(_exif_gps(raw.gps)) or _valid_gps(xmp.get("gps"))
     taken = (
-        _exif_time(raw.exif.get(EXIF["datetime_original"]),
-                   raw.exif.get(EXIF["offset_original"]) or raw.exif.get(EXIF["offset"]))
+        _exif_time(
+            raw.exif.get(EXIF["datetime_original"]),
+            raw.exif.get(EXIF["offset_original"]) or raw.exif.get(EXIF["offset"]),
+        )
         or _iso_time(xmp.get("date_created"))
         or _iptc_time(iptc["date_created"], iptc["time_created"])
     )
@@ -144,6 +177,8 @@ def build(raw: RawMetadata) -> ImageMetadata:
 
 def parse_xmp(packet: bytes) -> dict[str, Any]:
     """The fields Beeldbank uses from an XMP packet; hostile XML is refused (defusedxml)."""
+    if len(packet) > MAX_XMP_BYTES:
+        return {}
     try:
         start = packet.find(b"<x:xmpmeta")
         if start < 0:
@@ -164,15 +199,22 @@ def parse_xmp(packet: bytes) -> dict[str, Any]:
             if key in desc.attrib:
                 values.append(desc.attrib[key])
             for el in desc.findall(key):
-                items = [li.text or "" for li in el.iter(f"{{{NS['rdf']}}}li")]
-                values.extend(items if items else [el.text or ""])
+                items = list(el.iter(f"{{{NS['rdf']}}}li"))
+                # A language alternative lists the default language first, wherever it is.
+                items.sort(key=lambda li: li.get(_XML_LANG) != "x-default")
+                values.extend([li.text or "" for li in items] if items else [el.text or ""])
         return [v.strip() for v in values if v and v.strip()]
 
     for target, ns, name in (
-        ("title", "dc", "title"), ("description", "dc", "description"),
-        ("creator", "dc", "creator"), ("rights", "dc", "rights"),
-        ("credit", "photoshop", "Credit"), ("usage_terms", "xmpRights", "UsageTerms"),
-        ("make", "tiff", "Make"), ("model", "tiff", "Model"), ("lens", "exifEX", "LensModel"),
+        ("title", "dc", "title"),
+        ("description", "dc", "description"),
+        ("creator", "dc", "creator"),
+        ("rights", "dc", "rights"),
+        ("credit", "photoshop", "Credit"),
+        ("usage_terms", "xmpRights", "UsageTerms"),
+        ("make", "tiff", "Make"),
+        ("model", "tiff", "Model"),
+        ("lens", "exifEX", "LensModel"),
     ):
         values = prop(ns, name)
         if values:
@@ -182,7 +224,8 @@ def parse_xmp(packet: bytes) -> dict[str, Any]:
     keywords = prop("dc", "subject")
     if keywords:
         out["keywords"] = keywords
-    for ns, name in (("photoshop", "DateCreated"), ("exif", "DateTimeOriginal"), ("xmp", "CreateDate")):
+    dates = (("photoshop", "DateCreated"), ("exif", "DateTimeOriginal"), ("xmp", "CreateDate"))
+    for ns, name in dates:
         if values := prop(ns, name):
             out["date_created"] = values[0]
             break
@@ -195,11 +238,12 @@ def parse_xmp(packet: bytes) -> dict[str, Any]:
 
 
 def _xmp_coordinate(value: str) -> float | None:
-    """XMP GPS coordinates look like '51,3.123N' or '51,3,7.4N'."""
-    match = re.fullmatch(r"\s*(\d+),(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?([NSEW])\s*", value)
+    """XMP GPS coordinates look like '51,3.123N' or '51,3,7.4N' (some tools: '51.0521N')."""
+    number = r"(\d+(?:\.\d+)?)"
+    match = re.fullmatch(rf"\s*{number}(?:,{number})?(?:,{number})?([NSEW])\s*", value)
     if not match:
         return None
-    degrees = float(match[1]) + float(match[2]) / 60 + float(match[3] or 0) / 3600
+    degrees = float(match[1]) + float(match[2] or 0) / 60 + float(match[3] or 0) / 3600
     return -degrees if match[4] in "SW" else degrees
 
 
@@ -214,13 +258,22 @@ def _text(value: Any) -> str | None:
         if value is None:
             return None
     if isinstance(value, bytes):
-        try:
-            value = value.decode("utf-8")
-        except UnicodeDecodeError:
-            value = value.decode("latin-1")
-    text = str(value).replace("\x00", "").strip()
+        value = value.decode("latin-1")  # repaired to UTF-8 below when it is UTF-8
+    text = _undo_latin1(str(value)).replace("\x00", "").strip()
     text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t")
     return text[:MAX_TEXT] or None
+
+
+def _undo_latin1(text: str) -> str:
+    """Pillow reads EXIF ASCII fields as Latin-1, but cameras, phones and exiftool write
+    UTF-8 there, so '©' arrives as 'Â©'. Text that re-encodes to valid UTF-8 was UTF-8; real
+    Latin-1 text almost never forms valid multi-byte UTF-8 sequences."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def _texts(value: Any) -> list[str]:
@@ -253,6 +306,14 @@ def _number(value: Any) -> float | None:
     except (TypeError, ValueError, ZeroDivisionError):
         return None
     return round(number, 2) if number == number and abs(number) < 1e9 else None
+
+
+def _integer(value: Any) -> int | None:
+    """A count such as ISO; EXIF may store it as a list of values, of which the first counts."""
+    if isinstance(value, tuple | list):
+        value = value[0] if value else None
+    number = _number(value)
+    return int(number) if number is not None and number > 0 else None
 
 
 def _exposure(value: Any) -> str | None:

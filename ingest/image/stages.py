@@ -56,7 +56,7 @@ def render_image(ctx: StageContext) -> None:
     ctx.report_progress(0.4)
     encoded, smallest = make_renditions(upright)
     placeholder = hashes.placeholder(smallest)
-    phash = hashes.dhash(smallest)
+    phash = hashes.phash(smallest)
     directory = ctx.blobs.derived_dir(asset.id)
     rows = []
     for item in encoded:

@@ -37,7 +37,7 @@ def _render(
     index = request.query_params.get("i", "")
     around = (
         listing.neighbours(db, query, asset_id=asset.id, index=int(index), owner_id=viewer.user.id)
-        if index.isdigit()
+        if index.isdigit() and len(index) <= 7  # a position, not a number to overflow SQL with
         else None
     )
     history = audit.list_entries(db, subject_id=asset.id, limit=HISTORY_LIMIT)
