@@ -92,7 +92,6 @@ _KNOWN_OTHERS: tuple[tuple[bytes, str], ...] = (
     (b"gimp xcf", "a GIMP document; export it as PNG or JPEG"),
     (b"\x59\xa6\x6a\x95", "a Sun raster image; save it as PNG"),
     (b"\xd7\xcd\xc6\x9a", "a Windows metafile drawing; export it as PNG"),
-    (b"\x1a\x45\xdf\xa3", "a Matroska or WebM video; video support is coming"),
     (b"#EXTM3U", "a playlist"),
     (b"<svg", "an SVG drawing; export it as PNG"),
     (b"<?xml", "an XML or SVG document; export drawings as PNG"),
@@ -107,13 +106,13 @@ def _guess(head: bytes) -> str:
     what = None
     # Box-structured media first: a box size such as 0x00000100 would look like an icon.
     if head[4:8] == b"ftyp" or head[4:8] in _QUICKTIME_BOXES:
-        what = "a video or another ISO media file; video support is coming"
+        what = "an ISO media file, but neither a photo nor a video format Beeldbank reads"
     if what is None:
         what = next((text for magic, text in _KNOWN_OTHERS if head.startswith(magic)), None)
     if what is None and head[:2] in _NETPBM and head[2:3] in (b"\n", b"\r", b" ", b"\t"):
         what = "a Netpbm image (PPM, PGM or PBM); save it as PNG"
     if what is None and head[:4] == b"RIFF":
-        what = "a RIFF file such as AVI video or WAV audio"
+        what = "a RIFF file, but neither a WebP photo nor an AVI video"
     if what is None and head.lstrip()[:5].lower() in (b"<!doc", b"<html"):
         what = "a web page"
     return f" (it is {what})" if what else ""
