@@ -160,12 +160,20 @@ def _duration(raw: dict[str, Any], video: dict[str, Any], scan: dict[str, Any]) 
     duration = next((float(d) for d in candidates if d and d > 0), None)
     if duration is None:
         raise ProcessingError("The video has no length: it holds at most one picture.")
+    if duration > limits.MAX_DURATION_S and scan.get("complete") and len(stamps) > 1:
+        # The header lies, but the probe read every picture: their times are the length.
+        duration = max(stamps) - min(stamps) + _frame_interval(stamps)
     if duration > limits.MAX_DURATION_S:
         raise ProcessingError(
             f"The file claims to last {_hours(duration)}. Beeldbank takes videos up to 24 "
             "hours; this file is probably damaged."
         )
     return round(duration, 3)
+
+
+def _frame_interval(stamps: list[float]) -> float:
+    ordered = sorted(stamps)
+    return (ordered[-1] - ordered[0]) / (len(ordered) - 1)
 
 
 def _audio(audios: list[dict[str, Any]]) -> AudioInfo | None:

@@ -16,6 +16,7 @@ from dam.errors import ProcessingError
 from ingest.video import limits
 from ingest.video.formats import demuxer_for
 from ingest.video.info import VideoInfo, video_info
+from ingest.video.mp4box import top_level_boxes
 
 CHILD = Path(__file__).with_name("probe_child.py")
 
@@ -33,7 +34,19 @@ _LIMITS = (
 def probe(path: Path, *, label: str) -> VideoInfo:
     """What the video at `path` (sniffed as `label`) holds; ProcessingError when it is not
     a video Beeldbank can process."""
-    return video_info(probe_raw(path, demuxer=demuxer_for(label)), label=label)
+    demuxer = demuxer_for(label)
+    raw = probe_raw(path, demuxer=demuxer)
+    if raw.get("error") and demuxer == "mov" and "moov" not in top_level_kinds(path):
+        # The most common broken camera file: recording stopped before the index was written.
+        raw["detail"] = "moov atom not found"
+    return video_info(raw, label=label)
+
+
+def top_level_kinds(path: Path) -> list[str]:
+    try:
+        return [kind for kind, _ in top_level_boxes(path)]
+    except OSError:
+        return []
 
 
 def probe_raw(path: Path, *, demuxer: str) -> dict[str, object]:

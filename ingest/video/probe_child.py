@@ -99,6 +99,7 @@ def _scan(container: Any, max_pixels: int) -> dict[str, Any]:
     packets = 0
     first: dict[str, Any] | None = None
     decode_errors = 0
+    complete = True  # whether the whole stream was read (so its packet times are its length)
     for packet in container.demux(stream):
         if packet.size == 0:
             continue  # the end-of-stream marker
@@ -118,6 +119,7 @@ def _scan(container: Any, max_pixels: int) -> dict[str, Any]:
         enough = packets >= MAX_PACKETS or span > MAX_SCAN_SECONDS
         # Keep reading for a first picture a little longer (a stream may open mid-GOP).
         if enough and (first is not None or not decodable or packets >= 4 * MAX_PACKETS):
+            complete = False
             break
     if first is None and decodable and packets:
         try:
@@ -126,7 +128,12 @@ def _scan(container: Any, max_pixels: int) -> dict[str, Any]:
                 break
         except av.FFmpegError:
             pass
-    return {"packets": packets, "pts": sorted(times)[:MAX_PACKETS], "first_frame": first}
+    return {
+        "packets": packets,
+        "pts": sorted(times)[:MAX_PACKETS],
+        "first_frame": first,
+        "complete": complete,
+    }
 
 
 def _frame_facts(frame: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,8 @@ def render_video(ctx: StageContext) -> None:
             loudness=loudness,
             tonemap=can_tonemap(binary),
         )
-        _run(ctx, args, info.duration_s, guard.span(0.06, 0.98, info.duration_s), "web version")
+        encoded = _Encoded(guard.span(0.06, 0.98, info.duration_s))
+        _run(ctx, args, info.duration_s, encoded, "web version")
         for output in outputs:
             check_web_file(output.path)
         produced = []
@@ -109,8 +111,16 @@ def render_video(ctx: StageContext) -> None:
                 Produced(spec.name, output.path, "mp4", "video/mp4", spec.width, spec.height)
             )
 
+        # A file cut short (its index intact, its data not) converts up to where it ends:
+        # the web version is then the truth about the length.
+        short = encoded.seconds is not None and encoded.seconds < info.duration_s * 0.9 - 0.5
+
         def record(row: Asset) -> None:
-            row.meta = {**(row.meta or {}), "loudness": loudness.as_json() if loudness else None}
+            meta = {**(row.meta or {}), "loudness": loudness.as_json() if loudness else None}
+            if short and encoded.seconds is not None:
+                meta["truncated"] = {"claimed_s": info.duration_s, "playable_s": encoded.seconds}
+                row.duration_s = round(encoded.seconds, 3)
+            row.meta = meta
 
         publish(ctx, produced, update=record)
 
@@ -171,6 +181,19 @@ def storyboard_video(ctx: StageContext) -> None:
             row.meta = {**(row.meta or {}), "poster_time_s": at}
 
         publish(ctx, produced, update=record)
+
+
+class _Encoded:
+    """Passes ffmpeg's progress on, and remembers how far the output got."""
+
+    def __init__(self, tick: Callable[[float | None], None]) -> None:
+        self.tick = tick
+        self.seconds: float | None = None
+
+    def __call__(self, seconds: float | None) -> None:
+        if seconds is not None:
+            self.seconds = seconds
+        self.tick(seconds)
 
 
 def _measure_loudness(
