@@ -51,6 +51,15 @@ class FacesDetected(Event):
     face_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PersonErased(Event):
+    """A person was erased (GDPR art. 17): projections must forget them before the erasing
+    request returns. `asset_ids`: every asset they appeared on."""
+
+    person_id: str
+    asset_ids: tuple[str, ...] = ()
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

@@ -7,6 +7,7 @@ query rewrite, so a word is cut and folded the same way wherever it is compared.
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from typing import Literal
 
 from tantivy import Filter, TextAnalyzer, TextAnalyzerBuilder, Tokenizer
@@ -62,7 +63,15 @@ def stem(word: str, language: Language) -> str:
 
 
 def stems(word: str) -> dict[Language, str]:
-    return {language: stem(word, language) for language in LANGUAGES}
+    dutch, english = _stems(word)
+    return {"dutch": dutch, "english": english}
+
+
+@lru_cache(maxsize=200_000)
+def _stems(word: str) -> tuple[str, str]:
+    # Highlighting asks for the stems of every word of every hit; a library's vocabulary
+    # is small, so they are remembered (a few MB at most).
+    return stem(word, "dutch"), stem(word, "english")
 
 
 def typo_budget(word: str) -> int:
@@ -74,10 +83,9 @@ def typo_budget(word: str) -> int:
     return 0
 
 
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance with adjacent transpositions counted once, capped at limit + 1."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
+def _last_row(a: str, b: str, limit: int) -> list[int] | None:
+    """The last row of the edit-distance table of a against b (optimal string alignment:
+    adjacent transpositions count once); None once every cell exceeds `limit`."""
     previous2: list[int] = []
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -88,19 +96,27 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
                 current[j] = min(current[j], previous2[j - 2] + 1)
         if min(current) > limit:
-            return limit + 1
+            return None
         previous2, previous = previous, current
-    return min(previous[-1], limit + 1)
+    return previous
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance with adjacent transpositions counted once, capped at limit + 1."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    row = _last_row(a, b, limit)
+    return limit + 1 if row is None else min(row[-1], limit + 1)
 
 
 def prefix_distance(prefix: str, word: str, limit: int) -> int:
     """The fewest typos that make `prefix` the start of `word` (capped at limit + 1)."""
-    best = limit + 1
-    for end in range(max(0, len(prefix) - limit), min(len(word), len(prefix) + limit) + 1):
-        best = min(best, edit_distance(prefix, word[:end], limit))
-        if best == 0:
-            break
-    return best
+    # One table against the word's start: its last row holds the distance to every
+    # prefix of the word at once.
+    row = _last_row(prefix, word[: len(prefix) + limit], limit)
+    if row is None:
+        return limit + 1
+    return min(min(row[max(0, len(prefix) - limit) :]), limit + 1)
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:

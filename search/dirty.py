@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, literal, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from dam.clock import now
+from dam.db import UTCDateTime
 from dam.models import Asset
 from search.models import SearchDirty
 
@@ -29,14 +30,18 @@ def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
 
 
 def mark_all(engine: Engine) -> int:
-    """Mark every asset dirty (a new, empty index); returns how many."""
+    """Mark every asset dirty (a new, empty index) in one statement; returns how many."""
     moment = now()
     with engine.begin() as conn:
-        ids = [row[0] for row in conn.execute(select(Asset.id))]  # type: ignore[call-overload]
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            _upsert(conn, [{"asset_id": i, "seq": 1, "marked_at": moment} for i in chunk], moment)
-    return len(ids)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        # WHERE true: SQLite cannot otherwise tell the upsert's ON from a join's.
+        every_asset = select(Asset.id, literal(1), literal(moment, UTCDateTime())).where(true())  # type: ignore[call-overload]
+        statement = dialect.insert(TABLE).from_select(["asset_id", "seq", "marked_at"], every_asset)
+        statement = statement.on_conflict_do_update(
+            index_elements=["asset_id"], set_={"seq": TABLE.c.seq + 1, "marked_at": moment}
+        )
+        conn.execute(statement)
+        return int(conn.execute(select(func.count()).select_from(TABLE)).scalar_one())
 
 
 def _upsert(conn: Connection, rows: list[dict[str, object]], moment: datetime) -> None:

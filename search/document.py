@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -101,9 +102,12 @@ class SearchDocument:
     licence: str
     restricted: bool
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # Field values in declaration order: plain JSON of strings, numbers and lists is
+        # canonical enough, and far cheaper than dataclasses.asdict on a full reindex.
+        values = [getattr(self, f.name) for f in fields(self)]
+        payload = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
     def text(self, name: str) -> str:

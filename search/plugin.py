@@ -28,6 +28,7 @@ def register() -> None:
     events.subscribe(events.AssetStored, _on_changed)
     events.subscribe(events.AssetChanged, _on_changed)
     events.subscribe(events.AssetDeleted, _on_deleted)
+    events.subscribe(events.PersonErased, _on_erased)
     health.register_check("search", _ready)
     doctor.register(_doctor)
     check.register_part("search", _check)
@@ -44,6 +45,12 @@ def _on_deleted(event: events.AssetDeleted) -> None:
     # Deleted (and, later, erased) material must leave search before the request returns.
     for sync in live_syncs():
         sync.mark([event.asset_id], urgent=True)
+
+
+def _on_erased(event: events.PersonErased) -> None:
+    # Their name must be gone from search when the erasure is reported done.
+    for sync in live_syncs():
+        sync.mark(event.asset_ids, urgent=True)
 
 
 def _ready(rt: Runtime) -> None:

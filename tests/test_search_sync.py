@@ -17,7 +17,7 @@ from dam.auth import create_user
 from dam.clock import now
 from dam.models import Asset, AssetTag, Role, User
 from dam.runtime import Runtime
-from search import lease
+from search import facts, lease
 from search.maintenance import check_index, rebuild
 from search.query import Access, SearchRequest, parse_query
 from search.service import SearchService, service_for
@@ -213,3 +213,21 @@ def test_only_one_process_writes_at_a_time(
     # Both ended up with the one document, written once by whichever held the lease.
     assert found(first, "vrijdagmarkt ") == [asset_id]
     assert found(second, "vrijdagmarkt ") == [asset_id]
+
+
+def test_an_erased_person_leaves_search_before_the_erasure_returns(
+    rt: Runtime, service: SearchService
+) -> None:
+    asset_id = make_asset(rt, "Opening van de bibliotheek")
+    person = {"id": "p7", "name": "Jan Peeters", "erased": False}
+    facts.register_provider("test-people", lambda _s, ids: {asset_id: {"people": [person]}})
+    try:
+        service.sync.mark([asset_id])
+        assert service.sync.flush()
+        assert found(service, "peeters ") == [asset_id]
+        person["erased"] = True  # what the erasure committed
+        events.publish(events.PersonErased(person_id="p7", asset_ids=(asset_id,)))
+        assert found(service, "peeters ") == []  # no waiting
+        assert found(service, "bibliotheek ") == [asset_id]
+    finally:
+        facts.unregister_provider("test-people")
