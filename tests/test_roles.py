@@ -92,6 +92,7 @@ def test_role_matrix(
         "person_id": "0" * 26,
         "face_id": "0" * 26,
         "cluster_id": "0" * 26,
+        "language": "nl",
     }
     for template, route in api_routes():
         if is_public(template, route):

@@ -17,6 +17,7 @@ from web.api import (
     people,
     search,
     uploads,
+    video,
 )
 from web.ui import mount as ui
 
@@ -31,6 +32,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     people.router,
     faces.router,
     clusters.router,
+    video.router,
 )
 
 

@@ -2,6 +2,7 @@
 
 from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
 from dam.models.audit import AuditEntry, AuditHead
+from dam.models.captions import Caption
 from dam.models.collections import Collection, CollectionAsset
 from dam.models.faces import Face, FaceEmbedding, FaceState, Person
 from dam.models.jobs import Job, JobStatus
@@ -16,6 +17,7 @@ __all__ = [
     "AssetTag",
     "AuditEntry",
     "AuditHead",
+    "Caption",
     "Collection",
     "CollectionAsset",
     "Face",

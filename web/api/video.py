@@ -1,0 +1,201 @@
+"""/api/v1/assets/{id}/playback and /captions: what players need, captions per language,
+and the web version with captions built in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from dam.models import Caption, Rendition, User
+from ingest.video import captions as service
+from ingest.video.cues import MAX_BYTES
+from ingest.video.playback import playback_for
+from web.api.schemas import rendition_url
+from web.deps import BlobsDep, SessionDep, require
+
+router = APIRouter(prefix="/assets", tags=["video"])
+
+
+class CaptionPublic(BaseModel):
+    language: str
+    label: str
+    kind: str
+    cues: int
+    source_format: str
+    url: str
+    srt_url: str
+    updated_at: datetime
+
+
+class SourcePublic(BaseModel):
+    name: str
+    mime: str
+    width: int
+    height: int
+    url: str
+
+
+class StoryboardPublic(BaseModel):
+    image_url: str
+    vtt_url: str
+
+
+class PlaybackPublic(BaseModel):
+    id: str
+    status: str
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    sources: list[SourcePublic]
+    poster_url: str | None
+    storyboard: StoryboardPublic | None
+    captions: list[CaptionPublic]
+
+
+def caption_url(asset_id: str, language: str) -> str:
+    return f"/api/v1/assets/{asset_id}/captions/{language}"
+
+
+def caption_public(caption: Caption) -> CaptionPublic:
+    url = caption_url(caption.asset_id, caption.language)
+    return CaptionPublic(
+        language=caption.language,
+        label=caption.label,
+        kind=caption.kind,
+        cues=caption.cue_count,
+        source_format=caption.source_format,
+        url=url,
+        srt_url=f"{url}?format=srt",
+        updated_at=caption.updated_at,
+    )
+
+
+def _url(rendition: Rendition | None) -> str | None:
+    return rendition_url(rendition.asset_id, rendition.name) if rendition else None
+
+
+def _source(r: Rendition) -> SourcePublic:
+    url = rendition_url(r.asset_id, r.name)
+    return SourcePublic(name=r.name, mime=r.mime, width=r.width, height=r.height, url=url)
+
+
+@router.get("/{asset_id}/playback", response_model=PlaybackPublic)
+def get_playback(
+    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+) -> PlaybackPublic:
+    """Sources (smallest first), poster, storyboard and caption tracks of a video."""
+    play = playback_for(session, asset_id)
+    storyboard = None
+    if play.storyboard and play.storyboard_index:
+        storyboard = StoryboardPublic(
+            image_url=_url(play.storyboard) or "", vtt_url=_url(play.storyboard_index) or ""
+        )
+    return PlaybackPublic(
+        id=play.asset_id,
+        status=play.status,
+        duration_s=play.duration_s,
+        width=play.width,
+        height=play.height,
+        sources=[_source(r) for r in play.sources],
+        poster_url=_url(play.poster),
+        storyboard=storyboard,
+        captions=[caption_public(c) for c in play.captions],
+    )
+
+
+@router.get("/{asset_id}/captions", response_model=list[CaptionPublic])
+def list_captions(
+    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+) -> list[CaptionPublic]:
+    return [caption_public(c) for c in service.list_captions(session, asset_id)]
+
+
+@router.post("/{asset_id}/captions", status_code=201, response_model=CaptionPublic)
+async def add_caption(
+    asset_id: str,
+    session: SessionDep,
+    file: Annotated[UploadFile, File(description="WebVTT or SRT")],
+    language: Annotated[str, Form(max_length=40)],
+    label: Annotated[str | None, Form(max_length=100)] = None,
+    kind: Annotated[Literal["subtitles", "captions"], Form()] = "subtitles",
+    user: User = Depends(require("assets.edit")),
+) -> CaptionPublic:
+    """Add or replace the captions in `language`; SRT is converted to WebVTT."""
+    data = await file.read(MAX_BYTES + 1)
+    caption = await run_in_threadpool(
+        lambda: service.add_caption(
+            session,
+            asset_id=asset_id,
+            language=language,
+            data=data,
+            actor=user,
+            label=label,
+            kind=kind,
+        )
+    )
+    return caption_public(caption)
+
+
+@router.get("/{asset_id}/captions/{language}", response_class=Response)
+def get_caption(
+    asset_id: str,
+    language: str,
+    session: SessionDep,
+    fmt: Annotated[Literal["vtt", "srt"], Query(alias="format")] = "vtt",
+    user: User = Depends(require("assets.download_rendition")),
+) -> Response:
+    """The captions as WebVTT (a <track> source) or, with format=srt, as SRT."""
+    caption = service.get_caption(session, asset_id, language)
+    served = service.caption_file(caption, fmt=fmt)
+    disposition = "attachment" if fmt == "srt" else "inline"
+    return Response(
+        served.data,
+        media_type=f"{served.mime}; charset=utf-8",
+        headers={
+            "ETag": f'"{caption.sha256}-{fmt}"',
+            "Cache-Control": "private, no-cache",
+            "Content-Disposition": f'{disposition}; filename="{served.filename}"',
+        },
+    )
+
+
+@router.delete("/{asset_id}/captions/{language}", status_code=204)
+def delete_caption(
+    asset_id: str,
+    language: str,
+    session: SessionDep,
+    user: User = Depends(require("assets.edit")),
+) -> Response:
+    service.delete_caption(session, asset_id=asset_id, language=language, actor=user)
+    return Response(status_code=204)
+
+
+@router.get("/{asset_id}/captioned/{name}", response_class=FileResponse)
+async def get_captioned_video(
+    asset_id: str,
+    name: str,
+    session: SessionDep,
+    blobs: BlobsDep,
+    languages: Annotated[str, Query(max_length=200)] = "",
+    user: User = Depends(require("assets.download_rendition")),
+) -> Response:
+    """A web version with its captions (all, or `languages=nl,en`) as MP4 text tracks."""
+    wanted = [part for part in languages.split(",") if part.strip()]
+    path: Path = await run_in_threadpool(
+        lambda: service.captioned_video(
+            session, blobs, asset_id=asset_id, rendition=name, languages=wanted
+        )
+    )
+    return FileResponse(
+        path,
+        media_type="video/mp4",
+        filename=f"{asset_id}-{name}-captioned.mp4",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
