@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
+from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
@@ -91,6 +92,11 @@ def get_playback(
     asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
 ) -> PlaybackPublic:
     """Sources (smallest first), poster, storyboard and caption tracks of a video."""
+    return playback_public(session, asset_id)
+
+
+def playback_public(session: Session, asset_id: str) -> PlaybackPublic:
+    """The player's data (templates/video/player.html renders it, the API returns it)."""
     play = playback_for(session, asset_id)
     storyboard = None
     if play.storyboard and play.storyboard_index:
