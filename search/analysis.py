@@ -101,9 +101,24 @@ def _last_row(a: str, b: str, limit: int) -> list[int] | None:
     return previous
 
 
+def _missing_letters(a: str, b: str) -> int:
+    """How many letters of a (with repeats) b lacks: a lower bound of their edit distance
+    (each edit supplies at most one letter; a transposition none), and far cheaper."""
+    available: dict[str, int] = {}
+    for char in b:
+        available[char] = available.get(char, 0) + 1
+    missing = 0
+    for char in a:
+        if available.get(char):
+            available[char] -= 1
+        else:
+            missing += 1
+    return missing
+
+
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Levenshtein distance with adjacent transpositions counted once, capped at limit + 1."""
-    if abs(len(a) - len(b)) > limit:
+    if abs(len(a) - len(b)) > limit or _missing_letters(a, b) > limit:
         return limit + 1
     row = _last_row(a, b, limit)
     return limit + 1 if row is None else min(row[-1], limit + 1)
@@ -113,7 +128,10 @@ def prefix_distance(prefix: str, word: str, limit: int) -> int:
     """The fewest typos that make `prefix` the start of `word` (capped at limit + 1)."""
     # One table against the word's start: its last row holds the distance to every
     # prefix of the word at once.
-    row = _last_row(prefix, word[: len(prefix) + limit], limit)
+    start = word[: len(prefix) + limit]
+    if _missing_letters(prefix, start) > limit:
+        return limit + 1
+    row = _last_row(prefix, start, limit)
     if row is None:
         return limit + 1
     return min(min(row[max(0, len(prefix) - limit) :]), limit + 1)
