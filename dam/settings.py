@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         description="Base64 of 32 random bytes: encrypts face embeddings (biometric data). "
         "Required in production; development derives one from the secret key.",
     )
+    face_detection: bool = Field(
+        True,
+        description="Detect faces on ingest; false skips the faces stage (then no photo "
+        "can be checked for the people in it).",
+    )
     face_recognition: bool = Field(
         True, description="Compute embeddings and recognise people; false: detection only."
     )
@@ -129,10 +134,6 @@ class Settings(BaseSettings):
             raise ValueError("set a real secret in production (at least 32 random characters)")
         return value
 
-    @property
-    def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'beeldbank.db'}"
-
     @field_validator("face_key")
     @classmethod
     def _face_key(cls, value: str | None) -> str | None:
@@ -147,6 +148,10 @@ class Settings(BaseSettings):
         if len(raw) != 32:
             raise ValueError(f"must hold 32 bytes, not {len(raw)}")
         return value.strip()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'beeldbank.db'}"
 
     @property
     def uploads_dir(self) -> Path:

@@ -55,6 +55,9 @@ def upright_size_by_pillow(path: Path) -> tuple[int, int]:
             return ImageOps.exif_transpose(image).size
 
 
+# Decoding does not depend on the database, and the corpus is the suite's longest test:
+# it runs on SQLite only (every other upload test covers PostgreSQL).
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_pillow_test_image_is_refused_ready_or_failed_with_a_reason(
     client: TestClient,
     creative: Account,

@@ -44,6 +44,8 @@ class FoundFace:
 
 def detect_asset_faces(ctx: StageContext) -> None:
     """Detect faces in an image asset and store them (identities survive a re-run)."""
+    if not ctx.settings.face_detection:
+        return
     asset, path, label = _load(ctx)
     key = biometrics.face_key(ctx.settings) if ctx.settings.face_recognition else None
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
