@@ -280,6 +280,8 @@ def build_fts5(
     db.execute("CREATE TABLE fact (rid INTEGER PRIMARY KEY, kind TEXT, year INTEGER)")
     db.execute("CREATE TABLE fact_tag (rid INTEGER, tag TEXT)")
     db.execute("CREATE INDEX fact_tag_tag ON fact_tag(tag, rid)")
+    db.execute("CREATE INDEX fact_tag_rid ON fact_tag(rid, tag)")
+    db.execute("CREATE INDEX fact_kind_year ON fact(kind, year)")
     db.executemany(
         "INSERT INTO docs(rowid, title, description, alt_text, tags, filename, creator) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -317,7 +319,9 @@ def fts5_query(db: sqlite3.Connection, q: str, f: dict[str, Any]) -> int:
             f'"{t}"*' if last_typed and i == len(terms) - 1 else f'"{t}"'
             for i, t in enumerate(terms)
         )
-    where, args = ["docs MATCH ?"], [words]
+    # The matching set once, into a temporary table; hits, count and facet counts read it
+    # (the planner would otherwise probe the full-text index row by row for the facets).
+    where, args = [], [words]
     if "kind" in f:
         where.append("fact.kind = ?")
         args.append(f["kind"])
@@ -325,19 +329,30 @@ def fts5_query(db: sqlite3.Connection, q: str, f: dict[str, Any]) -> int:
         where.append("fact.year = ?")
         args.append(f["year"])
     if "tag" in f:
-        where.append("docs.rowid IN (SELECT rid FROM fact_tag WHERE tag = ?)")
+        where.append("m.rid IN (SELECT rid FROM fact_tag WHERE tag = ?)")
         args.append(f["tag"])
-    base = f"FROM docs JOIN fact ON fact.rid = docs.rowid WHERE {' AND '.join(where)}"
-    hits = db.execute(f"SELECT docs.rowid, title {base} ORDER BY rank LIMIT 20", args).fetchall()
-    total = db.execute(f"SELECT count(*) {base}", args).fetchone()[0]
-    db.execute(f"SELECT kind, count(*) {base} GROUP BY kind", args).fetchall()
-    db.execute(f"SELECT year, count(*) {base} GROUP BY year", args).fetchall()
+    condition = f"WHERE {' AND '.join(where)}" if where else ""
+    db.execute("DROP TABLE IF EXISTS temp.hit")
+    db.execute("CREATE TEMP TABLE hit (rid INTEGER PRIMARY KEY, rank REAL, kind TEXT, year INT)")
     db.execute(
-        f"SELECT tag, count(*) FROM fact_tag WHERE rid IN (SELECT docs.rowid {base}) "  # noqa: S608
-        "GROUP BY tag ORDER BY 2 DESC LIMIT 100",
+        "INSERT INTO hit WITH m AS MATERIALIZED "  # noqa: S608
+        "(SELECT rowid AS rid, rank FROM docs WHERE docs MATCH ?) "
+        f"SELECT m.rid, m.rank, fact.kind, fact.year FROM m JOIN fact ON fact.rid = m.rid "
+        f"{condition}",
         args,
+    )
+    db.execute(
+        "SELECT hit.rid, docs.title FROM hit JOIN docs ON docs.rowid = hit.rid "
+        "ORDER BY hit.rank LIMIT 20"
     ).fetchall()
-    return int(total) if hits is not None else 0
+    total = db.execute("SELECT count(*) FROM hit").fetchone()[0]
+    db.execute("SELECT kind, count(*) FROM hit GROUP BY kind").fetchall()
+    db.execute("SELECT year, count(*) FROM hit GROUP BY year").fetchall()
+    db.execute(
+        "SELECT tag, count(*) FROM fact_tag JOIN hit USING (rid) "
+        "GROUP BY tag ORDER BY 2 DESC LIMIT 100"
+    ).fetchall()
+    return int(total)
 
 
 def free_port() -> int:
