@@ -14,7 +14,7 @@ and the same queries on SQLite FTS5 for comparison.
    phrase (two or three words of a title in quotes) and faceted filter (a word plus
    kind, year and tag filters). Every query asks for 20 hits and all facet counts, as
    the search page does. p50/p99 through the backend, then through GET /api/v1/search
-   on a real uvicorn server on 127.0.0.1 (keep-alive client, bearer token).
+   on `dam serve` in its own process on 127.0.0.1 (keep-alive client, bearer token).
 4. The same data in an SQLite FTS5 table (unicode61, diacritics removed) with a facts
    table for filters and facet counts, queried with FTS5's nearest equivalents: the typo
    query as typed (FTS5 has no typo tolerance: see its hit counts), `fiet*` for prefix,
@@ -34,9 +34,9 @@ import secrets
 import socket
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -47,7 +47,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from dam import auth, migrate  # noqa: E402
@@ -58,7 +57,6 @@ from search import facts  # noqa: E402
 from search.maintenance import rebuild  # noqa: E402
 from search.query import Filters, SearchRequest, parse_query  # noqa: E402
 from search.service import service_for  # noqa: E402
-from web.app import create_app  # noqa: E402
 
 PLACES = [
     ("Gent", "Ghent"),
@@ -404,21 +402,44 @@ def main() -> None:
                 role=Role.viewer,
             )
             token = auth.create_token(session, user=user)
+        # The server runs as `dam serve` in its own process, as deployed: a client in the same
+        # interpreter would compete with it for the GIL and inflate its figures. It reads
+        # the index this process built; the writer lease goes to it.
+        service.sync.close()
         port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(rt), host="127.0.0.1", port=port, log_level="warning", access_log=False
-            )
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("DAM_")},
+            "DAM_DATA_DIR": str(data),
+            "DAM_QUEUE_URL": "immediate://",
+            "DAM_LOG_LEVEL": "WARNING",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from dam.cli import main; main()",
+                "serve",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
         )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
         http = httpx.Client(
             base_url=f"http://127.0.0.1:{port}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if http.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("dam serve did not start") from None
+                time.sleep(0.2)
 
         def via_http(q: str, f: dict[str, Any]) -> int:
             response = http.get("/api/v1/search", params={"q": q, **f})
@@ -459,8 +480,8 @@ def main() -> None:
             f"HTTP p99 {worst_http:.1f} ms < 60 ms {verdict(worst_http < 60)}; "
             f"reindex {build_s:.1f} s < 60 s {verdict(build_s < 60)}"
         )
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(timeout=30)
         http.close()
         fts_db.close()
         facts.unregister_provider("bench")
