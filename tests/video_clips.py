@@ -47,7 +47,14 @@ class Clip:
 
 
 def ffmpeg() -> str:
-    binary = ffmpeg_binary()
+    """The ffmpeg that makes test clips: the imageio-ffmpeg build, a known recent one (the
+    recipes use options such as -display_rotation, new in ffmpeg 6), else the pipeline's."""
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        binary = ffmpeg_binary()
     assert binary is not None, "ffmpeg is needed for the video tests"
     return binary
 

@@ -20,6 +20,7 @@ import av
 # Enough packets to judge the frame rate (ten seconds at 60 fps), few enough to be quick.
 MAX_PACKETS = 600
 MAX_SCAN_SECONDS = 30.0
+MAX_STREAMS = 64
 
 
 def main(argv: list[str]) -> int:
@@ -42,7 +43,8 @@ def main(argv: list[str]) -> int:
 
 def _container_facts(container: Any) -> dict[str, Any]:
     streams = []
-    for stream in container.streams:
+    # A crafted file may declare thousands of tracks; a camera file has a handful.
+    for stream in list(container.streams)[:MAX_STREAMS]:
         ctx = stream.codec_context
         item: dict[str, Any] = {
             "index": stream.index,
