@@ -86,9 +86,10 @@ def test_suggestions_take_the_nearest_person_once_per_asset() -> None:
 def test_suggestions_respect_split_faces_and_people_already_confirmed() -> None:
     gallery = np.stack([vec(0), vec(0.3)])
     people = ["ann", "bob"]
-    assert suggest([NewFace("f", vec(0.0), "ann")], gallery, people, present=set())[
-        "f"
-    ].person_id == "bob"
+    assert (
+        suggest([NewFace("f", vec(0.0), "ann")], gallery, people, present=set())["f"].person_id
+        == "bob"
+    )
     assert suggest([NewFace("f", vec(0.0), None)], gallery, people, present={"ann", "bob"}) == {}
     assert suggest([NewFace("f", vec(2.0), None)], gallery, people, present=set()) == {}
 
@@ -116,10 +117,7 @@ def test_exact_neighbour_pairs_match_brute_force() -> None:
     x = rng.normal(0, 0.05, (300, 128)).astype(np.float32)
     i, j, d = clustering.neighbour_pairs(x, 0.8)
     brute = {
-        (a, b)
-        for a in range(300)
-        for b in range(a + 1, 300)
-        if np.linalg.norm(x[a] - x[b]) < 0.8
+        (a, b) for a in range(300) for b in range(a + 1, 300) if np.linalg.norm(x[a] - x[b]) < 0.8
     }
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == brute
     assert np.allclose(d, np.linalg.norm(x[i] - x[j], axis=1), atol=1e-4)

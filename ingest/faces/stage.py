@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -14,7 +13,6 @@ from sqlmodel import Session, col, delete, select
 from dam import biometrics, events
 from dam.blobs import write_atomic
 from dam.clock import now
-from dam.errors import ProcessingError
 from dam.ids import new_id
 from dam.jobs import StageContext
 from dam.models import Asset, Face, FaceEmbedding, FaceState
@@ -23,7 +21,7 @@ from ingest.faces.detect import detect_faces
 from ingest.faces.geometry import Box, padded, pixel_bounds, reconcile, relative
 from ingest.faces.mtcnn import Detection
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
-from ingest.sniff import HEAD_BYTES, sniff
+from ingest.originals import load_original
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +44,7 @@ def detect_asset_faces(ctx: StageContext) -> None:
     """Detect faces in an image asset and store them (identities survive a re-run)."""
     if not ctx.settings.face_detection:
         return
-    asset, path, label = _load(ctx)
+    asset, path, label = load_original(ctx)
     key = biometrics.face_key(ctx.settings) if ctx.settings.face_recognition else None
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
         full_width, _ = upright_dimensions(image)
@@ -156,16 +154,3 @@ def _store(
 
 def _box_of(face: Face) -> Box:
     return Box(face.box_x, face.box_y, face.box_w, face.box_h)
-
-
-def _load(ctx: StageContext) -> tuple[Asset, Path, str]:
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        asset = session.get(Asset, ctx.asset_id)
-    if asset is None:
-        raise ProcessingError("The asset was deleted while it was being processed.")
-    path = ctx.blobs.original_path(asset.sha256)
-    if not path.exists():
-        raise ProcessingError("The original file is missing from storage; run `dam check`.")
-    with path.open("rb") as fh:
-        label = sniff(fh.read(HEAD_BYTES)).label
-    return asset, path, label

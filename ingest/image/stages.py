@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, delete
 
 from dam.blobs import write_atomic
 from dam.clock import now
-from dam.errors import ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset, AssetTag, Rendition
 from ingest.image import hashes, metadata
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
 from ingest.image.renditions import LARGEST_EDGE, make_renditions
-from ingest.sniff import HEAD_BYTES, sniff
+from ingest.originals import load_original
 
 
 def probe_image(ctx: StageContext) -> None:
     """Read dimensions (upright) and EXIF/IPTC/XMP into the asset."""
-    asset, path, label = _load(ctx)
+    asset, path, label = load_original(ctx)
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
         width, height = upright_dimensions(image)
         meta = metadata.build(metadata.read_raw(image))
@@ -50,7 +48,7 @@ def probe_image(ctx: StageContext) -> None:
 
 def render_image(ctx: StageContext) -> None:
     """Decode once; write the renditions, the placeholder and the perceptual hash."""
-    asset, path, label = _load(ctx)
+    asset, path, label = load_original(ctx)
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
         upright = decode_for_renditions(image, label=label, path=path, long_edge=LARGEST_EDGE)
     ctx.report_progress(0.4)
@@ -78,26 +76,13 @@ def render_image(ctx: StageContext) -> None:
         row = session.get(Asset, asset.id)
         if row is None:
             return
-        session.exec(delete(Rendition).where(Rendition.asset_id == asset.id))  # type: ignore[call-overload,arg-type]
+        session.exec(delete(Rendition).where(Rendition.asset_id == asset.id))  # type: ignore[arg-type]
         session.add_all(rows)
         row.blurhash = placeholder
         row.phash = hashes.to_hex(phash)
         row.phash_b0, row.phash_b1, row.phash_b2, row.phash_b3 = hashes.bands(phash)
         row.updated_at = now()
         session.commit()
-
-
-def _load(ctx: StageContext) -> tuple[Asset, Path, str]:
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        asset = session.get(Asset, ctx.asset_id)
-    if asset is None:
-        raise ProcessingError("The asset was deleted while it was being processed.")
-    path = ctx.blobs.original_path(asset.sha256)
-    if not path.exists():
-        raise ProcessingError("The original file is missing from storage; run `dam check`.")
-    with path.open("rb") as fh:
-        label = sniff(fh.read(HEAD_BYTES)).label
-    return asset, path, label
 
 
 def _has_tags(session: Session, asset_id: str) -> bool:

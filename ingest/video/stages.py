@@ -15,7 +15,7 @@ from dam.errors import ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.ffmpeg import ffmpeg_binary
-from ingest.sniff import HEAD_BYTES, sniff
+from ingest.originals import load_original
 from ingest.video import commands, frames, limits, process
 from ingest.video.formats import demuxer_for
 from ingest.video.guard import JobGuard
@@ -36,7 +36,7 @@ THUMB_EDGE = 400
 
 def probe_video(ctx: StageContext) -> None:
     """Read duration, upright size, frame rate, codecs and capture tags into the asset."""
-    asset, path, label = _load(ctx)
+    asset, path, label = load_original(ctx)
     info = probe(path, label=label)
     JobGuard(ctx).progress(0.8)
     with Session(ctx.engine, expire_on_commit=False) as session:
@@ -79,7 +79,7 @@ def capture_metadata(info: VideoInfo) -> dict[str, Any]:
 
 def render_video(ctx: StageContext) -> None:
     """web_720 (and web_1080 for sources of 1080 lines or more) in one ffmpeg run."""
-    _asset, path, label = _load(ctx)
+    _asset, path, label = load_original(ctx)
     guard = JobGuard(ctx)
     binary = _ffmpeg()
     demuxer = demuxer_for(label)
@@ -128,7 +128,7 @@ def render_video(ctx: StageContext) -> None:
 def storyboard_video(ctx: StageContext) -> None:
     """Poster (plus a thumbnail) from a representative non-black frame, and the storyboard
     sprite sheet with its WebVTT index, all read from the web rendition."""
-    asset, _path, _label = _load(ctx)
+    asset, _path, _label = load_original(ctx)
     guard = JobGuard(ctx)
     binary = _ffmpeg()
     smallest, largest = _web_renditions(ctx)
@@ -275,16 +275,3 @@ def _ffmpeg() -> str:
             "administrator can check with the doctor command."
         )
     return binary
-
-
-def _load(ctx: StageContext) -> tuple[Asset, Path, str]:
-    with Session(ctx.engine, expire_on_commit=False) as session:
-        asset = session.get(Asset, ctx.asset_id)
-    if asset is None:
-        raise ProcessingError("The asset was deleted while it was being processed.")
-    path = ctx.blobs.original_path(asset.sha256)
-    if not path.exists():
-        raise ProcessingError("The original file is missing from storage; run the check command.")
-    with path.open("rb") as fh:
-        label = sniff(fh.read(HEAD_BYTES)).label
-    return asset, path, label
