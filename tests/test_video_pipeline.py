@@ -279,3 +279,15 @@ def test_capture_metadata_is_read_and_stripped_from_web_versions(
     web = rt.blobs.root / clips.renditions(rt, asset_id)["web_720"].path
     assert probe_file(web).tags.location is None  # no GPS in what gets published
     assert b"51.0543" not in web.read_bytes()
+
+
+def test_doctor_reports_the_video_toolchain(rt: Runtime) -> None:
+    from ingest.video.toolbox import check_video, filters
+
+    findings = {f.name: f for f in check_video(rt)}
+    assert findings["video probe"].state == "ok" and "PyAV" in findings["video probe"].detail
+    assert findings["video encoders and filters"].state == "ok"
+    binary = ffmpeg_binary()
+    assert binary is not None
+    assert {"loudnorm", "ebur128", "scale", "bwdif"} <= filters(binary)
+    assert "libx264" not in filters(binary)  # encoders are not filters
