@@ -66,6 +66,7 @@ DEPLOY_ENV = {
     "DAM_SECRET_KEY": "k" * 64,
     "POSTGRES_PASSWORD": "0123456789abcdef",
     "MEILI_MASTER_KEY": "m" * 48,
+    "DAM_FACE_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 }
 BEELDBANK_SERVICES = ("migrate", "app", "worker")
 # A Redis database no other test uses (conftest's REDIS_URL uses 15).
@@ -284,7 +285,7 @@ def test_every_dam_variable_is_a_real_setting() -> None:
 
 
 def test_secret_has_no_default_and_the_services_run_in_production_mode() -> None:
-    for missing in ("DAM_SECRET_KEY", "POSTGRES_PASSWORD", "MEILI_MASTER_KEY"):
+    for missing in ("DAM_SECRET_KEY", "POSTGRES_PASSWORD", "MEILI_MASTER_KEY", "DAM_FACE_KEY"):
         env = {k: v for k, v in DEPLOY_ENV.items() if k != missing}
         with pytest.raises(MissingVariable, match=missing):
             compose(env)

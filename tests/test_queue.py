@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 
 from dam import clock, jobs, migrate
 from dam.jobs import StageContext, StageHandler
-from dam.models import Asset, AssetStatus, Job, JobStatus, Rendition
+from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus, Rendition
+from dam.plugins import load_plugins
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from ingest.receive import create_asset
@@ -112,11 +113,20 @@ def job(rt: Runtime, job_id: str) -> Job:
         return row
 
 
+def image_stages() -> list[str]:
+    """The photo pipeline as the plugins registered it (probe, renditions, faces, ...)."""
+    load_plugins()
+    return jobs.pipeline_for(AssetKind.image)
+
+
+IMAGE_STAGES = image_stages()
+
+
 def count_stage_runs(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
     """Wrap the registered photo stages so each real run is counted per (asset, stage)."""
     runs: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()
-    for name in ("probe", "renditions"):
+    for name in jobs.pipeline_for(AssetKind.image):
         real = jobs._stages[name]
 
         def counted(ctx: StageContext, real: StageHandler = real, name: str = name) -> None:
@@ -168,7 +178,7 @@ def test_uploads_wait_on_the_queue_until_consumer_threads_process_them(
     assert (assets[ids[1]].width, assets[ids[1]].height) == (640, 480)  # upright, EXIF 6
     for asset_id in ids:
         done = [(j.stage, j.status, j.attempts) for j in jobs_of(rt, asset_id)]
-        assert done == [("probe", JobStatus.done, 1), ("renditions", JobStatus.done, 1)]
+        assert done == [(stage, JobStatus.done, 1) for stage in IMAGE_STAGES]
     with Session(rt.engine) as session:
         renditions = session.exec(select(Rendition).where(col(Rendition.asset_id).in_(ids))).all()
     assert len(renditions) == 3 * len(ids)
@@ -309,10 +319,9 @@ def test_job_id_on_the_queue_twice_runs_once(rt: Runtime, monkeypatch: pytest.Mo
     assert rt.queue.pending_count() == 2
     rt.queue.start_consumer(2)
     assert wait_until_settled(rt, [asset_id])[asset_id].status == AssetStatus.ready
-    assert runs == {(asset_id, "probe"): 1, (asset_id, "renditions"): 1}
+    assert runs == {(asset_id, stage): 1 for stage in IMAGE_STAGES}
     assert [(j.stage, j.attempts) for j in jobs_of(rt, asset_id)] == [
-        ("probe", 1),
-        ("renditions", 1),
+        (stage, 1) for stage in IMAGE_STAGES
     ]
 
 
