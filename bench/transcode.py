@@ -259,6 +259,11 @@ def main() -> None:
             figures = job_in_child(path)
             jobs.append(figures)
             bares.append(timed(retarget(bare_args(figures.args), path, scratch), niceness=19))
+        for n, (figures, (wall, cpu)) in enumerate(zip(jobs, bares, strict=True), start=1):
+            print(
+                f"  run {n}: job {figures.seconds:.2f} s ({figures.cpu_seconds:.2f} s CPU), "
+                f"bare {wall:.2f} s ({cpu:.2f} s CPU)"
+            )
         job = min(jobs, key=lambda f: f.seconds)
         bare, bare_cpu = min(b[0] for b in bares), min(b[1] for b in bares)
         job_cpu = min(f.cpu_seconds for f in jobs)
@@ -268,7 +273,7 @@ def main() -> None:
         )
         print(f"bare ffmpeg, same args:{bare:6.1f} s  {bare_cpu:6.1f} s CPU")
         print(f"job / bare:            {job.seconds / bare:6.3f}  wall clock (target <= 1.05)")
-        print(f"job / bare:            {job_cpu / bare_cpu:6.3f}  CPU time (steady under load)")
+        print(f"job / bare:            {job_cpu / bare_cpu:6.3f}  CPU time (steadier under load)")
         immich = min(immich_seconds(path, scratch) for _ in range(options.repeat))
         print(f"Immich defaults 720p:  {immich:6.1f} s  realtime factor {duration / immich:5.2f}x")
         print(
