@@ -223,3 +223,32 @@ def test_video_upload_over_http_becomes_a_playable_asset(
         "video_storyboard",
     ]
     assert os.listdir(Path(client.app.state.runtime.blobs.tmp_dir)) == []  # type: ignore[attr-defined]
+
+
+def test_the_sweeper_removes_scratch_a_crashed_worker_left(rt: Runtime) -> None:
+    from dam import jobs
+    from ingest.video.scratch import ABANDONED_AFTER_S
+
+    tmp = rt.blobs.tmp_dir
+    long_ago = time.time() - ABANDONED_AFTER_S - 60
+
+    def make(name: str, *, old: bool, directory: bool = True) -> Path:
+        path = tmp / name
+        if directory:
+            path.mkdir()
+            (path / "web_720.mp4").write_bytes(b"half written")
+            if old:
+                os.utime(path / "web_720.mp4", (long_ago, long_ago))
+        else:
+            path.write_bytes(b"x")
+        if old:
+            os.utime(path, (long_ago, long_ago))
+        return path
+
+    crashed = make("video-0123abc-x1", old=True)
+    running = make("video-0123abc-x2", old=False)
+    download = make("captioned-old.mp4", old=True, directory=False)
+    upload = make("in-someone-elses", old=True, directory=False)
+    jobs.run_periodic(rt.engine, rt.settings)
+    assert not crashed.exists() and not download.exists()
+    assert running.exists() and upload.exists()

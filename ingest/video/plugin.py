@@ -1,9 +1,11 @@
-"""Wires the video pipeline into the core: its stages, its pipeline, its doctor check."""
+"""Wires the video pipeline into the core: its stages and pipeline, the scratch sweeper,
+its doctor check."""
 
 from __future__ import annotations
 
 from dam import doctor, jobs
 from dam.models import AssetKind
+from ingest.video.scratch import sweep_task
 from ingest.video.stages import probe_video, render_video, storyboard_video
 from ingest.video.toolbox import check_video
 
@@ -15,4 +17,5 @@ def register() -> None:
     jobs.register_stage("video_renditions", render_video)
     jobs.register_stage("video_storyboard", storyboard_video)
     jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
+    jobs.register_periodic("sweep_video_scratch", sweep_task)
     doctor.register(check_video)
