@@ -41,13 +41,13 @@ def video_id(client: TestClient, creative: Account, clip_dir: Path) -> str:
 
 
 def upload(
-    client: TestClient, account: Account, asset_id: str, language: str, text: str, **form: str
+    client: TestClient, account: Account, asset_id: str, language: str, text: str, **query: str
 ) -> object:
-    return client.post(
-        f"/api/v1/assets/{asset_id}/captions",
-        headers=account.headers,
-        data={"language": language, **form},
-        files={"file": ("subs.txt", text.encode(), "text/plain")},
+    return client.put(
+        f"/api/v1/assets/{asset_id}/captions/{language}",
+        headers={**account.headers, "Content-Type": "text/plain"},
+        params=query,
+        content=text.encode(),
     )
 
 
@@ -75,7 +75,7 @@ def test_captions_are_added_listed_served_and_removed(
     assert "00:00:00,100 --> 00:00:00,900\nGood <i>morning</i> & welcome." in as_srt.text
 
     replaced = upload(client, creative, video_id, "nl", VTT.replace("Goedemorgen", "Dag"))
-    assert replaced.status_code == 201  # type: ignore[attr-defined]
+    assert replaced.status_code == 200  # type: ignore[attr-defined]
     nl = client.get(f"/api/v1/assets/{video_id}/captions/nl", headers=creative.headers)
     assert "Dag." in nl.text and "Goedemorgen" not in nl.text
 
@@ -117,6 +117,8 @@ def test_invalid_captions_are_refused_with_line_numbers(
     for language, text in (("dutch!", VTT), ("nl", "just some notes")):
         refused = upload(client, creative, video_id, language, text)
         assert refused.status_code == 422  # type: ignore[attr-defined]
+    too_big = upload(client, creative, video_id, "nl", "WEBVTT\n\n" + "x" * (3 * 1024 * 1024))
+    assert too_big.status_code == 413  # type: ignore[attr-defined]
     assert client.get(f"/api/v1/assets/{video_id}/captions", headers=creative.headers).json() == []
 
 

@@ -92,8 +92,9 @@ def add_caption(
     actor: User,
     label: str | None = None,
     kind: str = "subtitles",
-) -> Caption:
-    """Add (or replace) the captions in `language`; SRT is converted to WebVTT."""
+) -> tuple[Caption, bool]:
+    """Add (or replace) the captions in `language`; SRT is converted to WebVTT.
+    Returns the captions and whether they are new (not a replacement)."""
     asset = get_asset(session, asset_id)
     if asset.kind != AssetKind.video:
         raise InvalidInput("Captions belong to videos; this asset is a photo.")
@@ -106,6 +107,7 @@ def add_caption(
     caption = session.exec(
         select(Caption).where(Caption.asset_id == asset_id, Caption.language == tag)
     ).first()
+    created = caption is None
     if caption is None:
         caption = Caption(
             asset_id=asset_id,
@@ -131,7 +133,7 @@ def add_caption(
     )
     events.publish_after_commit(session, events.AssetChanged(asset_id=asset_id))
     session.commit()
-    return caption
+    return caption, created
 
 
 def list_captions(session: Session, asset_id: str) -> list[Caption]:

@@ -41,11 +41,7 @@ def video_asset(ui_runtime: Runtime, server: str, tmp_path_factory: pytest.TempP
             files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")},
             timeout=120,
         ).json()["id"]
-        added = api.post(
-            f"/api/v1/assets/{asset_id}/captions",
-            data={"language": "nl"},
-            files={"file": ("nl.vtt", VTT.encode(), "text/vtt")},
-        )
+        added = api.put(f"/api/v1/assets/{asset_id}/captions/nl", content=VTT.encode())
         assert added.status_code == 201
     return str(asset_id)
 
@@ -123,3 +119,49 @@ def test_captions_partial_lists_tracks_for_viewers_without_edit_controls(
     assert "data-remove-caption" not in viewer and "data-add-caption" not in viewer
     assert 'data-remove-caption="nl"' in editor and "data-add-caption" in editor
     assert Path(__file__).exists()
+
+
+def show_captions(page: Page, runtime: Runtime, asset_id: str) -> None:
+    page.goto("/")
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    with runtime.session() as session:
+        playback = playback_public(session, asset_id)
+    env = Templates(timezone="Europe/Brussels").envs["en"]
+    body = env.get_template("video/captions.html").render(
+        playback=playback, csrf_token=token, can=lambda _p: True
+    )
+    page.set_content(
+        f'<!doctype html><html lang="en"><head><title>Captions</title></head>'
+        f"<body><main><h1>Video</h1>{body}</main></body></html>"
+    )
+
+
+def test_a_creative_adds_captions_and_sees_problems_by_line(
+    page: Page, make_person: Callable[..., Person], ui_runtime: Runtime, video_asset: str
+) -> None:
+    log_in(page, make_person(Role.creative))
+    show_captions(page, ui_runtime, video_asset)
+    page.get_by_label("Subtitle file (WebVTT or SRT)").set_input_files(
+        files=[{"name": "bad.srt", "mimeType": "text/plain",
+                "buffer": b"1\n00:00:05,000 --> 00:00:01,000\nOops\n"}]
+    )  # fmt: skip
+    page.get_by_label("Language code").fill("en")
+    page.get_by_role("button", name="Add subtitles").click()
+    expect(page.get_by_role("alert")).to_contain_text("line 2: the cue ends before it starts")
+
+    page.get_by_label("Subtitle file (WebVTT or SRT)").set_input_files(
+        files=[{"name": "en.srt", "mimeType": "text/plain",
+                "buffer": b"1\n00:00:01,000 --> 00:00:02,000\nGood morning\n"}]
+    )  # fmt: skip
+    page.get_by_label("Name in the player (optional)").fill("English")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add subtitles").click()
+    with ui_runtime.session() as session:
+        languages = {c.language: c.label for c in playback_public(session, video_asset).captions}
+    assert languages == {"en": "English", "nl": "Nederlands"}
+
+    show_captions(page, ui_runtime, video_asset)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove English").click()
+    with ui_runtime.session() as session:
+        assert [c.language for c in playback_public(session, video_asset).captions] == ["nl"]

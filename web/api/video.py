@@ -7,13 +7,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from dam.errors import TooLarge
 from dam.models import Caption, Rendition, User
 from ingest.video import captions as service
 from ingest.video.cues import MAX_BYTES
@@ -123,19 +124,24 @@ def list_captions(
     return [caption_public(c) for c in service.list_captions(session, asset_id)]
 
 
-@router.post("/{asset_id}/captions", status_code=201, response_model=CaptionPublic)
-async def add_caption(
+@router.put(
+    "/{asset_id}/captions/{language}",
+    response_model=CaptionPublic,
+    responses={201: {"model": CaptionPublic, "description": "New captions"}},
+)
+async def put_caption(
     asset_id: str,
+    language: str,
+    request: Request,
     session: SessionDep,
-    file: Annotated[UploadFile, File(description="WebVTT or SRT")],
-    language: Annotated[str, Form(max_length=40)],
-    label: Annotated[str | None, Form(max_length=100)] = None,
-    kind: Annotated[Literal["subtitles", "captions"], Form()] = "subtitles",
+    label: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Literal["subtitles", "captions"] = "subtitles",
     user: User = Depends(require("assets.edit")),
-) -> CaptionPublic:
-    """Add or replace the captions in `language`; SRT is converted to WebVTT."""
-    data = await file.read(MAX_BYTES + 1)
-    caption = await run_in_threadpool(
+) -> JSONResponse:
+    """Add (201) or replace (200) the captions in `language`: the request body is the
+    WebVTT or SRT file (`curl -T nl.srt ...`); SRT is converted to WebVTT."""
+    data = await read_limited(request, MAX_BYTES)
+    caption, created = await run_in_threadpool(
         lambda: service.add_caption(
             session,
             asset_id=asset_id,
@@ -146,7 +152,26 @@ async def add_caption(
             kind=kind,
         )
     )
-    return caption_public(caption)
+    return JSONResponse(
+        caption_public(caption).model_dump(mode="json"), status_code=201 if created else 200
+    )
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise TooLarge(_too_large(limit))
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise TooLarge(_too_large(limit))
+    return bytes(body)
+
+
+def _too_large(limit: int) -> str:
+    return f"A caption file is at most {limit // (1024 * 1024)} MB; this is not one."
 
 
 @router.get("/{asset_id}/captions/{language}", response_class=Response)

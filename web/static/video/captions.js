@@ -43,10 +43,15 @@ for (const section of document.querySelectorAll("[data-video-captions]")) {
       if (error) error.hidden = true;
       const submit = form.querySelector("[type=submit]");
       if (submit) submit.disabled = true;
-      const response = await fetch(base, {
-        method: "POST",
-        headers,
-        body: new FormData(form),
+      const data = new FormData(form);
+      const file = data.get("file");
+      const language = String(data.get("language") || "").trim();
+      const query = new URLSearchParams({ kind: String(data.get("kind") || "subtitles") });
+      if (data.get("label")) query.set("label", String(data.get("label")));
+      const response = await fetch(`${base}/${encodeURIComponent(language)}?${query}`, {
+        method: "PUT",
+        headers: { ...headers, "Content-Type": "application/octet-stream" },
+        body: file,
         credentials: "same-origin",
       });
       if (response.ok) window.location.reload();
