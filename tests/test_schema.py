@@ -26,3 +26,10 @@ def test_migrating_twice_is_harmless(rt: Runtime) -> None:
         assert MigrationContext.configure(conn).get_current_heads() == before
     heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
     assert set(before) == set(heads)
+
+
+def test_migrations_form_one_line() -> None:
+    # A new migration's down_revision is the current head; two branches would apply in
+    # an order nobody chose.
+    heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}"

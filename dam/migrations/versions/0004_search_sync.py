@@ -1,7 +1,7 @@
 """search index sync: dirty marks and the writer lease
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 
 Written after autogenerate's output for search/models.py against a database at 0001,
 reviewed by hand: two small tables owned by the search package, no foreign keys (a
@@ -17,7 +17,7 @@ from alembic import op
 import dam.db
 
 revision: str = "0004"
-down_revision: str | None = "0001"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
