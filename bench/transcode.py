@@ -20,6 +20,7 @@ average is printed so a busy machine shows. Not part of the test run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -92,12 +93,19 @@ def cpu_of_children() -> float:
 
 
 def timed(command: list[str], *, niceness: int = 0) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of running `command`."""
+    """Wall-clock and CPU seconds of running `command` (at `niceness`, in a session of its
+    own like the pipeline's ffmpeg, so that scheduler autogroups treat both alike)."""
+
+    def lower() -> None:
+        os.nice(niceness)
+        with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
+            group.write(str(niceness))
+
     cpu = cpu_of_children()
     started = time.perf_counter()
     # A single-threaded benchmark may use preexec_fn (the pipeline itself may not).
     subprocess.run(
-        command, check=True, stdin=subprocess.DEVNULL, preexec_fn=lambda: os.nice(niceness)
+        command, check=True, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=lower
     )
     return time.perf_counter() - started, cpu_of_children() - cpu
 

@@ -106,7 +106,11 @@ def test_deleting_the_asset_stops_its_transcode_and_leaves_nothing(
     worker = start(rt, job_for(rt, asset_id, "video_renditions").id)
     wait_for(transcoding(rt, asset_id))
     pids = ffmpeg_pids(asset_id)
-    assert pids and all(niceness(pid) == 19 for pid in pids)  # low priority
+    assert pids and all(niceness(pid) == 19 for pid in pids)  # low priority ...
+    for pid in pids:  # ... also where the kernel schedules sessions as groups
+        group = Path(f"/proc/{pid}/autogroup")
+        if group.exists():
+            assert group.read_text().split()[-1] == "19"
     with rt.session() as session:
         user = auth.create_user(
             session, email="del@example.test", password="correct horse battery", role=Role.admin

@@ -29,12 +29,17 @@ from ingest.video.progress import ProgressParser
 
 log = logging.getLogger(__name__)
 
-# Runs in the child: lower the priority, cap memory, then become ffmpeg.
+# Runs in the child: lower the priority, cap memory, then become ffmpeg. The child is a
+# session of its own (so it can be killed as a group); where the kernel groups sessions
+# for scheduling (autogroup), a process's nice counts only inside its group, so the
+# group's own priority is lowered too.
 _LAUNCHER = (
     "import os,resource,sys;"
-    "m=int(sys.argv[1]);"
+    "m=int(sys.argv[1]);n=int(sys.argv[2]);"
     "resource.setrlimit(resource.RLIMIT_AS,(m,m));"
-    "os.nice(int(sys.argv[2]));"
+    "os.nice(n)\n"
+    "try:\n open('/proc/self/autogroup','w').write(str(n))\n"
+    "except OSError:\n pass\n"
     "os.execv(sys.argv[3],sys.argv[3:])"
 )
 NICENESS = 19
