@@ -135,12 +135,13 @@ def _supervise(
     last_tick = 0.0
     latest: float | None = None
     while True:
-        with contextlib.suppress(queue.Empty):
-            latest = events.get(timeout=0.25)
+        # Waiting on the process (not on the progress queue) returns the moment it ends.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=0.25)
+        while not events.empty():
+            latest = events.get_nowait()
         now = time.monotonic()
-        if process.poll() is not None:
-            while not events.empty():
-                latest = events.get_nowait()
+        if process.returncode is not None:
             job.tick(latest)
             return
         if now > deadline:
