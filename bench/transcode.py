@@ -13,8 +13,10 @@ For a generated 60-second 1080p30 H.264 source with sound (made once, kept in
 - the realtime factor of Immich's default settings (libx264 ultrafast, CRF 23, 720p);
 - the peak resident memory of the worker process and of its ffmpeg.
 
-Runs one after another on an otherwise idle machine give the clearest figures; the load
-average is printed so a busy machine shows. Not part of the test run.
+Wall-clock figures need an otherwise idle machine: under load from other processes the
+same command varies by tens of percent between runs, so the CPU-time ratio and the job
+against its own encode run (measured at the same moment) are printed too, and the load
+average shows how busy the machine was. Not part of the test run.
 """
 
 from __future__ import annotations
@@ -263,13 +265,18 @@ def main() -> None:
             f"web_720 alone:         {web_720:6.1f} s  realtime factor {duration / web_720:5.2f}x"
         )
         jobs, bares = [], []
-        for _ in range(options.repeat):
-            # Alternating, so both see the same machine; the bare command gets the job's
-            # priority (nice 19): priority is not an encoder argument, and under load it
-            # would otherwise decide the comparison.
-            figures = job_in_child(path)
-            jobs.append(figures)
-            bares.append(timed(retarget(bare_args(figures.args), path, scratch), niceness=19))
+        args: list[str] = []
+        for n in range(options.repeat):
+            # Interleaved, first one then the other first, so both see the same machine; the
+            # bare command gets the job's priority (nice 19): priority is not an encoder
+            # argument, and under load it would otherwise decide the comparison.
+            if n % 2 and args:
+                bares.append(timed(retarget(bare_args(args), path, scratch), niceness=19))
+                jobs.append(job_in_child(path))
+            else:
+                jobs.append(job_in_child(path))
+                args = jobs[-1].args
+                bares.append(timed(retarget(bare_args(args), path, scratch), niceness=19))
         for n, (figures, (wall, cpu)) in enumerate(zip(jobs, bares, strict=True), start=1):
             print(
                 f"  run {n}: job {figures.seconds:.2f} s ({figures.cpu_seconds:.2f} s CPU; "
