@@ -33,6 +33,30 @@ TEXT_FIELDS = (
     "filename",
 )
 
+# Exact-match fields of a document (filters and facets); both backends index these.
+KEYWORD_FIELDS = (
+    "kind",
+    "year",
+    "tags",
+    "people",
+    "person_ids",
+    "hidden_people",
+    "hidden_person_ids",
+    "collections",
+    "cleared_for",
+    "verdicts",
+    "licence",
+    "orientation",
+)
+
+# Each sort of the query language: the document field and whether it runs newest first.
+SORT_FIELDS: dict[str, tuple[str, bool]] = {
+    "taken_desc": ("taken_ts", True),
+    "taken_asc": ("taken_ts", False),
+    "uploaded_desc": ("created_us", True),
+    "uploaded_asc": ("created_us", False),
+}
+
 
 @dataclass(frozen=True)
 class PersonFacts:

@@ -15,6 +15,7 @@ from typing import Any
 import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
+from search import document
 from search.analysis import stems, words
 from search.backend import Progress, SearchUnavailable
 from search.document import TEXT_FIELDS, SearchDocument
@@ -38,27 +39,10 @@ SEARCHABLE = [
     "stems",
     "hidden_people",
 ]
-FILTERABLE = [
-    "id",
-    "kind",
-    "year",
-    "tags",
-    "people",
-    "person_ids",
-    "hidden_people",
-    "hidden_person_ids",
-    "collections",
-    "cleared_for",
-    "verdicts",
-    "licence",
-    "orientation",
-    "restricted",
-]
+FILTERABLE = ["id", *document.KEYWORD_FIELDS, "restricted"]
 SORTS = {
-    "taken_desc": ["taken_ts:desc"],
-    "taken_asc": ["taken_ts:asc"],
-    "uploaded_desc": ["created_us:desc"],
-    "uploaded_asc": ["created_us:asc"],
+    sort: [f"{field}:{'desc' if newest_first else 'asc'}"]
+    for sort, (field, newest_first) in document.SORT_FIELDS.items()
 }
 
 

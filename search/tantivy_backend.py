@@ -17,6 +17,7 @@ from typing import Any
 import tantivy
 from tantivy import Document, Index, Occur, Order, Query, SchemaBuilder
 
+from search import document
 from search.analysis import build_analyzer, stems
 from search.backend import Progress, SearchUnavailable, WriterBusy
 from search.document import TEXT_FIELDS, SearchDocument
@@ -43,25 +44,9 @@ FACET_FIELDS = {
     "licence": "licence",
 }
 SORT_FIELDS = {
-    "taken_desc": ("taken_ts", Order.Desc),
-    "taken_asc": ("taken_ts", Order.Asc),
-    "uploaded_desc": ("created_us", Order.Desc),
-    "uploaded_asc": ("created_us", Order.Asc),
+    sort: (field, Order.Desc if newest_first else Order.Asc)
+    for sort, (field, newest_first) in document.SORT_FIELDS.items()
 }
-KEYWORD_FIELDS = (
-    "kind",
-    "year",
-    "tags",
-    "people",
-    "person_ids",
-    "hidden_people",
-    "hidden_person_ids",
-    "collections",
-    "cleared_for",
-    "verdicts",
-    "licence",
-    "orientation",
-)
 
 
 def build_schema() -> tantivy.Schema:
@@ -73,7 +58,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("words_nl", tokenizer_name="bb_dutch", index_option="freq")
     sb.add_text_field("words_en", tokenizer_name="bb_english", index_option="freq")
     sb.add_text_field("hidden_words", tokenizer_name="bb_words")
-    for name in KEYWORD_FIELDS:
+    for name in document.KEYWORD_FIELDS:
         sb.add_text_field(name, tokenizer_name="raw", fast=True)
     sb.add_boolean_field("restricted", indexed=True, fast=True)
     sb.add_integer_field("taken_ts", indexed=True, fast=True)
