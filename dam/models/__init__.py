@@ -4,6 +4,15 @@ from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
 from dam.models.audit import AuditEntry, AuditHead
 from dam.models.captions import Caption
 from dam.models.collections import Collection, CollectionAsset
+from dam.models.consent import (
+    AssetVerdict,
+    Consent,
+    ErasureTombstone,
+    Notification,
+    ShareLink,
+    Usage,
+    VerdictStatus,
+)
 from dam.models.faces import Face, FaceEmbedding, FaceState, Person
 from dam.models.jobs import Job, JobStatus
 from dam.models.uploads import ImportedFile, Upload
@@ -15,20 +24,27 @@ __all__ = [
     "AssetKind",
     "AssetStatus",
     "AssetTag",
+    "AssetVerdict",
     "AuditEntry",
     "AuditHead",
     "Caption",
     "Collection",
     "CollectionAsset",
+    "Consent",
+    "ErasureTombstone",
     "Face",
     "FaceEmbedding",
     "FaceState",
     "ImportedFile",
     "Job",
     "JobStatus",
+    "Notification",
     "Person",
     "Rendition",
     "Role",
+    "ShareLink",
     "Upload",
+    "Usage",
     "User",
+    "VerdictStatus",
 ]

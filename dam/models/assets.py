@@ -45,6 +45,14 @@ class Asset(SQLModel, table=True):
     alt_text: str = ""
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON))
     licence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Not to be published before this moment (any channel).
+    embargo_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A person said the picture shows people the detector missed: never `cleared`.
+    undetected_people: bool = False
+    # Consent evidence (a scanned form): only privacy officers may see or open it.
+    restricted: bool = Field(default=False, index=True)
+    # When face detection last finished for this asset (None: not (yet) looked at).
+    faces_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     blurhash: str | None = Field(default=None, max_length=64)
     phash: str | None = Field(default=None, max_length=16)
     # The 64-bit perceptual hash in four 16-bit bands: two hashes within 3 bits of each

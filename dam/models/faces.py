@@ -26,6 +26,8 @@ class Person(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     notes: str = Field(default="", max_length=5000)
     is_minor: bool = False
+    # Not findable by name in search for roles below privacy officer.
+    hidden: bool = False
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
