@@ -12,6 +12,9 @@ from dam.cli import app, console, fail, runtime
 from dam.models import Asset, AssetKind, Job, JobStatus
 from gdpr.clusters import recluster
 
+# The stage that finds the faces of each kind (the identity stage follows it).
+DETECTION_STAGES = {AssetKind.image: "faces", AssetKind.video: "video_faces"}
+
 faces_app = typer.Typer(help="Face detection and recognition.", no_args_is_help=True)
 
 
@@ -22,18 +25,21 @@ def register() -> None:
 
 @faces_app.command("rebuild")
 def rebuild_command(
-    asset: str | None = typer.Option(None, help="Only this asset (default: every image)."),
+    asset: str | None = typer.Option(None, help="Only this asset (default: every one)."),
 ) -> None:
     """Detect faces and recognise people again (confirmed and dismissed faces are kept)."""
     with runtime() as rt:
         with rt.unit_of_work() as session:
-            query = select(Asset.id).where(Asset.kind == AssetKind.image)
+            query = select(Asset.id, Asset.kind).where(col(Asset.kind).in_(list(DETECTION_STAGES)))
             if asset:
                 query = query.where(Asset.id == asset)
             ids = list(session.exec(query))
             if asset and not ids:
-                raise fail(f"No image asset {asset}.")
-            job_ids = [jobs.schedule(session, asset_id=i, stage="faces").id for i in ids]
+                raise fail(f"No photo or video {asset}.")
+            job_ids = [
+                jobs.schedule(session, asset_id=i, stage=DETECTION_STAGES[AssetKind(kind)]).id
+                for i, kind in ids
+            ]
         rt.queue.start_consumer(max(1, rt.settings.workers))
         _wait(rt.engine, len(job_ids))
     console.print(f"Faces rebuilt for {len(ids)} asset(s).")
@@ -57,7 +63,7 @@ def _wait(engine: object, scheduled: int) -> None:
             busy = session.exec(
                 select(Job.id).where(
                     col(Job.status).in_([JobStatus.queued, JobStatus.running]),
-                    col(Job.stage).in_(["faces", "identity"]),
+                    col(Job.stage).in_([*DETECTION_STAGES.values(), "identity"]),
                 )
             ).first()
         if busy is None:

@@ -13,4 +13,5 @@ def register() -> None:
     # gdpr meets ingest through the job pipeline: whoever runs a `faces` stage gets the
     # identity step right after it, without either package importing the other.
     jobs.add_stage_after(AssetKind.image, "faces", "identity")
+    jobs.add_stage_after(AssetKind.video, "video_faces", "identity")
     commands.register()

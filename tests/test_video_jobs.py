@@ -225,6 +225,8 @@ def test_video_upload_over_http_becomes_a_playable_asset(
         "video_probe",
         "video_renditions",
         "video_storyboard",
+        "video_faces",
+        "identity",
     ]
     assert os.listdir(Path(client.app.state.runtime.blobs.tmp_dir)) == []  # type: ignore[attr-defined]
 

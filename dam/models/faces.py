@@ -40,7 +40,11 @@ class Face(SQLModel, table=True):
     box_y: float
     box_w: float
     box_h: float
-    time_s: float | None = None  # videos (later)
+    # Videos: a face is a track, seen from time_s to time_end_s in `frames` sampled frames
+    # (the box, score and crop are those of its best frame).
+    time_s: float | None = None
+    time_end_s: float | None = None
+    frames: int | None = None
     score: float
     detector: str = Field(max_length=64)
     state: FaceState = Field(default=FaceState.unknown, sa_type=String(16), index=True)

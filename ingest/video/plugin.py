@@ -1,21 +1,23 @@
 """Wires the video pipeline into the core: its stages and pipeline, the scratch sweeper,
-its doctor check."""
+its doctor check. The last stage finds the people in it (face tracks)."""
 
 from __future__ import annotations
 
 from dam import doctor, jobs
 from dam.models import AssetKind
+from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
 from ingest.video.stages import probe_video, render_video, storyboard_video
 from ingest.video.toolbox import check_video
 
-VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard"]
+VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard", "video_faces"]
 
 
 def register() -> None:
     jobs.register_stage("video_probe", probe_video)
     jobs.register_stage("video_renditions", render_video)
     jobs.register_stage("video_storyboard", storyboard_video)
+    jobs.register_stage("video_faces", detect_video_faces)
     jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
     jobs.register_periodic("sweep_video_scratch", sweep_task)
     doctor.register(check_video)

@@ -155,6 +155,7 @@ def face_in_asset(face: Face) -> dict[str, Any]:
         "id": face.id,
         "box": {"x": face.box_x, "y": face.box_y, "w": face.box_w, "h": face.box_h},
         "time_s": face.time_s,
+        "time_end_s": face.time_end_s,  # videos: a face is a track from time_s to here
         "score": face.score,
         "person_id": face.person_id,
         "state": face.state,
