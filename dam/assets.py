@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, delete, select
 from dam import audit, events
 from dam.blobs import BlobStore
 from dam.clock import now
-from dam.errors import NotFound
+from dam.errors import InvalidInput, NotFound
 from dam.models import Asset, AssetTag, Face, Job, Rendition, User
 
 MAX_TAGS = 100
@@ -29,6 +30,10 @@ class AssetUpdate(BaseModel):
     alt_text: str | None = Field(None, max_length=1_000)
     tags: list[str] | None = Field(None, max_length=MAX_TAGS)
     licence: dict[str, Any] | None = None
+    # Not to be published before this moment; null lifts the embargo.
+    embargo_until: datetime | None = None
+    # "This picture shows people the detector missed": its verdict is never `cleared`.
+    undetected_people: bool | None = None
 
     @field_validator("tags")
     @classmethod
@@ -125,6 +130,13 @@ def update_asset(session: Session, *, asset_id: str, data: AssetUpdate, actor: U
     for name in ("title", "description", "alt_text", "licence"):
         if name in changed and changed[name] is not None:
             setattr(asset, name, changed[name])
+    if "embargo_until" in changed:
+        until = changed["embargo_until"]
+        if until is not None and until.tzinfo is None:
+            raise InvalidInput("Give the embargo with a time zone, e.g. 2026-12-01T09:00:00+01:00.")
+        asset.embargo_until = until
+    if changed.get("undetected_people") is not None:
+        asset.undetected_people = bool(changed["undetected_people"])
     if data.tags is not None:
         set_tags(session, asset.id, data.tags)
     asset.updated_at = now()

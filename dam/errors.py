@@ -57,3 +57,9 @@ class ProcessingError(DomainError):
     """A file could not be processed; the message tells a person why (the asset fails)."""
 
     status, code = 422, "processing_failed"
+
+
+class NotCleared(DomainError):
+    """The asset may not leave for this channel; `details` carries the verdict's reasons."""
+
+    status, code = 409, "not_cleared"

@@ -60,6 +60,21 @@ class PersonErased(Event):
     asset_ids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class VerdictsChanged(Event):
+    """The stored publishability verdicts of these assets were recomputed."""
+
+    asset_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConsentChanged(Event):
+    """A person's consent was recorded, replaced or withdrawn (their assets re-judged)."""
+
+    person_id: str
+    consent_id: str
+
+
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

@@ -104,10 +104,54 @@ class Settings(BaseSettings):
         "scaled down first; the smallest face found grows accordingly).",
     )
 
+    channels: str = Field(
+        "internal,intranet,website,social,print,press",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*$",
+        description="Publication channels a verdict is given for, comma-separated.",
+    )
+    alt_text_channels: str = Field(
+        "website,social",
+        pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$",
+        description="Channels on which an asset without alt text is blocked.",
+    )
+    consent_notice_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Privacy officers are told this many days before a consent ends.",
+    )
+    retention_cluster_days: int = Field(
+        180,
+        ge=1,
+        description="Embeddings of faces nobody named are deleted after this many days.",
+    )
+    retention_person_days: int = Field(
+        365,
+        ge=1,
+        description="A person without a valid consent and without confirmed faces for this "
+        "many days is proposed for erasure.",
+    )
+    smtp_url: str | None = Field(
+        None,
+        description="`smtp://[user:password@]host:port` (or `smtps://`, or `smtp+starttls://`) "
+        "for e-mail notices to privacy officers; none: in-app notices only.",
+    )
+    mail_from: str = Field(
+        "beeldbank@localhost", max_length=320, description="Sender of e-mail notices."
+    )
+
     @field_validator("data_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @property
+    def channel_list(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.channels.split(",")))
+
+    @property
+    def alt_text_channel_set(self) -> frozenset[str]:
+        return frozenset(c for c in self.alt_text_channels.split(",") if c)
 
     @field_validator("queue_url")
     @classmethod

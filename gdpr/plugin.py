@@ -1,10 +1,18 @@
-"""Wires gdpr into the core: the identity stage after ingest's faces stage, commands."""
+"""Wires gdpr into the core: the identity stage after ingest's faces stage, the verdict
+cache following every change that can alter a verdict, its deadline task, commands."""
 
 from __future__ import annotations
 
-from dam import jobs
-from dam.models import AssetKind
-from gdpr import commands
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dam import events, jobs
+from dam.clock import now
+from dam.models import Asset, AssetKind
+from dam.runtime import register_service
+from dam.settings import Settings
+from gdpr import commands, verdicts
 from gdpr.identity import identify_asset_faces
 
 
@@ -14,4 +22,32 @@ def register() -> None:
     # identity step right after it, without either package importing the other.
     jobs.add_stage_after(AssetKind.image, "faces", "identity")
     jobs.add_stage_after(AssetKind.video, "video_faces", "identity")
+    register_service("verdicts", lambda rt: verdicts.VerdictService(rt.settings, rt.engine))
+    events.subscribe(events.AssetStored, _on_asset)
+    events.subscribe(events.AssetChanged, _on_asset)
+    events.subscribe(events.AssetProcessed, _on_asset)
+    events.subscribe(events.FacesDetected, _on_faces_detected)
+    # Every minute: a consent that ends at midnight blocks its assets by 00:01.
+    jobs.register_periodic("verdict_deadlines", _refresh_due)
     commands.register()
+
+
+def _on_asset(event: events.AssetStored | events.AssetChanged | events.AssetProcessed) -> None:
+    for service in verdicts.live_services():
+        service.refresh([event.asset_id])
+
+
+def _on_faces_detected(event: events.FacesDetected) -> None:
+    for service in verdicts.live_services():
+        with Session(service.engine) as session:
+            session.exec(
+                update(Asset).where(Asset.id == event.asset_id).values(faces_checked_at=now())  # type: ignore[arg-type]
+            )
+            verdicts.refresh(session, [event.asset_id], settings=service.settings)
+            session.commit()
+
+
+def _refresh_due(engine: Engine, settings: Settings) -> None:
+    with Session(engine) as session:
+        verdicts.refresh_due(session, settings=settings)
+        session.commit()

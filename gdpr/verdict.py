@@ -39,7 +39,14 @@ _PERSON_FAILURES = (
 )
 
 BLOCKING = frozenset(
-    {"embargo", "licence_channel", "licence_expired", "alt_text_missing", *_PERSON_FAILURES}
+    {
+        "restricted",
+        "embargo",
+        "licence_channel",
+        "licence_expired",
+        "alt_text_missing",
+        *_PERSON_FAILURES,
+    }
 )
 REVIEW = frozenset(
     {"faces_unidentified", "faces_suggested", "people_not_detected", "faces_not_checked"}
@@ -76,6 +83,7 @@ class AssetTerms:
     embargo_until: datetime | None = None
     licence_channels: frozenset[str] | None = None  # None: the licence does not limit them
     licence_until: datetime | None = None
+    restricted: bool = False  # consent evidence: never published
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,8 @@ def judge(
     reasons: list[Reason] = []
     moments: list[datetime | None] = []
 
+    if asset.restricted:
+        reasons.append(Reason("restricted"))
     if asset.embargo_until is not None:
         moments.append(asset.embargo_until)
         if at < asset.embargo_until:

@@ -13,7 +13,7 @@ from dam import check, doctor, events, health, jobs
 from dam.clock import now
 from dam.runtime import Runtime, register_service
 from dam.settings import Settings
-from search import commands, dirty
+from search import commands, dirty, providers
 from search.service import SearchService, service_for
 from search.sync import LEASE_TTL_S, live_syncs
 
@@ -27,6 +27,8 @@ def register() -> None:
     register_service("search", lambda rt: SearchService(rt.settings, rt.engine))
     events.subscribe(events.AssetStored, _on_changed)
     events.subscribe(events.AssetChanged, _on_changed)
+    events.subscribe(events.VerdictsChanged, _on_verdicts)
+    providers.register()
     events.subscribe(events.AssetDeleted, _on_deleted)
     events.subscribe(events.PersonErased, _on_erased)
     health.register_check("search", _ready)
@@ -39,6 +41,11 @@ def register() -> None:
 def _on_changed(event: events.AssetStored | events.AssetChanged) -> None:
     for sync in live_syncs():
         sync.mark([event.asset_id])
+
+
+def _on_verdicts(event: events.VerdictsChanged) -> None:
+    for sync in live_syncs():
+        sync.mark(event.asset_ids)
 
 
 def _on_deleted(event: events.AssetDeleted) -> None:

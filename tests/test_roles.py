@@ -93,6 +93,9 @@ def test_role_matrix(
         "face_id": "0" * 26,
         "cluster_id": "0" * 26,
         "language": "nl",
+        "consent_id": "0" * 26,
+        "usage_id": "0" * 26,
+        "link_id": "0" * 26,
     }
     for template, route in api_routes():
         if is_public(template, route):

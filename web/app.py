@@ -11,12 +11,14 @@ from web.api import (
     audit,
     clusters,
     collections,
+    consents,
     faces,
     health,
     jobs,
     people,
     search,
     uploads,
+    verdicts,
     video,
 )
 from web.ui import mount as ui
@@ -33,6 +35,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     faces.router,
     clusters.router,
     video.router,
+    verdicts.router,
+    consents.router,
 )
 
 

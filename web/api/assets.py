@@ -6,10 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from dam import assets
 from dam.models import User
+from dam.settings import Settings
+from gdpr import egress
+from gdpr.verdict_text import language
 from ingest.upload import receive_upload
 from web.api.schemas import (
     AssetList,
@@ -20,6 +24,7 @@ from web.api.schemas import (
     asset_summary,
     rendition_url,
 )
+from web.api.verdicts import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
 
 router = APIRouter(prefix="/assets", tags=["assets"])
@@ -88,11 +93,23 @@ def list_assets(
     )
 
 
+def _asset_json(
+    session: Session, asset_id: str, request: Request, settings: Settings, user: User
+) -> AssetPublic:
+    lang = language(request.headers.get("accept-language"))
+    verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
+    return asset_public(assets.asset_view(session, asset_id), verdict)
+
+
 @router.get("/{asset_id}", response_model=AssetPublic)
 def get_asset(
-    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+    asset_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: User = Depends(require("assets.read")),
 ) -> AssetPublic:
-    return asset_public(assets.asset_view(session, asset_id))
+    return _asset_json(session, asset_id, request, settings, user)
 
 
 @router.patch("/{asset_id}", response_model=AssetPublic)
@@ -100,10 +117,12 @@ def update_asset(
     asset_id: str,
     data: assets.AssetUpdate,
     session: SessionDep,
+    request: Request,
+    settings: SettingsDep,
     user: User = Depends(require("assets.edit")),
 ) -> AssetPublic:
     assets.update_asset(session, asset_id=asset_id, data=data, actor=user)
-    return asset_public(assets.asset_view(session, asset_id))
+    return _asset_json(session, asset_id, request, settings, user)
 
 
 @router.delete("/{asset_id}", status_code=204)
@@ -124,9 +143,11 @@ def get_rendition(
     request: Request,
     session: SessionDep,
     blobs: BlobsDep,
+    settings: SettingsDep,
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
     rendition = assets.get_rendition(session, asset_id, name)
+    egress.check_file_access(session, user, asset_id, name, settings=settings)
     etag = f'"{rendition.sha256}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
     if etag in request.headers.get("if-none-match", ""):
@@ -139,8 +160,12 @@ async def get_original(
     asset_id: str,
     session: SessionDep,
     blobs: BlobsDep,
+    settings: SettingsDep,
     user: User = Depends(require("assets.download_original")),
 ) -> Response:
+    await run_in_threadpool(
+        egress.check_file_access, session, user, asset_id, None, settings=settings
+    )
     asset, path = await run_in_threadpool(
         assets.original_for_download, session, asset_id=asset_id, actor=user, blobs=blobs
     )

@@ -107,7 +107,7 @@ def local_taken_at(asset: Asset) -> datetime | None:
     return asset.taken_at.astimezone(timezone(timedelta(minutes=asset.taken_at_offset_min)))
 
 
-def asset_public(view: AssetView) -> AssetPublic:
+def asset_public(view: AssetView, verdict: dict[str, Any] | None = None) -> AssetPublic:
     asset, tags, renditions = view.asset, view.tags, view.renditions
     return AssetPublic(
         id=asset.id,
@@ -142,7 +142,7 @@ def asset_public(view: AssetView) -> AssetPublic:
             for r in renditions
         ],
         faces=[face_in_asset(f) for f in view.faces],
-        verdict={},
+        verdict=verdict or {},
         owner_id=asset.owner_id,
         created_at=asset.created_at,
         updated_at=asset.updated_at,

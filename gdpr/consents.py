@@ -1,0 +1,258 @@
+"""Consent records: recording, replacing (a new version) and withdrawing them, with the
+person's assets re-judged before the call returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session, col, select
+
+from dam import audit, events
+from dam.clock import now
+from dam.errors import Conflict, InvalidInput, NotFound
+from dam.models import Asset, Consent, User
+from dam.settings import Settings
+from gdpr import verdicts
+from gdpr.identity import get_person
+
+
+class ConsentState(StrEnum):
+    active = "active"
+    pending = "pending"  # starts later
+    expired = "expired"
+    withdrawn = "withdrawn"
+    superseded = "superseded"
+
+
+class ConsentInput(BaseModel):
+    """A consent as given on the form. Dates without a time: the consent runs from the
+    start of `granted_at` through the whole of `valid_until` (local time)."""
+
+    model_config = {"extra": "forbid"}
+
+    channels: list[str] = Field(min_length=1, max_length=32)
+    granted_at: date | datetime
+    valid_until: date | datetime | None = None
+    guardian_name: str | None = Field(None, max_length=200)
+    evidence_asset_id: str | None = Field(None, max_length=32)
+    form_version: str = Field("", max_length=100)
+    notes: str = Field("", max_length=5000)
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        return sorted({c.strip() for c in value if c.strip()})
+
+    @field_validator("guardian_name")
+    @classmethod
+    def _guardian(cls, value: str | None) -> str | None:
+        value = " ".join((value or "").split())
+        return value or None
+
+
+class WithdrawInput(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    at: datetime | None = None
+    reason: str = Field("", max_length=1000)
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    consent: Consent
+    assets_rejudged: int
+
+
+def moment(value: date | datetime, zone: str, *, end: bool = False) -> datetime:
+    """A form's date as a moment: a day starts at local midnight; `end`: the next one."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
+    if end:
+        return verdicts.end_of_day(value, zone)
+    return datetime.combine(value, time(), tzinfo=ZoneInfo(zone))
+
+
+def state_of(consent: Consent, at: datetime | None = None) -> ConsentState:
+    at = at or now()
+    if consent.superseded_at is not None:
+        return ConsentState.superseded
+    if consent.withdrawn_at is not None and consent.withdrawn_at <= at:
+        return ConsentState.withdrawn
+    if consent.valid_until is not None and consent.valid_until <= at:
+        return ConsentState.expired
+    if consent.granted_at > at:
+        return ConsentState.pending
+    return ConsentState.active
+
+
+def get_consent(session: Session, consent_id: str) -> Consent:
+    consent = session.get(Consent, consent_id)
+    if consent is None or consent.person_id is None:
+        raise NotFound("No such consent.")
+    return consent
+
+
+def list_consents(session: Session, person_id: str) -> list[Consent]:
+    """A person's consents, every version, newest first."""
+    get_person(session, person_id)
+    return list(
+        session.exec(
+            select(Consent)
+            .where(Consent.person_id == person_id)
+            .order_by(col(Consent.created_at).desc(), col(Consent.version).desc())
+        )
+    )
+
+
+def record_consent(
+    session: Session, *, person_id: str, data: ConsentInput, actor: User, settings: Settings
+) -> ConsentChange:
+    person = get_person(session, person_id)
+    consent = _new_version(session, person_id, data, actor, settings)
+    if person.is_minor and not consent.guardian_name:
+        # Recorded as given (the paper exists), but it will not clear anything.
+        pass
+    return _finish(session, consent, "consent.recorded", actor, settings)
+
+
+def replace_consent(
+    session: Session, *, consent_id: str, data: ConsentInput, actor: User, settings: Settings
+) -> ConsentChange:
+    """A change is a new version; the old one stays as history."""
+    old = get_consent(session, consent_id)
+    if old.superseded_at is not None:
+        raise Conflict("This version was already replaced; change the newest one.")
+    if old.withdrawn_at is not None:
+        raise Conflict("A withdrawn consent cannot be changed; record a new consent.")
+    assert old.person_id is not None
+    consent = _new_version(session, old.person_id, data, actor, settings, previous=old)
+    old.superseded_at = consent.created_at
+    session.add(old)
+    return _finish(session, consent, "consent.replaced", actor, settings, replaced=old.id)
+
+
+def withdraw_consent(
+    session: Session, *, consent_id: str, data: WithdrawInput, actor: User, settings: Settings
+) -> ConsentChange:
+    """Withdraw (GDPR art. 7(3)); every affected asset is re-judged in this transaction."""
+    consent = get_consent(session, consent_id)
+    if consent.superseded_at is not None:
+        raise Conflict("This version was replaced; withdraw the newest one.")
+    if consent.withdrawn_at is not None:
+        raise Conflict("This consent is already withdrawn.")
+    current = now()
+    at = data.at.astimezone(UTC) if data.at and data.at.tzinfo else data.at
+    if at is None:
+        at = current
+    elif at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(settings.default_timezone))
+    if at > current:
+        raise InvalidInput("A withdrawal takes effect now or at a past date, not later.")
+    consent.withdrawn_at = at
+    consent.withdrawn_reason = data.reason.strip() or None
+    consent.withdrawn_by = actor.id
+    session.add(consent)
+    return _finish(session, consent, "consent.withdrawn", actor, settings)
+
+
+def withdraw_all(
+    session: Session, *, person_id: str, data: WithdrawInput, actor: User, settings: Settings
+) -> list[ConsentChange]:
+    """Withdraw every consent of a person that is still in force (the person page's one
+    button)."""
+    get_person(session, person_id)
+    open_ = session.exec(
+        select(Consent.id).where(
+            Consent.person_id == person_id,
+            col(Consent.superseded_at).is_(None),
+            col(Consent.withdrawn_at).is_(None),
+        )
+    ).all()
+    if not open_:
+        raise Conflict("This person has no consent in force to withdraw.")
+    return [
+        withdraw_consent(session, consent_id=cid, data=data, actor=actor, settings=settings)
+        for cid in open_
+    ]
+
+
+def _new_version(
+    session: Session,
+    person_id: str,
+    data: ConsentInput,
+    actor: User,
+    settings: Settings,
+    previous: Consent | None = None,
+) -> Consent:
+    unknown = sorted(set(data.channels) - set(settings.channel_list))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown channel(s): {', '.join(unknown)}. "
+            f"Channels are: {', '.join(settings.channel_list)}."
+        )
+    zone = settings.default_timezone
+    granted = moment(data.granted_at, zone)
+    until = moment(data.valid_until, zone, end=True) if data.valid_until else None
+    if until is not None and until <= granted:
+        raise InvalidInput("The end date must come after the date the consent was given.")
+    if data.evidence_asset_id:
+        evidence = session.get(Asset, data.evidence_asset_id)
+        if evidence is None:
+            raise InvalidInput("The evidence file does not exist (upload it first).")
+        if not evidence.restricted:
+            evidence.restricted = True  # only privacy officers may see a signed form
+            session.add(evidence)
+            events.publish_after_commit(session, events.AssetChanged(asset_id=evidence.id))
+    consent = Consent(
+        person_id=person_id,
+        version=(previous.version + 1) if previous else 1,
+        supersedes_id=previous.id if previous else None,
+        channels=list(data.channels),
+        granted_at=granted,
+        valid_until=until,
+        guardian_name=data.guardian_name,
+        evidence_asset_id=data.evidence_asset_id,
+        form_version=data.form_version.strip(),
+        notes=data.notes.strip(),
+        recorded_by=actor.id,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def _finish(
+    session: Session,
+    consent: Consent,
+    action: str,
+    actor: User,
+    settings: Settings,
+    **extra: str,
+) -> ConsentChange:
+    assert consent.person_id is not None
+    # Ids and channels only: the chain outlives the person (art. 17).
+    audit.record(
+        session,
+        action=action,
+        actor_id=actor.id,
+        subject_type="consent",
+        subject_id=consent.id,
+        details={
+            "person_id": consent.person_id,
+            "version": consent.version,
+            "channels": list(consent.channels),
+            **extra,
+        },
+    )
+    asset_ids = verdicts.assets_of_person(session, consent.person_id)
+    judged = verdicts.refresh(session, asset_ids, settings=settings)
+    events.publish_after_commit(
+        session, events.ConsentChanged(person_id=consent.person_id, consent_id=consent.id)
+    )
+    session.commit()
+    session.refresh(consent)
+    return ConsentChange(consent, judged)

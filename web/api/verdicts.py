@@ -1,0 +1,122 @@
+"""The verdict as API.md shows it, and the download that enforces it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response
+from sqlmodel import Session
+
+from dam import audit
+from dam.assets import get_asset
+from dam.auth import PERMISSIONS
+from dam.models import Role, User
+from dam.settings import Settings
+from gdpr import egress, verdicts
+from gdpr.verdict import Reason
+from gdpr.verdict_text import describe, language
+from web.deps import BlobsDep, SessionDep, SettingsDep, require
+
+router = APIRouter(prefix="/assets", tags=["consent"])
+
+
+def verdict_public(
+    session: Session, asset_id: str, *, settings: Settings, user: User, lang: str
+) -> dict[str, Any]:
+    """{channel: {"status", "reasons": [{"code", "message", ...}], "next_change_at"}}.
+
+    Names appear in the messages only for roles that may read people."""
+    rows = verdicts.stored(session, asset_id)
+    show_names = Role(user.role).includes(PERMISSIONS["people.read"])
+    person_ids = {r.get("person_id") for row in rows.values() for r in row.reasons}
+    names = egress.names_of(session, [p for p in person_ids if p]) if show_names else {}
+    out: dict[str, Any] = {}
+    for channel in settings.channel_list:
+        row = rows.get(channel)
+        if row is None:
+            continue
+        out[channel] = {
+            "status": row.status,
+            "reasons": [
+                {
+                    **data,
+                    "message": describe(
+                        Reason.from_json(data),
+                        channel=channel,
+                        lang=lang,
+                        names=names,
+                        zone=settings.default_timezone,
+                    ),
+                }
+                for data in row.reasons
+            ],
+            "next_change_at": row.next_change_at,
+        }
+    return out
+
+
+@router.get("/{asset_id}/verdict")
+def get_verdict(
+    asset_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: User = Depends(require("assets.read")),
+) -> dict[str, Any]:
+    """Each channel's verdict with its reasons (messages in the Accept-Language)."""
+    get_asset(session, asset_id)
+    lang = language(request.headers.get("accept-language"))
+    return verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
+
+
+@router.get("/{asset_id}/download", response_class=FileResponse)
+def download(
+    asset_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+    channel: str = Query(..., max_length=32),
+    redact: bool = False,
+    user: User = Depends(require("assets.download_rendition")),
+) -> Response:
+    """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
+    the reasons, unless `redact=true` asks for a version with every face that is not
+    cleared blurred."""
+    asset = get_asset(session, asset_id)
+    lang = language(request.headers.get("accept-language"))
+    show_names = Role(user.role).includes(PERMISSIONS["people.read"])
+    if redact:
+        from gdpr import redaction
+
+        result = redaction.redacted_download(
+            session, blobs, asset, channel, settings=settings, actor=user
+        )
+        return FileResponse(
+            result.path,
+            media_type=result.mime,
+            filename=result.filename,
+            headers={"Cache-Control": "private, no-store"},
+        )
+    egress.require_cleared(
+        session, asset_id, channel, settings=settings, lang=lang, names_visible=show_names
+    )
+    rendition = egress.download_rendition(session, asset)
+    audit.record(
+        session,
+        action="asset.downloaded",
+        actor_id=user.id,
+        subject_type="asset",
+        subject_id=asset.id,
+        details={"channel": channel, "rendition": rendition.name},
+    )
+    session.commit()
+    stem = asset.filename.rsplit(".", 1)[0] or asset.id
+    ext = rendition.path.rsplit(".", 1)[-1]
+    return FileResponse(
+        blobs.root / rendition.path,
+        media_type=rendition.mime,
+        filename=f"{stem}-{channel}.{ext}",
+        headers={"Cache-Control": "private, no-store"},
+    )
