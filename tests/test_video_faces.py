@@ -4,6 +4,8 @@ go through the whole pipeline; each person in a clip becomes one face track."""
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,13 +15,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from dam import biometrics
+from dam import biometrics, migrate
 from dam.cli import app
 from dam.models import AssetStatus, Face, FaceEmbedding, FaceState, Job, Role
 from dam.plugins import load_plugins
-from dam.runtime import Runtime
-from dam.settings import get_settings
+from dam.runtime import Runtime, build_runtime
+from dam.settings import Settings, get_settings
 from gdpr.matching import MATCH_DISTANCE
+from ingest.video.faces import sampled_frames
+from ingest.video.sampling import plan_sampling
 from tests import faces_corpus
 from tests import video_clips as clips
 from tests.conftest import Account
@@ -202,3 +206,46 @@ def test_rebuild_keeps_a_confirmed_track(
             if j.stage == "video_faces"
         ]
     assert len(runs) == 2
+
+
+@pytest.fixture
+def detection_only(settings_factory: Callable[..., Settings]) -> Iterator[Runtime]:
+    runtime = build_runtime(settings_factory(face_recognition=False))
+    migrate.upgrade(runtime.engine)
+    yield runtime
+    runtime.close()
+
+
+def test_detection_only_tracks_by_place_and_stores_no_embeddings(
+    detection_only: Runtime, clip_dir: Path, johns: dict[str, list[Path]]
+) -> None:
+    # Without embeddings only the place tells people apart: A on the left, then B on the
+    # right, their boxes far apart.
+    path = face_clip(
+        clip_dir,
+        [(johns["John_Salley"][0], 3.4, DARK, 20), (johns["John_Simm"][0], 3.0, LIGHT, 400)],
+    )
+    asset_id = clips.store(detection_only, path)
+    left, right = tracks(detection_only, asset_id)
+    assert (left.time_s, right.time_s) == (pytest.approx(0.0, abs=1), pytest.approx(3.4, abs=1))
+    assert (left.time_end_s, right.time_end_s) == (
+        pytest.approx(3.4, abs=1),
+        pytest.approx(6.4, abs=1),
+    )
+    assert left.box_x < 0.3 < 0.6 < right.box_x
+    assert left.cluster_id is None and right.cluster_id is None  # nothing to compare
+    with Session(detection_only.engine) as session:
+        assert list(session.exec(select(FaceEmbedding))) == []
+
+
+def test_the_frame_reader_stops_ffmpeg_when_the_consumer_stops(clip_dir: Path) -> None:
+    source = clips.render(Clip("long-for-faces", size="640x360", seconds=60.0), clip_dir)
+    started = time.monotonic()
+    frames = sampled_frames(
+        source, width=640, height=360, duration_s=60.0, plan=plan_sampling(60.0)
+    )
+    seen = [next(frames).time_s, next(frames).time_s]
+    frames.close()  # what an exception in the consumer (cancellation) does
+    assert seen == [0.0, 1.0]
+    assert time.monotonic() - started < 20
+    assert not [t for t in threading.enumerate() if t.name == "video-faces-ffmpeg"]
