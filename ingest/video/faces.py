@@ -19,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,7 +193,7 @@ class _FrameFeed:
 
 def sampled_frames(
     rendition: Path, *, width: int, height: int, duration_s: float, plan: SamplingPlan
-) -> Iterator[Frame]:
+) -> Generator[Frame, None, None]:
     """The frames to search, in time order, decoded while the caller works on the last."""
     feed = _FrameFeed(width, height, plan)
     expected = min(plan.max_frames, 2 * (duration_s / plan.every_s + 1))
