@@ -1,0 +1,296 @@
+"""The asset page's faces and video over HTTP: who sees names, confirming and dismissing
+through plain forms (CSRF, roles, audit by id), the player and captions for videos; and the
+pure face marks (boxes in percentages, time spans)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from dam.models import AuditEntry, Face, FaceState, Person, Role
+from dam.runtime import Runtime
+from gdpr import people
+from tests import video_clips as clips
+from tests.conftest import Account
+from tests.ui_client import log_in, upload
+from tests.video_clips import Clip
+from web.ui.face_marks import clock, face_marks, time_span
+
+NAME = "Jan Peeters"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        (None, None, None),
+        (12.0, None, "0:12"),
+        (12.4, 31.9, "0:12–0:31"),
+        (12.0, 12.6, "0:12"),
+        (31.0, 12.0, "0:31"),  # an end before the start is no span
+        (3599.0, 3725.0, "59:59–1:02:05"),
+        (-1.0, 0.5, "0:00"),
+    ],
+)
+def test_time_span(start: float | None, end: float | None, expected: str | None) -> None:
+    assert time_span(start, end) == expected
+
+
+def test_clock() -> None:
+    assert [clock(s) for s in (0, 9.99, 83.4, 3600, 36000.5)] == [
+        "0:00",
+        "0:09",
+        "1:23",
+        "1:00:00",
+        "10:00:00",
+    ]
+
+
+def fake_face(**values: object) -> Face:
+    base: dict[str, Any] = dict(
+        id="f", asset_id="a", box_x=0.1, box_y=0.2, box_w=0.3, box_h=0.4, time_s=None,
+        score=0.9, detector="t", state=FaceState.unknown, person_id=None,
+        dismiss_reason=None, crop_path=None,
+    )  # fmt: skip
+    base.update(values)
+    return Face(**base)
+
+
+def test_face_marks_name_people_only_for_those_who_may_see_them() -> None:
+    faces = [
+        fake_face(id="a", state=FaceState.confirmed, person_id="p1", crop_path="c.jpg"),
+        fake_face(id="b", state=FaceState.dismissed, dismiss_reason="Geen gezicht"),
+        fake_face(id="c", state=FaceState.suggested, person_id="p2", box_x=0.9, box_w=0.3),
+    ]
+    names = {"p1": NAME, "p2": "An"}
+    seen = face_marks(faces, names=names, video=False)
+    assert [(m.number, m.name, m.state) for m in seen] == [
+        (1, NAME, "confirmed"),
+        (2, None, "dismissed"),
+        (3, "An", "suggested"),
+    ]
+    assert (seen[0].left, seen[0].top, seen[0].width, seen[0].height) == (10.0, 20.0, 30.0, 40.0)
+    assert seen[0].crop_url == "/api/v1/faces/a/crop" and seen[1].reason == "Geen gezicht"
+    assert seen[2].width == pytest.approx(10.0)  # clamped to the picture's edge
+    anonymous = face_marks(faces, names=None, video=False)
+    assert [(m.number, m.name, m.person_id, m.crop_url) for m in anonymous] == [
+        (1, None, None, None),
+        (2, None, None, None),
+    ]  # the dismissed face is no one: not shown
+
+
+def test_face_marks_of_a_video_follow_the_time() -> None:
+    faces = [
+        fake_face(id="late", time_s=31.0),
+        fake_face(id="early", time_s=12.0),
+    ]
+    marks = face_marks(faces, names={}, video=True)
+    assert [(m.id, m.span, m.start_s) for m in marks] == [
+        ("early", "0:12", 12.0),
+        ("late", "0:31", 31.0),
+    ]
+    tracked = fake_face(time_s=12.0, time_end_s=31.5)
+    assert face_marks([tracked], names={}, video=True)[0].span == "0:12–0:31"
+
+
+def add_faces(rt: Runtime, asset_id: str, officer: Account) -> dict[str, str]:
+    """Three faces on the asset: one confirmed as NAME, one suggested as NAME, one unknown."""
+    with rt.session() as session:
+        person = people.create_person(
+            session, data=people.PersonCreate.model_validate({"name": NAME}), actor=officer.user
+        )
+        rows = {
+            "confirmed": Face(asset_id=asset_id, box_x=0.1, box_y=0.1, box_w=0.2, box_h=0.3,
+                              score=0.99, detector="test", state=FaceState.confirmed,
+                              person_id=person.id),
+            "suggested": Face(asset_id=asset_id, box_x=0.5, box_y=0.1, box_w=0.2, box_h=0.3,
+                              score=0.97, detector="test", state=FaceState.suggested,
+                              person_id=person.id, distance=0.4),
+            "unknown": Face(asset_id=asset_id, box_x=0.3, box_y=0.6, box_w=0.2, box_h=0.3,
+                            score=0.95, detector="test"),
+        }  # fmt: skip
+        session.add_all(rows.values())
+        session.commit()
+        return {key: face.id for key, face in rows.items()} | {"person": person.id}
+
+
+def face_boxes(html: str) -> list[str]:
+    return re.findall(r'<a href="#face-[^"]+" class="face-box[^"]*"[^>]*aria-label="([^"]+)"', html)
+
+
+@pytest.fixture
+def photo_with_faces(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> tuple[str, dict[str, str]]:
+    owner = make_account(Role.creative)
+    asset_id = upload(client, owner, seed=61, title="Persmoment")
+    return asset_id, add_faces(rt, asset_id, make_account(Role.privacy_officer))
+
+
+def test_viewers_see_boxes_but_no_names(
+    client: TestClient,
+    make_account: Callable[[Role], Account],
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    asset_id, _ = photo_with_faces
+    log_in(client, make_account(Role.viewer))
+    html = client.get(f"/assets/{asset_id}").text
+    assert face_boxes(html) == ["Persoon 1", "Persoon 2", "Persoon 3"]
+    assert NAME not in html
+    assert "/crop" not in html and "/faces/" not in html.replace('href="#face-', "")
+    assert "Gezichten op deze foto" in html
+
+
+def test_creatives_see_names_and_states(
+    client: TestClient, creative: Account, photo_with_faces: tuple[str, dict[str, str]]
+) -> None:
+    asset_id, ids = photo_with_faces
+    log_in(client, creative)
+    html = client.get(f"/assets/{asset_id}").text
+    # Reading order: top to bottom, left to right.
+    assert face_boxes(html) == [
+        f"Gezicht 1: {NAME} (bevestigd)",
+        f"Gezicht 2: waarschijnlijk {NAME} (suggestie, niet bevestigd)",
+        "Gezicht 3: onbekend",
+    ]
+    assert 'x="50.0%" y="10.0%" width="20.0%" height="30.0%"' in html
+    assert f"Ja, dit is {NAME}" in html
+    assert html.count(f'<option value="{ids["person"]}"') == 3
+    assert 'name="new_name"' not in html  # making people is for privacy officers
+
+
+def test_confirm_and_dismiss_through_the_forms(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    asset_id, ids = photo_with_faces
+    token = log_in(client, creative)
+    page = f"/assets/{asset_id}?sort=title&i=0"
+    base = f"/assets/{asset_id}/faces"
+
+    done = client.post(
+        f"{base}/{ids['suggested']}/confirm?sort=title&i=0",
+        data={"csrf_token": token, "person_id": ids["person"], "number": "2"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{page}#face-{ids['suggested']}"
+    assert "Gezicht 2 is bevestigd." in client.get(done.headers["location"]).text
+
+    empty = client.post(
+        f"{base}/{ids['unknown']}/dismiss", data={"csrf_token": token, "reason": "  "}
+    )
+    assert empty.status_code == 422
+    assert "Zeg waarom het gezicht wordt afgewezen." in empty.text
+    nobody = client.post(f"{base}/{ids['unknown']}/confirm", data={"csrf_token": token})
+    assert nobody.status_code == 422
+    assert "Kies een persoon, of typ een nieuwe naam." in nobody.text
+
+    dismissed = client.post(
+        f"{base}/{ids['unknown']}/dismiss",
+        data={"csrf_token": token, "reason": "Niet herkenbaar", "number": "3"},
+    )
+    assert "Gezicht 3 is afgewezen." in dismissed.text
+    assert "Reden: Niet herkenbaar" in dismissed.text
+
+    with rt.session() as session:
+        states = {f.id: f.state for f in session.exec(select(Face))}
+        entries = list(session.exec(select(AuditEntry).where(AuditEntry.subject_type == "face")))
+    assert states[ids["suggested"]] == FaceState.confirmed
+    assert states[ids["unknown"]] == FaceState.dismissed
+    assert {e.action for e in entries} == {"face.confirmed", "face.dismissed"}
+    assert all(NAME not in str(e.details) for e in entries)  # ids, never names
+
+
+def test_only_privacy_officers_name_a_new_person(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    make_account: Callable[[Role], Account],
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    asset_id, ids = photo_with_faces
+    url = f"/assets/{asset_id}/faces/{ids['unknown']}/confirm"
+    token = log_in(client, creative)
+    refused = client.post(url, data={"csrf_token": token, "new_name": "Els Claes"})
+    assert refused.status_code == 403
+
+    token = log_in(client, make_account(Role.privacy_officer))
+    assert 'name="new_name"' in client.get(f"/assets/{asset_id}").text
+    too_long = client.post(url, data={"csrf_token": token, "new_name": "x" * 201})
+    assert too_long.status_code == 422
+    named = client.post(url, data={"csrf_token": token, "new_name": "  Els   Claes "})
+    assert named.status_code == 200
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.state == FaceState.confirmed
+        person = session.get(Person, face.person_id)
+        assert person is not None and person.name == "Els Claes"
+
+
+def test_face_forms_check_role_csrf_and_asset(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    make_account: Callable[[Role], Account],
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    asset_id, ids = photo_with_faces
+    url = f"/assets/{asset_id}/faces/{ids['unknown']}/dismiss"
+    token = log_in(client, make_account(Role.viewer))
+    assert client.post(url, data={"csrf_token": token, "reason": "x"}).status_code == 403
+
+    token = log_in(client, creative)
+    assert client.post(url, data={"reason": "x"}).status_code == 403  # no CSRF token
+    other = upload(client, creative, seed=62)
+    wrong_asset = f"/assets/{other}/faces/{ids['unknown']}/dismiss"
+    assert client.post(wrong_asset, data={"csrf_token": token, "reason": "x"}).status_code == 404
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.state == FaceState.unknown
+
+
+@pytest.fixture
+def video_id(client: TestClient, creative: Account, tmp_path: Path) -> str:
+    clip = clips.render(Clip("page", size="320x240", seconds=2.0), tmp_path)
+    response = client.post(
+        "/api/v1/assets",
+        headers=creative.headers,
+        files={"file": ("clip.mp4", clip.read_bytes(), "video/mp4")},
+    )
+    asset_id = str(response.json()["id"])
+    vtt = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nGoedemorgen.\n"
+    added = client.put(
+        f"/api/v1/assets/{asset_id}/captions/nl", content=vtt, headers=creative.headers
+    )
+    assert added.status_code == 201
+    return asset_id
+
+
+def test_a_video_page_has_the_player_captions_and_faces_by_time(
+    client: TestClient, rt: Runtime, creative: Account, video_id: str
+) -> None:
+    with rt.session() as session:
+        session.add(
+            Face(asset_id=video_id, box_x=0.4, box_y=0.2, box_w=0.2, box_h=0.3, score=0.9,
+                 detector="test", time_s=1.2)
+        )  # fmt: skip
+        session.commit()
+    log_in(client, creative)
+    html = client.get(f"/assets/{video_id}").text
+    assert re.search(r'<video controls preload="metadata" playsinline poster="[^"]+/poster"', html)
+    assert f'<source src="/api/v1/assets/{video_id}/renditions/web_720" type="video/mp4"' in html
+    track = f'src="/api/v1/assets/{video_id}/captions/nl"'
+    assert f'<track kind="subtitles" srclang="nl" label="Nederlands" {track}>' in html
+    assert "Ondertitels" in html and "data-add-caption" in html
+    assert 'id="preview"' not in html  # the player replaces the still
+    assert "Gezichten in deze video" in html and "Te zien op 0:01" in html
+    assert 'data-seek="1.2"' in html
+    assert "<svg" not in html  # no boxes drawn over a video
