@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from web.ui.routes import account, admin, asset_page, collections, library, upload
+from web.ui.routes import account, admin, asset_page, collections, library, people, upload
 
 UI_ROUTERS: tuple[APIRouter, ...] = (
     account.router,
@@ -10,5 +10,6 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     asset_page.router,
     upload.router,
     collections.router,
+    people.router,
     admin.router,
 )

@@ -1,0 +1,346 @@
+"""People: the list with unnamed groups to name, and one person's page with suggestions.
+
+Plain forms (CSRF, redirect after post, flash messages); people.js and person.js speed
+up the same actions. Every decision is a gdpr service call, which audits it by id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from dam.errors import DomainError
+from gdpr import cluster_naming, identity, people, people_overview
+from web.deps import SessionDep
+from web.ui import nav
+from web.ui.deps import TemplatesDep, csrf_protect, page
+from web.ui.labels import N_
+from web.ui.redirects import safe_next, see_other
+from web.ui.templating import Viewer, flash
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+nav.register(nav.NavItem(N_("People"), "/people", "people.read", order=40))
+
+Reader = Annotated[Viewer, Depends(page("people.read"))]
+Identifier = Annotated[Viewer, Depends(page("faces.identify"))]
+Manager = Annotated[Viewer, Depends(page("people.manage"))]
+Text = Annotated[str, Form(max_length=10_000)]
+Back = Annotated[str, Form(max_length=2000)]
+
+NAME_MAX, NOTES_MAX, EMAIL_MAX = 200, 5000, 320  # as gdpr.people.PersonCreate
+
+# Why a face is dismissed, as stored (the API takes free text; the UI offers these).
+DISMISS_REASONS = {
+    "not a face": N_("Not a face"),
+    "not recognisable": N_("Nobody recognisable"),
+}
+
+# Service errors the forms can cause, in the viewer's language.
+ERRORS = {
+    "ambiguous_name": N_(
+        "Several people have this name. Open one of them and add the faces there."
+    ),
+    "may_not_create_people": N_(
+        "Only a privacy officer can add a person. Pick a name from the list of people."
+    ),
+    "no_groups": N_("Select one or more groups first."),
+    "bad_name": N_("Type the person's name (at most 200 characters)."),
+    "not_found": N_("This was changed or removed meanwhile. Look at the page again."),
+    "conflict": N_("This was changed meanwhile. Look at the page again."),
+}
+
+
+def _error(request: Request, viewer: Viewer, exc: DomainError) -> None:
+    message = ERRORS.get(exc.code)
+    flash(request, "error", viewer.gettext(message) if message else exc.message)
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else 1
+
+
+@router.get("/people")
+def people_list(
+    request: Request, db: SessionDep, viewer: Reader, templates: TemplatesDep
+) -> Response:
+    query = request.query_params.get("q", "")[:200]
+    everyone = people_overview.people_rows(db)
+    shown = people_overview.people_rows(db, query=query) if query.strip() else everyone
+    return templates.render(
+        request,
+        "people/list.html",
+        viewer,
+        everyone=everyone,
+        people=shown,
+        query=query,
+        groups=people_overview.cluster_page(db, page=_page_number(request)),
+        reasons=DISMISS_REASONS,
+        values={"name": "", "notes": "", "is_minor": False},
+        errors={},
+    )
+
+
+@router.post("/people")
+def create_person(
+    request: Request,
+    db: SessionDep,
+    viewer: Manager,
+    templates: TemplatesDep,
+    name: Text = "",
+    notes: Text = "",
+    is_minor: Annotated[bool, Form()] = False,
+) -> Response:
+    assert viewer.user is not None
+    values: dict[str, object] = {"name": name, "notes": notes, "is_minor": is_minor}
+    errors = _person_errors(name=name, notes=notes)
+    if errors:
+        everyone = people_overview.people_rows(db)
+        return templates.render(
+            request,
+            "people/list.html",
+            viewer,
+            status=422,
+            everyone=everyone,
+            people=everyone,
+            query="",
+            groups=people_overview.cluster_page(db),
+            reasons=DISMISS_REASONS,
+            values=values,
+            errors=errors,
+        )
+    data = people.PersonCreate(name=name, notes=notes, is_minor=is_minor, email=None)
+    person = people.create_person(db, data=data, actor=viewer.user)
+    flash(request, "success", viewer.gettext("%(name)s added.", name=person.name))
+    return see_other(f"/people/{person.id}")
+
+
+def _person_errors(*, name: str, notes: str, email: str = "") -> dict[str, str]:
+    """The person form's problems per field (message ids), as gdpr.people checks them."""
+    errors = {}
+    name = " ".join(name.split())
+    if not name or len(name) > NAME_MAX:
+        errors["name"] = N_("Type a name of at most 200 characters.")
+    if len(notes) > NOTES_MAX:
+        errors["notes"] = N_("Notes can be at most 5,000 characters long.")
+    if len(email.strip()) > EMAIL_MAX:
+        errors["email"] = N_("An e-mail address can be at most 320 characters long.")
+    return errors
+
+
+@router.post("/people/groups")
+def name_groups(
+    request: Request,
+    db: SessionDep,
+    viewer: Identifier,
+    cluster_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    name: Text = "",
+    back: Back = "/people",
+) -> Response:
+    """Name one group (its own form) or every selected group (the bulk bar) at once."""
+    assert viewer.user is not None
+    target = safe_next(back, "/people")
+    try:
+        done = cluster_naming.name_clusters(
+            db,
+            cluster_ids=cluster_ids,
+            name=name,
+            actor=viewer.user,
+            may_create=viewer.can("people.manage"),
+        )
+    except DomainError as exc:
+        _error(request, viewer, exc)
+        return see_other(target)
+    message = viewer.ngettext(
+        "%(num)s face confirmed as %(name)s.",
+        "%(num)s faces confirmed as %(name)s.",
+        done.confirmed,
+        name=done.person.name,
+    )
+    flash(request, "success", message)
+    if done.gone:
+        flash(request, "error", viewer.gettext(ERRORS["not_found"]))
+    return see_other(target)
+
+
+@router.post("/people/faces/{face_id}/ungroup")
+def ungroup_face(
+    face_id: str, request: Request, db: SessionDep, viewer: Identifier, back: Back = "/people"
+) -> Response:
+    assert viewer.user is not None
+    try:
+        cluster_naming.take_out_of_cluster(db, face_id=face_id, actor=viewer.user)
+        flash(request, "success", viewer.gettext("The face is now a group of its own."))
+    except DomainError as exc:
+        _error(request, viewer, exc)
+    return see_other(safe_next(back, "/people"))
+
+
+@router.post("/people/faces/{face_id}/dismiss")
+def dismiss_face(
+    face_id: str,
+    request: Request,
+    db: SessionDep,
+    viewer: Identifier,
+    reason: Annotated[str, Form(max_length=100)] = "",
+    back: Back = "/people",
+) -> Response:
+    assert viewer.user is not None
+    if reason not in DISMISS_REASONS:
+        flash(request, "error", viewer.gettext("Choose why the face is dismissed."))
+        return see_other(safe_next(back, "/people"))
+    try:
+        identity.dismiss_face(db, face_id=face_id, reason=reason, actor=viewer.user)
+        flash(request, "success", viewer.gettext("The face is dismissed."))
+    except DomainError as exc:
+        _error(request, viewer, exc)
+    return see_other(safe_next(back, "/people"))
+
+
+def _render_person(
+    request: Request,
+    db: SessionDep,
+    viewer: Viewer,
+    templates: TemplatesDep,
+    person_id: str,
+    *,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    view = people_overview.person_page(
+        db,
+        person_id,
+        page=_page_number(request),
+        include_restricted=viewer.can("search.restricted"),
+    )
+    person = view.person
+    return templates.render(
+        request,
+        "people/person.html",
+        viewer,
+        status=status,
+        view=view,
+        person=person,
+        others=people_overview.other_people(db, person_id) if viewer.can("people.manage") else [],
+        values=values
+        or {
+            "name": person.name,
+            "email": person.email or "",
+            "notes": person.notes,
+            "is_minor": person.is_minor,
+        },
+        errors=errors or {},
+    )
+
+
+@router.get("/people/{person_id}")
+def person_page(
+    person_id: str, request: Request, db: SessionDep, viewer: Reader, templates: TemplatesDep
+) -> Response:
+    return _render_person(request, db, viewer, templates, person_id)
+
+
+@router.post("/people/{person_id}")
+def edit_person(
+    person_id: str,
+    request: Request,
+    db: SessionDep,
+    viewer: Manager,
+    templates: TemplatesDep,
+    name: Text = "",
+    email: Text = "",
+    notes: Text = "",
+    is_minor: Annotated[bool, Form()] = False,
+) -> Response:
+    assert viewer.user is not None
+    values: dict[str, object] = {"name": name, "email": email, "notes": notes, "is_minor": is_minor}
+    errors = _person_errors(name=name, notes=notes, email=email)
+    if errors:
+        return _render_person(
+            request, db, viewer, templates, person_id, values=values, errors=errors, status=422
+        )
+    data = people.PersonUpdate(
+        name=" ".join(name.split()), email=email.strip() or None, notes=notes, is_minor=is_minor
+    )
+    people.update_person(db, person_id=person_id, data=data, actor=viewer.user)
+    flash(request, "success", viewer.gettext("The changes are saved."))
+    return see_other(f"/people/{person_id}")
+
+
+@router.post("/people/{person_id}/suggestions/{face_id}")
+def decide_suggestion(
+    person_id: str,
+    face_id: str,
+    request: Request,
+    db: SessionDep,
+    viewer: Identifier,
+    decision: Annotated[Literal["confirm", "reject"], Form()],
+) -> Response:
+    """Without scripts: confirm or reject one suggestion (person.js calls the API instead)."""
+    assert viewer.user is not None
+    try:
+        if decision == "confirm":
+            identity.confirm_face(db, face_id=face_id, person_id=person_id, actor=viewer.user)
+            flash(request, "success", viewer.gettext("Confirmed."))
+        else:
+            identity.split_face(db, face_id=face_id, actor=viewer.user)
+            flash(request, "success", viewer.gettext("Rejected: not this person."))
+    except DomainError as exc:
+        _error(request, viewer, exc)
+    return see_other(f"/people/{person_id}#suggestions")
+
+
+@router.post("/people/{person_id}/merge")
+def merge_person(
+    person_id: str,
+    request: Request,
+    db: SessionDep,
+    viewer: Manager,
+    templates: TemplatesDep,
+    other_id: Annotated[str, Form(max_length=64)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Merge `other_id` into this person, after a confirmation page."""
+    assert viewer.user is not None
+    person = identity.get_person(db, person_id)
+    if not other_id or other_id == person_id:
+        flash(request, "error", viewer.gettext("Choose the person to merge with."))
+        return see_other(f"/people/{person_id}")
+    other = identity.get_person(db, other_id)
+    if confirm != "yes":
+        return templates.render(
+            request, "people/confirm_merge.html", viewer, person=person, other=other
+        )
+    people.merge_people(db, person_id=person_id, other_id=other_id, actor=viewer.user)
+    flash(request, "success", viewer.gettext("The two people are merged."))
+    return see_other(f"/people/{person_id}")
+
+
+@router.post("/people/{person_id}/embeddings")
+def delete_embeddings(
+    person_id: str,
+    request: Request,
+    db: SessionDep,
+    viewer: Manager,
+    templates: TemplatesDep,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Delete the person's biometric data, after a confirmation page."""
+    assert viewer.user is not None
+    person = identity.get_person(db, person_id)
+    if confirm != "yes":
+        return templates.render(request, "people/confirm_embeddings.html", viewer, person=person)
+    count = people.delete_embeddings(db, person_id=person_id, actor=viewer.user)
+    flash(
+        request,
+        "success",
+        viewer.ngettext(
+            "The biometric data of %(num)s face is deleted.",
+            "The biometric data of %(num)s faces is deleted.",
+            count,
+        ),
+    )
+    return see_other(f"/people/{person_id}")
