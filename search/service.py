@@ -92,6 +92,7 @@ class SearchParams:
     sort: Sort | None = None
     page: int = 1
     per_page: int = 20
+    facets: bool = True  # facet counts cost a little: a count or a page of ids needs none
 
 
 def search_assets(service: SearchService, *, user: User, params: SearchParams) -> SearchResult:
@@ -104,6 +105,7 @@ def search_assets(service: SearchService, *, user: User, params: SearchParams) -
         page=max(1, params.page),
         per_page=max(1, min(MAX_PER_PAGE, params.per_page)),
         access=access_for(user.role),
+        facets=params.facets,
     )
     try:
         return service.backend().search(request)

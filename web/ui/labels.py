@@ -49,9 +49,19 @@ kind = {
 }
 
 sort = {
+    "relevance": N_("best match"),
     "newest": N_("newest first"),
     "taken": N_("capture date"),
     "title": N_("title"),
+}
+
+channel = {
+    "internal": N_("internal"),
+    "intranet": N_("intranet"),
+    "website": N_("website"),
+    "social": N_("social media"),
+    "print": N_("print"),
+    "press": N_("press"),
 }
 
 rendition = {

@@ -1,27 +1,26 @@
 // The library grid: selecting with mouse and keyboard (shift+click selects a range),
 // select all / none, the live count, and infinite scroll on top of the pager links.
+// The instant search (library-search.js) replaces the results; they are set up anew.
 import { placeholders } from "./app.js";
+import { startInstantSearch } from "./library-search.js";
 
-const grid = document.getElementById("grid");
-const counter = document.getElementById("selection-count");
-let lastClicked = null;
+function setUpSelection(root) {
+  const grid = root.querySelector("#grid");
+  const counter = root.querySelector("#selection-count");
+  if (!grid || !counter) return () => {};
+  let lastClicked = null;
+  const boxes = () => [...grid.querySelectorAll("input.select")];
 
-function boxes() {
-  return [...grid.querySelectorAll("input.select")];
-}
+  function refresh() {
+    const all = boxes();
+    const chosen = all.filter((b) => b.checked).length;
+    for (const box of all) box.closest(".card").classList.toggle("selected", box.checked);
+    counter.textContent =
+      chosen === 1
+        ? counter.dataset.templateOne
+        : counter.dataset.templateMany.replace("{count}", String(chosen));
+  }
 
-function refresh() {
-  const all = boxes();
-  const chosen = all.filter((b) => b.checked).length;
-  for (const box of all) box.closest(".card").classList.toggle("selected", box.checked);
-  if (!counter) return;
-  counter.textContent =
-    chosen === 1
-      ? counter.dataset.templateOne
-      : counter.dataset.templateMany.replace("{count}", String(chosen));
-}
-
-if (grid && counter) {
   grid.addEventListener("click", (event) => {
     const box = event.target.closest("input.select");
     if (!box) return;
@@ -34,7 +33,7 @@ if (grid && counter) {
   });
   grid.addEventListener("change", refresh);
   for (const [selector, value] of [["[data-select-all]", true], ["[data-select-none]", false]]) {
-    const button = document.querySelector(selector);
+    const button = root.querySelector(selector);
     if (!button) continue;
     button.hidden = false;
     button.addEventListener("click", () => {
@@ -43,12 +42,15 @@ if (grid && counter) {
     });
   }
   refresh();
+  return refresh;
 }
 
 // Infinite scroll: when the pager's "next page" link comes into view, fetch that page's
 // cards and append them. Without scripts the pager links work as they are.
-const nextLink = document.querySelector("[data-next-page]");
-if (grid && nextLink && "IntersectionObserver" in window) {
+function setUpInfiniteScroll(root, refresh) {
+  const grid = root.querySelector("#grid");
+  const nextLink = root.querySelector("[data-next-page]");
+  if (!grid || !nextLink || !("IntersectionObserver" in window)) return () => {};
   let loading = false;
   const observer = new IntersectionObserver(async (entries) => {
     if (!entries.some((e) => e.isIntersecting) || loading) return;
@@ -57,7 +59,7 @@ if (grid && nextLink && "IntersectionObserver" in window) {
       const url = new URL(nextLink.href);
       url.searchParams.set("fragment", "1");
       const response = await fetch(url, { headers: { Accept: "text/html" } });
-      if (!response.ok) return;
+      if (!response.ok || !grid.isConnected) return;
       const template = document.createElement("template");
       template.innerHTML = await response.text();
       grid.append(template.content);
@@ -78,4 +80,16 @@ if (grid && nextLink && "IntersectionObserver" in window) {
     }
   }, { rootMargin: "600px" });
   observer.observe(nextLink);
+  return () => observer.disconnect();
 }
+
+let stopScrolling = () => {};
+
+function setUp(root) {
+  stopScrolling();
+  const refresh = setUpSelection(root);
+  stopScrolling = setUpInfiniteScroll(root, refresh);
+}
+
+setUp(document);
+startInstantSearch((region) => setUp(region));

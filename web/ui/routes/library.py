@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -11,9 +11,10 @@ from fastapi.responses import Response
 from dam import bulk, collections, tags
 from dam.assets import split_tags
 from dam.auth import check_permission
-from web.deps import BlobsDep, SessionDep
-from web.ui import listing
+from web.deps import BlobsDep, SessionDep, SettingsDep
+from web.ui import library_search, listing
 from web.ui.deps import TemplatesDep, csrf_protect, page
+from web.ui.facets import channels_of
 from web.ui.listing import next_page_header
 from web.ui.redirects import safe_next, see_other
 from web.ui.templating import Viewer, flash
@@ -24,31 +25,50 @@ Reader = Annotated[Viewer, Depends(page("assets.read"))]
 
 
 @router.get("/")
-def library(request: Request, db: SessionDep, viewer: Reader, templates: TemplatesDep) -> Response:
+def library(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    viewer: Reader,
+    templates: TemplatesDep,
+) -> Response:
     # The library is never a collection's result set (that is the collection's page).
     query = replace(listing.LibraryQuery.from_params(request.query_params), collection_id=None)
     assert viewer.user is not None
-    result = listing.fetch(db, query, owner_id=viewer.user.id)
-    if request.query_params.get("fragment") == "1":
+    fragment = request.query_params.get("fragment")
+    view = library_search.library_view(
+        db,
+        query,
+        searcher=library_search.LibrarySearcher(request, viewer.user),
+        owner_id=viewer.user.id,
+        channels=channels_of(settings),
+        cards_only=fragment == "1",
+    )
+    if fragment == "1":
         # The infinite-scroll script asks for the next page's cards only.
         return templates.render(
             request,
             "_cards.html",
             viewer,
-            headers=next_page_header(result, "/"),
-            result=result,
+            headers=next_page_header(view.result, "/"),
+            result=view.result,
             select_form="bulk",  # the cards' check boxes belong to the bulk-action form
         )
+    values: dict[str, Any] = {
+        "view": view,
+        "result": view.result,
+        "query": query,
+        "collections": collections.list_collections(db) if viewer.can("collections.edit") else [],
+    }
+    if fragment == "results":
+        # What the instant search replaces: sidebar, count, bulk bar, grid, pager.
+        return templates.render(request, "_library_results.html", viewer, **values)
     return templates.render(
         request,
         "library.html",
         viewer,
-        result=result,
-        query=query,
-        sorts=listing.SORTS,
-        kinds=listing.KINDS,
         tag_suggestions=tags.popular_tags(db, limit=30),
-        collections=collections.list_collections(db) if viewer.can("collections.edit") else [],
+        **values,
     )
 
 
