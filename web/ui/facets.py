@@ -9,14 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from dam.settings import Settings
 from web.ui import labels
 from web.ui.labels import N_
 from web.ui.listing import LibraryQuery
 
 SHOWN = 10  # values per facet before "more"
-# DESIGN.md's channels, for as long as the settings do not name them (DAM_CHANNELS).
-DEFAULT_CHANNELS = ("internal", "intranet", "website", "social", "print", "press")
 
 
 @dataclass(frozen=True)
@@ -94,12 +91,6 @@ class ChannelOption:
     translate: bool
     count: int | None  # None: no counts (the index did not answer)
     selected: bool
-
-
-def channels_of(settings: Settings) -> tuple[str, ...]:
-    """The configured publication channels."""
-    configured: tuple[str, ...] = getattr(settings, "channel_list", DEFAULT_CHANNELS)
-    return configured
 
 
 def channel_options(

@@ -14,7 +14,6 @@ from dam.auth import check_permission
 from web.deps import BlobsDep, SessionDep, SettingsDep
 from web.ui import library_search, listing
 from web.ui.deps import TemplatesDep, csrf_protect, page
-from web.ui.facets import channels_of
 from web.ui.listing import next_page_header
 from web.ui.redirects import safe_next, see_other
 from web.ui.templating import Viewer, flash
@@ -41,7 +40,7 @@ def library(
         query,
         searcher=library_search.LibrarySearcher(request, viewer.user),
         owner_id=viewer.user.id,
-        channels=channels_of(settings),
+        channels=settings.channel_list,
         cards_only=fragment == "1",
     )
     if fragment == "1":
