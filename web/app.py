@@ -16,7 +16,9 @@ from web.api import (
     health,
     jobs,
     people,
+    privacy,
     search,
+    shares,
     uploads,
     verdicts,
     video,
@@ -37,6 +39,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     video.router,
     verdicts.router,
     consents.router,
+    privacy.router,
+    shares.router,
 )
 
 
