@@ -23,6 +23,7 @@ PAGES = {
     "/": Role.viewer,
     "/collections": Role.viewer,
     "/upload": Role.creative,
+    "/people": Role.creative,
     "/admin/users": Role.admin,
     "/admin/tokens": Role.admin,
     "/admin/settings": Role.admin,
