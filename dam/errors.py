@@ -10,6 +10,8 @@ class DomainError(Exception):
 
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
+    # Whether `details` belong in the error body that clients see.
+    public_details: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -63,3 +65,4 @@ class NotCleared(DomainError):
     """The asset may not leave for this channel; `details` carries the verdict's reasons."""
 
     status, code = 409, "not_cleared"
+    public_details = True

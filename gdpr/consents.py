@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
-from dam import audit, events
-from dam.clock import now
+from dam import audit, clock, events
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
@@ -77,7 +76,7 @@ def moment(value: date | datetime, zone: str, *, end: bool = False) -> datetime:
 
 
 def state_of(consent: Consent, at: datetime | None = None) -> ConsentState:
-    at = at or now()
+    at = at or clock.now()
     if consent.superseded_at is not None:
         return ConsentState.superseded
     if consent.withdrawn_at is not None and consent.withdrawn_at <= at:
@@ -144,7 +143,7 @@ def withdraw_consent(
         raise Conflict("This version was replaced; withdraw the newest one.")
     if consent.withdrawn_at is not None:
         raise Conflict("This consent is already withdrawn.")
-    current = now()
+    current = clock.now()
     at = data.at.astimezone(UTC) if data.at and data.at.tzinfo else data.at
     if at is None:
         at = current

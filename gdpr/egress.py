@@ -63,24 +63,32 @@ def require_cleared(
         get_asset(session, asset_id)
         raise NotCleared("This asset has no verdict yet.", channel=channel, reasons=[])
     if verdict.status != VerdictStatus.cleared:
-        names = person_names(session, verdict) if names_visible else {}
-        reasons = [
-            {
-                **r.as_json(),
-                "message": describe(
-                    r, channel=channel, lang=lang, names=names, zone=settings.default_timezone
-                ),
-            }
-            for r in verdict.reasons
-        ]
-        text = "; ".join(str(r["message"]) for r in reasons)
-        raise NotCleared(
-            f"Not cleared for {channel} ({verdict.status}): {text}",
-            channel=channel,
-            status=str(verdict.status),
-            reasons=reasons,
-        )
+        raise refusal(session, verdict, settings=settings, lang=lang, names_visible=names_visible)
     return verdict
+
+
+def refusal(
+    session: Session, verdict: Verdict, *, settings: Settings, lang: str, names_visible: bool
+) -> NotCleared:
+    """The 409 for a verdict that is not `cleared`, its reasons described."""
+    channel = verdict.channel
+    names = person_names(session, verdict) if names_visible else {}
+    reasons = [
+        {
+            **r.as_json(),
+            "message": describe(
+                r, channel=channel, lang=lang, names=names, zone=settings.default_timezone
+            ),
+        }
+        for r in verdict.reasons
+    ]
+    text = "; ".join(str(r["message"]) for r in reasons)
+    return NotCleared(
+        f"Not cleared for {channel} ({verdict.status}): {text}",
+        channel=channel,
+        status=str(verdict.status),
+        reasons=reasons,
+    )
 
 
 def check_file_access(

@@ -7,8 +7,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dam import events, jobs
-from dam.clock import now
+from dam import clock, events, jobs
 from dam.models import Asset, AssetKind
 from dam.runtime import register_service
 from dam.settings import Settings
@@ -41,7 +40,7 @@ def _on_faces_detected(event: events.FacesDetected) -> None:
     for service in verdicts.live_services():
         with Session(service.engine) as session:
             session.exec(
-                update(Asset).where(Asset.id == event.asset_id).values(faces_checked_at=now())  # type: ignore[arg-type]
+                update(Asset).where(Asset.id == event.asset_id).values(faces_checked_at=clock.now())  # type: ignore[arg-type]
             )
             verdicts.refresh(session, [event.asset_id], settings=service.settings)
             session.commit()

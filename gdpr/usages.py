@@ -9,9 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
-from dam import audit
+from dam import audit, clock
 from dam.assets import get_asset
-from dam.clock import now
 from dam.errors import InvalidInput, NotFound
 from dam.models import Asset, Face, FaceState, Usage, User
 from dam.settings import Settings
@@ -59,7 +58,7 @@ def record_usage(
         channel=data.channel,
         url=data.url,
         note=data.note.strip(),
-        used_at=data.used_at or now(),
+        used_at=data.used_at or clock.now(),
         recorded_by=actor.id,
     )
     session.add(usage)
@@ -121,7 +120,7 @@ def mark_recalled(session: Session, *, usage_id: str, actor: User) -> Usage:
     if usage is None:
         raise NotFound("No such usage.")
     if usage.recalled_at is None:
-        usage.recalled_at, usage.recalled_by = now(), actor.id
+        usage.recalled_at, usage.recalled_by = clock.now(), actor.id
         session.add(usage)
         audit.record(
             session,

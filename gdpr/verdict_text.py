@@ -66,10 +66,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "licence_expired": "The licence expired on {date}.",
         "alt_text_missing": "Alt text is missing (required for {channel}).",
         "consent_withdrawn": "{person} withdrew their consent on {date}.",
-        "consent_expired": "{person}'s consent expired on {date}.",
-        "consent_not_started": "{person}'s consent only starts on {date}.",
+        "consent_expired": "The consent of {person} expired on {date}.",
+        "consent_not_started": "The consent of {person} only starts on {date}.",
         "guardian_missing": "{person} is a minor: the consent names no parent or guardian.",
-        "consent_channel": "{person}'s consent does not cover {channel}.",
+        "consent_channel": "The consent of {person} does not cover {channel}.",
         "consent_missing": "There is no consent from {person}.",
         "faces_unidentified": "{count} face(s) not identified yet: who is this?",
         "faces_suggested": "{count} face(s) recognised automatically but not confirmed yet.",
@@ -81,7 +81,8 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 _UNTIL = {"nl": " tot en met {date}", "en": " until {date}"}
-_SOMEONE = {"nl": "een verwijderde persoon", "en": "an erased person"}
+# Roles that may not read people, and people no longer on record, are "someone".
+_SOMEONE = {"nl": "iemand", "en": "someone"}
 
 
 def language(value: str | None) -> str:

@@ -15,8 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dam import events
-from dam.clock import now
+from dam import clock, events
 from dam.models import (
     Asset,
     AssetStatus,
@@ -77,7 +76,7 @@ def compute(
     session: Session, asset_ids: Sequence[str], *, settings: Settings, at: datetime | None = None
 ) -> dict[str, list[Verdict]]:
     """Every channel's verdict of each existing asset among `asset_ids` (not stored)."""
-    moment = at or now()
+    moment = at or clock.now()
     rules = rules_for(settings)
     result: dict[str, list[Verdict]] = {}
     for chunk in _chunks(list(dict.fromkeys(asset_ids)), BATCH):
@@ -95,7 +94,7 @@ def refresh(
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
         return 0
-    moment = at or now()
+    moment = at or clock.now()
     judged = 0
     for chunk in _chunks(ids, BATCH):
         verdicts = compute(session, chunk, settings=settings, at=moment)
@@ -121,7 +120,7 @@ def refresh(
 
 def refresh_due(session: Session, *, settings: Settings, at: datetime | None = None) -> int:
     """Re-judge every asset whose cached verdict changes by itself at or before `at`."""
-    moment = at or now()
+    moment = at or clock.now()
     due = session.execute(
         sa_select(VERDICT_TABLE.c.asset_id)
         .where(VERDICT_TABLE.c.next_change_at <= moment)
@@ -155,7 +154,7 @@ def current(session: Session, asset_id: str, channel: str, *, settings: Settings
     if channel not in settings.channel_list:
         return None
     row = session.get(AssetVerdict, (asset_id, channel))
-    moment = now()
+    moment = clock.now()
     if row is not None and (row.next_change_at is None or row.next_change_at > moment):
         return Verdict(
             channel=channel,
@@ -167,6 +166,14 @@ def current(session: Session, asset_id: str, channel: str, *, settings: Settings
     if fresh is None:
         return None
     return next(v for v in fresh if v.channel == channel)
+
+
+def asset_terms(
+    session: Session, asset_id: str, *, settings: Settings
+) -> tuple[AssetTerms | None, dict[str, PersonTerms]]:
+    """One asset's facts and its people as judge() takes them (None: no such asset)."""
+    terms, people = _load_terms(session, [asset_id], settings.default_timezone)
+    return terms.get(asset_id), people
 
 
 def _load_terms(

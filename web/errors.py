@@ -46,8 +46,9 @@ def install(app: FastAPI) -> None:
         if "offset" in exc.details:  # tus clients read the offset after a conflict
             headers["Upload-Offset"] = str(exc.details["offset"])
             headers["Tus-Resumable"] = "1.0.0"
+        extra = exc.details if exc.public_details else {}
         return JSONResponse(
-            error_body(exc.code, exc.message), status_code=exc.status, headers=headers
+            error_body(exc.code, exc.message, **extra), status_code=exc.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
