@@ -74,7 +74,7 @@ def test_name_a_group_then_decide_suggestions_with_the_keyboard(
     officer = make_person(Role.privacy_officer)
     api = Api(server, api_token(ui_runtime, officer))
     salley = [api.upload_face(p)["id"] for p in johns["John_Salley"][:3]]
-    api.upload_face(johns["John_Simm"][0])
+    simm = api.upload_face(johns["John_Simm"][0])["id"]
     name = f"Jan Peeters {secrets.token_hex(2).upper()}"  # the browser session is shared
 
     log_in(page, officer, path="/people")
@@ -86,6 +86,15 @@ def test_name_a_group_then_decide_suggestions_with_the_keyboard(
     group.get_by_role("combobox").press("Enter")
     expect(page.locator(".flash-success")).to_have_text(f"3 gezichten bevestigd als {name}.")
     expect(group_of(page, salley[0])).to_have_count(0)
+
+    # The bulk bar names every selected group at once; a new name makes a new person.
+    other = f"Piet Simm {secrets.token_hex(2).upper()}"
+    group_of(page, simm).get_by_role("checkbox").check()
+    expect(page.locator("#group-selection")).to_have_text("1 groep geselecteerd")
+    page.get_by_label("Naam voor de geselecteerde groepen").fill(other)
+    page.get_by_role("button", name="Geselecteerde groepen benoemen").click()
+    expect(page.locator(".flash-success")).to_have_text(f"1 gezicht bevestigd als {other}.")
+    expect(page.locator(".person-card", has_text=other)).to_contain_text("1 foto")
 
     # Search as you type.
     card = page.locator(".person-card", has_text=name)
