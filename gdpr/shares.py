@@ -20,10 +20,9 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from dam import audit
+from dam import audit, clock
 from dam.assets import get_asset
 from dam.auth import hash_password, verify_password
-from dam.clock import now
 from dam.errors import Gone, InvalidInput, NotFound
 from dam.models import Asset, AssetKind, Caption, Rendition, ShareLink, User
 from dam.settings import Settings
@@ -115,7 +114,7 @@ def expiry_moment(value: date | datetime | None, zone: str) -> datetime | None:
 def state_of(link: ShareLink, at: datetime | None = None) -> LinkState:
     if link.revoked_at is not None:
         return "revoked"
-    if link.expires_at is not None and link.expires_at <= (at or now()):
+    if link.expires_at is not None and link.expires_at <= (at or clock.now()):
         return "expired"
     return "active"
 
@@ -132,7 +131,7 @@ def create_share(
             f"Unknown channel {data.channel!r}. Channels are: {', '.join(settings.channel_list)}."
         )
     expires_at = expiry_moment(data.expires_at, settings.default_timezone)
-    if expires_at is not None and expires_at <= now():
+    if expires_at is not None and expires_at <= clock.now():
         raise InvalidInput("The expiry date lies in the past; choose a later one.")
     token = new_token()
     link = ShareLink(
@@ -187,7 +186,7 @@ def revoke_share(session: Session, *, link_id: str, actor: User) -> ShareLink:
     link = get_share(session, link_id)
     if link.revoked_at is not None:
         return link
-    link.revoked_at = now()
+    link.revoked_at = clock.now()
     link.revoked_by = actor.id
     session.add(link)
     audit.record(

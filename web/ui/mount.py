@@ -8,7 +8,7 @@ from starlette.staticfiles import StaticFiles
 
 from dam.settings import Settings
 from web.ui.ratelimit import LoginLimiter
-from web.ui.routes import UI_ROUTERS
+from web.ui.routes import UI_ROUTERS, public
 from web.ui.routes.upload import UploadOptions
 from web.ui.security import SecurityHeaders
 from web.ui.session import session_middleware_options
@@ -22,6 +22,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.upload_options = UploadOptions()
     for router in UI_ROUTERS:
         app.include_router(router)
+    app.include_router(public.router)  # share links and embeds: no account needed
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SessionMiddleware, **session_middleware_options(settings))
     app.add_middleware(SecurityHeaders)  # added last: outermost, so it sees every response

@@ -17,6 +17,10 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+# Embed pages (share links, web/ui/routes/public.py) exist to be shown in an iframe on
+# other sites: the same policy, except that any site may frame them.
+EMBED_CSP = CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
+FRAMEABLE_PREFIXES = ("/embed/",)
 # FastAPI's interactive API docs load their own scripts; they are not part of the UI.
 EXEMPT_PREFIXES = ("/docs",)
 
@@ -38,14 +42,16 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         exempt = scope["path"].startswith(EXEMPT_PREFIXES)
+        frameable = scope["path"].startswith(FRAMEABLE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if not exempt:
-                    headers.setdefault("content-security-policy", CSP)
+                    headers.setdefault("content-security-policy", EMBED_CSP if frameable else CSP)
                 for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
+                    if not (frameable and name == "x-frame-options"):
+                        headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

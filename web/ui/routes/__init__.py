@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from web.ui.routes import account, admin, asset_page, collections, library, people, upload
+from web.ui.routes import (
+    account,
+    admin,
+    asset_page,
+    collections,
+    library,
+    people,
+    shares,
+    upload,
+)
 
 UI_ROUTERS: tuple[APIRouter, ...] = (
     account.router,
@@ -11,5 +20,6 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     upload.router,
     collections.router,
     people.router,
+    shares.router,
     admin.router,
 )

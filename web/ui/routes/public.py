@@ -1,0 +1,335 @@
+"""Public pages of share links, for anyone with the link and no account: the share page
+(`/s/<token>`), its files, and the embed page (`/embed/<token>`) for an iframe.
+
+Every request resolves the link and checks the verdict for its channel at that moment,
+so a revocation, an expiry or a withdrawn consent stops it at once. Nothing here touches
+the browser session: these pages set no cookie, except the share page's own signed cookie
+after its password was given (see web/ui/share_unlock.py). The password form carries no
+CSRF token, because it needs no session: a forged post could only unlock a link for a
+browser with a password the forger knows already; guessing is rate limited per client.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from dam.blobs import BlobStore
+from dam.errors import DomainError, Gone, NotCleared, NotFound
+from dam.models import Rendition, ShareLink
+from dam.settings import Settings
+from gdpr import shares
+from web.deps import BlobsDep, SessionDep, SettingsDep
+from web.ui import i18n
+from web.ui.deps import TemplatesDep
+from web.ui.ratelimit import LoginLimiter
+from web.ui.redirects import see_other
+from web.ui.share_unlock import COOKIE_NAME, MAX_AGE_S, cookie_path, is_unlocked, unlock_value
+from web.ui.templating import Templates
+
+router = APIRouter(include_in_schema=False)
+
+Lang = Annotated[str | None, Query(max_length=8)]
+# Shared pages are not for search engines, and must never come from a cache once the
+# link stops (a withdrawn consent ends it at once).
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+
+
+def locale_of(request: Request, lang: str | None) -> str:
+    """`?lang=` when it names a UI language, else the browser's, else Dutch."""
+    return i18n.choose_locale(
+        user_locale=lang,
+        session_locale=None,
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
+def render(
+    request: Request,
+    templates: Templates,
+    name: str,
+    locale: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A public page: rendered without the session (no CSRF token, no flashes, no user)."""
+    html = templates.envs[locale].get_template(name).render(request=request, **context)
+    return HTMLResponse(html, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+def unavailable(
+    request: Request, templates: Templates, locale: str, exc: DomainError, *, embed: bool
+) -> HTMLResponse:
+    """Why a link does not serve (gone, unknown, not cleared), without naming anyone."""
+    reasons: list[str] = []
+    if isinstance(exc, NotCleared):
+        reasons = shares.public_reasons(
+            list(exc.details.get("reasons") or []),
+            channel=str(exc.details.get("channel") or ""),
+            lang=locale,
+        )
+    return render(
+        request,
+        templates,
+        "public/unavailable.html",
+        locale,
+        status=exc.status,
+        embed=embed,
+        problem=_problem(exc),
+        expired_at=exc.details.get("at"),
+        reasons=reasons,
+    )
+
+
+def _problem(exc: DomainError) -> str:
+    if isinstance(exc, Gone):
+        return str(exc.details.get("reason") or "gone")
+    if isinstance(exc, NotCleared):
+        return "not_cleared"
+    if isinstance(exc, NotFound):
+        return "not_found"
+    return "error"
+
+
+def share_limiter(request: Request) -> LoginLimiter:
+    limiter: LoginLimiter | None = getattr(request.app.state, "share_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.share_limiter = LoginLimiter()
+    return limiter
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _unlocked(request: Request, link: ShareLink, settings: Settings) -> bool:
+    if link.password_hash is None:
+        return True
+    return is_unlocked(settings.secret_key, request.cookies.get(COOKIE_NAME), link.id)
+
+
+# --- the share page -----------------------------------------------------------------------
+
+
+@router.get("/s/{token}")
+def share_page(
+    token: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    lang: Lang = None,
+) -> Response:
+    locale = locale_of(request, lang)
+    try:
+        link = shares.resolve(db, token)
+        if not _unlocked(request, link, settings):
+            return _password_form(request, templates, locale, token)
+        shares.require_cleared(db, link, settings=settings, lang=locale)
+        shared = shares.shared_asset(db, link)
+    except (NotFound, Gone, NotCleared) as exc:
+        return unavailable(request, templates, locale, exc, embed=False)
+    shares.count_view(db, link)
+    return render(
+        request,
+        templates,
+        "public/share.html",
+        locale,
+        token=token,
+        shared=shared,
+        channel=link.channel,
+        expires_at=link.expires_at,
+        lang_param=lang if lang == locale else None,
+    )
+
+
+def _password_form(
+    request: Request,
+    templates: Templates,
+    locale: str,
+    token: str,
+    *,
+    status: int = 200,
+    error: str = "",
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        templates,
+        "public/password.html",
+        locale,
+        status=status,
+        headers=headers,
+        token=token,
+        error=error,
+    )
+
+
+@router.post("/s/{token}")
+async def unlock(
+    token: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    password: Annotated[str, Form(max_length=1024)] = "",
+    lang: Annotated[str | None, Form(max_length=8)] = None,
+) -> Response:
+    """The password form: right, and the link opens for a few hours in this browser."""
+    locale = locale_of(request, lang)
+    try:
+        link = await run_in_threadpool(shares.resolve, db, token)
+    except (NotFound, Gone) as exc:
+        return unavailable(request, templates, locale, exc, embed=False)
+    limiter, client = share_limiter(request), _client(request)
+    wait = limiter.retry_after(client=client, email=link.id)
+    if wait:
+        return _password_form(
+            request,
+            templates,
+            locale,
+            token,
+            status=429,
+            error="wait",
+            headers={"Retry-After": str(wait)},
+        )
+    if not await run_in_threadpool(shares.password_ok, link, password):
+        limiter.failed(client=client, email=link.id)
+        return _password_form(request, templates, locale, token, status=403, error="wrong")
+    limiter.succeeded(client=client, email=link.id)
+    target = cookie_path(token) + (f"?lang={locale}" if lang else "")
+    response = see_other(target)
+    response.set_cookie(
+        COOKIE_NAME,
+        unlock_value(settings.secret_key, link.id),
+        max_age=MAX_AGE_S,
+        path=cookie_path(token),
+        httponly=True,
+        samesite="lax",
+        secure=settings.environment == "production",
+    )
+    return response
+
+
+# --- the files ----------------------------------------------------------------------------
+
+
+def _serve(
+    request: Request,
+    db: SessionDep,
+    settings: Settings,
+    blobs: BlobStore,
+    templates: Templates,
+    token: str,
+    variant: shares.Variant,
+) -> Response:
+    locale = locale_of(request, None)
+    try:
+        link = shares.resolve(db, token)
+        if not _unlocked(request, link, settings):
+            return _password_form(request, templates, locale, token, status=403)
+        shares.require_cleared(db, link, settings=settings, lang=locale)
+        rendition: Rendition = shares.rendition_for(db, link, variant)
+    except (NotFound, Gone, NotCleared) as exc:
+        return unavailable(request, templates, locale, exc, embed=False)
+    filename = None
+    if variant == "download":
+        filename = shares.download_filename(db, link, rendition)
+    # FileResponse answers Range requests (206), which video players rely on.
+    return FileResponse(
+        blobs.root / rendition.path,
+        media_type=rendition.mime,
+        filename=filename,
+        headers=NO_STORE,
+    )
+
+
+@router.get("/s/{token}/file")
+def shared_file(
+    token: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+    templates: TemplatesDep,
+) -> Response:
+    """The picture or video in the size the page shows."""
+    return _serve(request, db, settings, blobs, templates, token, "view")
+
+
+@router.get("/s/{token}/poster")
+def shared_poster(
+    token: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+    templates: TemplatesDep,
+) -> Response:
+    return _serve(request, db, settings, blobs, templates, token, "poster")
+
+
+@router.get("/s/{token}/download")
+def shared_download(
+    token: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
+    templates: TemplatesDep,
+) -> Response:
+    """The channel's rendition as a download (the same file the API's download gives)."""
+    return _serve(request, db, settings, blobs, templates, token, "download")
+
+
+@router.get("/s/{token}/captions/{language}.vtt")
+def shared_captions(
+    token: str,
+    language: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+) -> Response:
+    locale = locale_of(request, None)
+    try:
+        link = shares.resolve(db, token)
+        if not _unlocked(request, link, settings):
+            return _password_form(request, templates, locale, token, status=403)
+        shares.require_cleared(db, link, settings=settings, lang=locale)
+        vtt = shares.caption_vtt(db, link, language)
+    except (NotFound, Gone, NotCleared) as exc:
+        return unavailable(request, templates, locale, exc, embed=False)
+    return Response(vtt, media_type="text/vtt; charset=utf-8", headers=NO_STORE)
+
+
+# --- the embed page -----------------------------------------------------------------------
+
+
+@router.get("/embed/{token}")
+def embed_page(
+    token: str,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    templates: TemplatesDep,
+    lang: Lang = None,
+) -> Response:
+    """The picture or player alone, for an iframe on another site: no cookies, nothing
+    from other sites, framing allowed (web/ui/security.py)."""
+    locale = locale_of(request, lang)
+    try:
+        link = shares.resolve(db, token)
+        if link.password_hash is not None:
+            return render(request, templates, "public/embed_protected.html", locale, token=token)
+        shares.require_cleared(db, link, settings=settings, lang=locale)
+        shared = shares.shared_asset(db, link)
+    except (NotFound, Gone, NotCleared) as exc:
+        return unavailable(request, templates, locale, exc, embed=True)
+    shares.count_view(db, link)
+    return render(request, templates, "public/embed.html", locale, token=token, shared=shared)
