@@ -19,7 +19,7 @@ withdrawal date still ahead), so a cache can be refreshed exactly then.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from dam.models import FaceState, VerdictStatus
@@ -205,6 +205,48 @@ def judge(
         reasons=tuple(sorted(reasons, key=_reason_order)),
         next_change_at=min(upcoming) if upcoming else None,
     )
+
+
+def faces_not_cleared(
+    asset: AssetTerms, people: Mapping[str, PersonTerms], channel: str, at: datetime
+) -> tuple[str, ...]:
+    """The ids of the counted faces that keep `asset` from `cleared` for `channel` at
+    `at`: every face not dismissed, except those of a confirmed person whose consent is
+    valid. A redacted version blurs exactly these."""
+    return tuple(
+        f.id
+        for f in asset.faces
+        if f.state != FaceState.dismissed
+        and not (
+            f.state == FaceState.confirmed
+            and f.person_id
+            and _person_reason(people.get(f.person_id), f.person_id, channel, at).code
+            == "consent_valid"
+        )
+    )
+
+
+def judge_redacted(
+    asset: AssetTerms,
+    people: Mapping[str, PersonTerms],
+    channel: str,
+    at: datetime,
+    rules: Rules | None = None,
+) -> tuple[Verdict, tuple[str, ...]]:
+    """The verdict of `asset` once the faces not cleared are blurred, and those faces.
+
+    A blurred face counts as one nobody can recognise (dismissed); what blurring cannot
+    fix (embargo, licence, alt text, restricted evidence, people the detector missed,
+    faces not looked for yet) still keeps the verdict from `cleared`."""
+    blurred = faces_not_cleared(asset, people, channel, at)
+    hidden = frozenset(blurred)
+    unrecognisable = replace(
+        asset,
+        faces=tuple(
+            replace(f, state=FaceState.dismissed) if f.id in hidden else f for f in asset.faces
+        ),
+    )
+    return judge(unrecognisable, people, channel, at, rules), blurred
 
 
 def judge_all(

@@ -3,8 +3,9 @@ its doctor check. The last stage finds the people in it (face tracks)."""
 
 from __future__ import annotations
 
-from dam import doctor, jobs
+from dam import doctor, jobs, media
 from dam.models import AssetKind
+from ingest.video.blur import blur_video
 from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
 from ingest.video.stages import probe_video, render_video, storyboard_video
@@ -21,3 +22,4 @@ def register() -> None:
     jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
     jobs.register_periodic("sweep_video_scratch", sweep_task)
     doctor.register(check_video)
+    media.register_video_blurrer(blur_video)

@@ -91,7 +91,7 @@ def download(
         from gdpr import redaction
 
         result = redaction.redacted_download(
-            session, blobs, asset, channel, settings=settings, actor=user
+            session, blobs, asset, channel, settings=settings, actor=user, lang=lang
         )
         return FileResponse(
             result.path,

@@ -1,0 +1,197 @@
+"""Redacted downloads: the best rendition for a channel with every face that is not
+cleared for it blurred (photos: padded box; videos: along the face track through time).
+
+Which faces: every face not dismissed, unless a person confirmed it as someone whose
+consent covers the channel right now (gdpr.verdict.judge_redacted). What blurring cannot
+fix (embargo, licence, missing alt text, restricted evidence, "people not detected",
+faces not looked for yet) still refuses with the verdict's reasons.
+
+The result is made once per rendition and set of blurred regions and kept a short while
+in data/cache/redacted/ (never beside the originals); a file that has not been asked for
+in CACHE_KEEP_S is removed by the next redacted download.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PIL import Image
+from sqlmodel import Session, col, select
+
+from dam import audit, clock, media
+from dam.auth import PERMISSIONS
+from dam.blobs import BlobStore
+from dam.errors import InvalidInput
+from dam.models import Asset, AssetKind, Face, Rendition, Role, User, VerdictStatus
+from dam.settings import Settings
+from gdpr import egress, verdicts
+from gdpr.face_blur import FaceArea, blur_photo, photo_boxes, video_regions
+from gdpr.verdict import judge_redacted
+
+# Part of every cache key: a change to how faces are hidden makes new files.
+VERSION = 1
+CACHE_KEEP_S = 3600.0
+JPEG_QUALITY = 90
+
+
+@dataclass(frozen=True)
+class Redacted:
+    path: Path
+    mime: str
+    filename: str
+    face_ids: tuple[str, ...]  # the faces blurred
+
+
+def redacted_download(
+    session: Session,
+    blobs: BlobStore,
+    asset: Asset,
+    channel: str,
+    *,
+    settings: Settings,
+    actor: User,
+    lang: str = "nl",
+) -> Redacted:
+    """The asset's best rendition for `channel` with every face not cleared blurred;
+    NotCleared (409) with the reasons when blurring faces is not enough."""
+    if channel not in settings.channel_list:
+        raise InvalidInput(
+            f"Unknown channel {channel!r}. Channels are: {', '.join(settings.channel_list)}."
+        )
+    terms, people = verdicts.asset_terms(session, asset.id, settings=settings)
+    if terms is None:  # deleted meanwhile
+        raise InvalidInput("This asset no longer exists.")
+    verdict, face_ids = judge_redacted(
+        terms, people, channel, clock.now(), verdicts.rules_for(settings)
+    )
+    if verdict.status != VerdictStatus.cleared:
+        raise egress.refusal(
+            session,
+            verdict,
+            settings=settings,
+            lang=lang,
+            names_visible=Role(actor.role).includes(PERMISSIONS["people.read"]),
+        )
+    rendition = egress.download_rendition(session, asset)
+    path = render(session, blobs, asset, rendition, face_ids)
+    audit.record(
+        session,
+        action="asset.downloaded_redacted",
+        actor_id=actor.id,
+        subject_type="asset",
+        subject_id=asset.id,
+        details={"channel": channel, "rendition": rendition.name, "face_ids": list(face_ids)},
+    )
+    session.commit()
+    stem = asset.filename.rsplit(".", 1)[0] or asset.id
+    return Redacted(
+        path=path,
+        mime="video/mp4" if AssetKind(asset.kind) == AssetKind.video else "image/jpeg",
+        filename=f"{stem}-{channel}-redacted{path.suffix}",
+        face_ids=face_ids,
+    )
+
+
+def render(
+    session: Session,
+    blobs: BlobStore,
+    asset: Asset,
+    rendition: Rendition,
+    face_ids: tuple[str, ...],
+) -> Path:
+    """The rendition with `face_ids` blurred (the rendition itself when there are none)."""
+    source = blobs.root / rendition.path
+    if not face_ids:
+        return source
+    faces = [
+        FaceArea(f.box_x, f.box_y, f.box_w, f.box_h, f.time_s, f.time_end_s)
+        for f in session.exec(select(Face).where(col(Face.id).in_(face_ids)).order_by(Face.id))
+    ]
+    cache = cache_dir(blobs)
+    _prune(cache)
+    if AssetKind(asset.kind) == AssetKind.video:
+        duration = asset.duration_s or 0.0
+        regions = video_regions(
+            faces, width=rendition.width, height=rendition.height, duration_s=duration
+        )
+        target = cache / f"{asset.id}-{_key(rendition, [asdict(r) for r in regions])}.mp4"
+        if not _reuse(target):
+            _make(
+                target,
+                lambda part: media.video_blurrer()(
+                    source, part, regions=regions, duration_s=duration
+                ),
+            )
+        return target
+    with Image.open(source) as opened:
+        image = opened.convert("RGB")
+    boxes = photo_boxes(faces, width=image.width, height=image.height)
+    target = cache / f"{asset.id}-{_key(rendition, [asdict(b) for b in boxes])}.jpg"
+    if not _reuse(target):
+        blurred = blur_photo(image, boxes)
+        _make(target, lambda part: blurred.save(part, "JPEG", quality=JPEG_QUALITY))
+    return target
+
+
+def cache_dir(blobs: BlobStore) -> Path:
+    path = blobs.root / "cache" / "redacted"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def forget(blobs: BlobStore, asset_id: str) -> int:
+    """Remove the asset's cached redacted files (after an erasure, say); how many."""
+    if not asset_id.isalnum():
+        raise ValueError("asset id must be alphanumeric")
+    removed = 0
+    for path in cache_dir(blobs).glob(f"{asset_id}-*"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def _key(rendition: Rendition, regions: list[dict[str, object]]) -> str:
+    recipe = json.dumps(
+        {"v": VERSION, "rendition": rendition.sha256, "regions": regions}, sort_keys=True
+    )
+    return hashlib.sha256(recipe.encode()).hexdigest()[:32]
+
+
+def _reuse(target: Path) -> bool:
+    """Whether `target` is made already; asking for it again keeps it longer."""
+    try:
+        os.utime(target)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _make(target: Path, write: Callable[[Path], object]) -> None:
+    """Write through `write(part_path)` to a temp file beside `target`, then rename, so a
+    concurrent download never sees half a file."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=".part-", suffix=target.suffix)
+    os.close(fd)
+    part = Path(name)
+    try:
+        write(part)
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _prune(cache: Path) -> None:
+    """Remove redacted files nobody asked for in CACHE_KEEP_S (a response still sending
+    one keeps its open file)."""
+    oldest = time.time() - CACHE_KEEP_S
+    for entry in cache.iterdir():
+        with contextlib.suppress(OSError):
+            if entry.stat().st_mtime < oldest:
+                entry.unlink()
