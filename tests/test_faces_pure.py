@@ -149,3 +149,18 @@ def test_production_refuses_to_seal_without_a_face_key(tmp_path: object) -> None
     assert len(biometrics.face_key(development).key) == 32
     configured = load_settings(face_key="a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U=")
     assert biometrics.face_key(configured).key == b"keykeykeykeykeykeykeykeykeykeyke"
+
+
+def test_partitioned_neighbour_pairs_find_nearly_all_close_pairs() -> None:
+    # 4,000 people x 5 faces, spread like dlib's descriptors (~0.35 within, ~0.9 between).
+    rng = np.random.default_rng(2)
+    centres = rng.normal(0, 0.055, (4_000, 128)).astype(np.float32)
+    x = (np.repeat(centres, 5, axis=0) + rng.normal(0, 0.022, (20_000, 128))).astype(np.float32)
+    exact_i, exact_j, _ = clustering.neighbour_pairs(x, 0.5)
+    i, j, d = clustering.neighbour_pairs(x, 0.5, exact_up_to=0)
+    exact = set(zip(exact_i.tolist(), exact_j.tolist(), strict=True))
+    found = set(zip(i.tolist(), j.tolist(), strict=True))
+    assert len(found) == len(i)  # each pair once
+    assert found <= exact  # only true pairs, i < j
+    assert len(found) >= 0.95 * len(exact)
+    assert np.allclose(d, np.linalg.norm(x[i] - x[j], axis=1), atol=1e-4)
