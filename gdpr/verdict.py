@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 
 from dam.models import FaceState, VerdictStatus
 
@@ -147,9 +148,66 @@ def judge(
     rules: Rules | None = None,
 ) -> Verdict:
     """The verdict of `asset` for `channel` at moment `at` (timezone-aware)."""
+    return _judge(asset, _look_at_faces(asset, people), people, channel, at, rules or Rules())
+
+
+def judge_all(
+    asset: AssetTerms,
+    people: Mapping[str, PersonTerms],
+    at: datetime,
+    rules: Rules | None = None,
+) -> list[Verdict]:
+    """The verdict for every channel of `rules` (the faces are looked at once)."""
     rules = rules or Rules()
+    faces = _look_at_faces(asset, people)
+    return [_judge(asset, faces, people, channel, at, rules) for channel in rules.channels]
+
+
+@dataclass(frozen=True)
+class _Faces:
+    """What an asset's faces say, whatever the channel."""
+
+    counted: int  # not dismissed
+    unidentified: int
+    suggested: int
+    confirmed_people: tuple[str, ...]
+    moments: tuple[datetime, ...]  # consent dates of the people on it (confirmed or suggested)
+
+
+def _look_at_faces(asset: AssetTerms, people: Mapping[str, PersonTerms]) -> _Faces:
+    counted = [f for f in asset.faces if f.state != FaceState.dismissed]
+    unidentified = sum(1 for f in counted if f.state == FaceState.unknown or f.person_id is None)
+    suggested = {
+        f.person_id: None
+        for f in counted
+        if f.state == FaceState.suggested and f.person_id is not None
+    }
+    n_suggested = sum(
+        1 for f in counted if f.state == FaceState.suggested and f.person_id is not None
+    )
+    confirmed = sorted(
+        {f.person_id for f in counted if f.state == FaceState.confirmed and f.person_id}
+    )
+    # A suggested person's consent dates can change the verdict once confirmed; watching
+    # them too costs a spurious refresh at worst.
+    moments: list[datetime] = []
+    for person_id in sorted({*confirmed, *(p for p in suggested if p)}):
+        person = people.get(person_id)
+        if person is not None:
+            moments.extend(_consent_moments(person.consents))
+    return _Faces(len(counted), unidentified, n_suggested, tuple(confirmed), tuple(moments))
+
+
+def _judge(
+    asset: AssetTerms,
+    faces: _Faces,
+    people: Mapping[str, PersonTerms],
+    channel: str,
+    at: datetime,
+    rules: Rules,
+) -> Verdict:
     reasons: list[Reason] = []
-    moments: list[datetime | None] = []
+    moments: list[datetime] = list(faces.moments)
 
     if asset.restricted:
         reasons.append(Reason("restricted"))
@@ -165,30 +223,17 @@ def judge(
             reasons.append(Reason("licence_expired", at=asset.licence_until))
     if channel in rules.alt_text_channels and not asset.alt_text.strip():
         reasons.append(Reason("alt_text_missing"))
-
-    counted = [f for f in asset.faces if f.state != FaceState.dismissed]
-    unidentified = [f for f in counted if f.state == FaceState.unknown or f.person_id is None]
-    suggested = [f for f in counted if f.state == FaceState.suggested and f.person_id is not None]
-    confirmed_people = sorted(
-        {f.person_id for f in counted if f.state == FaceState.confirmed and f.person_id}
-    )
     if not asset.faces_checked:
         reasons.append(Reason("faces_not_checked"))
-    if unidentified:
-        reasons.append(Reason("faces_unidentified", count=len(unidentified)))
-    if suggested:
-        reasons.append(Reason("faces_suggested", count=len(suggested)))
+    if faces.unidentified:
+        reasons.append(Reason("faces_unidentified", count=faces.unidentified))
+    if faces.suggested:
+        reasons.append(Reason("faces_suggested", count=faces.suggested))
     if asset.undetected_people:
         reasons.append(Reason("people_not_detected"))
-    # A suggested person's consent dates can change the verdict once confirmed; watching
-    # them too costs a spurious refresh at worst.
-    for person_id in sorted({*confirmed_people, *(f.person_id for f in suggested if f.person_id)}):
-        person = people.get(person_id)
-        if person is not None:
-            moments.extend(_consent_moments(person.consents))
-    for person_id in confirmed_people:
+    for person_id in faces.confirmed_people:
         reasons.append(_person_reason(people.get(person_id), person_id, channel, at))
-    if not counted and asset.faces_checked and not asset.undetected_people:
+    if not faces.counted and asset.faces_checked and not asset.undetected_people:
         reasons.append(Reason("no_people"))
 
     codes = {r.code for r in reasons}
@@ -198,11 +243,11 @@ def judge(
         status = VerdictStatus.review
     else:
         status = VerdictStatus.cleared
-    upcoming = [m for m in moments if m is not None and m > at]
+    upcoming = [m for m in moments if m > at]
     return Verdict(
         channel=channel,
         status=status,
-        reasons=tuple(sorted(reasons, key=_reason_order)),
+        reasons=tuple(sorted(reasons, key=_reason_order)) if len(reasons) > 1 else tuple(reasons),
         next_change_at=min(upcoming) if upcoming else None,
     )
 
@@ -249,17 +294,7 @@ def judge_redacted(
     return judge(unrecognisable, people, channel, at, rules), blurred
 
 
-def judge_all(
-    asset: AssetTerms,
-    people: Mapping[str, PersonTerms],
-    at: datetime,
-    rules: Rules | None = None,
-) -> list[Verdict]:
-    """The verdict for every channel of `rules`."""
-    rules = rules or Rules()
-    return [judge(asset, people, channel, at, rules) for channel in rules.channels]
-
-
+@lru_cache(maxsize=65536)
 def _person_reason(
     person: PersonTerms | None, person_id: str, channel: str, at: datetime
 ) -> Reason:
@@ -300,20 +335,19 @@ def _consent_failure(
     return None
 
 
-def _consent_moments(consents: Iterable[ConsentTerms]) -> list[datetime | None]:
-    moments: list[datetime | None] = []
+def _consent_moments(consents: Iterable[ConsentTerms]) -> list[datetime]:
+    moments: list[datetime] = []
     for c in consents:
         if not c.superseded:
-            moments.extend((c.granted_at, c.valid_until, c.withdrawn_at))
+            moments.extend(m for m in (c.granted_at, c.valid_until, c.withdrawn_at) if m)
     return moments
 
 
-_ORDER = (*sorted(BLOCKING), *sorted(REVIEW), *sorted(CLEARING))
+_RANK = {code: i for i, code in enumerate((*sorted(BLOCKING), *sorted(REVIEW), *sorted(CLEARING)))}
 
 
 def _reason_order(reason: Reason) -> tuple[int, str, str]:
-    rank = _ORDER.index(reason.code) if reason.code in _ORDER else len(_ORDER)
-    return (rank, reason.person_id or "", _sortable(reason.at))
+    return (_RANK.get(reason.code, len(_RANK)), reason.person_id or "", _sortable(reason.at))
 
 
 def _sortable(moment: datetime | None) -> str:

@@ -7,6 +7,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,7 +105,7 @@ def refresh(
                 "asset_id": asset_id,
                 "channel": v.channel,
                 "status": v.status.value,
-                "reasons": [r.as_json() for r in v.reasons],
+                "reasons": [_reason_json(r) for r in v.reasons],
                 "next_change_at": v.next_change_at,
                 "computed_at": moment,
             }
@@ -116,6 +117,12 @@ def refresh(
         judged += len(verdicts)
     events.publish_after_commit(session, events.VerdictsChanged(asset_ids=tuple(ids)))
     return judged
+
+
+@lru_cache(maxsize=65536)
+def _reason_json(reason: Reason) -> dict[str, object]:
+    # The same reasons recur on thousands of assets (one person, one consent): built once.
+    return reason.as_json()
 
 
 def refresh_due(session: Session, *, settings: Settings, at: datetime | None = None) -> int:

@@ -18,6 +18,8 @@ TABLE = SearchDirty.__table__  # type: ignore[attr-defined]
 
 DirtyRow = tuple[str, int]  # (asset id, seq)
 
+MARK_SLICE = 2000
+
 
 def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
     """Mark assets dirty in one short transaction (re-marking bumps their seq)."""
@@ -26,7 +28,13 @@ def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
         return
     moment = now()
     with engine.begin() as conn:
-        _upsert(conn, [{"asset_id": i, "seq": 1, "marked_at": moment} for i in ids], moment)
+        # In slices: one statement's parameters stay within every database's limit.
+        for start in range(0, len(ids), MARK_SLICE):
+            rows = [
+                {"asset_id": i, "seq": 1, "marked_at": moment}
+                for i in ids[start : start + MARK_SLICE]
+            ]
+            _upsert(conn, rows, moment)
 
 
 def mark_all(engine: Engine) -> int:

@@ -1,0 +1,272 @@
+"""Withdrawal and expiry: how fast the verdicts follow a consent.
+
+    .venv/bin/python bench/withdrawal.py [--assets 100000] [--on 10000]
+        [--database sqlite|postgresql|both]
+
+1. A fresh database (SQLite file in a temp dir, or a fresh schema in the PostgreSQL at
+   DAM_TEST_POSTGRES_URL / postgresql://postgres@127.0.0.1:5432/test) filled with N ready
+   assets. One person is confirmed on `--on` of them; the other assets show one of 2,000
+   other people, each with a consent, one in ten also with an unknown face. Every asset
+   gets its verdicts (6 channels) computed once, as ingest would have left them.
+2. Withdrawal: POST /api/v1/consents/{id}/withdraw through the real app (TestClient, same
+   process) for the person on `--on` assets: time from the call until it returns, by
+   which time every affected verdict is stored (checked afterwards by counting them).
+3. Expiry: all 2,000 other people's consents end at the same midnight; the clock moves one
+   minute past it and the periodic task (jobs.run_periodic, as the sweeper runs it every
+   minute) re-judges every asset whose verdict changes then: time for that task.
+
+Targets on this 2-core machine: withdrawal under 2 s, expiry task under 10 s.
+Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from dam import auth, clock, jobs, migrate  # noqa: E402
+from dam.ids import new_id  # noqa: E402
+from dam.models import (  # noqa: E402
+    Asset,
+    AssetVerdict,
+    Consent,
+    Face,
+    FaceState,
+    Person,
+    Role,
+)
+from dam.runtime import build_runtime  # noqa: E402
+from dam.settings import load_settings  # noqa: E402
+from gdpr import verdicts  # noqa: E402
+from web.app import create_app  # noqa: E402
+
+PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+OTHERS = 2000
+
+
+def fill(engine: object, n_assets: int, n_on: int, expiry: datetime) -> tuple[str, str]:
+    """Assets, people, faces and consents in bulk; returns (person id, consent id)."""
+    rng = random.Random(7)
+    now = clock.now()
+    granted = now - timedelta(days=100)
+    star = Person(name="Bench Person", created_at=now, updated_at=now)
+    others = [
+        {
+            "id": new_id(),
+            "name": f"Persoon {i}",
+            "email": None,
+            "notes": "",
+            "is_minor": False,
+            "hidden": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(OTHERS)
+    ]
+    star_consent = new_id()
+    with Session(engine) as session:  # type: ignore[arg-type]
+        session.add(star)
+        session.flush()
+        star_id = star.id
+        session.execute(insert(Person), others)
+        session.execute(
+            insert(Consent),
+            [
+                {
+                    "id": star_consent,
+                    "person_id": star_id,
+                    "version": 1,
+                    "channels": ["internal", "intranet", "website", "social", "print", "press"],
+                    "granted_at": granted,
+                    "valid_until": None,
+                    "form_version": "",
+                    "notes": "",
+                    "created_at": now,
+                }
+            ]
+            + [
+                {
+                    "id": new_id(),
+                    "person_id": p["id"],
+                    "version": 1,
+                    "channels": ["internal", "intranet", "website"],
+                    "granted_at": granted,
+                    "valid_until": expiry,
+                    "form_version": "",
+                    "notes": "",
+                    "created_at": now,
+                }
+                for p in others
+            ],
+        )
+        batch = 5000
+        for start in range(0, n_assets, batch):
+            assets, faces = [], []
+            for i in range(start, min(n_assets, start + batch)):
+                aid = new_id()
+                assets.append(
+                    {
+                        "id": aid,
+                        "kind": "image",
+                        "status": "ready",
+                        "filename": f"IMG_{i}.jpg",
+                        "mime": "image/jpeg",
+                        "size": 1000,
+                        "sha256": secrets.token_hex(32),
+                        "title": f"Foto {i}",
+                        "description": "",
+                        "alt_text": "alt" if i % 2 else "",
+                        "metadata": {},
+                        "licence": {},
+                        "undetected_people": False,
+                        "restricted": False,
+                        "faces_checked_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                person = star_id if i < n_on else rng.choice(others)["id"]
+                faces.append(face_row(aid, person, FaceState.confirmed, now))
+                if i % 10 == 0:
+                    faces.append(face_row(aid, None, FaceState.unknown, now))
+            session.execute(insert(Asset), assets)
+            session.execute(insert(Face), faces)
+        session.commit()
+    return star_id, star_consent
+
+
+def face_row(asset_id: str, person_id: str | None, state: FaceState, now: datetime) -> dict:
+    return {
+        "id": new_id(),
+        "asset_id": asset_id,
+        "box_x": 0.1,
+        "box_y": 0.1,
+        "box_w": 0.2,
+        "box_h": 0.2,
+        "score": 0.99,
+        "detector": "bench",
+        "state": state,
+        "person_id": person_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def run(database: str, n_assets: int, n_on: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = None
+        if database == "sqlite":
+            url = f"sqlite:///{tmp}/bench.db"
+        else:
+            schema = f"bench_{secrets.token_hex(4)}"
+            admin = create_engine(PG_URL)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+        settings = load_settings(
+            data_dir=Path(tmp) / "data", database_url=url, queue_url="immediate://"
+        )
+        rt = build_runtime(settings)
+        try:
+            migrate.upgrade(rt.engine)
+            expiry = (clock.now() + timedelta(days=2)).replace(
+                hour=0, minute=0, second=0, microsecond=0
+            )
+            t = time.perf_counter()
+            star_id, consent_id = fill(rt.engine, n_assets, n_on, expiry)
+            filled = time.perf_counter() - t
+            t = time.perf_counter()
+            with Session(rt.engine) as session:
+                ids = list(session.execute(select(Asset.id)).scalars())
+                verdicts.refresh(session, ids, settings=settings)
+                session.commit()
+            initial = time.perf_counter() - t
+            with rt.unit_of_work() as session:
+                officer = auth.create_user(
+                    session,
+                    email="po@bench.local",
+                    password=secrets.token_urlsafe(16),
+                    role=Role.privacy_officer,
+                )
+                token = auth.create_token(session, user=officer, name="bench")
+            print(
+                f"[{database}] {n_assets:,} assets, person on {n_on:,}: filled in {filled:.1f} s, "
+                f"first verdicts for all in {initial:.1f} s"
+            )
+
+            with TestClient(create_app(rt)) as client:
+                t = time.perf_counter()
+                response = client.post(
+                    f"/api/v1/consents/{consent_id}/withdraw",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={"reason": "bench"},
+                )
+                withdrawal = time.perf_counter() - t
+                assert response.status_code == 200, response.text
+            with Session(rt.engine) as session:
+                blocked = session.execute(
+                    select(func.count())
+                    .select_from(AssetVerdict)
+                    .join(Face, Face.asset_id == AssetVerdict.asset_id)
+                    .where(Face.person_id == star_id, AssetVerdict.status == "blocked")
+                ).scalar_one()
+            assert blocked == n_on * len(settings.channel_list), blocked
+            print(
+                f"[{database}] withdrawal: {withdrawal * 1000:.0f} ms until the call returned "
+                f"with {n_on:,} assets re-judged ({blocked:,} verdicts now blocked; target < 2 s)"
+            )
+
+            moved = expiry + timedelta(minutes=1)
+            real_now = clock.now
+            clock.now = lambda: moved  # type: ignore[assignment]
+            try:
+                t = time.perf_counter()
+                jobs.run_periodic(rt.engine, settings)
+                expiry_task = time.perf_counter() - t
+            finally:
+                clock.now = real_now  # type: ignore[assignment]
+            with Session(rt.engine) as session:
+                left = session.execute(
+                    select(func.count())
+                    .select_from(AssetVerdict)
+                    .where(AssetVerdict.next_change_at <= moved)
+                ).scalar_one()
+            print(
+                f"[{database}] expiry: periodic task {expiry_task:.2f} s re-judging "
+                f"{n_assets - n_on:,} assets whose consents ended at midnight "
+                f"({left} verdicts still past their deadline; target < 10 s)"
+            )
+        finally:
+            rt.close()
+            if schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--on", type=int, default=10_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
+    for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
+        run(database, args.assets, args.on)
+
+
+if __name__ == "__main__":
+    main()
