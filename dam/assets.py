@@ -155,12 +155,7 @@ def update_asset(session: Session, *, asset_id: str, data: AssetUpdate, actor: U
 
 def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobStore) -> None:
     """Remove the asset, its derived files and its original (content is stored once)."""
-    asset = get_asset(session, asset_id)
-    sha = asset.sha256
-    session.exec(delete(Job).where(col(Job.asset_id) == asset_id))
-    session.exec(delete(Rendition).where(col(Rendition.asset_id) == asset_id))
-    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))
-    session.delete(asset)
+    sha = remove_asset_rows(session, get_asset(session, asset_id))
     audit.record(
         session,
         action="asset.deleted",
@@ -173,6 +168,16 @@ def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobSto
     session.commit()
     blobs.delete_derived(asset_id)
     blobs.delete_original(sha)
+
+
+def remove_asset_rows(session: Session, asset: Asset) -> str:
+    """Delete an asset's rows in the caller's transaction (the rest cascades); returns the
+    original's hash. The caller removes the files after committing."""
+    session.exec(delete(Job).where(col(Job.asset_id) == asset.id))
+    session.exec(delete(Rendition).where(col(Rendition.asset_id) == asset.id))
+    session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset.id))
+    session.delete(asset)
+    return asset.sha256
 
 
 def original_for_download(

@@ -11,6 +11,7 @@ from search.backend import Progress
 from search.document import SearchDocument
 from search.facts import iter_asset_ids
 from search.service import SearchService
+from search.sync import IndexSync
 
 
 def count_assets(service: SearchService) -> int:
@@ -22,19 +23,27 @@ def _id_batches(service: SearchService) -> Iterator[list[str]]:
 
 
 def all_documents(service: SearchService) -> Iterator[SearchDocument]:
-    for ids in _id_batches(service):
-        documents, _ = service.sync.documents_for(ids)
+    return _documents(service.sync)
+
+
+def _documents(sync: IndexSync) -> Iterator[SearchDocument]:
+    for ids in iter_asset_ids(sync.engine):
+        documents, _ = sync.documents_for(ids)
         yield from documents
 
 
 def rebuild(service: SearchService, progress: Progress = lambda done: None) -> int:
     """Replace the index by documents built from the database now; returns how many."""
-    sync = service.sync
+    return rebuild_index(service.sync, progress)
+
+
+def rebuild_index(sync: IndexSync, progress: Progress = lambda done: None) -> int:
+    """`rebuild` for one runtime's index sync (what an erasure has at hand)."""
     with sync.exclusive_writer() as writer:
         # Marks made before the rebuild reads the assets are covered by it; the ones made
         # while it runs are not, and are indexed right after.
         covered = dirty.oldest(sync.engine, 10**9)
-        written = writer.rebuild(all_documents(service), progress)
+        written = writer.rebuild(_documents(sync), progress)
         dirty.remove(sync.engine, covered)
     sync.flush(timeout=60)
     return written

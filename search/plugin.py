@@ -55,9 +55,14 @@ def _on_deleted(event: events.AssetDeleted) -> None:
 
 
 def _on_erased(event: events.PersonErased) -> None:
-    # Their name must be gone from search when the erasure is reported done.
+    # Their name must be gone from search when the erasure is reported done. A deleted
+    # or replaced document keeps its text in its segment's files until segments merge,
+    # so the index is rewritten as well: nothing of them stays on disk (art. 17).
+    from search.maintenance import rebuild_index
+
     for sync in live_syncs():
         sync.mark(event.asset_ids, urgent=True)
+        rebuild_index(sync)
 
 
 def _ready(rt: Runtime) -> None:
