@@ -7,8 +7,8 @@ fix (embargo, licence, missing alt text, restricted evidence, "people not detect
 faces not looked for yet) still refuses with the verdict's reasons.
 
 The result is made once per rendition and set of blurred regions and kept a short while
-in data/cache/redacted/ (never beside the originals); a file that has not been asked for
-in CACHE_KEEP_S is removed by the next redacted download.
+in data/cache/redacted/ (never beside the originals); a file nobody asked for in
+CACHE_KEEP_S is removed by the sweeper's periodic task (or the next redacted download).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dam import audit, clock, media
@@ -40,6 +41,7 @@ from gdpr.verdict import judge_redacted
 VERSION = 1
 CACHE_KEEP_S = 3600.0
 JPEG_QUALITY = 90
+CACHE_DIR = Path("cache", "redacted")
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def render(
 
 
 def cache_dir(blobs: BlobStore) -> Path:
-    path = blobs.root / "cache" / "redacted"
+    path = blobs.root / CACHE_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -185,6 +187,13 @@ def _make(target: Path, write: Callable[[Path], object]) -> None:
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
+
+
+def prune_task(_engine: Engine, settings: Settings) -> None:
+    """The periodic task (registered with dam.jobs): old redacted files go."""
+    cache = settings.data_dir / CACHE_DIR
+    if cache.is_dir():
+        _prune(cache)
 
 
 def _prune(cache: Path) -> None:

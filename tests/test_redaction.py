@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +21,12 @@ from hypothesis import strategies as st
 from PIL import Image
 from sqlmodel import Session, select
 
+from dam.blobs import BlobStore
 from dam.media import BlurRegion
 from dam.models import AuditEntry, FaceState, Role, VerdictStatus
 from dam.runtime import Runtime
+from dam.settings import load_settings
+from gdpr import redaction
 from gdpr.face_blur import (
     FaceArea,
     PixelBox,
@@ -189,6 +194,22 @@ def test_blurred_photo_boxes_lose_their_detail() -> None:
     inside, outside = out[20:100, 40:100], out[:, 110:]
     assert np.abs(np.diff(inside, axis=1)).mean() < 2.0
     assert np.array_equal(outside, np.asarray(noise)[:, 110:])
+
+
+def test_old_redacted_files_are_swept_and_an_asset_s_can_be_forgotten(tmp_path: Path) -> None:
+    settings_ = load_settings(data_dir=tmp_path / "data", database_url="sqlite://")
+    blobs = BlobStore(settings_.data_dir)
+    cache = redaction.cache_dir(blobs)
+    old, fresh, other = cache / "a1-old.jpg", cache / "a1-new.jpg", cache / "b2-new.mp4"
+    for path in (old, fresh, other):
+        path.write_bytes(b"x")
+    hours_ago = time.time() - redaction.CACHE_KEEP_S - 60
+    os.utime(old, (hours_ago, hours_ago))
+    redaction.prune_task(None, settings_)  # type: ignore[arg-type]
+    assert sorted(p.name for p in cache.iterdir()) == ["a1-new.jpg", "b2-new.mp4"]
+    assert redaction.forget(blobs, "a1") == 1
+    assert [p.name for p in cache.iterdir()] == ["b2-new.mp4"]
+    assert not any(blobs.originals_dir.iterdir())
 
 
 # --- photos through the API, checked with the detector -----------------------------------
