@@ -65,7 +65,9 @@ def seen(
 
 
 def people_in(track: Track) -> set[str]:
-    return {s.picture for s in track.described} | {track.best.picture, track.last.picture}
+    """Whose faces a track holds (ended tracks keep the picture of their best only)."""
+    pictures = {s.picture for s in track.described} | {track.best.picture, track.last.picture}
+    return pictures - {None}
 
 
 # --- quality -------------------------------------------------------------------------
@@ -131,6 +133,10 @@ def test_two_people_crossing_stay_two_tracks(vectors: dict[str, list[np.ndarray]
     assert len(tracks) == 2
     assert sorted(people_in(t).pop() for t in tracks) == ["A", "B"]
     assert all(len(people_in(t)) == 1 and t.frames == 7 for t in tracks)
+    # Every embedding a track keeps is its own person's.
+    for track in tracks:
+        own = a if people_in(track) == {"A"} else b
+        assert all(any(s.embedding is v for v in own) for s in track.described)
 
 
 def test_a_different_person_on_the_same_spot_is_a_new_track(
@@ -168,7 +174,7 @@ def test_a_track_keeps_its_best_picture_and_one_embedding_of_its_best_few(
     ]
     (track,) = track_all(frames, interval_s=1.0)
     assert track.best.picture == "sharp"
-    assert [s.picture for s in track.described] == ["sharp", "fine", "small"]
+    assert [s.time_s for s in track.described] == [1, 3, 2]  # sharp, fine, small
     vector = track.embedding()
     assert vector is not None and vector.shape == (128,) and vector.dtype == np.float32
     mean = np.mean([a[1], a[3], a[2]], axis=0)
@@ -264,3 +270,16 @@ def test_sampler_stops_counting_cuts_after_the_cap() -> None:
 def test_sampler_never_exceeds_its_frame_budget() -> None:
     sampler = FrameSampler(SamplingPlan(scan_every_s=1.0, every_s=1.0, max_frames=5))
     assert sum(sampler.wants(float(n), solid((9, 9, 9))) for n in range(50)) == 5
+
+
+def test_ended_tracks_keep_only_their_best_picture(vectors: dict[str, list[np.ndarray]]) -> None:
+    a = vectors["John_Salley"]
+    frames = [
+        (float(t), [seen(t, 100, vector=a[t], sharpness=100 + 100 * (t == 1), who=f"p{t}")])
+        for t in range(4)
+    ]
+    (track,) = track_all(frames, interval_s=1.0)
+    assert track.best.picture == "p1"
+    assert track.last.picture is None and track.last.time_s == 3
+    assert [s.picture for s in track.described] == ["p1", None, None]
+    assert track.embedding() is not None  # the embeddings stay

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,13 @@ class Track:
             self.best = sighting
         self._remember(sighting)
 
+    def settle(self) -> None:
+        """The track has ended: let go of every picture but the best one (memory stays at
+        one crop per track however long the video)."""
+        keep = self.best
+        self.last = keep if self.last is keep else replace(self.last, picture=None)
+        self.described = [s if s is keep else replace(s, picture=None) for s in self.described]
+
     def _remember(self, sighting: Sighting) -> None:
         if sighting.embedding is None:
             return
@@ -140,7 +147,11 @@ class Tracker:
         self.time_s = time_s
         still: list[Track] = []
         for track in self.active:
-            (still if time_s - track.end_s <= self.rejoin_s else self.ended).append(track)
+            if time_s - track.end_s <= self.rejoin_s:
+                still.append(track)
+            else:
+                track.settle()
+                self.ended.append(track)
         self.active = still
         found = list(sightings)
         pairs = sorted(
@@ -161,6 +172,8 @@ class Tracker:
 
     def finish(self) -> list[Track]:
         """Every track, in order of appearance."""
+        for track in self.active:
+            track.settle()
         tracks = self.ended + self.active
         self.ended, self.active = [], []
         return sorted(tracks, key=lambda t: (t.start_s, t.best.box.x, t.best.box.y))

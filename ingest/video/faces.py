@@ -80,17 +80,20 @@ def detect_video_faces(ctx: StageContext) -> None:
     plan = plan_sampling(duration)
     tracker = Tracker(interval_s=plan.every_s)
     started = time.monotonic()
-    for frame in sampled_frames(
+    frames = sampled_frames(
         ctx.blobs.root / rendition.path,
         width=rendition.width,
         height=rendition.height,
         duration_s=duration,
         plan=plan,
-    ):
-        tracker.add(frame.time_s, search.sightings(frame))
-        if time.monotonic() - started >= _PROGRESS_EVERY_S:
-            started = time.monotonic()
-            guard.progress(0.9 * min(1.0, frame.time_s / max(duration, 1e-3)))
+    )
+    # Closed however the loop ends, so a cancelled job stops ffmpeg at once.
+    with contextlib.closing(frames):
+        for frame in frames:
+            tracker.add(frame.time_s, search.sightings(frame))
+            if time.monotonic() - started >= _PROGRESS_EVERY_S:
+                started = time.monotonic()
+                guard.progress(0.9 * min(1.0, frame.time_s / max(duration, 1e-3)))
     tracks = tracker.finish()
     guard.progress(0.9)
     with Session(ctx.engine, expire_on_commit=False) as session:
