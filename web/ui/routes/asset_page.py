@@ -1,16 +1,24 @@
-"""An asset's page: preview, metadata form, renditions, technical data, jobs, history."""
+"""An asset's page: preview or video player, faces (confirm, dismiss), metadata form,
+renditions, technical data, jobs, history."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from dam import assets, audit, collections, tags
-from dam.models import User
+from dam.auth import check_permission
+from dam.errors import NotFound
+from dam.models import AssetKind, Face, User
+from gdpr import identity, people
 from web.api.schemas import local_taken_at, rendition_url
+from web.api.video import playback_public
 from web.deps import SessionDep
 from web.ui import forms, listing
 from web.ui.deps import FormDep, TemplatesDep, csrf_protect, page
+from web.ui.face_marks import face_marks
+from web.ui.labels import N_
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
 from web.ui.templating import Viewer, flash
@@ -18,6 +26,8 @@ from web.ui.templating import Viewer, flash
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 HISTORY_LIMIT = 50
+# Offered as suggestions in the dismiss form (any other reason can be typed).
+DISMISS_REASONS = (N_("Not a face"), N_("Not recognisable"), N_("A picture of a picture"))
 
 
 def _render(
@@ -29,6 +39,7 @@ def _render(
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    face_error: tuple[str, str] | None = None,
     status: int = 200,
 ) -> Response:
     view = assets.asset_view(db, asset_id)
@@ -52,6 +63,10 @@ def _render(
     actor_ids = {e.actor_id for e in history if e.actor_id}
     actors = {u.id: u.email for u in (db.get(User, a) for a in actor_ids) if u is not None}
     renditions = {r.name: r for r in view.renditions}
+    video = asset.kind == AssetKind.video
+    # Names only for roles that may see people (GDPR: a viewer sees that someone is there).
+    known = people.list_people(db) if viewer.can("people.read") else None
+    names = {p.id: p.name for p, _ in known} if known is not None else None
     if values is None:
         values = forms.asset_form_values(
             title=asset.title,
@@ -83,6 +98,11 @@ def _render(
         values=values,
         errors=errors or {},
         alt_advised=forms.ALT_ADVISED,
+        playback=playback_public(db, asset.id) if video else None,
+        faces=face_marks(view.faces, names=names, video=video),
+        people_choice=[(p.id, p.name) for p, _ in known or []],
+        dismiss_reasons=DISMISS_REASONS,
+        face_error=face_error,
     )
 
 
@@ -122,6 +142,84 @@ def save_asset(
     assets.update_asset(db, asset_id=asset_id, data=result.update, actor=viewer.user)
     flash(request, "success", viewer.gettext("The changes are saved."))
     return see_other(_self_url(request))
+
+
+@router.post("/assets/{asset_id}/faces/{face_id}/confirm")
+def confirm_face(
+    asset_id: str,
+    face_id: str,
+    request: Request,
+    db: SessionDep,
+    templates: TemplatesDep,
+    form: FormDep,
+    viewer: Viewer = Depends(page("faces.identify")),
+) -> Response:
+    """Say who a face is: an existing person, or (privacy officers) a new one by name."""
+    assert viewer.user is not None
+    face = _face_of(db, asset_id, face_id)
+    person_id = str(form.get("person_id") or "").strip()
+    new_name = " ".join(str(form.get("new_name") or "").split())
+    if new_name:
+        check_permission(viewer.user, "people.manage")  # creating people is theirs
+        try:
+            data = people.PersonCreate.model_validate({"name": new_name})
+        except ValidationError:
+            problem = viewer.gettext("A name has at most 200 characters.")
+            return _render(
+                request, db, viewer, templates, asset_id, face_error=(face.id, problem), status=422
+            )
+        person_id = people.create_person(db, data=data, actor=viewer.user).id
+    if not person_id:
+        problem = viewer.gettext("Choose a person, or type a new name.")
+        return _render(
+            request, db, viewer, templates, asset_id, face_error=(face.id, problem), status=422
+        )
+    identity.confirm_face(db, face_id=face.id, person_id=person_id, actor=viewer.user)
+    flash(request, "success", viewer.gettext("Face %(n)s is confirmed.", n=_number(form)))
+    return _back(request, face)
+
+
+@router.post("/assets/{asset_id}/faces/{face_id}/dismiss")
+def dismiss_face(
+    asset_id: str,
+    face_id: str,
+    request: Request,
+    db: SessionDep,
+    templates: TemplatesDep,
+    form: FormDep,
+    viewer: Viewer = Depends(page("faces.identify")),
+) -> Response:
+    """Say a face is no face, or nobody recognisable (with the reason)."""
+    assert viewer.user is not None
+    face = _face_of(db, asset_id, face_id)
+    reason = " ".join(str(form.get("reason") or "").split())
+    if not reason:
+        problem = viewer.gettext("Say why the face is dismissed.")
+        return _render(
+            request, db, viewer, templates, asset_id, face_error=(face.id, problem), status=422
+        )
+    identity.dismiss_face(db, face_id=face.id, reason=reason[:200], actor=viewer.user)
+    flash(request, "success", viewer.gettext("Face %(n)s is dismissed.", n=_number(form)))
+    return _back(request, face)
+
+
+def _face_of(db: SessionDep, asset_id: str, face_id: str) -> Face:
+    face = identity.get_face(db, face_id)
+    if face.asset_id != asset_id:
+        raise NotFound("There is no face with this id.")
+    return face
+
+
+def _number(form: FormDep) -> str:
+    """The face's number on the page (the form sends it back), for the message."""
+    number = str(form.get("number") or "")
+    return number if number.isdigit() and len(number) <= 4 else "?"
+
+
+def _back(request: Request, face: Face) -> Response:
+    """Back to the asset page (with its result-set parameters), at the face."""
+    query = request.url.query
+    return see_other(f"/assets/{face.asset_id}{'?' + query if query else ''}#face-{face.id}")
 
 
 def _self_url(request: Request) -> str:
