@@ -12,10 +12,11 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select
 
 from dam import audit, events
+from dam.auth import PERMISSIONS
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import InvalidInput, NotFound
-from dam.models import Asset, AssetTag, Face, Job, Rendition, User
+from dam.models import Asset, AssetTag, Face, Job, Rendition, Role, User
 
 MAX_TAGS = 100
 
@@ -58,6 +59,19 @@ def split_tags(text: str | None) -> list[str]:
 def get_asset(session: Session, asset_id: str) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None:
+        raise NotFound("There is no asset with this id.")
+    return asset
+
+
+def may_see_restricted(user: User) -> bool:
+    """Consent evidence (restricted assets) is for privacy officers and admins only."""
+    return Role(user.role).includes(PERMISSIONS["consents.manage"])
+
+
+def get_visible_asset(session: Session, asset_id: str, user: User) -> Asset:
+    """The asset, unless it is restricted and `user` may not know it exists (404 then)."""
+    asset = get_asset(session, asset_id)
+    if asset.restricted and not may_see_restricted(user):
         raise NotFound("There is no asset with this id.")
     return asset
 
@@ -220,8 +234,11 @@ def list_assets(
     tag: str | None = None,
     status: str | None = None,
     owner_id: str | None = None,
+    include_restricted: bool = False,
 ) -> AssetPage:
     query = select(Asset)
+    if not include_restricted:
+        query = query.where(col(Asset.restricted).is_(False))
     if kind:
         query = query.where(Asset.kind == kind)
     if status:
@@ -245,7 +262,7 @@ def list_assets(
 
 
 def similar_assets(
-    session: Session, *, asset_id: str, max_distance: int
+    session: Session, *, asset_id: str, max_distance: int, include_restricted: bool = False
 ) -> list[tuple[Asset, int]]:
     """Assets whose perceptual hash is within `max_distance` bits, nearest first."""
     asset = get_asset(session, asset_id)
@@ -266,6 +283,8 @@ def similar_assets(
     )
     found = []
     for other in candidates:
+        if other.restricted and not include_restricted:
+            continue
         distance = (int(other.phash or "0", 16) ^ target).bit_count()
         if distance <= max_distance:
             found.append((other, distance))

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
 
-from dam.assets import get_asset
+from dam.assets import get_asset, get_visible_asset
 from dam.auth import PERMISSIONS
 from dam.errors import InvalidInput, NotCleared
 from dam.models import (
@@ -97,9 +97,10 @@ def check_file_access(
     """Renditions beyond what the app displays, and originals (`name` None), leave the
     system: below privacy officer they need a `cleared` verdict for internal use. Whoever
     uploaded a file may always have their own original back."""
+    asset = get_visible_asset(session, asset_id, user)
     if name in DISPLAY_RENDITIONS or may_bypass(user):
         return
-    if name is None and get_asset(session, asset_id).owner_id == user.id:
+    if name is None and asset.owner_id == user.id:
         return
     require_cleared(session, asset_id, INTERNAL, settings=settings)
 

@@ -371,3 +371,21 @@ def test_stored_verdicts_hold_no_names(
         rows = list(session.exec(select(AssetVerdict).where(AssetVerdict.asset_id == asset_id)))
     assert rows and all(NAME not in str(r.reasons) for r in rows)
     assert any(r.reasons[0].get("person_id") == pid for r in rows)
+
+
+def test_consent_evidence_is_restricted_to_privacy_officers(
+    client: TestClient, rt: Runtime, creative: Account, officer: Account
+) -> None:
+    evidence_id = upload(client, officer, media.jpeg(seed=12), "formulier.jpg")
+    public_id = upload(client, creative, media.jpeg(seed=13))
+    pid = person(client, officer)
+    give(client, officer, pid, evidence_asset_id=evidence_id)
+    for path in ("", "/verdict", "/renditions/thumb", "/original", "/similar"):
+        hidden = client.get(f"/api/v1/assets/{evidence_id}{path}", headers=creative.headers)
+        assert hidden.status_code == 404, path
+    listed = client.get("/api/v1/assets", headers=creative.headers).json()["items"]
+    assert {a["id"] for a in listed} == {public_id}
+    assert client.get(f"/api/v1/assets/{evidence_id}", headers=officer.headers).status_code == 200
+    v = verdict(client, officer, evidence_id)
+    assert {c["status"] for c in v.values()} == {"blocked"}
+    assert v["internal"]["reasons"][0]["code"] == "restricted"

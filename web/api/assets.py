@@ -84,6 +84,7 @@ def list_assets(
         tag=tag,
         status=status,
         owner_id=user.id if mine else None,
+        include_restricted=assets.may_see_restricted(user),
     )
     return AssetList(
         total=result.total,
@@ -96,6 +97,7 @@ def list_assets(
 def _asset_json(
     session: Session, asset_id: str, request: Request, settings: Settings, user: User
 ) -> AssetPublic:
+    assets.get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
     verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
     return asset_public(assets.asset_view(session, asset_id), verdict)
@@ -121,6 +123,7 @@ def update_asset(
     settings: SettingsDep,
     user: User = Depends(require("assets.edit")),
 ) -> AssetPublic:
+    assets.get_visible_asset(session, asset_id, user)
     assets.update_asset(session, asset_id=asset_id, data=data, actor=user)
     return _asset_json(session, asset_id, request, settings, user)
 
@@ -184,8 +187,12 @@ def similar_assets(
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
 ) -> list[SimilarAsset]:
+    assets.get_visible_asset(session, asset_id, user)
     found = assets.similar_assets(
-        session, asset_id=asset_id, max_distance=settings.similar_max_distance
+        session,
+        asset_id=asset_id,
+        max_distance=settings.similar_max_distance,
+        include_restricted=assets.may_see_restricted(user),
     )
     return [
         SimilarAsset(id=a.id, distance=d, thumbnail_url=rendition_url(a.id, "thumb"))

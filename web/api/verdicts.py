@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
 from dam import audit
-from dam.assets import get_asset
+from dam.assets import get_visible_asset
 from dam.auth import PERMISSIONS
 from dam.models import Role, User
 from dam.settings import Settings
@@ -65,7 +65,7 @@ def get_verdict(
     user: User = Depends(require("assets.read")),
 ) -> dict[str, Any]:
     """Each channel's verdict with its reasons (messages in the Accept-Language)."""
-    get_asset(session, asset_id)
+    get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
     return verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
 
@@ -84,7 +84,7 @@ def download(
     """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
     the reasons, unless `redact=true` asks for a version with every face that is not
     cleared blurred."""
-    asset = get_asset(session, asset_id)
+    asset = get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
     show_names = Role(user.role).includes(PERMISSIONS["people.read"])
     if redact:
