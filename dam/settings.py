@@ -136,6 +136,11 @@ class Settings(BaseSettings):
         description="`smtp://[user:password@]host:port` (or `smtps://`, or `smtp+starttls://`) "
         "for e-mail notices to privacy officers; none: in-app notices only.",
     )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
+        description="The address people reach Beeldbank at (links in e-mails).",
+    )
     mail_from: str = Field(
         "beeldbank@localhost", max_length=320, description="Sender of e-mail notices."
     )

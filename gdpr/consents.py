@@ -15,7 +15,7 @@ from dam import audit, clock, events
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
-from gdpr import verdicts
+from gdpr import notifications, verdicts
 from gdpr.identity import get_person
 
 
@@ -155,6 +155,7 @@ def withdraw_consent(
     consent.withdrawn_reason = data.reason.strip() or None
     consent.withdrawn_by = actor.id
     session.add(consent)
+    notifications.notice_withdrawal(session, consent)
     return _finish(session, consent, "consent.withdrawn", actor, settings)
 
 

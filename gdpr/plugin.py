@@ -11,7 +11,7 @@ from dam import clock, events, jobs
 from dam.models import Asset, AssetKind
 from dam.runtime import register_service
 from dam.settings import Settings
-from gdpr import commands, redaction, retention, verdicts
+from gdpr import commands, notifications, redaction, retention, verdicts
 from gdpr.identity import identify_asset_faces
 
 
@@ -28,6 +28,7 @@ def register() -> None:
     events.subscribe(events.FacesDetected, _on_faces_detected)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
     jobs.register_periodic("verdict_deadlines", _refresh_due)
+    jobs.register_periodic("consent_notices", _notices)
     jobs.register_periodic("retention", retention.run)
     jobs.register_periodic("prune_redacted", redaction.prune_task)
     commands.register()
@@ -46,6 +47,11 @@ def _on_faces_detected(event: events.FacesDetected) -> None:
             )
             verdicts.refresh(session, [event.asset_id], settings=service.settings)
             session.commit()
+
+
+def _notices(engine: Engine, settings: Settings) -> None:
+    with Session(engine) as session:
+        notifications.run_periodic(session, settings)
 
 
 def _refresh_due(engine: Engine, settings: Settings) -> None:

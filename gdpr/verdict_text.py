@@ -6,7 +6,7 @@ erased person's name cannot linger in stored verdicts."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
@@ -125,7 +125,11 @@ def _day(moment: datetime, lang: str, zone: str, *, end: bool) -> str:
     local = moment.astimezone(ZoneInfo(zone))
     if end and local.hour == 0 and local.minute == 0:
         # A validity "until D" ends at the midnight after D: name D itself.
-        from datetime import timedelta
-
         local = local - timedelta(days=1)
     return format_date(local.date(), format="long", locale="nl_BE" if lang == "nl" else "en_GB")
+
+
+def format_day(moment: datetime | str, lang: str, zone: str = "Europe/Brussels") -> str:
+    """A moment as a long local date (a stored ISO string is accepted)."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return _day(value, lang, zone, end=False)
