@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from dam import biometrics, jobs
 from dam.cli import app, console, fail, runtime
 from dam.models import Asset, AssetKind, Job, JobStatus
+from gdpr import privacy_commands
 from gdpr.clusters import recluster
 
 # The stage that finds the faces of each kind (the identity stage follows it).
@@ -21,6 +22,7 @@ faces_app = typer.Typer(help="Face detection and recognition.", no_args_is_help=
 def register() -> None:
     if not any(group.name == "faces" for group in app.registered_groups):
         app.add_typer(faces_app, name="faces")
+    privacy_commands.register()
 
 
 @faces_app.command("rebuild")

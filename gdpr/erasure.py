@@ -37,7 +37,7 @@ from dam.models import (
     User,
 )
 from dam.settings import Settings
-from gdpr import embeddings, verdicts
+from gdpr import embeddings, erasure_redaction, redaction, verdicts
 from gdpr.identity import get_person
 
 log = logging.getLogger(__name__)
@@ -85,12 +85,9 @@ class _Files:
             blobs.delete_derived(asset_id)
         for sha in self.originals:
             blobs.delete_original(sha)
-        if self.cached:
-            # A redacted download made before shows whoever was cleared then.
-            from gdpr import redaction
-
-            for asset_id in self.cached:
-                redaction.forget(blobs, asset_id)
+        # A redacted download made before shows whoever was cleared then.
+        for asset_id in self.cached:
+            redaction.forget(blobs, asset_id)
 
 
 def parse_choice(value: str) -> AssetsChoice:
@@ -273,9 +270,6 @@ def _redact(session: Session, blobs: BlobStore, faces: Sequence[Face], files: _F
         by_asset.setdefault(face.asset_id, []).append(face)
     if not by_asset:
         return []
-    # Imported here: only this choice needs the image libraries' blurring.
-    from gdpr import erasure_redaction
-
     assets = [a for a in (session.get(Asset, i) for i in sorted(by_asset)) if a is not None]
     erasure_redaction.check_redactable(assets)
     for asset in assets:

@@ -4,6 +4,8 @@ guardian's name or the person's embeddings."""
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,10 +25,12 @@ from dam.models import (
     ErasureTombstone,
     Face,
     FaceState,
+    Person,
     Rendition,
     Role,
 )
-from dam.runtime import Runtime
+from dam.runtime import Runtime, build_runtime
+from dam.settings import get_settings
 from ingest.faces.detect import detect_faces
 from search.maintenance import rebuild
 from search.service import service_for
@@ -40,6 +44,7 @@ from tests.privacy_setup import (
     build_subject,
     found,
 )
+from tests.test_cli import cli_env, dam  # noqa: F401 (a fixture)
 
 # What must be gone, as text (any case) and as bytes.
 WORDS = [*NAME.split(), *NOTES.split()[-1:], *GUARDIAN.split(), CONSENT_NOTES.split()[-1]]
@@ -141,7 +146,6 @@ def test_erasure_deleting_the_pictures_leaves_no_trace(
 def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
 ) -> None:
-    pytest.importorskip("gdpr.face_blur", reason="face blurring has not landed yet")
     subject = build_subject(client, rt, make_account)
     with Session(rt.engine) as session:
         originals = {a.id: a.sha256 for a in session.exec(select(Asset))}
@@ -179,3 +183,44 @@ def test_erasing_nobody_is_404(client: TestClient, make_account: Callable[[Role]
     officer = make_account(Role.privacy_officer)
     response = client.delete("/api/v1/people/nobody?assets=delete", headers=officer.headers)
     assert response.status_code == 404
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_the_cli_exports_and_erases_in_an_officers_name(tmp_path: Path) -> None:
+    for email, role in (("po@example.test", "privacy_officer"), ("cr@example.test", "creative")):
+        added = dam("user", "add", "--email", email, "--role", role, "--password-stdin",
+                    stdin="correct horse battery\n")  # fmt: skip
+        assert added.exit_code == 0, added.output
+    rt = build_runtime(get_settings())
+    try:
+        with rt.unit_of_work() as session:
+            person = Person(name=NAME, notes=NOTES)
+            session.add(person)
+            session.flush()
+            person_id = person.id
+    finally:
+        rt.close()
+    out = tmp_path / "export.zip"
+
+    refused = dam("privacy", "export", person_id, "--out", str(out), "--by", "cr@example.test")
+    assert refused.exit_code == 1 and "privacy_officer" in refused.output
+    exported = dam("privacy", "export", person_id, "--out", str(out), "--by", "po@example.test")
+    assert exported.exit_code == 0, exported.output
+    with zipfile.ZipFile(out) as archive:
+        assert json.loads(archive.read("person.json"))["person"]["name"] == NAME
+
+    asked = dam("privacy", "erase", person_id, "--assets", "delete", "--by", "po@example.test")
+    assert asked.exit_code == 1  # no --yes and no one typed yes: nothing happened
+    erased = dam(
+        "privacy", "erase", person_id, "--assets", "delete", "--by", "po@example.test", "--yes"
+    )
+    assert erased.exit_code == 0, erased.output
+    assert "tombstone" in erased.output and NAME not in erased.output
+    rt = build_runtime(get_settings())
+    try:
+        with Session(rt.engine) as session:
+            assert session.get(Person, person_id) is None
+            tombstone = session.exec(select(ErasureTombstone)).one()
+            assert tombstone.person_id == person_id and tombstone.assets == "deleted"
+    finally:
+        rt.close()
