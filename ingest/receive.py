@@ -39,8 +39,12 @@ def create_asset(
     description: str = "",
     tags: list[str] | None = None,
     source: str = "upload",
+    restricted: bool = False,
 ) -> Received:
-    """Create the asset for `stored` and schedule its pipeline; same content -> existing asset."""
+    """Create the asset for `stored` and schedule its pipeline; same content -> existing asset.
+
+    `restricted` (consent evidence) holds from the first commit, so the asset never shows
+    to roles that may not see it, not even for the moment before a consent names it."""
     existing = session.exec(select(Asset).where(Asset.sha256 == stored.sha256)).first()
     if existing is not None:
         return Received(existing, duplicate=True)
@@ -53,6 +57,7 @@ def create_asset(
         title=title.strip()[:500],
         description=description.strip(),
         owner_id=owner.id if owner else None,
+        restricted=restricted,
     )
     session.add(asset)
     try:

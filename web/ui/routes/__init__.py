@@ -6,7 +6,9 @@ from web.ui.routes import (
     account,
     admin,
     asset_page,
+    asset_verdict,
     collections,
+    consents,
     library,
     people,
     shares,
@@ -20,6 +22,8 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     upload.router,
     collections.router,
     people.router,
+    consents.router,
+    asset_verdict.router,
     shares.router,
     admin.router,
 )

@@ -3,24 +3,28 @@ renditions, technical data, jobs, history."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
 from dam import assets, audit, collections, tags
 from dam.auth import check_permission
-from dam.errors import NotFound
+from dam.errors import NotCleared, NotFound
 from dam.models import AssetKind, Face, User
-from gdpr import identity, people
+from dam.settings import Settings
+from gdpr import egress, identity, people
 from web.api.schemas import local_taken_at, rendition_url
 from web.api.video import playback_public
-from web.deps import SessionDep
+from web.deps import SessionDep, get_runtime
 from web.ui import forms, listing
 from web.ui.deps import FormDep, TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
 from web.ui.labels import N_
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
+from web.ui.routes.asset_verdict import verdict_context
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -64,6 +68,10 @@ def _render(
     actors = {u.id: u.email for u in (db.get(User, a) for a in actor_ids) if u is not None}
     renditions = {r.name: r for r in view.renditions}
     video = asset.kind == AssetKind.video
+    may_load = _loadable(db, viewer.user, asset.id, get_runtime(request).settings)
+    playback = playback_public(db, asset.id) if video else None
+    if playback is not None:  # the player must not switch to a file it may not have
+        playback.sources = [s for s in playback.sources if may_load(s.name)]
     # Names only for roles that may see people (GDPR: a viewer sees that someone is there).
     known = people.list_people(db) if viewer.can("people.read") else None
     names = {p.id: p.name for p, _ in known} if known is not None else None
@@ -84,7 +92,11 @@ def _render(
         tags=view.tags,
         renditions=view.renditions,
         preview_url=rendition_url(asset.id, "preview") if "preview" in renditions else None,
-        large_url=rendition_url(asset.id, "large") if "large" in renditions else None,
+        large_url=(
+            rendition_url(asset.id, "large")
+            if "large" in renditions and may_load("large")  # else zoom into the preview
+            else None
+        ),
         rendition_url=rendition_url,
         taken_at=local_taken_at(asset),
         meta=asset.meta or {},
@@ -98,11 +110,12 @@ def _render(
         values=values,
         errors=errors or {},
         alt_advised=forms.ALT_ADVISED,
-        playback=playback_public(db, asset.id) if video else None,
+        playback=playback,
         faces=face_marks(view.faces, names=names, video=video),
         people_choice=[(p.id, p.name) for p, _ in known or []],
         dismiss_reasons=DISMISS_REASONS,
         face_error=face_error,
+        **verdict_context(request, db, viewer, asset),
     )
 
 
@@ -201,6 +214,22 @@ def dismiss_face(
     identity.dismiss_face(db, face_id=face.id, reason=reason[:200], actor=viewer.user)
     flash(request, "success", viewer.gettext("Face %(n)s is dismissed.", n=_number(form)))
     return _back(request, face)
+
+
+def _loadable(
+    db: SessionDep, user: User, asset_id: str, settings: Settings
+) -> Callable[[str], bool]:
+    """Whether this viewer's browser may load a rendition: files beyond what the pages show
+    leave the system, and the egress check decides (a not-cleared photo has no `large`)."""
+
+    def may_load(name: str) -> bool:
+        try:
+            egress.check_file_access(db, user, asset_id, name, settings=settings)
+        except NotCleared:
+            return False
+        return True
+
+    return may_load
 
 
 def _face_of(db: SessionDep, asset_id: str, face_id: str) -> Face:

@@ -18,6 +18,7 @@ from web.ui import nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.labels import N_
 from web.ui.redirects import safe_next, see_other
+from web.ui.routes.consents import consent_panel
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -233,6 +234,9 @@ def _render_person(
             "is_minor": person.is_minor,
         },
         errors=errors or {},
+        consent_panel=consent_panel(db, request.app.state.runtime.settings, person_id)
+        if viewer.can("consents.manage")
+        else None,
     )
 
 
