@@ -49,7 +49,7 @@ def import_command(
 
 
 def demo_command() -> None:
-    """Set up the demo: an admin (credentials printed) and a generated photo library."""
+    """Set up the demo: an admin (credentials printed) and a generated photo and video library."""
     with runtime() as rt:
         email, password = ensure_demo_admin(rt)
         folder = rt.settings.data_dir / "demo-library"

@@ -1,10 +1,14 @@
 """A demo library generated on the spot: photos with varied EXIF, IPTC, XMP, orientations
-and GPS. Tests use the same writers to make their fixtures."""
+and GPS, and a short video (ffmpeg's test pattern and a tone). Tests use the same writers
+to make their fixtures."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
 import struct
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +17,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageDraw
+
+from ingest.ffmpeg import ffmpeg_binary
 
 pillow_heif.register_heif_opener()
 
@@ -370,8 +376,72 @@ def render_demo_photo(photo: DemoPhoto, seed: int) -> bytes:
     return buffer.getvalue()
 
 
+DEMO_VIDEO = "testbeeld.mp4"
+DEMO_VIDEO_SECONDS = 8
+DEMO_FACES = "astronaut.jpg"
+
+
+def demo_video_command(
+    binary: str, target: Path, *, seconds: int = DEMO_VIDEO_SECONDS
+) -> list[str]:
+    """ffmpeg arguments for the demo clip: the moving test pattern with a 440 Hz tone, 720p
+    H.264/AAC, so the video pipeline has something to convert, scrub and caption."""
+    return [
+        binary, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+        "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=25:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-map", "0:v", "-map", "1:a",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-b:a", "96k", "-af", "volume=0.2",
+        "-metadata", "title=Testbeeld met toon",
+        "-movflags", "+faststart", "-f", "mp4", str(target),
+    ]  # fmt: skip
+
+
+def render_demo_video(target: Path) -> None:
+    """Write the demo clip to `target` (through a temporary name: never half a file)."""
+    binary = ffmpeg_binary()
+    if binary is None:
+        raise RuntimeError("ffmpeg is needed for the demo video (pip install imageio-ffmpeg)")
+    partial = target.with_name(f".{target.name}.part")
+    done = subprocess.run(
+        demo_video_command(binary, partial), capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"ffmpeg could not make the demo video: {done.stderr[-500:]}")
+    os.replace(partial, target)
+
+
+def installed_face_photo() -> Path | None:
+    """A real photo with a face that an installed registry package ships, if any:
+    scikit-image's astronaut.png (Eileen Collins, a NASA photo in the public domain).
+    Beeldbank bundles no photo of a person, so without it the demo has no faces."""
+    spec = importlib.util.find_spec("skimage")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "data" / "astronaut.png"
+        if path.is_file():
+            return path
+    return None
+
+
+def render_face_photo(source: Path) -> bytes:
+    with Image.open(source) as image:
+        upright = image.convert("RGB")
+    return jpeg_bytes(
+        upright,
+        xmp=xmp_packet(
+            title="Astronaute Eileen Collins",
+            keywords=["ruimtevaart", "portret"],
+            creator="NASA",
+            rights="Publiek domein (NASA)",
+        ),
+    )
+
+
 def generate_demo_library(folder: Path) -> list[Path]:
-    """Write the demo photos into `folder` (again only when missing) and return their paths."""
+    """Write the demo photos and video into `folder` (again only when missing) and return
+    their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for seed, photo in enumerate(DEMO, start=1):
@@ -379,4 +449,14 @@ def generate_demo_library(folder: Path) -> list[Path]:
         if not path.exists():
             path.write_bytes(render_demo_photo(photo, seed))
         paths.append(path)
+    video = folder / DEMO_VIDEO
+    if not video.exists():
+        render_demo_video(video)
+    paths.append(video)
+    face_source = installed_face_photo()
+    if face_source is not None:
+        faces = folder / DEMO_FACES
+        if not faces.exists():
+            faces.write_bytes(render_face_photo(face_source))
+        paths.append(faces)
     return paths

@@ -153,10 +153,10 @@ def test_doctor_reports_the_machine(cli_env: dict[str, str]) -> None:
 def test_demo_twice_is_harmless(cli_env: dict[str, str]) -> None:
     first = dam("demo")
     assert first.exit_code == 0, first.output
-    assert "Imported 12 (0 of them could not be processed)" in first.output
+    assert "Imported 13 (0 of them could not be processed)" in first.output  # 12 photos, 1 video
     password = first.output.rsplit("password:", 1)[1].split()[0]
     second = dam("demo")
     assert second.exit_code == 0
-    assert "Imported 0" in second.output and "already imported 12" in second.output
+    assert "Imported 0" in second.output and "already imported 13" in second.output
     assert second.output.rsplit("password:", 1)[1].split()[0] == password
     assert os.stat(Path(cli_env["DAM_DATA_DIR"]) / "demo-admin.txt").st_mode & 0o077 == 0

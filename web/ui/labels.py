@@ -41,6 +41,7 @@ stage = {
     "video_probe": N_("reading metadata"),
     "video_renditions": N_("making web versions"),
     "video_storyboard": N_("making the storyboard"),
+    "video_faces": N_("finding faces in the video"),
 }
 
 kind = {
@@ -68,6 +69,11 @@ rendition = {
     "large": N_("large"),
     "preview": N_("preview"),
     "thumb": N_("thumbnail"),
+    "web_1080": N_("web version 1080p"),
+    "web_720": N_("web version 720p"),
+    "poster": N_("poster frame"),
+    "storyboard": N_("storyboard"),
+    "storyboard_vtt": N_("storyboard index (WebVTT)"),
 }
 
 action = {
@@ -75,6 +81,8 @@ action = {
     "asset.updated": N_("edited"),
     "asset.original_downloaded": N_("downloaded the original"),
     "asset.deleted": N_("deleted"),
+    "caption.added": N_("subtitles added"),
+    "caption.removed": N_("subtitles removed"),
 }
 
 # Messages the services raise that people meet in the UI; translated when shown.

@@ -1,0 +1,73 @@
+"""The generated demo library: the photos, a real video made by ffmpeg, made once; and a
+photo with a face only when an installed package ships one."""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+from pathlib import Path
+
+import av
+import pytest
+from PIL import Image
+
+from dam.models import AssetKind
+from ingest import demo
+from ingest.sniff import HEAD_BYTES, sniff
+from tests import faces_corpus
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo library, generated once for this module (the photos take a while)."""
+    folder = tmp_path_factory.mktemp("demo")
+    demo.generate_demo_library(folder)
+    return folder
+
+
+def test_the_demo_library_holds_a_video_and_is_made_once(library: Path) -> None:
+    made = {p: p.stat().st_mtime_ns for p in library.iterdir()}
+    paths = demo.generate_demo_library(library)
+    assert [p.name for p in paths[:-1]] == [photo.filename for photo in demo.DEMO]
+    video = paths[-1]
+    assert video.name == demo.DEMO_VIDEO
+    with video.open("rb") as fh:
+        sniffed = sniff(fh.read(HEAD_BYTES))
+    assert (sniffed.kind, sniffed.mime) == (AssetKind.video, "video/mp4")
+    with av.open(str(video)) as container:
+        kinds = sorted(s.type for s in container.streams)
+        assert kinds == ["audio", "video"]
+        assert container.streams.video[0].width == 1280
+        assert container.duration is not None
+        assert container.duration / 1_000_000 == pytest.approx(demo.DEMO_VIDEO_SECONDS, abs=0.2)
+    assert not list(library.glob(".*.part"))
+    assert {p: p.stat().st_mtime_ns for p in library.iterdir()} == made  # nothing made twice
+
+
+def test_no_face_photo_unless_a_package_ships_one(
+    library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if importlib.util.find_spec("skimage") is None:
+        assert demo.installed_face_photo() is None
+        assert demo.DEMO_FACES not in {p.name for p in demo.generate_demo_library(library)}
+    try:
+        astronaut = faces_corpus.astronaut()  # the file scikit-image's wheel ships
+    except faces_corpus.FacesCorpusUnavailable as exc:
+        pytest.skip(str(exc))
+    # Lay it out as the installed package has it, and put that first on the path.
+    package = tmp_path / "site" / "skimage"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "astronaut.png").write_bytes(astronaut.read_bytes())
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "skimage", raising=False)
+    importlib.invalidate_caches()
+    assert demo.installed_face_photo() == package / "data" / "astronaut.png"
+
+    copy = shutil.copytree(library, tmp_path / "library")
+    faces = demo.generate_demo_library(copy)[-1]
+    assert faces.name == demo.DEMO_FACES
+    with Image.open(faces) as image:
+        assert (image.format, image.size) == ("JPEG", (512, 512))
+        assert b"Astronaute Eileen Collins" in image.info["xmp"]
