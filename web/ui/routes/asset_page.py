@@ -24,6 +24,7 @@ from web.ui.face_marks import face_marks
 from web.ui.labels import N_
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
+from web.ui.routes.asset_verdict import verdict_context
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -114,6 +115,7 @@ def _render(
         people_choice=[(p.id, p.name) for p, _ in known or []],
         dismiss_reasons=DISMISS_REASONS,
         face_error=face_error,
+        **verdict_context(request, db, viewer, asset),
     )
 
 
