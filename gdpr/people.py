@@ -21,6 +21,7 @@ class PersonCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     is_minor: bool = False
+    hidden: bool = False  # not findable by name in search below privacy officer
     email: str | None = Field(None, max_length=320)
     notes: str = Field("", max_length=5000)
 
@@ -38,6 +39,7 @@ class PersonUpdate(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     is_minor: bool | None = None
+    hidden: bool | None = None
     email: str | None = Field(None, max_length=320)
     notes: str | None = Field(None, max_length=5000)
 
@@ -49,7 +51,13 @@ class PersonView:
 
 
 def create_person(session: Session, *, data: PersonCreate, actor: User) -> Person:
-    person = Person(name=data.name, is_minor=data.is_minor, email=data.email, notes=data.notes)
+    person = Person(
+        name=data.name,
+        is_minor=data.is_minor,
+        hidden=data.hidden,
+        email=data.email,
+        notes=data.notes,
+    )
     session.add(person)
     session.flush()
     # Ids only: the audit chain must survive the person's erasure (art. 17).
@@ -127,6 +135,7 @@ def merge_people(session: Session, *, person_id: str, other_id: str, actor: User
         update(Face).where(col(Face.not_person_id) == other_id).values(not_person_id=person_id)
     )
     person.is_minor = person.is_minor or other.is_minor  # the stricter rule wins
+    person.hidden = person.hidden or other.hidden
     person.updated_at = now()
     session.delete(other)
     audit.record(

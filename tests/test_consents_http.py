@@ -389,3 +389,14 @@ def test_consent_evidence_is_restricted_to_privacy_officers(
     v = verdict(client, officer, evidence_id)
     assert {c["status"] for c in v.values()} == {"blocked"}
     assert v["internal"]["reasons"][0]["code"] == "restricted"
+
+
+def test_a_person_shows_consents_to_privacy_officers_only_and_can_be_hidden(
+    client: TestClient, creative: Account, officer: Account
+) -> None:
+    pid = person(client, officer, hidden=True)
+    give(client, officer, pid)
+    seen = client.get(f"/api/v1/people/{pid}", headers=officer.headers).json()
+    assert seen["hidden"] is True
+    assert [c["state"] for c in seen["consents"]] == ["active"]
+    assert client.get(f"/api/v1/people/{pid}", headers=creative.headers).json()["consents"] == []

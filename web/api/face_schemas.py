@@ -39,6 +39,7 @@ class PersonSummary(BaseModel):
     id: str
     name: str
     is_minor: bool
+    hidden: bool
     faces: int
     created_at: datetime
 
@@ -49,9 +50,10 @@ class PersonPublic(BaseModel):
     email: str | None
     notes: str
     is_minor: bool
+    hidden: bool
     faces: list[FacePublic]
     assets: list[str]
-    consents: list[dict[str, object]]  # filled by the consent issue
+    consents: list[dict[str, object]]  # every version, for privacy officers only
     created_at: datetime
     updated_at: datetime
 
@@ -100,6 +102,7 @@ def person_public(person: Person, faces: list[Face]) -> PersonPublic:
         email=person.email,
         notes=person.notes,
         is_minor=person.is_minor,
+        hidden=person.hidden,
         faces=[face_public(f) for f in faces],
         assets=sorted({f.asset_id for f in faces}),
         consents=[],
@@ -113,6 +116,7 @@ def person_summary(person: Person, faces: int) -> PersonSummary:
         id=person.id,
         name=person.name,
         is_minor=person.is_minor,
+        hidden=person.hidden,
         faces=faces,
         created_at=person.created_at,
     )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from dam.models import User
-from gdpr import people
+from dam.auth import PERMISSIONS
+from dam.models import Role, User
+from gdpr import consents, people
+from web.api.consents import consent_public
 from web.api.face_schemas import (
     EmbeddingsDeleted,
     PersonPublic,
@@ -45,8 +47,15 @@ def create_person(
 def get_person(
     person_id: str, session: SessionDep, user: User = Depends(require("people.read"))
 ) -> PersonPublic:
+    """The person with their faces and assets; their consents for privacy officers."""
     view = people.person_view(session, person_id)
-    return person_public(view.person, view.faces)
+    public = person_public(view.person, view.faces)
+    if Role(user.role).includes(PERMISSIONS["consents.manage"]):
+        public.consents = [
+            consent_public(c).model_dump(mode="json")
+            for c in consents.list_consents(session, person_id)
+        ]
+    return public
 
 
 @router.patch("/{person_id}", response_model=PersonPublic)
