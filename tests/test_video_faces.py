@@ -17,12 +17,14 @@ from typer.testing import CliRunner
 
 from dam import biometrics, migrate
 from dam.cli import app
+from dam.jobs import StageContext
 from dam.models import AssetStatus, Face, FaceEmbedding, FaceState, Job, Role
 from dam.plugins import load_plugins
 from dam.runtime import Runtime, build_runtime
-from dam.settings import Settings, get_settings
+from dam.settings import Settings, get_settings, load_settings
 from gdpr.matching import MATCH_DISTANCE
-from ingest.video.faces import sampled_frames
+from ingest.video.faces import detect_video_faces, sampled_frames
+from ingest.video.guard import Cancelled
 from ingest.video.sampling import plan_sampling
 from tests import faces_corpus
 from tests import video_clips as clips
@@ -249,3 +251,37 @@ def test_the_frame_reader_stops_ffmpeg_when_the_consumer_stops(clip_dir: Path) -
     assert seen == [0.0, 1.0]
     assert time.monotonic() - started < 20
     assert not [t for t in threading.enumerate() if t.name == "video-faces-ffmpeg"]
+
+
+@pytest.fixture
+def faces_off(tmp_path: Path) -> Iterator[Runtime]:
+    # SQLite only: this is about stopping ffmpeg, not about the database.
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite:///{tmp_path / 'beeldbank.db'}",
+        queue_url="immediate://",
+        face_detection=False,
+    )
+    runtime = build_runtime(settings)
+    migrate.upgrade(runtime.engine)
+    yield runtime
+    runtime.close()
+
+
+def test_deleting_the_asset_stops_the_face_search(faces_off: Runtime, clip_dir: Path) -> None:
+    rt = faces_off
+    source = clips.render(Clip("cancel-faces", size="320x240", seconds=20.0), clip_dir)
+    asset_id = clips.store(rt, source)  # the pipeline without faces: renditions only
+    assert tracks(rt, asset_id) == []
+    ctx = StageContext(
+        job_id="gone",  # as if the asset and its jobs were deleted meanwhile
+        asset_id=asset_id,
+        settings=rt.settings.model_copy(update={"face_detection": True}),
+        engine=rt.engine,
+        blobs=rt.blobs,
+        report_progress=lambda _f: None,
+    )
+    with pytest.raises(Cancelled):
+        detect_video_faces(ctx)  # at its first progress report, a second in
+    assert not [t for t in threading.enumerate() if t.name == "video-faces-ffmpeg"]
+    assert tracks(rt, asset_id) == []
