@@ -29,6 +29,7 @@ TRACK_MARGIN_S = 0.5
 # this many grid frames per video (a longer video is searched more sparsely).
 SEARCH_EVERY_S = 1.0
 SEARCH_MAX_FRAMES = 1800
+_FUZZ = 1e-6  # pixels
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,9 @@ def _even_span(start: float, end: float, limit: int) -> tuple[int, int] | None:
     if not (math.isfinite(start) and math.isfinite(end)) or end <= 0 or start >= limit:
         return None
     edge = limit - limit % 2
-    low = max(0, math.floor(max(0.0, start) / 2) * 2)
-    high = min(edge, math.ceil(end / 2) * 2)
+    # Rounding outwards, but not by a whole step for a float's last-digit error.
+    low = max(0, math.floor((max(0.0, start) + _FUZZ) / 2) * 2)
+    high = min(edge, math.ceil((end - _FUZZ) / 2) * 2)
     if high - low < 2:  # a sliver at the edge: blur the two pixels nearest to it
         low = min(low, max(0, edge - 2))
         high = low + 2

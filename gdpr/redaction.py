@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from dam import audit, clock, media
 from dam.auth import PERMISSIONS
 from dam.blobs import BlobStore
-from dam.errors import InvalidInput
+from dam.errors import InvalidInput, NotFound, ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition, Role, User, VerdictStatus
 from dam.settings import Settings
 from gdpr import egress, verdicts
@@ -42,6 +42,7 @@ VERSION = 1
 CACHE_KEEP_S = 3600.0
 JPEG_QUALITY = 90
 CACHE_DIR = Path("cache", "redacted")
+MIME_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4"}  # of the files made here
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def redacted_download(
         )
     terms, people = verdicts.asset_terms(session, asset.id, settings=settings)
     if terms is None:  # deleted meanwhile
-        raise InvalidInput("This asset no longer exists.")
+        raise NotFound("This asset no longer exists.")
     verdict, face_ids = judge_redacted(
         terms, people, channel, clock.now(), verdicts.rules_for(settings)
     )
@@ -96,7 +97,7 @@ def redacted_download(
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
     return Redacted(
         path=path,
-        mime="video/mp4" if AssetKind(asset.kind) == AssetKind.video else "image/jpeg",
+        mime=MIME_TYPES.get(path.suffix, rendition.mime),
         filename=f"{stem}-{channel}-redacted{path.suffix}",
         face_ids=face_ids,
     )
@@ -109,7 +110,8 @@ def render(
     rendition: Rendition,
     face_ids: tuple[str, ...],
 ) -> Path:
-    """The rendition with `face_ids` blurred (the rendition itself when there are none)."""
+    """The rendition with `face_ids` blurred (the rendition itself when there are none:
+    its own type then)."""
     source = blobs.root / rendition.path
     if not face_ids:
         return source
@@ -121,6 +123,8 @@ def render(
     _prune(cache)
     if AssetKind(asset.kind) == AssetKind.video:
         duration = asset.duration_s or 0.0
+        if duration <= 0:  # a processed video always has one; without it, no time limits
+            raise ProcessingError("The length of this video is unknown; process it again.")
         regions = video_regions(
             faces, width=rendition.width, height=rendition.height, duration_s=duration
         )
