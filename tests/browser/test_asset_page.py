@@ -55,7 +55,9 @@ def creative_api(runtime: Runtime, server: str) -> httpx.Client:
 @pytest.fixture(scope="module")
 def video_asset(ui_runtime: Runtime, server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     clip = clips.render(
-        Clip("asset-page", size="320x240", seconds=6.0), tmp_path_factory.mktemp("v")
+        # Not the player test's clip: the same content would be the same asset.
+        Clip("asset-page", size="320x180", seconds=6.0),
+        tmp_path_factory.mktemp("v"),
     )
     with creative_api(ui_runtime, server) as api:
         asset_id = api.post(
@@ -63,6 +65,12 @@ def video_asset(ui_runtime: Runtime, server: str, tmp_path_factory: pytest.TempP
         ).json()["id"]
         added = api.put(f"/api/v1/assets/{asset_id}/captions/nl", content=VTT.encode())
         assert added.status_code == 201
+    # A face track, as the video faces stage stores one (a test pattern has no faces).
+    with ui_runtime.unit_of_work() as session:
+        session.add(
+            Face(asset_id=asset_id, box_x=0.4, box_y=0.3, box_w=0.2, box_h=0.3, score=0.9,
+                 detector="test", time_s=2.0, time_end_s=4.0, frames=3)
+        )  # fmt: skip
     return str(asset_id)
 
 
@@ -135,6 +143,19 @@ def test_a_video_plays_on_its_page_with_captions_and_previews(
     assert_accessible(page)
     screenshot(page, "asset-video")
     context.close()
+
+
+def test_play_from_where_a_face_is_seen(
+    page: Page, make_person: Callable[..., Person], video_asset: str
+) -> None:
+    log_in(page, make_person(Role.creative))
+    page.goto(f"/assets/{video_asset}")
+    wait_until(page, "document.querySelector('video').readyState >= 1")
+    entry = page.locator(".face-item")
+    expect(entry).to_contain_text("Gezicht 1: onbekend")
+    expect(entry).to_contain_text("Te zien op 0:02–0:04")
+    entry.get_by_role("button", name="Speel vanaf hier (0:02–0:04)").click()
+    wait_until(page, "Math.abs(document.querySelector('video').currentTime - 2) < 0.1")
 
 
 def test_the_video_page_fits_a_phone(
