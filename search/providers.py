@@ -1,5 +1,6 @@
 """The facts the core's own tables add to search documents: the people confirmed on an
-asset, its cached verdict per channel, whether it is restricted, its collections.
+asset, its cached verdict per channel (and from it whether its licence expired), whether
+it is restricted, its collections.
 
 They read dam's tables (people, faces, verdicts and collections live in the core's
 models), so search needs no import of gdpr; registered from search/plugin.py.
@@ -44,12 +45,17 @@ def core_facts(session: Session, asset_ids: Sequence[str]) -> Mapping[str, Mappi
             {"id": person_id, "name": name, "state": "confirmed", "hidden": bool(hidden)}
         )
     verdicts: dict[str, dict[str, str]] = defaultdict(dict)
-    for asset_id, channel, status in session.exec(
-        select(AssetVerdict.asset_id, AssetVerdict.channel, AssetVerdict.status).where(
-            col(AssetVerdict.asset_id).in_(ids)
-        )
+    expired: set[str] = set()
+    for asset_id, channel, status, reasons in session.exec(
+        select(
+            AssetVerdict.asset_id, AssetVerdict.channel, AssetVerdict.status, AssetVerdict.reasons
+        ).where(col(AssetVerdict.asset_id).in_(ids))
     ).all():
         verdicts[asset_id][channel] = str(status)
+        # The verdict knows when a licence ran out (and is re-judged, so re-indexed, at
+        # that moment): the licence facet says "expired" from then on.
+        if any(r.get("code") == "licence_expired" for r in reasons or ()):
+            expired.add(asset_id)
     titles: dict[str, list[str]] = defaultdict(list)
     for asset_id, title in session.exec(
         select(CollectionAsset.asset_id, Collection.title)
@@ -67,5 +73,6 @@ def core_facts(session: Session, asset_ids: Sequence[str]) -> Mapping[str, Mappi
             "verdicts": verdicts.get(asset_id, {}),
             "collections": tuple(titles.get(asset_id, ())),
             "restricted": asset_id in restricted,
+            **({"licence_state": "expired"} if asset_id in expired else {}),
         }
     return out

@@ -4,7 +4,7 @@ re-judges before it returns, deadlines passing by themselves, and the exits that
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -400,3 +400,35 @@ def test_a_person_shows_consents_to_privacy_officers_only_and_can_be_hidden(
     assert seen["hidden"] is True
     assert [c["state"] for c in seen["consents"]] == ["active"]
     assert client.get(f"/api/v1/people/{pid}", headers=creative.headers).json()["consents"] == []
+
+
+def test_a_licence_that_runs_out_blocks_and_search_follows(
+    client: TestClient, rt: Runtime, creative: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search.service import service_for
+
+    asset_id = upload(client, creative, media.jpeg(seed=14))
+    last_day = clock.now().date() + timedelta(days=1)
+    client.patch(
+        f"/api/v1/assets/{asset_id}",
+        headers=creative.headers,
+        json={"licence": {"type": "stock", "valid_until": str(last_day), "channels": ["internal"]}},
+    )
+    v = verdict(client, creative, asset_id)
+    assert v["internal"]["status"] == "cleared"
+    assert v["intranet"]["reasons"][0]["code"] == "licence_channel"
+    assert service_for(rt).sync.flush()
+    facets = client.get("/api/v1/search", headers=creative.headers).json()["facets"]
+    assert facets["licence"] == {"stock": 1}
+    assert facets["cleared_for"].get("internal") == 1
+
+    moved = datetime.combine(last_day + timedelta(days=1), time(0, 1), tzinfo=UTC)
+    monkeypatch.setattr(clock, "now", lambda: moved)
+    jobs.run_periodic(rt.engine, rt.settings)
+    assert verdict(client, creative, asset_id)["internal"]["reasons"][0]["code"] == (
+        "licence_expired"
+    )
+    assert service_for(rt).sync.flush()
+    facets = client.get("/api/v1/search", headers=creative.headers).json()["facets"]
+    assert facets["licence"] == {"expired": 1}
+    assert not facets["cleared_for"]
