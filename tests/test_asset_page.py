@@ -173,7 +173,11 @@ def test_zoom_uses_the_large_version_only_where_it_may_be_loaded(
     photo_with_faces: tuple[str, dict[str, str]],
 ) -> None:
     asset_id, _ = photo_with_faces
+    plain = upload(client, make_account(Role.creative), seed=63)  # no faces: cleared
     files = f"/api/v1/assets/{asset_id}/renditions"
+    log_in(client, make_account(Role.viewer))
+    page = client.get(f"/assets/{plain}").text
+    assert f'data-large="/api/v1/assets/{plain}/renditions/large"' in page
     # Unknown faces: the photo is not cleared, so `large` may not leave (egress check).
     log_in(client, make_account(Role.creative))
     assert f'data-large="{files}/preview"' in client.get(f"/assets/{asset_id}").text
