@@ -78,8 +78,7 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
 
     # The library shows my three uploads.
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Bibliotheek").click()
-    page.get_by_label("Alleen mijn uploads").check()
-    page.get_by_role("button", name="Tonen").click()
+    page.get_by_label("Alleen mijn uploads").check()  # instant: no button to press
     expect(page.locator("#grid .card")).to_have_count(3)
     expect(page.get_by_text("3 bestanden")).to_be_visible()
     expect(page.locator("#grid img").first).to_have_class("loaded")
@@ -98,13 +97,13 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
     page.get_by_label("Trefwoorden").fill("zee, strand, zomer")
     page.get_by_label("Licentie geldig tot").fill("2026-12-31")
     page.get_by_label("Webadres van de licentie").fill("ftp://elders")
-    page.get_by_role("button", name="Bewaren").click()
+    page.get_by_role("button", name="Bewaren", exact=True).click()
     expect(page.get_by_text("Geef een webadres dat begint met https://.")).to_be_visible()
     expect(page.get_by_label("Webadres van de licentie")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Webadres van de licentie").fill(
         "https://creativecommons.org/licenses/by/4.0/"
     )
-    page.get_by_role("button", name="Bewaren").click()
+    page.get_by_role("button", name="Bewaren", exact=True).click()
     expect(page.get_by_text("De wijzigingen zijn bewaard.")).to_be_visible()
     expect(page.get_by_role("heading", name="Strand van Oostende", level=1)).to_be_visible()
     expect(page.locator(".history")).to_contain_text("bewerkt")
