@@ -120,6 +120,8 @@ def test_record_change_and_withdraw_in_three_requests(
     library = other_client.get("/")
     assert library.status_code == 200
     assert asset_id in library.text and evidence_id not in library.text
+    assert other_client.get(f"/assets/{evidence_id}").status_code == 404
+    assert client.get(f"/assets/{evidence_id}").status_code == 200  # the officer's to open
     assert other_client.get(f"/people/{pid}/withdraw").status_code == 403
     assert "consents-heading" not in other_client.get(f"/people/{pid}").text
 

@@ -46,9 +46,10 @@ def _render(
     face_error: tuple[str, str] | None = None,
     status: int = 200,
 ) -> Response:
+    assert viewer.user is not None
+    assets.get_visible_asset(db, asset_id, viewer.user)  # consent evidence: officers only
     view = assets.asset_view(db, asset_id)
     asset = view.asset
-    assert viewer.user is not None
     query = listing.LibraryQuery.from_params(request.query_params)
     index = request.query_params.get("i", "")
     around = (

@@ -65,6 +65,7 @@ def record_usage(
 ) -> Response:
     """Where the asset was published: what a withdrawal's take-down list recalls."""
     assert viewer.user is not None
+    assets.get_visible_asset(db, asset_id, viewer.user)
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose the channel it was published on."))
         return _back(asset_id, next)
@@ -93,6 +94,7 @@ def mark_undetected(
 ) -> Response:
     """'People on it the detector missed': while set, the asset is never cleared."""
     assert viewer.user is not None
+    assets.get_visible_asset(db, asset_id, viewer.user)
     data = AssetUpdate.model_validate({"undetected_people": undetected_people})
     assets.update_asset(db, asset_id=asset_id, data=data, actor=viewer.user)
     message = (
@@ -116,6 +118,7 @@ def set_embargo(
 ) -> Response:
     """Not to be published before the start of a day (local time); empty lifts it."""
     assert viewer.user is not None
+    assets.get_visible_asset(db, asset_id, viewer.user)
     until: datetime | None = None
     if embargo_on.strip():
         try:
