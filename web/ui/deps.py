@@ -40,6 +40,9 @@ def get_viewer(request: Request, db: SessionDep) -> Viewer:
     )
     viewer = Viewer(user=user, locale=locale)
     request.state.viewer = viewer  # the HTML error pages render in the same language
+    # Menu badges (web.ui.nav) read through the request's own session: a second one would
+    # wait for this one's lock on SQLite.
+    request.state.db = db
     return viewer
 
 

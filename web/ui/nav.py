@@ -6,7 +6,9 @@ finds them through the N_() marker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from web.ui.labels import N_
 
@@ -17,6 +19,8 @@ class NavItem:
     path: str
     permission: str  # the dam.auth permission a user needs to see the item
     order: int = 100
+    # A count shown next to the label (e.g. unread notices), from the request; 0 hides it.
+    badge: Callable[[Any], int] | None = None
 
 
 _items: dict[str, NavItem] = {}

@@ -78,12 +78,19 @@ class Templates:
     ) -> HTMLResponse:
         env = self.envs[viewer.locale]
         menu = [item for item in nav.items() if viewer.can(item.permission)]
+        # Error pages go without badges: the request's database session may be gone.
+        badges = {
+            item.path: item.badge(request)
+            for item in menu
+            if item.badge is not None and status < 400
+        }
         html = env.get_template(name).render(
             request=request,
             viewer=viewer,
             user=viewer.user,
             can=viewer.can,
             menu=menu,
+            menu_badges=badges,
             current_path=request.url.path,
             csrf_token=session.csrf_token(request) if "session" in request.scope else "",
             flashes=pop_flashes(request) + viewer.flashes,

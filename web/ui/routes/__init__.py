@@ -11,6 +11,8 @@ from web.ui.routes import (
     consents,
     library,
     people,
+    privacy,
+    privacy_review,
     shares,
     upload,
 )
@@ -24,6 +26,8 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     people.router,
     consents.router,
     asset_verdict.router,
+    privacy.router,
+    privacy_review.router,
     shares.router,
     admin.router,
 )
