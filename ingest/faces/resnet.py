@@ -1,18 +1,18 @@
 """dlib's ResNet face descriptor, run with numpy matrix products instead of inside dlib.
 
-The dlib-bin wheel is built without BLAS: its network takes ~80 ms per face here, more
-than all of detection. The same weights run through numpy's BLAS (vectorised, several
-faces of a photo in one product per layer) in a fraction of that, and give the same
-vectors (tests/test_faces_models.py compares them with dlib's own to 1e-4).
+The dlib-bin wheel is built without BLAS: its network takes 85-100 ms per face here, more
+than all of detection. The same weights run through numpy's BLAS (all faces of a photo
+in one product per layer) take ~19 ms per face and give the same vectors
+(tests/test_faces_resnet.py compares them with dlib's own).
 
 The weights are read from the model file of face-recognition-models
 (`dlib_face_recognition_resnet_model_v1.dat`, dlib's serialisation): each layer's record
-is found by its version string (the loss first, then the network from its input on) and read by the
-layout dlib writes it in. The architecture is dlib's `dnn_face_recognition_ex.cpp`
-network: a 7x7 convolution and max-pool, then residual blocks of two 3x3 convolutions
-(each followed by a per-channel scale and shift), global average pooling and a 128-wide
-linear layer. The file's layer sequence is checked against that architecture, so a
-different file is refused instead of misread.
+is found by its version string (the loss layer first, then the network from its input
+on) and read in the layout dlib writes it. The architecture is the one of dlib's
+`dnn_face_recognition_ex.cpp`: a 7x7 convolution and a max-pool, residual blocks of two
+3x3 convolutions (each followed by a per-channel scale and shift), global average
+pooling and a 128-wide linear layer. The file's layer sequence is checked against it, so
+another file is refused instead of misread.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def load(path: Path) -> Network:
         ) from exc
 
 
-def _read(data: bytes, offset: int) -> tuple[str, dict[str, object]]:
+def _read(data: bytes, offset: int) -> tuple[str, dict[str, Any]]:
     reader = _Reader(data, offset)
     kind = reader.string()
     if kind == "con_4":
@@ -146,10 +147,10 @@ def _read(data: bytes, offset: int) -> tuple[str, dict[str, object]]:
     return kind, {}
 
 
-def _assemble(records: list[tuple[str, dict[str, object]]]) -> Network:
+def _assemble(records: list[tuple[str, dict[str, Any]]]) -> Network:
     stream = iter(records)
 
-    def take(kind: str) -> dict[str, object]:
+    def take(kind: str) -> dict[str, Any]:
         found, fields = next(stream, ("the end of the file", {}))
         if found != kind:
             raise ValueError(f"expected {kind}, found {found}")
@@ -157,18 +158,17 @@ def _assemble(records: list[tuple[str, dict[str, object]]]) -> Network:
 
     def conv() -> Conv:
         raw, scale = take("con_4"), take("affine_")
-        kernel = raw["kernel"]
-        gamma, beta = scale["gamma"], scale["beta"]
-        assert isinstance(kernel, np.ndarray) and isinstance(gamma, np.ndarray)
-        assert isinstance(beta, np.ndarray) and isinstance(raw["bias"], np.ndarray)
+        kernel, gamma, beta = raw["kernel"], scale["gamma"], scale["beta"]
         filters, _channels, size, _ = kernel.shape
+        if gamma.shape != (filters,):
+            raise ValueError("scale and convolution differ in channels")
         folded = (kernel * gamma[:, None, None, None]).reshape(filters, -1).T
         return Conv(
             kernel=np.ascontiguousarray(folded, dtype=np.float32),
             bias=(raw["bias"] * gamma + beta).astype(np.float32),
             size=size,
-            stride=int(raw["stride"]),  # type: ignore[call-overload]
-            padding=int(raw["padding"]),  # type: ignore[call-overload]
+            stride=raw["stride"],
+            padding=raw["padding"],
         )
 
     take("loss_metric_2")  # the loss layer writes itself before its network
@@ -177,10 +177,12 @@ def _assemble(records: list[tuple[str, dict[str, object]]]) -> Network:
     take("relu_")
     pool = take("max_pool_2")
     blocks = []
-    for _filters, down in BLOCKS:
+    for filters, down in BLOCKS:
         first = conv()
         take("relu_")
         second = conv()
+        if first.kernel.shape[1] != filters or second.kernel.shape[1] != filters:
+            raise ValueError(f"expected {filters} filters in a residual block")
         if down:
             shortcut = take("avg_pool_2")
             if shortcut["size"] != 2 or shortcut["stride"] != 2 or shortcut["padding"] != 0:
@@ -193,11 +195,10 @@ def _assemble(records: list[tuple[str, dict[str, object]]]) -> Network:
     projection = take("fc_2")["weights"]
     if next(stream, None) is not None:
         raise ValueError("unexpected layers after the loss")
-    assert isinstance(mean, np.ndarray) and isinstance(projection, np.ndarray)
     return Network(
         mean=mean,
         stem=stem,
-        pool=(int(pool["size"]), int(pool["stride"]), int(pool["padding"])),  # type: ignore[call-overload]
+        pool=(pool["size"], pool["stride"], pool["padding"]),
         blocks=tuple(blocks),
         projection=np.ascontiguousarray(projection, dtype=np.float32),
     )
