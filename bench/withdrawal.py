@@ -11,9 +11,10 @@
 2. Withdrawal: POST /api/v1/consents/{id}/withdraw through the real app (TestClient, same
    process) for the person on `--on` assets: time from the call until it returns, by
    which time every affected verdict is stored (checked afterwards by counting them).
-3. Expiry: all 2,000 other people's consents end at the same midnight; the clock moves one
-   minute past it and the periodic task (jobs.run_periodic, as the sweeper runs it every
-   minute) re-judges every asset whose verdict changes then: time for that task.
+3. Expiry: all 2,000 other people's consents end at the same midnight (the worst case: 90%
+   of the library changes at once); the clock moves one minute past it and the periodic
+   task `verdict_deadlines` (the sweeper runs it every minute) re-judges every asset
+   whose verdict changes then: time for that task.
 
 Targets on this 2-core machine: withdrawal under 2 s, expiry task under 10 s.
 Not part of the test run.
@@ -52,6 +53,7 @@ from dam.models import (  # noqa: E402
 from dam.runtime import build_runtime  # noqa: E402
 from dam.settings import load_settings  # noqa: E402
 from gdpr import verdicts  # noqa: E402
+from search.service import service_for  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -195,6 +197,12 @@ def run(database: str, n_assets: int, n_on: int) -> None:
                 verdicts.refresh(session, ids, settings=settings)
                 session.commit()
             initial = time.perf_counter() - t
+            # The index catches up with the whole library first, so that the timings
+            # below are not shared with a 100,000-document initial indexing.
+            t = time.perf_counter()
+            sync = service_for(rt).sync
+            assert sync.flush(timeout=600)
+            indexed = time.perf_counter() - t
             with rt.unit_of_work() as session:
                 officer = auth.create_user(
                     session,
@@ -205,7 +213,7 @@ def run(database: str, n_assets: int, n_on: int) -> None:
                 token = auth.create_token(session, user=officer, name="bench")
             print(
                 f"[{database}] {n_assets:,} assets, person on {n_on:,}: filled in {filled:.1f} s, "
-                f"first verdicts for all in {initial:.1f} s"
+                f"first verdicts for all in {initial:.1f} s, indexed in {indexed:.1f} s"
             )
 
             with TestClient(create_app(rt)) as client:
@@ -217,17 +225,25 @@ def run(database: str, n_assets: int, n_on: int) -> None:
                 )
                 withdrawal = time.perf_counter() - t
                 assert response.status_code == 200, response.text
+                t = time.perf_counter()
+                assert sync.flush(timeout=600)
+                reindexed = time.perf_counter() - t
             with Session(rt.engine) as session:
                 blocked = session.execute(
                     select(func.count())
                     .select_from(AssetVerdict)
                     .join(Face, Face.asset_id == AssetVerdict.asset_id)
-                    .where(Face.person_id == star_id, AssetVerdict.status == "blocked")
+                    .where(
+                        Face.person_id == star_id,
+                        AssetVerdict.status == "blocked",
+                        AssetVerdict.cleared_for == "",
+                    )
                 ).scalar_one()
-            assert blocked == n_on * len(settings.channel_list), blocked
+            assert blocked == n_on, blocked
             print(
                 f"[{database}] withdrawal: {withdrawal * 1000:.0f} ms until the call returned "
-                f"with {n_on:,} assets re-judged ({blocked:,} verdicts now blocked; target < 2 s)"
+                f"with {n_on:,} assets re-judged ({blocked:,} now blocked on every channel; "
+                f"target < 2 s); the search index followed {reindexed:.1f} s later"
             )
 
             moved = expiry + timedelta(minutes=1)
@@ -235,7 +251,7 @@ def run(database: str, n_assets: int, n_on: int) -> None:
             clock.now = lambda: moved  # type: ignore[assignment]
             try:
                 t = time.perf_counter()
-                jobs.run_periodic(rt.engine, settings)
+                jobs._periodic["verdict_deadlines"](rt.engine, settings)
                 expiry_task = time.perf_counter() - t
             finally:
                 clock.now = real_now  # type: ignore[assignment]
@@ -248,7 +264,7 @@ def run(database: str, n_assets: int, n_on: int) -> None:
             print(
                 f"[{database}] expiry: periodic task {expiry_task:.2f} s re-judging "
                 f"{n_assets - n_on:,} assets whose consents ended at midnight "
-                f"({left} verdicts still past their deadline; target < 10 s)"
+                f"({left} assets still past their deadline; target < 10 s)"
             )
         finally:
             rt.close()

@@ -55,6 +55,4 @@ def _notices(engine: Engine, settings: Settings) -> None:
 
 
 def _refresh_due(engine: Engine, settings: Settings) -> None:
-    with Session(engine) as session:
-        verdicts.refresh_due(session, settings=settings)
-        session.commit()
+    verdicts.refresh_due(engine, settings=settings)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +37,12 @@ from gdpr.verdict import (
     Rules,
     Verdict,
     judge_all,
+    worst,
 )
 
 BATCH = 500  # assets per query round: well inside every database's parameter limit
+
+_STATES = {state.value: state for state in FaceState}
 
 VERDICT_TABLE = AssetVerdict.__table__  # type: ignore[attr-defined]
 
@@ -73,17 +76,38 @@ def licence_terms(
     return channels, until
 
 
+@dataclass
+class _Memo:
+    """What one re-judging round has learnt so far: people (with their consents) and the
+    verdicts per asset signature. Valid for one moment and one transaction only."""
+
+    people: dict[str, PersonTerms] = field(default_factory=dict)
+    verdicts: dict[tuple[object, ...], list[Verdict]] = field(default_factory=dict)
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # by id() of a verdicts list
+
+
 def compute(
-    session: Session, asset_ids: Sequence[str], *, settings: Settings, at: datetime | None = None
+    session: Session,
+    asset_ids: Sequence[str],
+    *,
+    settings: Settings,
+    at: datetime | None = None,
+    memo: _Memo | None = None,
 ) -> dict[str, list[Verdict]]:
     """Every channel's verdict of each existing asset among `asset_ids` (not stored)."""
     moment = at or clock.now()
     rules = rules_for(settings)
+    memo = memo or _Memo()
     result: dict[str, list[Verdict]] = {}
     for chunk in _chunks(list(dict.fromkeys(asset_ids)), BATCH):
-        terms, people = _load_terms(session, chunk, settings.default_timezone)
+        terms = _load_terms(session, chunk, settings.default_timezone, memo.people)
         for asset_id, asset_terms in terms.items():
-            result[asset_id] = judge_all(asset_terms, people, moment, rules)
+            # Assets with the same people in the same states and the same asset-level
+            # facts get the same verdicts (reasons count faces, never name them).
+            key = _signature(asset_terms)
+            if key not in memo.verdicts:
+                memo.verdicts[key] = judge_all(asset_terms, memo.people, moment, rules)
+            result[asset_id] = memo.verdicts[key]
     return result
 
 
@@ -97,21 +121,16 @@ def refresh(
         return 0
     moment = at or clock.now()
     judged = 0
+    memo = _Memo()
     for chunk in _chunks(ids, BATCH):
-        verdicts = compute(session, chunk, settings=settings, at=moment)
+        verdicts = compute(session, chunk, settings=settings, at=moment, memo=memo)
         session.execute(delete(VERDICT_TABLE).where(VERDICT_TABLE.c.asset_id.in_(chunk)))
-        rows = [
-            {
-                "asset_id": asset_id,
-                "channel": v.channel,
-                "status": v.status.value,
-                "reasons": [_reason_json(r) for r in v.reasons],
-                "next_change_at": v.next_change_at,
-                "computed_at": moment,
-            }
-            for asset_id, channel_verdicts in verdicts.items()
-            for v in channel_verdicts
-        ]
+        rows = []
+        for asset_id, channel_verdicts in verdicts.items():
+            shared = memo.rows.get(id(channel_verdicts))
+            if shared is None:
+                shared = memo.rows[id(channel_verdicts)] = _row_values(channel_verdicts)
+            rows.append({"asset_id": asset_id, "computed_at": moment, **shared})
         if rows:
             session.execute(insert(VERDICT_TABLE), rows)
         judged += len(verdicts)
@@ -119,21 +138,53 @@ def refresh(
     return judged
 
 
-@lru_cache(maxsize=65536)
-def _reason_json(reason: Reason) -> dict[str, object]:
-    # The same reasons recur on thousands of assets (one person, one consent): built once.
-    return reason.as_json()
+def _row_values(verdicts: Sequence[Verdict]) -> dict[str, Any]:
+    upcoming = [v.next_change_at for v in verdicts if v.next_change_at is not None]
+    cleared = [v.channel for v in verdicts if v.status == VerdictStatus.cleared]
+    return {
+        "channels": {
+            v.channel: {"status": v.status.value, "reasons": [r.as_json() for r in v.reasons]}
+            for v in verdicts
+        },
+        "status": worst([v.status for v in verdicts]).value,
+        "cleared_for": f",{','.join(cleared)}," if cleared else "",
+        "next_change_at": min(upcoming) if upcoming else None,
+    }
 
 
-def refresh_due(session: Session, *, settings: Settings, at: datetime | None = None) -> int:
-    """Re-judge every asset whose cached verdict changes by itself at or before `at`."""
+def _signature(terms: AssetTerms) -> tuple[object, ...]:
+    return (
+        tuple(sorted((f.state.value, f.person_id or "") for f in terms.faces)),
+        terms.faces_checked,
+        terms.undetected_people,
+        bool(terms.alt_text.strip()),
+        terms.embargo_until,
+        terms.licence_channels,
+        terms.licence_until,
+        terms.restricted,
+    )
+
+
+def refresh_due(
+    engine: Engine, *, settings: Settings, at: datetime | None = None, batch: int = 10_000
+) -> int:
+    """Re-judge every asset whose cached verdict changes by itself at or before `at`, a
+    batch per transaction (other writers get their turn between batches). Returns how
+    many assets were judged."""
     moment = at or clock.now()
-    due = session.execute(
-        sa_select(VERDICT_TABLE.c.asset_id)
-        .where(VERDICT_TABLE.c.next_change_at <= moment)
-        .distinct()
-    ).all()
-    return refresh(session, [row[0] for row in due], settings=settings, at=moment)
+    judged = 0
+    while True:
+        with Session(engine) as session:
+            due = session.execute(
+                sa_select(VERDICT_TABLE.c.asset_id)
+                .where(VERDICT_TABLE.c.next_change_at <= moment)
+                .distinct()
+                .limit(batch)
+            ).all()
+            if not due:
+                return judged
+            judged += refresh(session, [row[0] for row in due], settings=settings, at=moment)
+            session.commit()
 
 
 def assets_of_person(session: Session, person_id: str) -> list[str]:
@@ -148,10 +199,27 @@ def assets_of_person(session: Session, person_id: str) -> list[str]:
     )
 
 
-def stored(session: Session, asset_id: str) -> dict[str, AssetVerdict]:
+@dataclass(frozen=True)
+class StoredVerdict:
+    """One channel's verdict as cached."""
+
+    channel: str
+    status: VerdictStatus
+    reasons: list[dict[str, Any]]
+    next_change_at: datetime | None
+
+
+def stored(session: Session, asset_id: str) -> dict[str, StoredVerdict]:
     """The cached verdicts of one asset by channel."""
-    rows = session.exec(select(AssetVerdict).where(AssetVerdict.asset_id == asset_id))
-    return {row.channel: row for row in rows}
+    row = session.get(AssetVerdict, asset_id)
+    if row is None:
+        return {}
+    return {
+        channel: StoredVerdict(
+            channel, VerdictStatus(data["status"]), list(data["reasons"]), row.next_change_at
+        )
+        for channel, data in row.channels.items()
+    }
 
 
 def current(session: Session, asset_id: str, channel: str, *, settings: Settings) -> Verdict | None:
@@ -160,13 +228,18 @@ def current(session: Session, asset_id: str, channel: str, *, settings: Settings
     expired consent through). None: no such asset or channel."""
     if channel not in settings.channel_list:
         return None
-    row = session.get(AssetVerdict, (asset_id, channel))
     moment = clock.now()
-    if row is not None and (row.next_change_at is None or row.next_change_at > moment):
+    row = session.get(AssetVerdict, asset_id)
+    if (
+        row is not None
+        and channel in row.channels
+        and (row.next_change_at is None or row.next_change_at > moment)
+    ):
+        data = row.channels[channel]
         return Verdict(
             channel=channel,
-            status=VerdictStatus(row.status),
-            reasons=tuple(Reason.from_json(r) for r in row.reasons),
+            status=VerdictStatus(data["status"]),
+            reasons=tuple(Reason.from_json(r) for r in data["reasons"]),
             next_change_at=row.next_change_at,
         )
     fresh = compute(session, [asset_id], settings=settings, at=moment).get(asset_id)
@@ -179,13 +252,16 @@ def asset_terms(
     session: Session, asset_id: str, *, settings: Settings
 ) -> tuple[AssetTerms | None, dict[str, PersonTerms]]:
     """One asset's facts and its people as judge() takes them (None: no such asset)."""
-    terms, people = _load_terms(session, [asset_id], settings.default_timezone)
+    people: dict[str, PersonTerms] = {}
+    terms = _load_terms(session, [asset_id], settings.default_timezone, people)
     return terms.get(asset_id), people
 
 
 def _load_terms(
-    session: Session, asset_ids: Sequence[str], zone: str
-) -> tuple[dict[str, AssetTerms], dict[str, PersonTerms]]:
+    session: Session, asset_ids: Sequence[str], zone: str, people: dict[str, PersonTerms]
+) -> dict[str, AssetTerms]:
+    """The assets' facts; the people on them are added to `people` (known ones are not
+    read again)."""
     assets = session.execute(
         sa_select(
             col(Asset.id),
@@ -204,9 +280,9 @@ def _load_terms(
         .where(col(Face.asset_id).in_(asset_ids))
         .order_by(col(Face.id))
     ).all():
-        faces[asset_id].append(FaceTerms(face_id, FaceState(state), person_id))
-    person_ids = sorted({f.person_id for fs in faces.values() for f in fs if f.person_id})
-    people = _load_people(session, person_ids)
+        faces[asset_id].append(FaceTerms(face_id, _STATES[state], person_id))
+    person_ids = {f.person_id for fs in faces.values() for f in fs if f.person_id}
+    people.update(_load_people(session, sorted(person_ids - people.keys())))
     terms: dict[str, AssetTerms] = {}
     for row in assets:
         channels, until = licence_terms(row.licence if isinstance(row.licence, dict) else {}, zone)
@@ -221,16 +297,17 @@ def _load_terms(
             licence_until=until,
             restricted=bool(row.restricted),
         )
-    return terms, people
+    return terms
 
 
 def _load_people(session: Session, person_ids: Sequence[str]) -> dict[str, PersonTerms]:
     people: dict[str, PersonTerms] = {}
     for chunk in _chunks(list(person_ids), BATCH):
         consents: dict[str, list[ConsentTerms]] = defaultdict(list)
-        for c in session.exec(select(Consent).where(col(Consent.person_id).in_(chunk))):
-            assert c.person_id is not None
-            consents[c.person_id].append(consent_terms(c))
+        for row in session.execute(
+            sa_select(*_CONSENT_COLUMNS).where(col(Consent.person_id).in_(chunk))
+        ).all():
+            consents[row.person_id].append(consent_terms(row))
         for person_id, is_minor in session.execute(
             sa_select(col(Person.id), col(Person.is_minor)).where(col(Person.id).in_(chunk))
         ).all():
@@ -240,7 +317,20 @@ def _load_people(session: Session, person_ids: Sequence[str]) -> dict[str, Perso
     return people
 
 
-def consent_terms(consent: Consent) -> ConsentTerms:
+_CONSENT_COLUMNS = (
+    col(Consent.id),
+    col(Consent.person_id),
+    col(Consent.channels),
+    col(Consent.granted_at),
+    col(Consent.valid_until),
+    col(Consent.withdrawn_at),
+    col(Consent.guardian_name),
+    col(Consent.superseded_at),
+)
+
+
+def consent_terms(consent: Consent | Any) -> ConsentTerms:
+    """A consent (or a row of _CONSENT_COLUMNS) as judge() takes it."""
     return ConsentTerms(
         id=consent.id,
         person_id=consent.person_id or "",
@@ -284,10 +374,7 @@ class VerdictService:
             session.commit()
 
     def refresh_due(self) -> int:
-        with Session(self.engine) as session:
-            count = refresh_due(session, settings=self.settings)
-            session.commit()
-            return count
+        return refresh_due(self.engine, settings=self.settings)
 
     def close(self) -> None:
         _live.discard(self)

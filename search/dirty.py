@@ -18,8 +18,6 @@ TABLE = SearchDirty.__table__  # type: ignore[attr-defined]
 
 DirtyRow = tuple[str, int]  # (asset id, seq)
 
-MARK_SLICE = 2000
-
 
 def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
     """Mark assets dirty in one short transaction (re-marking bumps their seq)."""
@@ -28,13 +26,9 @@ def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
         return
     moment = now()
     with engine.begin() as conn:
-        # In slices: one statement's parameters stay within every database's limit.
-        for start in range(0, len(ids), MARK_SLICE):
-            rows = [
-                {"asset_id": i, "seq": 1, "marked_at": moment}
-                for i in ids[start : start + MARK_SLICE]
-            ]
-            _upsert(conn, rows, moment)
+        # One prepared statement executed for every row: no per-statement parameter
+        # limit, and no compiling a VALUES list thousands of rows long.
+        _upsert(conn, [{"asset_id": i, "seq": 1, "marked_at": moment} for i in ids], moment)
 
 
 def mark_all(engine: Engine) -> int:
@@ -54,12 +48,11 @@ def mark_all(engine: Engine) -> int:
 
 def _upsert(conn: Connection, rows: list[dict[str, object]], moment: datetime) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TABLE).values(rows)
-    statement = statement.on_conflict_do_update(
+    statement = dialect.insert(TABLE).on_conflict_do_update(
         index_elements=["asset_id"],
         set_={"seq": TABLE.c.seq + 1, "marked_at": moment},
     )
-    conn.execute(statement)
+    conn.execute(statement, rows)
 
 
 def oldest(engine: Engine, limit: int) -> list[DirtyRow]:

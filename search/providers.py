@@ -46,16 +46,17 @@ def core_facts(session: Session, asset_ids: Sequence[str]) -> Mapping[str, Mappi
         )
     verdicts: dict[str, dict[str, str]] = defaultdict(dict)
     expired: set[str] = set()
-    for asset_id, channel, status, reasons in session.exec(
-        select(
-            AssetVerdict.asset_id, AssetVerdict.channel, AssetVerdict.status, AssetVerdict.reasons
-        ).where(col(AssetVerdict.asset_id).in_(ids))
+    for asset_id, channels in session.exec(
+        select(AssetVerdict.asset_id, AssetVerdict.channels).where(
+            col(AssetVerdict.asset_id).in_(ids)
+        )
     ).all():
-        verdicts[asset_id][channel] = str(status)
-        # The verdict knows when a licence ran out (and is re-judged, so re-indexed, at
-        # that moment): the licence facet says "expired" from then on.
-        if any(r.get("code") == "licence_expired" for r in reasons or ()):
-            expired.add(asset_id)
+        for channel, data in (channels or {}).items():
+            verdicts[asset_id][channel] = str(data["status"])
+            # The verdict knows when a licence ran out (and is re-judged, so re-indexed,
+            # at that moment): the licence facet says "expired" from then on.
+            if any(r.get("code") == "licence_expired" for r in data["reasons"]):
+                expired.add(asset_id)
     titles: dict[str, list[str]] = defaultdict(list)
     for asset_id, title in session.exec(
         select(CollectionAsset.asset_id, Collection.title)

@@ -61,6 +61,7 @@ class IndexSync:
         self.gather_s = gather_s
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{next(_counter)}"
         self._lock = threading.RLock()  # one drain at a time: writer thread, flush, reindex
+        self._start_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,8 +104,10 @@ class IndexSync:
     # --- the writer thread --------------------------------------------------------------
 
     def start(self) -> None:
-        """Start this process's writer thread (once); it writes only while it holds the lease."""
-        with self._lock:
+        """Start this process's writer thread (once); it writes only while it holds the lease.
+
+        Its own lock, not the drain lock: marking must never wait for a drain to finish."""
+        with self._start_lock:
             if self._thread is not None or self._closed:
                 return
             self._thread = threading.Thread(target=self._run, name="search-writer", daemon=True)

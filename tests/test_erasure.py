@@ -166,8 +166,8 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
             assert face.state == FaceState.dismissed and face.person_id is None
             assert face.crop_path is None
             # No face left to judge: the verdict was recomputed before the call returned.
-            verdict = session.get(AssetVerdict, (asset_id, "internal"))
-            assert verdict is not None and verdict.status == "cleared"
+            verdict = session.get(AssetVerdict, asset_id)
+            assert verdict is not None and verdict.channels["internal"]["status"] == "cleared"
             # The detector no longer finds a face in the stored original or renditions.
             files = [rt.blobs.original_path(asset.sha256)] + [
                 rt.blobs.root / r.path

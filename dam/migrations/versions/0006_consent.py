@@ -65,13 +65,13 @@ def upgrade() -> None:
     op.create_table(
         "asset_verdict",
         sa.Column("asset_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-        sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("channels", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("cleared_for", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("next_change_at", dam.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("computed_at", dam.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["asset_id"], ["asset.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("asset_id", "channel"),
+        sa.PrimaryKeyConstraint("asset_id"),
     )
     with op.batch_alter_table("asset_verdict", schema=None) as batch_op:
         batch_op.create_index(
