@@ -40,7 +40,7 @@ from gdpr.verdict import (
     worst,
 )
 
-BATCH = 500  # assets per query round: well inside every database's parameter limit
+BATCH = 2000  # assets per query round: well inside every database's parameter limit
 
 _STATES = {state.value: state for state in FaceState}
 
