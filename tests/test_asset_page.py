@@ -316,3 +316,15 @@ def test_a_video_page_has_the_player_captions_and_faces_by_time(
     assert 'data-seek="1.2"' in html
     assert "<svg" not in html  # no boxes drawn over a video
     assert "webversie 720p" in html and "ondertitels toegevoegd" in html
+
+
+def test_share_links_are_offered_to_those_who_may_share(
+    client: TestClient, make_account: Callable[[Role], Account]
+) -> None:
+    owner = make_account(Role.creative)
+    asset_id = upload(client, owner, seed=62, title="Deelbaar")
+    log_in(client, owner)
+    html = client.get(f"/assets/{asset_id}").text
+    assert 'id="shares-heading"' in html and f"/assets/{asset_id}/shares" in html
+    log_in(client, make_account(Role.viewer))
+    assert 'id="shares-heading"' not in client.get(f"/assets/{asset_id}").text

@@ -25,6 +25,7 @@ from web.ui.labels import N_
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
 from web.ui.routes.asset_verdict import verdict_context
+from web.ui.routes.shares import share_panel
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -117,6 +118,13 @@ def _render(
         dismiss_reasons=DISMISS_REASONS,
         face_error=face_error,
         **verdict_context(request, db, viewer, asset),
+        share_panel=(
+            share_panel(
+                request, db, get_runtime(request).settings, asset.id, back=f"/assets/{asset.id}"
+            )
+            if viewer.can("shares.manage") and not asset.restricted
+            else None
+        ),
     )
 
 
