@@ -78,7 +78,9 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
 
     # The library shows my three uploads.
     page.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Bibliotheek").click()
+    page.wait_for_load_state()  # the instant-search script is running
     page.get_by_label("Alleen mijn uploads").check()  # instant: no button to press
+    expect(page).to_have_url(re.compile(r"mine=1"))
     expect(page.locator("#grid .card")).to_have_count(3)
     expect(page.get_by_text("3 bestanden")).to_be_visible()
     expect(page.locator("#grid img").first).to_have_class("loaded")

@@ -48,7 +48,7 @@ def test_share_and_embed_pages_logged_out(
 ) -> None:
     creative = make_person(Role.creative)
     api = api_token(ui_runtime, creative)
-    link_id, token = make_link(server, api, seed=301 if lang == "nl" else 302)
+    link_id, token = make_link(server, api, seed=3101 if lang == "nl" else 3102)
     context = browser.new_context(base_url=server, locale=LOCALES[lang])
     page = context.new_page()
     requested: list[str] = []
@@ -117,7 +117,7 @@ def test_password_page_opens_with_the_right_password(
 ) -> None:
     creative = make_person(Role.creative)
     _, token = make_link(
-        server, api_token(ui_runtime, creative), seed=303, password="zomer in gent"
+        server, api_token(ui_runtime, creative), seed=3103, password="zomer in gent"
     )
     context = browser.new_context(base_url=server, locale="nl-BE")
     page = context.new_page()
