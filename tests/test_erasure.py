@@ -69,8 +69,26 @@ def leftovers(rt: Runtime, subject: Subject) -> list[str]:
         database = Path(url.removeprefix("sqlite:///"))
         files += [p for p in database.parent.glob(database.name + "*") if p.is_file()]
     assert any("tantivy" in str(p) for p in files)  # the index is among them
-    for path in files:
-        data = path.read_bytes()
+    seen: set[Path] = set()
+    while unseen := [p for p in files if p not in seen]:
+        # The index writer may rename a temporary file while we read: read what it
+        # became on the next round.
+        seen.update(unseen)
+        problems += scan_files(unseen, subject)
+        files = [p for p in rt.settings.data_dir.rglob("*") if p.is_file()]
+    for word in NAME.split():
+        if found(rt, word):
+            problems.append(f"search finds {word}")
+    return problems
+
+
+def scan_files(paths: list[Path], subject: Subject) -> list[str]:
+    problems = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue  # renamed meanwhile: the caller reads its new name
         lowered = data.lower()
         for word in WORDS:
             if word.lower().encode() in lowered:
@@ -78,9 +96,6 @@ def leftovers(rt: Runtime, subject: Subject) -> list[str]:
         for value in (*subject.sealed, *subject.vectors):
             if value in data:
                 problems.append(f"{path}: an embedding")
-    for word in NAME.split():
-        if found(rt, word):
-            problems.append(f"search finds {word}")
     return problems
 
 

@@ -74,7 +74,11 @@ def store(rt: Runtime, data: bytes, *, enqueue: bool = True) -> tuple[str, str]:
         )
         assert not received.duplicate
         asset_id = received.asset.id
-        job_id = session.exec(select(Job.id).where(Job.asset_id == asset_id)).one()
+        # The first stage's job (a running consumer may already have added the next).
+        job_id = session.exec(
+            select(Job.id).where(Job.asset_id == asset_id).order_by(col(Job.created_at))
+        ).first()
+        assert job_id is not None
     return asset_id, job_id
 
 
