@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -133,31 +133,17 @@ def refresh(
 def _store(
     session: Session, verdicts: dict[str, list[Verdict]], memo: _Memo, moment: datetime
 ) -> None:
-    """Write the verdicts: assets that share their verdicts (the same signature) are
-    updated together in one statement, so each distinct verdict is encoded once."""
-    existing = set(
-        session.execute(
-            sa_select(VERDICT_TABLE.c.asset_id).where(VERDICT_TABLE.c.asset_id.in_(list(verdicts)))
-        ).scalars()
-    )
-    groups: dict[int, list[str]] = defaultdict(list)
-    new_rows = []
+    """Replace the assets' rows (one DELETE, one executemany INSERT: faster on both
+    databases than updating row by row or group by group, measured)."""
+    rows = []
     for asset_id, channel_verdicts in verdicts.items():
         key = id(channel_verdicts)
         if key not in memo.rows:
             memo.rows[key] = _row_values(channel_verdicts)
-        if asset_id in existing:
-            groups[key].append(asset_id)
-        else:
-            new_rows.append({"asset_id": asset_id, "computed_at": moment, **memo.rows[key]})
-    for key, asset_ids in groups.items():
-        session.execute(
-            update(VERDICT_TABLE)
-            .where(VERDICT_TABLE.c.asset_id.in_(asset_ids))
-            .values(computed_at=moment, **memo.rows[key])
-        )
-    if new_rows:
-        session.execute(insert(VERDICT_TABLE), new_rows)
+        rows.append({"asset_id": asset_id, "computed_at": moment, **memo.rows[key]})
+    session.execute(delete(VERDICT_TABLE).where(VERDICT_TABLE.c.asset_id.in_(list(verdicts))))
+    if rows:
+        session.execute(insert(VERDICT_TABLE), rows)
 
 
 def _row_values(verdicts: Sequence[Verdict]) -> dict[str, Any]:
