@@ -31,14 +31,14 @@ ERASURE_PROPOSED = "person.erasure_proposed"
 
 _TEXTS = {
     "nl": {
-        CONSENT_ENDING: "Een toestemming loopt af op {date}.",
+        CONSENT_ENDING: "Een toestemming loopt af: geldig tot en met {date}.",
         CONSENT_WITHDRAWN: "Een toestemming werd ingetrokken; {usages} publicatie(s) terug "
         "te roepen.",
         ERASURE_PROPOSED: "Een persoon zonder geldige toestemming en zonder bevestigde "
         "gezichten kan gewist worden.",
     },
     "en": {
-        CONSENT_ENDING: "A consent ends on {date}.",
+        CONSENT_ENDING: "A consent runs out: valid until {date} inclusive.",
         CONSENT_WITHDRAWN: "A consent was withdrawn; {usages} publication(s) to recall.",
         ERASURE_PROPOSED: "A person without a valid consent and without confirmed faces can "
         "be erased.",
@@ -77,7 +77,8 @@ def add(
 def text(notice: Notification, lang: str, zone: str) -> str:
     params = dict(notice.params)
     if "date" in params:
-        params["date"] = format_day(params["date"], lang, zone)
+        # The stored end is the midnight after the last valid day: name that day.
+        params["date"] = format_day(params["date"], lang, zone, last_day=True)
     return _TEXTS.get(lang, _TEXTS["nl"]).get(notice.kind, notice.kind).format(**params)
 
 

@@ -129,7 +129,10 @@ def _day(moment: datetime, lang: str, zone: str, *, end: bool) -> str:
     return format_date(local.date(), format="long", locale="nl_BE" if lang == "nl" else "en_GB")
 
 
-def format_day(moment: datetime | str, lang: str, zone: str = "Europe/Brussels") -> str:
-    """A moment as a long local date (a stored ISO string is accepted)."""
+def format_day(
+    moment: datetime | str, lang: str, zone: str = "Europe/Brussels", *, last_day: bool = False
+) -> str:
+    """A moment as a long local date (a stored ISO string is accepted); `last_day`: the
+    moment ends a validity, so name the day before when it is a midnight."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return _day(value, lang, zone, end=False)
+    return _day(value, lang, zone, end=last_day)

@@ -19,6 +19,7 @@ from dam.models import Face, FaceState, Notification, Role
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from gdpr import notifications
+from gdpr.verdict_text import format_day
 from tests import media
 from tests.conftest import Account
 from web.app import create_app
@@ -128,7 +129,8 @@ def test_ending_and_withdrawn_consents_notify_in_app_and_by_mail(
         messages = inbox[0].messages
         assert len(messages) == 1
         body = messages[0].get_payload()
-        assert "loopt af op" in body and f"/people/{pid}" in body
+        last_day = format_day(str(today + timedelta(days=10)) + "T12:00:00+00:00", "nl")
+        assert f"geldig tot en met {last_day}" in body and f"/people/{pid}" in body
         assert NAME not in body and NAME not in str(messages[0])
         assert "privacy_officer@vlaanderen.test" in messages[0]["To"]
         assert "creative@" not in messages[0]["To"]

@@ -424,7 +424,10 @@ def test_notices_show_unread_first_and_are_marked_read(
     assert "(2 ongelezen)" in notices
     assert "Een toestemming werd ingetrokken; 1 publicatie(s) terug te roepen." in notices
     assert f'href="/people/{mark}/takedown"' in notices
-    assert "Een toestemming loopt af op" in notices and f'href="/people/{lies}"' in notices
+    assert (
+        "Een toestemming loopt af: geldig tot en met" in notices
+        and f'href="/people/{lies}"' in notices
+    )
     for name in ("Lies Melding", "Mark Melding"):
         assert name not in notices  # notices hold ids; the linked page names the person
 
@@ -442,7 +445,7 @@ def test_notices_show_unread_first_and_are_marked_read(
     notices = section(html, "notices")
     assert "(1 ongelezen)" in notices
     # Unread above read; the read one lost its button.
-    assert notices.index("loopt af op") < notices.index("werd ingetrokken")
+    assert notices.index("loopt af:") < notices.index("werd ingetrokken")
     assert f"/privacy/notices/{withdrawn.id}/read" not in notices
     with rt.session() as session:
         read = session.get(Notification, withdrawn.id)
