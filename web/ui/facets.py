@@ -87,8 +87,6 @@ def _option(
 @dataclass(frozen=True)
 class ChannelOption:
     value: str
-    label: str
-    translate: bool
     count: int | None  # None: no counts (the index did not answer)
     selected: bool
 
@@ -102,8 +100,6 @@ def channel_options(
     return [
         ChannelOption(
             value=channel,
-            label=labels.channel.get(channel, channel),
-            translate=channel in labels.channel,
             count=None if counts is None else counts.get(channel, 0),
             selected=channel == chosen,
         )

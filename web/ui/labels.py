@@ -56,15 +56,6 @@ sort = {
     "title": N_("title"),
 }
 
-channel = {
-    "internal": N_("internal"),
-    "intranet": N_("intranet"),
-    "website": N_("website"),
-    "social": N_("social media"),
-    "print": N_("print"),
-    "press": N_("press"),
-}
-
 rendition = {
     "large": N_("large"),
     "preview": N_("preview"),

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dam.auth import PERMISSIONS
 from dam.models import Role, User
+from gdpr import verdict_text
 from web.ui import i18n, labels, nav, session
 from web.ui.static import static_url
 
@@ -64,6 +65,8 @@ class Templates:
         env.globals["locale"] = locale
         env.globals["language_names"] = i18n.LANGUAGE_NAMES
         env.globals["labels"] = labels
+        # Channels are named by gdpr (its verdict texts name them too): one table.
+        env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env
 
     def render(

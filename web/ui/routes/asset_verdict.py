@@ -21,7 +21,6 @@ from dam.assets import AssetUpdate
 from dam.models import Asset
 from dam.settings import Settings
 from gdpr import usages
-from gdpr.verdict_text import CHANNEL_LABELS
 from web.api.verdicts import verdict_public
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import csrf_protect, page
@@ -44,7 +43,7 @@ def verdict_context(request: Request, db: Session, viewer: Viewer, asset: Asset)
     zone = ZoneInfo(settings.default_timezone)
     embargo = asset.embargo_until.astimezone(zone).date().isoformat() if asset.embargo_until else ""
     verdict = verdict_public(db, asset.id, settings=settings, user=viewer.user, lang=viewer.locale)
-    return {"verdict": verdict, "embargo_day": embargo, "channel_labels": CHANNEL_LABELS}
+    return {"verdict": verdict, "embargo_day": embargo}
 
 
 def _back(asset_id: str, next: str) -> Response:

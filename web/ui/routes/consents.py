@@ -8,7 +8,7 @@ through `consent_panel(...)`; every decision is a gdpr service call that audits 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
@@ -21,7 +21,6 @@ from dam.models import Person, User
 from dam.settings import Settings
 from gdpr import consents, usages
 from gdpr.identity import get_person
-from gdpr.verdict_text import CHANNEL_LABELS
 from gdpr.withdrawal_impact import withdrawal_impact
 from ingest.evidence import store_evidence
 from web.deps import BlobsDep, SessionDep, SettingsDep
@@ -60,7 +59,6 @@ class ConsentPanel:
     channels: tuple[str, ...]
     form: ConsentForm
     today: date
-    channel_labels: dict[str, dict[str, str]] = field(default_factory=lambda: CHANNEL_LABELS)
 
     @property
     def in_force(self) -> bool:
@@ -375,7 +373,6 @@ def takedown_page(
         open_items=[i for i in items if i.usage.recalled_at is None],
         recalled=[i for i in items if i.usage.recalled_at is not None],
         emails=_emails(db, ids),
-        channel_labels=CHANNEL_LABELS,
     )
 
 

@@ -18,7 +18,6 @@ from dam import audit
 from dam.auth import get_user_by_email
 from dam.errors import NotFound
 from gdpr import dashboard, notifications
-from gdpr.verdict_text import CHANNEL_LABELS
 from web.deps import SessionDep, SettingsDep
 from web.ui import audit_filters, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
@@ -82,7 +81,6 @@ def dashboard_page(
         exports=exports,
         erasures=erasures,
         emails=dashboard.emails(db, actors),
-        channel_labels=CHANNEL_LABELS,
     )
 
 
