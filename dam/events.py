@@ -67,14 +67,6 @@ class VerdictsChanged(Event):
     asset_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ConsentChanged(Event):
-    """A person's consent was recorded, replaced or withdrawn (their assets re-judged)."""
-
-    person_id: str
-    consent_id: str
-
-
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Any], None]
 

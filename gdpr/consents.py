@@ -110,12 +110,11 @@ def list_consents(session: Session, person_id: str) -> list[Consent]:
 def record_consent(
     session: Session, *, person_id: str, data: ConsentInput, actor: User, settings: Settings
 ) -> ConsentChange:
-    person = get_person(session, person_id)
+    get_person(session, person_id)
+    # A minor's consent without a guardian is recorded as given (the paper exists); the
+    # verdict does not let it clear anything.
     consent = _new_version(session, person_id, data, actor, settings)
-    if person.is_minor and not consent.guardian_name:
-        # Recorded as given (the paper exists), but it will not clear anything.
-        pass
-    return _finish(session, consent, "consent.recorded", actor, settings)
+    return _finish(session, [consent], "consent.recorded", actor, settings)[0]
 
 
 def replace_consent(
@@ -131,13 +130,21 @@ def replace_consent(
     consent = _new_version(session, old.person_id, data, actor, settings, previous=old)
     old.superseded_at = consent.created_at
     session.add(old)
-    return _finish(session, consent, "consent.replaced", actor, settings, replaced=old.id)
+    return _finish(session, [consent], "consent.replaced", actor, settings, replaced=old.id)[0]
 
 
 def withdraw_consent(
     session: Session, *, consent_id: str, data: WithdrawInput, actor: User, settings: Settings
 ) -> ConsentChange:
     """Withdraw (GDPR art. 7(3)); every affected asset is re-judged in this transaction."""
+    consent = _withdraw(session, consent_id, data, actor, settings)
+    return _finish(session, [consent], "consent.withdrawn", actor, settings)[0]
+
+
+def _withdraw(
+    session: Session, consent_id: str, data: WithdrawInput, actor: User, settings: Settings
+) -> Consent:
+    """Record the withdrawal of one consent version (not committed, nothing re-judged)."""
     consent = get_consent(session, consent_id)
     if consent.superseded_at is not None:
         raise Conflict("This version was replaced; withdraw the newest one.")
@@ -156,7 +163,7 @@ def withdraw_consent(
     consent.withdrawn_by = actor.id
     session.add(consent)
     notifications.notice_withdrawal(session, consent)
-    return _finish(session, consent, "consent.withdrawn", actor, settings)
+    return consent
 
 
 def withdraw_all(
@@ -174,10 +181,9 @@ def withdraw_all(
     ).all()
     if not open_:
         raise Conflict("This person has no consent in force to withdraw.")
-    return [
-        withdraw_consent(session, consent_id=cid, data=data, actor=actor, settings=settings)
-        for cid in open_
-    ]
+    # All in one transaction, the person's assets re-judged once.
+    withdrawn = [_withdraw(session, cid, data, actor, settings) for cid in open_]
+    return _finish(session, withdrawn, "consent.withdrawn", actor, settings)
 
 
 def _new_version(
@@ -227,32 +233,34 @@ def _new_version(
 
 def _finish(
     session: Session,
-    consent: Consent,
+    changed: list[Consent],
     action: str,
     actor: User,
     settings: Settings,
     **extra: str,
-) -> ConsentChange:
-    assert consent.person_id is not None
-    # Ids and channels only: the chain outlives the person (art. 17).
-    audit.record(
-        session,
-        action=action,
-        actor_id=actor.id,
-        subject_type="consent",
-        subject_id=consent.id,
-        details={
-            "person_id": consent.person_id,
-            "version": consent.version,
-            "channels": list(consent.channels),
-            **extra,
-        },
-    )
-    asset_ids = verdicts.assets_of_person(session, consent.person_id)
-    judged = verdicts.refresh(session, asset_ids, settings=settings)
-    events.publish_after_commit(
-        session, events.ConsentChanged(person_id=consent.person_id, consent_id=consent.id)
+) -> list[ConsentChange]:
+    """Audit the changed versions (of one person), re-judge the person's assets, commit."""
+    person_id = changed[0].person_id
+    assert person_id is not None
+    for consent in changed:
+        # Ids and channels only: the chain outlives the person (art. 17).
+        audit.record(
+            session,
+            action=action,
+            actor_id=actor.id,
+            subject_type="consent",
+            subject_id=consent.id,
+            details={
+                "person_id": person_id,
+                "version": consent.version,
+                "channels": list(consent.channels),
+                **extra,
+            },
+        )
+    judged = verdicts.refresh(
+        session, verdicts.assets_of_person(session, person_id), settings=settings
     )
     session.commit()
-    session.refresh(consent)
-    return ConsentChange(consent, judged)
+    for consent in changed:
+        session.refresh(consent)
+    return [ConsentChange(consent, judged) for consent in changed]

@@ -24,7 +24,6 @@ def register() -> None:
     register_service("verdicts", lambda rt: verdicts.VerdictService(rt.settings, rt.engine))
     events.subscribe(events.AssetStored, _on_asset)
     events.subscribe(events.AssetChanged, _on_asset)
-    events.subscribe(events.AssetProcessed, _on_asset)
     events.subscribe(events.FacesDetected, _on_faces_detected)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
     jobs.register_periodic("verdict_deadlines", _refresh_due)
@@ -34,7 +33,8 @@ def register() -> None:
     commands.register()
 
 
-def _on_asset(event: events.AssetStored | events.AssetChanged | events.AssetProcessed) -> None:
+def _on_asset(event: events.AssetStored | events.AssetChanged) -> None:
+    # A finished pipeline publishes AssetChanged after AssetProcessed: that one suffices.
     for service in verdicts.live_services():
         service.refresh([event.asset_id])
 

@@ -119,8 +119,7 @@ def render(
         FaceArea(f.box_x, f.box_y, f.box_w, f.box_h, f.time_s, f.time_end_s)
         for f in session.exec(select(Face).where(col(Face.id).in_(face_ids)).order_by(Face.id))
     ]
-    cache = cache_dir(blobs)
-    _prune(cache)
+    cache = cache_dir(blobs)  # old files go with the periodic prune_task
     if AssetKind(asset.kind) == AssetKind.video:
         duration = asset.duration_s or 0.0
         if duration <= 0:  # a processed video always has one; without it, no time limits

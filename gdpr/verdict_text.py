@@ -34,11 +34,6 @@ CHANNEL_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-STATUS_LABELS = {
-    "nl": {"cleared": "vrijgegeven", "review": "na te kijken", "blocked": "geblokkeerd"},
-    "en": {"cleared": "cleared", "review": "needs review", "blocked": "blocked"},
-}
-
 _TEXTS: dict[str, dict[str, str]] = {
     "nl": {
         "restricted": "Dit is bewijsmateriaal van een toestemming; het wordt nooit gepubliceerd.",

@@ -61,7 +61,7 @@ def _on_erased(event: events.PersonErased) -> None:
     from search.maintenance import rebuild_index
 
     for sync in live_syncs():
-        sync.mark(event.asset_ids, urgent=True)
+        sync.mark(event.asset_ids)  # the rebuild indexes these first
         rebuild_index(sync)
 
 

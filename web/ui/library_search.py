@@ -25,7 +25,6 @@ SEARCH_SORT: dict[str, Sort] = {
     "newest": "uploaded_desc",
     "taken": "taken_desc",
 }
-SHOWN_PER_FACET = 12
 MAX_SUGGESTIONS = 6
 # Did-you-mean looks for a tag this close to a typed word (fewer typos for short words).
 SPELLING_DISTANCE = 3
