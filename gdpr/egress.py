@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from sqlmodel import Session, col, select
 
+from dam import audit
 from dam.assets import get_asset, get_visible_asset
 from dam.auth import PERMISSIONS
 from dam.errors import InvalidInput, NotCleared
@@ -103,6 +104,34 @@ def check_file_access(
     if name is None and asset.owner_id == user.id:
         return
     require_cleared(session, asset_id, INTERNAL, settings=settings)
+
+
+def cleared_download(
+    session: Session,
+    asset: Asset,
+    channel: str,
+    *,
+    settings: Settings,
+    actor: User,
+    lang: str,
+    names_visible: bool,
+) -> Rendition:
+    """The rendition to hand out for `channel` once its verdict is `cleared` (NotCleared
+    otherwise); the download is audited."""
+    require_cleared(
+        session, asset.id, channel, settings=settings, lang=lang, names_visible=names_visible
+    )
+    rendition = download_rendition(session, asset)
+    audit.record(
+        session,
+        action="asset.downloaded",
+        actor_id=actor.id,
+        subject_type="asset",
+        subject_id=asset.id,
+        details={"channel": channel, "rendition": rendition.name},
+    )
+    session.commit()
+    return rendition
 
 
 def download_rendition(session: Session, asset: Asset) -> Rendition:

@@ -28,7 +28,7 @@ def register() -> None:
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
     jobs.register_periodic("verdict_deadlines", _refresh_due)
     jobs.register_periodic("consent_notices", _notices)
-    jobs.register_periodic("retention", retention.run)
+    jobs.register_periodic("retention", retention.periodic)
     jobs.register_periodic("prune_redacted", redaction.prune_task)
     commands.register()
 

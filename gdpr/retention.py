@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -164,8 +165,23 @@ def _last_activity(
     return last
 
 
+# Retention periods are months long: once an hour is often enough for a task the
+# sweeper would otherwise run every minute (it reads every person).
+RUN_EVERY = timedelta(hours=1)
+_last_run: weakref.WeakKeyDictionary[Engine, datetime] = weakref.WeakKeyDictionary()
+
+
+def periodic(engine: Engine, settings: Settings) -> None:
+    """The periodic task: run() at most once per RUN_EVERY per database."""
+    moment = clock.now()
+    last = _last_run.get(engine)
+    if last is not None and abs(moment - last) < RUN_EVERY:
+        return
+    _last_run[engine] = moment
+    run(engine, settings)
+
+
 def run(engine: Engine, settings: Settings) -> None:
-    """The periodic task."""
     with Session(engine) as session:
         apply_retention(session, settings=settings)
         session.commit()

@@ -51,6 +51,7 @@ _COLUMNS = (
     Asset.taken_at_offset_min,
     Asset.meta,
     Asset.licence,
+    Asset.restricted,
 )
 
 
@@ -88,6 +89,7 @@ def load_facts(session: Session, asset_ids: Sequence[str]) -> dict[str, AssetFac
             taken_at=row.taken_at,
             taken_at_offset_min=row.taken_at_offset_min,
             licence=row.licence if isinstance(row.licence, dict) else {},
+            restricted=bool(row.restricted),
         )
     return _with_provided(session, facts)
 

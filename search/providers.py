@@ -1,6 +1,6 @@
 """The facts the core's own tables add to search documents: the people confirmed on an
-asset, its cached verdict per channel (and from it whether its licence expired), whether
-it is restricted, its collections.
+asset, its cached verdict per channel (and from it whether its licence expired) and its
+collections. (Whether it is restricted comes with the asset row in search/facts.py.)
 
 They read dam's tables (people, faces, verdicts and collections live in the core's
 models), so search needs no import of gdpr; registered from search/plugin.py.
@@ -15,7 +15,6 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from dam.models import (
-    Asset,
     AssetVerdict,
     Collection,
     CollectionAsset,
@@ -65,15 +64,11 @@ def core_facts(session: Session, asset_ids: Sequence[str]) -> Mapping[str, Mappi
         .order_by(col(Collection.title))
     ).all():
         titles[asset_id].append(title)
-    restricted = set(
-        session.exec(select(Asset.id).where(col(Asset.id).in_(ids), col(Asset.restricted))).all()
-    )
     for asset_id in ids:
         out[asset_id] = {
             "people": tuple(people.get(asset_id, ())),
             "verdicts": verdicts.get(asset_id, {}),
             "collections": tuple(titles.get(asset_id, ())),
-            "restricted": asset_id in restricted,
             **({"licence_state": "expired"} if asset_id in expired else {}),
         }
     return out

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
-from dam import audit
 from dam.assets import get_visible_asset
 from dam.auth import PERMISSIONS
 from dam.models import Role, User
@@ -99,19 +98,9 @@ def download(
             filename=result.filename,
             headers={"Cache-Control": "private, no-store"},
         )
-    egress.require_cleared(
-        session, asset_id, channel, settings=settings, lang=lang, names_visible=show_names
+    rendition = egress.cleared_download(
+        session, asset, channel, settings=settings, actor=user, lang=lang, names_visible=show_names
     )
-    rendition = egress.download_rendition(session, asset)
-    audit.record(
-        session,
-        action="asset.downloaded",
-        actor_id=user.id,
-        subject_type="asset",
-        subject_id=asset.id,
-        details={"channel": channel, "rendition": rendition.name},
-    )
-    session.commit()
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
     ext = rendition.path.rsplit(".", 1)[-1]
     return FileResponse(
