@@ -12,11 +12,11 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, delete, select
 
 from dam import audit, events
-from dam.auth import PERMISSIONS
+from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import InvalidInput, NotFound
-from dam.models import Asset, AssetTag, Face, Job, Rendition, Role, User
+from dam.models import Asset, AssetTag, Face, Job, Rendition, User
 
 MAX_TAGS = 100
 
@@ -65,7 +65,7 @@ def get_asset(session: Session, asset_id: str) -> Asset:
 
 def may_see_restricted(user: User) -> bool:
     """Consent evidence (restricted assets) is for privacy officers and admins only."""
-    return Role(user.role).includes(PERMISSIONS["consents.manage"])
+    return has_permission(user, "consents.manage")
 
 
 def get_visible_asset(session: Session, asset_id: str, user: User) -> Asset:

@@ -58,11 +58,15 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def has_permission(user: User, permission: str) -> bool:
+    """Whether `user`'s role includes the one `permission` needs."""
+    return Role(user.role).includes(PERMISSIONS[permission])
+
+
 def check_permission(user: User, permission: str) -> None:
     """Raise Forbidden unless `user`'s role includes the one `permission` needs."""
-    needed = PERMISSIONS[permission]
-    if not Role(user.role).includes(needed):
-        raise Forbidden(f"This needs the role {needed.value} or higher.")
+    if not has_permission(user, permission):
+        raise Forbidden(f"This needs the role {PERMISSIONS[permission].value} or higher.")
 
 
 def create_user(

@@ -28,10 +28,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dam import audit, clock, media
-from dam.auth import PERMISSIONS
+from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.errors import InvalidInput, NotFound, ProcessingError
-from dam.models import Asset, AssetKind, Face, Rendition, Role, User, VerdictStatus
+from dam.models import Asset, AssetKind, Face, Rendition, User, VerdictStatus
 from dam.settings import Settings
 from gdpr import egress, verdicts
 from gdpr.face_blur import FaceArea, blur_photo, photo_boxes, video_regions
@@ -81,7 +81,7 @@ def redacted_download(
             verdict,
             settings=settings,
             lang=lang,
-            names_visible=Role(actor.role).includes(PERMISSIONS["people.read"]),
+            names_visible=has_permission(actor, "people.read"),
         )
     rendition = egress.download_rendition(session, asset)
     path = render(session, blobs, asset, rendition, face_ids)

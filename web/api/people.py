@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from dam.auth import PERMISSIONS
-from dam.models import Role, User
+from dam.auth import has_permission
+from dam.models import User
 from gdpr import consents, people
 from web.api.consents import consent_public
 from web.api.face_schemas import (
@@ -50,7 +50,7 @@ def get_person(
     """The person with their faces and assets; their consents for privacy officers."""
     view = people.person_view(session, person_id)
     public = person_public(view.person, view.faces)
-    if Role(user.role).includes(PERMISSIONS["consents.manage"]):
+    if has_permission(user, "consents.manage"):
         public.consents = [
             consent_public(c).model_dump(mode="json")
             for c in consents.list_consents(session, person_id)

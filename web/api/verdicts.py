@@ -9,8 +9,8 @@ from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
 from dam.assets import get_visible_asset
-from dam.auth import PERMISSIONS
-from dam.models import Role, User
+from dam.auth import has_permission
+from dam.models import User
 from dam.settings import Settings
 from gdpr import egress, verdicts
 from gdpr.verdict import Reason
@@ -27,7 +27,7 @@ def verdict_public(
 
     Names appear in the messages only for roles that may read people."""
     rows = verdicts.stored(session, asset_id)
-    show_names = Role(user.role).includes(PERMISSIONS["people.read"])
+    show_names = has_permission(user, "people.read")
     person_ids = {r.get("person_id") for row in rows.values() for r in row.reasons}
     names = egress.names_of(session, [p for p in person_ids if p]) if show_names else {}
     out: dict[str, Any] = {}
@@ -85,7 +85,7 @@ def download(
     cleared blurred."""
     asset = get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
-    show_names = Role(user.role).includes(PERMISSIONS["people.read"])
+    show_names = has_permission(user, "people.read")
     if redact:
         from gdpr import redaction
 

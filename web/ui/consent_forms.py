@@ -52,7 +52,7 @@ class ConsentRow:
 
 
 def local_today(settings: Settings) -> date:
-    return clock.now().astimezone(ZoneInfo(settings.default_timezone)).date()
+    return clock.today(settings.default_timezone)
 
 
 def blank_form(settings: Settings) -> ConsentForm:

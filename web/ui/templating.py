@@ -11,8 +11,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dam.auth import PERMISSIONS
-from dam.models import Role, User
+from dam.auth import has_permission
+from dam.models import User
 from gdpr import verdict_text
 from web.ui import i18n, labels, nav, session
 from web.ui.static import static_url
@@ -37,7 +37,7 @@ class Viewer:
         return text % {"num": n, **values}
 
     def can(self, permission: str) -> bool:
-        return self.user is not None and Role(self.user.role).includes(PERMISSIONS[permission])
+        return self.user is not None and has_permission(self.user, permission)
 
 
 class Templates:

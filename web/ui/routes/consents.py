@@ -14,12 +14,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dam.errors import Conflict, DomainError, TooLarge, UnsupportedMedia
-from dam.models import Person, User
+from dam.models import Person
 from dam.settings import Settings
-from gdpr import consents, usages
+from gdpr import consents, dashboard, usages
 from gdpr.identity import get_person
 from gdpr.withdrawal_impact import withdrawal_impact
 from ingest.evidence import store_evidence
@@ -73,18 +73,11 @@ def consent_panel(
     ids = {i for c in versions for i in (c.recorded_by, c.withdrawn_by) if i}
     return ConsentPanel(
         person=person,
-        rows=consent_forms.rows_of(versions, _emails(db, ids), settings),
+        rows=consent_forms.rows_of(versions, dashboard.emails(db, ids), settings),
         channels=settings.channel_list,
         form=form or consent_forms.blank_form(settings),
         today=consent_forms.local_today(settings),
     )
-
-
-def _emails(db: Session, user_ids: set[str]) -> dict[str, str]:
-    if not user_ids:
-        return {}
-    rows = db.exec(select(User.id, User.email).where(col(User.id).in_(sorted(user_ids))))
-    return dict(rows.all())
 
 
 def _form_page(
@@ -372,7 +365,7 @@ def takedown_page(
         person=person,
         open_items=[i for i in items if i.usage.recalled_at is None],
         recalled=[i for i in items if i.usage.recalled_at is not None],
-        emails=_emails(db, ids),
+        emails=dashboard.emails(db, ids),
     )
 
 

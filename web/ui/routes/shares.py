@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -69,7 +68,7 @@ def share_panel(
         ],
         channels=settings.channel_list,
         created=created,
-        today=local_today(settings),
+        today=clock.today(settings.default_timezone),
         back=back,
     )
 
@@ -86,10 +85,6 @@ def shares_page(
     asset = get_asset(db, asset_id)
     panel = share_panel(request, db, settings, asset_id, back=request.url.path)
     return templates.render(request, "shares/page.html", viewer, asset=asset, share_panel=panel)
-
-
-def local_today(settings: Settings) -> date:
-    return clock.now().astimezone(ZoneInfo(settings.default_timezone)).date()
 
 
 def _form_error(viewer: Viewer, exc: ValidationError) -> str:
@@ -127,7 +122,7 @@ def create_share(
     except ValueError:
         flash(request, "error", viewer.gettext("Enter a date like 2026-12-31."))
         return see_other(back)
-    if day is not None and day < local_today(settings):
+    if day is not None and day < clock.today(settings.default_timezone):
         flash(
             request,
             "error",
