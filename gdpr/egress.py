@@ -39,6 +39,14 @@ DOWNLOAD_ORDER = {
 }
 
 
+def require_channel(settings: Settings, channel: str) -> None:
+    """InvalidInput (422) unless `channel` is one of DAM_CHANNELS."""
+    if channel not in settings.channel_list:
+        raise InvalidInput(
+            f"Unknown channel {channel!r}. Channels are: {', '.join(settings.channel_list)}."
+        )
+
+
 def may_bypass(user: User) -> bool:
     """Privacy officers and admins see everything (their downloads are audited)."""
     return has_permission(user, BYPASS)
@@ -56,10 +64,7 @@ def require_cleared(
     """The verdict for `channel`, raising NotCleared (409) with its reasons unless cleared."""
     verdict = verdicts.current(session, asset_id, channel, settings=settings)
     if verdict is None:
-        if channel not in settings.channel_list:
-            raise InvalidInput(
-                f"Unknown channel {channel!r}. Channels are: {', '.join(settings.channel_list)}."
-            )
+        require_channel(settings, channel)
         get_asset(session, asset_id)
         raise NotCleared("This asset has no verdict yet.", channel=channel, reasons=[])
     if verdict.status != VerdictStatus.cleared:

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from dam import audit, clock, media
 from dam.auth import has_permission
 from dam.blobs import BlobStore
-from dam.errors import InvalidInput, NotFound, ProcessingError
+from dam.errors import NotFound, ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition, User, VerdictStatus
 from dam.settings import Settings
 from gdpr import egress, verdicts
@@ -65,10 +65,7 @@ def redacted_download(
 ) -> Redacted:
     """The asset's best rendition for `channel` with every face not cleared blurred;
     NotCleared (409) with the reasons when blurring faces is not enough."""
-    if channel not in settings.channel_list:
-        raise InvalidInput(
-            f"Unknown channel {channel!r}. Channels are: {', '.join(settings.channel_list)}."
-        )
+    egress.require_channel(settings, channel)
     terms, people = verdicts.asset_terms(session, asset.id, settings=settings)
     if terms is None:  # deleted meanwhile
         raise NotFound("This asset no longer exists.")

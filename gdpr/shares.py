@@ -126,10 +126,7 @@ def create_share(
     asset = get_asset(session, asset_id)
     if asset.restricted:
         raise InvalidInput("Consent evidence is never shared.")
-    if data.channel not in settings.channel_list:
-        raise InvalidInput(
-            f"Unknown channel {data.channel!r}. Channels are: {', '.join(settings.channel_list)}."
-        )
+    egress.require_channel(settings, data.channel)
     expires_at = expiry_moment(data.expires_at, settings.default_timezone)
     if expires_at is not None and expires_at <= clock.now():
         raise InvalidInput("The expiry date lies in the past; choose a later one.")

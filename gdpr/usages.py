@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from dam import audit, clock
 from dam.assets import get_asset
-from dam.errors import InvalidInput, NotFound
+from dam.errors import NotFound
 from dam.models import Asset, Face, FaceState, Usage, User
 from dam.settings import Settings
-from gdpr import verdicts
+from gdpr import egress, verdicts
 from gdpr.identity import get_person
 
 
@@ -49,10 +49,7 @@ def record_usage(
     session: Session, *, asset_id: str, data: UsageInput, actor: User, settings: Settings
 ) -> Usage:
     get_asset(session, asset_id)
-    if data.channel not in settings.channel_list:
-        raise InvalidInput(
-            f"Unknown channel {data.channel!r}. Channels are: {', '.join(settings.channel_list)}."
-        )
+    egress.require_channel(settings, data.channel)
     usage = Usage(
         asset_id=asset_id,
         channel=data.channel,
