@@ -94,6 +94,18 @@ class SharedAsset:
     captions: tuple[tuple[str, str, str], ...]  # (language, label, kind)
 
 
+def share_path(token: str) -> str:
+    """The public page of a link (`/s/<token>`); its files, and the cookie that remembers
+    its password, live under it."""
+    return f"/s/{token}"
+
+
+def share_url(base_url: str, token: str, *, embed: bool = False) -> str:
+    """The address to hand out for a link, or for its embed page, on the site at `base_url`."""
+    path = f"/embed/{token}" if embed else share_path(token)
+    return base_url.rstrip("/") + path
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -49,10 +49,6 @@ def share_public(link: ShareLink) -> SharePublic:
     )
 
 
-def share_url(request: Request, token: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}/s/{token}"
-
-
 @router.post("/assets/{asset_id}/shares", status_code=201, response_model=ShareCreated)
 def create_share(
     asset_id: str,
@@ -69,7 +65,7 @@ def create_share(
     )
     return ShareCreated(
         **share_public(created.link).model_dump(),
-        url=share_url(request, created.token),
+        url=shares.share_url(str(request.base_url), created.token),
         token=created.token,
     )
 

@@ -16,10 +16,6 @@ MAX_AGE_S = 4 * 3600
 _SALT = "beeldbank.share-unlock"
 
 
-def cookie_path(token: str) -> str:
-    return f"/s/{token}"
-
-
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt=_SALT)
 

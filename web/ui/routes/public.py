@@ -27,7 +27,7 @@ from web.ui import i18n
 from web.ui.deps import TemplatesDep
 from web.ui.ratelimit import LoginLimiter
 from web.ui.redirects import see_other
-from web.ui.share_unlock import COOKIE_NAME, MAX_AGE_S, cookie_path, is_unlocked, unlock_value
+from web.ui.share_unlock import COOKIE_NAME, MAX_AGE_S, is_unlocked, unlock_value
 from web.ui.templating import Templates
 
 router = APIRouter(include_in_schema=False)
@@ -202,13 +202,13 @@ async def unlock(
         limiter.failed(client=client, email=link.id)
         return _password_form(request, templates, locale, token, status=403, error="wrong")
     limiter.succeeded(client=client, email=link.id)
-    target = cookie_path(token) + (f"?lang={locale}" if lang else "")
+    target = shares.share_path(token) + (f"?lang={locale}" if lang else "")
     response = see_other(target)
     response.set_cookie(
         COOKIE_NAME,
         unlock_value(settings.secret_key, link.id),
         max_age=MAX_AGE_S,
-        path=cookie_path(token),
+        path=shares.share_path(token),
         httponly=True,
         samesite="lax",
         secure=settings.environment == "production",

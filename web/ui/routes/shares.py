@@ -141,12 +141,12 @@ def create_share(
     except InvalidInput as exc:  # what the form cannot check itself (consent evidence)
         flash(request, "error", viewer.gettext("The link was not made: %(why)s", why=exc.message))
         return see_other(back)
-    base = str(request.base_url).rstrip("/")
+    base = str(request.base_url)
     request.session[CREATED_KEY] = {
         "asset_id": asset_id,
         "link_id": created.link.id,
-        "url": f"{base}/s/{created.token}",
-        "embed": f"{base}/embed/{created.token}",
+        "url": shares.share_url(base, created.token),
+        "embed": shares.share_url(base, created.token, embed=True),
     }
     flash(
         request,
