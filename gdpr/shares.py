@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -27,7 +28,7 @@ from dam.errors import Gone, InvalidInput, NotFound
 from dam.models import Asset, AssetKind, Caption, Rendition, ShareLink, User
 from dam.settings import Settings
 from gdpr import egress, verdicts
-from gdpr.verdict import BLOCKING, REVIEW, Verdict
+from gdpr.verdict import BLOCKING, REVIEW
 from gdpr.verdict_text import channel_label
 
 TOKEN_BYTES = 24  # 192 random bits (at least 128 are required)
@@ -92,6 +93,15 @@ class SharedAsset:
     download_size: int
     has_poster: bool
     captions: tuple[tuple[str, str, str], ...]  # (language, label, kind)
+
+
+@dataclass(frozen=True)
+class OpenedShare:
+    """A link that opened: `locked` while its password is still to be given, in which case
+    its verdict was not looked at (nothing about the asset shows before the password)."""
+
+    link: ShareLink
+    locked: bool
 
 
 def share_path(token: str) -> str:
@@ -238,12 +248,26 @@ def password_ok(link: ShareLink, password: str) -> bool:
     return bool(password) and verify_password(link.password_hash, password)
 
 
-def require_cleared(session: Session, link: ShareLink, *, settings: Settings, lang: str) -> Verdict:
-    """The verdict for the link's channel at this moment; NotCleared (409) with reasons
-    that never name anyone: the public must not learn who is in the picture."""
-    return egress.require_cleared(
+def open_share(
+    session: Session,
+    token: str,
+    *,
+    unlocked: Callable[[ShareLink], bool],
+    settings: Settings,
+    lang: str,
+) -> OpenedShare:
+    """Whether a public token opens its link now, checked in the one order every public page
+    keeps: the token (NotFound), revocation and expiry (Gone), the password (`locked` unless
+    `unlocked(link)` says this visitor gave it), then the verdict for the link's channel
+    (NotCleared, 409, with reasons that never name anyone: the public must not learn who
+    is in the picture)."""
+    link = resolve(session, token)
+    if link.password_hash is not None and not unlocked(link):
+        return OpenedShare(link=link, locked=True)
+    egress.require_cleared(
         session, link.asset_id, link.channel, settings=settings, lang=lang, names_visible=False
     )
+    return OpenedShare(link=link, locked=False)
 
 
 def count_view(session: Session, link: ShareLink) -> None:

@@ -365,3 +365,62 @@ def test_ui_panel_creates_shows_once_and_revokes(
     viewer_client = TestClient(client.app)
     log_in(viewer_client, make_account(Role.viewer))
     assert viewer_client.get(f"/assets/{asset_id}/shares").status_code == 403
+
+
+def public_paths(token: str) -> list[str]:
+    """Every public address of a link: its page, its files and its embed page."""
+    files = ("", "/file", "/poster", "/download", "/captions/nl.vtt")
+    return [f"/s/{token}{f}" for f in files] + [f"/embed/{token}"]
+
+
+def test_every_public_path_stops_alike(
+    client: TestClient, creative: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asset_id = upload(client, creative, seed=21)
+    until = (clock.now() + timedelta(hours=1)).replace(microsecond=0)
+    plain, protected, expiring = (
+        share(client, creative, asset_id),
+        share(client, creative, asset_id, password="geheim genoeg"),
+        share(client, creative, asset_id, expires_at=until.isoformat()),
+    )
+    for created in (plain, protected):
+        revoked = client.delete(f"/api/v1/shares/{created['id']}", headers=creative.headers)
+        assert revoked.status_code == 200
+    later = until + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later.astimezone(UTC))
+    cases = [
+        (plain["token"], 410, "heeft hem ingetrokken"),
+        (protected["token"], 410, "heeft hem ingetrokken"),  # revoked before any password
+        (expiring["token"], 410, "Deze link is verlopen op"),
+        ("x" * 32, 404, "Op dit adres is niets gedeeld"),
+    ]
+    for token, status, text in cases:
+        for path in public_paths(token):
+            response = client.get(path)
+            assert response.status_code == status, path
+            assert text in response.text, path
+            assert response.headers["cache-control"] == "no-store", path
+            assert "set-cookie" not in response.headers, path
+
+
+def test_a_protected_link_asks_for_its_password_before_telling_why_it_is_blocked(
+    client: TestClient, creative: Account
+) -> None:
+    # The website needs alt text, which this asset lacks: the link is not cleared.
+    asset_id = upload(client, creative, seed=22)
+    token = share(client, creative, asset_id, channel="website", password="geheim genoeg")["token"]
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 200 and 'type="password"' in page.text
+    assert "Alternatieve tekst ontbreekt" not in page.text
+    for path in public_paths(token)[1:-1]:
+        assert client.get(path).status_code == 403, path
+    embed = client.get(f"/embed/{token}")
+    assert embed.status_code == 200 and f'href="/s/{token}"' in embed.text
+    assert "Alternatieve tekst ontbreekt" not in embed.text
+
+    right = client.post(f"/s/{token}", data={"password": "geheim genoeg"})
+    assert right.status_code == 409 and "Alternatieve tekst ontbreekt" in right.text
+    assert client.get(f"/s/{token}/file").status_code == 409
+    # The password opens the share page, never the embed (it reads no cookie).
+    client.cookies.set("beeldbank_share", client.cookies["beeldbank_share"], path="/embed/")
+    assert client.get(f"/embed/{token}").status_code == 200

@@ -11,15 +11,17 @@ browser with a password the forger knows already; guessing is rate limited per c
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from dam.blobs import BlobStore
 from dam.errors import DomainError, Gone, NotCleared, NotFound
-from dam.models import Rendition, ShareLink
+from dam.models import ShareLink
 from dam.settings import Settings
 from gdpr import shares
 from web.deps import BlobsDep, SessionDep, SettingsDep
@@ -108,9 +110,46 @@ def _client(request: Request) -> str:
 
 
 def _unlocked(request: Request, link: ShareLink, settings: Settings) -> bool:
-    if link.password_hash is None:
-        return True
     return is_unlocked(settings.secret_key, request.cookies.get(COOKIE_NAME), link.id)
+
+
+# What a public route is: the share page, one of its files, or the embed page. They differ
+# only in what a locked link answers (the password form; a refusal, since a file cannot
+# ask; the embed's pointer to the share page) and in the frame of the "unavailable" page.
+Kind = Literal["page", "file", "embed"]
+
+
+def open_link(
+    request: Request,
+    db: Session,
+    settings: Settings,
+    templates: Templates,
+    token: str,
+    *,
+    kind: Kind,
+    locale: str,
+    serve: Callable[[ShareLink], Response],
+) -> Response:
+    """The one way a public route opens its link (gdpr.shares.open_share): `serve(link)` when
+    it serves, else the password form, or the page that says why not without naming anyone.
+    An embed never reads the password cookie (it is scoped to the share page anyway), so a
+    protected link is never embedded."""
+    embed = kind == "embed"
+    try:
+        opened = shares.open_share(
+            db,
+            token,
+            unlocked=lambda link: not embed and _unlocked(request, link, settings),
+            settings=settings,
+            lang=locale,
+        )
+        if not opened.locked:
+            return serve(opened.link)
+    except (NotFound, Gone, NotCleared) as exc:
+        return unavailable(request, templates, locale, exc, embed=embed)
+    if embed:
+        return render(request, templates, "public/embed_protected.html", locale, token=token)
+    return _password_form(request, templates, locale, token, status=403 if kind == "file" else 200)
 
 
 # --- the share page -----------------------------------------------------------------------
@@ -126,25 +165,24 @@ def share_page(
     lang: Lang = None,
 ) -> Response:
     locale = locale_of(request, lang)
-    try:
-        link = shares.resolve(db, token)
-        if not _unlocked(request, link, settings):
-            return _password_form(request, templates, locale, token)
-        shares.require_cleared(db, link, settings=settings, lang=locale)
+
+    def page(link: ShareLink) -> Response:
         shared = shares.shared_asset(db, link)
-    except (NotFound, Gone, NotCleared) as exc:
-        return unavailable(request, templates, locale, exc, embed=False)
-    shares.count_view(db, link)
-    return render(
-        request,
-        templates,
-        "public/share.html",
-        locale,
-        token=token,
-        shared=shared,
-        channel=link.channel,
-        expires_at=link.expires_at,
-        lang_param=lang if lang == locale else None,
+        shares.count_view(db, link)
+        return render(
+            request,
+            templates,
+            "public/share.html",
+            locale,
+            token=token,
+            shared=shared,
+            channel=link.channel,
+            expires_at=link.expires_at,
+            lang_param=lang if lang == locale else None,
+        )
+
+    return open_link(
+        request, db, settings, templates, token, kind="page", locale=locale, serve=page
     )
 
 
@@ -221,31 +259,29 @@ async def unlock(
 
 def _serve(
     request: Request,
-    db: SessionDep,
+    db: Session,
     settings: Settings,
     blobs: BlobStore,
     templates: Templates,
     token: str,
     variant: shares.Variant,
 ) -> Response:
+    def send(link: ShareLink) -> Response:
+        rendition = shares.rendition_for(db, link, variant)
+        filename = None
+        if variant == "download":
+            filename = shares.download_filename(db, link, rendition)
+        # FileResponse answers Range requests (206), which video players rely on.
+        return FileResponse(
+            blobs.root / rendition.path,
+            media_type=rendition.mime,
+            filename=filename,
+            headers=NO_STORE,
+        )
+
     locale = locale_of(request, None)
-    try:
-        link = shares.resolve(db, token)
-        if not _unlocked(request, link, settings):
-            return _password_form(request, templates, locale, token, status=403)
-        shares.require_cleared(db, link, settings=settings, lang=locale)
-        rendition: Rendition = shares.rendition_for(db, link, variant)
-    except (NotFound, Gone, NotCleared) as exc:
-        return unavailable(request, templates, locale, exc, embed=False)
-    filename = None
-    if variant == "download":
-        filename = shares.download_filename(db, link, rendition)
-    # FileResponse answers Range requests (206), which video players rely on.
-    return FileResponse(
-        blobs.root / rendition.path,
-        media_type=rendition.mime,
-        filename=filename,
-        headers=NO_STORE,
+    return open_link(
+        request, db, settings, templates, token, kind="file", locale=locale, serve=send
     )
 
 
@@ -296,16 +332,14 @@ def shared_captions(
     settings: SettingsDep,
     templates: TemplatesDep,
 ) -> Response:
-    locale = locale_of(request, None)
-    try:
-        link = shares.resolve(db, token)
-        if not _unlocked(request, link, settings):
-            return _password_form(request, templates, locale, token, status=403)
-        shares.require_cleared(db, link, settings=settings, lang=locale)
+    def send(link: ShareLink) -> Response:
         vtt = shares.caption_vtt(db, link, language)
-    except (NotFound, Gone, NotCleared) as exc:
-        return unavailable(request, templates, locale, exc, embed=False)
-    return Response(vtt, media_type="text/vtt; charset=utf-8", headers=NO_STORE)
+        return Response(vtt, media_type="text/vtt; charset=utf-8", headers=NO_STORE)
+
+    locale = locale_of(request, None)
+    return open_link(
+        request, db, settings, templates, token, kind="file", locale=locale, serve=send
+    )
 
 
 # --- the embed page -----------------------------------------------------------------------
@@ -323,13 +357,12 @@ def embed_page(
     """The picture or player alone, for an iframe on another site: no cookies, nothing
     from other sites, framing allowed (web/ui/security.py)."""
     locale = locale_of(request, lang)
-    try:
-        link = shares.resolve(db, token)
-        if link.password_hash is not None:
-            return render(request, templates, "public/embed_protected.html", locale, token=token)
-        shares.require_cleared(db, link, settings=settings, lang=locale)
+
+    def page(link: ShareLink) -> Response:
         shared = shares.shared_asset(db, link)
-    except (NotFound, Gone, NotCleared) as exc:
-        return unavailable(request, templates, locale, exc, embed=True)
-    shares.count_view(db, link)
-    return render(request, templates, "public/embed.html", locale, token=token, shared=shared)
+        shares.count_view(db, link)
+        return render(request, templates, "public/embed.html", locale, token=token, shared=shared)
+
+    return open_link(
+        request, db, settings, templates, token, kind="embed", locale=locale, serve=page
+    )
