@@ -23,6 +23,7 @@ from sqlmodel import Session, col, delete, select, update
 from dam import audit, events
 from dam.assets import remove_asset_rows
 from dam.blobs import BlobStore
+from dam.chunks import chunks
 from dam.clock import now
 from dam.errors import InvalidInput
 from dam.models import (
@@ -287,7 +288,7 @@ def _scrub_name(session: Session, name: str, asset_ids: Iterable[str]) -> int:
     pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
     lowered = f"%{name.lower()}%"
     changed = 0
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = session.exec(
             select(Asset).where(
                 col(Asset.id).in_(chunk),
@@ -313,8 +314,3 @@ def _scrub_name(session: Session, name: str, asset_ids: Iterable[str]) -> int:
         )
         changed += int(result.rowcount or 0)
     return changed
-
-
-def _chunks(items: Sequence[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from dam import audit
 from dam.blobs import BlobStore
+from dam.chunks import chunks
 from dam.clock import now
 from dam.models import (
     Asset,
@@ -39,7 +40,6 @@ from dam.models import (
 from gdpr.export_readme import README
 from gdpr.identity import get_person
 
-BATCH = 500  # ids per IN (...): inside every database's parameter limit
 THUMBNAIL = "thumb"
 _SAFE_EXT = re.compile(r"^[a-z0-9]{1,8}$")
 
@@ -87,15 +87,15 @@ def gather(session: Session, person_id: str) -> Gathered:
     face_ids = [f.id for f in faces]
     embedded = {
         face_id
-        for chunk in _chunks(face_ids)
+        for chunk in chunks(face_ids)
         for face_id in session.exec(
             select(FaceEmbedding.face_id).where(col(FaceEmbedding.face_id).in_(chunk))
         )
     }
     asset_ids = sorted({f.asset_id for f in faces})
-    assets = [a for chunk in _chunks(asset_ids) for a in _assets(session, chunk)]
+    assets = [a for chunk in chunks(asset_ids) for a in _assets(session, chunk)]
     evidence_ids = sorted({c.evidence_asset_id for c in consents if c.evidence_asset_id})
-    evidence_assets = {a.id: a for chunk in _chunks(evidence_ids) for a in _assets(session, chunk)}
+    evidence_assets = {a.id: a for chunk in chunks(evidence_ids) for a in _assets(session, chunk)}
     evidence = {
         c.id: evidence_assets[c.evidence_asset_id]
         for c in consents
@@ -103,13 +103,13 @@ def gather(session: Session, person_id: str) -> Gathered:
     }
     thumbnails = {
         r.asset_id: r
-        for chunk in _chunks(asset_ids)
+        for chunk in chunks(asset_ids)
         for r in session.exec(
             select(Rendition).where(col(Rendition.asset_id).in_(chunk), Rendition.name == THUMBNAIL)
         )
     }
     usages: dict[str, list[Usage]] = {}
-    for chunk in _chunks(asset_ids):
+    for chunk in chunks(asset_ids):
         for usage in session.exec(
             select(Usage).where(col(Usage.asset_id).in_(chunk)).order_by(col(Usage.used_at))
         ):
@@ -135,7 +135,7 @@ def audit_concerning(
     details_person = col(AuditEntry.details)["person_id"].as_string()
     found: dict[int, AuditEntry] = {}
     subjects = [person_id, *consent_ids, *face_ids]
-    for chunk in _chunks(subjects):
+    for chunk in chunks(subjects):
         for entry in session.exec(
             select(AuditEntry).where(
                 or_(col(AuditEntry.subject_id).in_(chunk), details_person == person_id)
@@ -342,8 +342,3 @@ def _ext(name: str) -> str:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), BATCH):
-        yield list(items[start : start + BATCH])

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,11 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from dam import audit, clock
+from dam.chunks import chunks
 from dam.models import AuditEntry, Consent, Face, FaceEmbedding, FaceState, Notification, Person
 from dam.settings import Settings
 
 PROPOSED = "person.erasure_proposed"
-BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def propose_erasures(session: Session, *, at: datetime, idle: timedelta) -> tupl
     active = _last_activity(session, candidates, at)
     qualifying = {p for p in candidates if active.get(p, at) <= at - idle}
     dropped = sorted(existing - set(without))
-    for chunk in _chunks(dropped):
+    for chunk in chunks(dropped):
         session.exec(
             delete(Notification).where(
                 col(Notification.kind) == PROPOSED, col(Notification.subject_id).in_(chunk)
@@ -132,7 +132,7 @@ def _last_activity(
         if person_id and moment is not None and moment <= at:
             last[person_id] = max(last.get(person_id, moment), moment)
 
-    for chunk in _chunks(person_ids):
+    for chunk in chunks(person_ids):
         for pid, created, updated in session.exec(
             select(Person.id, Person.created_at, Person.updated_at).where(col(Person.id).in_(chunk))
         ):
@@ -185,8 +185,3 @@ def run(engine: Engine, settings: Settings) -> None:
     with Session(engine) as session:
         apply_retention(session, settings=settings)
         session.commit()
-
-
-def _chunks(items: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), BATCH):
-        yield list(items[start : start + BATCH])
