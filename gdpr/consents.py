@@ -15,7 +15,7 @@ from dam import audit, clock, events
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
-from gdpr import notifications, verdicts
+from gdpr import consent_filters, notifications, verdicts
 from gdpr.identity import get_person
 
 
@@ -173,11 +173,7 @@ def withdraw_all(
     button)."""
     get_person(session, person_id)
     open_ = session.exec(
-        select(Consent.id).where(
-            Consent.person_id == person_id,
-            col(Consent.superseded_at).is_(None),
-            col(Consent.withdrawn_at).is_(None),
-        )
+        select(Consent.id).where(Consent.person_id == person_id, consent_filters.open_versions())
     ).all()
     if not open_:
         raise Conflict("This person has no consent in force to withdraw.")

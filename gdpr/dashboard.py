@@ -30,6 +30,7 @@ from dam.models import (
     Usage,
     User,
 )
+from gdpr import consent_filters
 
 UNDECIDED = (FaceState.unknown.value, FaceState.suggested.value)
 PERSON_FACES = (FaceState.confirmed.value, FaceState.suggested.value)
@@ -164,12 +165,7 @@ def consents_ending(
     rows = session.exec(
         select(Consent, Person.name)
         .join(Person, col(Person.id) == col(Consent.person_id))
-        .where(
-            col(Consent.superseded_at).is_(None),
-            col(Consent.withdrawn_at).is_(None),
-            col(Consent.valid_until) > moment,
-            col(Consent.valid_until) <= moment + timedelta(days=days),
-        )
+        .where(consent_filters.ending_between(moment, moment + timedelta(days=days)))
         .order_by(col(Consent.valid_until), col(Consent.id))
         .limit(limit)
     ).all()

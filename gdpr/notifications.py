@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 from dam import clock
 from dam.models import Consent, Notification, Role, Usage, User
 from dam.settings import Settings
-from gdpr import verdicts
+from gdpr import consent_filters, verdicts
 from gdpr.verdict_text import format_day
 
 log = logging.getLogger(__name__)
@@ -121,11 +121,7 @@ def notice_endings(session: Session, settings: Settings) -> int:
     horizon = now + timedelta(days=settings.consent_notice_days)
     ending = session.exec(
         select(Consent).where(
-            col(Consent.person_id).is_not(None),
-            col(Consent.superseded_at).is_(None),
-            col(Consent.withdrawn_at).is_(None),
-            col(Consent.valid_until) > now,
-            col(Consent.valid_until) <= horizon,
+            col(Consent.person_id).is_not(None), consent_filters.ending_between(now, horizon)
         )
     ).all()
     added = 0

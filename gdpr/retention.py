@@ -22,6 +22,7 @@ from dam import audit, clock
 from dam.chunks import chunks
 from dam.models import AuditEntry, Consent, Face, FaceEmbedding, FaceState, Notification, Person
 from dam.settings import Settings
+from gdpr import consent_filters
 
 PROPOSED = "person.erasure_proposed"
 
@@ -106,10 +107,7 @@ def propose_erasures(session: Session, *, at: datetime, idle: timedelta) -> tupl
 def _without_consent_or_faces(session: Session, at: datetime) -> list[str]:
     """People with no confirmed face and no consent in force (or still to start)."""
     valid = select(Consent.id).where(
-        col(Consent.person_id) == col(Person.id),
-        col(Consent.superseded_at).is_(None),
-        or_(col(Consent.withdrawn_at).is_(None), col(Consent.withdrawn_at) > at),
-        or_(col(Consent.valid_until).is_(None), col(Consent.valid_until) > at),
+        col(Consent.person_id) == col(Person.id), consent_filters.not_ended(at)
     )
     confirmed = select(Face.id).where(
         col(Face.person_id) == col(Person.id), Face.state == FaceState.confirmed

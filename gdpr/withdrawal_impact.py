@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dam.models import Consent, Face, FaceState, ShareLink, Usage
+from gdpr import consent_filters
 from gdpr.identity import get_person
 
 
@@ -27,11 +28,7 @@ def withdrawal_impact(session: Session, person_id: str) -> WithdrawalImpact:
     in_force = session.exec(
         select(func.count())
         .select_from(Consent)
-        .where(
-            Consent.person_id == person_id,
-            col(Consent.superseded_at).is_(None),
-            col(Consent.withdrawn_at).is_(None),
-        )
+        .where(Consent.person_id == person_id, consent_filters.open_versions())
     ).one()
     confirmed = session.exec(
         select(func.count(func.distinct(Face.asset_id))).where(
