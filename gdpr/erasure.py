@@ -15,8 +15,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
@@ -280,33 +281,28 @@ def _redact(session: Session, blobs: BlobStore, faces: Sequence[Face], files: _F
 
 
 def _scrub_name(session: Session, name: str, asset_ids: Iterable[str]) -> int:
-    """Replace the name in the titles, descriptions and alt texts of the assets the person
-    was on, and drop tags that are the name; how many fields changed."""
+    """Replace the name in the titles, descriptions, alt texts and embedded metadata
+    (EXIF/IPTC/XMP captions, keywords, people shown) of the assets the person was on, and
+    drop tags that are the name; how many fields changed."""
     ids = list(asset_ids)
     if not ids or not name.strip():
         return 0
-    pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
-    lowered = f"%{name.lower()}%"
+    pattern = name_pattern(name)
     changed = 0
     for chunk in chunks(ids):
-        rows = session.exec(
-            select(Asset).where(
-                col(Asset.id).in_(chunk),
-                or_(
-                    func.lower(Asset.title).like(lowered),
-                    func.lower(Asset.description).like(lowered),
-                    func.lower(Asset.alt_text).like(lowered),
-                ),
-            )
-        )
-        for asset in rows:
-            for attr in ("title", "description", "alt_text"):
-                old = getattr(asset, attr) or ""
-                new = pattern.sub(PLACEHOLDER, old)
-                if new != old:
+        # Every asset is read, not only those a LIKE would find: the metadata is JSON
+        # text (json.dumps writes "ñ" as "\u00f1") and SQLite's lower() folds only ASCII.
+        for asset in session.exec(select(Asset).where(col(Asset.id).in_(chunk))):
+            found = 0
+            for attr in ("title", "description", "alt_text", "meta"):
+                new, count = scrub(getattr(asset, attr), pattern)
+                if count:
+                    # A new object, not an edit in place: the JSON column sees only that.
                     setattr(asset, attr, new)
-                    changed += 1
-            session.add(asset)
+                    found += count
+            if found:
+                session.add(asset)
+                changed += found
         result = session.exec(
             delete(AssetTag).where(
                 col(AssetTag.asset_id).in_(chunk), col(AssetTag.tag) == name.lower()
@@ -314,3 +310,23 @@ def _scrub_name(session: Session, name: str, asset_ids: Iterable[str]) -> int:
         )
         changed += int(result.rowcount or 0)
     return changed
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """The name as a whole phrase, in any case."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+
+
+def scrub(value: Any, pattern: re.Pattern[str]) -> tuple[Any, int]:
+    """`value` with every match in every string inside it (through dicts and lists; keys
+    are field names and stay) replaced by PLACEHOLDER, and how many strings changed."""
+    if isinstance(value, str):
+        new = pattern.sub(PLACEHOLDER, value)
+        return new, int(new != value)
+    if isinstance(value, dict):
+        items = {key: scrub(item, pattern) for key, item in value.items()}
+        return {key: new for key, (new, _) in items.items()}, sum(n for _, n in items.values())
+    if isinstance(value, list):
+        pairs = [scrub(item, pattern) for item in value]
+        return [new for new, _ in pairs], sum(n for _, n in pairs)
+    return value, 0

@@ -31,6 +31,7 @@ from dam.models import (
 )
 from dam.runtime import Runtime, build_runtime
 from dam.settings import get_settings
+from gdpr.erasure import PLACEHOLDER
 from ingest.faces.detect import detect_faces
 from search.maintenance import rebuild
 from search.service import service_for
@@ -99,6 +100,23 @@ def scan_files(paths: list[Path], subject: Subject) -> list[str]:
     return problems
 
 
+def name_in_meta(rt: Runtime, asset_id: str) -> dict:
+    """The person named in the asset's embedded metadata, as a camera or a caption tool
+    writes it (IPTC caption and keywords, XMP PersonInImage), once in capitals."""
+    with Session(rt.engine) as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        asset.meta = {
+            **asset.meta,
+            "description": f"{NAME} bij de opening",
+            "keywords": [NAME.upper(), "bibliotheek"],
+            "xmp": {"Iptc4xmpExt:PersonInImage": [NAME], "xmp:Rating": 5},
+        }
+        session.add(asset)
+        session.commit()
+        return dict(asset.meta)
+
+
 def erase(client: TestClient, rt: Runtime, subject: Subject, choice: str) -> dict:
     # One segment holding everyone, as after `dam reindex` or a batch of changes: deleting
     # a document alone leaves its text in that segment's files.
@@ -162,6 +180,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
 ) -> None:
     subject = build_subject(client, rt, make_account)
+    meta = name_in_meta(rt, subject.photo_ids[0])
     with Session(rt.engine) as session:
         originals = {a.id: a.sha256 for a in session.exec(select(Asset))}
 
@@ -169,7 +188,8 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     assert summary["assets"] == "redact"
     assert sorted(summary["assets_redacted"]) == sorted(subject.photo_ids)
     assert summary["crops"] == 2
-    assert summary["texts_scrubbed"] == 2  # the title and the tag naming them
+    # The title and the tag naming them, and three strings in the embedded metadata.
+    assert summary["texts_scrubbed"] == 5
     with Session(rt.engine) as session:
         for asset_id in subject.photo_ids:
             asset = session.get(Asset, asset_id)
@@ -191,6 +211,15 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
             for path in files:
                 with Image.open(path) as image:
                     assert detect_faces(np.asarray(image.convert("RGB"))) == [], path.name
+    with Session(rt.engine) as session:
+        asset = session.get(Asset, subject.photo_ids[0])
+        assert asset is not None
+        assert asset.meta == {
+            **meta,
+            "description": f"{PLACEHOLDER} bij de opening",
+            "keywords": [PLACEHOLDER, "bibliotheek"],
+            "xmp": {"Iptc4xmpExt:PersonInImage": [PLACEHOLDER], "xmp:Rating": 5},
+        }
     check_common(rt, client, subject, summary)
 
 
