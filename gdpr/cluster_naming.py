@@ -1,4 +1,5 @@
-"""Naming several unnamed groups at once, and taking a wrong face out of a group.
+"""Naming several unnamed groups at once, and taking a wrong face out of a group; and the
+one way a typed name becomes a person (gdpr.face_decisions names single faces with it).
 
 Naming goes through gdpr.people.create_person and gdpr.clusters.assign_cluster, which
 audit every face by id. Taking a face out is its own audited decision (ids only).
@@ -60,19 +61,12 @@ def people_named(session: Session, name: str) -> list[Person]:
     return [p for p in candidates if normalise_name(p.name).lower() == wanted]
 
 
-def name_clusters(
-    session: Session, *, cluster_ids: list[str], name: str, actor: User, may_create: bool
-) -> Naming:
-    """Confirm every face of `cluster_ids` as the person called `name`.
-
-    An existing person with exactly that name is used; otherwise a new person is made
-    (only when `may_create`: making people is a privacy officer's decision).
-    """
-    ids = list(dict.fromkeys(c for c in cluster_ids if c))
-    if not ids:
-        raise NoGroups("Select one or more groups first.")
-    if len(ids) > MAX_CLUSTERS:
-        raise InvalidInput(f"Name at most {MAX_CLUSTERS} groups at once.")
+def person_for_name(
+    session: Session, *, name: str, actor: User, may_create: bool
+) -> tuple[Person, bool]:
+    """The one person called `name` (ignoring case and extra spaces), or a new person when
+    nobody is: only when `may_create`, as making people is a privacy officer's decision.
+    Returns the person and whether it was made now."""
     name = normalise_name(name)
     if not name:
         raise BadName("Type the person's name.")
@@ -80,7 +74,24 @@ def name_clusters(
         raise BadName(f"A name can be at most {NAME_MAX} characters long.")
     found = people_named(session, name)
     if len(found) > 1:
-        raise AmbiguousName("Several people have this name; open one of them to add faces.")
+        raise AmbiguousName("Several people have this name; choose one of them.")
+    if found:
+        return found[0], False
+    if not may_create:
+        raise MayNotCreatePeople("Only a privacy officer can add a person; pick a known name.")
+    data = people.PersonCreate(name=name, is_minor=False, email=None, notes="")
+    return people.create_person(session, data=data, actor=actor), True
+
+
+def name_clusters(
+    session: Session, *, cluster_ids: list[str], name: str, actor: User, may_create: bool
+) -> Naming:
+    """Confirm every face of `cluster_ids` as the person called `name` (person_for_name)."""
+    ids = list(dict.fromkeys(c for c in cluster_ids if c))
+    if not ids:
+        raise NoGroups("Select one or more groups first.")
+    if len(ids) > MAX_CLUSTERS:
+        raise InvalidInput(f"Name at most {MAX_CLUSTERS} groups at once.")
     live = set(
         session.exec(
             select(Face.cluster_id).where(
@@ -88,15 +99,9 @@ def name_clusters(
             )
         )
     )
-    if not live:
+    if not live:  # checked first: nobody is made for groups that are gone
         raise NotFound("These groups were named or changed meanwhile; reload the page.")
-    if found:
-        person, created = found[0], False
-    elif may_create:
-        data = people.PersonCreate(name=name, is_minor=False, email=None, notes="")
-        person, created = people.create_person(session, data=data, actor=actor), True
-    else:
-        raise MayNotCreatePeople("Only a privacy officer can add a person; pick a known name.")
+    person, created = person_for_name(session, name=name, actor=actor, may_create=may_create)
     confirmed = 0
     for cluster_id in ids:
         if cluster_id not in live:

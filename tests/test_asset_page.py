@@ -15,11 +15,12 @@ from sqlmodel import select
 
 from dam.models import AuditEntry, Face, FaceState, Person, Role
 from dam.runtime import Runtime
-from gdpr import people, verdicts
+from gdpr import cluster_naming, face_decisions, people, verdicts
 from tests import video_clips as clips
 from tests.conftest import Account
 from tests.ui_client import log_in, upload
 from tests.video_clips import Clip
+from web.ui import face_forms
 from web.ui.face_marks import clock, face_marks, time_span
 
 NAME = "Jan Peeters"
@@ -164,7 +165,12 @@ def test_creatives_see_names_and_states(
     assert 'x="50.0%" y="10.0%" width="20.0%" height="30.0%"' in html
     assert f"Ja, dit is {NAME}" in html
     assert html.count(f'<option value="{ids["person"]}"') == 3
-    assert 'name="new_name"' not in html  # making people is for privacy officers
+    assert html.count('name="name"') == 3  # a known name can be typed too
+    assert "Alleen een privacyverantwoordelijke kan een nieuwe persoon toevoegen." in html
+    # Dismissing offers the one list of reasons, one button each.
+    reasons = re.findall(r'name="reason" value="([^"]+)"', html)
+    assert reasons == [*face_decisions.DISMISS_REASONS] * 3
+    assert "Niet herkenbaar<span" in html
 
 
 def test_zoom_uses_the_large_version_only_where_it_may_be_loaded(
@@ -205,18 +211,22 @@ def test_confirm_and_dismiss_through_the_forms(
     assert done.headers["location"] == f"{page}#face-{ids['suggested']}"
     assert "Gezicht 2 is bevestigd." in client.get(done.headers["location"]).text
 
-    empty = client.post(
-        f"{base}/{ids['unknown']}/dismiss", data={"csrf_token": token, "reason": "  "}
-    )
-    assert empty.status_code == 422
-    assert "Zeg waarom het gezicht wordt afgewezen." in empty.text
+    for reason in ("  ", "Niet herkenbaar", "a picture of a picture", "not a face "):
+        refused = client.post(
+            f"{base}/{ids['unknown']}/dismiss", data={"csrf_token": token, "reason": reason}
+        )
+        assert refused.status_code == 422, reason  # only the offered reasons, as stored
+        assert "Kies waarom het gezicht wordt afgewezen." in refused.text
     nobody = client.post(f"{base}/{ids['unknown']}/confirm", data={"csrf_token": token})
     assert nobody.status_code == 422
-    assert "Kies een persoon, of typ een nieuwe naam." in nobody.text
+    assert "Kies een persoon, of typ de naam." in nobody.text
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.state == FaceState.unknown
 
     dismissed = client.post(
         f"{base}/{ids['unknown']}/dismiss",
-        data={"csrf_token": token, "reason": "Niet herkenbaar", "number": "3"},
+        data={"csrf_token": token, "reason": "not recognisable", "number": "3"},
     )
     assert "Gezicht 3 is afgewezen." in dismissed.text
     assert "Reden: Niet herkenbaar" in dismissed.text
@@ -226,11 +236,19 @@ def test_confirm_and_dismiss_through_the_forms(
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.subject_type == "face")))
     assert states[ids["suggested"]] == FaceState.confirmed
     assert states[ids["unknown"]] == FaceState.dismissed
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.dismiss_reason == "not recognisable"
     assert {e.action for e in entries} == {"face.confirmed", "face.dismissed"}
     assert all(NAME not in str(e.details) for e in entries)  # ids, never names
 
 
-def test_only_privacy_officers_name_a_new_person(
+def people_called(rt: Runtime, name: str) -> list[Person]:
+    with rt.session() as session:
+        return cluster_naming.people_named(session, name)
+
+
+def test_a_typed_name_is_the_known_person_and_only_officers_add_one(
     client: TestClient,
     rt: Runtime,
     creative: Account,
@@ -240,20 +258,70 @@ def test_only_privacy_officers_name_a_new_person(
     asset_id, ids = photo_with_faces
     url = f"/assets/{asset_id}/faces/{ids['unknown']}/confirm"
     token = log_in(client, creative)
-    refused = client.post(url, data={"csrf_token": token, "new_name": "Els Claes"})
+    refused = client.post(url, data={"csrf_token": token, "name": "Els Claes"})
     assert refused.status_code == 403
+    assert "Alleen een privacyverantwoordelijke kan een persoon toevoegen." in refused.text
+    assert people_called(rt, "Els Claes") == []
+
+    # A creative types a known name (other case, extra spaces): that person, no new one.
+    known = client.post(url, data={"csrf_token": token, "name": "  jan   PEETERS ", "number": "3"})
+    assert known.status_code == 200 and "Gezicht 3 is bevestigd." in known.text
+    assert [p.id for p in people_called(rt, NAME)] == [ids["person"]]
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.state == FaceState.confirmed
+        assert face.person_id == ids["person"]
 
     token = log_in(client, make_account(Role.privacy_officer))
-    assert 'name="new_name"' in client.get(f"/assets/{asset_id}").text
-    too_long = client.post(url, data={"csrf_token": token, "new_name": "x" * 201})
+    assert (
+        "Een naam die nog niemand heeft, voegt een nieuwe persoon toe."
+        in client.get(f"/assets/{asset_id}").text
+    )
+    too_long = client.post(url, data={"csrf_token": token, "name": "x" * 201})
     assert too_long.status_code == 422
-    named = client.post(url, data={"csrf_token": token, "new_name": "  Els   Claes "})
+    assert "Typ de naam van de persoon (hoogstens 200 tekens)." in too_long.text
+    named = client.post(url, data={"csrf_token": token, "name": "  Els   Claes "})
     assert named.status_code == 200
     with rt.session() as session:
         face = session.get(Face, ids["unknown"])
         assert face is not None and face.state == FaceState.confirmed
         person = session.get(Person, face.person_id)
         assert person is not None and person.name == "Els Claes"
+    again = client.post(url, data={"csrf_token": token, "name": "els claes"})
+    assert again.status_code == 200
+    assert len(people_called(rt, "Els Claes")) == 1  # the officer's typing makes no double
+
+
+def test_an_ambiguous_name_is_refused_on_the_page(
+    client: TestClient,
+    rt: Runtime,
+    make_account: Callable[[Role], Account],
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    asset_id, ids = photo_with_faces
+    officer = make_account(Role.privacy_officer)
+    with rt.session() as session:
+        data = people.PersonCreate.model_validate({"name": "jan  peeters"})
+        twin = people.create_person(session, data=data, actor=officer.user).id
+    url = f"/assets/{asset_id}/faces/{ids['unknown']}/confirm"
+    token = log_in(client, officer)
+    refused = client.post(url, data={"csrf_token": token, "name": NAME})
+    assert refused.status_code == 422
+    assert "Meerdere personen hebben deze naam. Kies er een uit de lijst." in refused.text
+    assert len(people_called(rt, NAME)) == 2  # no third one
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.state == FaceState.unknown
+    # Picked from the list by id, either of them can be meant.
+    picked = client.post(url, data={"csrf_token": token, "person_id": twin})
+    assert picked.status_code == 200
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.person_id == twin
+
+
+def test_the_dismiss_reasons_are_one_list_with_labels() -> None:
+    assert tuple(face_forms.DISMISS_LABELS) == face_decisions.DISMISS_REASONS
 
 
 def test_face_forms_check_role_csrf_and_asset(

@@ -332,6 +332,14 @@ def test_review_refuses_a_face_of_another_asset_and_ambiguous_names(
     with rt.session() as session:
         still = session.get(Face, face)
         assert still is not None and still.state == FaceState.unknown
+    # A name one person has is that person, typed in any case: nobody new is made.
+    piet = person(desk, "Piet Enkel")
+    once = desk.post(f"/privacy/review/{one}/faces/{face}/confirm", name=" piet  ENKEL ")
+    assert flash_of(desk, once) == "success: Gezicht ? is bevestigd als Piet Enkel."
+    with rt.session() as session:
+        named = session.get(Face, face)
+        assert named is not None and named.person_id == piet
+        assert [p.id for p in cluster_naming.people_named(session, "Piet Enkel")] == [piet]
 
 
 # --- the audit log --------------------------------------------------------------------------

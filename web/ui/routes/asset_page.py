@@ -7,21 +7,18 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
 from dam import assets, audit, collections, tags
-from dam.auth import check_permission
-from dam.errors import NotCleared, NotFound
+from dam.errors import DomainError, Forbidden, NotCleared
 from dam.models import AssetKind, Face, User
 from dam.settings import Settings
-from gdpr import egress, identity, people
+from gdpr import egress, face_decisions, people
 from web.api.schemas import local_taken_at, rendition_url
 from web.api.video import playback_public
 from web.deps import SessionDep, get_runtime
-from web.ui import forms, listing
+from web.ui import face_forms, forms, listing
 from web.ui.deps import FormDep, TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
-from web.ui.labels import N_
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
 from web.ui.routes.asset_verdict import verdict_context
@@ -31,8 +28,6 @@ from web.ui.templating import Viewer, flash
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 HISTORY_LIMIT = 50
-# Offered as suggestions in the dismiss form (any other reason can be typed).
-DISMISS_REASONS = (N_("Not a face"), N_("Not recognisable"), N_("A picture of a picture"))
 
 
 def _render(
@@ -115,7 +110,7 @@ def _render(
         playback=playback,
         faces=face_marks(view.faces, names=names, video=video),
         people_choice=[(p.id, p.name) for p, _ in known or []],
-        dismiss_reasons=DISMISS_REASONS,
+        dismiss_labels=face_forms.DISMISS_LABELS,
         face_error=face_error,
         **verdict_context(request, db, viewer, asset),
         share_panel=(
@@ -176,27 +171,20 @@ def confirm_face(
     form: FormDep,
     viewer: Viewer = Depends(page("faces.identify")),
 ) -> Response:
-    """Say who a face is: an existing person, or (privacy officers) a new one by name."""
+    """Say who a face is: a person picked, or one typed by name (a new person: officers)."""
     assert viewer.user is not None
-    face = _face_of(db, asset_id, face_id)
-    person_id = str(form.get("person_id") or "").strip()
-    new_name = " ".join(str(form.get("new_name") or "").split())
-    if new_name:
-        check_permission(viewer.user, "people.manage")  # creating people is theirs
-        try:
-            data = people.PersonCreate.model_validate({"name": new_name})
-        except ValidationError:
-            problem = viewer.gettext("A name has at most 200 characters.")
-            return _render(
-                request, db, viewer, templates, asset_id, face_error=(face.id, problem), status=422
-            )
-        person_id = people.create_person(db, data=data, actor=viewer.user).id
-    if not person_id:
-        problem = viewer.gettext("Choose a person, or type a new name.")
-        return _render(
-            request, db, viewer, templates, asset_id, face_error=(face.id, problem), status=422
+    face = face_decisions.face_on(db, asset_id, face_id)
+    try:
+        face_decisions.confirm(
+            db,
+            face_id=face.id,
+            person_id=str(form.get("person_id") or ""),
+            name=str(form.get("name") or ""),
+            actor=viewer.user,
+            may_create=viewer.can("people.manage"),
         )
-    identity.confirm_face(db, face_id=face.id, person_id=person_id, actor=viewer.user)
+    except DomainError as exc:
+        return _refused(request, db, viewer, templates, face, exc)
     flash(request, "success", viewer.gettext("Face %(n)s is confirmed.", n=_number(form)))
     return _back(request, face)
 
@@ -211,18 +199,35 @@ def dismiss_face(
     form: FormDep,
     viewer: Viewer = Depends(page("faces.identify")),
 ) -> Response:
-    """Say a face is no face, or nobody recognisable (with the reason)."""
+    """Say a face is no face, or nobody recognisable (one of the offered reasons)."""
     assert viewer.user is not None
-    face = _face_of(db, asset_id, face_id)
-    reason = " ".join(str(form.get("reason") or "").split())
-    if not reason:
-        problem = viewer.gettext("Say why the face is dismissed.")
-        return _render(
-            request, db, viewer, templates, asset_id, face_error=(face.id, problem), status=422
+    face = face_decisions.face_on(db, asset_id, face_id)
+    try:
+        face_decisions.dismiss(
+            db, face_id=face.id, reason=str(form.get("reason") or ""), actor=viewer.user
         )
-    identity.dismiss_face(db, face_id=face.id, reason=reason[:200], actor=viewer.user)
+    except DomainError as exc:
+        return _refused(request, db, viewer, templates, face, exc)
     flash(request, "success", viewer.gettext("Face %(n)s is dismissed.", n=_number(form)))
     return _back(request, face)
+
+
+def _refused(
+    request: Request,
+    db: SessionDep,
+    viewer: Viewer,
+    templates: TemplatesDep,
+    face: Face,
+    exc: DomainError,
+) -> Response:
+    """The page again with why the decision was refused next to the face (other errors go
+    to the error page)."""
+    message = face_forms.problem(exc)
+    if message is None:
+        raise exc
+    status = 403 if isinstance(exc, Forbidden) else 422
+    problem = (face.id, viewer.gettext(message))
+    return _render(request, db, viewer, templates, face.asset_id, face_error=problem, status=status)
 
 
 def _loadable(
@@ -239,13 +244,6 @@ def _loadable(
         return True
 
     return may_load
-
-
-def _face_of(db: SessionDep, asset_id: str, face_id: str) -> Face:
-    face = identity.get_face(db, face_id)
-    if face.asset_id != asset_id:
-        raise NotFound("There is no face with this id.")
-    return face
 
 
 def _number(form: FormDep) -> str:

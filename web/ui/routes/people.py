@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from dam.errors import DomainError
-from gdpr import cluster_naming, identity, people, people_overview
+from gdpr import cluster_naming, face_decisions, identity, people, people_overview
 from web.deps import SessionDep
-from web.ui import nav
+from web.ui import face_forms, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.labels import N_
 from web.ui.redirects import safe_next, see_other
@@ -32,12 +32,6 @@ Back = Annotated[str, Form(max_length=2000)]
 
 NAME_MAX, NOTES_MAX, EMAIL_MAX = 200, 5000, 320  # as gdpr.people.PersonCreate
 
-# Why a face is dismissed, as stored (the API takes free text; the UI offers these).
-DISMISS_REASONS = {
-    "not a face": N_("Not a face"),
-    "not recognisable": N_("Nobody recognisable"),
-}
-
 # Service errors the forms can cause, in the viewer's language.
 ERRORS = {
     "ambiguous_name": N_(
@@ -48,6 +42,7 @@ ERRORS = {
     ),
     "no_groups": N_("Select one or more groups first."),
     "bad_name": N_("Type the person's name (at most 200 characters)."),
+    "bad_reason": face_forms.PROBLEMS["bad_reason"],
     "not_found": N_("This was changed or removed meanwhile. Look at the page again."),
     "conflict": N_("This was changed meanwhile. Look at the page again."),
 }
@@ -78,7 +73,7 @@ def people_list(
         people=shown,
         query=query,
         groups=people_overview.cluster_page(db, page=_page_number(request)),
-        reasons=DISMISS_REASONS,
+        reasons=face_forms.DISMISS_LABELS,
         values={"name": "", "notes": "", "is_minor": False},
         errors={},
     )
@@ -108,7 +103,7 @@ def create_person(
             people=everyone,
             query="",
             groups=people_overview.cluster_page(db),
-            reasons=DISMISS_REASONS,
+            reasons=face_forms.DISMISS_LABELS,
             values=values,
             errors=errors,
         )
@@ -189,11 +184,8 @@ def dismiss_face(
     back: Back = "/people",
 ) -> Response:
     assert viewer.user is not None
-    if reason not in DISMISS_REASONS:
-        flash(request, "error", viewer.gettext("Choose why the face is dismissed."))
-        return see_other(safe_next(back, "/people"))
     try:
-        identity.dismiss_face(db, face_id=face_id, reason=reason, actor=viewer.user)
+        face_decisions.dismiss(db, face_id=face_id, reason=reason, actor=viewer.user)
         flash(request, "success", viewer.gettext("The face is dismissed."))
     except DomainError as exc:
         _error(request, viewer, exc)

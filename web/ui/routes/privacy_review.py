@@ -15,9 +15,10 @@ from fastapi.responses import Response
 
 from dam.errors import DomainError
 from dam.models import AssetKind
-from gdpr import dashboard, face_review, identity
+from gdpr import dashboard, face_decisions, face_review
 from web.api.schemas import rendition_url
 from web.deps import SessionDep
+from web.ui import face_forms
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
 from web.ui.labels import N_
@@ -29,16 +30,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 Officer = Annotated[Viewer, Depends(page("consents.manage"))]
 Short = Annotated[str, Form(max_length=400)]
 
-# The dismiss buttons, by the reason stored.
-DISMISS_LABELS = {
-    "not a face": N_("Not a face"),
-    "not recognisable": N_("Not recognisable"),
-}
-ERRORS = {
-    "ambiguous_name": N_("Several people have this name. Choose one from the list."),
-    "may_not_create_people": N_("Only a privacy officer can add a person."),
-    "bad_name": N_("Type the person's name (at most 200 characters)."),
-    "bad_reason": N_("Choose why the face is dismissed."),
+ERRORS = face_forms.PROBLEMS | {
     "not_found": N_("This was changed or removed meanwhile. Look at the page again."),
 }
 
@@ -70,7 +62,7 @@ def review_page(
         else None,
         next_id=following if following != asset_id else None,
         people_choice=face_review.all_people(db),
-        dismiss_labels=DISMISS_LABELS,
+        dismiss_labels=face_forms.DISMISS_LABELS,
     )
 
 
@@ -88,18 +80,15 @@ def confirm(
     """The suggested person (`person_id`), or a person picked or typed by `name`."""
     assert viewer.user is not None
     try:
-        face = face_review.face_on(db, asset_id, face_id)
-        if person_id and not name.strip():
-            identity.confirm_face(db, face_id=face.id, person_id=person_id, actor=viewer.user)
-            who = identity.get_person(db, person_id).name
-        else:
-            who = face_review.confirm_by_name(
-                db,
-                face_id=face.id,
-                name=name,
-                actor=viewer.user,
-                may_create=viewer.can("people.manage"),
-            ).name
+        face = face_decisions.face_on(db, asset_id, face_id)
+        who = face_decisions.confirm(
+            db,
+            face_id=face.id,
+            person_id=person_id,
+            name=name,
+            actor=viewer.user,
+            may_create=viewer.can("people.manage"),
+        ).name
     except DomainError as exc:
         return _failed(request, viewer, exc, asset_id, face_id)
     message = viewer.gettext("Face %(n)s is confirmed as %(name)s.", n=_n(number), name=who)
@@ -119,8 +108,8 @@ def dismiss(
 ) -> Response:
     assert viewer.user is not None
     try:
-        face = face_review.face_on(db, asset_id, face_id)
-        face_review.dismiss(db, face_id=face.id, reason=reason, actor=viewer.user)
+        face = face_decisions.face_on(db, asset_id, face_id)
+        face_decisions.dismiss(db, face_id=face.id, reason=reason, actor=viewer.user)
     except DomainError as exc:
         return _failed(request, viewer, exc, asset_id, face_id)
     flash(request, "success", viewer.gettext("Face %(n)s is dismissed.", n=_n(number)))
