@@ -102,10 +102,12 @@ def scan_files(paths: list[Path], subject: Subject) -> list[str]:
 
 def name_in_meta(rt: Runtime, asset_id: str) -> dict:
     """The person named in the asset's embedded metadata, as a camera or a caption tool
-    writes it (IPTC caption and keywords, XMP PersonInImage), once in capitals."""
+    writes it (IPTC caption and keywords, XMP PersonInImage), and in capitals in its
+    alt text (SQLite's lower() leaves 'Ñ' as it is)."""
     with Session(rt.engine) as session:
         asset = session.get(Asset, asset_id)
         assert asset is not None
+        asset.alt_text = f"{NAME.upper()} knipt een lint door"
         asset.meta = {
             **asset.meta,
             "description": f"{NAME} bij de opening",
@@ -188,8 +190,8 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     assert summary["assets"] == "redact"
     assert sorted(summary["assets_redacted"]) == sorted(subject.photo_ids)
     assert summary["crops"] == 2
-    # The title and the tag naming them, and three strings in the embedded metadata.
-    assert summary["texts_scrubbed"] == 5
+    # The title and the tag naming them, an alt text and three metadata strings.
+    assert summary["texts_scrubbed"] == 6
     with Session(rt.engine) as session:
         for asset_id in subject.photo_ids:
             asset = session.get(Asset, asset_id)
@@ -214,6 +216,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     with Session(rt.engine) as session:
         asset = session.get(Asset, subject.photo_ids[0])
         assert asset is not None
+        assert asset.alt_text == f"{PLACEHOLDER} knipt een lint door"
         assert asset.meta == {
             **meta,
             "description": f"{PLACEHOLDER} bij de opening",
