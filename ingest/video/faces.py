@@ -3,8 +3,9 @@
 The smallest web rendition (our own H.264 file, upright) is decoded by the hardened
 ffmpeg runner at a few frames a second; `ingest.video.sampling` keeps about one a second
 plus the first frame of every new shot. Those are searched with the photo detector, and
-`ingest.faces.tracking` joins the faces into tracks. Each track is stored as one face:
-its time span, the box, score and crop of its best frame, and one embedding (sealed).
+`ingest.faces.tracking` joins the faces into tracks. Each track is stored as one face, the
+way a photo's faces are (`ingest.faces.store`): its time span, the box, score and crop of
+its best frame, and one embedding (sealed). Only that crop is ever encoded (`FaceCrop`).
 
 Frames are handed from ffmpeg's reader thread to this one through a queue of two, so at
 most a few frames are in memory however long the video is: ffmpeg waits while faces are
@@ -14,39 +15,28 @@ searched.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import queue
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
-from dam import biometrics, events
-from dam.blobs import write_atomic
-from dam.clock import now
+from dam import biometrics
 from dam.errors import ProcessingError
-from dam.ids import new_id
 from dam.jobs import StageContext
-from dam.models import Asset, Face, FaceEmbedding, FaceState, Rendition
-from ingest.faces.descriptor import DESCRIPTOR_MODEL, describer
+from dam.models import Asset, Rendition
+from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
 from ingest.faces.geometry import Box, clamp, padded, pixel_bounds, relative
-from ingest.faces.stage import CROP_EDGE, CROP_QUALITY, DETECTOR
-from ingest.faces.tracking import (
-    FoundTrack,
-    Sighting,
-    StoredTrack,
-    Track,
-    Tracker,
-    reconcile_tracks,
-)
+from ingest.faces.store import FoundFace, Span, encode_crop, match_by_span, store_faces
+from ingest.faces.tracking import Sighting, Track, Tracker
 from ingest.ffmpeg import ffmpeg_binary
 from ingest.video import commands, limits, process
 from ingest.video.frames import Frame
@@ -78,7 +68,7 @@ def detect_video_faces(ctx: StageContext) -> None:
         min_face=max(12.0, ctx.settings.face_min_size_px * scale), recognise=key is not None
     )
     plan = plan_sampling(duration)
-    tracker = Tracker(interval_s=plan.every_s)
+    tracker = CroppingTracker(interval_s=plan.every_s)
     started = time.monotonic()
     frames = sampled_frames(
         ctx.blobs.root / rendition.path,
@@ -99,9 +89,13 @@ def detect_video_faces(ctx: StageContext) -> None:
     with Session(ctx.engine, expire_on_commit=False) as session:
         if session.get(Asset, ctx.asset_id) is None:
             return
-        face_ids = store_tracks(session, ctx, tracks, key, size=(rendition.width, rendition.height))
-        events.publish_after_commit(
-            session, events.FacesDetected(asset_id=ctx.asset_id, face_ids=tuple(face_ids))
+        store_faces(
+            session,
+            blobs=ctx.blobs,
+            asset_id=ctx.asset_id,
+            found=found_faces(tracks, size=(rendition.width, rendition.height)),
+            key=key,
+            match=match_by_span,
         )
         session.commit()
 
@@ -135,21 +129,56 @@ class FrameSearch:
                     score=detection.score,
                     sharpness=sharpness,
                     embedding=vector,
-                    picture=crop_jpeg(rgb, detection.box),
+                    picture=FaceCrop(rgb, detection.box),
                 )
             )
         return out
 
 
-def crop_jpeg(rgb: np.ndarray, box: Box) -> bytes:
-    """The padded crop of one face as a small JPEG (made for every sighting: a few kB)."""
-    height, width = rgb.shape[:2]
-    left, top, right, bottom = pixel_bounds(padded(box, width, height))
-    crop = Image.fromarray(np.ascontiguousarray(rgb[top:bottom, left:right]), "RGB")
-    crop.thumbnail((CROP_EDGE, CROP_EDGE), Image.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    crop.save(buffer, "JPEG", quality=CROP_QUALITY)
-    return buffer.getvalue()
+class FaceCrop:
+    """A sighting's padded face region, encoded as the face's crop only if it is kept.
+
+    Only a track's best sighting is kept, and which one that is is known when the track
+    ends, so the region is held as pixels until then (a copy, so that the frame can go)
+    and never encoded for the other sightings. `jpeg()` encodes once and lets go of the
+    pixels: an ended track costs a few kB however large its face.
+    """
+
+    __slots__ = ("_jpeg", "_pixels")
+
+    def __init__(self, rgb: np.ndarray, box: Box) -> None:
+        height, width = rgb.shape[:2]
+        left, top, right, bottom = pixel_bounds(padded(box, width, height))
+        self._pixels: np.ndarray | None = np.array(rgb[top:bottom, left:right], order="C")
+        self._jpeg: bytes | None = None
+
+    @property
+    def encoded(self) -> bool:
+        return self._jpeg is not None
+
+    def jpeg(self) -> bytes:
+        """The crop as a small JPEG (encoded on the first call)."""
+        if self._jpeg is None:
+            assert self._pixels is not None
+            self._jpeg = encode_crop(Image.fromarray(self._pixels, "RGB"))
+            self._pixels = None
+        return self._jpeg
+
+
+class CroppingTracker(Tracker):
+    """A Tracker that encodes each track's crop as the track ends (tracks only let go of
+    the pictures of their other sightings), so memory stays small however long the video."""
+
+    def add(self, time_s: float, sightings: Iterable[Sighting]) -> None:
+        done = len(self.ended)
+        super().add(time_s, sightings)
+        for track in self.ended[done:]:
+            _crop(track.best).jpeg()
+
+
+def _crop(sighting: Sighting) -> FaceCrop:
+    assert isinstance(sighting.picture, FaceCrop)  # FrameSearch made the sighting
+    return sighting.picture
 
 
 class _Stopped(Exception):
@@ -240,74 +269,19 @@ def sampled_frames(
         raise feed.error
 
 
-def store_tracks(
-    session: Session,
-    ctx: StageContext,
-    tracks: list[Track],
-    key: biometrics.FaceKey | None,
-    *,
-    size: tuple[int, int],
-) -> list[str]:
-    """Store the tracks as the asset's faces, keeping what people decided; their ids."""
-    asset_id = ctx.asset_id
-    existing = list(session.exec(select(Face).where(Face.asset_id == asset_id)))
-    found = [FoundTrack(t.start_s, t.end_s, relative(t.best.box, *size)) for t in tracks]
-    plan = reconcile_tracks(
-        [
-            StoredTrack(
-                f.id,
-                f.time_s or 0.0,
-                f.time_end_s if f.time_end_s is not None else f.time_s or 0.0,
-                Box(f.box_x, f.box_y, f.box_w, f.box_h),
-                f.state in (FaceState.confirmed, FaceState.dismissed),
-            )
-            for f in existing
-        ],
-        found,
-    )
-    by_id = {f.id: f for f in existing}
-    directory = ctx.blobs.derived_dir(asset_id) / "faces"
-    moment = now()
-    stored: list[str] = []
-    for index, (track, where) in enumerate(zip(tracks, found, strict=True)):
-        face = by_id.get(plan.kept.get(index, "")) or Face(
-            id=new_id(), asset_id=asset_id, box_x=0, box_y=0, box_w=0, box_h=0, score=0,
-            detector=DETECTOR,
-        )  # fmt: skip
-        face.box_x, face.box_y, face.box_w, face.box_h = (
-            where.box.x,
-            where.box.y,
-            where.box.w,
-            where.box.h,
+def found_faces(tracks: list[Track], *, size: tuple[int, int]) -> list[FoundFace]:
+    """The tracks as faces to store: the best frame's box, score and crop (the only crop
+    of the track that is ever encoded), the span, and the track's one embedding."""
+    return [
+        FoundFace(
+            box=relative(track.best.box, *size),
+            score=track.best.score,
+            crop=_crop(track.best).jpeg(),
+            embedding=track.embedding(),
+            span=Span(track.start_s, track.end_s, track.frames),
         )
-        face.time_s, face.time_end_s, face.frames = track.start_s, track.end_s, track.frames
-        face.score, face.detector, face.updated_at = track.best.score, DETECTOR, moment
-        target = directory / f"{face.id}.jpg"
-        write_atomic(target, track.best.picture)
-        face.crop_path = str(target.relative_to(ctx.blobs.root))
-        session.add(face)
-        stored.append(face.id)
-    session.flush()
-    if stored:
-        session.exec(delete(FaceEmbedding).where(col(FaceEmbedding.face_id).in_(stored)))
-    for face_id, track in zip(stored, tracks, strict=True):
-        vector = track.embedding()
-        if key is not None and vector is not None:
-            session.add(
-                FaceEmbedding(
-                    face_id=face_id,
-                    model=DESCRIPTOR_MODEL,
-                    key_id=key.key_id,
-                    sealed=biometrics.seal(
-                        key, face_id=face_id, model=DESCRIPTOR_MODEL, vector=vector
-                    ),
-                )
-            )
-    for face_id in plan.removed:
-        session.delete(by_id[face_id])
-        (directory / f"{face_id}.jpg").unlink(missing_ok=True)
-    log.info("asset %s: %d face track(s), %d removed", asset_id, len(tracks), len(plan.removed))
-    return stored
+        for track in tracks
+    ]
 
 
 def _smallest_web_rendition(session: Session, asset_id: str) -> Rendition:
