@@ -14,6 +14,8 @@ from search.document import SearchDocument
 from search.query import SearchRequest, SearchResult
 
 Progress = Callable[[int], None]  # called with the number of documents done so far
+# The current documents of these asset ids, and the ids of those that no longer exist.
+DocumentSource = Callable[[Sequence[str]], tuple[list[SearchDocument], list[str]]]
 
 
 class SearchUnavailable(Exception):
@@ -34,6 +36,11 @@ class BackendWriter(Protocol):
 
     def rebuild(self, documents: Iterable[SearchDocument], progress: Progress) -> int:
         """Replace the whole index by `documents` at once; returns how many were written."""
+
+    def purge(self, ids: Sequence[str], documents: DocumentSource) -> int:
+        """Write these assets' documents anew (removing those of gone assets) and commit,
+        leaving no older copy of them in the index's storage (GDPR art. 17); returns how
+        many documents were written."""
 
     def close(self) -> None: ...
 

@@ -47,6 +47,7 @@ KEYWORD_FIELDS = (
     "verdicts",
     "licence",
     "orientation",
+    "uploader",
 )
 
 # Each sort of the query language: the document field and whether it runs newest first.
@@ -87,6 +88,7 @@ class AssetFacts:
     taken_at: datetime | None = None
     taken_at_offset_min: int | None = None
     licence: Mapping[str, Any] = field(default_factory=dict)
+    owner_id: str | None = None  # the user who uploaded it
     # --- filled by later packages through facts providers; empty defaults until then ---
     people: tuple[PersonFacts, ...] = ()
     collections: tuple[str, ...] = ()  # collection titles
@@ -125,6 +127,7 @@ class SearchDocument:
     cleared_for: tuple[str, ...]
     licence: str
     restricted: bool
+    uploader: str  # the uploading user's id, "" when unknown ("only my uploads")
 
     @cached_property
     def fingerprint(self) -> str:
@@ -174,6 +177,7 @@ def build_document(facts: AssetFacts, *, zone: str = "Europe/Brussels") -> Searc
         cleared_for=tuple(c for c, v in verdicts if v == "cleared"),
         licence=licence_state(facts.licence, facts.licence_state),
         restricted=facts.restricted,
+        uploader=facts.owner_id or "",
     )
 
 

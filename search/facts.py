@@ -52,6 +52,7 @@ _COLUMNS = (
     Asset.meta,
     Asset.licence,
     Asset.restricted,
+    Asset.owner_id,
 )
 
 
@@ -90,6 +91,7 @@ def load_facts(session: Session, asset_ids: Sequence[str]) -> dict[str, AssetFac
             taken_at_offset_min=row.taken_at_offset_min,
             licence=row.licence if isinstance(row.licence, dict) else {},
             restricted=bool(row.restricted),
+            owner_id=row.owner_id,
         )
     return _with_provided(session, facts)
 

@@ -17,7 +17,7 @@ from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from search import document
 from search.analysis import stems, words
-from search.backend import Progress, SearchUnavailable
+from search.backend import DocumentSource, Progress, SearchUnavailable
 from search.document import TEXT_FIELDS, SearchDocument
 from search.highlight import highlight_fields
 from search.query import FACET_SIZE, FACETS, Hit, ParsedQuery, SearchRequest, SearchResult
@@ -85,6 +85,7 @@ def meili_document(doc: SearchDocument) -> dict[str, Any]:
         "cleared_for": list(doc.cleared_for),
         "licence": doc.licence,
         "restricted": doc.restricted,
+        "uploader": doc.uploader,
         "stems": _stems_of(doc),
     }
     # Absent rather than null: Meilisearch sorts documents without the value last.
@@ -135,6 +136,7 @@ def filter_expression(request: SearchRequest) -> list[Any]:
         ("kind", f.kinds),
         ("licence", f.licences),
         ("orientation", f.orientations),
+        ("uploader", f.uploaders),
     ):
         if values:
             clauses.append([f"{name} = {_quote(v)}" for v in values])
@@ -334,6 +336,16 @@ class MeilisearchWriter:
         self._wait([self.client.swap_indexes([{"indexes": [self.backend.uid, staging]}]).task_uid])
         self._wait([self.client.delete_index(staging).task_uid])
         return done
+
+    def purge(self, ids: Sequence[str], documents: DocumentSource) -> int:
+        # Meilisearch drops a deleted document from its storage itself: deleting the old
+        # documents before adding the new ones is all a purge needs.
+        fresh, _ = documents(ids)
+        self.delete(ids)
+        self.commit()
+        self.upsert(fresh)
+        self.commit()
+        return len(fresh)
 
     def close(self) -> None:
         self.commit()

@@ -55,14 +55,11 @@ def _on_deleted(event: events.AssetDeleted) -> None:
 
 
 def _on_erased(event: events.PersonErased) -> None:
-    # Their name must be gone from search when the erasure is reported done. A deleted
-    # or replaced document keeps its text in its segment's files until segments merge,
-    # so the index is rewritten as well: nothing of them stays on disk (art. 17).
-    from search.maintenance import rebuild_index
-
+    # Their name must be gone from search when the erasure is reported done, and from the
+    # index's files too (art. 17): the affected documents are rewritten, and with them
+    # whatever storage still holds an older copy; not the whole index.
     for sync in live_syncs():
-        sync.mark(event.asset_ids)  # the rebuild indexes these first
-        rebuild_index(sync)
+        sync.purge(event.asset_ids)
 
 
 def _ready(rt: Runtime) -> None:

@@ -79,8 +79,9 @@ def parse_query(text: str) -> ParsedQuery:
 
 @dataclass(frozen=True)
 class Filters:
-    """Each field narrows the result. Values within kinds, years and licences are
-    alternatives (an asset has one of each); within the others all must hold."""
+    """Each field narrows the result. Values within kinds, years, licences, orientations
+    and uploaders are alternatives (an asset has one of each); within the others all must
+    hold."""
 
     kinds: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
@@ -90,6 +91,7 @@ class Filters:
     cleared_for: tuple[str, ...] = ()  # channels the verdict is `cleared` for
     licences: tuple[str, ...] = ()
     orientations: tuple[str, ...] = ()
+    uploaders: tuple[str, ...] = ()  # user ids: uploaded by one of them
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from search.query import (
 )
 from search.sync import IndexSync
 
-# Consent evidence scans and people marked hidden: the role that may open them.
-RESTRICTED_PERMISSION = "search.restricted"
+# Consent evidence scans and people marked hidden: the permission that opens them, the
+# same as everywhere else restricted assets are shown (dam.assets.may_see_restricted).
+RESTRICTED_PERMISSION = "consents.manage"
 MAX_QUERY_CHARS = 500
 
 

@@ -101,6 +101,17 @@ class IndexSync:
                 return False
             time.sleep(0.05)  # another process writes: give it its turn
 
+    def purge(self, asset_ids: Iterable[str]) -> int:
+        """Index these assets now and leave no older copy of their documents in the index's
+        storage (GDPR art. 17: an erased person's name); returns the documents written."""
+        ids = list(dict.fromkeys(asset_ids))
+        if self._closed:
+            return 0
+        dirty.mark(self.engine, ids)
+        with self.exclusive_writer() as writer:
+            self._drain()  # what is waiting, these assets among it, the usual way first
+            return writer.purge(ids, self.documents_for)
+
     # --- the writer thread --------------------------------------------------------------
 
     def start(self) -> None:

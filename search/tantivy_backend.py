@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -19,7 +20,7 @@ from tantivy import Document, Index, Occur, Order, Query, SchemaBuilder
 
 from search import document
 from search.analysis import build_analyzer, stems
-from search.backend import Progress, SearchUnavailable, WriterBusy
+from search.backend import DocumentSource, Progress, SearchUnavailable, WriterBusy
 from search.document import TEXT_FIELDS, SearchDocument
 from search.highlight import highlight_fields
 from search.query import FACET_SIZE, Hit, ParsedQuery, SearchRequest, SearchResult, Word
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the schema or the analyzers change: a new directory is built from scratch
 # (search.sync notices the empty index and re-indexes every asset).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the uploader
 
 # Weights: a word in the title counts most, then the exact word anywhere, then the same
 # Dutch or English stem; typo and prefix matches score least (they are constant-score).
@@ -93,6 +94,7 @@ def to_tantivy(doc: SearchDocument) -> Document:
         "verdicts": [f"{c}:{v}" for c, v in doc.verdicts],
         "licence": [doc.licence],
         "orientation": [doc.orientation] if doc.orientation else [],
+        "uploader": [doc.uploader] if doc.uploader else [],
     }
     for name, values in keywords.items():
         for value in values:
@@ -254,6 +256,7 @@ class TantivyBackend:
             ("year", tuple(str(y) for y in f.years)),
             ("licence", f.licences),
             ("orientation", f.orientations),
+            ("uploader", f.uploaders),
         ):
             if values:
                 clauses.append(Query.term_set_query(s, field, list(values)))
@@ -299,11 +302,16 @@ class TantivyWriter:
 
     def __init__(self, backend: TantivyBackend) -> None:
         self.backend = backend
+        self._writer = self._open()
+
+    def _open(self) -> tantivy.IndexWriter:
         try:
-            self._writer = backend.index.writer(heap_size=self.HEAP_BYTES, num_threads=2)
+            return self.backend.index.writer(heap_size=self.HEAP_BYTES, num_threads=2)
         except ValueError as exc:
             if "LockBusy" in str(exc):
-                raise WriterBusy(f"another process writes the index at {backend.path}") from exc
+                raise WriterBusy(
+                    f"another process writes the index at {self.backend.path}"
+                ) from exc
             raise
 
     def upsert(self, documents: Sequence[SearchDocument]) -> None:
@@ -334,6 +342,61 @@ class TantivyWriter:
         progress(done)
         self.commit()
         return done
+
+    def purge(self, ids: Sequence[str], documents: DocumentSource) -> int:
+        # A deleted or replaced document keeps its text in its segment's files until that
+        # segment is merged away, and tantivy-py offers no merge on demand. A segment whose
+        # documents are all deleted, though, is dropped at the commit and its files
+        # removed. So every segment that holds one of these documents, or any deleted
+        # document (an older version of one of them may be among those), is emptied: its
+        # live documents are written anew, from the database, into a new segment.
+        self._settle()
+        rewrite = list(dict.fromkeys([*ids, *self._sharing_segments(ids)]))
+        fresh, _ = documents(rewrite)
+        for asset_id in rewrite:
+            self._writer.delete_documents_by_term("id", asset_id)
+        for doc in fresh:
+            self._writer.add_document(to_tantivy(doc))
+        self.commit()
+        self._writer.garbage_collect_files()
+        return len(fresh)
+
+    def _settle(self) -> None:
+        """Let merges in flight finish and continue with a fresh writer."""
+        # A merge that started before a delete carries the deleted document into its new
+        # segment; the fresh writer starts no merge until it commits, so the segments
+        # stay as the purge reads them.
+        self._writer.wait_merging_threads()
+        self._writer = self._open()
+
+    def _sharing_segments(self, ids: Sequence[str]) -> list[str]:
+        """The ids of the live documents in every segment that holds one of `ids` or a
+        deleted document."""
+        index = self.backend.index
+        index.reload()
+        searcher = index.searcher()
+        metas = json.loads((self.backend.path / "meta.json").read_text())["segments"]
+        everything = searcher.search(Query.all_query(), max(1, searcher.num_docs)).hits
+        alive = Counter(address.segment_ord for _, address in everything)
+        expected = {
+            o: m["max_doc"] - (m.get("deletes") or {}).get("num_deleted_docs", 0)
+            for o, m in enumerate(metas)
+        }
+        if dict(alive) != {o: n for o, n in expected.items() if n}:
+            # The reader's segments are not meta.json's, in its order: empty them all.
+            log.warning("the search index's segments do not match its meta.json; rewriting all")
+            doomed = set(alive)
+        else:
+            doomed = {o for o, meta in enumerate(metas) if meta.get("deletes")}
+            if ids:
+                query = Query.term_set_query(self.backend.schema, "id", list(ids))
+                hits = searcher.search(query, len(ids)).hits
+                doomed |= {address.segment_ord for _, address in hits}
+        return [
+            str(searcher.doc(address).get_first("id"))
+            for _, address in everything
+            if address.segment_ord in doomed
+        ]
 
     def close(self) -> None:
         # Waiting for merges consumes the writer and releases the lock file.

@@ -9,6 +9,7 @@ even under CI=true: no Meilisearch server exists on the machines CI runs on.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +53,7 @@ CORPUS = [
         people=(PersonFacts("p1", "Jan Peeters"),),
         verdicts={"website": "cleared", "social": "blocked"},
         collections=("Zomer in Gent",),
+        owner_id="u1",
     ),
     asset(
         "a2",
@@ -68,8 +70,15 @@ CORPUS = [
         tags=("gent", "winter"),
         taken_at=at(2021, 1),
         licence={"type": "stock"},
+        owner_id="u1",
     ),
-    asset("a4", "A cyclist on the bridge", tags=("antwerpen",), alt_text="Cyclist, bridge"),
+    asset(
+        "a4",
+        "A cyclist on the bridge",
+        tags=("antwerpen",),
+        alt_text="Cyclist, bridge",
+        owner_id="u2",
+    ),
     asset(
         "a5",
         "Wandelaars in het Citadelpark, Gent",
@@ -228,6 +237,15 @@ def test_filters(find: Find) -> None:
     assert find("gent ", tags=("winter",)) == ["a3"]
 
 
+def test_uploader_filter_combines_with_words(find: Find) -> None:
+    assert find(uploaders=("u1",)) == ["a1", "a3"]
+    assert find("gent ", uploaders=("u1",)) == ["a1", "a3"]
+    assert find("fietsers ", uploaders=("u1",)) == ["a1"]
+    assert find("cyclist ", uploaders=("u1",)) == []
+    assert find(uploaders=("u1", "u2")) == ["a1", "a3", "a4"]
+    assert find(uploaders=("nobody",)) == []
+
+
 def test_sorting(indexed: SearchBackend) -> None:
     def ids(sort: Sort) -> list[str]:
         request = SearchRequest(sort=sort, per_page=50)
@@ -319,3 +337,68 @@ def test_empty_query_lists_everything_newest_first(indexed: SearchBackend) -> No
     result = indexed.search(SearchRequest(sort="uploaded_desc"))
     assert result.total == 6 and result.hits[0].id == "a7"
     assert all(h.highlights == {} for h in result.hits)
+
+
+def purge(backend: SearchBackend, ids: Sequence[str], current: Sequence[SearchDocument]) -> int:
+    by_id = {d.id: d for d in current}
+
+    def documents(asked: Sequence[str]) -> tuple[list[SearchDocument], list[str]]:
+        return [by_id[i] for i in asked if i in by_id], [i for i in asked if i not in by_id]
+
+    writer = backend.open_writer()
+    try:
+        return writer.purge(ids, documents)
+    finally:
+        writer.close()
+
+
+def test_purge_writes_the_current_documents(indexed: SearchBackend, find: Find) -> None:
+    current = [asset("a1", "Markt in Brugge"), *CORPUS[2:]]  # a2 is gone
+    assert purge(indexed, ["a1", "a2"], current) >= 1
+    assert find("graslei ") == [] and find("markt ") == ["a1"]
+    assert indexed.fingerprints() == {d.id: d.fingerprint for d in current}
+
+
+SECRET = "Zyxwvut Qprstoñ"
+
+
+def segment_ids(path: Path) -> set[str]:
+    return {s["segment_id"] for s in json.loads((path / "meta.json").read_text())["segments"]}
+
+
+def holding(path: Path, word: str) -> list[str]:
+    word_bytes = word.lower().encode()
+    return [p.name for p in path.iterdir() if p.is_file() and word_bytes in p.read_bytes().lower()]
+
+
+def test_tantivy_purge_empties_only_the_segments_with_older_copies(tmp_path: Path) -> None:
+    from search.tantivy_backend import TantivyBackend, to_tantivy
+
+    backend = TantivyBackend(tmp_path / "search")
+
+    def commit_one_segment(docs: Sequence[SearchDocument], deleted: Sequence[str] = ()) -> None:
+        # One indexing thread: each commit makes exactly one segment.
+        writer = backend.index.writer(heap_size=15_000_000, num_threads=1)
+        for asset_id in [*(d.id for d in docs), *deleted]:
+            writer.delete_documents_by_term("id", asset_id)
+        for document in docs:
+            writer.add_document(to_tantivy(document))
+        writer.commit()
+        writer.wait_merging_threads()
+
+    commit_one_segment(CORPUS)
+    untouched = segment_ids(backend.path)
+    others = [asset(f"b{i}", f"Portret nummer {i}") for i in range(2, 6)]
+    commit_one_segment([asset("b1", "Portret", people=(PersonFacts("p9", SECRET),)), *others])
+    # The person is unlinked from b1 (its older version stays in its segment's files),
+    # and b2 is deleted: a purge finds both, not only the documents it is given.
+    commit_one_segment([asset("b1", "Portret")], deleted=["b2"])
+    assert holding(backend.path, "Zyxwvut")
+    current = [*CORPUS, asset("b1", "Portret"), *others[1:]]
+
+    assert purge(backend, [], current) == 3  # b3, b4 and b5, which shared the old b1's segment
+    assert holding(backend.path, "Zyxwvut") == []
+    assert untouched <= segment_ids(backend.path)  # the corpus's segment was left alone
+    assert backend.fingerprints() == {d.id: d.fingerprint for d in current}
+    request = SearchRequest(query=parse_query("portret "), access=PRIVILEGED, per_page=50)
+    assert backend.search(request).total == len(current) - len(CORPUS)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from dam.assets import may_see_restricted
+from dam.models import User
 from search.analysis import edit_distance, prefix_distance, stem, typo_budget, words
 from search.document import AssetFacts, PersonFacts, build_document, licence_state, orientation
 from search.highlight import Matcher, highlight_fields, render
@@ -151,6 +153,8 @@ PEOPLE = (
         ({}, "collections", ()),
         ({}, "cleared_for", ()),
         ({}, "restricted", False),
+        ({}, "uploader", ""),
+        ({"owner_id": "u1"}, "uploader", "u1"),
         ({"people": PEOPLE}, "people", ("Jan Peeters",)),
         ({"people": PEOPLE}, "person_ids", ("p1",)),
         ({"people": PEOPLE}, "hidden_people", ("An Smets",)),
@@ -263,6 +267,10 @@ def test_no_query_no_highlights() -> None:
 )
 def test_access_by_role(role: str, restricted: bool) -> None:
     assert access_for(role) == Access(restricted=restricted, hidden_people=restricted)
+    # Search finds restricted assets exactly when the asset pages open them.
+    assert (
+        may_see_restricted(User(email="x@example.org", password_hash="", role=role)) is restricted
+    )
 
 
 @pytest.mark.parametrize(
@@ -287,10 +295,12 @@ def test_meili_filters_follow_the_api_shape() -> None:
             tags=("gent", 'zo"mer'),
             people=("p1",),
             cleared_for=("website",),
+            uploaders=("u1",),
         )
     )
     assert filter_expression(request) == [
         ['kind = "image"', 'kind = "video"'],
+        ['uploader = "u1"'],
         ["year = 2023"],
         'tags = "gent"',
         'tags = "zo\\"mer"',
