@@ -1,7 +1,7 @@
 """Withdrawal and expiry: how fast the verdicts follow a consent.
 
     .venv/bin/python bench/withdrawal.py [--assets 100000] [--on 10000]
-        [--database sqlite|postgresql|both]
+        [--database sqlite|postgresql|both] [--profile]
 
 1. A fresh database (SQLite file in a temp dir, or a fresh schema in the PostgreSQL at
    DAM_TEST_POSTGRES_URL / postgresql://postgres@127.0.0.1:5432/test) filled with N ready
@@ -23,7 +23,9 @@ Not part of the test run.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import secrets
 import sys
@@ -168,7 +170,7 @@ def face_row(asset_id: str, person_id: str | None, state: FaceState, now: dateti
     }
 
 
-def run(database: str, n_assets: int, n_on: int) -> None:
+def run(database: str, n_assets: int, n_on: int, profile: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         schema = None
         if database == "sqlite":
@@ -250,9 +252,15 @@ def run(database: str, n_assets: int, n_on: int) -> None:
             real_now = clock.now
             clock.now = lambda: moved  # type: ignore[assignment]
             try:
+                profiler = cProfile.Profile() if profile else None
                 t = time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 jobs._periodic["verdict_deadlines"](rt.engine, settings)
                 expiry_task = time.perf_counter() - t
+                if profiler:
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
             finally:
                 clock.now = real_now  # type: ignore[assignment]
             with Session(rt.engine) as session:
@@ -278,10 +286,11 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--on", type=int, default=10_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--profile", action="store_true", help="print a profile of the expiry task")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
-        run(database, args.assets, args.on)
+        run(database, args.assets, args.on, args.profile)
 
 
 if __name__ == "__main__":

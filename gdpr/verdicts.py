@@ -11,12 +11,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from dam import clock, events
+from dam.chunks import chunks
 from dam.models import (
     Asset,
     AssetStatus,
@@ -37,8 +38,8 @@ from gdpr.verdict import (
     Rules,
     Verdict,
     judge_all,
-    worst,
 )
+from gdpr.verdict_rows import Encoded, RowWriter
 
 BATCH = 2000  # assets per query round: well inside every database's parameter limit
 
@@ -78,12 +79,31 @@ def licence_terms(
 
 @dataclass
 class _Memo:
-    """What one re-judging round has learnt so far: people (with their consents) and the
-    verdicts per asset signature. Valid for one moment and one transaction only."""
+    """What re-judging has learnt: people with their consents, and per asset signature the
+    verdicts and their encoded row. For one moment; people are read again in every
+    transaction (`begin`), and finding anyone changed forgets the verdicts learnt."""
 
     people: dict[str, PersonTerms] = field(default_factory=dict)
     verdicts: dict[tuple[object, ...], list[Verdict]] = field(default_factory=dict)
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)  # by id() of a verdicts list
+    encoded: dict[tuple[object, ...], Encoded] = field(default_factory=dict)
+    read: set[str] = field(default_factory=set)  # people read in this transaction
+
+    def begin(self) -> None:
+        self.read = set()
+
+    def learn(self, asked: Iterable[str], found: dict[str, PersonTerms]) -> None:
+        """People read afresh (`asked`, of whom `found` exist)."""
+        for person_id in asked:
+            known = self.people.get(person_id)
+            fresh = found.get(person_id)
+            if known is not None and known != fresh:
+                self.verdicts.clear()
+                self.encoded.clear()
+            if fresh is None:
+                self.people.pop(person_id, None)
+            else:
+                self.people[person_id] = fresh
+            self.read.add(person_id)
 
 
 def compute(
@@ -92,27 +112,24 @@ def compute(
     *,
     settings: Settings,
     at: datetime | None = None,
-    memo: _Memo | None = None,
 ) -> dict[str, list[Verdict]]:
     """Every channel's verdict of each existing asset among `asset_ids` (not stored)."""
     moment = at or clock.now()
-    rules = rules_for(settings)
-    memo = memo or _Memo()
-    result: dict[str, list[Verdict]] = {}
-    for chunk in _chunks(list(dict.fromkeys(asset_ids)), BATCH):
-        terms = _load_terms(session, chunk, settings.default_timezone, memo.people)
-        for asset_id, asset_terms in terms.items():
-            # Assets with the same people in the same states and the same asset-level
-            # facts get the same verdicts (reasons count faces, never name them).
-            key = _signature(asset_terms)
-            if key not in memo.verdicts:
-                memo.verdicts[key] = judge_all(asset_terms, memo.people, moment, rules)
-            result[asset_id] = memo.verdicts[key]
-    return result
+    memo = _Memo()
+    return {
+        asset_id: memo.verdicts[key]
+        for chunk in chunks(list(dict.fromkeys(asset_ids)), BATCH)
+        for asset_id, key in _judged(session, chunk, settings, moment, memo)
+    }
 
 
 def refresh(
-    session: Session, asset_ids: Iterable[str], *, settings: Settings, at: datetime | None = None
+    session: Session,
+    asset_ids: Iterable[str],
+    *,
+    settings: Settings,
+    at: datetime | None = None,
+    memo: _Memo | None = None,
 ) -> int:
     """Recompute and store the verdicts of `asset_ids` in the caller's transaction; search
     hears of them after the commit. Returns how many assets were judged."""
@@ -120,57 +137,67 @@ def refresh(
     if not ids:
         return 0
     moment = at or clock.now()
+    memo = memo or _Memo()
+    memo.begin()
+    connection = session.connection()
+    writer = RowWriter(connection.dialect)
     judged = 0
-    memo = _Memo()
-    for chunk in _chunks(ids, BATCH):
-        verdicts = compute(session, chunk, settings=settings, at=moment, memo=memo)
-        _store(session, verdicts, memo, moment)
-        judged += len(verdicts)
+    for chunk in chunks(ids, BATCH):
+        rows = []
+        for asset_id, key in _judged(session, chunk, settings, moment, memo):
+            encoded = memo.encoded.get(key)
+            if encoded is None:
+                encoded = memo.encoded[key] = writer.encode(memo.verdicts[key])
+            rows.append((asset_id, encoded))
+        writer.write(connection, rows, moment)
+        judged += len(rows)
     events.publish_after_commit(session, events.VerdictsChanged(asset_ids=tuple(ids)))
     return judged
 
 
-def _store(
-    session: Session, verdicts: dict[str, list[Verdict]], memo: _Memo, moment: datetime
-) -> None:
-    """Replace the assets' rows (one DELETE, one executemany INSERT: faster on both
-    databases than updating row by row or group by group, measured)."""
-    rows = []
-    for asset_id, channel_verdicts in verdicts.items():
-        key = id(channel_verdicts)
-        if key not in memo.rows:
-            memo.rows[key] = _row_values(channel_verdicts)
-        rows.append({"asset_id": asset_id, "computed_at": moment, **memo.rows[key]})
-    session.execute(delete(VERDICT_TABLE).where(VERDICT_TABLE.c.asset_id.in_(list(verdicts))))
-    if rows:
-        session.execute(insert(VERDICT_TABLE), rows)
+def _judged(
+    session: Session, asset_ids: Sequence[str], settings: Settings, moment: datetime, memo: _Memo
+) -> Iterator[tuple[str, tuple[object, ...]]]:
+    """(asset id, signature) of each existing asset, its verdicts in `memo.verdicts`.
+
+    Assets with the same people in the same states and the same asset-level facts get
+    the same verdicts (reasons count faces, never name them): each signature is judged
+    once, and an asset's facts are only made into AssetTerms when it brings a new one."""
+    rules: Rules | None = None
+    for row, faces in _read(session, asset_ids, memo):
+        licence = row.licence if isinstance(row.licence, dict) and row.licence else None
+        channels, until = (
+            licence_terms(licence, settings.default_timezone) if licence else _NO_LIMIT
+        )
+        faces_checked = bool(row.faces_checked) and row.status == AssetStatus.ready
+        key = (
+            tuple(sorted((f.state.value, f.person_id or "") for f in faces)),
+            faces_checked,
+            bool(row.undetected_people),
+            bool((row.alt_text or "").strip()),
+            row.embargo_until,
+            channels,
+            until,
+            bool(row.restricted),
+        )
+        if key not in memo.verdicts:
+            rules = rules or rules_for(settings)
+            terms = AssetTerms(
+                id=row.id,
+                faces=tuple(faces),
+                faces_checked=faces_checked,
+                undetected_people=bool(row.undetected_people),
+                alt_text=row.alt_text or "",
+                embargo_until=row.embargo_until,
+                licence_channels=channels,
+                licence_until=until,
+                restricted=bool(row.restricted),
+            )
+            memo.verdicts[key] = judge_all(terms, memo.people, moment, rules)
+        yield row.id, key
 
 
-def _row_values(verdicts: Sequence[Verdict]) -> dict[str, Any]:
-    upcoming = [v.next_change_at for v in verdicts if v.next_change_at is not None]
-    cleared = [v.channel for v in verdicts if v.status == VerdictStatus.cleared]
-    return {
-        "channels": {
-            v.channel: {"status": v.status.value, "reasons": [r.as_json() for r in v.reasons]}
-            for v in verdicts
-        },
-        "status": worst([v.status for v in verdicts]).value,
-        "cleared_for": f",{','.join(cleared)}," if cleared else "",
-        "next_change_at": min(upcoming) if upcoming else None,
-    }
-
-
-def _signature(terms: AssetTerms) -> tuple[object, ...]:
-    return (
-        tuple(sorted((f.state.value, f.person_id or "") for f in terms.faces)),
-        terms.faces_checked,
-        terms.undetected_people,
-        bool(terms.alt_text.strip()),
-        terms.embargo_until,
-        terms.licence_channels,
-        terms.licence_until,
-        terms.restricted,
-    )
+_NO_LIMIT: tuple[None, None] = (None, None)
 
 
 def refresh_due(
@@ -178,21 +205,43 @@ def refresh_due(
 ) -> int:
     """Re-judge every asset whose cached verdict changes by itself at or before `at`, a
     batch per transaction (other writers get their turn between batches). Returns how
-    many assets were judged."""
+    many assets were judged.
+
+    On PostgreSQL each batch reads one snapshot (REPEATABLE READ): a consent or face
+    change committed by someone else meanwhile makes writing that asset's row fail
+    instead of overwriting their fresher verdict with ours, and the batch is read again."""
     moment = at or clock.now()
+    memo = _Memo()  # people are read again in each batch; verdicts carry over
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     judged = 0
+    retries = 0
     while True:
-        with Session(engine) as session:
-            due = session.execute(
-                sa_select(VERDICT_TABLE.c.asset_id)
-                .where(VERDICT_TABLE.c.next_change_at <= moment)
-                .distinct()
-                .limit(batch)
-            ).all()
-            if not due:
-                return judged
-            judged += refresh(session, [row[0] for row in due], settings=settings, at=moment)
-            session.commit()
+        try:
+            with Session(engine) as session:
+                due = session.execute(
+                    sa_select(VERDICT_TABLE.c.asset_id)
+                    .where(VERDICT_TABLE.c.next_change_at <= moment)
+                    .limit(batch)
+                ).all()
+                if not due:
+                    return judged
+                count = refresh(
+                    session, [row[0] for row in due], settings=settings, at=moment, memo=memo
+                )
+                session.commit()
+                judged += count
+        except OperationalError as exc:
+            if not _is_serialization_failure(exc) or retries >= _RETRIES:
+                raise
+            retries += 1
+
+
+_RETRIES = 5
+
+
+def _is_serialization_failure(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "40001"
 
 
 def assets_of_person(session: Session, person_id: str) -> list[str]:
@@ -260,16 +309,31 @@ def asset_terms(
     session: Session, asset_id: str, *, settings: Settings
 ) -> tuple[AssetTerms | None, dict[str, PersonTerms]]:
     """One asset's facts and its people as judge() takes them (None: no such asset)."""
-    people: dict[str, PersonTerms] = {}
-    terms = _load_terms(session, [asset_id], settings.default_timezone, people)
-    return terms.get(asset_id), people
+    memo = _Memo()
+    for row, faces in _read(session, [asset_id], memo):
+        channels, until = licence_terms(
+            row.licence if isinstance(row.licence, dict) else {}, settings.default_timezone
+        )
+        terms = AssetTerms(
+            id=row.id,
+            faces=tuple(faces),
+            faces_checked=bool(row.faces_checked) and row.status == AssetStatus.ready,
+            undetected_people=bool(row.undetected_people),
+            alt_text=row.alt_text or "",
+            embargo_until=row.embargo_until,
+            licence_channels=channels,
+            licence_until=until,
+            restricted=bool(row.restricted),
+        )
+        return terms, memo.people
+    return None, memo.people
 
 
-def _load_terms(
-    session: Session, asset_ids: Sequence[str], zone: str, people: dict[str, PersonTerms]
-) -> dict[str, AssetTerms]:
-    """The assets' facts; the people on them are added to `people` (known ones are not
-    read again)."""
+def _read(
+    session: Session, asset_ids: Sequence[str], memo: _Memo
+) -> list[tuple[Any, list[FaceTerms]]]:
+    """The assets' rows (the columns judging needs) with their faces; the people on them
+    not yet read in this transaction are read into `memo`."""
     assets = session.execute(
         sa_select(
             col(Asset.id),
@@ -278,7 +342,7 @@ def _load_terms(
             col(Asset.licence),
             col(Asset.embargo_until),
             col(Asset.undetected_people),
-            col(Asset.faces_checked_at),
+            col(Asset.faces_checked_at).is_not(None).label("faces_checked"),
             col(Asset.restricted),
         ).where(col(Asset.id).in_(asset_ids))
     ).all()
@@ -289,31 +353,21 @@ def _load_terms(
         .order_by(col(Face.id))
     ).all():
         faces[asset_id].append(FaceTerms(face_id, _STATES[state], person_id))
-    person_ids = {f.person_id for fs in faces.values() for f in fs if f.person_id}
-    people.update(_load_people(session, sorted(person_ids - people.keys())))
-    terms: dict[str, AssetTerms] = {}
-    for row in assets:
-        channels, until = licence_terms(row.licence if isinstance(row.licence, dict) else {}, zone)
-        terms[row.id] = AssetTerms(
-            id=row.id,
-            faces=tuple(faces.get(row.id, ())),
-            faces_checked=row.faces_checked_at is not None and row.status == AssetStatus.ready,
-            undetected_people=bool(row.undetected_people),
-            alt_text=row.alt_text or "",
-            embargo_until=row.embargo_until,
-            licence_channels=channels,
-            licence_until=until,
-            restricted=bool(row.restricted),
-        )
-    return terms
+    unread = {f.person_id for fs in faces.values() for f in fs if f.person_id} - memo.read
+    if unread:
+        asked = sorted(unread)
+        memo.learn(asked, _load_people(session, asked))
+    return [(row, faces.get(row.id, [])) for row in assets]
 
 
 def _load_people(session: Session, person_ids: Sequence[str]) -> dict[str, PersonTerms]:
     people: dict[str, PersonTerms] = {}
-    for chunk in _chunks(list(person_ids), BATCH):
+    for chunk in chunks(list(person_ids), BATCH):
         consents: dict[str, list[ConsentTerms]] = defaultdict(list)
         for row in session.execute(
-            sa_select(*_CONSENT_COLUMNS).where(col(Consent.person_id).in_(chunk))
+            sa_select(*_CONSENT_COLUMNS)
+            .where(col(Consent.person_id).in_(chunk))
+            .order_by(col(Consent.person_id), col(Consent.id))
         ).all():
             consents[row.person_id].append(consent_terms(row))
         for person_id, is_minor in session.execute(
@@ -349,11 +403,6 @@ def consent_terms(consent: Consent | Any) -> ConsentTerms:
         has_guardian=bool((consent.guardian_name or "").strip()),
         superseded=consent.superseded_at is not None,
     )
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
 
 
 # --- following the database ---------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from dam import clock, jobs
@@ -246,6 +247,60 @@ def test_deadlines_pass_by_themselves(
         assert row.channels["internal"]["reasons"][0]["code"] == "consent_expired"
     # Even before the task runs, an exit never trusts a cache past its deadline.
     monkeypatch.undo()
+
+
+def test_the_deadline_task_never_overwrites_a_fresher_verdict(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    officer: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A withdrawal committed while the periodic task re-judges the same asset wins.
+
+    SQLite runs one writing transaction at a time, reads included, so the race exists
+    on PostgreSQL only: there the task's batch reads one snapshot, and writing a row
+    someone changed since fails and the batch is read again."""
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises whole transactions: no such race")
+    asset_id = upload(client, creative, media.jpeg(seed=11))
+    pid = person(client, officer)
+    with_face(rt, asset_id, pid, FaceState.confirmed)
+    today = clock.now().date()
+    in_force = give(client, officer, pid, granted_at=str(today - timedelta(days=3)))
+    # A second consent that starts tomorrow: the asset's verdict is due then.
+    give(client, officer, pid, channels=["print"], granted_at=str(today + timedelta(days=1)))
+    with rt.session() as session:
+        row = session.get(AssetVerdict, asset_id)
+        assert row is not None and row.next_change_at is not None
+        moved = row.next_change_at + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: moved.astimezone(UTC))
+
+    interleaved: list[int] = []
+
+    def withdraw_meanwhile(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        # The task has read its batch and is about to write it: the officer withdraws.
+        if "INSERT INTO asset_verdict" in statement and not interleaved:
+            interleaved.append(1)
+            response = client.post(
+                f"/api/v1/consents/{in_force['id']}/withdraw",
+                headers=officer.headers,
+                json={"reason": "Per e-mail"},
+            )
+            assert response.status_code == 200, response.text
+
+    event.listen(rt.engine, "before_cursor_execute", withdraw_meanwhile)
+    try:
+        jobs.run_periodic(rt.engine, rt.settings)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", withdraw_meanwhile)
+    assert interleaved
+    with rt.session() as session:
+        row = session.get(AssetVerdict, asset_id)
+        assert row is not None
+        internal = row.channels["internal"]
+        assert internal["status"] == "blocked", internal
+        assert internal["reasons"][0]["code"] == "consent_withdrawn"
 
 
 def test_download_obeys_the_verdict_and_files_follow_it_for_non_privacy_roles(
