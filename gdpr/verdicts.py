@@ -46,6 +46,8 @@ BATCH = 2000  # assets per query round: well inside every database's parameter l
 _STATES = {state.value: state for state in FaceState}
 
 VERDICT_TABLE = AssetVerdict.__table__  # type: ignore[attr-defined]
+_ASSET = Asset.__table__  # type: ignore[attr-defined]
+_FACE = Face.__table__  # type: ignore[attr-defined]
 
 
 def rules_for(settings: Settings) -> Rules:
@@ -334,23 +336,27 @@ def _read(
 ) -> list[tuple[Any, list[FaceTerms]]]:
     """The assets' rows (the columns judging needs) with their faces; the people on them
     not yet read in this transaction are read into `memo`."""
-    assets = session.execute(
+    # Core statements on the session's connection: the ORM's row loading cost more than
+    # the queries (profiled); pending ORM changes are flushed first, as a query would.
+    session.flush()
+    connection = session.connection()
+    assets = connection.execute(
         sa_select(
-            col(Asset.id),
-            col(Asset.status),
-            col(Asset.alt_text),
-            col(Asset.licence),
-            col(Asset.embargo_until),
-            col(Asset.undetected_people),
-            col(Asset.faces_checked_at).is_not(None).label("faces_checked"),
-            col(Asset.restricted),
-        ).where(col(Asset.id).in_(asset_ids))
+            _ASSET.c.id,
+            _ASSET.c.status,
+            _ASSET.c.alt_text,
+            _ASSET.c.licence,
+            _ASSET.c.embargo_until,
+            _ASSET.c.undetected_people,
+            _ASSET.c.faces_checked_at.is_not(None).label("faces_checked"),
+            _ASSET.c.restricted,
+        ).where(_ASSET.c.id.in_(asset_ids))
     ).all()
     faces: dict[str, list[FaceTerms]] = defaultdict(list)
-    for face_id, asset_id, state, person_id in session.execute(
-        sa_select(col(Face.id), col(Face.asset_id), col(Face.state), col(Face.person_id))
-        .where(col(Face.asset_id).in_(asset_ids))
-        .order_by(col(Face.id))
+    for face_id, asset_id, state, person_id in connection.execute(
+        sa_select(_FACE.c.id, _FACE.c.asset_id, _FACE.c.state, _FACE.c.person_id)
+        .where(_FACE.c.asset_id.in_(asset_ids))
+        .order_by(_FACE.c.id)
     ).all():
         faces[asset_id].append(FaceTerms(face_id, _STATES[state], person_id))
     unread = {f.person_id for fs in faces.values() for f in fs if f.person_id} - memo.read

@@ -20,15 +20,39 @@ DirtyRow = tuple[str, int]  # (asset id, seq)
 
 
 def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
-    """Mark assets dirty in one short transaction (re-marking bumps their seq)."""
+    """Mark assets dirty in one short transaction (re-marking bumps their seq).
+
+    Written by the driver in one pass (an executemany on SQLite, one statement with the
+    ids as an array on PostgreSQL): a re-judged library marks 100,000 assets at once, and
+    SQLAlchemy's per-row parameter processing cost more than the writing (profiled)."""
     ids = sorted(set(asset_ids))
     if not ids:
         return
-    moment = now()
     with engine.begin() as conn:
-        # One prepared statement executed for every row: no per-statement parameter
-        # limit, and no compiling a VALUES list thousands of rows long.
-        _upsert(conn, [{"asset_id": i, "seq": 1, "marked_at": moment} for i in ids], moment)
+        moment = _bind_moment(conn, now())
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(_PG_MARK, (ids, moment))
+        else:
+            conn.exec_driver_sql(_SQLITE_MARK, [(asset_id, moment) for asset_id in ids])
+
+
+def _bind_moment(conn: Connection, moment: datetime) -> object:
+    """`moment` as the marked_at column's bind processing hands it to the driver."""
+    column_type = TABLE.c.marked_at.type.dialect_impl(conn.dialect)
+    process = column_type.bind_processor(conn.dialect)
+    return process(moment) if process else moment
+
+
+_SQLITE_MARK = """
+INSERT INTO search_dirty (asset_id, seq, marked_at) VALUES (?, 1, ?)
+ON CONFLICT (asset_id) DO UPDATE SET seq = search_dirty.seq + 1, marked_at = excluded.marked_at
+"""
+
+_PG_MARK = """
+INSERT INTO search_dirty (asset_id, seq, marked_at)
+SELECT unnest(%s::text[]), 1, %s::timestamptz
+ON CONFLICT (asset_id) DO UPDATE SET seq = search_dirty.seq + 1, marked_at = excluded.marked_at
+"""
 
 
 def mark_all(engine: Engine) -> int:
@@ -44,15 +68,6 @@ def mark_all(engine: Engine) -> int:
         )
         conn.execute(statement)
         return int(conn.execute(select(func.count()).select_from(TABLE)).scalar_one())
-
-
-def _upsert(conn: Connection, rows: list[dict[str, object]], moment: datetime) -> None:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TABLE).on_conflict_do_update(
-        index_elements=["asset_id"],
-        set_={"seq": TABLE.c.seq + 1, "marked_at": moment},
-    )
-    conn.execute(statement, rows)
 
 
 def oldest(engine: Engine, limit: int) -> list[DirtyRow]:
