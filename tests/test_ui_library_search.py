@@ -183,6 +183,45 @@ def test_the_asset_page_walks_the_search_results(
     assert html.escape(html.unescape(links[1])) in first  # "next" leads to the second hit
 
 
+def test_only_my_uploads_works_with_words_and_facets(
+    client: TestClient,
+    creative: Account,
+    make_account: Callable[[Role], Account],
+    library: dict[str, str],
+    rt: Runtime,
+) -> None:
+    other = make_account(Role.creative)
+    upload(client, other, seed=70, title="Fietsers aan de Korenmarkt in Gent", tags="gent, winter")
+    assert service_for(rt).sync.flush()
+    everyone = client.get("/", params={"q": "fietsers gent"}).text
+    assert sorted(card_titles(everyone)) == [
+        "Fietsers aan de Korenmarkt in Gent",
+        "Fietsers op de Graslei in Gent",
+    ]
+    mine = client.get("/", params={"q": "fietsers gent", "mine": "1"}).text
+    assert card_titles(mine) == ["Fietsers op de Graslei in Gent"]
+    # The box stays ticked while searching, and the facets count what "mine" leaves.
+    assert re.search(r'id="mine" name="mine" type="checkbox" value="1" [^>]*checked', mine)
+    assert facet(mine, "tag") == {"gent": 1, "zomer": 1, "fietsen": 1}
+    assert facet(client.get("/?q=gent&mine=1").text, "tag")["gent"] == 3
+    assert card_titles(client.get("/?q=gent&tag=winter&mine=1").text) == ["Oude huis aan de Leie"]
+    # The address carries it (the instant search pushes it; back and forward restore it),
+    # and so do the next page, the asset page's previous/next and "clear this filter".
+    fragment = client.get("/", params={"q": "gent", "mine": "1", "fragment": "results"})
+    assert 'data-url="/?q=gent&amp;mine=1"' in fragment.text
+    links = re.findall(r'class="card-link" href="([^"]+)"', fragment.text)
+    assert len(links) == 3 and all("mine=1" in html.unescape(link) for link in links)
+    first = client.get(html.unescape(links[0])).text
+    assert "1 van 3" in first
+    wider = client.get("/", params={"q": "fietsers", "tag": "winter", "mine": "1"}).text
+    assert "Niets gevonden." in wider
+    assert '<a href="/?q=fietsers&amp;mine=1">Zonder de filter winter</a>' in wider
+    # The other uploader, with the same words, finds only theirs.
+    log_in(client, other)
+    theirs = client.get("/", params={"q": "fietsers gent", "mine": "1"}).text
+    assert card_titles(theirs) == ["Fietsers aan de Korenmarkt in Gent"]
+
+
 def test_bad_parameters_fall_back(client: TestClient, library: dict[str, str]) -> None:
     page = client.get("/?year=20x4&kind=sculpture&sort=random&q=" + "gent%20" * 300)
     assert page.status_code == 200

@@ -169,6 +169,35 @@ def test_instant_search_facets_and_the_back_button(
     expect(page.get_by_role("searchbox", name="Zoeken")).to_have_value("fietsrs gent")
 
 
+def test_only_my_uploads_while_searching(
+    page: Page, server: str, ui_runtime: Runtime, make_person: Callable[..., Person]
+) -> None:
+    person, other = make_person(Role.creative), make_person(Role.creative)
+    for n, (uploader, title) in enumerate([(person, "Molen in Damme"), (other, "Molen in Lo")]):
+        headers = {"Authorization": f"Bearer {api_token(ui_runtime, uploader)}"}
+        httpx.post(
+            f"{server}/api/v1/assets",
+            headers=headers,
+            files={"file": (f"m{n}.jpg", media.jpeg(80, 60, seed=490 + n), "image/jpeg")},
+            data={"title": title},
+            timeout=60,
+        ).raise_for_status()
+    assert service_for(ui_runtime).sync.flush()
+    log_in(page, person, path="/?q=molen")
+    cards = page.locator("#grid .card")
+    expect(cards).to_have_count(2)
+    page.get_by_label("Alleen mijn uploads").check()  # beside the words, at once
+    expect(cards).to_have_count(1)
+    expect(cards).to_contain_text("Molen in Damme")
+    expect(page).to_have_url(re.compile(r"/\?q=molen&mine=1$"))
+    page.go_back()
+    expect(cards).to_have_count(2)
+    expect(page.get_by_label("Alleen mijn uploads")).not_to_be_checked()
+    page.go_forward()
+    expect(cards).to_have_count(1)
+    expect(page.get_by_label("Alleen mijn uploads")).to_be_checked()
+
+
 def test_search_without_scripts_is_a_plain_form(
     browser: Browser, server: str, ui_runtime: Runtime, make_person: Callable[..., Person]
 ) -> None:

@@ -31,7 +31,8 @@ SPELLING_DISTANCE = 3
 SPELLING_TAGS = 500
 
 
-def filters_of(query: LibraryQuery) -> Filters:
+def filters_of(query: LibraryQuery, user: User) -> Filters:
+    """The query's filters in the index's terms; "only mine" means uploaded by `user`."""
     return Filters(
         kinds=query.kinds,
         years=query.years,
@@ -40,6 +41,7 @@ def filters_of(query: LibraryQuery) -> Filters:
         collections=query.collections,
         cleared_for=query.cleared_for,
         licences=query.licences,
+        uploaders=(user.id,) if query.mine else (),
     )
 
 
@@ -53,7 +55,7 @@ class LibrarySearcher:
     def find(self, query: LibraryQuery, *, page: int, per_page: int, facets: bool) -> Found:
         params = SearchParams(
             q=query.q,
-            filters=filters_of(query),
+            filters=filters_of(query, self.user),
             sort=SEARCH_SORT.get(query.effective_sort, "relevance"),
             page=page,
             per_page=per_page,

@@ -1,10 +1,11 @@
 """The library's query (words, sort, filters, page) as it travels through URLs, and result
 sets.
 
-Plain browsing (no words, at most one kind and one tag) reads the database directly, so
-a fresh upload shows at once and "title" and "only mine" work. Words or any other filter
-go to the search index (search.service): relevance, typo tolerance, facets and
-highlights. Both give the same `ResultPage`, so the page, the cards and the pager are one.
+Plain browsing (no words, at most one kind and one tag, perhaps "only mine") reads the
+database directly, so a fresh upload shows at once and "title" works. Words or any other
+filter go to the search index (search.service): relevance, typo tolerance, facets and
+highlights; there "only mine" filters on the uploader each document carries. Both give
+the same `ResultPage`, so the page, the cards and the pager are one.
 
 An asset page knows the result set it was opened from (the same parameters plus its
 position), so previous/next walk that set: the library's filters, a search, or a
@@ -28,7 +29,7 @@ from dam.assets import SortKey
 from dam.models import Asset
 
 PER_PAGE = 60
-# "relevance" needs words to rank by; "title" and "only mine" are the database's alone.
+# "relevance" needs words to rank by; "title" is the database's alone.
 SORTS: tuple[str, ...] = ("relevance", "newest", "taken", "title")
 BROWSE_SORTS: tuple[str, ...] = ("newest", "taken", "title")
 SEARCH_SORTS: tuple[str, ...] = ("relevance", "newest", "taken")
@@ -68,7 +69,7 @@ class LibraryQuery:
     collections: tuple[str, ...] = ()  # collection titles (a facet), not `collection_id`
     licences: tuple[str, ...] = ()
     cleared_for: tuple[str, ...] = ()
-    mine: bool = False  # browsing only: the index does not know who uploaded what
+    mine: bool = False  # only what the viewer uploaded
     page: int = 1
     collection_id: str | None = None  # the result set is a collection, not the library
 
@@ -147,7 +148,7 @@ class LibraryQuery:
             ("cleared_for", query.cleared_for),
         ):
             out += [(key, str(v)) for v in values]
-        if query.mine and not query.is_search:
+        if query.mine:
             out.append(("mine", "1"))
         if query.page != 1:
             out.append(("page", str(query.page)))
