@@ -40,7 +40,6 @@ PERMISSIONS: dict[str, Role] = {
     "privacy.export": Role.privacy_officer,
     "people.erase": Role.privacy_officer,
     "audit.read": Role.privacy_officer,
-    "search.restricted": Role.privacy_officer,
     "users.manage": Role.admin,
 }
 

@@ -13,7 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from dam.models import Asset, AssetKind, AuditEntry, Face, FaceEmbedding, FaceState, Role
+from dam.models import (
+    Asset,
+    AssetKind,
+    AuditEntry,
+    Face,
+    FaceEmbedding,
+    FaceState,
+    Person,
+    Role,
+)
 from dam.runtime import Runtime
 from gdpr import clusters, people_overview
 from tests import faces_corpus
@@ -268,6 +277,46 @@ def test_who_sees_what(
         assert "Nieuwe persoon" not in page.text  # only privacy officers add people
         made = client.post("/people", data={"csrf_token": token, "name": NAME})
         assert made.status_code == 403
+
+
+def test_the_person_page_shows_consent_evidence_only_to_who_manages_consents(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    with rt.unit_of_work() as session:
+        person = Person(name=NAME)
+        session.add(person)
+        shown = {}
+        for name, restricted in (("gewoon.jpg", False), ("toestemming.jpg", True)):
+            asset = Asset(
+                kind=AssetKind.image,
+                filename=name,
+                mime="image/jpeg",
+                size=1,
+                sha256=f"{int(restricted)}" * 64,
+                restricted=restricted,
+            )
+            session.add(asset)
+            session.flush()
+            session.add(
+                Face(
+                    asset_id=asset.id,
+                    box_x=0.1,
+                    box_y=0.1,
+                    box_w=0.1,
+                    box_h=0.1,
+                    score=0.9,
+                    detector="test",
+                    person_id=person.id,
+                    state=FaceState.confirmed,
+                )
+            )
+            shown[restricted] = f'href="/assets/{asset.id}"'
+        person_id = person.id
+    for role, sees_evidence in ((Role.creative, False), (Role.privacy_officer, True)):
+        log_in(client, make_account(role))
+        page = client.get(f"/people/{person_id}").text
+        assert shown[False] in page
+        assert (shown[True] in page) == sees_evidence, role
 
 
 def test_a_page_of_groups_out_of_a_thousand(

@@ -207,7 +207,7 @@ def _render_person(
         db,
         person_id,
         page=_page_number(request),
-        include_restricted=viewer.can("search.restricted"),
+        include_restricted=viewer.can("consents.manage"),  # as dam.assets.may_see_restricted
     )
     person = view.person
     return templates.render(
