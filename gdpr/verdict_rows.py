@@ -96,7 +96,7 @@ ON CONFLICT (asset_id) DO UPDATE SET
 _PG_UPSERT = """
 INSERT INTO asset_verdict (asset_id, computed_at, channels, status, cleared_for, next_change_at)
 SELECT a, %s::timestamptz, c::json, s, f, n
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS u(a, c, s, f, n)
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[]) AS u(a, c, s, f, n)
 ON CONFLICT (asset_id) DO UPDATE SET
     computed_at = excluded.computed_at, channels = excluded.channels, status = excluded.status,
     cleared_for = excluded.cleared_for, next_change_at = excluded.next_change_at

@@ -50,7 +50,7 @@ ON CONFLICT (asset_id) DO UPDATE SET seq = search_dirty.seq + 1, marked_at = exc
 
 _PG_MARK = """
 INSERT INTO search_dirty (asset_id, seq, marked_at)
-SELECT unnest(%s::text[]), 1, %s::timestamptz
+SELECT unnest(%b::text[]), 1, %s::timestamptz
 ON CONFLICT (asset_id) DO UPDATE SET seq = search_dirty.seq + 1, marked_at = excluded.marked_at
 """
 
