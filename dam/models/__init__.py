@@ -13,7 +13,7 @@ from dam.models.consent import (
     Usage,
     VerdictStatus,
 )
-from dam.models.faces import Face, FaceEmbedding, FaceState, Person
+from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
 from dam.models.jobs import Job, JobStatus
 from dam.models.uploads import ImportedFile, Upload
 from dam.models.users import ApiToken, Role, User
@@ -34,6 +34,7 @@ __all__ = [
     "ErasureTombstone",
     "Face",
     "FaceEmbedding",
+    "FacePath",
     "FaceState",
     "ImportedFile",
     "Job",

@@ -1,4 +1,5 @@
-"""People, the faces found in assets, and (in a table of their own) face embeddings."""
+"""People, the faces found in assets, and (in tables of their own) face embeddings and the
+paths of video face tracks."""
 
 from __future__ import annotations
 
@@ -74,3 +75,13 @@ class FaceEmbedding(SQLModel, table=True):
     key_id: str = Field(max_length=16)
     sealed: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class FacePath(SQLModel, table=True):
+    """Where a video face track was in each sampled frame (dam/face_paths.py packs it), so
+    that a redacted video blurs the face wherever it moves."""
+
+    __tablename__ = "face_path"
+
+    face_id: str = Field(foreign_key="face.id", primary_key=True, ondelete="CASCADE", max_length=32)
+    samples: bytes = Field(sa_type=LargeBinary)

@@ -1,10 +1,11 @@
 """Storing one detection run as an asset's faces, for photos and videos alike: the rows,
-their crops (small JPEGs) and sealed embeddings, keeping what people decided.
+their crops (small JPEGs), sealed embeddings and (videos) paths, keeping what people
+decided.
 
 A re-run updates the stored face that a new one matches (so ids, names and decisions
-survive), adds the rest and removes stored faces no longer found unless a person
-confirmed or dismissed them. Photos match by place (`match_by_place`), videos' face
-tracks by time span (`match_by_span`).
+survive; its embedding and path are replaced), adds the rest and removes stored faces no
+longer found unless a person confirmed or dismissed them. Photos match by place
+(`match_by_place`), videos' face tracks by time span (`match_by_span`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from sqlmodel import Session, col, delete, select
 from dam import biometrics, events
 from dam.blobs import BlobStore, write_atomic
 from dam.clock import now
+from dam.face_paths import PathSample, pack
 from dam.ids import new_id
-from dam.models import Face, FaceEmbedding, FaceState
+from dam.models import Face, FaceEmbedding, FacePath, FaceState
 from ingest.faces.descriptor import DESCRIPTOR_MODEL
 from ingest.faces.geometry import Box, Reconciled, reconcile
 from ingest.faces.tracking import FoundTrack, StoredTrack, reconcile_tracks
@@ -46,13 +48,14 @@ class Span:
 @dataclass(frozen=True)
 class FoundFace:
     """One face to store: relative box, score, crop, embedding (if recognised) and, in a
-    video, the track's span."""
+    video, the track's span and path."""
 
     box: Box  # relative to the upright picture
     score: float
     crop: bytes
     embedding: np.ndarray | None
     span: Span | None = None
+    path: tuple[PathSample, ...] | None = None  # relative boxes, in time order
 
 
 Match = Callable[[Sequence[Face], Sequence[FoundFace]], Reconciled]
@@ -126,6 +129,7 @@ def store_faces(
     session.flush()
     if stored:
         session.exec(delete(FaceEmbedding).where(col(FaceEmbedding.face_id).in_(stored)))
+        session.exec(delete(FacePath).where(col(FacePath.face_id).in_(stored)))
     for face_id, item in zip(stored, found, strict=True):
         if key is not None and item.embedding is not None:
             session.add(
@@ -138,6 +142,8 @@ def store_faces(
                     ),
                 )
             )
+        if item.path:
+            session.add(FacePath(face_id=face_id, samples=pack(item.path)))
     for face_id in plan.removed:
         session.delete(by_id[face_id])
         (directory / f"{face_id}.jpg").unlink(missing_ok=True)

@@ -10,7 +10,9 @@ tracks out. A sighting joins a track when
 - or, without embeddings (recognition switched off), by overlap with the last box alone.
 
 Two people who cross each other overlap in the frame, but their embeddings differ, so
-they stay two tracks. Each frame gives a track at most one sighting.
+they stay two tracks. Each frame gives a track at most one sighting. A track keeps where
+it was seen in every sampled frame (`path`), so that redaction can follow someone who
+moves.
 """
 
 from __future__ import annotations
@@ -72,16 +74,20 @@ class Track:
     best: Sighting
     # The best sightings that carry an embedding, best first (at most EMBEDDING_SIGHTINGS).
     described: list[Sighting] = field(default_factory=list)
+    # (time, box in pixels) of every sighting, in time order: one per sampled frame seen.
+    path: list[tuple[float, Box]] = field(default_factory=list)
 
     @classmethod
     def begin(cls, sighting: Sighting) -> Track:
         track = cls(sighting.time_s, sighting.time_s, 1, sighting, sighting)
+        track.path.append((sighting.time_s, sighting.box))
         track._remember(sighting)
         return track
 
     def extend(self, sighting: Sighting) -> None:
         self.end_s, self.last = sighting.time_s, sighting
         self.frames += 1
+        self.path.append((sighting.time_s, sighting.box))
         if quality(sighting) > quality(self.best):
             self.best = sighting
         self._remember(sighting)

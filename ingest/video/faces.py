@@ -5,7 +5,8 @@ ffmpeg runner at a few frames a second; `ingest.video.sampling` keeps about one 
 plus the first frame of every new shot. Those are searched with the photo detector, and
 `ingest.faces.tracking` joins the faces into tracks. Each track is stored as one face, the
 way a photo's faces are (`ingest.faces.store`): its time span, the box, score and crop of
-its best frame, and one embedding (sealed). Only that crop is ever encoded (`FaceCrop`).
+its best frame, one embedding (sealed), and its path (the box in every frame it was seen
+in, so that redaction follows the face). Only that crop is ever encoded (`FaceCrop`).
 
 Frames are handed from ffmpeg's reader thread to this one through a queue of two, so at
 most a few frames are in memory however long the video is: ffmpeg waits while faces are
@@ -20,7 +21,7 @@ import queue
 import threading
 import time
 from collections.abc import Generator, Iterable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import cv2
@@ -30,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from dam import biometrics
 from dam.errors import ProcessingError
+from dam.face_paths import PathSample
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.faces.descriptor import describer
@@ -271,7 +273,7 @@ def sampled_frames(
 
 def found_faces(tracks: list[Track], *, size: tuple[int, int]) -> list[FoundFace]:
     """The tracks as faces to store: the best frame's box, score and crop (the only crop
-    of the track that is ever encoded), the span, and the track's one embedding."""
+    of the track that is ever encoded), the span, the track's one embedding and its path."""
     return [
         FoundFace(
             box=relative(track.best.box, *size),
@@ -279,6 +281,7 @@ def found_faces(tracks: list[Track], *, size: tuple[int, int]) -> list[FoundFace
             crop=_crop(track.best).jpeg(),
             embedding=track.embedding(),
             span=Span(track.start_s, track.end_s, track.frames),
+            path=tuple(PathSample(t, *astuple(relative(box, *size))) for t, box in track.path),
         )
         for track in tracks
     ]
