@@ -26,6 +26,7 @@ from dam import audit
 from dam.blobs import BlobStore
 from dam.chunks import chunks
 from dam.clock import now
+from dam.face_paths import PathSample, paths_of
 from dam.models import (
     Asset,
     AuditEntry,
@@ -53,6 +54,7 @@ class Gathered:
     faces: list[Face]
     embedded: set[str]  # ids of faces with a stored embedding
     assets: list[Asset]
+    paths: dict[str, tuple[PathSample, ...]]  # face id -> path, for video face tracks
     evidence: dict[str, Asset]  # consent id -> evidence asset
     thumbnails: dict[str, Rendition]
     usages: dict[str, list[Usage]] = field(default_factory=dict)
@@ -120,6 +122,7 @@ def gather(session: Session, person_id: str) -> Gathered:
         faces=faces,
         embedded=embedded,
         assets=assets,
+        paths=paths_of(session, face_ids),
         evidence=evidence,
         thumbnails=thumbnails,
         usages=usages,
@@ -161,7 +164,7 @@ def person_document(data: Gathered, *, exported_at: datetime) -> dict[str, Any]:
             "updated_at": _iso(p.updated_at),
         },
         "consents": [_consent(c, data.evidence.get(c.id)) for c in data.consents],
-        "faces": [_face(f, f.id in data.embedded) for f in data.faces],
+        "faces": [_face(f, f.id in data.embedded, data.paths.get(f.id)) for f in data.faces],
         "assets": [
             _asset(a, data.thumbnails.get(a.id), data.usages.get(a.id, []), data.faces)
             for a in data.assets
@@ -278,7 +281,7 @@ def _consent(c: Consent, evidence: Asset | None) -> dict[str, Any]:
     }
 
 
-def _face(f: Face, embedded: bool) -> dict[str, Any]:
+def _face(f: Face, embedded: bool, path: Sequence[PathSample] | None) -> dict[str, Any]:
     return {
         "id": f.id,
         "asset_id": f.asset_id,
@@ -295,7 +298,15 @@ def _face(f: Face, embedded: bool) -> dict[str, Any]:
         "created_at": _iso(f.created_at),
         "crop": crop_name(f) if f.crop_path else None,
         "embedding_stored": embedded,
+        "path": _path(path),
     }
+
+
+def _path(path: Sequence[PathSample] | None) -> list[list[float]] | None:
+    """A video face's [second, x, y, w, h] in each searched frame it was seen in."""
+    if not path:
+        return None
+    return [[round(s.time_s, 3), *(round(v, 4) for v in (s.x, s.y, s.w, s.h))] for s in path]
 
 
 def _asset(

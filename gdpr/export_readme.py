@@ -23,7 +23,8 @@ communicatiedienst, over u bewaart (inzageverzoek, artikel 15 AVG).
   genoemd naar de id van de toestemming
 - `person.json` → `faces`: elk gezicht dat aan u gekoppeld is: op welke foto of video,
   waar (`box`: positie en grootte als fractie van de breedte en hoogte), bij video's van
-  welke tot welke seconde (`time_s`, `time_end_s`), de toestand (`confirmed`: een
+  welke tot welke seconde (`time_s`, `time_end_s`) en waar het gezicht in elk doorzocht
+  beeld was (`path`: seconde, x, y, breedte, hoogte), de toestand (`confirmed`: een
   medewerker heeft bevestigd dat u het bent; `suggested`: het systeem vermoedt het,
   niemand heeft het bevestigd)
 - `faces/`: een uitsnede van elk gezicht, genoemd naar de id van het gezicht
@@ -64,7 +65,8 @@ library, keeps about you (access request, GDPR article 15).
   consent's id
 - `person.json` → `faces`: every face linked to you: on which photo or video, where
   (`box`: position and size as a fraction of width and height), for videos from which to
-  which second (`time_s`, `time_end_s`), its state (`confirmed`: a staff member
+  which second (`time_s`, `time_end_s`) and where the face was in each searched frame
+  (`path`: second, x, y, width, height), its state (`confirmed`: a staff member
   confirmed it is you; `suggested`: the system thinks so, nobody confirmed it)
 - `faces/`: a cut-out of each face, named after the face's id
 - `person.json` → `assets`: the photos and videos you appear on, with title,
