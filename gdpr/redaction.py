@@ -27,7 +27,7 @@ from PIL import Image
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dam import audit, clock, media
+from dam import audit, clock, face_paths, media
 from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.errors import NotFound, ProcessingError
@@ -112,8 +112,9 @@ def render(
     source = blobs.root / rendition.path
     if not face_ids:
         return source
+    paths = face_paths.paths_of(session, face_ids)
     faces = [
-        FaceArea(f.box_x, f.box_y, f.box_w, f.box_h, f.time_s, f.time_end_s)
+        FaceArea(f.box_x, f.box_y, f.box_w, f.box_h, f.time_s, f.time_end_s, paths.get(f.id))
         for f in session.exec(select(Face).where(col(Face.id).in_(face_ids)).order_by(Face.id))
     ]
     cache = cache_dir(blobs)  # old files go with the periodic prune_task

@@ -4,6 +4,12 @@ gdpr through `dam.media` so that ffmpeg keeps running only here, hardened.
 Each region is cut out of the frame, averaged down to a few blocks, scaled back up and
 blurred (`dam.media.BLUR_BLOCKS`, `BLUR_SIGMA_FRACTION`), and laid back over the frame
 while its time span lasts. The sound is copied untouched.
+
+Every region is cut from the same unblurred frame (one split into as many copies), and
+the blurred pieces are laid over it one after the other. Cutting each region from the
+frame the previous one was laid over instead makes a chain twice as deep that ffmpeg
+runs ever slower: 17 regions took six times as long as 14 on 720p, 20 ran out of time.
+The blur runs only while its region is shown.
 """
 
 from __future__ import annotations
@@ -36,14 +42,16 @@ def blur_command(
     """Re-encode `source` (our MP4) to `target` with `regions` blurred, sound copied."""
     source_in = ffmpeg.input(f"file:{source.resolve()}", **input_options(RENDITION_DEMUXER))
     video = source_in["v:0"]
-    for region in regions:
-        node = video.filter_multi_output("split", 2)
-        video = node.stream(0).overlay(
-            _blob(node.stream(1), region),
-            x=region.left,
-            y=region.top,
-            enable=_enable(region),
-        )
+    if regions:
+        copies = video.filter_multi_output("split", len(regions) + 1)
+        video = copies.stream(0)
+        for n, region in enumerate(regions, start=1):
+            video = video.overlay(
+                _blob(copies.stream(n), region),
+                x=region.left,
+                y=region.top,
+                enable=_enable(region),
+            )
     video = video.filter("format", "yuv420p")
     out = ffmpeg.output(
         video,
@@ -78,7 +86,7 @@ def _blob(
         stream.filter("crop", region.width, region.height, region.left, region.top)
         .filter("scale", blocks_w, blocks_h, flags="area")
         .filter("scale", region.width, region.height, flags="bilinear")
-        .filter("gblur", sigma=f"{sigma:.1f}")
+        .filter("gblur", sigma=f"{sigma:.1f}", enable=_enable(region))
     )
 
 
