@@ -1,7 +1,7 @@
 """Withdrawal and expiry: how fast the verdicts follow a consent.
 
     .venv/bin/python bench/withdrawal.py [--assets 100000] [--on 10000]
-        [--database sqlite|postgresql|both] [--profile]
+        [--database sqlite|postgresql|both] [--profile] [--without-index-writer]
 
 1. A fresh database (SQLite file in a temp dir, or a fresh schema in the PostgreSQL at
    DAM_TEST_POSTGRES_URL / postgresql://postgres@127.0.0.1:5432/test) filled with N ready
@@ -51,6 +51,7 @@ from dam.models import (  # noqa: E402
     FaceState,
     Person,
     Role,
+    VerdictSet,
 )
 from dam.runtime import build_runtime  # noqa: E402
 from dam.settings import load_settings  # noqa: E402
@@ -170,7 +171,9 @@ def face_row(asset_id: str, person_id: str | None, state: FaceState, now: dateti
     }
 
 
-def run(database: str, n_assets: int, n_on: int, profile: bool = False) -> None:
+def run(
+    database: str, n_assets: int, n_on: int, profile: bool = False, index_writer: bool = True
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         schema = None
         if database == "sqlite":
@@ -235,10 +238,11 @@ def run(database: str, n_assets: int, n_on: int, profile: bool = False) -> None:
                     select(func.count())
                     .select_from(AssetVerdict)
                     .join(Face, Face.asset_id == AssetVerdict.asset_id)
+                    .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
                     .where(
                         Face.person_id == star_id,
-                        AssetVerdict.status == "blocked",
-                        AssetVerdict.cleared_for == "",
+                        VerdictSet.status == "blocked",
+                        VerdictSet.cleared_for == "",
                     )
                 ).scalar_one()
             assert blocked == n_on, blocked
@@ -248,6 +252,8 @@ def run(database: str, n_assets: int, n_on: int, profile: bool = False) -> None:
                 f"target < 2 s); the search index followed {reindexed:.1f} s later"
             )
 
+            if not index_writer:
+                sync.close()  # the task alone, as in a worker process apart from the writer
             moved = expiry + timedelta(minutes=1)
             real_now = clock.now
             clock.now = lambda: moved  # type: ignore[assignment]
@@ -267,7 +273,8 @@ def run(database: str, n_assets: int, n_on: int, profile: bool = False) -> None:
                 left = session.execute(
                     select(func.count())
                     .select_from(AssetVerdict)
-                    .where(AssetVerdict.next_change_at <= moved)
+                    .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
+                    .where(VerdictSet.next_change_at <= moved)
                 ).scalar_one()
             print(
                 f"[{database}] expiry: periodic task {expiry_task:.2f} s re-judging "
@@ -287,10 +294,16 @@ def main() -> None:
     parser.add_argument("--on", type=int, default=10_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--profile", action="store_true", help="print a profile of the expiry task")
+    parser.add_argument(
+        "--without-index-writer",
+        action="store_true",
+        help="stop this process's search writer before the expiry task (as with a worker "
+        "process apart from the process writing the index)",
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
-        run(database, args.assets, args.on, args.profile)
+        run(database, args.assets, args.on, args.profile, not args.without_index_writer)
 
 
 if __name__ == "__main__":

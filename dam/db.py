@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, String, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -76,3 +77,11 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def among(column: Any, ids: Sequence[str], connection: Connection) -> Any:
+    """`column IN ids`; on PostgreSQL `column = ANY(array)`, one parameter: a statement
+    with thousands of placeholders is parsed anew each time, by driver and server."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+    return column.in_(ids)

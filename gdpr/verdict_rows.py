@@ -1,11 +1,11 @@
-"""Writing the verdict cache in bulk.
+"""Writing the verdict cache in bulk: verdict sets (one per distinct set of facts) and the
+links saying which set each asset has.
 
-Re-judging a library writes one `asset_verdict` row per asset, but assets with the same
-facts share the same verdicts: each distinct set of verdicts is encoded once (JSON, dates,
-through the columns' own bind processors, so the stored form is what the ORM writes), and
-every asset's row is then written by the driver in one pass: an `executemany` upsert on
-SQLite, one `unnest()` upsert per batch on PostgreSQL. Going through SQLAlchemy's
-per-row parameter processing instead cost more than judging (measured with
+Values are encoded once per set (JSON, dates through the columns' own bind processing,
+so the stored form is what the ORM writes) and written by the driver in one pass: an
+`executemany` upsert on SQLite, one `unnest()` upsert per batch on PostgreSQL, with the
+arrays sent in binary (psycopg escapes text-format arrays element by element in Python).
+SQLAlchemy's per-row parameter processing cost more than the judging (measured with
 bench/withdrawal.py).
 """
 
@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, select
 from sqlalchemy.engine import Connection, Dialect
 
-from dam.models import AssetVerdict, VerdictStatus
+from dam.chunks import chunks
+from dam.db import among
+from dam.models import AssetVerdict, VerdictSet, VerdictStatus
 from gdpr.verdict import Verdict, worst
+from gdpr.verdict_facts import Facts
 
-TABLE = AssetVerdict.__table__  # type: ignore[attr-defined]
-
-# A row's values after asset_id and computed_at, bound for the database:
-# channels (JSON text), status, cleared_for, next_change_at.
-Encoded = tuple[str, str, str, Any]
+SETS = VerdictSet.__table__  # type: ignore[attr-defined]
+LINKS = AssetVerdict.__table__  # type: ignore[attr-defined]
 
 
 def row_values(verdicts: Sequence[Verdict]) -> dict[str, Any]:
-    """An asset's row (without id and computed_at) as the ORM sees it."""
+    """A verdict set's values (without id, facts and computed_at) as the ORM sees them."""
     upcoming = [v.next_change_at for v in verdicts if v.next_change_at is not None]
     cleared = [v.channel for v in verdicts if v.status == VerdictStatus.cleared]
     return {
@@ -44,39 +45,90 @@ def row_values(verdicts: Sequence[Verdict]) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class EncodedSet:
+    id: str
+    channels: dict[str, Any]  # as judged, to compare with what is stored
+    values: tuple[Any, ...]  # id, facts, channels, status, cleared_for, next_change_at: bound
+
+
 class RowWriter:
-    """Encodes verdict rows for one connection's database and writes them in bulk."""
+    """Encodes verdict sets for one connection's database and writes sets and links."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        # The text the JSON column's bind processor would make (on PostgreSQL it would
+        self._postgres = dialect.name == "postgresql"
+        # The text the JSON columns' bind processing would make (on PostgreSQL it would
         # wrap the value for the driver to encode per row instead).
         self._json = getattr(dialect, "_json_serializer", None) or json.dumps
-        self._moment = _bind(TABLE.c.next_change_at, dialect)
+        self._moment = _bind(SETS.c.next_change_at, dialect)
 
-    def encode(self, verdicts: Sequence[Verdict]) -> Encoded:
+    def encode(
+        self, facts: Facts, verdicts: Sequence[Verdict], set_id: str | None = None
+    ) -> EncodedSet:
+        """A verdict set's row: under the facts' digest unless `set_id` says otherwise."""
         values = row_values(verdicts)
-        return (
-            self._json(values["channels"]),
-            values["status"],
-            values["cleared_for"],
-            self._moment(values["next_change_at"]),
+        set_id = set_id or facts.id
+        return EncodedSet(
+            id=set_id,
+            channels=values["channels"],
+            values=(
+                set_id,
+                self._json(facts.as_json()),
+                self._json(values["channels"]),
+                values["status"],
+                values["cleared_for"],
+                self._moment(values["next_change_at"]),
+            ),
         )
 
-    def write(
-        self, connection: Connection, rows: Sequence[tuple[str, Encoded]], computed_at: datetime
+    def write_sets(
+        self, connection: Connection, sets: Sequence[EncodedSet], computed_at: datetime
+    ) -> set[str]:
+        """Store these verdict sets; returns the ids of those whose verdicts changed (or
+        are new), whose assets search must hear of."""
+        if not sets:
+            return set()
+        stored: dict[str, Any] = {}
+        for chunk in chunks([s.id for s in sets], 2000):
+            stored.update(
+                connection.execute(
+                    select(SETS.c.id, SETS.c.channels).where(among(SETS.c.id, chunk, connection))
+                ).all()
+            )
+        moment = self._moment(computed_at)
+        if self._postgres:
+            arrays = [list(column) for column in zip(*(s.values for s in sets), strict=True)]
+            connection.exec_driver_sql(_PG_SETS, (moment, *arrays))
+        else:
+            connection.exec_driver_sql(_SQLITE_SETS, [(*s.values, moment) for s in sets])
+        return {s.id for s in sets if stored.get(s.id) != s.channels}
+
+    def write_links(
+        self, connection: Connection, links: Sequence[tuple[str, str]], computed_at: datetime
     ) -> None:
-        """Replace the rows of these assets (they exist: the caller just read them)."""
-        if not rows:
+        """Point these assets (asset id, verdict set id) at their sets (they exist: the
+        caller just read them, and wrote the sets)."""
+        if not links:
             return
         moment = self._moment(computed_at)
-        if self.dialect.name == "postgresql":
-            arrays = [list(column) for column in zip(*((a, *v) for a, v in rows), strict=True)]
-            connection.exec_driver_sql(_PG_UPSERT, (moment, *arrays))
+        if self._postgres:
+            ids, sets = (list(column) for column in zip(*links, strict=True))
+            connection.exec_driver_sql(_PG_LINKS, (moment, ids, sets))
         else:
-            connection.exec_driver_sql(
-                _SQLITE_UPSERT, [(asset_id, moment, *values) for asset_id, values in rows]
-            )
+            connection.exec_driver_sql(_SQLITE_LINKS, [(*link, moment) for link in links])
+
+
+def assets_with(connection: Connection, set_ids: Sequence[str]) -> list[str]:
+    """The assets that have any of these verdict sets."""
+    found: list[str] = []
+    for chunk in chunks(list(set_ids), 2000):
+        found.extend(
+            connection.execute(
+                select(LINKS.c.asset_id).where(among(LINKS.c.verdict_id, chunk, connection))
+            ).scalars()
+        )
+    return found
 
 
 def _bind(column: Column[Any], dialect: Dialect) -> Any:
@@ -84,20 +136,38 @@ def _bind(column: Column[Any], dialect: Dialect) -> Any:
     return process if process is not None else (lambda value: value)
 
 
-_SQLITE_UPSERT = """
-INSERT INTO asset_verdict (asset_id, computed_at, channels, status, cleared_for, next_change_at)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (asset_id) DO UPDATE SET
-    computed_at = excluded.computed_at, channels = excluded.channels, status = excluded.status,
-    cleared_for = excluded.cleared_for, next_change_at = excluded.next_change_at
+_SQLITE_SETS = """
+INSERT INTO verdict_set
+    (id, facts, channels, status, cleared_for, next_change_at, computed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET
+    channels = excluded.channels, status = excluded.status,
+    cleared_for = excluded.cleared_for, next_change_at = excluded.next_change_at,
+    computed_at = excluded.computed_at
 """
 
 # One statement per batch: the columns travel as arrays, the server unpacks them.
-_PG_UPSERT = """
-INSERT INTO asset_verdict (asset_id, computed_at, channels, status, cleared_for, next_change_at)
-SELECT a, %s::timestamptz, c::json, s, f, n
-FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[]) AS u(a, c, s, f, n)
+_PG_SETS = """
+INSERT INTO verdict_set
+    (computed_at, id, facts, channels, status, cleared_for, next_change_at)
+SELECT %s::timestamptz, i, f::json, c::json, s, cf, n
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[])
+    AS u(i, f, c, s, cf, n)
+ON CONFLICT (id) DO UPDATE SET
+    channels = excluded.channels, status = excluded.status,
+    cleared_for = excluded.cleared_for, next_change_at = excluded.next_change_at,
+    computed_at = excluded.computed_at
+"""
+
+_SQLITE_LINKS = """
+INSERT INTO asset_verdict (asset_id, verdict_id, computed_at) VALUES (?, ?, ?)
 ON CONFLICT (asset_id) DO UPDATE SET
-    computed_at = excluded.computed_at, channels = excluded.channels, status = excluded.status,
-    cleared_for = excluded.cleared_for, next_change_at = excluded.next_change_at
+    verdict_id = excluded.verdict_id, computed_at = excluded.computed_at
+"""
+
+_PG_LINKS = """
+INSERT INTO asset_verdict (computed_at, asset_id, verdict_id)
+SELECT %s::timestamptz, a, v FROM unnest(%b::text[], %b::text[]) AS u(a, v)
+ON CONFLICT (asset_id) DO UPDATE SET
+    verdict_id = excluded.verdict_id, computed_at = excluded.computed_at
 """

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists as sa_exists
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -18,10 +19,10 @@ from sqlmodel import Session, col, select
 
 from dam import clock, events
 from dam.chunks import chunks
+from dam.db import among
 from dam.models import (
     Asset,
     AssetStatus,
-    AssetVerdict,
     Consent,
     Face,
     FaceState,
@@ -39,15 +40,17 @@ from gdpr.verdict import (
     Verdict,
     judge_all,
 )
-from gdpr.verdict_rows import Encoded, RowWriter
+from gdpr.verdict_facts import Facts
+from gdpr.verdict_rows import LINKS, SETS, RowWriter, assets_with
 
 BATCH = 2000  # assets per query round: well inside every database's parameter limit
 
 _STATES = {state.value: state for state in FaceState}
 
-VERDICT_TABLE = AssetVerdict.__table__  # type: ignore[attr-defined]
 _ASSET = Asset.__table__  # type: ignore[attr-defined]
 _FACE = Face.__table__  # type: ignore[attr-defined]
+_CONSENT = Consent.__table__  # type: ignore[attr-defined]
+_PERSON = Person.__table__  # type: ignore[attr-defined]
 
 
 def rules_for(settings: Settings) -> Rules:
@@ -81,13 +84,12 @@ def licence_terms(
 
 @dataclass
 class _Memo:
-    """What re-judging has learnt: people with their consents, and per asset signature the
-    verdicts and their encoded row. For one moment; people are read again in every
-    transaction (`begin`), and finding anyone changed forgets the verdicts learnt."""
+    """What re-judging has learnt: people with their consents, and verdicts per set of
+    facts. For one moment; people are read again in every transaction (`begin`), and
+    finding anyone changed forgets the verdicts learnt."""
 
     people: dict[str, PersonTerms] = field(default_factory=dict)
-    verdicts: dict[tuple[object, ...], list[Verdict]] = field(default_factory=dict)
-    encoded: dict[tuple[object, ...], Encoded] = field(default_factory=dict)
+    verdicts: dict[str, list[Verdict]] = field(default_factory=dict)  # by Facts.id
     read: set[str] = field(default_factory=set)  # people read in this transaction
 
     def begin(self) -> None:
@@ -100,12 +102,30 @@ class _Memo:
             fresh = found.get(person_id)
             if known is not None and known != fresh:
                 self.verdicts.clear()
-                self.encoded.clear()
             if fresh is None:
                 self.people.pop(person_id, None)
             else:
                 self.people[person_id] = fresh
             self.read.add(person_id)
+
+    def read_people(self, session: Session, facts: Iterable[Facts]) -> None:
+        """Read the people on these facts not read in this transaction yet, at once."""
+        unread = {p for f in facts if f.id not in self.verdicts for p in f.person_ids()}
+        unread -= self.read
+        if unread:
+            asked = sorted(unread)
+            self.learn(asked, _load_people(session, asked))
+
+    def judge(
+        self, session: Session, facts: Facts, moment: datetime, rules: Rules
+    ) -> list[Verdict]:
+        verdicts = self.verdicts.get(facts.id)
+        if verdicts is None:
+            self.read_people(session, [facts])
+            verdicts = self.verdicts[facts.id] = judge_all(
+                facts.terms(), self.people, moment, rules
+            )
+        return verdicts
 
 
 def compute(
@@ -117,12 +137,15 @@ def compute(
 ) -> dict[str, list[Verdict]]:
     """Every channel's verdict of each existing asset among `asset_ids` (not stored)."""
     moment = at or clock.now()
+    rules = rules_for(settings)
     memo = _Memo()
-    return {
-        asset_id: memo.verdicts[key]
-        for chunk in chunks(list(dict.fromkeys(asset_ids)), BATCH)
-        for asset_id, key in _judged(session, chunk, settings, moment, memo)
-    }
+    result: dict[str, list[Verdict]] = {}
+    for chunk in chunks(list(dict.fromkeys(asset_ids)), BATCH):
+        rows = _read(session, chunk, settings.default_timezone)
+        memo.read_people(session, (row.facts for row in rows))
+        for row in rows:
+            result[row.asset_id] = memo.judge(session, row.facts, moment, rules)
+    return result
 
 
 def refresh(
@@ -131,89 +154,60 @@ def refresh(
     *,
     settings: Settings,
     at: datetime | None = None,
-    memo: _Memo | None = None,
 ) -> int:
-    """Recompute and store the verdicts of `asset_ids` in the caller's transaction; search
-    hears of them after the commit. Returns how many assets were judged."""
+    """Recompute and store the verdicts of `asset_ids` in the caller's transaction: the
+    verdict sets of their facts are judged afresh (which re-judges every asset sharing
+    them) and each asset points at its set. Search hears after the commit of every
+    asset whose verdicts may have changed. Returns how many assets were judged."""
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
         return 0
     moment = at or clock.now()
-    memo = memo or _Memo()
-    memo.begin()
+    rules = rules_for(settings)
+    memo = _Memo()
     connection = session.connection()
     writer = RowWriter(connection.dialect)
     judged = 0
+    written: set[str] = set()
+    changed: set[str] = set()
     for chunk in chunks(ids, BATCH):
-        rows = []
-        for asset_id, key in _judged(session, chunk, settings, moment, memo):
-            encoded = memo.encoded.get(key)
-            if encoded is None:
-                encoded = memo.encoded[key] = writer.encode(memo.verdicts[key])
-            rows.append((asset_id, encoded))
-        writer.write(connection, rows, moment)
+        rows = _read(session, chunk, settings.default_timezone)
+        memo.read_people(session, (row.facts for row in rows))
+        sets = []
+        for row in rows:
+            if row.facts.id not in written:
+                written.add(row.facts.id)
+                verdicts = memo.judge(session, row.facts, moment, rules)
+                sets.append(writer.encode(row.facts, verdicts))
+        changed |= writer.write_sets(connection, sets, moment)
+        writer.write_links(
+            connection,
+            [(row.asset_id, row.facts.id) for row in rows if row.verdict_id != row.facts.id],
+            moment,
+        )
         judged += len(rows)
-    events.publish_after_commit(session, events.VerdictsChanged(asset_ids=tuple(ids)))
+    # Other assets sharing a set that changed changed with it.
+    touched = dict.fromkeys([*ids, *assets_with(connection, sorted(changed))])
+    events.publish_after_commit(session, events.VerdictsChanged(asset_ids=tuple(touched)))
     return judged
 
 
-def _judged(
-    session: Session, asset_ids: Sequence[str], settings: Settings, moment: datetime, memo: _Memo
-) -> Iterator[tuple[str, tuple[object, ...]]]:
-    """(asset id, signature) of each existing asset, its verdicts in `memo.verdicts`.
-
-    Assets with the same people in the same states and the same asset-level facts get
-    the same verdicts (reasons count faces, never name them): each signature is judged
-    once, and an asset's facts are only made into AssetTerms when it brings a new one."""
-    rules: Rules | None = None
-    for row, faces in _read(session, asset_ids, memo):
-        licence = row.licence if isinstance(row.licence, dict) and row.licence else None
-        channels, until = (
-            licence_terms(licence, settings.default_timezone) if licence else _NO_LIMIT
-        )
-        faces_checked = bool(row.faces_checked) and row.status == AssetStatus.ready
-        key = (
-            tuple(sorted((f.state.value, f.person_id or "") for f in faces)),
-            faces_checked,
-            bool(row.undetected_people),
-            bool((row.alt_text or "").strip()),
-            row.embargo_until,
-            channels,
-            until,
-            bool(row.restricted),
-        )
-        if key not in memo.verdicts:
-            rules = rules or rules_for(settings)
-            terms = AssetTerms(
-                id=row.id,
-                faces=tuple(faces),
-                faces_checked=faces_checked,
-                undetected_people=bool(row.undetected_people),
-                alt_text=row.alt_text or "",
-                embargo_until=row.embargo_until,
-                licence_channels=channels,
-                licence_until=until,
-                restricted=bool(row.restricted),
-            )
-            memo.verdicts[key] = judge_all(terms, memo.people, moment, rules)
-        yield row.id, key
-
-
-_NO_LIMIT: tuple[None, None] = (None, None)
-
-
 def refresh_due(
-    engine: Engine, *, settings: Settings, at: datetime | None = None, batch: int = 10_000
+    engine: Engine, *, settings: Settings, at: datetime | None = None, batch: int = 2000
 ) -> int:
-    """Re-judge every asset whose cached verdict changes by itself at or before `at`, a
-    batch per transaction (other writers get their turn between batches). Returns how
-    many assets were judged.
+    """Re-judge every verdict set that changes by itself at or before `at` (a consent
+    starts or ends, an embargo or licence runs out), and judge assets that have no
+    verdict yet; a batch per transaction (other writers get their turn between
+    batches). Sets are judged from their stored facts: the assets sharing them are not
+    read. Returns how many verdict sets and assets were judged.
 
     On PostgreSQL each batch reads one snapshot (REPEATABLE READ): a consent or face
-    change committed by someone else meanwhile makes writing that asset's row fail
-    instead of overwriting their fresher verdict with ours, and the batch is read again."""
+    change committed by someone else meanwhile makes writing the same set fail instead
+    of overwriting their fresher verdict with ours, and the batch is read again."""
     moment = at or clock.now()
+    rules = rules_for(settings)
     memo = _Memo()  # people are read again in each batch; verdicts carry over
+    _prune(engine)
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
     judged = 0
@@ -221,22 +215,67 @@ def refresh_due(
     while True:
         try:
             with Session(engine) as session:
-                due = session.execute(
-                    sa_select(VERDICT_TABLE.c.asset_id)
-                    .where(VERDICT_TABLE.c.next_change_at <= moment)
-                    .limit(batch)
-                ).all()
-                if not due:
-                    return judged
-                count = refresh(
-                    session, [row[0] for row in due], settings=settings, at=moment, memo=memo
+                memo.begin()
+                count = _judge_due_sets(session, moment, rules, memo, batch) or refresh(
+                    session, _unjudged(session, batch), settings=settings, at=moment
                 )
+                if not count:
+                    return judged
                 session.commit()
                 judged += count
         except OperationalError as exc:
             if not _is_serialization_failure(exc) or retries >= _RETRIES:
                 raise
             retries += 1
+
+
+def _judge_due_sets(
+    session: Session, moment: datetime, rules: Rules, memo: _Memo, batch: int
+) -> int:
+    connection = session.connection()
+    due = connection.execute(
+        sa_select(SETS.c.id, SETS.c.facts)
+        .where(SETS.c.next_change_at <= moment)
+        .order_by(SETS.c.next_change_at)
+        .limit(batch)
+    ).all()
+    if not due:
+        return 0
+    writer = RowWriter(connection.dialect)
+    sets = []
+    due_facts = [(set_id, Facts.from_json(data)) for set_id, data in due]
+    memo.read_people(session, (facts for _, facts in due_facts))
+    for set_id, facts in due_facts:
+        # Kept under its own id, even were the digest to change in a later version.
+        sets.append(writer.encode(facts, memo.judge(session, facts, moment, rules), set_id))
+    changed = writer.write_sets(connection, sets, moment)
+    if changed:
+        events.publish_after_commit(
+            session,
+            events.VerdictsChanged(asset_ids=tuple(assets_with(connection, sorted(changed)))),
+        )
+    return len(sets)
+
+
+def _prune(engine: Engine) -> None:
+    """Forget verdict sets no asset has any more (facts that changed, assets deleted or
+    erased): nothing to re-judge when their dates pass, no person ids kept for nothing."""
+    with engine.begin() as connection:
+        connection.execute(SETS.delete().where(~sa_exists().where(LINKS.c.verdict_id == SETS.c.id)))
+
+
+def _unjudged(session: Session, batch: int) -> list[str]:
+    """Assets without a verdict yet (after an upgrade dropped the old cache)."""
+    return list(
+        session.connection()
+        .execute(
+            sa_select(_ASSET.c.id)
+            .outerjoin(LINKS, LINKS.c.asset_id == _ASSET.c.id)
+            .where(LINKS.c.asset_id.is_(None))
+            .limit(batch)
+        )
+        .scalars()
+    )
 
 
 _RETRIES = 5
@@ -268,9 +307,32 @@ class StoredVerdict:
     next_change_at: datetime | None
 
 
+@dataclass(frozen=True)
+class StoredSet:
+    """An asset's cached verdicts: every channel, the worst status, the channels it is
+    cleared for, and when it next changes by itself."""
+
+    channels: dict[str, Any]
+    status: VerdictStatus
+    cleared_for: str
+    next_change_at: datetime | None
+
+
+def stored_set(session: Session, asset_id: str) -> StoredSet | None:
+    """The cached verdicts of one asset (None: not judged yet)."""
+    row = session.execute(
+        sa_select(SETS.c.channels, SETS.c.status, SETS.c.cleared_for, SETS.c.next_change_at)
+        .join(LINKS, LINKS.c.verdict_id == SETS.c.id)
+        .where(LINKS.c.asset_id == asset_id)
+    ).first()
+    if row is None:
+        return None
+    return StoredSet(row.channels, VerdictStatus(row.status), row.cleared_for, row.next_change_at)
+
+
 def stored(session: Session, asset_id: str) -> dict[str, StoredVerdict]:
     """The cached verdicts of one asset by channel."""
-    row = session.get(AssetVerdict, asset_id)
+    row = stored_set(session, asset_id)
     if row is None:
         return {}
     return {
@@ -288,7 +350,7 @@ def current(session: Session, asset_id: str, channel: str, *, settings: Settings
     if channel not in settings.channel_list:
         return None
     moment = clock.now()
-    row = session.get(AssetVerdict, asset_id)
+    row = stored_set(session, asset_id)
     if (
         row is not None
         and channel in row.channels
@@ -310,32 +372,26 @@ def current(session: Session, asset_id: str, channel: str, *, settings: Settings
 def asset_terms(
     session: Session, asset_id: str, *, settings: Settings
 ) -> tuple[AssetTerms | None, dict[str, PersonTerms]]:
-    """One asset's facts and its people as judge() takes them (None: no such asset)."""
-    memo = _Memo()
-    for row, faces in _read(session, [asset_id], memo):
-        channels, until = licence_terms(
-            row.licence if isinstance(row.licence, dict) else {}, settings.default_timezone
-        )
-        terms = AssetTerms(
-            id=row.id,
-            faces=tuple(faces),
-            faces_checked=bool(row.faces_checked) and row.status == AssetStatus.ready,
-            undetected_people=bool(row.undetected_people),
-            alt_text=row.alt_text or "",
-            embargo_until=row.embargo_until,
-            licence_channels=channels,
-            licence_until=until,
-            restricted=bool(row.restricted),
-        )
-        return terms, memo.people
-    return None, memo.people
+    """One asset's facts and its people as judge() takes them (None: no such asset);
+    unlike judging, redaction needs the faces themselves."""
+    for row in _read(session, [asset_id], settings.default_timezone):
+        terms = replace(row.facts.terms(), id=asset_id, faces=tuple(row.faces))
+        people = _load_people(session, sorted(row.facts.person_ids()))
+        return terms, people
+    return None, {}
 
 
-def _read(
-    session: Session, asset_ids: Sequence[str], memo: _Memo
-) -> list[tuple[Any, list[FaceTerms]]]:
-    """The assets' rows (the columns judging needs) with their faces; the people on them
-    not yet read in this transaction are read into `memo`."""
+@dataclass(frozen=True)
+class _Row:
+    asset_id: str
+    facts: Facts
+    faces: list[FaceTerms]
+    verdict_id: str | None  # the set it has now
+
+
+def _read(session: Session, asset_ids: Sequence[str], zone: str) -> list[_Row]:
+    """The assets' facts (the columns judging needs, with their faces) and the verdict
+    set each has now."""
     # Core statements on the session's connection: the ORM's row loading cost more than
     # the queries (profiled); pending ORM changes are flushed first, as a query would.
     session.flush()
@@ -350,34 +406,52 @@ def _read(
             _ASSET.c.undetected_people,
             _ASSET.c.faces_checked_at.is_not(None).label("faces_checked"),
             _ASSET.c.restricted,
-        ).where(_ASSET.c.id.in_(asset_ids))
+            LINKS.c.verdict_id,
+        )
+        .outerjoin(LINKS, LINKS.c.asset_id == _ASSET.c.id)
+        .where(among(_ASSET.c.id, asset_ids, connection))
     ).all()
     faces: dict[str, list[FaceTerms]] = defaultdict(list)
     for face_id, asset_id, state, person_id in connection.execute(
         sa_select(_FACE.c.id, _FACE.c.asset_id, _FACE.c.state, _FACE.c.person_id)
-        .where(_FACE.c.asset_id.in_(asset_ids))
+        .where(among(_FACE.c.asset_id, asset_ids, connection))
         .order_by(_FACE.c.id)
     ).all():
         faces[asset_id].append(FaceTerms(face_id, _STATES[state], person_id))
-    unread = {f.person_id for fs in faces.values() for f in fs if f.person_id} - memo.read
-    if unread:
-        asked = sorted(unread)
-        memo.learn(asked, _load_people(session, asked))
-    return [(row, faces.get(row.id, [])) for row in assets]
+    rows = []
+    for row in assets:
+        licence = row.licence if isinstance(row.licence, dict) else None
+        channels, until = licence_terms(licence, zone) if licence else (None, None)
+        own = faces.get(row.id, [])
+        facts = Facts.of(
+            own,
+            faces_checked=bool(row.faces_checked) and row.status == AssetStatus.ready,
+            undetected_people=bool(row.undetected_people),
+            alt_text=row.alt_text or "",
+            embargo_until=row.embargo_until,
+            licence_channels=channels,
+            licence_until=until,
+            restricted=bool(row.restricted),
+        )
+        rows.append(_Row(row.id, facts, own, row.verdict_id))
+    return rows
 
 
 def _load_people(session: Session, person_ids: Sequence[str]) -> dict[str, PersonTerms]:
     people: dict[str, PersonTerms] = {}
+    connection = session.connection()  # Core, as in _read (the caller has flushed)
     for chunk in chunks(list(person_ids), BATCH):
         consents: dict[str, list[ConsentTerms]] = defaultdict(list)
-        for row in session.execute(
+        for row in connection.execute(
             sa_select(*_CONSENT_COLUMNS)
-            .where(col(Consent.person_id).in_(chunk))
-            .order_by(col(Consent.person_id), col(Consent.id))
+            .where(among(_CONSENT.c.person_id, chunk, connection))
+            .order_by(_CONSENT.c.person_id, _CONSENT.c.id)
         ).all():
             consents[row.person_id].append(consent_terms(row))
-        for person_id, is_minor in session.execute(
-            sa_select(col(Person.id), col(Person.is_minor)).where(col(Person.id).in_(chunk))
+        for person_id, is_minor in connection.execute(
+            sa_select(_PERSON.c.id, _PERSON.c.is_minor).where(
+                among(_PERSON.c.id, chunk, connection)
+            )
         ).all():
             people[person_id] = PersonTerms(
                 id=person_id, is_minor=bool(is_minor), consents=tuple(consents.get(person_id, ()))
@@ -385,15 +459,18 @@ def _load_people(session: Session, person_ids: Sequence[str]) -> dict[str, Perso
     return people
 
 
-_CONSENT_COLUMNS = (
-    col(Consent.id),
-    col(Consent.person_id),
-    col(Consent.channels),
-    col(Consent.granted_at),
-    col(Consent.valid_until),
-    col(Consent.withdrawn_at),
-    col(Consent.guardian_name),
-    col(Consent.superseded_at),
+_CONSENT_COLUMNS = tuple(
+    _CONSENT.c[name]
+    for name in (
+        "id",
+        "person_id",
+        "channels",
+        "granted_at",
+        "valid_until",
+        "withdrawn_at",
+        "guardian_name",
+        "superseded_at",
+    )
 )
 
 

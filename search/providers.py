@@ -21,6 +21,7 @@ from dam.models import (
     Face,
     FaceState,
     Person,
+    VerdictSet,
 )
 from search import facts
 
@@ -46,9 +47,9 @@ def core_facts(session: Session, asset_ids: Sequence[str]) -> Mapping[str, Mappi
     verdicts: dict[str, dict[str, str]] = defaultdict(dict)
     expired: set[str] = set()
     for asset_id, channels in session.exec(
-        select(AssetVerdict.asset_id, AssetVerdict.channels).where(
-            col(AssetVerdict.asset_id).in_(ids)
-        )
+        select(AssetVerdict.asset_id, VerdictSet.channels)
+        .join(VerdictSet, col(VerdictSet.id) == col(AssetVerdict.verdict_id))
+        .where(col(AssetVerdict.asset_id).in_(ids))
     ).all():
         for channel, data in (channels or {}).items():
             verdicts[asset_id][channel] = str(data["status"])

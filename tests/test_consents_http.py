@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from dam import clock, jobs
-from dam.models import AssetVerdict, AuditEntry, Face, FaceState, Role
+from dam.models import AuditEntry, Face, FaceState, Role
 from dam.runtime import Runtime
 from gdpr import verdicts
 from tests import media
@@ -234,7 +234,7 @@ def test_deadlines_pass_by_themselves(
     give(client, officer, pid, granted_at=str(today - timedelta(days=3)), valid_until=str(today))
     assert verdict(client, officer, asset_id)["internal"]["status"] == "cleared"
     with rt.session() as session:
-        row = session.get(AssetVerdict, asset_id)
+        row = verdicts.stored_set(session, asset_id)
         assert row is not None and row.next_change_at is not None
         deadline = row.next_change_at
     # One minute past the midnight that ends the consent, the periodic task has run.
@@ -242,7 +242,7 @@ def test_deadlines_pass_by_themselves(
     monkeypatch.setattr(clock, "now", lambda: moved.astimezone(UTC))
     jobs.run_periodic(rt.engine, rt.settings)
     with rt.session() as session:
-        row = session.get(AssetVerdict, asset_id)
+        row = verdicts.stored_set(session, asset_id)
         assert row is not None and row.status == "blocked" and "internal" not in row.cleared_for
         assert row.channels["internal"]["reasons"][0]["code"] == "consent_expired"
     # Even before the task runs, an exit never trusts a cache past its deadline.
@@ -271,7 +271,7 @@ def test_the_deadline_task_never_overwrites_a_fresher_verdict(
     # A second consent that starts tomorrow: the asset's verdict is due then.
     give(client, officer, pid, channels=["print"], granted_at=str(today + timedelta(days=1)))
     with rt.session() as session:
-        row = session.get(AssetVerdict, asset_id)
+        row = verdicts.stored_set(session, asset_id)
         assert row is not None and row.next_change_at is not None
         moved = row.next_change_at + timedelta(minutes=1)
     monkeypatch.setattr(clock, "now", lambda: moved.astimezone(UTC))
@@ -280,7 +280,7 @@ def test_the_deadline_task_never_overwrites_a_fresher_verdict(
 
     def withdraw_meanwhile(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         # The task has read its batch and is about to write it: the officer withdraws.
-        if "INSERT INTO asset_verdict" in statement and not interleaved:
+        if "INSERT INTO verdict_set" in statement and not interleaved:
             interleaved.append(1)
             response = client.post(
                 f"/api/v1/consents/{in_force['id']}/withdraw",
@@ -296,7 +296,7 @@ def test_the_deadline_task_never_overwrites_a_fresher_verdict(
         event.remove(rt.engine, "before_cursor_execute", withdraw_meanwhile)
     assert interleaved
     with rt.session() as session:
-        row = session.get(AssetVerdict, asset_id)
+        row = verdicts.stored_set(session, asset_id)
         assert row is not None
         internal = row.channels["internal"]
         assert internal["status"] == "blocked", internal
@@ -423,7 +423,7 @@ def test_stored_verdicts_hold_no_names(
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     with Session(rt.engine) as session:
-        row = session.get(AssetVerdict, asset_id)
+        row = verdicts.stored_set(session, asset_id)
     assert row is not None and NAME not in str(row.channels)
     assert row.channels["internal"]["reasons"][0]["person_id"] == pid
 

@@ -19,7 +19,6 @@ from sqlmodel import Session, SQLModel, select
 from dam import audit
 from dam.models import (
     Asset,
-    AssetVerdict,
     AuditEntry,
     Consent,
     ErasureTombstone,
@@ -31,6 +30,7 @@ from dam.models import (
 )
 from dam.runtime import Runtime, build_runtime
 from dam.settings import get_settings
+from gdpr import verdicts
 from gdpr.erasure import PLACEHOLDER
 from ingest.faces.detect import detect_faces
 from search.maintenance import rebuild
@@ -203,7 +203,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
             assert face.state == FaceState.dismissed and face.person_id is None
             assert face.crop_path is None
             # No face left to judge: the verdict was recomputed before the call returned.
-            verdict = session.get(AssetVerdict, asset_id)
+            verdict = verdicts.stored_set(session, asset_id)
             assert verdict is not None and verdict.channels["internal"]["status"] == "cleared"
             # The detector no longer finds a face in the stored original or renditions.
             files = [rt.blobs.original_path(asset.sha256)] + [

@@ -11,6 +11,7 @@ from dam.models.consent import (
     Notification,
     ShareLink,
     Usage,
+    VerdictSet,
     VerdictStatus,
 )
 from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
@@ -47,5 +48,6 @@ __all__ = [
     "Upload",
     "Usage",
     "User",
+    "VerdictSet",
     "VerdictStatus",
 ]

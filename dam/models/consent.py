@@ -52,16 +52,22 @@ class Consent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
 
-class AssetVerdict(SQLModel, table=True):
-    """An asset's verdict for every channel, as last computed, and when it next changes
-    by itself (the earliest start, end or withdrawal date involved). One row per asset:
-    re-judging 100,000 assets writes 100,000 rows, not six times as many."""
+class VerdictSet(SQLModel, table=True):
+    """The verdicts of every asset with the same facts (its faces' states and people, alt
+    text present, embargo, licence terms, restricted, faces looked for): judged once per
+    distinct set of facts, with every channel's status and reasons and when it next
+    changes by itself (the earliest start, end or withdrawal date involved).
 
-    __tablename__ = "asset_verdict"
+    Assets point here through AssetVerdict. When time passes or a consent changes, only
+    these rows are re-judged and rewritten, however many assets share them: 90,000
+    assets of 2,000 people are a few thousand rows, not 90,000."""
 
-    asset_id: str = Field(
-        foreign_key="asset.id", primary_key=True, ondelete="CASCADE", max_length=32
-    )
+    __tablename__ = "verdict_set"
+
+    # A digest of `facts` (gdpr/verdict_facts.py): equal facts, equal id.
+    id: str = Field(primary_key=True, max_length=32)
+    # The facts judged (no names: faces as state and person id) - enough to judge again.
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # {channel: {"status", "reasons": [{"code", "person_id"?, "at"?, "count"?}]}}: reasons
     # are rendered into text when shown, so no name is copied here.
     channels: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -70,6 +76,19 @@ class AssetVerdict(SQLModel, table=True):
     # ",internal,intranet," for a cheap "cleared for C" filter in SQL.
     cleared_for: str = Field(default="", max_length=500)
     next_change_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    computed_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class AssetVerdict(SQLModel, table=True):
+    """Which verdicts an asset has: the VerdictSet of its facts, as last judged. Written
+    when the asset's facts change; a consent or a deadline changes the set instead."""
+
+    __tablename__ = "asset_verdict"
+
+    asset_id: str = Field(
+        foreign_key="asset.id", primary_key=True, ondelete="CASCADE", max_length=32
+    )
+    verdict_id: str = Field(foreign_key="verdict_set.id", index=True, max_length=32)
     computed_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
 
 
