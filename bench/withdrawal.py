@@ -13,8 +13,11 @@
    which time every affected verdict is stored (checked afterwards by counting them).
 3. Expiry: all 2,000 other people's consents end at the same midnight (the worst case: 90%
    of the library changes at once); the clock moves one minute past it and the periodic
-   task `verdict_deadlines` (the sweeper runs it every minute) re-judges every asset
-   whose verdict changes then: time for that task.
+   task `verdict_deadlines` (the sweeper runs it every minute) re-judges every verdict
+   set whose verdicts change then (assets with equal facts share one set, so 90,000
+   assets of 2,000 people are a few thousand sets): time for that task, with this
+   process's search writer re-indexing the affected assets meanwhile, as it would in
+   `dam serve` (--without-index-writer: the task alone, as in a separate worker).
 
 Targets on this 2-core machine: withdrawal under 2 s, expiry task under 10 s.
 Not part of the test run.
@@ -276,10 +279,16 @@ def run(
                     .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
                     .where(VerdictSet.next_change_at <= moved)
                 ).scalar_one()
+                sets = session.execute(
+                    select(func.count(func.distinct(AssetVerdict.verdict_id)))
+                    .join(Face, Face.asset_id == AssetVerdict.asset_id)
+                    .where(Face.person_id != star_id)
+                ).scalar_one()
             print(
-                f"[{database}] expiry: periodic task {expiry_task:.2f} s re-judging "
-                f"{n_assets - n_on:,} assets whose consents ended at midnight "
-                f"({left} assets still past their deadline; target < 10 s)"
+                f"[{database}] expiry: periodic task {expiry_task:.2f} s for "
+                f"{n_assets - n_on:,} assets whose consents ended at midnight, sharing "
+                f"{sets:,} verdict sets ({left} assets still past their deadline; "
+                f"target < 10 s)"
             )
         finally:
             rt.close()
