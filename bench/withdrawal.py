@@ -225,13 +225,19 @@ def run(
             )
 
             with TestClient(create_app(rt)) as client:
+                profiler = cProfile.Profile() if profile else None
                 t = time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 response = client.post(
                     f"/api/v1/consents/{consent_id}/withdraw",
                     headers={"Authorization": f"Bearer {token}"},
                     json={"reason": "bench"},
                 )
                 withdrawal = time.perf_counter() - t
+                if profiler:
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
                 assert response.status_code == 200, response.text
                 t = time.perf_counter()
                 assert sync.flush(timeout=600)
@@ -302,7 +308,11 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=100_000)
     parser.add_argument("--on", type=int, default=10_000)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--profile", action="store_true", help="print a profile of the expiry task")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print profiles of the withdrawal and the expiry task",
+    )
     parser.add_argument(
         "--without-index-writer",
         action="store_true",

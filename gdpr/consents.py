@@ -253,9 +253,7 @@ def _finish(
                 **extra,
             },
         )
-    judged = verdicts.refresh(
-        session, verdicts.assets_of_person(session, person_id), settings=settings
-    )
+    judged = verdicts.refresh_people(session, [person_id], settings=settings)
     session.commit()
     for consent in changed:
         session.refresh(consent)

@@ -95,16 +95,16 @@ def link(notice: Notification) -> str:
 def notice_withdrawal(session: Session, consent: Consent) -> None:
     """Called in the withdrawing transaction: a notice when usages need recalling."""
     assert consent.person_id is not None
-    asset_ids = verdicts.assets_of_person(session, consent.person_id)
-    usages = 0
-    if asset_ids:
-        usages = int(
-            session.exec(
-                select(func.count())
-                .select_from(Usage)
-                .where(col(Usage.asset_id).in_(asset_ids), col(Usage.recalled_at).is_(None))
-            ).one()
-        )
+    usages = int(
+        session.exec(
+            select(func.count())
+            .select_from(Usage)
+            .where(
+                col(Usage.asset_id).in_(verdicts.assets_of_person_query(consent.person_id)),
+                col(Usage.recalled_at).is_(None),
+            )
+        ).one()
+    )
     add(
         session,
         kind=CONSENT_WITHDRAWN,

@@ -232,29 +232,76 @@ def refresh_due(
 def _judge_due_sets(
     session: Session, moment: datetime, rules: Rules, memo: _Memo, batch: int
 ) -> int:
+    due = (
+        session.connection()
+        .execute(
+            sa_select(SETS.c.id, SETS.c.facts)
+            .where(SETS.c.next_change_at <= moment)
+            .order_by(SETS.c.next_change_at)
+            .limit(batch)
+        )
+        .all()
+    )
+    _rejudge_sets(session, due, moment, rules, memo)
+    return len(due)
+
+
+def refresh_people(
+    session: Session, person_ids: Sequence[str], *, settings: Settings, at: datetime | None = None
+) -> int:
+    """Re-judge, in the caller's transaction, what a change of these people's consents
+    changes: the verdict sets with them on (confirmed or, conservatively, suggested). Facts
+    do not change with consents, so the sets are judged from their stored facts and the
+    assets are not read; an asset of theirs without a verdict yet is judged in full.
+    Returns how many assets the people are on."""
+    moment = at or clock.now()
+    session.flush()
     connection = session.connection()
-    due = connection.execute(
-        sa_select(SETS.c.id, SETS.c.facts)
-        .where(SETS.c.next_change_at <= moment)
-        .order_by(SETS.c.next_change_at)
-        .limit(batch)
+    on = connection.execute(
+        sa_select(_FACE.c.asset_id, LINKS.c.verdict_id)
+        .outerjoin(LINKS, LINKS.c.asset_id == _FACE.c.asset_id)
+        .where(among(_FACE.c.person_id, person_ids, connection))
+        .where(_FACE.c.state.in_([FaceState.confirmed.value, FaceState.suggested.value]))
+        .distinct()
     ).all()
-    if not due:
-        return 0
+    linked = [(asset_id, set_id) for asset_id, set_id in on if set_id is not None]
+    unlinked = {asset_id for asset_id, set_id in on if set_id is None}
+    set_ids = sorted({set_id for _, set_id in linked})
+    sets: list[Any] = []
+    for chunk in chunks(set_ids, BATCH):
+        sets.extend(
+            connection.execute(
+                sa_select(SETS.c.id, SETS.c.facts).where(among(SETS.c.id, chunk, connection))
+            ).all()
+        )
+    _rejudge_sets(session, sets, moment, rules_for(settings), _Memo())
+    if unlinked:
+        refresh(session, sorted(unlinked), settings=settings, at=moment)
+    return len(linked) + len(unlinked)
+
+
+def _rejudge_sets(
+    session: Session, rows: Sequence[Any], moment: datetime, rules: Rules, memo: _Memo
+) -> None:
+    """Judge verdict sets (rows of id and facts) again from their facts and store them;
+    search hears of the assets of every set whose verdicts changed."""
+    if not rows:
+        return
+    connection = session.connection()
     writer = RowWriter(connection.dialect)
-    sets = []
-    due_facts = [(set_id, Facts.from_json(data)) for set_id, data in due]
-    memo.read_people(session, (facts for _, facts in due_facts))
-    for set_id, facts in due_facts:
+    stored_facts = [(set_id, Facts.from_json(data)) for set_id, data in rows]
+    memo.read_people(session, (facts for _, facts in stored_facts))
+    sets = [
         # Kept under its own id, even were the digest to change in a later version.
-        sets.append(writer.encode(facts, memo.judge(session, facts, moment, rules), set_id))
+        writer.encode(facts, memo.judge(session, facts, moment, rules), set_id)
+        for set_id, facts in stored_facts
+    ]
     changed = writer.write_sets(connection, sets, moment)
     if changed:
         events.publish_after_commit(
             session,
             events.VerdictsChanged(asset_ids=tuple(assets_with(connection, sorted(changed)))),
         )
-    return len(sets)
 
 
 def _prune(engine: Engine) -> None:
@@ -287,13 +334,16 @@ def _is_serialization_failure(exc: OperationalError) -> bool:
 
 def assets_of_person(session: Session, person_id: str) -> list[str]:
     """Every asset a person is on: confirmed faces and, conservatively, suggested ones."""
-    return list(
-        session.exec(
-            select(Face.asset_id)
-            .where(Face.person_id == person_id)
-            .where(col(Face.state).in_([FaceState.confirmed, FaceState.suggested]))
-            .distinct()
-        )
+    return list(session.exec(assets_of_person_query(person_id)))
+
+
+def assets_of_person_query(person_id: str) -> Any:
+    """assets_of_person as a query, to use inside another (`IN (SELECT ...)`)."""
+    return (
+        select(Face.asset_id)
+        .where(Face.person_id == person_id)
+        .where(col(Face.state).in_([FaceState.confirmed, FaceState.suggested]))
+        .distinct()
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from dam import clock, jobs
+from dam.models import AssetVerdict as AssetVerdictLink
 from dam.models import AuditEntry, Face, FaceState, Role
 from dam.runtime import Runtime
 from gdpr import verdicts
@@ -247,6 +248,34 @@ def test_deadlines_pass_by_themselves(
         assert row.channels["internal"]["reasons"][0]["code"] == "consent_expired"
     # Even before the task runs, an exit never trusts a cache past its deadline.
     monkeypatch.undo()
+
+
+def test_assets_sharing_facts_share_a_verdict_set_and_follow_their_people(
+    client: TestClient, rt: Runtime, creative: Account, officer: Account
+) -> None:
+    """Two photos of the same person (same facts) share one verdict set; a consent
+    change re-judges the set; a photo without a verdict yet (after an upgrade) is
+    judged in full by the same change."""
+    pid = person(client, officer)
+    first, second, third = (upload(client, creative, media.jpeg(seed=s)) for s in (21, 22, 23))
+    for asset_id in (first, second, third):
+        with_face(rt, asset_id, pid, FaceState.confirmed)
+    with rt.session() as session:
+        links = {a: session.get(AssetVerdictLink, a) for a in (first, second, third)}
+        assert links[first] and links[second] and links[third]
+        assert links[first].verdict_id == links[second].verdict_id == links[third].verdict_id
+        # As after migration 0009: the third has no verdict yet.
+        session.delete(links[third])
+        session.commit()
+    consent = give(client, officer, pid)
+    assert consent["assets_rejudged"] == 3
+    for asset_id in (first, second, third):
+        assert verdict(client, officer, asset_id)["internal"]["status"] == "cleared"
+    with rt.session() as session:
+        assert session.get(AssetVerdictLink, third) is not None
+        assert verdicts.stored_set(session, third).status == "blocked"  # type: ignore[union-attr]
+        # Blocked overall: print and press are not covered, website lacks alt text.
+        assert verdicts.stored_set(session, third).cleared_for == ",internal,"  # type: ignore[union-attr]
 
 
 def test_the_deadline_task_never_overwrites_a_fresher_verdict(
