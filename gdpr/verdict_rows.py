@@ -49,6 +49,7 @@ def row_values(verdicts: Sequence[Verdict]) -> dict[str, Any]:
 class EncodedSet:
     id: str
     channels: dict[str, Any]  # as judged, to compare with what is stored
+    next_change_at: datetime | None
     values: tuple[Any, ...]  # id, facts, channels, status, cleared_for, next_change_at: bound
 
 
@@ -72,6 +73,7 @@ class RowWriter:
         return EncodedSet(
             id=set_id,
             channels=values["channels"],
+            next_change_at=values["next_change_at"],
             values=(
                 set_id,
                 self._json(facts.as_json()),
@@ -85,24 +87,29 @@ class RowWriter:
     def write_sets(
         self, connection: Connection, sets: Sequence[EncodedSet], computed_at: datetime
     ) -> set[str]:
-        """Store these verdict sets; returns the ids of those whose verdicts changed (or
-        are new), whose assets search must hear of."""
+        """Store these verdict sets where they are new or differ from what is stored (a
+        set many assets share is judged again by every change to one of them: rewriting
+        it unchanged would only make writers wait on each other). Returns the ids of the
+        sets whose verdicts changed (or are new), whose assets search must hear of."""
         if not sets:
             return set()
-        stored: dict[str, Any] = {}
+        stored: dict[str, tuple[Any, Any]] = {}
         for chunk in chunks([s.id for s in sets], 2000):
-            stored.update(
-                connection.execute(
-                    select(SETS.c.id, SETS.c.channels).where(among(SETS.c.id, chunk, connection))
-                ).all()
-            )
-        moment = self._moment(computed_at)
-        if self._postgres:
-            arrays = [list(column) for column in zip(*(s.values for s in sets), strict=True)]
-            connection.exec_driver_sql(_PG_SETS, (moment, *arrays))
-        else:
-            connection.exec_driver_sql(_SQLITE_SETS, [(*s.values, moment) for s in sets])
-        return {s.id for s in sets if stored.get(s.id) != s.channels}
+            for set_id, channels, next_change_at in connection.execute(
+                select(SETS.c.id, SETS.c.channels, SETS.c.next_change_at).where(
+                    among(SETS.c.id, chunk, connection)
+                )
+            ):
+                stored[set_id] = (channels, next_change_at)
+        new = [s for s in sets if stored.get(s.id) != (s.channels, s.next_change_at)]
+        if new:
+            moment = self._moment(computed_at)
+            if self._postgres:
+                arrays = [list(column) for column in zip(*(s.values for s in new), strict=True)]
+                connection.exec_driver_sql(_PG_SETS, (moment, *arrays))
+            else:
+                connection.exec_driver_sql(_SQLITE_SETS, [(*s.values, moment) for s in new])
+        return {s.id for s in new if s.id not in stored or stored[s.id][0] != s.channels}
 
     def write_links(
         self, connection: Connection, links: Sequence[tuple[str, str]], computed_at: datetime
