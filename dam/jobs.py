@@ -196,6 +196,7 @@ class JobRunner:
                     status=JobStatus.running,
                     started_at=moment,
                     heartbeat_at=moment,
+                    progress=0.0,  # a re-run starts over (progress never goes back within one)
                     attempts=col(Job.attempts) + 1,
                 )
             )
@@ -205,11 +206,14 @@ class JobRunner:
             return session.get(Job, job_id)
 
     def _progress(self, job_id: str, fraction: float) -> None:
+        value = max(0.0, min(1.0, fraction))
         with self.session() as session:
+            # Never backwards: reports from a stage's reader threads may commit out of
+            # order under load (a late 0.74 after 0.86 was seen).
             session.execute(
                 update(Job)
-                .where(col(Job.id) == job_id)
-                .values(progress=max(0.0, min(1.0, fraction)), heartbeat_at=now())
+                .where(col(Job.id) == job_id, col(Job.progress) <= value)
+                .values(progress=value, heartbeat_at=now())
             )
             session.commit()
 
