@@ -22,7 +22,6 @@ import argparse
 import os
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,14 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after the packages: bench/search.py
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from scratch import scratch_runtime  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
-from withdrawal import PG_URL, fill  # noqa: E402
+from withdrawal import fill  # noqa: E402
 
-from dam import auth, clock, events, migrate  # noqa: E402
+from dam import auth, clock, events  # noqa: E402
 from dam.models import Face, Role  # noqa: E402
-from dam.runtime import build_runtime  # noqa: E402
-from dam.settings import load_settings  # noqa: E402
 from gdpr.erasure import AssetsChoice, erase_person  # noqa: E402
 from search import plugin  # noqa: E402
 from search.maintenance import rebuild, rebuild_index  # noqa: E402
@@ -72,85 +70,66 @@ def segments(rt: object) -> str:
 
 
 def run(database: str, n_assets: int, n_on: int, rebuild_first: bool) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        schema = None
-        if database == "sqlite":
-            url = f"sqlite:///{tmp}/bench.db"
-        else:
-            schema = f"bench_{secrets.token_hex(4)}"
-            admin = create_engine(PG_URL)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-        settings = load_settings(
-            data_dir=Path(tmp) / "data", database_url=url, queue_url="immediate://"
-        )
-        rt = build_runtime(settings)
-        try:
-            migrate.upgrade(rt.engine)
-            star_id, _ = fill(rt.engine, n_assets, n_on, clock.now())
-            service = service_for(rt)
+    with scratch_runtime(database) as rt:
+        settings = rt.settings
+        star_id, _ = fill(rt.engine, n_assets, n_on, clock.now())
+        service = service_for(rt)
+        t = time.perf_counter()
+        assert service.sync.flush(timeout=600)
+        indexed = time.perf_counter() - t
+        if rebuild_first:
             t = time.perf_counter()
-            assert service.sync.flush(timeout=600)
+            rebuild(service)
             indexed = time.perf_counter() - t
-            if rebuild_first:
-                t = time.perf_counter()
-                rebuild(service)
-                indexed = time.perf_counter() - t
-            with Session(rt.engine) as session:
-                on = list(
-                    session.execute(select(Face.asset_id).where(Face.person_id == star_id))
-                    .scalars()
-                    .all()
-                )
-            with rt.unit_of_work() as session:
-                officer = auth.create_user(
-                    session,
-                    email="po@bench.local",
-                    password=secrets.token_urlsafe(16),
-                    role=Role.privacy_officer,
-                )
-            index_dir = settings.data_dir / "search"
-            print(
-                f"[{database}] {n_assets:,} assets, person on {len(on)}: "
-                f"{'rebuilt' if rebuild_first else 'indexed'} in {indexed:.1f} s, "
-                f"{segments(rt)}; files with the name: {len(index_files_holding_name(index_dir))}"
+        with Session(rt.engine) as session:
+            on = list(
+                session.execute(select(Face.asset_id).where(Face.person_id == star_id))
+                .scalars()
+                .all()
             )
-            with Session(rt.engine) as session:
-                actor = session.get(type(officer), officer.id)
-                assert actor is not None
-                t = time.perf_counter()
-                erase_person(
-                    session,
-                    person_id=star_id,
-                    assets=AssetsChoice.delete,
-                    actor=actor,
-                    blobs=rt.blobs,
-                    settings=settings,
-                )
-                erased = time.perf_counter() - t
-            left = index_files_holding_name(index_dir)
-            seconds, written = purges[-1]
-            print(
-                f"[{database}] erasure: {erased:.2f} s until erase_person returned, of which "
-                f"the index purge {seconds:.2f} s ({written:,} documents written); "
-                f"{segments(rt)}; index files still holding the name: {left or 'none'}"
+        with rt.unit_of_work() as session:
+            officer = auth.create_user(
+                session,
+                email="po@bench.local",
+                password=secrets.token_urlsafe(16),
+                role=Role.privacy_officer,
             )
+        index_dir = settings.data_dir / "search"
+        print(
+            f"[{database}] {n_assets:,} assets, person on {len(on)}: "
+            f"{'rebuilt' if rebuild_first else 'indexed'} in {indexed:.1f} s, "
+            f"{segments(rt)}; files with the name: {len(index_files_holding_name(index_dir))}"
+        )
+        with Session(rt.engine) as session:
+            actor = session.get(type(officer), officer.id)
+            assert actor is not None
             t = time.perf_counter()
-            plugin._on_erased(events.PersonErased(person_id=star_id, asset_ids=tuple(on)))
-            alone = time.perf_counter() - t
-            print(f"[{database}] the search subscriber alone, once more: {alone:.2f} s")
-            t = time.perf_counter()
-            rebuild_index(service.sync)
-            print(
-                f"[{database}] what an erasure did before, a rebuild of the index: "
-                f"{time.perf_counter() - t:.2f} s"
+            erase_person(
+                session,
+                person_id=star_id,
+                assets=AssetsChoice.delete,
+                actor=actor,
+                blobs=rt.blobs,
+                settings=settings,
             )
-        finally:
-            rt.close()
-            if schema:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            erased = time.perf_counter() - t
+        left = index_files_holding_name(index_dir)
+        seconds, written = purges[-1]
+        print(
+            f"[{database}] erasure: {erased:.2f} s until erase_person returned, of which "
+            f"the index purge {seconds:.2f} s ({written:,} documents written); "
+            f"{segments(rt)}; index files still holding the name: {left or 'none'}"
+        )
+        t = time.perf_counter()
+        plugin._on_erased(events.PersonErased(person_id=star_id, asset_ids=tuple(on)))
+        alone = time.perf_counter() - t
+        print(f"[{database}] the search subscriber alone, once more: {alone:.2f} s")
+        t = time.perf_counter()
+        rebuild_index(service.sync)
+        print(
+            f"[{database}] what an erasure did before, a rebuild of the index: "
+            f"{time.perf_counter() - t:.2f} s"
+        )
 
 
 def main() -> None:

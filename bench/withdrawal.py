@@ -32,7 +32,6 @@ import pstats
 import random
 import secrets
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,10 +40,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from scratch import scratch_runtime  # noqa: E402  (bench/, next to this file)
+from sqlalchemy import func, insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from dam import auth, clock, jobs, migrate  # noqa: E402
+from dam import auth, clock, jobs  # noqa: E402
 from dam.ids import new_id  # noqa: E402
 from dam.models import (  # noqa: E402
     Asset,
@@ -56,13 +56,10 @@ from dam.models import (  # noqa: E402
     Role,
     VerdictSet,
 )
-from dam.runtime import build_runtime  # noqa: E402
-from dam.settings import load_settings  # noqa: E402
 from gdpr import verdicts  # noqa: E402
 from search.service import service_for  # noqa: E402
 from web.app import create_app  # noqa: E402
 
-PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 OTHERS = 2000
 
 
@@ -177,130 +174,111 @@ def face_row(asset_id: str, person_id: str | None, state: FaceState, now: dateti
 def run(
     database: str, n_assets: int, n_on: int, profile: bool = False, index_writer: bool = True
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        schema = None
-        if database == "sqlite":
-            url = f"sqlite:///{tmp}/bench.db"
-        else:
-            schema = f"bench_{secrets.token_hex(4)}"
-            admin = create_engine(PG_URL)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
-        settings = load_settings(
-            data_dir=Path(tmp) / "data", database_url=url, queue_url="immediate://"
+    with scratch_runtime(database) as rt:
+        settings = rt.settings
+        expiry = (clock.now() + timedelta(days=2)).replace(
+            hour=0, minute=0, second=0, microsecond=0
         )
-        rt = build_runtime(settings)
-        try:
-            migrate.upgrade(rt.engine)
-            expiry = (clock.now() + timedelta(days=2)).replace(
-                hour=0, minute=0, second=0, microsecond=0
+        t = time.perf_counter()
+        star_id, consent_id = fill(rt.engine, n_assets, n_on, expiry)
+        filled = time.perf_counter() - t
+        t = time.perf_counter()
+        with Session(rt.engine) as session:
+            ids = list(session.execute(select(Asset.id)).scalars())
+            verdicts.refresh(session, ids, settings=settings)
+            session.commit()
+        initial = time.perf_counter() - t
+        # The index catches up with the whole library first, so that the timings
+        # below are not shared with a 100,000-document initial indexing.
+        t = time.perf_counter()
+        sync = service_for(rt).sync
+        assert sync.flush(timeout=600)
+        indexed = time.perf_counter() - t
+        with rt.unit_of_work() as session:
+            officer = auth.create_user(
+                session,
+                email="po@bench.local",
+                password=secrets.token_urlsafe(16),
+                role=Role.privacy_officer,
             )
+            token = auth.create_token(session, user=officer, name="bench")
+        print(
+            f"[{database}] {n_assets:,} assets, person on {n_on:,}: filled in {filled:.1f} s, "
+            f"first verdicts for all in {initial:.1f} s, indexed in {indexed:.1f} s"
+        )
+
+        with TestClient(create_app(rt)) as client:
+            profiler = cProfile.Profile() if profile else None
             t = time.perf_counter()
-            star_id, consent_id = fill(rt.engine, n_assets, n_on, expiry)
-            filled = time.perf_counter() - t
+            if profiler:
+                profiler.enable()
+            response = client.post(
+                f"/api/v1/consents/{consent_id}/withdraw",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"reason": "bench"},
+            )
+            withdrawal = time.perf_counter() - t
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+            assert response.status_code == 200, response.text
             t = time.perf_counter()
-            with Session(rt.engine) as session:
-                ids = list(session.execute(select(Asset.id)).scalars())
-                verdicts.refresh(session, ids, settings=settings)
-                session.commit()
-            initial = time.perf_counter() - t
-            # The index catches up with the whole library first, so that the timings
-            # below are not shared with a 100,000-document initial indexing.
-            t = time.perf_counter()
-            sync = service_for(rt).sync
             assert sync.flush(timeout=600)
-            indexed = time.perf_counter() - t
-            with rt.unit_of_work() as session:
-                officer = auth.create_user(
-                    session,
-                    email="po@bench.local",
-                    password=secrets.token_urlsafe(16),
-                    role=Role.privacy_officer,
+            reindexed = time.perf_counter() - t
+        with Session(rt.engine) as session:
+            blocked = session.execute(
+                select(func.count())
+                .select_from(AssetVerdict)
+                .join(Face, Face.asset_id == AssetVerdict.asset_id)
+                .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
+                .where(
+                    Face.person_id == star_id,
+                    VerdictSet.status == "blocked",
+                    VerdictSet.cleared_for == "",
                 )
-                token = auth.create_token(session, user=officer, name="bench")
-            print(
-                f"[{database}] {n_assets:,} assets, person on {n_on:,}: filled in {filled:.1f} s, "
-                f"first verdicts for all in {initial:.1f} s, indexed in {indexed:.1f} s"
-            )
+            ).scalar_one()
+        assert blocked == n_on, blocked
+        print(
+            f"[{database}] withdrawal: {withdrawal * 1000:.0f} ms until the call returned "
+            f"with {n_on:,} assets re-judged ({blocked:,} now blocked on every channel; "
+            f"target < 2 s); the search index followed {reindexed:.1f} s later"
+        )
 
-            with TestClient(create_app(rt)) as client:
-                profiler = cProfile.Profile() if profile else None
-                t = time.perf_counter()
-                if profiler:
-                    profiler.enable()
-                response = client.post(
-                    f"/api/v1/consents/{consent_id}/withdraw",
-                    headers={"Authorization": f"Bearer {token}"},
-                    json={"reason": "bench"},
-                )
-                withdrawal = time.perf_counter() - t
-                if profiler:
-                    profiler.disable()
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-                assert response.status_code == 200, response.text
-                t = time.perf_counter()
-                assert sync.flush(timeout=600)
-                reindexed = time.perf_counter() - t
-            with Session(rt.engine) as session:
-                blocked = session.execute(
-                    select(func.count())
-                    .select_from(AssetVerdict)
-                    .join(Face, Face.asset_id == AssetVerdict.asset_id)
-                    .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
-                    .where(
-                        Face.person_id == star_id,
-                        VerdictSet.status == "blocked",
-                        VerdictSet.cleared_for == "",
-                    )
-                ).scalar_one()
-            assert blocked == n_on, blocked
-            print(
-                f"[{database}] withdrawal: {withdrawal * 1000:.0f} ms until the call returned "
-                f"with {n_on:,} assets re-judged ({blocked:,} now blocked on every channel; "
-                f"target < 2 s); the search index followed {reindexed:.1f} s later"
-            )
-
-            if not index_writer:
-                sync.close()  # the task alone, as in a worker process apart from the writer
-            moved = expiry + timedelta(minutes=1)
-            real_now = clock.now
-            clock.now = lambda: moved  # type: ignore[assignment]
-            try:
-                profiler = cProfile.Profile() if profile else None
-                t = time.perf_counter()
-                if profiler:
-                    profiler.enable()
-                jobs._periodic["verdict_deadlines"](rt.engine, settings)
-                expiry_task = time.perf_counter() - t
-                if profiler:
-                    profiler.disable()
-                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-            finally:
-                clock.now = real_now  # type: ignore[assignment]
-            with Session(rt.engine) as session:
-                left = session.execute(
-                    select(func.count())
-                    .select_from(AssetVerdict)
-                    .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
-                    .where(VerdictSet.next_change_at <= moved)
-                ).scalar_one()
-                sets = session.execute(
-                    select(func.count(func.distinct(AssetVerdict.verdict_id)))
-                    .join(Face, Face.asset_id == AssetVerdict.asset_id)
-                    .where(Face.person_id != star_id)
-                ).scalar_one()
-            print(
-                f"[{database}] expiry: periodic task {expiry_task:.2f} s for "
-                f"{n_assets - n_on:,} assets whose consents ended at midnight, sharing "
-                f"{sets:,} verdict sets ({left} assets still past their deadline; "
-                f"target < 10 s)"
-            )
+        if not index_writer:
+            sync.close()  # the task alone, as in a worker process apart from the writer
+        moved = expiry + timedelta(minutes=1)
+        real_now = clock.now
+        clock.now = lambda: moved  # type: ignore[assignment]
+        try:
+            profiler = cProfile.Profile() if profile else None
+            t = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            jobs._periodic["verdict_deadlines"](rt.engine, settings)
+            expiry_task = time.perf_counter() - t
+            if profiler:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         finally:
-            rt.close()
-            if schema:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            clock.now = real_now  # type: ignore[assignment]
+        with Session(rt.engine) as session:
+            left = session.execute(
+                select(func.count())
+                .select_from(AssetVerdict)
+                .join(VerdictSet, VerdictSet.id == AssetVerdict.verdict_id)
+                .where(VerdictSet.next_change_at <= moved)
+            ).scalar_one()
+            sets = session.execute(
+                select(func.count(func.distinct(AssetVerdict.verdict_id)))
+                .join(Face, Face.asset_id == AssetVerdict.asset_id)
+                .where(Face.person_id != star_id)
+            ).scalar_one()
+        print(
+            f"[{database}] expiry: periodic task {expiry_task:.2f} s for "
+            f"{n_assets - n_on:,} assets whose consents ended at midnight, sharing "
+            f"{sets:,} verdict sets ({left} assets still past their deadline; "
+            f"target < 10 s)"
+        )
 
 
 def main() -> None:
