@@ -63,9 +63,14 @@ def get_asset(session: Session, asset_id: str) -> Asset:
     return asset
 
 
+# The permission that opens consent evidence (restricted assets) and finds people marked
+# hidden by name: the same in listings, search and a person's page.
+RESTRICTED_PERMISSION = "consents.manage"
+
+
 def may_see_restricted(user: User) -> bool:
     """Consent evidence (restricted assets) is for privacy officers and admins only."""
-    return has_permission(user, "consents.manage")
+    return has_permission(user, RESTRICTED_PERMISSION)
 
 
 def get_visible_asset(session: Session, asset_id: str, user: User) -> Asset:

@@ -59,7 +59,12 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def has_permission(user: User, permission: str) -> bool:
     """Whether `user`'s role includes the one `permission` needs."""
-    return Role(user.role).includes(PERMISSIONS[permission])
+    return role_has_permission(user.role, permission)
+
+
+def role_has_permission(role: Role | str, permission: str) -> bool:
+    """Whether `role` includes the one `permission` needs."""
+    return Role(role).includes(PERMISSIONS[permission])
 
 
 def check_permission(user: User, permission: str) -> None:

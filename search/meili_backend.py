@@ -340,9 +340,9 @@ class MeilisearchWriter:
     def purge(self, ids: Sequence[str], documents: DocumentSource) -> int:
         # Meilisearch drops a deleted document from its storage itself: deleting the old
         # documents before adding the new ones is all a purge needs.
+        # (Tasks on one index run in the order queued: one wait at the end suffices.)
         fresh, _ = documents(ids)
         self.delete(ids)
-        self.commit()
         self.upsert(fresh)
         self.commit()
         return len(fresh)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from dam.auth import PERMISSIONS
+from dam.assets import RESTRICTED_PERMISSION
+from dam.auth import role_has_permission
 from dam.errors import DomainError
 from dam.models import Role, User
 from dam.runtime import Runtime
@@ -25,9 +26,6 @@ from search.query import (
 )
 from search.sync import IndexSync
 
-# Consent evidence scans and people marked hidden: the permission that opens them, the
-# same as everywhere else restricted assets are shown (dam.assets.may_see_restricted).
-RESTRICTED_PERMISSION = "consents.manage"
 MAX_QUERY_CHARS = 500
 
 
@@ -82,7 +80,7 @@ def service_for(rt: Runtime) -> SearchService:
 
 def access_for(role: Role | str) -> Access:
     """Restricted material and hidden people only for roles that may open them."""
-    allowed = Role(role).includes(PERMISSIONS[RESTRICTED_PERMISSION])
+    allowed = role_has_permission(role, RESTRICTED_PERMISSION)
     return Access(restricted=allowed, hidden_people=allowed)
 
 

@@ -107,9 +107,8 @@ class IndexSync:
         ids = list(dict.fromkeys(asset_ids))
         if self._closed:
             return 0
-        dirty.mark(self.engine, ids)
         with self.exclusive_writer() as writer:
-            self._drain()  # what is waiting, these assets among it, the usual way first
+            self._drain()  # what is waiting first; the purge writes these assets itself
             return writer.purge(ids, self.documents_for)
 
     # --- the writer thread --------------------------------------------------------------

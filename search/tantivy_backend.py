@@ -353,8 +353,7 @@ class TantivyWriter:
         self._settle()
         rewrite = list(dict.fromkeys([*ids, *self._sharing_segments(ids)]))
         fresh, _ = documents(rewrite)
-        for asset_id in rewrite:
-            self._writer.delete_documents_by_term("id", asset_id)
+        self.delete(rewrite)  # all of them: one whose document cannot be made goes too
         for doc in fresh:
             self._writer.add_document(to_tantivy(doc))
         self.commit()

@@ -88,7 +88,7 @@ def match_by_span(existing: Sequence[Face], found: Sequence[FoundFace]) -> Recon
             )
             for f in existing
         ],
-        [FoundTrack(_span(f).start_s, _span(f).end_s, f.box) for f in found],
+        [FoundTrack(span.start_s, span.end_s, f.box) for f in found for span in [_span(f)]],
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from dam.assets import RESTRICTED_PERMISSION
 from dam.errors import DomainError
 from gdpr import cluster_naming, face_decisions, identity, people, people_overview
 from web.deps import SessionDep
@@ -32,8 +33,9 @@ Back = Annotated[str, Form(max_length=2000)]
 
 NAME_MAX, NOTES_MAX, EMAIL_MAX = 200, 5000, 320  # as gdpr.people.PersonCreate
 
-# Service errors the forms can cause, in the viewer's language.
-ERRORS = {
+# Service errors the forms can cause, in the viewer's language: the face decisions' words,
+# with the People pages' own for a name (they name groups, not one face).
+ERRORS = face_forms.PROBLEMS | {
     "ambiguous_name": N_(
         "Several people have this name. Open one of them and add the faces there."
     ),
@@ -41,8 +43,6 @@ ERRORS = {
         "Only a privacy officer can add a person. Pick a name from the list of people."
     ),
     "no_groups": N_("Select one or more groups first."),
-    "bad_name": N_("Type the person's name (at most 200 characters)."),
-    "bad_reason": face_forms.PROBLEMS["bad_reason"],
     "not_found": N_("This was changed or removed meanwhile. Look at the page again."),
     "conflict": N_("This was changed meanwhile. Look at the page again."),
 }
@@ -207,7 +207,7 @@ def _render_person(
         db,
         person_id,
         page=_page_number(request),
-        include_restricted=viewer.can("consents.manage"),  # as dam.assets.may_see_restricted
+        include_restricted=viewer.can(RESTRICTED_PERMISSION),
     )
     person = view.person
     return templates.render(
