@@ -2,9 +2,9 @@
 typed by name, or dismissing it with one of the offered reasons.
 
 The asset page, the People pages and the privacy review flow all decide through here, so a
-typed name means the same person everywhere and every dismissed face carries one of the
-same reasons. gdpr.identity carries the decisions out (it audits them by id and re-judges
-the asset).
+typed name means the same person everywhere and every face dismissed in the UI carries one
+of the same reasons (the JSON API's dismiss still takes free text, as API.md has it).
+gdpr.identity carries the decisions out (it audits them by id and re-judges the asset).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from dam.errors import InvalidInput, NotFound
 from dam.models import Face, Person, User
 from gdpr import cluster_naming, identity
 
-# Why a face is dismissed, as stored: a dismissed face needs no consent, so the reasons are
-# a fixed list an auditor can read, not free text (the UI words them in web.ui.face_forms).
+# Why a face is dismissed, as the UI forms offer it: a dismissed face needs no consent, so
+# the reasons are a fixed list an auditor can read (the UI words them in
+# web.ui.face_forms; the API takes free text, so stored reasons may be other words).
 DISMISS_REASONS = ("not a face", "not recognisable")
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, literal, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from dam.chunks import chunks
 from dam.clock import now
 from dam.db import UTCDateTime
 from dam.models import Asset
@@ -85,8 +86,7 @@ def remove(engine: Engine, rows: Sequence[DirtyRow]) -> None:
     if not rows:
         return
     with engine.begin() as conn:
-        for start in range(0, len(rows), 500):
-            chunk = list(rows[start : start + 500])
+        for chunk in chunks(rows):
             conn.execute(delete(TABLE).where(tuple_(TABLE.c.asset_id, TABLE.c.seq).in_(chunk)))
 
 

@@ -51,13 +51,9 @@ class ConsentRow:
         return self.state not in (ConsentState.superseded, ConsentState.withdrawn)
 
 
-def local_today(settings: Settings) -> date:
-    return clock.today(settings.default_timezone)
-
-
 def blank_form(settings: Settings) -> ConsentForm:
     """A new consent: given today, no channel chosen (each one is a decision)."""
-    return ConsentForm(granted_at=local_today(settings).isoformat())
+    return ConsentForm(granted_at=clock.today(settings.default_timezone).isoformat())
 
 
 def form_of(consent: Consent, settings: Settings) -> ConsentForm:

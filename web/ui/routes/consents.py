@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from dam import clock
 from dam.errors import Conflict, DomainError, TooLarge, UnsupportedMedia
 from dam.models import Person
 from dam.settings import Settings
@@ -76,7 +77,7 @@ def consent_panel(
         rows=consent_forms.rows_of(versions, dashboard.emails(db, ids), settings),
         channels=settings.channel_list,
         form=form or consent_forms.blank_form(settings),
-        today=consent_forms.local_today(settings),
+        today=clock.today(settings.default_timezone),
     )
 
 
