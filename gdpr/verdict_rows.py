@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, Dialect
 
 from dam.chunks import chunks
-from dam.db import among
+from dam.db import among, driver_value
 from dam.models import AssetVerdict, VerdictSet, VerdictStatus
 from gdpr.verdict import Verdict, worst
 from gdpr.verdict_facts import Facts
@@ -62,7 +62,7 @@ class RowWriter:
         # The text the JSON columns' bind processing would make (on PostgreSQL it would
         # wrap the value for the driver to encode per row instead).
         self._json = getattr(dialect, "_json_serializer", None) or json.dumps
-        self._moment = _bind(SETS.c.next_change_at, dialect)
+        self._moment = driver_value(SETS.c.next_change_at, dialect)
 
     def encode(
         self, facts: Facts, verdicts: Sequence[Verdict], set_id: str | None = None
@@ -136,11 +136,6 @@ def assets_with(connection: Connection, set_ids: Sequence[str]) -> list[str]:
             ).scalars()
         )
     return found
-
-
-def _bind(column: Column[Any], dialect: Dialect) -> Any:
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else (lambda value: value)
 
 
 _SQLITE_SETS = """

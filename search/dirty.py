@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, literal, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from dam.chunks import chunks
 from dam.clock import now
-from dam.db import UTCDateTime
+from dam.db import UTCDateTime, driver_value
 from dam.models import Asset
 from search.models import SearchDirty
 
@@ -30,18 +30,11 @@ def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
     if not ids:
         return
     with engine.begin() as conn:
-        moment = _bind_moment(conn, now())
+        moment = driver_value(TABLE.c.marked_at, conn.dialect)(now())
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(_PG_MARK, (ids, moment))
         else:
             conn.exec_driver_sql(_SQLITE_MARK, [(asset_id, moment) for asset_id in ids])
-
-
-def _bind_moment(conn: Connection, moment: datetime) -> object:
-    """`moment` as the marked_at column's bind processing hands it to the driver."""
-    column_type = TABLE.c.marked_at.type.dialect_impl(conn.dialect)
-    process = column_type.bind_processor(conn.dialect)
-    return process(moment) if process else moment
 
 
 _SQLITE_MARK = """

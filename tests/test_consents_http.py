@@ -12,8 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session, select
 
 from dam import clock, jobs
-from dam.models import AssetVerdict as AssetVerdictLink
-from dam.models import AuditEntry, Face, FaceState, Role
+from dam.models import AssetVerdict, AuditEntry, Face, FaceState, Role
 from dam.runtime import Runtime
 from gdpr import verdicts
 from tests import media
@@ -261,7 +260,7 @@ def test_assets_sharing_facts_share_a_verdict_set_and_follow_their_people(
     for asset_id in (first, second, third):
         with_face(rt, asset_id, pid, FaceState.confirmed)
     with rt.session() as session:
-        links = {a: session.get(AssetVerdictLink, a) for a in (first, second, third)}
+        links = {a: session.get(AssetVerdict, a) for a in (first, second, third)}
         assert links[first] and links[second] and links[third]
         assert links[first].verdict_id == links[second].verdict_id == links[third].verdict_id
         # As after migration 0009: the third has no verdict yet.
@@ -272,7 +271,7 @@ def test_assets_sharing_facts_share_a_verdict_set_and_follow_their_people(
     for asset_id in (first, second, third):
         assert verdict(client, officer, asset_id)["internal"]["status"] == "cleared"
     with rt.session() as session:
-        assert session.get(AssetVerdictLink, third) is not None
+        assert session.get(AssetVerdict, third) is not None
         assert verdicts.stored_set(session, third).status == "blocked"  # type: ignore[union-attr]
         # Blocked overall: print and press are not covered, website lacks alt text.
         assert verdicts.stored_set(session, third).cleared_for == ",internal,"  # type: ignore[union-attr]
