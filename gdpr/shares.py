@@ -231,7 +231,9 @@ def resolve(session: Session, token: str) -> ShareLink:
         link = session.exec(
             select(ShareLink).where(ShareLink.token_hash == token_hash(token))
         ).first()
-    if link is None:
+    # Consent evidence is never shared; a link to it (made before it became evidence)
+    # answers as if it did not exist, so the public cannot learn that it does.
+    if link is None or get_asset(session, link.asset_id).restricted:
         raise NotFound("This link does not exist. Check that it was copied completely.")
     state = state_of(link)
     if state == "revoked":
