@@ -14,7 +14,9 @@ fails when anything it can reach
 - builds a plain Response (or PlainTextResponse) with a body,
 
 other than through `web.files.file_response`, which takes only a `Release`; and a Release
-refuses to exist unless gdpr.gate.release made it (its seal). The routes that reach
+refuses to exist unless gdpr.gate.release made it (its seal). The walk stays inside web/,
+so no module of dam, gdpr, ingest or search may hold a response class at all (a service
+cannot hand a route a ready-made file response either). The routes that reach
 file_response are the byte routes; tests/test_gate_matrix.py runs each of them for every
 role and asset state, and checks that its list of byte routes is this one, so a new byte
 route cannot go untested either. That module also runs every GET route and fails for any
@@ -25,7 +27,9 @@ could miss (bytes smuggled through JSON or HTML aside) is caught at run time.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
+import pkgutil
 import textwrap
 import types
 from collections.abc import Callable, Iterator
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import starlette.responses
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.responses import (
@@ -278,3 +283,20 @@ def test_the_walk_catches_a_route_that_forgets(app: FastAPI) -> None:
     assert ("GET", "/s/{token}/download") in found
     assert ("GET", "/s/{token}/captions/{language}.vtt") in found
     assert ("GET", "/api/v1/assets/{asset_id}/captioned/{name}") in found
+
+
+def test_no_package_outside_web_builds_responses() -> None:
+    """The walk above follows code inside web/ only; a service that built a response for a
+    route to return would slip past it, so services hold no response classes at all."""
+    found = []
+    for package in ("dam", "gdpr", "ingest", "search"):
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+            if ".migrations" in info.name:
+                continue  # Alembic's scripts: run by Alembic only, and serve nothing
+            module = importlib.import_module(info.name)
+            for name, value in vars(module).items():
+                is_response = isinstance(value, type) and issubclass(value, Response)
+                if is_response or value is starlette.responses:
+                    found.append(f"{info.name}.{name}")
+    assert found == []
