@@ -202,7 +202,9 @@ def release(
         return _captions(session, ask, by, settings)
     if isinstance(ask, FaceCrop):
         return _face_crop(session, ask, by, blobs)
-    return _export(session, ask, by, blobs)
+    if isinstance(ask, PersonExport):
+        return _export(session, ask, by, blobs)
+    raise TypeError(f"The gate does not know what {type(ask).__name__} is for.")
 
 
 def _sealed(**values: object) -> Release:
