@@ -231,7 +231,10 @@ def resolve(session: Session, token: str) -> ShareLink:
         link = session.exec(
             select(ShareLink).where(ShareLink.token_hash == token_hash(token))
         ).first()
-    if link is None:
+    # Consent evidence is never shared; a link to it (made before it became evidence)
+    # answers as if it did not exist, so the public cannot learn that it does.
+    asset = session.get(Asset, link.asset_id) if link is not None else None
+    if link is None or asset is None or asset.restricted:
         raise NotFound("This link does not exist. Check that it was copied completely.")
     state = state_of(link)
     if state == "revoked":

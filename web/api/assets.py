@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from dam import assets
 from dam.models import User
 from dam.settings import Settings
-from gdpr import egress
+from gdpr import gate
 from gdpr.verdict_text import language
 from ingest.upload import receive_upload
 from web.api.schemas import (
@@ -26,10 +26,9 @@ from web.api.schemas import (
 )
 from web.api.verdicts import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.files import file_response
 
 router = APIRouter(prefix="/assets", tags=["assets"])
-
-IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 @router.post(
@@ -149,13 +148,9 @@ def get_rendition(
     settings: SettingsDep,
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
-    rendition = assets.get_rendition(session, asset_id, name)
-    egress.check_file_access(session, user, asset_id, name, settings=settings)
-    etag = f'"{rendition.sha256}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return FileResponse(blobs.root / rendition.path, media_type=rendition.mime, headers=headers)
+    ask = gate.RenditionFile(asset_id=asset_id, name=name)
+    released = gate.release(session, ask, by=user, settings=settings, blobs=blobs)
+    return file_response(released, request)
 
 
 @router.get("/{asset_id}/original", response_class=FileResponse)
@@ -166,18 +161,11 @@ async def get_original(
     settings: SettingsDep,
     user: User = Depends(require("assets.download_original")),
 ) -> Response:
-    await run_in_threadpool(
-        egress.check_file_access, session, user, asset_id, None, settings=settings
+    ask = gate.OriginalFile(asset_id=asset_id)
+    released = await run_in_threadpool(
+        lambda: gate.release(session, ask, by=user, settings=settings, blobs=blobs)
     )
-    asset, path = await run_in_threadpool(
-        assets.original_for_download, session, asset_id=asset_id, actor=user, blobs=blobs
-    )
-    return FileResponse(
-        path,
-        media_type=asset.mime,
-        filename=asset.filename,
-        headers={"ETag": f'"{asset.sha256}"', "Cache-Control": "private, no-cache"},
-    )
+    return file_response(released)
 
 
 @router.get("/{asset_id}/similar", response_model=list[SimilarAsset])

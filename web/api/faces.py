@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from dam.models import FaceState, User
-from gdpr import faces_view, identity
+from gdpr import faces_view, gate, identity
 from web.api.face_schemas import FacePublic, face_public
-from web.deps import BlobsDep, SessionDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.files import file_response
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 
@@ -55,10 +56,11 @@ def get_crop(
     face_id: str,
     session: SessionDep,
     blobs: BlobsDep,
+    settings: SettingsDep,
     user: User = Depends(require("people.read")),
-) -> FileResponse:
-    path = faces_view.crop_path(session, blobs, face_id)
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private"})
+) -> Response:
+    ask = gate.FaceCrop(face_id=face_id)
+    return file_response(gate.release(session, ask, by=user, settings=settings, blobs=blobs))
 
 
 @router.post("/{face_id}/confirm", response_model=FacePublic)

@@ -12,10 +12,11 @@ from dam.assets import get_visible_asset
 from dam.auth import has_permission
 from dam.models import User
 from dam.settings import Settings
-from gdpr import egress, verdicts
+from gdpr import egress, gate, verdicts
 from gdpr.verdict import Reason
 from gdpr.verdict_text import describe, language
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.files import file_response
 
 router = APIRouter(prefix="/assets", tags=["consent"])
 
@@ -83,29 +84,7 @@ def download(
     """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
     the reasons, unless `redact=true` asks for a version with every face that is not
     cleared blurred."""
-    asset = get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
-    show_names = has_permission(user, "people.read")
-    if redact:
-        from gdpr import redaction
-
-        result = redaction.redacted_download(
-            session, blobs, asset, channel, settings=settings, actor=user, lang=lang
-        )
-        return FileResponse(
-            result.path,
-            media_type=result.mime,
-            filename=result.filename,
-            headers={"Cache-Control": "private, no-store"},
-        )
-    rendition = egress.cleared_download(
-        session, asset, channel, settings=settings, actor=user, lang=lang, names_visible=show_names
-    )
-    stem = asset.filename.rsplit(".", 1)[0] or asset.id
-    ext = rendition.path.rsplit(".", 1)[-1]
-    return FileResponse(
-        blobs.root / rendition.path,
-        media_type=rendition.mime,
-        filename=f"{stem}-{channel}.{ext}",
-        headers={"Cache-Control": "private, no-store"},
-    )
+    ask = gate.ChannelDownload(asset_id=asset_id, channel=channel, redact=redact)
+    released = gate.release(session, ask, by=user, settings=settings, blobs=blobs, lang=lang)
+    return file_response(released)

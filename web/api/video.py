@@ -4,23 +4,23 @@ and the web version with captions built in."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from dam.errors import TooLarge
 from dam.models import Caption, Rendition, User
+from gdpr import gate
 from ingest.video import captions as service
 from ingest.video.cues import MAX_BYTES
 from ingest.video.playback import playback_for
 from web.api.schemas import rendition_url
-from web.deps import BlobsDep, SessionDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.files import file_response
 
 router = APIRouter(prefix="/assets", tags=["video"])
 
@@ -178,23 +178,28 @@ def _too_large(limit: int) -> str:
 def get_caption(
     asset_id: str,
     language: str,
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
     fmt: Annotated[Literal["vtt", "srt"], Query(alias="format")] = "vtt",
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
     """The captions as WebVTT (a <track> source) or, with format=srt, as SRT."""
-    caption = service.get_caption(session, asset_id, language)
-    served = service.caption_file(caption, fmt=fmt)
-    disposition = "attachment" if fmt == "srt" else "inline"
-    return Response(
-        served.data,
-        media_type=f"{served.mime}; charset=utf-8",
-        headers={
-            "ETag": f'"{caption.sha256}-{fmt}"',
-            "Cache-Control": "private, no-cache",
-            "Content-Disposition": f'{disposition}; filename="{served.filename}"',
-        },
-    )
+
+    def build() -> gate.Payload:
+        caption = service.get_caption(session, asset_id, language)
+        served = service.caption_file(caption, fmt=fmt)
+        return gate.Payload(
+            media_type=f"{served.mime}; charset=utf-8",
+            content=served.data,
+            filename=served.filename,
+            etag=f'"{caption.sha256}-{fmt}"',
+        )
+
+    ask = gate.CaptionFile(asset_id=asset_id, language=language, fmt=fmt, build=build)
+    released = gate.release(session, ask, by=user, settings=settings, blobs=blobs)
+    return file_response(released, request)
 
 
 @router.delete("/{asset_id}/captions/{language}", status_code=204)
@@ -213,20 +218,22 @@ async def get_captioned_video(
     asset_id: str,
     name: str,
     session: SessionDep,
+    settings: SettingsDep,
     blobs: BlobsDep,
     languages: Annotated[str, Query(max_length=200)] = "",
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
     """A web version with its captions (all, or `languages=nl,en`) as MP4 text tracks."""
     wanted = [part for part in languages.split(",") if part.strip()]
-    path: Path = await run_in_threadpool(
-        lambda: service.captioned_video(
+    ask = gate.CaptionedVideo(
+        asset_id=asset_id,
+        name=name,
+        languages=tuple(wanted),
+        build=lambda: service.captioned_video(
             session, blobs, asset_id=asset_id, rendition=name, languages=wanted
-        )
+        ),
     )
-    return FileResponse(
-        path,
-        media_type="video/mp4",
-        filename=f"{asset_id}-{name}-captioned.mp4",
-        background=BackgroundTask(path.unlink, missing_ok=True),
+    released = await run_in_threadpool(
+        lambda: gate.release(session, ask, by=user, settings=settings, blobs=blobs)
     )
+    return file_response(released)
