@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from dam.runtime import Runtime
-from web import errors
+from web import errors, proxies
 from web.api import (
     assets,
     audit,
@@ -61,4 +61,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(api)
     app.include_router(health.router)
     ui.install(app, runtime.settings)
+    proxies.install(app, runtime.settings)
     return app
