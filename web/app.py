@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from dam.runtime import Runtime
-from web import errors, proxies
+from web import errors, openapi, proxies
 from web.api import (
     assets,
     audit,
@@ -55,6 +55,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
+    openapi.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in API_ROUTERS:
         api.include_router(router)
