@@ -12,12 +12,13 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, StrictBool
+from pydantic import AfterValidator, BeforeValidator, StrictBool
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOMENT = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
 )
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 _MOMENT_HINT = "give a date and time like 2026-03-01T09:30:00+01:00"
 
 
@@ -35,8 +36,16 @@ def _day_or_moment(value: Any) -> Any:
     raise ValueError(f"give a date like 2026-03-01, or {_MOMENT_HINT.removeprefix('give ')}")
 
 
-Moment = Annotated[datetime, BeforeValidator(_moment)]
-DayOrMoment = Annotated[date | datetime, BeforeValidator(_day_or_moment)]
+def _in_range(value: date) -> date:
+    # Far ends overflow when a local day becomes UTC (0001-01-01 in Brussels starts in
+    # year 0); no consent, embargo or licence lies there.
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"give a date between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_moment), AfterValidator(_in_range)]
+DayOrMoment = Annotated[date | datetime, BeforeValidator(_day_or_moment), AfterValidator(_in_range)]
 Flag = StrictBool
 
 __all__ = ["DayOrMoment", "Flag", "Moment"]

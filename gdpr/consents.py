@@ -46,7 +46,10 @@ class ConsentInput(BaseModel):
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str]) -> list[str]:
-        return sorted({c.strip() for c in value if c.strip()})
+        channels = sorted({c.strip() for c in value if c.strip()})
+        if not channels:
+            raise ValueError("name at least one channel")
+        return channels
 
     @field_validator("guardian_name")
     @classmethod

@@ -63,6 +63,11 @@ def test_an_empty_evidence_id_is_refused_not_a_server_error(
         ("/api/v1/people", {"name": "Lies", "hidden": "true"}),
         ("/api/v1/people/{person}", {"hidden": 1}),
         ("/api/v1/people/{person}/consents", {"channels": ["internal"], "granted_at": 0}),
+        ("/api/v1/people/{person}/consents", {"channels": [""], "granted_at": "2026-01-01"}),
+        (
+            "/api/v1/people/{person}/consents",
+            {"channels": ["internal"], "granted_at": "0001-01-01"},
+        ),
         ("/api/v1/consents/{consent}/withdraw", {"at": 0}),
         ("/api/v1/consents/{consent}/withdraw", {"at": "2026-03-01"}),
     ],
