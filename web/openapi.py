@@ -89,6 +89,9 @@ def document_errors(schema: dict[str, Any], routes: Iterable[BaseRoute]) -> None
                 continue
             responses = operation.setdefault("responses", {})
             for status in sorted(route_errors(route)):
+                declared = route.responses.get(status, {})
+                if "model" in declared or "content" in declared:
+                    continue  # a body of its own (readiness: which parts fail)
                 described = responses.get(str(status), {})
                 responses[str(status)] = {
                     "description": described.get("description") or DESCRIPTIONS[status],
