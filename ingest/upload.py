@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dam.assets import split_tags
 from dam.blobs import BlobStore, StoredBlob, human_size
-from dam.errors import BadRequest, TooLarge, UnsupportedMedia
+from dam.errors import BadRequest, InvalidInput, TooLarge, UnsupportedMedia
 from dam.models import User
 from dam.settings import Settings
 from ingest.filenames import MAX_FILENAME_BYTES, client_filename, disposition_params
@@ -201,7 +201,10 @@ class MultipartReceiver:
             if self.sniffed is None:
                 self.sniffed = sniff(bytes(self._head))
         elif self._part.name in TEXT_FIELDS:
-            self.fields[self._part.name] = self._part.buffer.decode("utf-8", "replace")
+            text = self._part.buffer.decode("utf-8", "replace")
+            if "\x00" in text:  # PostgreSQL text cannot hold it (see web/input_guard.py)
+                raise InvalidInput(f"The field {self._part.name!r} contains a NUL character.")
+            self.fields[self._part.name] = text
 
 
 async def receive_upload(

@@ -180,3 +180,38 @@ def test_the_openapi_document_names_every_error_with_the_error_body(client: Test
     # readiness names its failing parts in a body of its own
     ready = document["paths"]["/readyz"]["get"]["responses"]["503"]
     assert ready["content"]["application/json"]["schema"]["$ref"].endswith("/Readiness")
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs"),
+    [
+        ("get", "/api/v1/assets/a%00b", {}),
+        ("get", "/api/v1/assets?tag=zee%00", {}),
+        ("patch", "/api/v1/assets/{asset}", {"json": {"title": "Zee\u0000"}}),
+        ("patch", "/api/v1/assets/{asset}", {"json": {"licence": {"terms\u0000": "x"}}}),
+        ("post", "/api/v1/collections", {"json": {"title": "Zee", "description": "\u0000"}}),
+        ("post", "/api/v1/assets", {"files": {"file": ("b.jpg", b"x")}, "data": {"title": "\0"}}),
+    ],
+)
+def test_a_nul_character_is_refused_everywhere(
+    client: TestClient, creative: Account, method: str, url: str, kwargs: dict[str, object]
+) -> None:
+    """PostgreSQL text cannot hold U+0000: it used to end in a 500 there."""
+    asset_id = _upload(client, creative, seed=63)
+    response = getattr(client, method)(
+        url.format(asset=asset_id), headers=creative.headers, **kwargs
+    )
+    assert response.status_code == 422, response.text
+    assert "NUL" in response.json()["error"]["message"]
+
+
+def test_a_nul_in_a_ui_form_is_refused(client: TestClient, creative: Account) -> None:
+    token = log_in(client, creative)
+    response = client.post("/collections", data={"title": "Zee\x00", "csrf_token": token})
+    assert response.status_code == 422
+    assert "<html" in response.text  # the UI's error page, not JSON
+    # a literal backslash-u in text is no NUL
+    response = client.post(
+        "/api/v1/collections", headers=creative.headers, json={"title": "C:\\u0000 map"}
+    )
+    assert response.status_code == 201, response.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from dam.runtime import Runtime
 from web import errors, openapi, proxies
@@ -23,6 +23,7 @@ from web.api import (
     verdicts,
     video,
 )
+from web.input_guard import refuse_nul
 from web.ui import mount as ui
 
 API_PREFIX = "/api/v1"
@@ -52,6 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Digital asset management with GDPR consent enforcement. See API.md.",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.runtime = runtime
     errors.install(app)

@@ -3,7 +3,8 @@
 Errors every route of a kind can give are derived from the route itself, so a route
 written later cannot forget them: 401 and 403 where a caller must be authenticated (a
 missing or bad token; a role without the permission, or a cookie call without its CSRF
-token), 404 where the path names something, 422 where there is input to validate.
+token), 404 where the path names something, 422 everywhere (input to validate, and
+web.input_guard refuses a NUL anywhere).
 Errors particular to a route are declared on it: `responses=errors(409, 415)`.
 """
 
@@ -117,10 +118,7 @@ def route_errors(route: RouteContext) -> set[int]:
         statuses.add(404)
     if route.body_field:
         statuses.add(400)  # a body that is not JSON at all
-    if route.body_field or any(
-        d.path_params or d.query_params or d.header_params for d in dependants
-    ):
-        statuses.add(422)
+    statuses.add(422)  # at least web.input_guard's, for any route
     return statuses
 
 
