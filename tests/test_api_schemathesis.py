@@ -15,12 +15,14 @@ that the seeds survive for the operations after them.
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -39,6 +41,7 @@ from dam.models import Face, FaceState, Role
 from dam.runtime import Runtime, build_runtime
 from dam.settings import load_settings
 from tests import media
+from tests.conftest import PG_URL
 from web.app import create_app
 
 CHECKS = [
@@ -51,6 +54,8 @@ CHECKS = [
 # A deeper, randomised hunt: DAM_TEST_SCHEMATHESIS_EXAMPLES=200 DAM_TEST_SCHEMATHESIS_RANDOM=1
 MAX_EXAMPLES = int(os.environ.get("DAM_TEST_SCHEMATHESIS_EXAMPLES", "8"))
 RANDOM = os.environ.get("DAM_TEST_SCHEMATHESIS_RANDOM", "") == "1"
+# PostgreSQL instead of SQLite (it refuses what SQLite stores, e.g. NUL in text).
+ON_POSTGRES = os.environ.get("DAM_TEST_SCHEMATHESIS_POSTGRES", "") == "1"
 
 
 def _settings(folder: Path) -> Any:
@@ -86,10 +91,22 @@ bounded = settings(
 
 @pytest.fixture(scope="module")
 def api_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
-    runtime = build_runtime(_settings(tmp_path_factory.mktemp("schemathesis")))
+    folder = tmp_path_factory.mktemp("schemathesis")
+    schema_name = f"st_{secrets.token_hex(6)}" if ON_POSTGRES else None
+    settings = _settings(folder)
+    if schema_name:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema_name}"')
+        separator = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{separator}options=-csearch_path%3D{schema_name}"
+        settings = settings.model_copy(update={"database_url": url})
+    runtime = build_runtime(settings)
     migrate.upgrade(runtime.engine)
     yield runtime
     runtime.close()
+    if schema_name:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
 
 
 @pytest.fixture(scope="module")
