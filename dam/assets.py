@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +15,9 @@ from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import InvalidInput, NotFound
+from dam.input_types import Flag, Moment
 from dam.models import Asset, AssetTag, Face, Job, Rendition, User
+from dam.urls import is_url_key, is_web_address
 
 MAX_TAGS = 100
 
@@ -32,14 +33,26 @@ class AssetUpdate(BaseModel):
     tags: list[str] | None = Field(None, max_length=MAX_TAGS)
     licence: dict[str, Any] | None = None
     # Not to be published before this moment; null lifts the embargo.
-    embargo_until: datetime | None = None
+    embargo_until: Moment | None = None
     # "This picture shows people the detector missed": its verdict is never `cleared`.
-    undetected_people: bool | None = None
+    undetected_people: Flag | None = None
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return normalise_tags(value) if value is not None else None
+
+    @field_validator("licence")
+    @classmethod
+    def _licence(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for key, item in (value or {}).items():
+            if (
+                is_url_key(key)
+                and item not in (None, "")
+                and not (isinstance(item, str) and is_web_address(item))
+            ):
+                raise ValueError(f"{key}: give a web address that starts with http:// or https://")
+        return value
 
 
 def normalise_tags(values: list[str]) -> list[str]:

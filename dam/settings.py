@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -144,6 +145,11 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "beeldbank@localhost", max_length=320, description="Sender of e-mail notices."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated IP addresses and CIDR networks of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; none by default.",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -164,6 +170,25 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "immediate://")):
             raise ValueError("must start with redis:// or immediate://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # Canonical networks: a typo must stop the start, not silently trust nobody (or
+        # everybody); "10.0.0.1/8" becomes "10.0.0.0/8" as it would be read anyway.
+        networks = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return ",".join(networks)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item for item in self.trusted_proxies.split(",") if item]
 
     @field_validator("default_timezone")
     @classmethod

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from dam import audit, clock, events
 from dam.errors import Conflict, InvalidInput, NotFound
+from dam.input_types import DayOrMoment, Moment
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
 from gdpr import consent_filters, notifications, verdicts
@@ -34,17 +35,21 @@ class ConsentInput(BaseModel):
     model_config = {"extra": "forbid"}
 
     channels: list[str] = Field(min_length=1, max_length=32)
-    granted_at: date | datetime
-    valid_until: date | datetime | None = None
+    granted_at: DayOrMoment
+    valid_until: DayOrMoment | None = None
     guardian_name: str | None = Field(None, max_length=200)
-    evidence_asset_id: str | None = Field(None, max_length=32)
+    # An empty id is a mistake, not "no evidence": null says that (and "" broke the FK).
+    evidence_asset_id: str | None = Field(None, min_length=1, max_length=32)
     form_version: str = Field("", max_length=100)
     notes: str = Field("", max_length=5000)
 
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str]) -> list[str]:
-        return sorted({c.strip() for c in value if c.strip()})
+        channels = sorted({c.strip() for c in value if c.strip()})
+        if not channels:
+            raise ValueError("name at least one channel")
+        return channels
 
     @field_validator("guardian_name")
     @classmethod
@@ -56,7 +61,7 @@ class ConsentInput(BaseModel):
 class WithdrawInput(BaseModel):
     model_config = {"extra": "forbid"}
 
-    at: datetime | None = None
+    at: Moment | None = None
     reason: str = Field("", max_length=1000)
 
 

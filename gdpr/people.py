@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select, update
 from dam import audit, events
 from dam.clock import now
 from dam.errors import InvalidInput
+from dam.input_types import Flag
 from dam.models import Face, FaceState, Person, User
 from gdpr import embeddings
 from gdpr.identity import get_person
@@ -20,8 +21,8 @@ class PersonCreate(BaseModel):
     model_config = {"extra": "forbid"}
 
     name: str = Field(min_length=1, max_length=200)
-    is_minor: bool = False
-    hidden: bool = False  # not findable by name in search below privacy officer
+    is_minor: Flag = False
+    hidden: Flag = False  # not findable by name in search below privacy officer
     email: str | None = Field(None, max_length=320)
     notes: str = Field("", max_length=5000)
 
@@ -38,8 +39,8 @@ class PersonUpdate(BaseModel):
     model_config = {"extra": "forbid"}
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    is_minor: bool | None = None
-    hidden: bool | None = None
+    is_minor: Flag | None = None
+    hidden: Flag | None = None
     email: str | None = Field(None, max_length=320)
     notes: str | None = Field(None, max_length=5000)
 

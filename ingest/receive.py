@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +11,7 @@ from dam import audit, events, jobs
 from dam.assets import set_tags
 from dam.blobs import StoredBlob
 from dam.models import Asset, User
+from ingest.filenames import MAX_FILENAME_BYTES, normalize_filename
 from ingest.sniff import Sniffed
 
 
@@ -22,10 +22,9 @@ class Received:
 
 
 def clean_filename(name: str | None) -> str:
-    """The last path component, without control characters, at most 255 characters."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable())
-    return base.strip()[:255] or "upload"
+    """The name to store: normalised, cut to the byte limit (uploads were refused above it)."""
+    base = normalize_filename(name or "").encode("utf-8")[:MAX_FILENAME_BYTES]
+    return base.decode("utf-8", "ignore").strip() or "upload"
 
 
 def create_asset(

@@ -26,6 +26,7 @@ from dam.clock import now
 from dam.errors import BadRequest, Conflict, DomainError, Gone, NotFound, TooLarge, UnsupportedMedia
 from dam.models import Upload, User
 from dam.settings import Settings
+from ingest.filenames import client_filename
 from ingest.receive import Received, create_asset
 from ingest.sniff import HEAD_BYTES, sniff
 from ingest.spool import FileSink, Spool
@@ -91,10 +92,13 @@ def create_upload(
         )
     if length == 0:
         raise UnsupportedMedia("The file is empty (0 bytes).")
+    fields = parse_metadata(metadata)
+    if "filename" in fields:
+        fields["filename"] = client_filename(fields["filename"]) or ""
     upload = Upload(
         user_id=owner.id,
         length=length,
-        upload_metadata=parse_metadata(metadata),
+        upload_metadata=fields,
         expires_at=now() + timedelta(hours=settings.upload_expiry_hours),
     )
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)

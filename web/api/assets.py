@@ -27,6 +27,7 @@ from web.api.schemas import (
 from web.api.verdicts import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
 from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 
@@ -35,7 +36,10 @@ router = APIRouter(prefix="/assets", tags=["assets"])
     "",
     status_code=201,
     response_model=UploadResult,
-    responses={200: {"model": UploadResult, "description": "Duplicate content"}},
+    responses={
+        200: {"model": UploadResult, "description": "Duplicate content"},
+        **errors(400, 413, 415, 507),
+    },
 )
 async def upload_asset(
     request: Request,
@@ -138,7 +142,9 @@ def delete_asset(
     return Response(status_code=204)
 
 
-@router.get("/{asset_id}/renditions/{name}", response_class=FileResponse)
+@router.get(
+    "/{asset_id}/renditions/{name}", response_class=FileResponse, responses=errors(409, 416)
+)
 def get_rendition(
     asset_id: str,
     name: str,
@@ -153,7 +159,7 @@ def get_rendition(
     return file_response(released, request)
 
 
-@router.get("/{asset_id}/original", response_class=FileResponse)
+@router.get("/{asset_id}/original", response_class=FileResponse, responses=errors(409, 416))
 async def get_original(
     asset_id: str,
     session: SessionDep,

@@ -25,7 +25,7 @@ class AssignRequest(BaseModel):
 def list_clusters(
     session: SessionDep,
     user: User = Depends(require("people.read")),
-    min_size: Annotated[int, Query(ge=1)] = 1,
+    min_size: Annotated[int, Query(ge=1, le=100_000)] = 1,
     sample: Annotated[int, Query(ge=1, le=500)] = 12,
 ) -> list[ClusterPublic]:
     return [

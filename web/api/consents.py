@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from dam.models import Consent, Usage, User
 from gdpr import consents, usages
 from web.deps import SessionDep, SettingsDep, require
+from web.openapi import errors
 
 router = APIRouter(tags=["consent"])
 
@@ -112,7 +113,9 @@ def record_consent(
     return consent_public(change.consent, change.assets_rejudged)
 
 
-@router.post("/people/{person_id}/withdraw", response_model=list[ConsentPublic])
+@router.post(
+    "/people/{person_id}/withdraw", response_model=list[ConsentPublic], responses=errors(409)
+)
 def withdraw_all(
     person_id: str,
     data: consents.WithdrawInput,
@@ -135,7 +138,9 @@ def get_consent(
     return consent_public(consents.get_consent(session, consent_id))
 
 
-@router.put("/consents/{consent_id}", status_code=201, response_model=ConsentPublic)
+@router.put(
+    "/consents/{consent_id}", status_code=201, response_model=ConsentPublic, responses=errors(409)
+)
 def replace_consent(
     consent_id: str,
     data: consents.ConsentInput,
@@ -150,7 +155,7 @@ def replace_consent(
     return consent_public(change.consent, change.assets_rejudged)
 
 
-@router.post("/consents/{consent_id}/withdraw", response_model=ConsentPublic)
+@router.post("/consents/{consent_id}/withdraw", response_model=ConsentPublic, responses=errors(409))
 def withdraw(
     consent_id: str,
     data: consents.WithdrawInput,

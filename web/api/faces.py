@@ -13,6 +13,7 @@ from gdpr import faces_view, gate, identity
 from web.api.face_schemas import FacePublic, face_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
 from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 
@@ -51,7 +52,7 @@ def get_face(
     return face_public(identity.get_face(session, face_id))
 
 
-@router.get("/{face_id}/crop", response_class=FileResponse)
+@router.get("/{face_id}/crop", response_class=FileResponse, responses=errors(409))
 def get_crop(
     face_id: str,
     session: SessionDep,
@@ -87,7 +88,7 @@ def dismiss_face(
     )
 
 
-@router.post("/{face_id}/split", response_model=FacePublic)
+@router.post("/{face_id}/split", response_model=FacePublic, responses=errors(409))
 def split_face(
     face_id: str, session: SessionDep, user: User = Depends(require("faces.identify"))
 ) -> FacePublic:

@@ -8,11 +8,12 @@ from dam.assets import jobs_of
 from dam.models import User
 from web.api.schemas import JobPublic, job_public
 from web.deps import SessionDep, require
+from web.openapi import errors
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=list[JobPublic])
+@router.get("", response_model=list[JobPublic], responses=errors(404))
 def list_jobs(
     asset_id: str, session: SessionDep, user: User = Depends(require("jobs.read"))
 ) -> list[JobPublic]:

@@ -17,6 +17,7 @@ from gdpr.verdict import Reason
 from gdpr.verdict_text import describe, language
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
 from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["consent"])
 
@@ -70,7 +71,7 @@ def get_verdict(
     return verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
 
 
-@router.get("/{asset_id}/download", response_class=FileResponse)
+@router.get("/{asset_id}/download", response_class=FileResponse, responses=errors(409, 416))
 def download(
     asset_id: str,
     request: Request,

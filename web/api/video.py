@@ -21,6 +21,7 @@ from ingest.video.playback import playback_for
 from web.api.schemas import rendition_url
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
 from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["video"])
 
@@ -174,7 +175,7 @@ def _too_large(limit: int) -> str:
     return f"A caption file is at most {limit // (1024 * 1024)} MB; this is not one."
 
 
-@router.get("/{asset_id}/captions/{language}", response_class=Response)
+@router.get("/{asset_id}/captions/{language}", response_class=Response, responses=errors(409))
 def get_caption(
     asset_id: str,
     language: str,
@@ -213,7 +214,7 @@ def delete_caption(
     return Response(status_code=204)
 
 
-@router.get("/{asset_id}/captioned/{name}", response_class=FileResponse)
+@router.get("/{asset_id}/captioned/{name}", response_class=FileResponse, responses=errors(409, 416))
 async def get_captioned_video(
     asset_id: str,
     name: str,

@@ -26,6 +26,7 @@ from dam.settings import Settings
 from gdpr import gate, shares
 from web.deps import BlobsDep, SessionDep, SettingsDep
 from web.files import file_response
+from web.proxies import client_address
 from web.ui import i18n
 from web.ui.deps import TemplatesDep
 from web.ui.ratelimit import LoginLimiter
@@ -104,10 +105,6 @@ def share_limiter(request: Request) -> LoginLimiter:
     if limiter is None:
         limiter = request.app.state.share_limiter = LoginLimiter()
     return limiter
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _unlocked(request: Request, link: ShareLink, settings: Settings) -> bool:
@@ -226,7 +223,7 @@ async def unlock(
         link = await run_in_threadpool(shares.resolve, db, token)
     except (NotFound, Gone) as exc:
         return unavailable(request, templates, locale, exc, embed=False)
-    limiter, client = share_limiter(request), _client(request)
+    limiter, client = share_limiter(request), client_address(request)
     wait = limiter.retry_after(client=client, email=link.id)
     if wait:
         return _password_form(
