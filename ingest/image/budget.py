@@ -1,0 +1,54 @@
+"""What a photo job declares to the job runner's memory budget, read from the header."""
+
+from __future__ import annotations
+
+from dam.blobs import human_size
+from dam.errors import ProcessingError
+from dam.jobs import StageContext
+from ingest.image.decode import jpeg_frame, open_image
+from ingest.image.errors import megapixels
+from ingest.image.plan import decode_need
+from ingest.image.renditions import LARGEST_EDGE
+from ingest.originals import load_original
+
+# Encoders, the placeholder and the hash around the decoded pixels.
+RENDITIONS_OVERHEAD = 64 * 1024**2
+# The face detector's image pyramid and networks, per pixel it searches (float32 RGB,
+# the pyramid's levels add up to about twice the picture) plus the models themselves.
+FACES_BYTES_PER_PIXEL = 3 * 4 * 2
+FACES_OVERHEAD = 256 * 1024**2
+
+
+def renditions_need(ctx: StageContext) -> int:
+    return _decode_need(ctx, LARGEST_EDGE) + RENDITIONS_OVERHEAD
+
+
+def faces_need(ctx: StageContext) -> int:
+    if not ctx.settings.face_detection:
+        return 0
+    edge = ctx.settings.face_max_edge_px
+    return _decode_need(ctx, edge) + edge * edge * FACES_BYTES_PER_PIXEL + FACES_OVERHEAD
+
+
+def _decode_need(ctx: StageContext, long_edge: int) -> int:
+    """Bytes the decode will take; ProcessingError when that is more than one job may use."""
+    _asset, path, label = load_original(ctx)
+    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+        width, height = image.size
+        need = decode_need(
+            format=image.format,
+            mode=image.mode,
+            width=width,
+            height=height,
+            long_edge=long_edge,
+            frame=jpeg_frame(image, path),
+        )
+    budget = ctx.settings.job_memory_bytes
+    if need > budget:
+        raise ProcessingError(
+            f"The {label} image is {width:,} × {height:,} pixels "
+            f"({megapixels(width * height)} megapixels); decoding it needs about "
+            f"{human_size(need)} of memory, more than the {human_size(budget)} this server "
+            "gives one job. The original is kept; reduce its size and upload it again."
+        )
+    return need
