@@ -20,17 +20,19 @@ FACES_OVERHEAD = 256 * 1024**2
 
 
 def renditions_need(ctx: StageContext) -> int:
-    return _decode_need(ctx, LARGEST_EDGE) + RENDITIONS_OVERHEAD
+    need, _pixels = _decode_need(ctx, LARGEST_EDGE)
+    return need + RENDITIONS_OVERHEAD
 
 
 def faces_need(ctx: StageContext) -> int:
     if not ctx.settings.face_detection:
         return 0
     edge = ctx.settings.face_max_edge_px
-    return _decode_need(ctx, edge) + edge * edge * FACES_BYTES_PER_PIXEL + FACES_OVERHEAD
+    need, pixels = _decode_need(ctx, edge)
+    return need + min(pixels, edge * edge) * FACES_BYTES_PER_PIXEL + FACES_OVERHEAD
 
 
-def _decode_need(ctx: StageContext, long_edge: int) -> int:
+def _decode_need(ctx: StageContext, long_edge: int) -> tuple[int, int]:
     """Bytes the decode will take; ProcessingError when that is more than one job may use."""
     _asset, path, label = load_original(ctx)
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
@@ -51,4 +53,4 @@ def _decode_need(ctx: StageContext, long_edge: int) -> int:
             f"{human_size(need)} of memory, more than the {human_size(budget)} this server "
             "gives one job. The original is kept; reduce its size and upload it again."
         )
-    return need
+    return need, width * height
