@@ -149,9 +149,10 @@ def check_command(
         return
     from dam import leftovers
 
-    with runtime() as rt, rt.session() as session:
-        report = check_originals(session, rt.blobs, verify_hashes=not quick)
-        left = leftovers.find(rt.settings, rt.engine)
+    with runtime() as rt:
+        with rt.session() as session:
+            report = check_originals(session, rt.blobs, verify_hashes=not quick)
+        left = leftovers.find(rt.settings, rt.engine)  # its own session (SQLite: one writer)
     for problem in report.problems:
         console.print(f"[yellow]{problem}[/yellow]")
     for item in left:
