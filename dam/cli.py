@@ -147,15 +147,22 @@ def check_command(
         if part.problems:
             raise typer.Exit(1)
         return
-    with runtime() as rt, rt.session() as session:
-        report = check_originals(session, rt.blobs, verify_hashes=not quick)
+    from dam import leftovers
+
+    with runtime() as rt:
+        with rt.session() as session:
+            report = check_originals(session, rt.blobs, verify_hashes=not quick)
+        left = leftovers.find(rt.settings, rt.engine)  # its own session (SQLite: one writer)
     for problem in report.problems:
         console.print(f"[yellow]{problem}[/yellow]")
+    for item in left:
+        console.print(f"[yellow]leftover temp file {item.describe(rt.settings.data_dir)}[/yellow]")
     console.print(
         f"{report.checked} originals checked: {len(report.missing)} missing, "
-        f"{len(report.corrupt)} damaged, {len(report.orphans)} orphaned."
+        f"{len(report.corrupt)} damaged, {len(report.orphans)} orphaned; "
+        f"{len(left)} leftover temp file(s) (removed when Beeldbank next starts)."
     )
-    if report.problems:
+    if report.problems or left:
         raise typer.Exit(1)
 
 

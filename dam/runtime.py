@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dam import jobs
+from dam import jobs, leftovers
 from dam.blobs import BlobStore
 from dam.db import make_engine
 from dam.plugins import load_plugins
@@ -43,7 +43,9 @@ class Runtime:
     services: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queue = JobQueue(self.settings, run_job=self._run_job, sweep=self._sweep)
+        self.queue = JobQueue(
+            self.settings, run_job=self._run_job, sweep=self._sweep, recover=self.recover
+        )
         self.runner = jobs.JobRunner(
             settings=self.settings, engine=self.engine, blobs=self.blobs, queue=self.queue
         )
@@ -54,7 +56,18 @@ class Runtime:
 
     def _sweep(self) -> int:
         jobs.run_periodic(self.engine, self.settings)
-        return jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue)
+        # A sibling process on this host (another `dam worker`) may have died meanwhile.
+        taken = jobs.reclaim_orphans(engine=self.engine, queue=self.queue)
+        leftovers.clean(self.settings, self.engine)
+        return taken + jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue)
+
+    def recover(self) -> None:
+        """At start: take over the jobs of this host's ended processes, remove their temp
+        files, and re-send queued jobs that never reached the queue (a crash between
+        commit and enqueue), without waiting for the stale timeout or the first sweep."""
+        jobs.reclaim_orphans(engine=self.engine, queue=self.queue)
+        leftovers.clean(self.settings, self.engine)
+        jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue, lost_after_s=0)
 
     def session(self) -> Session:
         """A session whose committed jobs go onto this runtime's queue."""

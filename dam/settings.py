@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     sweep_interval_s: int = Field(
         60, gt=0, description="How often the sweeper looks for unfinished work."
     )
+    job_memory_mb: int | None = Field(
+        None,
+        gt=0,
+        description="Memory the image and video jobs of one process may use together, in "
+        "MB; a job waits until its estimated share is free. Default: half of the machine's "
+        "memory (or of the container's limit).",
+    )
+    min_free_mb: int = Field(
+        500,
+        ge=0,
+        description="Free space the data directory keeps, in MB: uploads that would go "
+        "below it are refused (507) and /readyz reports storage as failing.",
+    )
     similar_max_distance: int = Field(
         3,
         ge=0,
@@ -226,6 +239,19 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'beeldbank.db'}"
+
+    @property
+    def job_memory_bytes(self) -> int:
+        """The job memory budget in bytes (DAM_JOB_MEMORY_MB, or half of the memory)."""
+        if self.job_memory_mb is not None:
+            return self.job_memory_mb * 1024**2
+        from dam.memory import machine_memory_bytes
+
+        return machine_memory_bytes() // 2
+
+    @property
+    def min_free_bytes(self) -> int:
+        return self.min_free_mb * 1024**2
 
     @property
     def uploads_dir(self) -> Path:

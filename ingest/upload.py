@@ -6,6 +6,7 @@ thread through a Spool, so a large upload neither blocks other requests nor pile
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -18,10 +19,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from dam import disk
 from dam.assets import split_tags
 from dam.blobs import BlobStore, StoredBlob, human_size
 from dam.errors import BadRequest, InvalidInput, TooLarge, UnsupportedMedia
 from dam.models import User
+from dam.owner import temp_prefix
 from dam.settings import Settings
 from ingest.filenames import MAX_FILENAME_BYTES, client_filename, disposition_params
 from ingest.receive import Received, create_asset
@@ -74,7 +77,7 @@ class IncomingFile:
     """The file part on its way into the blob store: a temp file beside the originals."""
 
     def __init__(self, blobs: BlobStore) -> None:
-        fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="in-")
+        fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix=temp_prefix("in-"))
         self.path = Path(name)
         self._blobs = blobs
         self._file = os.fdopen(fd, "wb")
@@ -89,8 +92,12 @@ class IncomingFile:
         return self._blobs.adopt(self.path, self._hash.hexdigest(), self.spool.size)
 
     async def abort(self) -> None:
-        await self.spool.settle()  # the thread must be done with the file first
-        self._file.close()
+        # The thread must be done with the file first; its error (a full disk) is the
+        # caller's to report, not a reason to keep the partial file.
+        with contextlib.suppress(Exception):
+            await self.spool.settle()
+        with contextlib.suppress(OSError):
+            self._file.close()
         self.path.unlink(missing_ok=True)
 
 
@@ -223,19 +230,26 @@ async def receive_upload(
         and content_length > settings.max_upload_bytes + ENVELOPE_ALLOWANCE
     ):
         raise TooLarge(_too_large(settings.max_upload_bytes))
+    disk.ensure_free(blobs.tmp_dir, min_free=settings.min_free_bytes, incoming=content_length or 0)
     receiver = MultipartReceiver(
         blobs=blobs, content_type=content_type, max_bytes=settings.max_upload_bytes
     )
     # End the transaction that reading the user opened: the body may take minutes, and
     # meanwhile it would hold SQLite's write lock (BEGIN IMMEDIATE) for every request.
     await run_in_threadpool(session.commit)
-    await receiver.receive(stream)
+    with disk.full_disk_refused():  # receive() removed the partial file
+        await receiver.receive(stream)
     incoming, sniffed = receiver.incoming, receiver.sniffed
     assert incoming is not None
     if sniffed is None:
         await receiver.abort()
         raise UnsupportedMedia("The file is empty (0 bytes).")
-    stored: StoredBlob = await run_in_threadpool(incoming.commit)
+    try:
+        with disk.full_disk_refused():
+            stored: StoredBlob = await run_in_threadpool(incoming.commit)
+    except BaseException:
+        await receiver.abort()
+        raise
     return await run_in_threadpool(
         create_asset,
         session,

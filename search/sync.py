@@ -118,8 +118,11 @@ class IndexSync:
 
         Its own lock, not the drain lock: marking must never wait for a drain to finish."""
         with self._start_lock:
-            if self._thread is not None or self._closed:
+            if self._closed or (self._thread is not None and self._thread.is_alive()):
                 return
+            if self._thread is not None:
+                # Whatever ended it, the index must go on following the database.
+                log.warning("the search index writer had stopped; starting it again")
             self._thread = threading.Thread(target=self._run, name="search-writer", daemon=True)
             self._thread.start()
 
@@ -136,7 +139,13 @@ class IndexSync:
                 with self._lock:
                     if self._lead():
                         self._drain()
-            except Exception:
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:
+                # A panic in Tantivy (pyo3's PanicException) is no Exception, and must not
+                # end the writer for good either. On a full disk (Tantivy's ValueError "No
+                # space left on device", the database's own error) the marks stay, and
+                # once there is space the next cycle opens a fresh writer and catches up.
                 log.exception("search index sync failed; retrying in %.0f s", BACKOFF_S)
                 with self._lock:
                     self._drop_writer()

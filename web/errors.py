@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from dam.errors import DomainError
+from dam.disk import STORAGE_FULL_MESSAGE, is_disk_full
+from dam.errors import DomainError, StorageFull
 from web.ui import errors as ui_errors
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_disk_full(exc):
+            # A write below the guard's threshold (the database, a rendition, another
+            # process filled the disk meanwhile): a state to report, not a crash.
+            log.warning("%s %s: storage full", request.method, request.url.path)
+            return await domain_error(request, StorageFull(STORAGE_FULL_MESSAGE))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if ui_errors.wants_html(request):
             return await run_in_threadpool(ui_errors.html_error, request, status=500, message="")

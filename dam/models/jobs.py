@@ -35,3 +35,9 @@ class Job(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Seconds spent in the stage's own work, for per-stage figures.
     duration_s: float | None = None
+    # Who claimed it (dam.owner): a starting process takes over, at once, the running
+    # jobs of owners on its host that are gone.
+    owner_host: str | None = Field(default=None, max_length=64)
+    owner_boot: str | None = Field(default=None, max_length=32)
+    owner_pid: int | None = None
+    owner_started: str | None = Field(default=None, max_length=32)

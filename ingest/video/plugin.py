@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dam import doctor, jobs, media
 from dam.models import AssetKind
+from ingest.video import budget
 from ingest.video.blur import blur_video
 from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
@@ -15,10 +16,11 @@ VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard", "video_
 
 
 def register() -> None:
-    jobs.register_stage("video_probe", probe_video)
-    jobs.register_stage("video_renditions", render_video)
-    jobs.register_stage("video_storyboard", storyboard_video)
-    jobs.register_stage("video_faces", detect_video_faces)
+    # Each declares its memory need: the runner keeps jobs within DAM_JOB_MEMORY_MB.
+    jobs.register_stage("video_probe", probe_video, memory=budget.probe_need)
+    jobs.register_stage("video_renditions", render_video, memory=budget.transcode_need)
+    jobs.register_stage("video_storyboard", storyboard_video, memory=budget.transcode_need)
+    jobs.register_stage("video_faces", detect_video_faces, memory=budget.transcode_need)
     jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
     jobs.register_periodic("sweep_video_scratch", sweep_task)
     doctor.register(check_video)
