@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from dam.assets import visible_to
 from dam.blobs import BlobStore
 from dam.errors import NotFound
-from dam.models import Face, FaceState
+from dam.models import Asset, Face, FaceState, User
 from gdpr.identity import get_face
 
 
@@ -19,8 +20,12 @@ def list_faces(
     asset_id: str | None = None,
     person_id: str | None = None,
     limit: int = 200,
+    viewer: User | None = None,
 ) -> list[Face]:
+    """Faces by state, asset and person; with `viewer`, only those on assets they may see."""
     query = select(Face)
+    if viewer is not None:
+        query = query.where(col(Face.asset_id).in_(select(Asset.id).where(visible_to(viewer))))
     if state:
         query = query.where(Face.state == state)
     if asset_id:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from dam.models import FaceState, User
 from gdpr import faces_view, identity
 from web.api.face_schemas import FacePublic, face_public
-from web.deps import BlobsDep, SessionDep, require
+from web.deps import BlobsDep, OptionalVisibleAsset, SessionDep, require
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 
@@ -33,12 +33,19 @@ def list_faces(
     session: SessionDep,
     user: User = Depends(require("people.read")),
     state: FaceState | None = None,
-    asset_id: str | None = None,
     person_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    *,
+    asset: OptionalVisibleAsset,
 ) -> list[FacePublic]:
+    """Faces by state, person and `asset_id`; only on assets the caller may see."""
     found = faces_view.list_faces(
-        session, state=state, asset_id=asset_id, person_id=person_id, limit=limit
+        session,
+        state=state,
+        asset_id=asset.id if asset else None,
+        person_id=person_id,
+        limit=limit,
+        viewer=user,
     )
     return [face_public(f) for f in found]
 
