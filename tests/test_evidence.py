@@ -332,3 +332,26 @@ def test_existing_evidence_migrates(old_database: Runtime) -> None:
     with pytest.raises(sa.exc.IntegrityError), rt.engine.begin() as conn:
         conn.execute(asset.insert(), [row("twin", "c" * 64, False)])
     rt.close()
+
+
+def test_the_consent_form_takes_a_pdf(
+    client: TestClient, rt: Runtime, officer: Account, creative: Account
+) -> None:
+    from tests.test_ui_consents import record
+    from tests.ui_client import log_in
+
+    scan = PDF + b"% scanned at the town hall\n"
+    pid = new_person(client, officer)
+    token = log_in(client, officer)
+    form = client.get(f"/people/{pid}/consents/new")
+    assert 'accept="application/pdf' in form.text
+    assert "Ondertekend formulier (pdf, scan of foto)" in form.text
+    status, _ = record(client, token, pid, evidence=scan)
+    assert status == 303
+    with Session(rt.engine) as session:
+        recorded = session.exec(select(Consent).where(Consent.person_id == pid)).one()
+        evidence = session.get(Asset, recorded.evidence_asset_id)
+        assert evidence is not None and evidence.is_evidence and evidence.mime == "application/pdf"
+    page = client.get(f"/people/{pid}")
+    assert f'href="/api/v1/assets/{evidence.id}/original"' in page.text
+    assert client.get(f"/api/v1/assets/{evidence.id}/original").content == scan

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from dam.auth import PERMISSIONS
-from dam.models import Asset, CollectionAsset, Role
+from dam.models import Asset, CollectionAsset, Face, FaceState, Role
 from dam.runtime import Runtime
 from tests import media
 from tests.conftest import Account
@@ -305,3 +305,38 @@ def test_collections_take_and_show_only_what_the_caller_may_see(
         assert world.library_id in page.text
         assert world.restricted_id not in page.text and world.evidence_id not in page.text
         assert "foto-72.jpg" not in page.text and "formulier.pdf" not in page.text
+
+
+def test_people_and_faces_show_only_visible_assets(
+    rt: Runtime, client: TestClient, world: World
+) -> None:
+    creative, admin = world.accounts[Role.creative], world.accounts[Role.admin]
+    person = client.post("/api/v1/people", headers=admin.headers, json={"name": "Jo Wouters"})
+    person_id = person.json()["id"]
+    with Session(rt.engine) as session:
+        for asset_id in (world.library_id, world.restricted_id):
+            session.add(
+                Face(
+                    asset_id=asset_id,
+                    box_x=0.4,
+                    box_y=0.3,
+                    box_w=0.1,
+                    box_h=0.15,
+                    score=0.99,
+                    detector="test",
+                    state=FaceState.confirmed,
+                    person_id=person_id,
+                )
+            )
+        session.commit()
+    seen = client.get(f"/api/v1/people/{person_id}", headers=creative.headers).json()
+    assert seen["assets"] == [world.library_id]
+    faces = client.get(f"/api/v1/faces?person_id={person_id}", headers=creative.headers).json()
+    assert {f["asset_id"] for f in faces} == {world.library_id}
+    everything = client.get(f"/api/v1/people/{person_id}", headers=admin.headers).json()
+    assert set(everything["assets"]) == {world.library_id, world.restricted_id}
+    with TestClient(create_app(rt), raise_server_exceptions=False) as browser:
+        log_in(browser, creative)
+        page = browser.get(f"/people/{person_id}")
+        assert page.status_code == 200
+        assert world.library_id in page.text and world.restricted_id not in page.text
