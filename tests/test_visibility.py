@@ -328,11 +328,25 @@ def test_people_and_faces_show_only_visible_assets(
                     person_id=person_id,
                 )
             )
+            session.add(
+                Face(
+                    asset_id=asset_id,
+                    box_x=0.1,
+                    box_y=0.1,
+                    box_w=0.1,
+                    box_h=0.15,
+                    score=0.9,
+                    detector="test",
+                    cluster_id="k1",
+                )
+            )
         session.commit()
     seen = client.get(f"/api/v1/people/{person_id}", headers=creative.headers).json()
     assert seen["assets"] == [world.library_id]
     faces = client.get(f"/api/v1/faces?person_id={person_id}", headers=creative.headers).json()
     assert {f["asset_id"] for f in faces} == {world.library_id}
+    grouped = client.get("/api/v1/clusters", headers=creative.headers).json()
+    assert [{f["asset_id"] for f in c["faces"]} for c in grouped] == [{world.library_id}]
     everything = client.get(f"/api/v1/people/{person_id}", headers=admin.headers).json()
     assert set(everything["assets"]) == {world.library_id, world.restricted_id}
     with TestClient(create_app(rt), raise_server_exceptions=False) as browser:
