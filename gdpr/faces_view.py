@@ -35,6 +35,20 @@ def list_faces(
     return list(session.exec(query.order_by(col(Face.id)).limit(limit)))
 
 
+def get_visible_face(session: Session, face_id: str, user: User) -> Face:
+    """The face, unless it is on an asset `user` may not see: then the same 404 as for a
+    face that does not exist (a face would otherwise name its restricted asset)."""
+    face = session.get(Face, face_id)
+    if (
+        face is None
+        or not session.exec(
+            select(Asset.id).where(Asset.id == face.asset_id, visible_to(user))
+        ).first()
+    ):
+        raise NotFound("There is no face with this id.")
+    return face
+
+
 def crop_path(session: Session, blobs: BlobStore, face_id: str) -> Path:
     face = get_face(session, face_id)
     path = blobs.root / face.crop_path if face.crop_path else None

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlmodel import Session, select
 
 from dam.auth import PERMISSIONS
 from dam.models import Asset, CollectionAsset, Face, FaceState, Role
@@ -345,6 +345,24 @@ def test_people_and_faces_show_only_visible_assets(
     assert seen["assets"] == [world.library_id]
     faces = client.get(f"/api/v1/faces?person_id={person_id}", headers=creative.headers).json()
     assert {f["asset_id"] for f in faces} == {world.library_id}
+    with Session(rt.engine) as session:
+        hidden_face = session.exec(
+            select(Face.id).where(Face.asset_id == world.restricted_id).limit(1)
+        ).one()
+    for method, tail, body in (
+        ("GET", "", None),
+        ("POST", "/confirm", {"person_id": person_id}),
+        ("POST", "/dismiss", {"reason": "not_a_face"}),
+        ("POST", "/split", None),
+    ):
+        answers = [
+            client.request(
+                method, f"/api/v1/faces/{face}{tail}", headers=creative.headers, json=body
+            )
+            for face in (hidden_face, MISSING)
+        ]
+        assert answers[0].status_code == answers[1].status_code == 404, tail
+        assert answers[0].json() == answers[1].json()
     grouped = client.get("/api/v1/clusters", headers=creative.headers).json()
     assert [{f["asset_id"] for f in c["faces"]} for c in grouped] == [{world.library_id}]
     everything = client.get(f"/api/v1/people/{person_id}", headers=admin.headers).json()

@@ -13,9 +13,10 @@ from dam.assets import get_library_asset
 from dam.auth import PERMISSIONS, check_permission, user_for_token
 from dam.blobs import BlobStore
 from dam.errors import Unauthorized
-from dam.models import Asset, User
+from dam.models import Asset, Face, User
 from dam.runtime import Runtime
 from dam.settings import Settings
+from gdpr.faces_view import get_visible_face
 from web.ui import session as browser_session
 
 
@@ -107,3 +108,12 @@ def optional_visible_asset(
 # (tests/test_visibility.py walks the routes).
 VisibleAsset = Annotated[Asset, Depends(visible_asset)]
 OptionalVisibleAsset = Annotated[Asset | None, Depends(optional_visible_asset)]
+
+
+def visible_face(face_id: str, session: SessionDep, user: CurrentUser) -> Face:
+    """The face named by the `face_id` path parameter, 404 as for a missing id when it is
+    on an asset the caller may not see."""
+    return get_visible_face(session, face_id, user)
+
+
+VisibleFace = Annotated[Face, Depends(visible_face)]
