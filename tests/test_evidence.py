@@ -355,3 +355,22 @@ def test_the_consent_form_takes_a_pdf(
     page = client.get(f"/people/{pid}")
     assert f'href="/api/v1/assets/{evidence.id}/original"' in page.text
     assert client.get(f"/api/v1/assets/{evidence.id}/original").content == scan
+
+
+def test_erasing_the_person_keeps_a_library_twin_of_their_form(
+    client: TestClient, rt: Runtime, officer: Account, creative: Account
+) -> None:
+    photo = media.jpeg(seed=507)
+    _, library = upload(client, creative, photo)
+    pid = new_person(client, officer)
+    evidence = evidence_id(client, officer, pid, photo)
+    assert consent(client, officer, pid, evidence).status_code == 201
+    erased = client.delete(f"/api/v1/people/{pid}?assets=redact", headers=officer.headers)
+    assert erased.status_code in (200, 202, 204), erased.text
+    assert erased.json()["evidence_deleted"] == [evidence]
+    with Session(rt.engine) as session:
+        assert session.get(Asset, evidence) is None
+        sha = session.get(Asset, library).sha256  # type: ignore[union-attr]
+    assert rt.blobs.original_path(sha).is_file()
+    mine = client.get(f"/api/v1/assets/{library}/original", headers=creative.headers)
+    assert mine.status_code == 200 and mine.content == photo
