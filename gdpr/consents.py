@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
-from dam import audit, clock, events
+from dam import audit, clock
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.input_types import DayOrMoment, Moment
 from dam.models import Asset, Consent, User
@@ -206,14 +206,8 @@ def _new_version(
     until = moment(data.valid_until, zone, end=True) if data.valid_until else None
     if until is not None and until <= granted:
         raise InvalidInput("The end date must come after the date the consent was given.")
-    if data.evidence_asset_id:
-        evidence = session.get(Asset, data.evidence_asset_id)
-        if evidence is None:
-            raise InvalidInput("The evidence file does not exist (upload it first).")
-        if not evidence.restricted:
-            evidence.restricted = True  # only privacy officers may see a signed form
-            session.add(evidence)
-            events.publish_after_commit(session, events.AssetChanged(asset_id=evidence.id))
+    if data.evidence_asset_id is not None:
+        check_evidence(session, data.evidence_asset_id, person_id)
     consent = Consent(
         person_id=person_id,
         version=(previous.version + 1) if previous else 1,
@@ -230,6 +224,30 @@ def _new_version(
     session.add(consent)
     session.flush()
     return consent
+
+
+def check_evidence(session: Session, evidence_id: str, person_id: str) -> None:
+    """InvalidInput unless `evidence_id` is consent evidence (uploaded through a consent)
+    of this person or of no consent yet. A library asset never becomes evidence: linking
+    it would hide a photo from everyone who uses it."""
+    evidence = session.get(Asset, evidence_id) if evidence_id else None
+    if evidence is None:
+        raise InvalidInput(
+            "The evidence file does not exist; upload it first with "
+            "POST /api/v1/people/{id}/evidence."
+        )
+    if not evidence.is_evidence:
+        raise InvalidInput(
+            "This is a library asset, not consent evidence. Upload the signed form with "
+            "POST /api/v1/people/{id}/evidence and use the id it returns."
+        )
+    others = session.exec(
+        select(Consent.id).where(
+            Consent.evidence_asset_id == evidence_id, Consent.person_id != person_id
+        )
+    ).first()
+    if others is not None:
+        raise InvalidInput("This evidence belongs to another person's consent.")
 
 
 def _finish(

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
 from dam import audit, events
-from dam.assets import remove_asset_rows
+from dam.assets import remove_asset_rows, unused_originals
 from dam.blobs import BlobStore
 from dam.chunks import chunks
 from dam.clock import now
@@ -220,6 +220,8 @@ def erase_person(
         session, events.PersonErased(person_id=person_id, asset_ids=affected)
     )
     files.cached.extend(affected)
+    # An original a remaining asset shares (a form and a photo with the same bytes) stays.
+    files.originals = unused_originals(session, files.originals)
     session.commit()
     files.remove(blobs)
     if sqlite:

@@ -9,10 +9,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
 from dam import audit, events
+from dam.assets import visible_to
 from dam.clock import now
 from dam.errors import InvalidInput
 from dam.input_types import Flag
-from dam.models import Face, FaceState, Person, User
+from dam.models import Asset, Face, FaceState, Person, User
 from gdpr import embeddings
 from gdpr.identity import get_person
 
@@ -112,12 +113,13 @@ def list_people(session: Session) -> list[tuple[Person, int]]:
     return [(p, int(counts.get(p.id, 0))) for p in people]
 
 
-def person_view(session: Session, person_id: str) -> PersonView:
+def person_view(session: Session, person_id: str, viewer: User | None = None) -> PersonView:
+    """A person with their faces; with `viewer`, only faces on assets they may see."""
     person = get_person(session, person_id)
-    faces = session.exec(
-        select(Face).where(Face.person_id == person_id).order_by(col(Face.created_at))
-    )
-    return PersonView(person, list(faces))
+    query = select(Face).where(Face.person_id == person_id)
+    if viewer is not None:
+        query = query.where(col(Face.asset_id).in_(select(Asset.id).where(visible_to(viewer))))
+    return PersonView(person, list(session.exec(query.order_by(col(Face.created_at)))))
 
 
 def merge_people(session: Session, *, person_id: str, other_id: str, actor: User) -> Person:

@@ -114,7 +114,11 @@ def route_errors(route: RouteContext) -> set[int]:
     dependants = list(_walk(route.dependant))
     if any(dependant.call is get_current_user for dependant in dependants):
         statuses |= {401, 403}
-    if route.dependant.path_params:
+    # A path names something; so does an `asset_id` query parameter (VisibleAsset loads
+    # it): both answer 404 for what does not exist or may not be seen.
+    if any(
+        d.path_params or any(p.name == "asset_id" for p in d.query_params) for d in dependants
+    ):
         statuses.add(404)
     if route.body_field:
         statuses.add(400)  # a body that is not JSON at all

@@ -25,7 +25,7 @@ from web.api.schemas import (
     rendition_url,
 )
 from web.api.verdicts import verdict_public
-from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
 from web.openapi import errors
 
@@ -100,7 +100,6 @@ def list_assets(
 def _asset_json(
     session: Session, asset_id: str, request: Request, settings: Settings, user: User
 ) -> AssetPublic:
-    assets.get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
     verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
     return asset_public(assets.asset_view(session, asset_id), verdict)
@@ -108,37 +107,39 @@ def _asset_json(
 
 @router.get("/{asset_id}", response_model=AssetPublic)
 def get_asset(
-    asset_id: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
+    *,
+    asset: VisibleAsset,
 ) -> AssetPublic:
-    return _asset_json(session, asset_id, request, settings, user)
+    return _asset_json(session, asset.id, request, settings, user)
 
 
 @router.patch("/{asset_id}", response_model=AssetPublic)
 def update_asset(
-    asset_id: str,
     data: assets.AssetUpdate,
     session: SessionDep,
     request: Request,
     settings: SettingsDep,
     user: User = Depends(require("assets.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> AssetPublic:
-    assets.get_visible_asset(session, asset_id, user)
-    assets.update_asset(session, asset_id=asset_id, data=data, actor=user)
-    return _asset_json(session, asset_id, request, settings, user)
+    assets.update_asset(session, asset_id=asset.id, data=data, actor=user)
+    return _asset_json(session, asset.id, request, settings, user)
 
 
 @router.delete("/{asset_id}", status_code=204)
 def delete_asset(
-    asset_id: str,
     session: SessionDep,
     blobs: BlobsDep,
     user: User = Depends(require("assets.delete")),
+    *,
+    asset: VisibleAsset,
 ) -> Response:
-    assets.delete_asset(session, asset_id=asset_id, actor=user, blobs=blobs)
+    assets.delete_asset(session, asset_id=asset.id, actor=user, blobs=blobs)
     return Response(status_code=204)
 
 
@@ -176,15 +177,15 @@ async def get_original(
 
 @router.get("/{asset_id}/similar", response_model=list[SimilarAsset])
 def similar_assets(
-    asset_id: str,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
+    *,
+    asset: VisibleAsset,
 ) -> list[SimilarAsset]:
-    assets.get_visible_asset(session, asset_id, user)
     found = assets.similar_assets(
         session,
-        asset_id=asset_id,
+        asset_id=asset.id,
         max_distance=settings.similar_max_distance,
         include_restricted=assets.may_see_restricted(user),
     )

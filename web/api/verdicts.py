@@ -8,14 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
-from dam.assets import get_visible_asset
 from dam.auth import has_permission
 from dam.models import User
 from dam.settings import Settings
 from gdpr import egress, gate, verdicts
 from gdpr.verdict import Reason
 from gdpr.verdict_text import describe, language
-from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
 from web.openapi import errors
 
@@ -59,16 +58,16 @@ def verdict_public(
 
 @router.get("/{asset_id}/verdict")
 def get_verdict(
-    asset_id: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
+    *,
+    asset: VisibleAsset,
 ) -> dict[str, Any]:
     """Each channel's verdict with its reasons (messages in the Accept-Language)."""
-    get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
-    return verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
+    return verdict_public(session, asset.id, settings=settings, user=user, lang=lang)
 
 
 @router.get("/{asset_id}/download", response_class=FileResponse, responses=errors(409, 416))

@@ -19,7 +19,7 @@ from ingest.video import captions as service
 from ingest.video.cues import MAX_BYTES
 from ingest.video.playback import playback_for
 from web.api.schemas import rendition_url
-from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
 from web.openapi import errors
 
@@ -91,10 +91,10 @@ def _source(r: Rendition) -> SourcePublic:
 
 @router.get("/{asset_id}/playback", response_model=PlaybackPublic)
 def get_playback(
-    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+    session: SessionDep, user: User = Depends(require("assets.read")), *, asset: VisibleAsset
 ) -> PlaybackPublic:
     """Sources (smallest first), poster, storyboard and caption tracks of a video."""
-    return playback_public(session, asset_id)
+    return playback_public(session, asset.id)
 
 
 def playback_public(session: Session, asset_id: str) -> PlaybackPublic:
@@ -120,9 +120,9 @@ def playback_public(session: Session, asset_id: str) -> PlaybackPublic:
 
 @router.get("/{asset_id}/captions", response_model=list[CaptionPublic])
 def list_captions(
-    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+    session: SessionDep, user: User = Depends(require("assets.read")), *, asset: VisibleAsset
 ) -> list[CaptionPublic]:
-    return [caption_public(c) for c in service.list_captions(session, asset_id)]
+    return [caption_public(c) for c in service.list_captions(session, asset.id)]
 
 
 @router.put(
@@ -131,13 +131,14 @@ def list_captions(
     responses={201: {"model": CaptionPublic, "description": "New captions"}},
 )
 async def put_caption(
-    asset_id: str,
     language: str,
     request: Request,
     session: SessionDep,
     label: Annotated[str | None, Query(max_length=100)] = None,
     kind: Literal["subtitles", "captions"] = "subtitles",
     user: User = Depends(require("assets.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> JSONResponse:
     """Add (201) or replace (200) the captions in `language`: the request body is the
     WebVTT or SRT file (`curl -T nl.srt ...`); SRT is converted to WebVTT."""
@@ -145,7 +146,7 @@ async def put_caption(
     caption, created = await run_in_threadpool(
         lambda: service.add_caption(
             session,
-            asset_id=asset_id,
+            asset_id=asset.id,
             language=language,
             data=data,
             actor=user,
@@ -205,12 +206,13 @@ def get_caption(
 
 @router.delete("/{asset_id}/captions/{language}", status_code=204)
 def delete_caption(
-    asset_id: str,
     language: str,
     session: SessionDep,
     user: User = Depends(require("assets.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> Response:
-    service.delete_caption(session, asset_id=asset_id, language=language, actor=user)
+    service.delete_caption(session, asset_id=asset.id, language=language, actor=user)
     return Response(status_code=204)
 
 
