@@ -18,7 +18,7 @@ from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dam import events
+from dam import changes, events
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.db import session_scope
@@ -123,12 +123,15 @@ def _after_commit(session: Session) -> None:
     queue: Enqueuer | None = session.info.get("queue")
     if job_ids and queue is not None:
         queue.enqueue(job_ids)
+    # Last: with an inline queue the jobs above have run, and one drain covers them all.
+    changes.after_commit(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop("jobs_to_enqueue", None)
     events.drop_pending(session)
+    changes.after_rollback(session)
 
 
 class JobRunner:

@@ -56,9 +56,6 @@ def with_face(rt: Runtime, asset_id: str, person_id: str | None, state: FaceStat
         session.add(face)
         session.flush()
         face_id = face.id
-    # What any change of faces does: the asset is re-judged.
-    for service in verdicts.live_services():
-        service.refresh([asset_id])
     return face_id
 
 
