@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dam import changes, jobs
+from dam import changes, check, jobs
 from dam.models import AssetKind
+from dam.runtime import Runtime
 from dam.settings import Settings
 from gdpr import commands, notifications, redaction, retention, verdicts
 from gdpr.identity import identify_asset_faces
@@ -27,6 +28,7 @@ def register() -> None:
     jobs.register_periodic("consent_notices", _notices)
     jobs.register_periodic("retention", retention.periodic)
     jobs.register_periodic("prune_redacted", redaction.prune_task)
+    check.register_part("verdicts", _check)
     commands.register()
 
 
@@ -37,3 +39,15 @@ def _notices(engine: Engine, settings: Settings) -> None:
 
 def _refresh_due(engine: Engine, settings: Settings) -> None:
     verdicts.refresh_due(engine, settings=settings)
+
+
+def _check(rt: Runtime) -> check.PartReport:
+    from gdpr.verdict_check import check_verdicts
+
+    report = check_verdicts(rt.engine, settings=rt.settings)
+    waiting = f"; {report.pending} change(s) still waiting for a drain" if report.pending else ""
+    return check.PartReport(
+        f"{report.checked} assets' verdicts judged afresh: {len(report.stale)} stale, "
+        f"{len(report.unjudged)} not judged{waiting}.",
+        report.problems,
+    )

@@ -505,6 +505,7 @@ def test_a_licence_that_runs_out_blocks_and_search_follows(
     moved = datetime.combine(last_day + timedelta(days=1), time(0, 1), tzinfo=UTC)
     monkeypatch.setattr(clock, "now", lambda: moved)
     jobs.run_periodic(rt.engine, rt.settings)
+    rt.changes.drain()  # as the sweep does after the periodic tasks
     assert verdict(client, creative, asset_id)["internal"]["reasons"][0]["code"] == (
         "licence_expired"
     )
