@@ -9,11 +9,13 @@ dam/change_hooks.py). No service has to remember a call, so no path can forget o
 One drainer per runtime (`ChangeFeed`) takes rows off the feed in a transaction of its
 own and runs the registered steps over them in order (gdpr re-judges the verdicts, then
 search marks the documents for its index writer), each once per asset per drain. It is
-kicked after every commit of a runtime session and after every job, looks for rows
-other processes left every second, is swept with the periodic tasks and drains what is
-left when the runtime closes. Deletions and erasures are drained before the committing
-call returns. Several drainers (processes, machines) share the feed: on PostgreSQL a
-drain claims its rows with FOR UPDATE SKIP LOCKED; SQLite has one writer at a time.
+kicked after every commit of a runtime session and after every job, and drains in that
+thread (so the request that changed an asset shows its new verdict; deletions and
+erasures have left search when it returns); a poller looks every second for rows left by
+sessions without a drainer and by other processes; the sweep drains after the periodic
+tasks, and the runtime drains what is left when it closes. Several drainers (threads,
+processes, machines) share the feed: on PostgreSQL a drain claims its rows with FOR
+UPDATE SKIP LOCKED; SQLite has one writer at a time.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ FOLLOW, REMOVE, PURGE = 0, 1, 2
 JUDGE, INDEX = 10, 20
 
 BATCH = 500  # feed rows per drain transaction
-POLL_S = 1.0  # how often an idle drainer looks for rows recorded by other processes
+POLL_S = 1.0  # how often the poller looks for rows left by sessions without a drainer
 BACKOFF_S = 5.0  # after a failing drain (database away)
 URGENT_WAIT_S = 10.0  # how long a deletion waits for another process's drain
 _RETRIES = 5
@@ -197,9 +199,15 @@ def record_query(session: Session, kind: str, ids: Any, *, urgency: int = FOLLOW
         .where(column.is_not(None))
         .distinct()
     )
-    session.connection().execute(
-        insert(FEED).from_select(["kind", "subject_id", "urgency", "recorded_at"], rows)
+    written = session.connection().execute(
+        insert(FEED)
+        .from_select(["kind", "subject_id", "urgency", "recorded_at"], rows)
+        .returning(FEED.c.subject_id)
     )
+    # Known to this transaction, as record() knows its rows: an erasure later in it
+    # purges them too (start_purging), and they are not recorded twice.
+    seen: set[tuple[str, str, int]] = session.info.setdefault(_SEEN, set())
+    seen.update((kind, subject, FOLLOW) for subject in written.scalars())
     session.info[_RECORDED] = True
 
 
@@ -225,10 +233,7 @@ def after_commit(session: Session) -> None:
     feed: ChangeFeed | None = session.info.get(FEED_KEY)
     if feed is None or not recorded:
         return  # the next kick, poll or sweep finds the rows
-    if urgent:
-        feed.drain_urgent(urgent)
-    else:
-        feed.kick()
+    feed.kick(urgent)
 
 
 def after_rollback(session: Session) -> None:
@@ -246,15 +251,11 @@ def _forget(session: Session) -> None:
 
 
 class ChangeFeed:
-    """One runtime's drainer: a thread woken by kicks (inline when the queue is)."""
+    """One runtime's drainer: drains in the thread that committed (whose caller then
+    reads its own change), and from a thread that looks for rows others left."""
 
     def __init__(
-        self,
-        engine: Engine,
-        steps: list[tuple[str, ChangeStep]],
-        *,
-        immediate: bool = False,
-        gather_s: float = 0.1,
+        self, engine: Engine, steps: list[tuple[str, ChangeStep]], *, poll: bool = True
     ) -> None:
         # On PostgreSQL a drain reads one snapshot: a verdict written meanwhile by another
         # drain makes ours fail and start over, instead of overwriting it with older facts.
@@ -262,24 +263,23 @@ class ChangeFeed:
             engine = engine.execution_options(isolation_level="REPEATABLE READ")
         self.engine = engine
         self.steps = steps
-        self.immediate = immediate
-        self.gather_s = gather_s
-        self._lock = threading.RLock()  # one drain at a time in this process
+        self.poll = poll
         self._start_lock = threading.Lock()
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def kick(self) -> None:
-        """Something was recorded: drain soon (now, with an inline queue)."""
+    def kick(self, urgent: dict[str, int] | None = None) -> None:
+        """Something was recorded: drain it now, in this thread (`urgent`: removed or
+        erased assets, which must have left search, whoever drains them)."""
         if self._closed:
             return
-        if self.immediate:
+        if self.poll:
+            self._start()
+        if urgent:
+            self.drain_urgent(urgent)
+        else:
             self.drain()
-            return
-        self._start()
-        self._wake.set()
 
     def drain(self) -> int:
         """Handle every row on the feed, a batch per transaction; returns how many rows."""
@@ -294,8 +294,9 @@ class ChangeFeed:
         elsewhere = {a: u for a, u in urgent.items() if a not in handled}
         if not elsewhere:
             return
-        # Another drainer claimed them: wait until it committed, then settle them here
-        # too (removing twice is harmless, returning too early is not).
+        # Another drainer (a thread, a process) claimed them: wait until it committed,
+        # then settle them here too (removing twice is harmless, returning too early is
+        # not).
         deadline = time.monotonic() + URGENT_WAIT_S
         while self._on_feed(list(elsewhere)) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -305,15 +306,15 @@ class ChangeFeed:
         self._settle(batch)
 
     def _drain_all(self) -> list[ChangeBatch]:
+        # No lock: drains in other threads and processes claim other rows (SQLite: one
+        # writer at a time), and a request must not wait for a poller's large batch.
         done = []
-        with self._lock:
-            while not self._closed:
-                batch = self._drain_once()
-                if batch is None:
-                    break
-                done.append(batch)
-        for batch in done:
+        while not self._closed:
+            batch = self._drain_once()
+            if batch is None:
+                break
             self._settle(batch)
+            done.append(batch)
         return done
 
     def _drain_once(self) -> ChangeBatch | None:
@@ -385,14 +386,7 @@ class ChangeFeed:
             self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            woken = self._wake.wait(POLL_S)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            if woken:
-                # A burst of commits (an import, a bulk edit) drains as one.
-                self._stop.wait(self.gather_s)
+        while not self._stop.wait(POLL_S):
             try:
                 self.drain()
             except Exception:
@@ -402,7 +396,6 @@ class ChangeFeed:
     def close(self) -> None:
         """Stop the thread and drain what is left (the sweep of another process would)."""
         self._stop.set()
-        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
         try:

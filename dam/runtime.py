@@ -51,12 +51,8 @@ class Runtime:
         )
         self.services = {name: make(self) for name, make in _service_factories.items()}
         # After the services: the search step writes through the search service's sync.
-        self.changes = ChangeFeed(
-            self.engine,
-            build_steps(self),
-            immediate=self.queue.immediate,
-            gather_s=self.settings.search_commit_interval_ms / 1000,
-        )
+        # The inline test queue runs no threads: nothing drains behind a test's back.
+        self.changes = ChangeFeed(self.engine, build_steps(self), poll=not self.queue.immediate)
 
     def _run_job(self, job_id: str) -> None:
         self.runner.run(job_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -326,6 +327,7 @@ def assert_derived_state_is_fresh(rt: Runtime) -> None:
     )
 
 
+@pytest.mark.timeout(900)  # passing takes 20-40 s; shrinking a failure takes longer
 def test_verdicts_and_search_documents_follow_every_change(rt: Runtime) -> None:
     Library.rt, Library.actor = rt, make_user(rt, Role.admin)
     run_state_machine_as_test(
