@@ -96,6 +96,11 @@ class ChangeBatch:
         elif urgency == PURGE and kind in (ASSET, DOCUMENT):
             self.purged.update(ids)
 
+    def merge(self, other: ChangeBatch) -> None:
+        for name in ("assets", "people", "collections", "documents", "removed", "purged"):
+            getattr(self, name).update(getattr(other, name))
+        self.rows += other.rows
+
     def document_ids(self, session: Session) -> list[str]:
         """Every asset whose search document this drain must rebuild: changed assets,
         those whose verdicts changed, and the assets of changed people and collections."""
@@ -276,10 +281,15 @@ class ChangeFeed:
             return
         if self.poll:
             self._start()
-        if urgent:
-            self.drain_urgent(urgent)
-        else:
-            self.drain()
+        try:
+            if urgent:
+                self.drain_urgent(urgent)
+            else:
+                self.drain()
+        except Exception:
+            # The caller's change is committed: it must not fail now. The rows stay on
+            # the feed for the poller, the sweep or the next kick.
+            log.exception("change feed drain failed; its rows wait for the next drain")
 
     def drain(self) -> int:
         """Handle every row on the feed, a batch per transaction; returns how many rows."""
@@ -313,8 +323,14 @@ class ChangeFeed:
             batch = self._drain_once()
             if batch is None:
                 break
-            self._settle(batch)
             done.append(batch)
+        if done:
+            # Settled once for all batches: an erasure of someone on 2,000 photos is one
+            # purge of the index's files, not one per batch.
+            merged = ChangeBatch()
+            for batch in done:
+                merged.merge(batch)
+            self._settle(merged)
         return done
 
     def _drain_once(self) -> ChangeBatch | None:
