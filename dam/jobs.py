@@ -19,7 +19,7 @@ from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dam import events, owner
+from dam import changes, events, owner
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.db import session_scope
@@ -143,12 +143,15 @@ def _after_commit(session: Session) -> None:
             # them now (a full disk under the SQLite queue, Redis away) must not turn the
             # request into an error. The sweeper sends them once the queue is empty.
             log.exception("could not enqueue %d job(s); the sweeper will", len(job_ids))
+    # Last: with an inline queue the jobs above have run, and one drain covers them all.
+    changes.after_commit(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop("jobs_to_enqueue", None)
     events.drop_pending(session)
+    changes.after_rollback(session)
 
 
 # Seconds before a job that ran out of disk space tries again (then every minute).

@@ -10,8 +10,9 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dam import jobs, leftovers
+from dam import change_hooks, jobs, leftovers  # noqa: F401  (change_hooks: installs the feed's hooks)
 from dam.blobs import BlobStore
+from dam.changes import FEED_KEY, ChangeFeed, build_steps
 from dam.db import make_engine
 from dam.plugins import load_plugins
 from dam.queue import JobQueue
@@ -41,6 +42,7 @@ class Runtime:
     queue: JobQueue = field(init=False)
     runner: jobs.JobRunner = field(init=False)
     services: dict[str, Any] = field(init=False)
+    changes: ChangeFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.queue = JobQueue(
@@ -50,15 +52,22 @@ class Runtime:
             settings=self.settings, engine=self.engine, blobs=self.blobs, queue=self.queue
         )
         self.services = {name: make(self) for name, make in _service_factories.items()}
+        # After the services: the search step writes through the search service's sync.
+        # The inline test queue runs no threads: nothing drains behind a test's back.
+        self.changes = ChangeFeed(self.engine, build_steps(self), poll=not self.queue.immediate)
 
     def _run_job(self, job_id: str) -> None:
         self.runner.run(job_id)
+        # A stage commits through sessions of its own: drain what it recorded.
+        self.changes.kick()
 
     def _sweep(self) -> int:
         jobs.run_periodic(self.engine, self.settings)
         # A sibling process on this host (another `dam worker`) may have died meanwhile.
         taken = jobs.reclaim_orphans(engine=self.engine, queue=self.queue)
         leftovers.clean(self.settings, self.engine)
+        # Rows a crash, a periodic task or another process left on the change feed.
+        self.changes.drain()
         return taken + jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue)
 
     def recover(self) -> None:
@@ -70,9 +79,11 @@ class Runtime:
         jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue, lost_after_s=0)
 
     def session(self) -> Session:
-        """A session whose committed jobs go onto this runtime's queue."""
+        """A session whose committed jobs go onto this runtime's queue and whose recorded
+        changes this runtime's change feed drains."""
         session = Session(self.engine, expire_on_commit=False)
         session.info["queue"] = self.queue
+        session.info[FEED_KEY] = self.changes
         return session
 
     @contextmanager
@@ -88,6 +99,7 @@ class Runtime:
 
     def close(self) -> None:
         self.queue.stop_consumer()
+        self.changes.close()  # its last drain still writes through the services
         # After the consumers (their last jobs may still hand work to a service), before
         # the engine (a service may flush to the database on the way out).
         for service in reversed(list(self.services.values())):

@@ -3,8 +3,9 @@ personal fields and evidence, and the pictures they are on (deleted or redacted,
 privacy officer chooses) go; an ErasureTombstone and an audit entry with ids only stay.
 
 Everything in the database happens in one transaction; files are removed after it
-commits (a failed erasure leaves nothing half done in the database), and search is told
-before the call returns (events.PersonErased is handled urgently).
+commits (a failed erasure leaves nothing half done in the database), and search has
+purged them before the call returns (the tombstone makes the change feed purge every
+asset the transaction touched, drained at once).
 """
 
 from __future__ import annotations

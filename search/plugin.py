@@ -1,5 +1,5 @@
-"""Wires search into the core: the per-runtime service, event subscribers, readiness and
-doctor checks, `dam reindex` and `dam check --search`."""
+"""Wires search into the core: the per-runtime service, its step of the change feed,
+readiness and doctor checks, `dam reindex` and `dam check --search`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dam import check, doctor, events, health, jobs
+from dam import changes, check, doctor, health, jobs
 from dam.clock import now
 from dam.runtime import Runtime, register_service
 from dam.settings import Settings
 from search import commands, dirty, providers
+from search.feed import IndexStep
 from search.service import SearchService, service_for
-from search.sync import LEASE_TTL_S, live_syncs
+from search.sync import LEASE_TTL_S
 
 log = logging.getLogger(__name__)
 
@@ -25,41 +26,14 @@ BACKLOG_WARNING_S = 60
 
 def register() -> None:
     register_service("search", lambda rt: SearchService(rt.settings, rt.engine))
-    events.subscribe(events.AssetStored, _on_changed)
-    events.subscribe(events.AssetChanged, _on_changed)
-    events.subscribe(events.VerdictsChanged, _on_verdicts)
+    # Every drain of the change feed marks what changed, after the verdicts were judged.
+    changes.register_step("search", changes.INDEX, lambda rt: IndexStep(service_for(rt).sync))
     providers.register()
-    events.subscribe(events.AssetDeleted, _on_deleted)
-    events.subscribe(events.PersonErased, _on_erased)
     health.register_check("search", _ready)
     doctor.register(_doctor)
     check.register_part("search", _check)
     jobs.register_periodic("search_backlog", _warn_about_backlog)
     commands.register()
-
-
-def _on_changed(event: events.AssetStored | events.AssetChanged) -> None:
-    for sync in live_syncs():
-        sync.mark([event.asset_id])
-
-
-def _on_verdicts(event: events.VerdictsChanged) -> None:
-    for sync in live_syncs():
-        sync.mark(event.asset_ids)
-
-
-def _on_deleted(event: events.AssetDeleted) -> None:
-    # Deleted (and, later, erased) material must leave search before the request returns.
-    for sync in live_syncs():
-        sync.mark([event.asset_id], urgent=True)
-
-
-def _on_erased(event: events.PersonErased) -> None:
-    # Their name must be gone from search when the erasure is reported done, and from the
-    # index's files too (art. 17): the affected documents are rewritten, and with them
-    # whatever storage still holds an older copy; not the whole index.
-    for sync in live_syncs():
-        sync.purge(event.asset_ids)
 
 
 def _ready(rt: Runtime) -> None:

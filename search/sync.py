@@ -1,7 +1,8 @@
 """The index follows the database: dirty marks from any process, one batching writer.
 
-Event subscribers mark changed asset ids in the `search_dirty` table (durable, shared by
-every process and machine) and wake this process's writer thread. The writer that holds
+The change feed's drains (search/feed.py) mark changed asset ids in the `search_dirty`
+table (durable, shared by every process and machine) and wake this process's writer
+thread. The writer that holds
 the lease (search.lease) gathers marks for a moment, rebuilds their documents from the
 database and writes them in one commit, so a change is searchable within a second.
 Processes that do not hold the lease only mark; the holder polls the table for marks
@@ -16,7 +17,6 @@ import os
 import socket
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -35,13 +35,7 @@ POLL_S = 0.5  # how often the writer looks for marks made by other processes
 LEASE_TTL_S = 10.0  # a writer that stops renewing is replaced after this long
 BACKOFF_S = 5.0  # after a failing cycle (Meilisearch down, database away)
 
-_live: weakref.WeakSet[IndexSync] = weakref.WeakSet()
 _counter = itertools.count(1)
-
-
-def live_syncs() -> list[IndexSync]:
-    """The index syncs of this process's open runtimes (subscribers mark through them)."""
-    return list(_live)
 
 
 class IndexSync:
@@ -67,7 +61,6 @@ class IndexSync:
         self._thread: threading.Thread | None = None
         self._writer: BackendWriter | None = None
         self._closed = False
-        _live.add(self)
 
     # --- marking ------------------------------------------------------------------------
 
@@ -80,6 +73,12 @@ class IndexSync:
         if urgent:
             if not self.flush(ids):
                 log.warning("search index did not confirm %d urgent change(s) in time", len(ids))
+            return
+        self.wake()
+
+    def wake(self) -> None:
+        """Marks were committed: let the writer thread (started if need be) index them."""
+        if self._closed:
             return
         self.start()
         self._wake.set()
@@ -108,8 +107,13 @@ class IndexSync:
         if self._closed:
             return 0
         with self.exclusive_writer() as writer:
-            self._drain()  # what is waiting first; the purge writes these assets itself
-            return writer.purge(ids, self.documents_for)
+            # Their marks (the change feed's drain made them) are covered by the purge,
+            # which writes these assets itself: once, not once more by the drain below.
+            marks = dirty.rows_of(self.engine, ids)
+            written = writer.purge(ids, self.documents_for)
+            dirty.remove(self.engine, marks)
+            self._drain()
+            return written
 
     # --- the writer thread --------------------------------------------------------------
 
@@ -244,4 +248,3 @@ class IndexSync:
                 self._drop_writer()
                 lease.release(self.engine, self.holder)
             self._closed = True
-        _live.discard(self)

@@ -18,7 +18,6 @@ from sqlmodel import select
 from dam import clock
 from dam.models import AuditEntry, Face, FaceState, Role, ShareLink
 from dam.runtime import Runtime
-from gdpr import verdicts
 from tests import media
 from tests.conftest import Account
 from tests.ui_client import csrf_of, log_in
@@ -72,8 +71,6 @@ def with_person(client: TestClient, rt: Runtime, officer: Account, asset_id: str
                 person_id=person_id,
             )
         )
-    for service in verdicts.live_services():  # what any change of faces does
-        service.refresh([asset_id])
     return person_id
 
 

@@ -116,9 +116,7 @@ def route_errors(route: RouteContext) -> set[int]:
         statuses |= {401, 403}
     # A path names something; so does an `asset_id` query parameter (VisibleAsset loads
     # it): both answer 404 for what does not exist or may not be seen.
-    if any(
-        d.path_params or any(p.name == "asset_id" for p in d.query_params) for d in dependants
-    ):
+    if any(d.path_params or any(p.name == "asset_id" for p in d.query_params) for d in dependants):
         statuses.add(404)
     if route.body_field:
         statuses.add(400)  # a body that is not JSON at all

@@ -1,8 +1,9 @@
 """The forms beside an asset's verdict (web/templates/_verdict.html): recording where it
 was published, saying it shows people the detector missed, and its embargo date.
 
-Each posts here and goes back to the asset page (PRG); the verdict is re-judged by the
-AssetChanged subscriber in gdpr before the page shows again.
+Each posts here and goes back to the asset page (PRG); the change feed re-judges the
+verdict after the commit (within a second; the page judges afresh meanwhile only past a
+deadline).
 """
 
 from __future__ import annotations
