@@ -170,14 +170,14 @@ def photo(seed: int, size: tuple[int, int] = (2400, 1600)) -> bytes:
     return out.getvalue()
 
 
-def video(path: Path, seconds: int = 40) -> Path:
+def video(path: Path, seconds: int = 40, size: str = "1920x1080") -> Path:
     binary = ffmpeg_binary()
     if binary is None:
         raise SystemExit("ffmpeg is needed for the crash scenario (apt-get install ffmpeg)")
     subprocess.run(
         [
             binary, "-v", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30:duration={seconds}",
             "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-shortest", str(path),
@@ -278,7 +278,7 @@ def tree_rss(pid: int) -> int:
 def crash_scenario(work: Path) -> None:
     print("== kill -9 during a 20-photo + video ingest ==")
     data_dir = work / "crash"
-    clip = video(work / "clip.mp4")
+    clip = video(work / "clip.mp4", seconds=10, size="1280x720")
     photos = [photo(seed, (1600, 1067)) for seed in range(20)]
     with server(data_dir) as srv, srv.client() as client:
         ids = [upload(client, f"photo-{i}.jpg", data).json()["id"] for i, data in enumerate(photos)]
@@ -287,6 +287,7 @@ def crash_scenario(work: Path) -> None:
         half_sent = start_half_upload(srv)
         time.sleep(1.0)
         before = statuses(client, ids)
+        running_then = _running_jobs(client, [i for i, s in before.items() if s == "processing"])
         assert srv.process is not None
         srv.process.kill()  # SIGKILL
         srv.process.wait()
@@ -307,9 +308,14 @@ def crash_scenario(work: Path) -> None:
         check = subprocess.run(
             [*DAM, "check", "--quick"], env=srv.env, capture_output=True, text=True
         )
-        reported = sum("leftover temp file" in line for line in check.stdout.splitlines())
+        reported = sum(line.startswith("leftover temp file") for line in check.stdout.splitlines())
         print(f"  `dam check` reports {reported} leftover(s), exit {check.returncode}")
         restarted = srv.start()
+        taken = _taken_over(client, running_then, timeout=120)
+        print(
+            f"  jobs running at the kill: {len(running_then)}; all run again "
+            f"{taken:.1f} s after the restart (stale timeout: 600 s)"
+        )
         _, outcome = wait_settled(client, ids, timeout=600)
         settled_after = time.monotonic() - restarted
         left_after = [e for e in tmp_entries(data_dir) if e[0].startswith(("tmp/in-", "uploads/"))]
@@ -318,6 +324,34 @@ def crash_scenario(work: Path) -> None:
             f"{dict(outcome)}"
         )
         print(f"  spool leftovers after the restart: {len(left_after)}")
+
+
+def _running_jobs(client: httpx.Client, asset_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """Job id -> (asset id, attempts) of these assets' jobs the database has as running."""
+    found = {}
+    for asset_id in asset_ids:
+        for job in client.get("/api/v1/jobs", params={"asset_id": asset_id}).json():
+            if job["status"] == "running":
+                found[job["id"]] = (asset_id, job["attempts"])
+    return found
+
+
+def _taken_over(client: httpx.Client, jobs: dict[str, tuple[str, int]], timeout: float) -> float:
+    """Seconds until every one of `jobs` was claimed again (or finished)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        pending = set(jobs)
+        with suppress(httpx.HTTPError):
+            for asset_id in {a for a, _ in jobs.values()}:
+                for job in client.get("/api/v1/jobs", params={"asset_id": asset_id}).json():
+                    if job["id"] in jobs and (
+                        job["attempts"] > jobs[job["id"]][1] or job["status"] in ("done", "failed")
+                    ):
+                        pending.discard(job["id"])
+        if not pending:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return float("inf")
 
 
 def wait_for_ffmpeg(srv: Server, timeout: float = 120) -> list[int]:
