@@ -40,6 +40,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -170,14 +171,14 @@ def photo(seed: int, size: tuple[int, int] = (2400, 1600)) -> bytes:
     return out.getvalue()
 
 
-def video(path: Path, seconds: int = 40) -> Path:
+def video(path: Path, seconds: int = 40, size: str = "1920x1080") -> Path:
     binary = ffmpeg_binary()
     if binary is None:
         raise SystemExit("ffmpeg is needed for the crash scenario (apt-get install ffmpeg)")
     subprocess.run(
         [
             binary, "-v", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
+            "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30:duration={seconds}",
             "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
             "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
             "-c:a", "aac", "-shortest", str(path),
@@ -232,6 +233,7 @@ def wait_settled(
     client: httpx.Client, ids: list[str], timeout: float
 ) -> tuple[float, Counter[str]]:
     started = time.monotonic()
+    now: dict[str, str] = {}
     while True:
         with suppress(httpx.HTTPError):
             now = statuses(client, ids)
@@ -278,7 +280,7 @@ def tree_rss(pid: int) -> int:
 def crash_scenario(work: Path) -> None:
     print("== kill -9 during a 20-photo + video ingest ==")
     data_dir = work / "crash"
-    clip = video(work / "clip.mp4")
+    clip = video(work / "clip.mp4", seconds=10, size="1280x720")
     photos = [photo(seed, (1600, 1067)) for seed in range(20)]
     with server(data_dir) as srv, srv.client() as client:
         ids = [upload(client, f"photo-{i}.jpg", data).json()["id"] for i, data in enumerate(photos)]
@@ -287,6 +289,7 @@ def crash_scenario(work: Path) -> None:
         half_sent = start_half_upload(srv)
         time.sleep(1.0)
         before = statuses(client, ids)
+        running_then = _running_jobs(client, [i for i, s in before.items() if s == "processing"])
         assert srv.process is not None
         srv.process.kill()  # SIGKILL
         srv.process.wait()
@@ -307,17 +310,46 @@ def crash_scenario(work: Path) -> None:
         check = subprocess.run(
             [*DAM, "check", "--quick"], env=srv.env, capture_output=True, text=True
         )
-        reported = sum("leftover temp file" in line for line in check.stdout.splitlines())
+        reported = sum(line.startswith("leftover temp file") for line in check.stdout.splitlines())
         print(f"  `dam check` reports {reported} leftover(s), exit {check.returncode}")
+        restart_wall = datetime.now(UTC)
         restarted = srv.start()
         _, outcome = wait_settled(client, ids, timeout=600)
         settled_after = time.monotonic() - restarted
+        count, taken = _taken_over(client, running_then, restart_wall)
+        print(
+            f"  jobs running at the kill: {len(running_then)}; {count} claimed again, the last "
+            f"{taken:.1f} s after the restart command (the stale timeout would be 600 s)"
+        )
         left_after = [e for e in tmp_entries(data_dir) if e[0].startswith(("tmp/in-", "uploads/"))]
         print(
             f"  time from restart to all {len(ids)} assets settled: {settled_after:.1f} s "
             f"{dict(outcome)}"
         )
         print(f"  spool leftovers after the restart: {len(left_after)}")
+
+
+def _running_jobs(client: httpx.Client, asset_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """Job id -> (asset id, attempts) of these assets' jobs the database has as running."""
+    found = {}
+    for asset_id in asset_ids:
+        for job in client.get("/api/v1/jobs", params={"asset_id": asset_id}).json():
+            if job["status"] == "running":
+                found[job["id"]] = (asset_id, job["attempts"])
+    return found
+
+
+def _taken_over(
+    client: httpx.Client, jobs: dict[str, tuple[str, int]], since: datetime
+) -> tuple[int, float]:
+    """How many of `jobs` were claimed again, and seconds from `since` to the last claim."""
+    latest, count = since, 0
+    for asset_id in {a for a, _ in jobs.values()}:
+        for job in client.get("/api/v1/jobs", params={"asset_id": asset_id}).json():
+            if job["id"] in jobs and job["attempts"] > jobs[job["id"]][1] and job["started_at"]:
+                latest = max(latest, datetime.fromisoformat(job["started_at"]))
+                count += 1
+    return count, (latest - since).total_seconds()
 
 
 def wait_for_ffmpeg(srv: Server, timeout: float = 120) -> list[int]:
@@ -435,7 +467,10 @@ def _disk_full(data_dir: Path) -> None:
         )
         processing = Counter(statuses(client, ids).values())
         print(f"  assets while full: {dict(processing)}")
+        # Space comes back: the filler goes, and the disk grows (as an operator would add
+        # storage); nothing is restarted.
         filler.unlink()
+        subprocess.run(["mount", "-o", "remount,size=512m", str(data_dir.parent)], check=False)
         freed_at = time.monotonic()
         _, outcome = wait_settled(client, ids, timeout=300)
         print(
