@@ -26,12 +26,14 @@ from dam import auth, migrate
 from dam.models import Role, User
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, load_settings
+from ingest.video import process as video_process
 from tests import db_templates
 from web.app import create_app
 
 PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+PRODUCTION_NICENESS = video_process.NICENESS
 
 
 def unavailable(reason: str) -> None:
@@ -58,6 +60,26 @@ def cheap_password_hashes() -> Iterator[None]:
     auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     auth._hasher = production
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ffmpeg_at_normal_priority() -> Iterator[None]:
+    """ffmpeg at the tests' own priority. Production runs it at nice 19 in an autogroup of
+    its own, so conversions never slow the web app; in the suite that starved every video
+    test whenever anything else ran (the other xdist worker, PostgreSQL, other test runs on
+    the machine), and they took minutes instead of seconds. A test that checks the
+    priority asks for `production_niceness`."""
+    production = video_process.NICENESS
+    video_process.NICENESS = 0
+    yield
+    video_process.NICENESS = production
+
+
+@pytest.fixture
+def production_niceness(monkeypatch: pytest.MonkeyPatch) -> int:
+    """ffmpeg at production's low priority for this test; returns that niceness."""
+    monkeypatch.setattr(video_process, "NICENESS", PRODUCTION_NICENESS)
+    return PRODUCTION_NICENESS
 
 
 @pytest.fixture(scope="session")
