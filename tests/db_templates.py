@@ -9,9 +9,11 @@ its own, so tests stay as isolated as before.
 
 from __future__ import annotations
 
+import queue
 import secrets
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -87,12 +89,19 @@ def dump_schema(url: str, schema: str) -> str | None:
 
 @dataclass
 class PgTemplate:
-    """A migrated schema in the test database, and its DDL to clone it per test."""
+    """A migrated schema in the test database, and its DDL to clone it per test.
+
+    A helper thread makes the next test's clone while the current test runs and drops the
+    schemas tests are done with, so a test waits for neither (under load each took a good
+    part of a second, mostly waiting for the server)."""
 
     url: str
     schema: str
     ddl: str | None
     _conn: psycopg.Connection | None = field(default=None, repr=False)
+    _tasks: queue.Queue[tuple[str, str] | None] = field(default_factory=queue.Queue, repr=False)
+    _ready: queue.Queue[str | Exception] = field(default_factory=queue.Queue, repr=False)
+    _helper: threading.Thread | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, url: str) -> PgTemplate:
@@ -108,14 +117,61 @@ class PgTemplate:
         return template
 
     def _admin(self) -> psycopg.Connection:
-        # One connection per worker for the clones and drops; a test that ends server
-        # connections (fault tests) may break it, then the next clone opens another.
+        # One connection for the clones and drops (the helper's, once it runs); a test that
+        # ends server connections (fault tests) may break it, then the next task opens another.
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = psycopg.connect(self.url, autocommit=True)
         return self._conn
 
     def clone(self) -> str:
         """A new schema holding what the template holds; returns its name."""
+        if self._helper is None:
+            self._helper = threading.Thread(target=self._work, name="pg-clones", daemon=True)
+            self._helper.start()
+            self._tasks.put(("clone", ""))
+        made = self._ready.get(timeout=300)
+        self._tasks.put(("clone", ""))  # the next test's, made while this one runs
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    def drop(self, schema: str) -> None:
+        """Drop `schema` soon (the helper does it; the caller does not wait)."""
+        if self._helper is None:
+            self._drop_now(schema)
+        else:
+            self._tasks.put(("drop", schema))
+
+    def close(self) -> None:
+        if self._helper is not None:
+            self._tasks.put(None)
+            self._helper.join(timeout=120)
+        try:
+            while not self._ready.empty():  # the clone made for a test that never came
+                left = self._ready.get_nowait()
+                if isinstance(left, str):
+                    self._drop_now(left)
+            self._drop_now(self.schema)
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+
+    def _work(self) -> None:
+        while (task := self._tasks.get()) is not None:
+            kind, name = task
+            for attempt in (1, 2):  # once more on a fresh connection
+                try:
+                    if kind == "clone":
+                        self._ready.put(self._clone_now())
+                    else:
+                        self._drop_now(name)
+                    break
+                except Exception as exc:  # handed to the test that waits for the clone
+                    if attempt == 2 and kind == "clone":
+                        self._ready.put(exc)
+                    # A drop that failed twice leaves a schema behind, nothing a test sees.
+
+    def _clone_now(self) -> str:
         schema = f"t_{secrets.token_hex(6)}"
         if self.ddl is None:
             self._admin().execute(f'CREATE SCHEMA "{schema}"')
@@ -134,12 +190,5 @@ class PgTemplate:
             conn.execute(ddl)  # our own dump, not user input
         return schema
 
-    def drop(self, schema: str) -> None:
-        self._admin().execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-    def close(self) -> None:
-        try:
-            self.drop(self.schema)
-        finally:
-            if self._conn is not None:
-                self._conn.close()
+    def _drop_now(self, schema: str) -> None:
+        self._admin().execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
