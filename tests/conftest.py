@@ -1,8 +1,12 @@
 """Shared fixtures: real SQLite and PostgreSQL, real files, a real queue.
 
-Every test that uses `rt` (or anything built on it) runs once per database backend.
-PostgreSQL tests get a fresh schema each; SQLite tests a fresh file. When a server
-is unreachable its variant is skipped with the reason, or fails under CI=true.
+Every test that uses `rt` (or anything built on it) runs once per database backend, on a
+database of its own that is already migrated: each xdist worker migrates one template
+per backend (tests/db_templates.py) and every test gets a copy (a file copy for SQLite,
+a schema cloned from the template's DDL for PostgreSQL), so the migrations run once per
+worker instead of twice per test. `@pytest.mark.empty_database` gives a test an empty
+database instead. When a server is unreachable its variant is skipped with the reason,
+or fails under CI=true.
 """
 
 from __future__ import annotations
@@ -15,17 +19,21 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from dam import auth, migrate
 from dam.models import Role, User
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, load_settings
+from ingest.video import process as video_process
+from tests import db_templates
 from web.app import create_app
 
 PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+PRODUCTION_NICENESS = video_process.NICENESS
 
 
 def unavailable(reason: str) -> None:
@@ -43,26 +51,88 @@ def _pg_reachable() -> str | None:
         return f"PostgreSQL at {PG_URL} unreachable: {str(exc).strip()[:120]}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with small costs. Production's costs take 0.2 s of CPU per hash and per
+    check; every account a test makes and every log-in paid that, a large share of the
+    suite. The hashes are still real argon2 hashes made and checked by dam.auth."""
+    production = auth._hasher
+    auth._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    auth._hasher = production
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ffmpeg_at_normal_priority() -> Iterator[None]:
+    """ffmpeg at the tests' own priority. Production runs it at nice 19 in an autogroup of
+    its own, so conversions never slow the web app; in the suite that starved every video
+    test whenever anything else ran (the other xdist worker, PostgreSQL, other test runs on
+    the machine), and they took minutes instead of seconds. A test that checks the
+    priority asks for `production_niceness`."""
+    production = video_process.NICENESS
+    video_process.NICENESS = 0
+    yield
+    video_process.NICENESS = production
+
+
+@pytest.fixture
+def production_niceness(monkeypatch: pytest.MonkeyPatch) -> int:
+    """ffmpeg at production's low priority for this test; returns that niceness."""
+    monkeypatch.setattr(video_process, "NICENESS", PRODUCTION_NICENESS)
+    return PRODUCTION_NICENESS
+
+
 @pytest.fixture(scope="session")
 def pg_problem() -> str | None:
     return _pg_reachable()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once per worker; tests get copies."""
+    return db_templates.sqlite_template(tmp_path_factory.mktemp("template") / "beeldbank.db")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_problem: str | None) -> Iterator[db_templates.PgTemplate]:
+    """A migrated PostgreSQL schema, made once per worker; tests get clones."""
+    if pg_problem:
+        unavailable(pg_problem)
+    template = db_templates.PgTemplate.create(PG_URL)
+    yield template
+    template.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a database of the test's own: migrated to head, unless the test is
+    marked `empty_database`."""
+    empty = request.node.get_closest_marker("empty_database") is not None
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'beeldbank.db'}"
+        target = tmp_path / "beeldbank.db"
+        if not empty:
+            db_templates.copy_sqlite(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
         return
-    problem = request.getfixturevalue("pg_problem")
-    if problem:
-        unavailable(problem)
-    schema = f"t_{secrets.token_hex(6)}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    if empty:
+        problem = request.getfixturevalue("pg_problem")
+        if problem:
+            unavailable(problem)
+        schema = f"t_{secrets.token_hex(6)}"
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield db_templates.schema_url(PG_URL, schema)
+        finally:
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        return
+    template: db_templates.PgTemplate = request.getfixturevalue("pg_template")
+    schema = template.clone()
+    try:
+        yield db_templates.schema_url(PG_URL, schema)
+    finally:
+        template.drop(schema)
 
 
 @pytest.fixture
@@ -87,7 +157,10 @@ def settings(settings_factory: Callable[..., Settings]) -> Settings:
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[Runtime]:
     runtime = build_runtime(settings)
-    migrate.upgrade(runtime.engine)
+    # A copy of the template is at head already; a test that brings its own database_url
+    # (or an empty one) is migrated here as before.
+    if not db_templates.at_head(runtime.engine):
+        migrate.upgrade(runtime.engine)
     yield runtime
     runtime.close()
 

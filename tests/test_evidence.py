@@ -262,6 +262,7 @@ def old_database(settings: Settings) -> Runtime:
     return runtime
 
 
+@pytest.mark.empty_database  # migrated to 0009 by the test itself
 def test_existing_evidence_migrates(old_database: Runtime) -> None:
     """0010: restricted or linked assets become evidence; a library photo that was linked
     (and so restricted) gets its library life back, its consent a form of its own."""

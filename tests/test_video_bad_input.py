@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from dam.models import AssetStatus
 from dam.runtime import Runtime
 from ingest.video.mp4box import check_web_file
+from tests import db_templates
 from tests import video_clips as clips
 from tests.conftest import Account
 from tests.corpus import message_problem
@@ -29,8 +30,11 @@ _CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl"}
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'beeldbank.db'}"
+def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    # SQLite only; overrides the two-database fixture.
+    target = tmp_path / "beeldbank.db"
+    db_templates.copy_sqlite(sqlite_template, target)  # migrated once per worker
+    yield f"sqlite:///{target}"
 
 
 @pytest.fixture(scope="session")

@@ -98,7 +98,7 @@ def transcoding(rt: Runtime, asset_id: str) -> Callable[[], bool]:
 
 
 def test_deleting_the_asset_stops_its_transcode_and_leaves_nothing(
-    queued_rt: Runtime, clip_dir: Path
+    queued_rt: Runtime, clip_dir: Path, production_niceness: int
 ) -> None:
     rt = queued_rt
     asset_id = clips.store(rt, clips.render(BUSY, clip_dir))
@@ -106,6 +106,7 @@ def test_deleting_the_asset_stops_its_transcode_and_leaves_nothing(
     worker = start(rt, job_for(rt, asset_id, "video_renditions").id)
     wait_for(transcoding(rt, asset_id))
     pids = ffmpeg_pids(asset_id)
+    assert production_niceness == 19
     assert pids and all(niceness(pid) == 19 for pid in pids)  # low priority ...
     for pid in pids:  # ... also where the kernel schedules sessions as groups
         group = Path(f"/proc/{pid}/autogroup")

@@ -24,6 +24,7 @@ from ingest.video.info import VideoInfo
 from ingest.video.loudness import parse_ebur128_summary
 from ingest.video.mp4box import top_level_boxes
 from ingest.video.probe import probe
+from tests import db_templates
 from tests import video_clips as clips
 from tests.video_clips import AAC, Clip
 
@@ -31,9 +32,11 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     # SQLite only (see the module docstring); overrides the two-database fixture.
-    yield f"sqlite:///{tmp_path / 'beeldbank.db'}"
+    target = tmp_path / "beeldbank.db"
+    db_templates.copy_sqlite(sqlite_template, target)  # migrated once per worker
+    yield f"sqlite:///{target}"
 
 
 @pytest.fixture(scope="session")
