@@ -172,17 +172,24 @@ class TestOnASmallDisk:
         filler = fill(rt.settings.data_dir)
         for job_id in held:  # probe, then renditions: the renditions cannot be written
             real(job_id)
-        for _ in range(50):
+
+        def waits_for_space() -> bool:
+            # Between two tries the job is queued with the reason; during one it runs (its
+            # timer fires every 0.2 s here), so look until a moment between two tries.
             with Session(rt.engine) as session:
-                waiting = session.exec(select(Job).where(col(Job.asset_id) == asset_id)).all()
-            if any(j.error == jobs.WAITING_FOR_SPACE for j in waiting):
-                break
-            time.sleep(0.1)
+                found = session.exec(select(Job).where(col(Job.asset_id) == asset_id)).all()
+            return any(
+                j.status == JobStatus.queued and j.error == jobs.WAITING_FOR_SPACE for j in found
+            )
+
+        deadline = time.monotonic() + 30
+        seen = waits_for_space()
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+            seen = waits_for_space()
+        assert seen, "the job never waited for space"
         asset = client.get(f"/api/v1/assets/{asset_id}", headers=creative.headers).json()
         assert asset["status"] == AssetStatus.processing  # not failed: waiting for space
-        assert any(
-            j.status == JobStatus.queued and j.error == jobs.WAITING_FOR_SPACE for j in waiting
-        )
         filler.unlink()
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:  # the timer re-queues; the inline queue runs it
