@@ -36,6 +36,16 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PRODUCTION_NICENESS = video_process.NICENESS
 
 
+# With `--dist loadfile` a worker runs a whole file. The longest one (a single test through
+# Pillow's ~1,000 images, 2-3 minutes) starts first, so the other worker fills in around
+# it; last in collection order, it started when the other worker was nearly done.
+START_FIRST = ("tests/test_pillow_corpus.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in START_FIRST)  # stable
+
+
 def unavailable(reason: str) -> None:
     """Skip locally, fail in CI: a service CI promises must be there."""
     if IN_CI:
