@@ -121,7 +121,7 @@ def run(database: str, n_assets: int, n_on: int, rebuild_first: bool) -> None:
             f"{segments(rt)}; index files still holding the name: {left or 'none'}"
         )
         t = time.perf_counter()
-        plugin._on_erased(events.PersonErased(person_id=star_id, asset_ids=tuple(on)))
+        plugin._on_erased(rt, events.PersonErased(person_id=star_id, asset_ids=tuple(on)))
         alone = time.perf_counter() - t
         print(f"[{database}] the search subscriber alone, once more: {alone:.2f} s")
         t = time.perf_counter()

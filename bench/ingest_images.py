@@ -48,8 +48,9 @@ from sqlmodel import Session, col, select  # noqa: E402
 
 from dam import migrate  # noqa: E402
 from dam.clock import now  # noqa: E402
-from dam.jobs import StageContext, pipeline_for  # noqa: E402
+from dam.jobs import StageContext  # noqa: E402
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus  # noqa: E402
+from dam.plugins import builtin_wiring  # noqa: E402
 from dam.runtime import Runtime, build_runtime  # noqa: E402
 from dam.settings import load_settings  # noqa: E402
 from ingest.bulk_import import ImportSummary, import_file, walk  # noqa: E402
@@ -218,9 +219,7 @@ def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, l
         ctx = StageContext(
             job_id="bench",
             asset_id=asset_id,
-            settings=rt.settings,
-            engine=rt.engine,
-            blobs=rt.blobs,
+            runtime=rt,
             report_progress=lambda fraction: None,
         )
         return lambda: render_image(ctx)
@@ -320,7 +319,7 @@ def verdict(ok: bool) -> str:
 def report_pipeline(pipe: dict, count: int, workers: int, faces: bool) -> None:
     per_s = count / pipe["elapsed_s"]
     cores = os.cpu_count() or 1
-    stages = " -> ".join(pipeline_for(AssetKind.image))
+    stages = " -> ".join(builtin_wiring().pipeline_for(AssetKind.image))
     print(
         f"\nPipeline ({stages}; face detection {'on' if faces else 'off'}): {workers} worker "
         "threads, SQLite database, SQLite Huey queue"

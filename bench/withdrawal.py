@@ -44,7 +44,7 @@ from scratch import scratch_runtime  # noqa: E402  (bench/, next to this file)
 from sqlalchemy import func, insert, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from dam import auth, clock, jobs  # noqa: E402
+from dam import auth, clock  # noqa: E402
 from dam.ids import new_id  # noqa: E402
 from dam.models import (  # noqa: E402
     Asset,
@@ -254,7 +254,7 @@ def run(
             t = time.perf_counter()
             if profiler:
                 profiler.enable()
-            jobs._periodic["verdict_deadlines"](rt.engine, settings)
+            rt.wiring.periodic["verdict_deadlines"](rt)
             expiry_task = time.perf_counter() - t
             if profiler:
                 profiler.disable()

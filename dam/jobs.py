@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
@@ -21,10 +21,13 @@ from sqlmodel import Session, col, select
 from dam import events
 from dam.blobs import BlobStore
 from dam.clock import now
-from dam.db import session_scope
 from dam.errors import ProcessingError
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus
 from dam.settings import Settings
+from dam.wiring import runtime_of
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -37,63 +40,33 @@ class Enqueuer(Protocol):
 
 @dataclass
 class StageContext:
-    """What a stage handler gets: the job, and the means to do its work."""
+    """What a stage handler gets: the job, its runtime (sessions, settings, blobs,
+    services) and the means to report progress."""
 
     job_id: str
     asset_id: str
-    settings: Settings
-    engine: Engine
-    blobs: BlobStore
+    runtime: Runtime
     report_progress: Callable[[float], None]
+    # The runtime's settings, unless a caller (a test) runs the stage with others.
+    settings: Settings = None  # type: ignore[assignment]
 
+    def __post_init__(self) -> None:
+        if self.settings is None:
+            self.settings = self.runtime.settings
 
-StageHandler = Callable[[StageContext], None]
+    @property
+    def engine(self) -> Engine:
+        return self.runtime.engine
 
-PeriodicTask = Callable[[Engine, Settings], object]
+    @property
+    def blobs(self) -> BlobStore:
+        return self.runtime.blobs
 
-_stages: dict[str, StageHandler] = {}
-_pipelines: dict[AssetKind, list[str]] = {}
-_periodic: dict[str, PeriodicTask] = {}
-_insertions: defaultdict[AssetKind, list[tuple[str, str]]] = defaultdict(list)
+    def session(self) -> Session:
+        return self.runtime.session()
 
-
-def register_stage(name: str, handler: StageHandler) -> None:
-    _stages[name] = handler
-
-
-def register_pipeline(kind: AssetKind, stages: list[str]) -> None:
-    """The ordered stages an asset of `kind` goes through after it is stored."""
-    _pipelines[kind] = list(stages)
-
-
-def register_periodic(name: str, task: PeriodicTask) -> None:
-    """Run `task` on every sweep (expiring uploads, later: verdict deadlines, retention)."""
-    _periodic[name] = task
-
-
-def run_periodic(engine: Engine, settings: Settings) -> None:
-    for name, task in _periodic.items():
-        try:
-            task(engine, settings)
-        except Exception:
-            log.exception("periodic task %s failed", name)
-
-
-def add_stage_after(kind: AssetKind, after: str, stage: str) -> None:
-    """Run `stage` right after `after` in `kind`'s pipeline (a plugin extending another's).
-
-    Remembered apart from the pipeline, so the order in which plugins load does not matter.
-    """
-    if (after, stage) not in _insertions[kind]:
-        _insertions[kind].append((after, stage))
-
-
-def pipeline_for(kind: AssetKind) -> list[str]:
-    stages = list(_pipelines.get(kind, []))
-    for after, stage in _insertions[kind]:
-        if after in stages and stage not in stages:
-            stages.insert(stages.index(after) + 1, stage)
-    return stages
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return self.runtime.unit_of_work()
 
 
 def schedule(session: Session, *, asset_id: str, stage: str) -> Job:
@@ -106,7 +79,7 @@ def schedule(session: Session, *, asset_id: str, stage: str) -> Job:
 
 def start_pipeline(session: Session, asset: Asset) -> Job | None:
     """Schedule the first stage of the asset's pipeline (None if its kind has none)."""
-    stages = pipeline_for(AssetKind(asset.kind))
+    stages = runtime_of(session).wiring.pipeline_for(AssetKind(asset.kind))
     if not stages:
         return None
     asset.status = AssetStatus.processing
@@ -134,31 +107,23 @@ def _forget_rolled_back(session: Session) -> None:
 class JobRunner:
     """Runs one job by id: claim, run the stage, record the outcome, schedule the next."""
 
-    def __init__(
-        self, *, settings: Settings, engine: Engine, blobs: BlobStore, queue: Enqueuer
-    ) -> None:
-        self.settings = settings
-        self.engine = engine
-        self.blobs = blobs
-        self.queue = queue
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
 
     def session(self) -> Session:
-        session = Session(self.engine, expire_on_commit=False)
-        session.info["queue"] = self.queue
-        return session
+        return self.runtime.session()
 
     def run(self, job_id: str) -> None:
         job = self._claim(job_id)
         if job is None:
             return
-        handler = _stages.get(job.stage)
+        handler = self.runtime.wiring.stages.get(job.stage)
         started = time.perf_counter()
         ctx = StageContext(
             job_id=job.id,
             asset_id=job.asset_id,
-            settings=self.settings,
-            engine=self.engine,
-            blobs=self.blobs,
+            runtime=self.runtime,
             report_progress=lambda fraction: self._progress(job.id, fraction),
         )
         try:
@@ -225,7 +190,7 @@ class JobRunner:
                 return  # the asset was deleted while we worked
             row.status, row.progress, row.finished_at = JobStatus.done, 1.0, now()
             row.duration_s = seconds
-            stages = pipeline_for(AssetKind(asset.kind))
+            stages = self.runtime.wiring.pipeline_for(AssetKind(asset.kind))
             position = stages.index(job.stage) if job.stage in stages else len(stages)
             done = position + 1 >= len(stages)
             if not done:
@@ -235,8 +200,8 @@ class JobRunner:
                 asset.updated_at = now()
             session.commit()
         if done:
-            events.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
-            events.publish(events.AssetChanged(asset_id=asset.id))
+            self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
+            self.runtime.publish(events.AssetChanged(asset_id=asset.id))
 
     def _fail(self, job: Job, message: str, seconds: float) -> None:
         with self.session() as session:
@@ -248,16 +213,26 @@ class JobRunner:
             row.duration_s = seconds
             asset.status, asset.error, asset.updated_at = AssetStatus.failed, message, now()
             session.commit()
-        events.publish(events.AssetProcessed(asset_id=asset.id, status=AssetStatus.failed))
-        events.publish(events.AssetChanged(asset_id=asset.id))
+        self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=AssetStatus.failed))
+        self.runtime.publish(events.AssetChanged(asset_id=asset.id))
 
 
-def sweep(*, engine: Engine, settings: Settings, queue: Enqueuer) -> int:
+def run_periodic(runtime: Runtime) -> None:
+    """Each of the runtime's periodic tasks once; one failing does not stop the others."""
+    for name, task in runtime.wiring.periodic.items():
+        try:
+            task(runtime)
+        except Exception:
+            log.exception("periodic task %s failed", name)
+
+
+def sweep(runtime: Runtime) -> int:
     """Re-enqueue work that was committed but never finished; returns how many jobs."""
+    settings, queue = runtime.settings, runtime.queue
     moment = now()
     stale = moment - timedelta(seconds=settings.job_stale_after_s)
     lost_after = moment - timedelta(seconds=settings.sweep_interval_s)
-    with session_scope(engine) as session:
+    with runtime.unit_of_work() as session:
         conditions = [(col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale)]
         # Queued jobs are only lost when the queue is empty; while it holds work they may
         # simply be waiting their turn, and re-sending them would only add duplicates.

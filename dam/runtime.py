@@ -1,11 +1,13 @@
-"""The objects one Beeldbank process shares: settings, database, blobs, queue, job runner."""
+"""The objects one Beeldbank process shares: settings, database, blobs, queue, job runner,
+and the wiring that says what runs (dam/wiring.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -13,24 +15,15 @@ from sqlmodel import Session
 from dam import jobs
 from dam.blobs import BlobStore
 from dam.db import make_engine
-from dam.plugins import load_plugins
+from dam.events import Event
+from dam.plugins import builtin_wiring
 from dam.queue import JobQueue
 from dam.settings import Settings
+from dam.wiring import RuntimeService, Wiring
 
+log = logging.getLogger(__name__)
 
-class RuntimeService(Protocol):
-    def close(self) -> None: ...
-
-
-ServiceFactory = Callable[["Runtime"], RuntimeService]
-_service_factories: dict[str, ServiceFactory] = {}
-
-
-def register_service(name: str, factory: ServiceFactory) -> None:
-    """Give every runtime a `name` service, built with it and closed with it (plugins'
-    per-process machinery such as the search index sync). Factories must not do I/O:
-    the runtime is built before migrations run."""
-    _service_factories[name] = factory
+__all__ = ["Runtime", "RuntimeService", "build_runtime"]
 
 
 @dataclass
@@ -38,33 +31,48 @@ class Runtime:
     settings: Settings
     engine: Engine
     blobs: BlobStore
+    wiring: Wiring = field(default_factory=Wiring)
     queue: JobQueue = field(init=False)
     runner: jobs.JobRunner = field(init=False)
     services: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.queue = JobQueue(self.settings, run_job=self._run_job, sweep=self._sweep)
-        self.runner = jobs.JobRunner(
-            settings=self.settings, engine=self.engine, blobs=self.blobs, queue=self.queue
-        )
-        self.services = {name: make(self) for name, make in _service_factories.items()}
+        self.runner = jobs.JobRunner(self)
+        self.services = {name: make(self) for name, make in self.wiring.services.items()}
 
     def _run_job(self, job_id: str) -> None:
         self.runner.run(job_id)
 
     def _sweep(self) -> int:
-        jobs.run_periodic(self.engine, self.settings)
-        return jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue)
+        self.run_periodic()
+        return jobs.sweep(self)
+
+    def run_periodic(self) -> None:
+        """This runtime's periodic tasks, once each (the sweeper calls it)."""
+        jobs.run_periodic(self)
+
+    def publish(self, event: Event) -> None:
+        """Deliver `event` to this runtime's subscribers; one failing does not stop the
+        others. (Committed work publishes through events.publish_after_commit.)"""
+        for handler in list(self.wiring.subscribers.get(type(event), ())):
+            try:
+                handler(self, event)
+            except Exception:
+                log.exception("subscriber %s failed on %s", handler, type(event).__name__)
 
     def session(self) -> Session:
-        """A session whose committed jobs go onto this runtime's queue."""
+        """A session that knows this runtime: its committed jobs go onto this runtime's
+        queue and its events to this runtime's subscribers. Prefer unit_of_work()."""
         session = Session(self.engine, expire_on_commit=False)
+        session.info["runtime"] = self
         session.info["queue"] = self.queue
         return session
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """A session that commits at the end (rolls back on error)."""
+        """The way to open a session: commits at the end (rolls back on error), then its
+        events are published and its jobs enqueued."""
         with self.session() as session:
             try:
                 yield session
@@ -82,12 +90,12 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Everything a process needs, with the built-in plugins registered."""
-    load_plugins()
+def build_runtime(settings: Settings, wiring: Wiring | None = None) -> Runtime:
+    """Everything a process needs, wired by the built-in plugins unless `wiring` is given."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Runtime(
         settings=settings,
         engine=make_engine(settings.resolved_database_url),
         blobs=BlobStore(settings.data_dir),
+        wiring=wiring if wiring is not None else builtin_wiring(),
     )

@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dam import audit, clock, face_paths, media
@@ -32,7 +31,9 @@ from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.errors import NotFound, ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition, User, VerdictStatus
+from dam.runtime import Runtime
 from dam.settings import Settings
+from dam.wiring import runtime_of
 from gdpr import egress, verdicts
 from gdpr.face_blur import FaceArea, blur_photo, photo_boxes, video_regions
 from gdpr.verdict import judge_redacted
@@ -129,7 +130,7 @@ def render(
         if not _reuse(target):
             _make(
                 target,
-                lambda part: media.video_blurrer()(
+                lambda part: media.video_blurrer(runtime_of(session).wiring)(
                     source, part, regions=regions, duration_s=duration
                 ),
             )
@@ -190,9 +191,13 @@ def _make(target: Path, write: Callable[[Path], object]) -> None:
         part.unlink(missing_ok=True)
 
 
-def prune_task(_engine: Engine, settings: Settings) -> None:
-    """The periodic task (registered with dam.jobs): old redacted files go."""
-    cache = settings.data_dir / CACHE_DIR
+def prune_task(rt: Runtime) -> None:
+    """The periodic task (in the runtime's wiring): old redacted files go."""
+    prune_cache(rt.blobs)
+
+
+def prune_cache(blobs: BlobStore) -> None:
+    cache = blobs.root / CACHE_DIR
     if cache.is_dir():
         _prune(cache)
 

@@ -3,12 +3,11 @@ judging), storing them per asset and channel, and reading them back for egress c
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists as sa_exists
@@ -42,6 +41,9 @@ from gdpr.verdict import (
 )
 from gdpr.verdict_facts import Facts
 from gdpr.verdict_rows import LINKS, SETS, RowWriter, assets_with
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
 
 BATCH = 2000  # assets per query round: well inside every database's parameter limit
 
@@ -192,9 +194,7 @@ def refresh(
     return judged
 
 
-def refresh_due(
-    engine: Engine, *, settings: Settings, at: datetime | None = None, batch: int = 2000
-) -> int:
+def refresh_due(runtime: Runtime, *, at: datetime | None = None, batch: int = 2000) -> int:
     """Re-judge every verdict set that changes by itself at or before `at` (a consent
     starts or ends, an embargo or licence runs out), and judge assets that have no
     verdict yet; a batch per transaction (other writers get their turn between
@@ -204,17 +204,19 @@ def refresh_due(
     On PostgreSQL each batch reads one snapshot (REPEATABLE READ): a consent or face
     change committed by someone else meanwhile makes writing the same set fail instead
     of overwriting their fresher verdict with ours, and the batch is read again."""
+    settings = runtime.settings
     moment = at or clock.now()
     rules = rules_for(settings)
     memo = _Memo()  # people are read again in each batch; verdicts carry over
-    _prune(engine)
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    _prune(runtime.engine)
+    snapshot = runtime.engine.dialect.name == "postgresql"
     judged = 0
     retries = 0
     while True:
         try:
-            with Session(engine) as session:
+            with runtime.session() as session:
+                if snapshot:  # set before the transaction's first statement
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 memo.begin()
                 count = _judge_due_sets(session, moment, rules, memo, batch) or refresh(
                     session, _unjudged(session, batch), settings=settings, at=moment
@@ -540,31 +542,30 @@ def consent_terms(consent: Consent | Any) -> ConsentTerms:
 
 # --- following the database ---------------------------------------------------------------
 
-_live: weakref.WeakSet[VerdictService] = weakref.WeakSet()
-
-
-def live_services() -> list[VerdictService]:
-    return list(_live)
-
 
 class VerdictService:
     """One runtime's verdict cache upkeep: re-judges assets that events say changed."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        self.settings = settings
-        self.engine = engine
-        _live.add(self)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.engine = runtime.engine
 
     def refresh(self, asset_ids: Iterable[str]) -> None:
         ids = list(asset_ids)
         if not ids:
             return
-        with Session(self.engine) as session:
+        with self.runtime.unit_of_work() as session:
             refresh(session, ids, settings=self.settings)
-            session.commit()
 
     def refresh_due(self) -> int:
-        return refresh_due(self.engine, settings=self.settings)
+        return refresh_due(self.runtime)
 
     def close(self) -> None:
-        _live.discard(self)
+        pass
+
+
+def service_for(runtime: Runtime) -> VerdictService:
+    """The runtime's verdict service (gdpr's plugin adds it)."""
+    service: VerdictService = runtime.services["verdicts"]
+    return service

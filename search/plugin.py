@@ -6,16 +6,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dam import check, doctor, events, health, jobs
+from dam import check, doctor, events
 from dam.clock import now
-from dam.runtime import Runtime, register_service
-from dam.settings import Settings
+from dam.runtime import Runtime
+from dam.wiring import Wiring
 from search import commands, dirty, providers
 from search.service import SearchService, service_for
-from search.sync import LEASE_TTL_S, live_syncs
+from search.sync import LEASE_TTL_S
 
 log = logging.getLogger(__name__)
 
@@ -23,43 +22,39 @@ log = logging.getLogger(__name__)
 BACKLOG_WARNING_S = 60
 
 
-def register() -> None:
-    register_service("search", lambda rt: SearchService(rt.settings, rt.engine))
-    events.subscribe(events.AssetStored, _on_changed)
-    events.subscribe(events.AssetChanged, _on_changed)
-    events.subscribe(events.VerdictsChanged, _on_verdicts)
-    providers.register()
-    events.subscribe(events.AssetDeleted, _on_deleted)
-    events.subscribe(events.PersonErased, _on_erased)
-    health.register_check("search", _ready)
-    doctor.register(_doctor)
-    check.register_part("search", _check)
-    jobs.register_periodic("search_backlog", _warn_about_backlog)
-    commands.register()
+def register(wiring: Wiring) -> None:
+    wiring.add_service("search", SearchService)
+    wiring.subscribe(events.AssetStored, _on_changed)
+    wiring.subscribe(events.AssetChanged, _on_changed)
+    wiring.subscribe(events.VerdictsChanged, _on_verdicts)
+    providers.register(wiring)
+    wiring.subscribe(events.AssetDeleted, _on_deleted)
+    wiring.subscribe(events.PersonErased, _on_erased)
+    wiring.add_readiness_check("search", _ready)
+    wiring.add_doctor_check(_doctor)
+    wiring.add_check_part("search", _check)
+    wiring.add_periodic("search_backlog", _warn_about_backlog)
+    commands.register(wiring)
 
 
-def _on_changed(event: events.AssetStored | events.AssetChanged) -> None:
-    for sync in live_syncs():
-        sync.mark([event.asset_id])
+def _on_changed(rt: Runtime, event: events.AssetStored | events.AssetChanged) -> None:
+    service_for(rt).sync.mark([event.asset_id])
 
 
-def _on_verdicts(event: events.VerdictsChanged) -> None:
-    for sync in live_syncs():
-        sync.mark(event.asset_ids)
+def _on_verdicts(rt: Runtime, event: events.VerdictsChanged) -> None:
+    service_for(rt).sync.mark(event.asset_ids)
 
 
-def _on_deleted(event: events.AssetDeleted) -> None:
+def _on_deleted(rt: Runtime, event: events.AssetDeleted) -> None:
     # Deleted (and, later, erased) material must leave search before the request returns.
-    for sync in live_syncs():
-        sync.mark([event.asset_id], urgent=True)
+    service_for(rt).sync.mark([event.asset_id], urgent=True)
 
 
-def _on_erased(event: events.PersonErased) -> None:
+def _on_erased(rt: Runtime, event: events.PersonErased) -> None:
     # Their name must be gone from search when the erasure is reported done, and from the
     # index's files too (art. 17): the affected documents are rewritten, and with them
     # whatever storage still holds an older copy; not the whole index.
-    for sync in live_syncs():
-        sync.purge(event.asset_ids)
+    service_for(rt).sync.purge(event.asset_ids)
 
 
 def _ready(rt: Runtime) -> None:
@@ -106,8 +101,8 @@ def _check(rt: Runtime) -> check.PartReport:
     )
 
 
-def _warn_about_backlog(engine: Engine, settings: Settings) -> None:
-    count, since = dirty.backlog(engine)
+def _warn_about_backlog(rt: Runtime) -> None:
+    count, since = dirty.backlog(rt.engine)
     if (
         count
         and since is not None

@@ -16,8 +16,7 @@ import os
 import socket
 import threading
 import time
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Engine
@@ -26,7 +25,7 @@ from sqlmodel import Session
 from search import dirty, lease
 from search.backend import BackendWriter, SearchBackend, WriterBusy
 from search.document import SearchDocument, build_document
-from search.facts import load_facts
+from search.facts import FactsProvider, load_facts
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +34,7 @@ POLL_S = 0.5  # how often the writer looks for marks made by other processes
 LEASE_TTL_S = 10.0  # a writer that stops renewing is replaced after this long
 BACKOFF_S = 5.0  # after a failing cycle (Meilisearch down, database away)
 
-_live: weakref.WeakSet[IndexSync] = weakref.WeakSet()
 _counter = itertools.count(1)
-
-
-def live_syncs() -> list[IndexSync]:
-    """The index syncs of this process's open runtimes (subscribers mark through them)."""
-    return list(_live)
 
 
 class IndexSync:
@@ -54,8 +47,10 @@ class IndexSync:
         backend: Callable[[], SearchBackend],
         zone: str,
         gather_s: float,
+        providers: Callable[[], Mapping[str, FactsProvider]] = dict,
     ) -> None:
         self.engine = engine
+        self._providers = providers
         self._backend = backend
         self.zone = zone
         self.gather_s = gather_s
@@ -67,7 +62,6 @@ class IndexSync:
         self._thread: threading.Thread | None = None
         self._writer: BackendWriter | None = None
         self._closed = False
-        _live.add(self)
 
     # --- marking ------------------------------------------------------------------------
 
@@ -189,7 +183,7 @@ class IndexSync:
     def documents_for(self, asset_ids: Sequence[str]) -> tuple[list[SearchDocument], list[str]]:
         """Current documents of the assets that exist, and the ids of those that do not."""
         with Session(self.engine) as session:
-            facts = load_facts(session, asset_ids)
+            facts = load_facts(session, asset_ids, self._providers())
         documents, gone = [], []
         for asset_id in asset_ids:
             if asset_id not in facts:
@@ -235,4 +229,3 @@ class IndexSync:
                 self._drop_writer()
                 lease.release(self.engine, self.holder)
             self._closed = True
-        _live.discard(self)

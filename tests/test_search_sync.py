@@ -160,7 +160,7 @@ def test_reindex_takes_the_writer_over_and_hands_it_back(
     service.sync.start()
     assert service.sync.flush()
     # `dam reindex` in another process: its own service on the same index directory.
-    other = SearchService(rt.settings, rt.engine)
+    other = SearchService(rt)
     try:
         assert rebuild(other) == 1
     finally:
@@ -196,7 +196,7 @@ def test_a_writer_that_stops_renewing_is_replaced(
 
 @pytest.fixture
 def two_services(rt: Runtime) -> Iterator[tuple[SearchService, SearchService]]:
-    second = SearchService(rt.settings, rt.engine)
+    second = SearchService(rt)
     yield service_for(rt), second
     second.close()
 
@@ -220,14 +220,14 @@ def test_an_erased_person_leaves_search_before_the_erasure_returns(
 ) -> None:
     asset_id = make_asset(rt, "Opening van de bibliotheek")
     person = {"id": "p7", "name": "Jan Peeters", "erased": False}
-    facts.register_provider("test-people", lambda _s, ids: {asset_id: {"people": [person]}})
+    rt.wiring.extend(facts.FACTS, "test-people", lambda _s, ids: {asset_id: {"people": [person]}})
     try:
         service.sync.mark([asset_id])
         assert service.sync.flush()
         assert found(service, "peeters ") == [asset_id]
         person["erased"] = True  # what the erasure committed
-        events.publish(events.PersonErased(person_id="p7", asset_ids=(asset_id,)))
+        rt.publish(events.PersonErased(person_id="p7", asset_ids=(asset_id,)))
         assert found(service, "peeters ") == []  # no waiting
         assert found(service, "bibliotheek ") == [asset_id]
     finally:
-        facts.unregister_provider("test-people")
+        rt.wiring.withdraw(facts.FACTS, "test-people")

@@ -72,8 +72,7 @@ def with_person(client: TestClient, rt: Runtime, officer: Account, asset_id: str
                 person_id=person_id,
             )
         )
-    for service in verdicts.live_services():  # what any change of faces does
-        service.refresh([asset_id])
+    verdicts.service_for(rt).refresh([asset_id])  # what any change of faces does
     return person_id
 
 

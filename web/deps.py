@@ -15,7 +15,7 @@ from dam.errors import Unauthorized
 from dam.models import User
 from dam.runtime import Runtime
 from dam.settings import Settings
-from web.ui import session as browser_session
+from web import browser_session
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -3,8 +3,9 @@ its doctor check. The last stage finds the people in it (face tracks)."""
 
 from __future__ import annotations
 
-from dam import doctor, jobs, media
+from dam import media
 from dam.models import AssetKind
+from dam.wiring import Wiring
 from ingest.video.blur import blur_video
 from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
@@ -14,12 +15,12 @@ from ingest.video.toolbox import check_video
 VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard", "video_faces"]
 
 
-def register() -> None:
-    jobs.register_stage("video_probe", probe_video)
-    jobs.register_stage("video_renditions", render_video)
-    jobs.register_stage("video_storyboard", storyboard_video)
-    jobs.register_stage("video_faces", detect_video_faces)
-    jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
-    jobs.register_periodic("sweep_video_scratch", sweep_task)
-    doctor.register(check_video)
-    media.register_video_blurrer(blur_video)
+def register(wiring: Wiring) -> None:
+    wiring.add_stage("video_probe", probe_video)
+    wiring.add_stage("video_renditions", render_video)
+    wiring.add_stage("video_storyboard", storyboard_video)
+    wiring.add_stage("video_faces", detect_video_faces)
+    wiring.add_pipeline(AssetKind.video, VIDEO_PIPELINE)
+    wiring.add_periodic("sweep_video_scratch", sweep_task)
+    wiring.add_doctor_check(check_video)
+    wiring.extend(media.VIDEO_BLURRER, "ffmpeg", blur_video)

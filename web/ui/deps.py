@@ -11,8 +11,9 @@ from starlette.datastructures import FormData
 from dam.accounts import active_user
 from dam.auth import PERMISSIONS, check_permission
 from dam.errors import Unauthorized
+from web import browser_session as session
 from web.deps import SessionDep
-from web.ui import i18n, session
+from web.ui import i18n
 from web.ui.templating import Templates, Viewer
 
 
