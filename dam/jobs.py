@@ -10,9 +10,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
@@ -49,6 +49,7 @@ class StageContext:
     report_progress: Callable[[float], None]
     # The runtime's settings, unless a caller (a test) runs the stage with others.
     settings: Settings = None  # type: ignore[assignment]
+    params: dict[str, Any] = field(default_factory=dict)  # a task's Job.params
 
     def __post_init__(self) -> None:
         if self.settings is None:
@@ -69,9 +70,11 @@ class StageContext:
         return self.runtime.unit_of_work()
 
 
-def schedule(session: Session, *, asset_id: str, stage: str) -> Job:
+def schedule(
+    session: Session, *, asset_id: str, stage: str, params: dict[str, Any] | None = None
+) -> Job:
     """Add a job; its id is put on the queue once the session commits."""
-    job = Job(asset_id=asset_id, stage=stage)
+    job = Job(asset_id=asset_id, stage=stage, params=params)
     session.add(job)
     session.info.setdefault("jobs_to_enqueue", []).append(job.id)
     return job
@@ -118,20 +121,26 @@ class JobRunner:
         job = self._claim(job_id)
         if job is None:
             return
-        handler = self.runtime.wiring.stages.get(job.stage)
+        wiring = self.runtime.wiring
+        task = job.stage in wiring.tasks
+        handler = wiring.tasks.get(job.stage) if task else wiring.stages.get(job.stage)
         started = time.perf_counter()
         ctx = StageContext(
             job_id=job.id,
             asset_id=job.asset_id,
             runtime=self.runtime,
             report_progress=lambda fraction: self._progress(job.id, fraction),
+            params=dict(job.params or {}),
         )
         try:
             if handler is None:
                 raise RuntimeError(f"no handler registered for stage {job.stage!r}")
             handler(ctx)
         except ProcessingError as exc:
-            self._fail(job, exc.message, time.perf_counter() - started)
+            if task:
+                self._end_task(job, JobStatus.failed, time.perf_counter() - started, exc.message)
+            else:
+                self._fail(job, exc.message, time.perf_counter() - started)
         except Exception as exc:
             # The traceback goes to the log (no personal data in it: ids only); the person
             # sees what happened and that nothing was lost.
@@ -140,9 +149,15 @@ class JobRunner:
                 f"Processing stopped with an unexpected error in the {job.stage} stage "
                 f"({type(exc).__name__}). The original is kept; an administrator can retry."
             )
-            self._fail(job, message, time.perf_counter() - started)
+            if task:
+                self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
+            else:
+                self._fail(job, message, time.perf_counter() - started)
         else:
-            self._finish(job, time.perf_counter() - started)
+            if task:
+                self._end_task(job, JobStatus.done, time.perf_counter() - started, None)
+            else:
+                self._finish(job, time.perf_counter() - started)
 
     def _claim(self, job_id: str) -> Job | None:
         moment = now()
@@ -202,6 +217,18 @@ class JobRunner:
         if done:
             self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
             self.runtime.publish(events.AssetChanged(asset_id=asset.id))
+
+    def _end_task(self, job: Job, status: JobStatus, seconds: float, error: str | None) -> None:
+        """A task's outcome is its own: the asset and its pipeline are left as they are."""
+        with self.session() as session:
+            row = session.get(Job, job.id)
+            if row is None:
+                return  # the asset was deleted while we worked
+            row.status, row.error, row.finished_at = status, error, now()
+            row.duration_s = seconds
+            if status == JobStatus.done:
+                row.progress = 1.0
+            session.commit()
 
     def _fail(self, job: Job, message: str, seconds: float) -> None:
         with self.session() as session:

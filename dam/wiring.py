@@ -51,6 +51,7 @@ class Wiring:
 
     plugins: list[str] = field(default_factory=list)
     stages: dict[str, StageHandler] = field(default_factory=dict)
+    tasks: dict[str, StageHandler] = field(default_factory=dict)
     pipelines: dict[AssetKind, list[str]] = field(default_factory=dict)
     insertions: defaultdict[AssetKind, list[tuple[str, str]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -93,6 +94,11 @@ class Wiring:
             if after in stages and stage not in stages:
                 stages.insert(stages.index(after) + 1, stage)
         return stages
+
+    def add_task(self, name: str, handler: StageHandler) -> None:
+        """A job about an asset that is no pipeline stage (a redacted video): its outcome
+        is its own; the asset's status stays as it is and the pipeline does not go on."""
+        self.tasks[name] = handler
 
     def add_periodic(self, name: str, task: PeriodicTask) -> None:
         """Run `task(runtime)` on every sweep (expiring uploads, verdict deadlines, ...)."""
@@ -160,6 +166,7 @@ class Wiring:
                 str(kind): self.pipeline_for(kind) for kind in sorted(self.pipelines, key=str)
             },
             "stages": {name: callable_name(fn) for name, fn in self.stages.items()},
+            "tasks": {name: callable_name(fn) for name, fn in self.tasks.items()},
             "subscribers": {
                 event.__name__: [callable_name(fn) for fn in handlers]
                 for event, handlers in self.subscribers.items()

@@ -25,6 +25,8 @@ def render(wiring: Mapping[str, Any]) -> str:
     if unused:
         lines.append("  stages in no pipeline (scheduled by name):")
         lines += _pairs(unused, "    ")
+    lines += ["", "Jobs outside the pipelines (scheduled on request)"]
+    lines += _pairs(wiring["tasks"])
     lines += ["", "Events and their subscribers (called in this order after the commit)"]
     if not wiring["subscribers"]:
         lines.append("  (none)")

@@ -19,6 +19,7 @@ def register(wiring: Wiring) -> None:
     # identity step right after it, without either package importing the other.
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
+    wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
     wiring.add_service("verdicts", verdicts.VerdictService)
     wiring.subscribe(events.AssetStored, _on_asset)
     wiring.subscribe(events.AssetChanged, _on_asset)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
 from dam.clock import now
@@ -35,3 +36,5 @@ class Job(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Seconds spent in the stage's own work, for per-stage figures.
     duration_s: float | None = None
+    # What a job outside the pipelines needs besides its asset (a redacted video's channel).
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from dam.assets import get_visible_asset
 from dam.auth import has_permission
 from dam.models import User
-from gdpr import egress
+from gdpr import egress, redaction
 from gdpr.verdict_text import language
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
@@ -45,16 +45,16 @@ def download(
 ) -> Response:
     """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
     the reasons, unless `redact=true` asks for a version with every face that is not
-    cleared blurred."""
+    cleared blurred (a video's is made by a job: 202 until it is there)."""
     asset = get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
     show_names = has_permission(user, "people.read")
     if redact:
-        from gdpr import redaction
-
         result = redaction.redacted_download(
             session, blobs, asset, channel, settings=settings, actor=user, lang=lang
         )
+        if isinstance(result, redaction.Pending):  # a video: a job makes it, ask again
+            return pending_download(request, result)
         return FileResponse(
             result.path,
             media_type=result.mime,
@@ -72,3 +72,17 @@ def download(
         filename=f"{stem}-{channel}.{ext}",
         headers={"Cache-Control": "private, no-store"},
     )
+
+
+def pending_download(request: Request, pending: redaction.Pending) -> Response:
+    """202: the redacted video is being made; the same URL returns it once it is there."""
+    status_url = f"/api/v1/jobs/{pending.job_id}"
+    body = {
+        "job_id": pending.job_id,
+        "status": pending.status,
+        "progress": pending.progress,
+        "status_url": status_url,
+        "download_url": f"{request.url.path}?{request.url.query}",
+    }
+    headers = {"Retry-After": "2", "Location": status_url, "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=202, headers=headers)
