@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from PIL import Image  # noqa: E402
-from sqlmodel import Session, col, select  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 from dam import migrate  # noqa: E402
 from dam.clock import now  # noqa: E402
@@ -161,7 +161,7 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
     if len(ids) != len(paths):
         raise SystemExit(f"expected {len(paths)} new assets, got {len(ids)}: {summary}")
     while True:
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             busy = session.exec(
                 select(Asset.id).where(
                     col(Asset.id).in_(ids), Asset.status == AssetStatus.processing
@@ -174,7 +174,7 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
         time.sleep(0.1)
     _, cpu_ours, cpu_others = meter.read()
     rt.queue.stop_consumer()
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         jobs = list(session.exec(select(Job).where(col(Job.asset_id).in_(ids))))
         failed = list(
             session.exec(
@@ -208,7 +208,7 @@ def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, l
     import pyvips
 
     # libvips reads the very file the stage reads: the stored original.
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         sha = {a.id: a.sha256 for a in session.exec(select(Asset).where(col(Asset.id).in_(ids)))}
     paths = [rt.blobs.original_path(sha[asset_id]) for asset_id in ids]
 

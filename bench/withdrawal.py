@@ -183,7 +183,7 @@ def run(
         star_id, consent_id = fill(rt.engine, n_assets, n_on, expiry)
         filled = time.perf_counter() - t
         t = time.perf_counter()
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             ids = list(session.execute(select(Asset.id)).scalars())
             verdicts.refresh(session, ids, settings=settings)
             session.commit()
@@ -225,7 +225,7 @@ def run(
             t = time.perf_counter()
             assert sync.flush(timeout=600)
             reindexed = time.perf_counter() - t
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             blocked = session.execute(
                 select(func.count())
                 .select_from(AssetVerdict)
@@ -261,7 +261,7 @@ def run(
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         finally:
             clock.now = real_now  # type: ignore[assignment]
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             left = session.execute(
                 select(func.count())
                 .select_from(AssetVerdict)
