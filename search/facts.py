@@ -14,7 +14,6 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dam.models import Asset, AssetTag
@@ -124,14 +123,14 @@ def _with_provided(
     return facts
 
 
-def iter_asset_ids(engine: Engine, batch: int = 2000) -> Iterator[list[str]]:
+def iter_asset_ids(sessions: Callable[[], Session], batch: int = 2000) -> Iterator[list[str]]:
     """Every asset id, in batches, by keyset pagination (stable while assets come and go).
 
     Each batch is read in its own short transaction: the caller reads the assets' facts
     between batches, and on SQLite every transaction holds the write lock."""
     after = ""
     while True:
-        with Session(engine) as session:
+        with sessions() as session:
             ids = list(
                 session.exec(
                     select(Asset.id)

@@ -55,6 +55,7 @@ class SearchService:
         self._lock = threading.Lock()
         self.sync = IndexSync(
             engine=runtime.engine,
+            sessions=runtime.session,
             backend=self.backend,
             zone=settings.default_timezone,
             gather_s=settings.search_commit_interval_ms / 1000,

@@ -44,12 +44,14 @@ class IndexSync:
         self,
         *,
         engine: Engine,
+        sessions: Callable[[], Session],
         backend: Callable[[], SearchBackend],
         zone: str,
         gather_s: float,
         providers: Callable[[], Mapping[str, FactsProvider]] = dict,
     ) -> None:
-        self.engine = engine
+        self.engine = engine  # the dirty marks and the lease: plain statements, no events
+        self.sessions = sessions  # the runtime's sessions, for reading facts
         self._providers = providers
         self._backend = backend
         self.zone = zone
@@ -182,7 +184,7 @@ class IndexSync:
 
     def documents_for(self, asset_ids: Sequence[str]) -> tuple[list[SearchDocument], list[str]]:
         """Current documents of the assets that exist, and the ids of those that do not."""
-        with Session(self.engine) as session:
+        with self.sessions() as session:
             facts = load_facts(session, asset_ids, self._providers())
         documents, gone = [], []
         for asset_id in asset_ids:

@@ -143,7 +143,13 @@ def test_marks_from_another_process_reach_the_writer(rt: Runtime, service: Searc
     def no_writer() -> TantivyBackend:
         raise AssertionError("a process without the lease must not open the index")
 
-    worker = IndexSync(engine=rt.engine, backend=no_writer, zone="Europe/Brussels", gather_s=0)
+    worker = IndexSync(
+        engine=rt.engine,
+        sessions=rt.session,
+        backend=no_writer,
+        zone="Europe/Brussels",
+        gather_s=0,
+    )
     try:
         asset_id = make_asset(rt, "Wandelaars in het Citadelpark", announce=False)
         worker.mark([asset_id])  # a worker elsewhere processed the asset
@@ -177,6 +183,7 @@ def test_a_writer_that_stops_renewing_is_replaced(
     assert holder is not None and holder.holder == service.sync.holder
     other = IndexSync(
         engine=rt.engine,
+        sessions=rt.session,
         backend=lambda: TantivyBackend(rt.settings.data_dir / "elsewhere"),
         zone="Europe/Brussels",
         gather_s=0,

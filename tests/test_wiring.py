@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from dam import events, migrate
@@ -131,8 +131,6 @@ def test_a_runtime_wired_without_a_plugin_lacks_its_parts(
 
 
 def test_a_session_no_runtime_opened_cannot_publish(rt: Runtime) -> None:
-    from sqlmodel import Session
-
     with Session(rt.engine) as session, pytest.raises(RuntimeError, match="not opened by a"):
         events.publish_after_commit(session, events.AssetChanged(asset_id="x"))
 
