@@ -4,6 +4,7 @@ not hear each other's events, run each other's periodic tasks or share services;
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -154,3 +155,18 @@ def test_doctor_wiring_prints_the_whole_wiring() -> None:
     ]
     assert set(data["services"]) == {"search", "verdicts"}
     assert "search.facts" in data["extensions"] and "web.nav" in data["extensions"]
+
+
+def test_only_the_runtime_makes_sessions() -> None:
+    """A session made anywhere else would not know its runtime: its events and jobs
+    would be lost (or refused). Every package asks the runtime for one."""
+    root = Path(__file__).resolve().parents[1]
+    makers = []
+    for package in ("dam", "ingest", "gdpr", "search", "web"):
+        for path in (root / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                    if name == "Session":
+                        makers.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert [m.split(":")[0] for m in makers] == ["dam/runtime.py"], makers
