@@ -1,4 +1,4 @@
-"""Adds `dam serve` to the command line."""
+"""Wires web into the core: `dam serve` on the command line and the main menu's items."""
 
 from __future__ import annotations
 
