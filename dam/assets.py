@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, delete, select
 
 from dam import audit, events
 from dam.auth import has_permission
 from dam.blobs import BlobStore
+from dam.chunks import chunks
 from dam.clock import now
-from dam.errors import InvalidInput, NotFound
+from dam.errors import Conflict, InvalidInput, NotFound
+from dam.input_types import Flag, Moment
 from dam.models import Asset, AssetTag, Face, Job, Rendition, User
+from dam.urls import is_url_key, is_web_address
 
 MAX_TAGS = 100
 
@@ -32,14 +34,26 @@ class AssetUpdate(BaseModel):
     tags: list[str] | None = Field(None, max_length=MAX_TAGS)
     licence: dict[str, Any] | None = None
     # Not to be published before this moment; null lifts the embargo.
-    embargo_until: datetime | None = None
+    embargo_until: Moment | None = None
     # "This picture shows people the detector missed": its verdict is never `cleared`.
-    undetected_people: bool | None = None
+    undetected_people: Flag | None = None
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
         return normalise_tags(value) if value is not None else None
+
+    @field_validator("licence")
+    @classmethod
+    def _licence(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        for key, item in (value or {}).items():
+            if (
+                is_url_key(key)
+                and item not in (None, "")
+                and not (isinstance(item, str) and is_web_address(item))
+            ):
+                raise ValueError(f"{key}: give a web address that starts with http:// or https://")
+        return value
 
 
 def normalise_tags(values: list[str]) -> list[str]:
@@ -74,11 +88,31 @@ def may_see_restricted(user: User) -> bool:
 
 
 def get_visible_asset(session: Session, asset_id: str, user: User) -> Asset:
-    """The asset, unless it is restricted and `user` may not know it exists (404 then)."""
-    asset = get_asset(session, asset_id)
-    if asset.restricted and not may_see_restricted(user):
+    """The asset, unless it is restricted and `user` may not know it exists (404 then,
+    with the very answer a missing id gets)."""
+    asset = session.get(Asset, asset_id)
+    if asset is None or (asset.restricted and not may_see_restricted(user)):
         raise NotFound("There is no asset with this id.")
     return asset
+
+
+def get_library_asset(session: Session, asset_id: str, user: User) -> Asset:
+    """The library asset `user` may see; 404 as for a missing id otherwise. Consent evidence
+    is not a library asset, so every library route answers 404 for it, to every role (its
+    officers reach it through its consent)."""
+    asset = get_visible_asset(session, asset_id, user)
+    if asset.is_evidence:
+        raise NotFound("There is no asset with this id.")
+    return asset
+
+
+def visible_to(user: User | None) -> Any:
+    """A WHERE clause for the library assets `user` may see (for listings of assets);
+    None: those everyone may see (the UI's grids, which show no restricted asset)."""
+    clause: Any = col(Asset.is_evidence).is_(False)
+    if user is None or not may_see_restricted(user):
+        clause = and_(clause, col(Asset.restricted).is_(False))
+    return clause
 
 
 @dataclass(frozen=True)
@@ -182,8 +216,15 @@ def update_asset(session: Session, *, asset_id: str, data: AssetUpdate, actor: U
 
 
 def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobStore) -> None:
-    """Remove the asset, its derived files and its original (content is stored once)."""
-    sha = remove_asset_rows(session, get_asset(session, asset_id))
+    """Remove the asset, its derived files and its original unless another asset shares it
+    (content is stored once). Consent evidence goes only with its consent's history."""
+    asset = get_asset(session, asset_id)
+    if asset.is_evidence:
+        raise Conflict(
+            "This is consent evidence; it changes only with a new version of its consent."
+        )
+    sha = remove_asset_rows(session, asset)
+    shared = not unused_originals(session, [sha])
     audit.record(
         session,
         action="asset.deleted",
@@ -195,7 +236,20 @@ def delete_asset(session: Session, *, asset_id: str, actor: User, blobs: BlobSto
     events.publish_after_commit(session, events.AssetDeleted(asset_id=asset_id))
     session.commit()
     blobs.delete_derived(asset_id)
-    blobs.delete_original(sha)
+    if not shared:
+        blobs.delete_original(sha)
+
+
+def unused_originals(session: Session, shas: list[str]) -> list[str]:
+    """Those of `shas` that no asset uses any more (in the caller's transaction, after its
+    deletions were flushed): a library photo and a consent form with the same bytes share
+    one stored original, and removing one must not take the other's file."""
+    session.flush()
+    wanted = sorted(set(shas))
+    used: set[str] = set()
+    for chunk in chunks(wanted):
+        used.update(session.exec(select(Asset.sha256).where(col(Asset.sha256).in_(chunk))))
+    return [sha for sha in wanted if sha not in used]
 
 
 def remove_asset_rows(session: Session, asset: Asset) -> str:
@@ -250,7 +304,8 @@ def list_assets(
     owner_id: str | None = None,
     include_restricted: bool = False,
 ) -> AssetPage:
-    query = select(Asset)
+    # Consent evidence is never listed, not even to those who may open it.
+    query = select(Asset).where(col(Asset.is_evidence).is_(False))
     if not include_restricted:
         query = query.where(col(Asset.restricted).is_(False))
     if kind:
@@ -287,6 +342,7 @@ def similar_assets(
     candidates = session.exec(
         select(Asset).where(
             Asset.id != asset.id,
+            col(Asset.is_evidence).is_(False),
             or_(
                 col(Asset.phash_b0) == bands[0],
                 col(Asset.phash_b1) == bands[1],

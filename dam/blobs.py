@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from dam.owner import temp_prefix
+
 CHUNK = 1024 * 1024
 
 
@@ -27,7 +29,7 @@ class BlobWriter:
 
     def __init__(self, store: BlobStore) -> None:
         self._store = store
-        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="in-")
+        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix=temp_prefix("in-"))
         self._file: BinaryIO = os.fdopen(fd, "wb", buffering=CHUNK)
         self.temp_path = Path(name)
         self._hash = hashlib.sha256()

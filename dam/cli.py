@@ -136,28 +136,43 @@ def check_command(
     search: bool = typer.Option(
         False, "--search", help="Instead, compare the search index with the database."
     ),
+    verdicts: bool = typer.Option(
+        False, "--verdicts", help="Instead, compare the stored verdicts with fresh ones."
+    ),
 ) -> None:
     """Verify every original against its hash; report missing and orphaned files."""
     from dam.check import check_originals, run_part
 
-    if search:  # the search package registers this part (dam.check.register_part)
+    # The packages register these parts (dam.check.register_part).
+    parts = [name for name, wanted in (("verdicts", verdicts), ("search", search)) if wanted]
+    if parts:
+        problems = False
         with runtime() as rt:
-            part = run_part("search", rt)
-        for problem in part.problems:
-            console.print(f"[yellow]{problem}[/yellow]")
-        console.print(part.summary)
-        if part.problems:
+            for name in parts:
+                part = run_part(name, rt)
+                for problem in part.problems:
+                    console.print(f"[yellow]{problem}[/yellow]")
+                console.print(part.summary)
+                problems = problems or bool(part.problems)
+        if problems:
             raise typer.Exit(1)
         return
-    with runtime() as rt, rt.session() as session:
-        report = check_originals(session, rt.blobs, verify_hashes=not quick)
+    from dam import leftovers
+
+    with runtime() as rt:
+        with rt.session() as session:
+            report = check_originals(session, rt.blobs, verify_hashes=not quick)
+        left = leftovers.find(rt.settings, rt.session)  # its own session (SQLite: one writer)
     for problem in report.problems:
         console.print(f"[yellow]{problem}[/yellow]")
+    for item in left:
+        console.print(f"[yellow]leftover temp file {item.describe(rt.settings.data_dir)}[/yellow]")
     console.print(
         f"{report.checked} originals checked: {len(report.missing)} missing, "
-        f"{len(report.corrupt)} damaged, {len(report.orphans)} orphaned."
+        f"{len(report.corrupt)} damaged, {len(report.orphans)} orphaned; "
+        f"{len(left)} leftover temp file(s) (removed when Beeldbank next starts)."
     )
-    if report.problems:
+    if report.problems or left:
         raise typer.Exit(1)
 
 

@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, delete, select
 
 from dam import audit
+from dam.assets import visible_to
 from dam.clock import now
 from dam.errors import NotFound
 from dam.models import Asset, Collection, CollectionAsset, User
@@ -119,12 +120,17 @@ def delete_collection(session: Session, *, collection_id: str, actor: User) -> N
 def add_assets(
     session: Session, *, collection_id: str, asset_ids: Iterable[str], actor: User
 ) -> int:
-    """Add the assets that exist and are not in the collection yet; return how many."""
+    """Add the assets that exist and are not in the collection yet; return how many.
+
+    An asset `actor` may not see (consent evidence, restricted) counts as missing: a
+    collection page shows its assets to everyone who reads collections."""
     collection = get_collection(session, collection_id)
     wanted = list(dict.fromkeys(asset_ids))[:MAX_ASSETS_PER_CALL]
     if not wanted:
         return 0
-    existing = set(session.exec(select(Asset.id).where(col(Asset.id).in_(wanted))))
+    existing = set(
+        session.exec(select(Asset.id).where(col(Asset.id).in_(wanted), visible_to(actor)))
+    )
     present = set(
         session.exec(
             select(CollectionAsset.asset_id).where(
@@ -188,14 +194,17 @@ def remove_assets(
     return len(present)
 
 
-def list_collections(session: Session) -> list[CollectionSummary]:
-    """Every collection, most recently changed first, with its size and a cover asset."""
+def list_collections(session: Session, viewer: User | None) -> list[CollectionSummary]:
+    """Every collection, most recently changed first, with its size and a cover asset
+    (counting only the assets `viewer` may see)."""
     counts = (
         select(
             CollectionAsset.collection_id,
             func.count().label("n"),
             func.max(CollectionAsset.asset_id).label("cover"),
         )
+        .join(Asset, col(Asset.id) == CollectionAsset.asset_id)
+        .where(visible_to(viewer))
         .group_by(col(CollectionAsset.collection_id))
         .subquery()
     )
@@ -207,10 +216,13 @@ def list_collections(session: Session) -> list[CollectionSummary]:
     return [CollectionSummary(c, int(n or 0), cover) for c, n, cover in rows]
 
 
-def collection_asset_ids(session: Session, collection_id: str) -> list[str]:
+def collection_asset_ids(session: Session, collection_id: str, viewer: User | None) -> list[str]:
+    """The ids of the collection's assets that `viewer` may see."""
     return list(
         session.exec(
-            select(CollectionAsset.asset_id).where(CollectionAsset.collection_id == collection_id)
+            select(CollectionAsset.asset_id)
+            .join(Asset, col(Asset.id) == CollectionAsset.asset_id)
+            .where(CollectionAsset.collection_id == collection_id, visible_to(viewer))
         )
     )
 
@@ -234,12 +246,23 @@ class CollectionPage:
 
 
 def collection_assets(
-    session: Session, *, collection_id: str, page: int = 1, per_page: int = 60
+    session: Session,
+    *,
+    collection_id: str,
+    viewer: User | None,
+    page: int = 1,
+    per_page: int = 60,
 ) -> CollectionPage:
-    """A page of the collection's assets, most recently added first."""
+    """A page of the collection's assets that `viewer` may see, most recently added first
+    (an asset restricted after it was added stays out of sight)."""
     get_collection(session, collection_id)
-    where = CollectionAsset.collection_id == collection_id
-    total = session.exec(select(func.count()).select_from(CollectionAsset).where(where)).one()
+    where = and_(col(CollectionAsset.collection_id) == collection_id, visible_to(viewer))
+    total = session.exec(
+        select(func.count())
+        .select_from(CollectionAsset)
+        .join(Asset, col(Asset.id) == CollectionAsset.asset_id)
+        .where(where)
+    ).one()
     items = session.exec(
         select(Asset)
         .join(CollectionAsset, col(CollectionAsset.asset_id) == Asset.id)

@@ -66,3 +66,9 @@ class NotCleared(DomainError):
 
     status, code = 409, "not_cleared"
     public_details = True
+
+
+class StorageFull(DomainError):
+    """The data directory has (almost) no free space left; nothing was stored."""
+
+    status, code = 507, "storage_full"

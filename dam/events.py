@@ -31,7 +31,8 @@ class AssetProcessed(Event):
 
 @dataclass(frozen=True)
 class AssetChanged(Event):
-    """Anything a projection of the asset (search, verdict) depends on changed."""
+    """Something about the asset changed (a notification: its verdicts and search
+    document follow through the change feed, dam/changes.py)."""
 
     asset_id: str
 
@@ -51,18 +52,11 @@ class FacesDetected(Event):
 
 @dataclass(frozen=True)
 class PersonErased(Event):
-    """A person was erased (GDPR art. 17): projections must forget them before the erasing
-    request returns. `asset_ids`: every asset they appeared on."""
+    """A person was erased (GDPR art. 17; search forgets them through the change feed
+    before the erasing request returns). `asset_ids`: every asset they appeared on."""
 
     person_id: str
     asset_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class VerdictsChanged(Event):
-    """The stored publishability verdicts of these assets were recomputed."""
-
-    asset_ids: tuple[str, ...]
 
 
 def publish_after_commit(session: Any, event: Event) -> None:

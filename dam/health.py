@@ -6,6 +6,7 @@ import tempfile
 
 from sqlalchemy import text
 
+from dam.disk import shortfall
 from dam.runtime import Runtime
 from dam.wiring import ReadinessCheck
 
@@ -15,7 +16,16 @@ def _database(rt: Runtime) -> None:
         conn.execute(text("SELECT 1"))
 
 
+class StorageLow(Exception):
+    """Less free space than DAM_MIN_FREE_MB: uploads are refused until space is freed."""
+
+
 def _storage(rt: Runtime) -> None:
+    # Free space first: on a full disk even the probe file below may still succeed
+    # (an empty file needs no data block), while uploads are already refused.
+    low = shortfall(rt.blobs.tmp_dir, min_free=rt.settings.min_free_bytes)
+    if low is not None:
+        raise StorageLow(f"{low} (DAM_MIN_FREE_MB)")
     with tempfile.NamedTemporaryFile(dir=rt.blobs.tmp_dir, prefix="ready-"):
         pass
 

@@ -7,6 +7,7 @@ claimed with one conditional UPDATE, so a job id delivered twice runs once.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -18,13 +19,15 @@ from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dam import events
+from dam import changes, events, owner
 from dam.blobs import BlobStore
 from dam.clock import now
+from dam.disk import is_disk_full, shortfall
 from dam.errors import ProcessingError
+from dam.memory import MemoryLedger, TooBigForBudget
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus
 from dam.settings import Settings
-from dam.wiring import runtime_of
+from dam.wiring import StageHandler, runtime_of
 
 if TYPE_CHECKING:
     from dam.runtime import Runtime
@@ -63,11 +66,13 @@ class StageContext:
     def blobs(self) -> BlobStore:
         return self.runtime.blobs
 
+    # A stage commits through sessions of its own; the runtime drains what they recorded
+    # once, after the job (Runtime._run_job), not after each of their commits.
     def session(self) -> Session:
-        return self.runtime.session()
+        return self.runtime.session(drain=False)
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
-        return self.runtime.unit_of_work()
+        return self.runtime.unit_of_work(drain=False)
 
 
 def schedule(
@@ -98,24 +103,47 @@ def _after_commit(session: Session) -> None:
     job_ids = session.info.pop("jobs_to_enqueue", None)
     queue: Enqueuer | None = session.info.get("queue")
     if job_ids and queue is not None:
-        queue.enqueue(job_ids)
+        try:
+            queue.enqueue(job_ids)
+        except Exception:
+            # The commit stands (the jobs are in the database); a queue that cannot take
+            # them now (a full disk under the SQLite queue, Redis away) must not turn the
+            # request into an error. The sweeper sends them once the queue is empty.
+            log.exception("could not enqueue %d job(s); the sweeper will", len(job_ids))
+    # Last: with an inline queue the jobs above have run, and one drain covers them all.
+    changes.after_commit(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
     session.info.pop("jobs_to_enqueue", None)
     events.drop_pending(session)
+    changes.after_rollback(session)
+
+
+# Seconds before a job that ran out of disk space tries again (then every minute).
+STORAGE_RETRY_S = (5.0, 15.0, 30.0, 60.0)
+WAITING_FOR_SPACE = "Waiting for free disk space; the job will continue by itself."
 
 
 class JobRunner:
     """Runs one job by id: claim, run the stage, record the outcome, schedule the next."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, ledger: MemoryLedger | None = None) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
+        self.ledger = ledger or MemoryLedger(runtime.settings.job_memory_bytes)
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.runtime.blobs
+
+    @property
+    def queue(self) -> Enqueuer:
+        return self.runtime.queue
 
     def session(self) -> Session:
-        return self.runtime.session()
+        return self.runtime.session(drain=False)  # drained after the job (Runtime._run_job)
 
     def run(self, job_id: str) -> None:
         job = self._claim(job_id)
@@ -124,7 +152,6 @@ class JobRunner:
         wiring = self.runtime.wiring
         task = job.stage in wiring.tasks
         handler = wiring.tasks.get(job.stage) if task else wiring.stages.get(job.stage)
-        started = time.perf_counter()
         ctx = StageContext(
             job_id=job.id,
             asset_id=job.asset_id,
@@ -133,15 +160,39 @@ class JobRunner:
             params=dict(job.params or {}),
         )
         try:
+            self._run_stage(job, handler, ctx, task=task)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # Recording the outcome hit the full disk (SQLite lives there too): run the
+            # stage again once there is space (stages are idempotent).
+            self._defer(job.id)
+
+    def _run_stage(
+        self, job: Job, handler: StageHandler | None, ctx: StageContext, *, task: bool
+    ) -> None:
+        started = time.perf_counter()
+        try:
             if handler is None:
                 raise RuntimeError(f"no handler registered for stage {job.stage!r}")
-            handler(ctx)
-        except ProcessingError as exc:
+            estimate = self.runtime.wiring.memory.get(job.stage)
+            need = estimate(ctx) if estimate is not None else 0
+            with self.ledger.reserve(need, waiting=lambda: self._progress(job.id, 0.0)):
+                started = time.perf_counter()  # the stage's own time, not the wait
+                handler(ctx)
+        except (ProcessingError, TooBigForBudget) as exc:
+            if self._out_of_space(exc):
+                self._defer(job.id)
+                return
+            message = exc.message if isinstance(exc, ProcessingError) else str(exc)
             if task:
-                self._end_task(job, JobStatus.failed, time.perf_counter() - started, exc.message)
+                self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
             else:
-                self._fail(job, exc.message, time.perf_counter() - started)
+                self._fail(job, message, time.perf_counter() - started)
         except Exception as exc:
+            if self._out_of_space(exc):
+                self._defer(job.id)
+                return
             # The traceback goes to the log (no personal data in it: ids only); the person
             # sees what happened and that nothing was lost.
             log.exception("job %s (stage %s, asset %s) crashed", job.id, job.stage, job.asset_id)
@@ -159,9 +210,21 @@ class JobRunner:
             else:
                 self._finish(job, time.perf_counter() - started)
 
+    def _out_of_space(self, exc: BaseException) -> bool:
+        """Whether a stage failed for want of disk space, not because of its file: said
+        so by the error, or (a tool's error in its own words, ffmpeg's) the disk is at
+        its minimum now. Such a job waits for space instead of failing its asset."""
+        full = is_disk_full(exc) or (
+            shortfall(self.blobs.tmp_dir, min_free=self.settings.min_free_bytes) is not None
+        )
+        if full:
+            log.warning("a job ran out of disk space; it will be retried")
+        return full
+
     def _claim(self, job_id: str) -> Job | None:
         moment = now()
         stale = moment - timedelta(seconds=self.settings.job_stale_after_s)
+        me = owner.current()
         with self.session() as session:
             result = session.execute(
                 update(Job)
@@ -178,12 +241,47 @@ class JobRunner:
                     heartbeat_at=moment,
                     progress=0.0,  # a re-run starts over (progress never goes back within one)
                     attempts=col(Job.attempts) + 1,
+                    error=None,
+                    owner_host=me.host,
+                    owner_boot=me.boot,
+                    owner_pid=me.pid,
+                    owner_started=me.started,
                 )
             )
             session.commit()
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 return None
             return session.get(Job, job_id)
+
+    def _defer(self, job_id: str, attempt: int = 0) -> None:
+        """Give a job that hit a full disk back to the queue after a delay.
+
+        A timer in memory, not the queue's own delayed tasks: with the disk full, the
+        queue (SQLite in the data dir) and the database may not take the write either. Until
+        they do, the timer tries again; a process that dies meanwhile leaves the job
+        `running` under its name, and the next process on the host takes it over.
+        """
+        delay = STORAGE_RETRY_S[min(attempt, len(STORAGE_RETRY_S) - 1)]
+
+        def retry() -> None:
+            try:
+                with self.session() as session:
+                    session.execute(
+                        update(Job)
+                        .where(col(Job.id) == job_id, col(Job.status) == JobStatus.running)
+                        .values(status=JobStatus.queued, error=WAITING_FOR_SPACE)
+                    )
+                    session.commit()
+                self.queue.enqueue([job_id])
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    log.exception("could not re-queue job %s; the sweeper will", job_id)
+                    return
+                self._defer(job_id, attempt + 1)
+
+        timer = threading.Timer(delay, retry)
+        timer.daemon = True
+        timer.start()
 
     def _progress(self, job_id: str, fraction: float) -> None:
         value = max(0.0, min(1.0, fraction))
@@ -253,12 +351,17 @@ def run_periodic(runtime: Runtime) -> None:
             log.exception("periodic task %s failed", name)
 
 
-def sweep(runtime: Runtime) -> int:
-    """Re-enqueue work that was committed but never finished; returns how many jobs."""
+def sweep(runtime: Runtime, *, lost_after_s: float | None = None) -> int:
+    """Re-enqueue work that was committed but never finished; returns how many jobs.
+
+    Queued jobs count as lost once older than `lost_after_s` (default: the sweep interval).
+    """
     settings, queue = runtime.settings, runtime.queue
     moment = now()
     stale = moment - timedelta(seconds=settings.job_stale_after_s)
-    lost_after = moment - timedelta(seconds=settings.sweep_interval_s)
+    lost_after = moment - timedelta(
+        seconds=settings.sweep_interval_s if lost_after_s is None else lost_after_s
+    )
     with runtime.unit_of_work() as session:
         conditions = [(col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale)]
         # Queued jobs are only lost when the queue is empty; while it holds work they may
@@ -272,3 +375,46 @@ def sweep(runtime: Runtime) -> int:
         log.info("sweeper re-enqueues %d unfinished job(s)", len(ids))
         queue.enqueue(ids)
     return len(ids)
+
+
+def reclaim_orphans(runtime: Runtime) -> int:
+    """Give back to the queue, at once, the running jobs of processes on this host that
+    are gone (killed, crashed, rebooted); returns how many. Other hosts' jobs wait for
+    their heartbeat to go stale: from here nothing can be known about those processes."""
+    me = owner.current()
+    with runtime.unit_of_work() as session:
+        running = session.exec(
+            select(Job)
+            .where(col(Job.status) == JobStatus.running)
+            .where(col(Job.owner_host) == me.host)
+        ).all()
+        claims = [(j.id, j.owner_boot, j.owner_pid, j.owner_started) for j in running]
+    orphans = [
+        (job_id, pid, started)
+        for job_id, boot, pid, started in claims
+        if pid is not None
+        and owner.is_gone(
+            owner.Owner(host=me.host, boot=boot or "", pid=pid, started=started or "")
+        )
+    ]
+    taken: list[str] = []
+    for job_id, pid, started in orphans:
+        with runtime.unit_of_work() as session:
+            # Only while it is still the dead owner's: another starting process may have won.
+            result = session.execute(
+                update(Job)
+                .where(col(Job.id) == job_id, col(Job.status) == JobStatus.running)
+                .where(col(Job.owner_host) == me.host, col(Job.owner_pid) == pid)
+                .where(
+                    col(Job.owner_started) == started
+                    if started is not None
+                    else col(Job.owner_started).is_(None)
+                )
+                .values(status=JobStatus.queued)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                taken.append(job_id)
+    if taken:
+        log.info("took over %d job(s) of ended processes on this host", len(taken))
+        runtime.queue.enqueue(taken)
+    return len(taken)

@@ -18,10 +18,15 @@ class JobQueue:
     """Carries job ids to consumers; the job runner does the rest."""
 
     def __init__(
-        self, settings: Settings, run_job: Callable[[str], None], sweep: Callable[[], int]
+        self,
+        settings: Settings,
+        run_job: Callable[[str], None],
+        sweep: Callable[[], int],
+        recover: Callable[[], None] = lambda: None,
     ) -> None:
         self.huey = make_huey(settings)
         self._consumer: Consumer | None = None
+        self._recover = recover
 
         @self.huey.task(name="run_job")
         def run_job_task(job_id: str) -> None:
@@ -51,8 +56,18 @@ class JobQueue:
         self.huey.pending_count()
 
     def start_consumer(self, workers: int) -> None:
-        """Start worker threads and the sweeper schedule inside this process."""
-        if self.immediate or workers <= 0 or self._consumer is not None:
+        """Start worker threads and the sweeper schedule inside this process.
+
+        First, whether or not it consumes, the process takes over what processes of its
+        host left behind when they died (their jobs, their temp files).
+        """
+        if self.immediate or self._consumer is not None:
+            return
+        try:
+            self._recover()
+        except Exception:
+            log.exception("recovering after ended processes failed; the sweeper will")
+        if workers <= 0:
             return
         self._consumer = self.huey.create_consumer(
             workers=workers, worker_type="thread", periodic=False, check_worker_health=True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -69,6 +70,19 @@ class Settings(BaseSettings):
     )
     sweep_interval_s: int = Field(
         60, gt=0, description="How often the sweeper looks for unfinished work."
+    )
+    job_memory_mb: int | None = Field(
+        None,
+        gt=0,
+        description="Memory the image and video jobs of one process may use together, in "
+        "MB; a job waits until its estimated share is free. Default: half of the machine's "
+        "memory (or of the container's limit).",
+    )
+    min_free_mb: int = Field(
+        500,
+        ge=0,
+        description="Free space the data directory keeps, in MB: uploads that would go "
+        "below it are refused (507) and /readyz reports storage as failing.",
     )
     similar_max_distance: int = Field(
         3,
@@ -144,6 +158,11 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "beeldbank@localhost", max_length=320, description="Sender of e-mail notices."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated IP addresses and CIDR networks of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; none by default.",
+    )
 
     @field_validator("data_dir")
     @classmethod
@@ -164,6 +183,25 @@ class Settings(BaseSettings):
         if value and not value.startswith(("redis://", "rediss://", "immediate://")):
             raise ValueError("must start with redis:// or immediate://")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        # Canonical networks: a typo must stop the start, not silently trust nobody (or
+        # everybody); "10.0.0.1/8" becomes "10.0.0.0/8" as it would be read anyway.
+        networks = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return ",".join(networks)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [item for item in self.trusted_proxies.split(",") if item]
 
     @field_validator("default_timezone")
     @classmethod
@@ -201,6 +239,19 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'beeldbank.db'}"
+
+    @property
+    def job_memory_bytes(self) -> int:
+        """The job memory budget in bytes (DAM_JOB_MEMORY_MB, or half of the memory)."""
+        if self.job_memory_mb is not None:
+            return self.job_memory_mb * 1024**2
+        from dam.memory import machine_memory_bytes
+
+        return machine_memory_bytes() // 2
+
+    @property
+    def min_free_bytes(self) -> int:
+        return self.min_free_mb * 1024**2
 
     @property
     def uploads_dir(self) -> Path:

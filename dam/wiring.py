@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from dam.models import AssetKind
 
 if TYPE_CHECKING:
+    from dam.changes import ChangeStep
     from dam.check import PartReport
     from dam.doctor import Finding
     from dam.events import Event
@@ -33,15 +34,18 @@ class RuntimeService(Protocol):
 
 
 StageHandler = Callable[["StageContext"], None]
+# Bytes of memory a stage will need for this job, estimated from the file's header
+# without decoding it; raises ProcessingError for a file that must not be decoded at all.
+MemoryEstimate = Callable[["StageContext"], int]
 PeriodicTask = Callable[["Runtime"], object]
 Subscriber = Callable[["Runtime", Any], None]
 ReadinessCheck = Callable[["Runtime"], None]
 DoctorCheck = Callable[["Runtime"], Iterable["Finding"]]
 PartCheck = Callable[["Runtime"], "PartReport"]
 ServiceFactory = Callable[["Runtime"], RuntimeService]
-# A step that brings derived state (verdicts, the search index) up to date for a batch
-# of changed asset ids, in the order registered (verdicts before search documents).
-ChangeStep = Callable[["Runtime", list[str]], object]
+# Makes a runtime's share of the change feed's drain (dam/changes.py: ChangeStep), which
+# brings derived state (verdicts, the search index) up to date for a batch of changes.
+ChangeStepFactory = Callable[["Runtime"], "ChangeStep"]
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Wiring:
 
     plugins: list[str] = field(default_factory=list)
     stages: dict[str, StageHandler] = field(default_factory=dict)
+    memory: dict[str, MemoryEstimate] = field(default_factory=dict)
     tasks: dict[str, StageHandler] = field(default_factory=dict)
     pipelines: dict[AssetKind, list[str]] = field(default_factory=dict)
     insertions: defaultdict[AssetKind, list[tuple[str, str]]] = field(
@@ -64,7 +69,7 @@ class Wiring:
     doctor_checks: list[DoctorCheck] = field(default_factory=list)
     check_parts: dict[str, PartCheck] = field(default_factory=dict)
     services: dict[str, ServiceFactory] = field(default_factory=dict)
-    change_steps: list[tuple[str, ChangeStep]] = field(default_factory=list)
+    change_steps: dict[str, tuple[int, ChangeStepFactory]] = field(default_factory=dict)
     # Command-line commands and groups (Typer callables / apps): installed on `dam`'s
     # command line by dam.cli, which parses before any runtime exists.
     commands: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -75,8 +80,15 @@ class Wiring:
 
     # --- the job pipeline ------------------------------------------------------------------
 
-    def add_stage(self, name: str, handler: StageHandler) -> None:
+    def add_stage(
+        self, name: str, handler: StageHandler, *, memory: MemoryEstimate | None = None
+    ) -> None:
+        """`memory` declares what a job of the stage needs (the runner keeps to a budget)."""
         self.stages[name] = handler
+        if memory is not None:
+            self.memory[name] = memory
+        else:
+            self.memory.pop(name, None)
 
     def add_pipeline(self, kind: AssetKind, stages: list[str]) -> None:
         """The ordered stages an asset of `kind` goes through after it is stored."""
@@ -115,10 +127,14 @@ class Wiring:
         if handler in self.subscribers[event_type]:
             self.subscribers[event_type].remove(handler)
 
-    def add_change_step(self, name: str, step: ChangeStep) -> None:
-        """A derived-state step run, in registration order, over changed asset ids."""
-        self.change_steps = [(n, s) for n, s in self.change_steps if n != name]
-        self.change_steps.append((name, step))
+    def add_change_step(self, name: str, order: int, factory: ChangeStepFactory) -> None:
+        """Give this runtime's change feed a `name` step, run in `order` (changes.JUDGE,
+        changes.INDEX: verdicts before the search documents that show them)."""
+        self.change_steps[name] = (order, factory)
+
+    def build_change_steps(self, runtime: Runtime) -> list[tuple[str, ChangeStep]]:
+        ordered = sorted(self.change_steps.items(), key=lambda item: (item[1][0], item[0]))
+        return [(name, make(runtime)) for name, (_, make) in ordered]
 
     # --- checks, services, commands, extension points -------------------------------------
 
@@ -173,7 +189,12 @@ class Wiring:
                 if handlers
             },
             "periodic": {name: callable_name(fn) for name, fn in self.periodic.items()},
-            "change_steps": [[name, callable_name(fn)] for name, fn in self.change_steps],
+            "change_steps": [
+                [name, callable_name(make)]
+                for name, (_, make) in sorted(
+                    self.change_steps.items(), key=lambda item: (item[1][0], item[0])
+                )
+            ],
             "readiness": {name: callable_name(fn) for name, fn in self.readiness.items()},
             "doctor": [callable_name(fn) for fn in self.doctor_checks],
             "check_parts": {name: callable_name(fn) for name, fn in self.check_parts.items()},

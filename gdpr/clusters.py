@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select, update
 
 from dam import audit, biometrics, events
+from dam.assets import visible_to
 from dam.clock import now
 from dam.errors import NotFound
-from dam.models import Face, FaceState, User
+from dam.models import Asset, Face, FaceState, User
 from gdpr import clustering, embeddings
 from gdpr.identity import get_person
 
@@ -21,14 +22,16 @@ class Cluster:
     faces: list[Face]
 
 
-def list_clusters(session: Session, *, min_size: int = 1) -> list[Cluster]:
-    """Unknown faces grouped by cluster, biggest first."""
+def list_clusters(
+    session: Session, *, min_size: int = 1, viewer: User | None = None
+) -> list[Cluster]:
+    """Unknown faces grouped by cluster, biggest first; with `viewer`, only faces on
+    assets they may see."""
     groups: defaultdict[str, list[Face]] = defaultdict(list)
-    rows = session.exec(
-        select(Face)
-        .where(Face.state == FaceState.unknown, col(Face.cluster_id).is_not(None))
-        .order_by(col(Face.id))
-    )
+    query = select(Face).where(Face.state == FaceState.unknown, col(Face.cluster_id).is_not(None))
+    if viewer is not None:
+        query = query.where(col(Face.asset_id).in_(select(Asset.id).where(visible_to(viewer))))
+    rows = session.exec(query.order_by(col(Face.id)))
     for face in rows:
         groups[str(face.cluster_id)].append(face)
     clusters = [Cluster(cid, faces) for cid, faces in groups.items() if len(faces) >= min_size]

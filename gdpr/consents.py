@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
-from dam import audit, clock, events
+from dam import audit, clock
 from dam.errors import Conflict, InvalidInput, NotFound
+from dam.input_types import DayOrMoment, Moment
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
 from gdpr import consent_filters, notifications, verdicts
@@ -34,17 +35,21 @@ class ConsentInput(BaseModel):
     model_config = {"extra": "forbid"}
 
     channels: list[str] = Field(min_length=1, max_length=32)
-    granted_at: date | datetime
-    valid_until: date | datetime | None = None
+    granted_at: DayOrMoment
+    valid_until: DayOrMoment | None = None
     guardian_name: str | None = Field(None, max_length=200)
-    evidence_asset_id: str | None = Field(None, max_length=32)
+    # An empty id is a mistake, not "no evidence": null says that (and "" broke the FK).
+    evidence_asset_id: str | None = Field(None, min_length=1, max_length=32)
     form_version: str = Field("", max_length=100)
     notes: str = Field("", max_length=5000)
 
     @field_validator("channels")
     @classmethod
     def _channels(cls, value: list[str]) -> list[str]:
-        return sorted({c.strip() for c in value if c.strip()})
+        channels = sorted({c.strip() for c in value if c.strip()})
+        if not channels:
+            raise ValueError("name at least one channel")
+        return channels
 
     @field_validator("guardian_name")
     @classmethod
@@ -56,7 +61,7 @@ class ConsentInput(BaseModel):
 class WithdrawInput(BaseModel):
     model_config = {"extra": "forbid"}
 
-    at: datetime | None = None
+    at: Moment | None = None
     reason: str = Field("", max_length=1000)
 
 
@@ -201,14 +206,8 @@ def _new_version(
     until = moment(data.valid_until, zone, end=True) if data.valid_until else None
     if until is not None and until <= granted:
         raise InvalidInput("The end date must come after the date the consent was given.")
-    if data.evidence_asset_id:
-        evidence = session.get(Asset, data.evidence_asset_id)
-        if evidence is None:
-            raise InvalidInput("The evidence file does not exist (upload it first).")
-        if not evidence.restricted:
-            evidence.restricted = True  # only privacy officers may see a signed form
-            session.add(evidence)
-            events.publish_after_commit(session, events.AssetChanged(asset_id=evidence.id))
+    if data.evidence_asset_id is not None:
+        check_evidence(session, data.evidence_asset_id, person_id)
     consent = Consent(
         person_id=person_id,
         version=(previous.version + 1) if previous else 1,
@@ -225,6 +224,30 @@ def _new_version(
     session.add(consent)
     session.flush()
     return consent
+
+
+def check_evidence(session: Session, evidence_id: str, person_id: str) -> None:
+    """InvalidInput unless `evidence_id` is consent evidence (uploaded through a consent)
+    of this person or of no consent yet. A library asset never becomes evidence: linking
+    it would hide a photo from everyone who uses it."""
+    evidence = session.get(Asset, evidence_id) if evidence_id else None
+    if evidence is None:
+        raise InvalidInput(
+            "The evidence file does not exist; upload it first with "
+            "POST /api/v1/people/{id}/evidence."
+        )
+    if not evidence.is_evidence:
+        raise InvalidInput(
+            "This is a library asset, not consent evidence. Upload the signed form with "
+            "POST /api/v1/people/{id}/evidence and use the id it returns."
+        )
+    others = session.exec(
+        select(Consent.id).where(
+            Consent.evidence_asset_id == evidence_id, Consent.person_id != person_id
+        )
+    ).first()
+    if others is not None:
+        raise InvalidInput("This evidence belongs to another person's consent.")
 
 
 def _finish(

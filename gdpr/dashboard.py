@@ -108,7 +108,7 @@ def review_assets(session: Session, *, limit: int = 24) -> list[ReviewAsset]:
             col(Asset.blurhash),
             col(Asset.created_at),
         )
-        .where(_undecided_face(Asset.id))
+        .where(_undecided_face(Asset.id), col(Asset.is_evidence).is_(False))
         .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
         .limit(limit)
     ).all()
@@ -140,7 +140,10 @@ def _undecided_counts(session: Session, asset_ids: list[str]) -> dict[str, int]:
 def next_for_review(session: Session, *, after: str | None = None) -> str | None:
     """The asset to review after `after` in the queue's order (newest first), wrapping
     round to the newest; without `after`, the newest. None: nothing left to review."""
-    query = sa_select(col(Asset.id)).where(_undecided_face(Asset.id))
+    # Faces on consent evidence (from before 0010) are nobody's to review.
+    query = sa_select(col(Asset.id)).where(
+        _undecided_face(Asset.id), col(Asset.is_evidence).is_(False)
+    )
     order = (col(Asset.created_at).desc(), col(Asset.id).desc())
     current = session.get(Asset, after) if after else None
     if current is not None:

@@ -27,7 +27,9 @@ from gdpr.verdict_text import describe
 
 # Renditions the application shows on its own pages (grid, asset page, player). Every
 # other file (large, full-HD video, the original) counts as leaving the system.
-DISPLAY_RENDITIONS = frozenset({"thumb", "preview", "poster", "storyboard", "web_720"})
+DISPLAY_RENDITIONS = frozenset(
+    {"thumb", "preview", "poster", "storyboard", "storyboard_vtt", "web_720"}
+)
 # Within the organisation: what a rendition or original download is judged against.
 INTERNAL = "internal"
 BYPASS = "assets.any_verdict"

@@ -3,8 +3,9 @@ personal fields and evidence, and the pictures they are on (deleted or redacted,
 privacy officer chooses) go; an ErasureTombstone and an audit entry with ids only stay.
 
 Everything in the database happens in one transaction; files are removed after it
-commits (a failed erasure leaves nothing half done in the database), and search is told
-before the call returns (events.PersonErased is handled urgently).
+commits (a failed erasure leaves nothing half done in the database), and search has
+purged them before the call returns (the tombstone makes the change feed purge every
+asset the transaction touched, drained at once).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
 from dam import audit, events
-from dam.assets import remove_asset_rows
+from dam.assets import remove_asset_rows, unused_originals
 from dam.blobs import BlobStore
 from dam.chunks import chunks
 from dam.clock import now
@@ -220,6 +221,8 @@ def erase_person(
         session, events.PersonErased(person_id=person_id, asset_ids=affected)
     )
     files.cached.extend(affected)
+    # An original a remaining asset shares (a form and a photo with the same bytes) stays.
+    files.originals = unused_originals(session, files.originals)
     session.commit()
     files.remove(blobs)
     if sqlite:

@@ -38,6 +38,7 @@ from dam.models import (
     Usage,
     User,
 )
+from dam.owner import temp_prefix
 from gdpr.export_readme import README
 from gdpr.identity import get_person
 
@@ -189,7 +190,7 @@ def export_person(session: Session, *, person_id: str, actor: User, blobs: BlobS
     data = gather(session, person_id)
     moment = now()
     document = person_document(data, exported_at=moment)
-    fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="export-", suffix=".zip")
+    fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix=temp_prefix("export-"), suffix=".zip")
     os.close(fd)
     path = Path(name)
     try:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from dam.assets import visible_to
 from dam.blobs import BlobStore
 from dam.errors import NotFound
-from dam.models import Face, FaceState
+from dam.models import Asset, Face, FaceState, User
 from gdpr.identity import get_face
 
 
@@ -19,8 +20,12 @@ def list_faces(
     asset_id: str | None = None,
     person_id: str | None = None,
     limit: int = 200,
+    viewer: User | None = None,
 ) -> list[Face]:
+    """Faces by state, asset and person; with `viewer`, only those on assets they may see."""
     query = select(Face)
+    if viewer is not None:
+        query = query.where(col(Face.asset_id).in_(select(Asset.id).where(visible_to(viewer))))
     if state:
         query = query.where(Face.state == state)
     if asset_id:
@@ -28,6 +33,20 @@ def list_faces(
     if person_id:
         query = query.where(Face.person_id == person_id)
     return list(session.exec(query.order_by(col(Face.id)).limit(limit)))
+
+
+def get_visible_face(session: Session, face_id: str, user: User) -> Face:
+    """The face, unless it is on an asset `user` may not see: then the same 404 as for a
+    face that does not exist (a face would otherwise name its restricted asset)."""
+    face = session.get(Face, face_id)
+    if (
+        face is None
+        or not session.exec(
+            select(Asset.id).where(Asset.id == face.asset_id, visible_to(user))
+        ).first()
+    ):
+        raise NotFound("There is no face with this id.")
+    return face
 
 
 def crop_path(session: Session, blobs: BlobStore, face_id: str) -> Path:

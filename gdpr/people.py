@@ -9,9 +9,11 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
 from dam import audit, events
+from dam.assets import visible_to
 from dam.clock import now
 from dam.errors import InvalidInput
-from dam.models import Face, FaceState, Person, User
+from dam.input_types import Flag
+from dam.models import Asset, Face, FaceState, Person, User
 from gdpr import embeddings
 from gdpr.identity import get_person
 
@@ -20,8 +22,8 @@ class PersonCreate(BaseModel):
     model_config = {"extra": "forbid"}
 
     name: str = Field(min_length=1, max_length=200)
-    is_minor: bool = False
-    hidden: bool = False  # not findable by name in search below privacy officer
+    is_minor: Flag = False
+    hidden: Flag = False  # not findable by name in search below privacy officer
     email: str | None = Field(None, max_length=320)
     notes: str = Field("", max_length=5000)
 
@@ -38,8 +40,8 @@ class PersonUpdate(BaseModel):
     model_config = {"extra": "forbid"}
 
     name: str | None = Field(None, min_length=1, max_length=200)
-    is_minor: bool | None = None
-    hidden: bool | None = None
+    is_minor: Flag | None = None
+    hidden: Flag | None = None
     email: str | None = Field(None, max_length=320)
     notes: str | None = Field(None, max_length=5000)
 
@@ -111,12 +113,13 @@ def list_people(session: Session) -> list[tuple[Person, int]]:
     return [(p, int(counts.get(p.id, 0))) for p in people]
 
 
-def person_view(session: Session, person_id: str) -> PersonView:
+def person_view(session: Session, person_id: str, viewer: User | None = None) -> PersonView:
+    """A person with their faces; with `viewer`, only faces on assets they may see."""
     person = get_person(session, person_id)
-    faces = session.exec(
-        select(Face).where(Face.person_id == person_id).order_by(col(Face.created_at))
-    )
-    return PersonView(person, list(faces))
+    query = select(Face).where(Face.person_id == person_id)
+    if viewer is not None:
+        query = query.where(col(Face.asset_id).in_(select(Asset.id).where(visible_to(viewer))))
+    return PersonView(person, list(session.exec(query.order_by(col(Face.created_at)))))
 
 
 def merge_people(session: Session, *, person_id: str, other_id: str, actor: User) -> Person:

@@ -158,7 +158,8 @@ def person_page(
         select(func.min(Face.id)).where(*confirmed, col(Face.crop_path).is_not(None))
     ).one()
     on_assets = select(Face.asset_id).where(*confirmed)
-    assets = select(Asset).where(col(Asset.id).in_(on_assets))
+    # Consent evidence is no library asset: never on a person's page.
+    assets = select(Asset).where(col(Asset.id).in_(on_assets), col(Asset.is_evidence).is_(False))
     if not include_restricted:
         assets = assets.where(col(Asset.restricted).is_(False))
     total = int(session.exec(select(func.count()).select_from(assets.subquery())).one())

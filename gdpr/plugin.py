@@ -1,16 +1,15 @@
 """Wires gdpr into the core: the identity stage after ingest's faces stage, the verdict
-cache following every change that can alter a verdict, its deadline task, commands."""
+cache following the change feed, its deadline task, commands."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
-from dam import clock, events
-from dam.models import Asset, AssetKind
+from dam import changes, check
+from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
 from gdpr import commands, notifications, redaction, retention, verdicts
 from gdpr.identity import identify_asset_faces
+from gdpr.verdict_feed import VerdictStep
 
 
 def register(wiring: Wiring) -> None:
@@ -20,29 +19,19 @@ def register(wiring: Wiring) -> None:
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
     wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
-    wiring.add_service("verdicts", verdicts.VerdictService)
-    wiring.subscribe(events.AssetStored, _on_asset)
-    wiring.subscribe(events.AssetChanged, _on_asset)
-    wiring.subscribe(events.FacesDetected, _on_faces_detected)
+    # Every drain of the change feed re-judges what changed, before search indexes it.
+    wiring.add_change_step("verdicts", changes.JUDGE, verdict_step)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
     wiring.add_periodic("verdict_deadlines", _refresh_due)
     wiring.add_periodic("consent_notices", _notices)
     wiring.add_periodic("retention", retention.periodic)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
+    wiring.add_check_part("verdicts", _check)
     commands.register(wiring)
 
 
-def _on_asset(rt: Runtime, event: events.AssetStored | events.AssetChanged) -> None:
-    # A finished pipeline publishes AssetChanged after AssetProcessed: that one suffices.
-    verdicts.service_for(rt).refresh([event.asset_id])
-
-
-def _on_faces_detected(rt: Runtime, event: events.FacesDetected) -> None:
-    with rt.unit_of_work() as session:
-        session.exec(
-            update(Asset).where(Asset.id == event.asset_id).values(faces_checked_at=clock.now())  # type: ignore[arg-type]
-        )
-        verdicts.refresh(session, [event.asset_id], settings=rt.settings)
+def verdict_step(rt: Runtime) -> VerdictStep:
+    return VerdictStep(rt.settings)
 
 
 def _notices(rt: Runtime) -> None:
@@ -52,3 +41,15 @@ def _notices(rt: Runtime) -> None:
 
 def _refresh_due(rt: Runtime) -> None:
     verdicts.refresh_due(rt)
+
+
+def _check(rt: Runtime) -> check.PartReport:
+    from gdpr.verdict_check import check_verdicts
+
+    report = check_verdicts(rt)
+    waiting = f"; {report.pending} change(s) still waiting for a drain" if report.pending else ""
+    return check.PartReport(
+        f"{report.checked} assets' verdicts judged afresh: {len(report.stale)} stale, "
+        f"{len(report.unjudged)} not judged{waiting}.",
+        report.problems,
+    )

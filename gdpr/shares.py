@@ -25,6 +25,7 @@ from dam import audit, clock
 from dam.assets import get_asset
 from dam.auth import hash_password, verify_password
 from dam.errors import Gone, InvalidInput, NotFound
+from dam.input_types import DayOrMoment
 from dam.models import Asset, AssetKind, Caption, Rendition, ShareLink, User
 from dam.settings import Settings
 from gdpr import egress, verdicts
@@ -58,7 +59,7 @@ class ShareInput(BaseModel):
     model_config = {"extra": "forbid"}
 
     channel: str = Field(min_length=1, max_length=32)
-    expires_at: date | datetime | None = None
+    expires_at: DayOrMoment | None = None
     password: str | None = Field(None, max_length=1024)
 
     @field_validator("password")
@@ -231,7 +232,10 @@ def resolve(session: Session, token: str) -> ShareLink:
         link = session.exec(
             select(ShareLink).where(ShareLink.token_hash == token_hash(token))
         ).first()
-    if link is None:
+    # Consent evidence is never shared; a link to it (made before it became evidence)
+    # answers as if it did not exist, so the public cannot learn that it does.
+    asset = session.get(Asset, link.asset_id) if link is not None else None
+    if link is None or asset is None or asset.restricted:
         raise NotFound("This link does not exist. Check that it was copied completely.")
     state = state_of(link)
     if state == "revoked":

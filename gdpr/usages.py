@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
@@ -12,8 +10,10 @@ from sqlmodel import Session, col, select
 from dam import audit, clock
 from dam.assets import get_asset
 from dam.errors import NotFound
+from dam.input_types import Moment
 from dam.models import Asset, Face, FaceState, Usage, User
 from dam.settings import Settings
+from dam.urls import is_web_address
 from gdpr import egress, verdicts
 from gdpr.identity import get_person
 
@@ -24,7 +24,7 @@ class UsageInput(BaseModel):
     channel: str = Field(min_length=1, max_length=32)
     url: str | None = Field(None, max_length=2000)
     note: str = Field("", max_length=2000)
-    used_at: datetime | None = None
+    used_at: Moment | None = None
 
     @field_validator("url")
     @classmethod
@@ -32,8 +32,7 @@ class UsageInput(BaseModel):
         value = (value or "").strip()
         if not value:
             return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not is_web_address(value):
             raise ValueError("give a web address that starts with http:// or https://")
         return value
 

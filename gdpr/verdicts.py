@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from dam import clock, events
+from dam import changes, clock
 from dam.chunks import chunks
 from dam.db import among
 from dam.models import (
@@ -159,8 +159,9 @@ def refresh(
 ) -> int:
     """Recompute and store the verdicts of `asset_ids` in the caller's transaction: the
     verdict sets of their facts are judged afresh (which re-judges every asset sharing
-    them) and each asset points at its set. Search hears after the commit of every
-    asset whose verdicts may have changed. Returns how many assets were judged."""
+    them) and each asset points at its set. The change feed gets every asset whose
+    verdicts may have changed (their search documents show them). Returns how many
+    assets were judged."""
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
         return 0
@@ -189,8 +190,7 @@ def refresh(
         )
         judged += len(rows)
     # Other assets sharing a set that changed changed with it.
-    touched = dict.fromkeys([*ids, *assets_with(connection, sorted(changed))])
-    events.publish_after_commit(session, events.VerdictsChanged(asset_ids=tuple(touched)))
+    changes.record(session, documents=[*ids, *assets_with(connection, sorted(changed))])
     return judged
 
 
@@ -244,7 +244,8 @@ def _judge_due_sets(
         )
         .all()
     )
-    _rejudge_sets(session, due, moment, rules, memo)
+    changed = _rejudge_sets(session, due, moment, rules, memo)
+    changes.record(session, documents=assets_with(session.connection(), changed))
     return len(due)
 
 
@@ -254,8 +255,9 @@ def refresh_people(
     """Re-judge, in the caller's transaction, what a change of these people's consents
     changes: the verdict sets with them on (confirmed or, conservatively, suggested). Facts
     do not change with consents, so the sets are judged from their stored facts and the
-    assets are not read; an asset of theirs without a verdict yet is judged in full.
-    Returns how many assets the people are on."""
+    assets are not read; an asset of theirs without a verdict yet is judged in full. The
+    change feed gets the people (the drainer finds their assets, whose documents show
+    the verdicts), not their thousands of assets. Returns how many assets they are on."""
     moment = at or clock.now()
     session.flush()
     connection = session.connection()
@@ -277,6 +279,7 @@ def refresh_people(
             ).all()
         )
     _rejudge_sets(session, sets, moment, rules_for(settings), _Memo())
+    changes.record(session, people=person_ids)
     if unlinked:
         refresh(session, sorted(unlinked), settings=settings, at=moment)
     return len(linked) + len(unlinked)
@@ -284,11 +287,11 @@ def refresh_people(
 
 def _rejudge_sets(
     session: Session, rows: Sequence[Any], moment: datetime, rules: Rules, memo: _Memo
-) -> None:
+) -> list[str]:
     """Judge verdict sets (rows of id and facts) again from their facts and store them;
-    search hears of the assets of every set whose verdicts changed."""
+    returns the ids of the sets whose verdicts changed."""
     if not rows:
-        return
+        return []
     connection = session.connection()
     writer = RowWriter(connection.dialect)
     stored_facts = [(set_id, Facts.from_json(data)) for set_id, data in rows]
@@ -298,12 +301,7 @@ def _rejudge_sets(
         writer.encode(facts, memo.judge(session, facts, moment, rules), set_id)
         for set_id, facts in stored_facts
     ]
-    changed = writer.write_sets(connection, sets, moment)
-    if changed:
-        events.publish_after_commit(
-            session,
-            events.VerdictsChanged(asset_ids=tuple(assets_with(connection, sorted(changed)))),
-        )
+    return sorted(writer.write_sets(connection, sets, moment))
 
 
 def _prune(engine: Engine) -> None:
@@ -538,34 +536,3 @@ def consent_terms(consent: Consent | Any) -> ConsentTerms:
         has_guardian=bool((consent.guardian_name or "").strip()),
         superseded=consent.superseded_at is not None,
     )
-
-
-# --- following the database ---------------------------------------------------------------
-
-
-class VerdictService:
-    """One runtime's verdict cache upkeep: re-judges assets that events say changed."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.settings = runtime.settings
-        self.engine = runtime.engine
-
-    def refresh(self, asset_ids: Iterable[str]) -> None:
-        ids = list(asset_ids)
-        if not ids:
-            return
-        with self.runtime.unit_of_work() as session:
-            refresh(session, ids, settings=self.settings)
-
-    def refresh_due(self) -> int:
-        return refresh_due(self.runtime)
-
-    def close(self) -> None:
-        pass
-
-
-def service_for(runtime: Runtime) -> VerdictService:
-    """The runtime's verdict service (gdpr's plugin adds it)."""
-    service: VerdictService = runtime.services["verdicts"]
-    return service

@@ -1,8 +1,12 @@
-"""Consent evidence: the scan or photo of a signed form, stored as a restricted asset.
+"""Consent evidence: the signed form (a PDF, a scan or a photo), stored as a restricted
+asset that is not part of the library.
 
-A form posted from the browser arrives as a file Starlette has already spooled; this
-copies it into the blob store in chunks (never whole into memory), checks it is a picture
-and creates its asset restricted from the first commit, so no other role ever sees it.
+A form arrives with its consent (the API's evidence upload or the UI's consent form).
+It is copied into the blob store in chunks (never whole into memory), recognised by its
+content, and becomes an evidence asset, restricted from the first commit: never
+processed (no renditions, no face detection), never listed or searched, and never
+deduplicated against the library in either direction (an upload must not confirm that a
+file is someone's form). Its bytes may share a stored original with a library photo.
 """
 
 from __future__ import annotations
@@ -11,11 +15,32 @@ from typing import BinaryIO
 
 from sqlmodel import Session
 
+from dam import audit
 from dam.blobs import CHUNK, BlobStore, human_size
 from dam.errors import TooLarge, UnsupportedMedia
-from dam.models import Asset, AssetKind, User
-from ingest.receive import create_asset
-from ingest.sniff import ACCEPTED, HEAD_BYTES, sniff
+from dam.models import Asset, AssetKind, AssetStatus, User
+from ingest.receive import clean_filename
+from ingest.sniff import HEAD_BYTES, Sniffed, sniff
+
+EVIDENCE_ACCEPTED = "PDF, JPEG, PNG or HEIC"
+_EVIDENCE_MIMES = {"image/jpeg", "image/png", "image/heic"}
+PDF = Sniffed(AssetKind.document, "application/pdf", "PDF")
+
+
+def sniff_evidence(head: bytes) -> Sniffed:
+    """What a signed form is, from its first bytes; UnsupportedMedia for anything else."""
+    if not head:
+        raise UnsupportedMedia("The evidence file is empty (0 bytes).")
+    # PDF 1.x/2.0 (ISO 32000): "%PDF-" opens the file.
+    if head.startswith(b"%PDF-"):
+        return PDF
+    try:
+        sniffed = sniff(head)
+    except UnsupportedMedia:
+        sniffed = None
+    if sniffed is None or sniffed.mime not in _EVIDENCE_MIMES:
+        raise UnsupportedMedia(f"Upload the signed form as {EVIDENCE_ACCEPTED}.")
+    return sniffed
 
 
 def store_evidence(
@@ -26,15 +51,11 @@ def store_evidence(
     file: BinaryIO,
     filename: str | None,
     max_bytes: int,
+    person_id: str | None = None,
 ) -> Asset:
-    """The restricted asset holding `file` (an existing one when the content is known)."""
+    """A new evidence asset holding `file` (committed, ready: nothing to process)."""
     head = file.read(HEAD_BYTES)
-    if not head:
-        raise UnsupportedMedia("The evidence file is empty (0 bytes).")
-    sniffed = sniff(head)
-    if sniffed.kind != AssetKind.image:
-        # A signed form is a scan or a photo; a video of it would be hard to check.
-        raise UnsupportedMedia(f"Upload the signed form as a picture ({ACCEPTED}).")
+    sniffed = sniff_evidence(head)
     writer = blobs.writer()
     try:
         chunk = head
@@ -49,13 +70,31 @@ def store_evidence(
         writer.abort()
         raise
     stored = writer.commit()
-    received = create_asset(
-        session,
-        stored=stored,
-        sniffed=sniffed,
-        filename=filename,
-        owner=owner,
-        source="consent_evidence",
+    asset = Asset(
+        kind=sniffed.kind,
+        status=AssetStatus.ready,
+        filename=clean_filename(filename),
+        mime=sniffed.mime,
+        size=stored.size,
+        sha256=stored.sha256,
+        owner_id=owner.id,
         restricted=True,
+        is_evidence=True,
     )
-    return received.asset
+    session.add(asset)
+    session.flush()
+    audit.record(
+        session,
+        action="asset.uploaded",
+        actor_id=owner.id,
+        subject_type="asset",
+        subject_id=asset.id,
+        details={
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "source": "consent_evidence",
+            **({"person_id": person_id} if person_id else {}),
+        },
+    )
+    session.commit()
+    return asset

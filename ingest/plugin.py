@@ -7,14 +7,15 @@ from dam.wiring import Wiring
 from ingest import capabilities, commands, tus
 from ingest.faces.capabilities import check_face_models
 from ingest.faces.stage import detect_asset_faces
+from ingest.image import budget
 from ingest.image.stages import probe_image, render_image
 from ingest.video import plugin as video
 
 
 def register(wiring: Wiring) -> None:
     wiring.add_stage("probe", probe_image)
-    wiring.add_stage("renditions", render_image)
-    wiring.add_stage("faces", detect_asset_faces)
+    wiring.add_stage("renditions", render_image, memory=budget.renditions_need)
+    wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need)
     wiring.add_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
     wiring.add_periodic("expire_uploads", tus.expire_uploads)
     wiring.add_doctor_check(capabilities.check_image_codecs)

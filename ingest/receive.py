@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dam import audit, events, jobs
 from dam.assets import set_tags
 from dam.blobs import StoredBlob
 from dam.models import Asset, User
+from ingest.filenames import MAX_FILENAME_BYTES, normalize_filename
 from ingest.sniff import Sniffed
 
 
@@ -22,10 +22,9 @@ class Received:
 
 
 def clean_filename(name: str | None) -> str:
-    """The last path component, without control characters, at most 255 characters."""
-    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable())
-    return base.strip()[:255] or "upload"
+    """The name to store: normalised, cut to the byte limit (uploads were refused above it)."""
+    base = normalize_filename(name or "").encode("utf-8")[:MAX_FILENAME_BYTES]
+    return base.decode("utf-8", "ignore").strip() or "upload"
 
 
 def create_asset(
@@ -39,13 +38,14 @@ def create_asset(
     description: str = "",
     tags: list[str] | None = None,
     source: str = "upload",
-    restricted: bool = False,
 ) -> Received:
-    """Create the asset for `stored` and schedule its pipeline; same content -> existing asset.
+    """Create the library asset for `stored` and schedule its pipeline; same content ->
+    the existing library asset.
 
-    `restricted` (consent evidence) holds from the first commit, so the asset never shows
-    to roles that may not see it, not even for the moment before a consent names it."""
-    existing = session.exec(select(Asset).where(Asset.sha256 == stored.sha256)).first()
+    Only library assets are compared: consent evidence with the same bytes is a separate
+    asset (ingest.evidence) that an upload must neither find nor reveal. Every library
+    asset is visible to everyone who may upload, so a duplicate answer tells nothing new."""
+    existing = _library_asset(session, stored.sha256)
     if existing is not None:
         return Received(existing, duplicate=True)
     asset = Asset(
@@ -57,7 +57,6 @@ def create_asset(
         title=title.strip()[:500],
         description=description.strip(),
         owner_id=owner.id if owner else None,
-        restricted=restricted,
     )
     session.add(asset)
     try:
@@ -65,7 +64,8 @@ def create_asset(
     except IntegrityError:
         # The same content arrived twice at once; the other upload won the race.
         session.rollback()
-        winner = session.exec(select(Asset).where(Asset.sha256 == stored.sha256)).one()
+        winner = _library_asset(session, stored.sha256)
+        assert winner is not None
         return Received(winner, duplicate=True)
     if tags:
         set_tags(session, asset.id, tags)
@@ -81,3 +81,8 @@ def create_asset(
     events.publish_after_commit(session, events.AssetStored(asset_id=asset.id))
     session.commit()
     return Received(asset, duplicate=False)
+
+
+def _library_asset(session: Session, sha256: str) -> Asset | None:
+    query = select(Asset).where(Asset.sha256 == sha256, col(Asset.is_evidence).is_(False))
+    return session.exec(query).first()

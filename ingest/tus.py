@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -20,12 +21,14 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from dam import disk
 from dam.blobs import BlobStore, hash_file, human_size
 from dam.clock import now
 from dam.errors import BadRequest, Conflict, DomainError, Gone, NotFound, TooLarge, UnsupportedMedia
 from dam.models import Upload, User
 from dam.runtime import Runtime
 from dam.settings import Settings
+from ingest.filenames import client_filename
 from ingest.receive import Received, create_asset
 from ingest.sniff import HEAD_BYTES, sniff
 from ingest.spool import FileSink, Spool
@@ -91,10 +94,14 @@ def create_upload(
         )
     if length == 0:
         raise UnsupportedMedia("The file is empty (0 bytes).")
+    disk.ensure_free(settings.data_dir, min_free=settings.min_free_bytes, incoming=length)
+    fields = parse_metadata(metadata)
+    if "filename" in fields:
+        fields["filename"] = client_filename(fields["filename"]) or ""
     upload = Upload(
         user_id=owner.id,
         length=length,
-        upload_metadata=parse_metadata(metadata),
+        upload_metadata=fields,
         expires_at=now() + timedelta(hours=settings.upload_expiry_hours),
     )
     settings.uploads_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +178,10 @@ async def append(
         # Read the row again under the lock: a request that just ended may have moved it.
         upload = await run_in_threadpool(_current, session, upload_id=upload_id, owner=owner)
         _check_patch(upload, offset, content_length)
-        new_offset = await _write_body(fh, upload, stream, expected)
+        incoming = content_length if content_length is not None else upload.length - upload.offset
+        disk.ensure_free(settings.uploads_dir, min_free=settings.min_free_bytes, incoming=incoming)
+        with disk.full_disk_refused():  # _write_body dropped this body's partial bytes
+            new_offset = await _write_body(fh, upload, stream, expected)
         await run_in_threadpool(_save_offset, session, settings, upload, new_offset)
         received = None
         if new_offset == upload.length:
@@ -233,7 +243,10 @@ async def _write_body(
         else:
             kept = spool.size
     finally:
-        await spool.settle()
+        # A failed write (a full disk) is already on its way up; settling must not hide
+        # it, nor keep the partial bytes from being cut off below.
+        with contextlib.suppress(Exception):
+            await spool.settle()
         await run_in_threadpool(_sync_length, fh, upload.offset + kept)
     new_offset = upload.offset + kept
     if hasher is not None and kept == spool.size:
@@ -272,7 +285,13 @@ async def _receive(
 
 def _sync_length(fh: BinaryIO, length: int) -> None:
     # The offset is saved only after this, so a crash never leaves it past the bytes on disk.
-    fh.flush()
+    try:
+        fh.flush()
+    except OSError:
+        # The disk is full: what is still buffered cannot be written, and what was written
+        # past `length` is cut off (the space given back), bypassing the buffer.
+        os.ftruncate(fh.fileno(), length)
+        raise
     fh.truncate(length)
     os.fsync(fh.fileno())
 

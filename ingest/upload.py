@@ -6,6 +6,7 @@ thread through a Spool, so a large upload neither blocks other requests nor pile
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -13,15 +14,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from dam import disk
 from dam.assets import split_tags
 from dam.blobs import BlobStore, StoredBlob, human_size
-from dam.errors import BadRequest, TooLarge, UnsupportedMedia
+from dam.errors import BadRequest, InvalidInput, TooLarge, UnsupportedMedia
 from dam.models import User
+from dam.owner import temp_prefix
 from dam.settings import Settings
+from ingest.filenames import MAX_FILENAME_BYTES, client_filename, disposition_params
 from ingest.receive import Received, create_asset
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
 from ingest.spool import Chunk, FileSink, Spool
@@ -30,6 +35,34 @@ FIELD_LIMIT = 64 * 1024
 TEXT_FIELDS = ("title", "description", "tags")
 # Multipart framing around the file: boundaries, part headers and the small text fields.
 ENVELOPE_ALLOWANCE = 4 * FIELD_LIMIT
+# One part header line. Room for a file name far over its limit, so that the client hears
+# about the name (400 with the limit) rather than about the header.
+HEADER_LIMIT = 16 * 1024
+
+
+class _Parser(MultipartParser):
+    """A body that breaks the multipart framing is the client's mistake: 400, not 500."""
+
+    def write(self, data: bytes) -> int:
+        try:
+            return super().write(data)
+        except MultipartParseError as exc:
+            raise BadRequest(_malformed(exc)) from None
+
+    def finalize(self) -> None:
+        try:
+            super().finalize()
+        except MultipartParseError as exc:
+            raise BadRequest(_malformed(exc)) from None
+
+
+def _malformed(exc: MultipartParseError) -> str:
+    if "header size" in str(exc):
+        return (
+            f"A part header is longer than {HEADER_LIMIT // 1024} kB; file names may be at "
+            f"most {MAX_FILENAME_BYTES} bytes (UTF-8)."
+        )
+    return "The multipart/form-data body is malformed."
 
 
 @dataclass
@@ -44,7 +77,7 @@ class IncomingFile:
     """The file part on its way into the blob store: a temp file beside the originals."""
 
     def __init__(self, blobs: BlobStore) -> None:
-        fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="in-")
+        fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix=temp_prefix("in-"))
         self.path = Path(name)
         self._blobs = blobs
         self._file = os.fdopen(fd, "wb")
@@ -59,8 +92,12 @@ class IncomingFile:
         return self._blobs.adopt(self.path, self._hash.hexdigest(), self.spool.size)
 
     async def abort(self) -> None:
-        await self.spool.settle()  # the thread must be done with the file first
-        self._file.close()
+        # The thread must be done with the file first; its error (a full disk) is the
+        # caller's to report, not a reason to keep the partial file.
+        with contextlib.suppress(Exception):
+            await self.spool.settle()
+        with contextlib.suppress(OSError):
+            self._file.close()
         self.path.unlink(missing_ok=True)
 
 
@@ -88,7 +125,7 @@ class MultipartReceiver:
         self._part = _Part()
         self._header_field = bytearray()
         self._header_value = bytearray()
-        self._parser = MultipartParser(
+        self._parser = _Parser(
             boundary,
             {
                 "on_part_begin": self._part_begin,
@@ -99,6 +136,7 @@ class MultipartReceiver:
                 "on_part_data": self._part_data,
                 "on_part_end": self._part_end,
             },
+            max_header_size=HEADER_LIMIT,
         )
 
     async def receive(self, stream: AsyncIterator[bytes]) -> None:
@@ -139,15 +177,14 @@ class MultipartReceiver:
         self._header_value.clear()
 
     def _headers_finished(self) -> None:
-        _, params = parse_options_header(self._part.headers.get("content-disposition", ""))
-        self._part.name = params.get(b"name", b"").decode("utf-8", "replace")
-        raw_filename = params.get(b"filename")
-        self._part.filename = raw_filename.decode("utf-8", "replace") if raw_filename else None
+        params = disposition_params(self._part.headers.get("content-disposition", ""))
+        self._part.name = params.get("name", "")
+        self._part.filename = params.get("filename")
         if self._part.name == "file":
             if self.incoming is not None:
                 raise BadRequest("Send one file per request.")
+            self.filename = client_filename(self._part.filename)
             self.incoming = IncomingFile(self.blobs)
-            self.filename = self._part.filename
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._part.name != "file":
@@ -171,7 +208,10 @@ class MultipartReceiver:
             if self.sniffed is None:
                 self.sniffed = sniff(bytes(self._head))
         elif self._part.name in TEXT_FIELDS:
-            self.fields[self._part.name] = self._part.buffer.decode("utf-8", "replace")
+            text = self._part.buffer.decode("utf-8", "replace")
+            if "\x00" in text:  # PostgreSQL text cannot hold it (see web/input_guard.py)
+                raise InvalidInput(f"The field {self._part.name!r} contains a NUL character.")
+            self.fields[self._part.name] = text
 
 
 async def receive_upload(
@@ -190,19 +230,26 @@ async def receive_upload(
         and content_length > settings.max_upload_bytes + ENVELOPE_ALLOWANCE
     ):
         raise TooLarge(_too_large(settings.max_upload_bytes))
+    disk.ensure_free(blobs.tmp_dir, min_free=settings.min_free_bytes, incoming=content_length or 0)
     receiver = MultipartReceiver(
         blobs=blobs, content_type=content_type, max_bytes=settings.max_upload_bytes
     )
     # End the transaction that reading the user opened: the body may take minutes, and
     # meanwhile it would hold SQLite's write lock (BEGIN IMMEDIATE) for every request.
     await run_in_threadpool(session.commit)
-    await receiver.receive(stream)
+    with disk.full_disk_refused():  # receive() removed the partial file
+        await receiver.receive(stream)
     incoming, sniffed = receiver.incoming, receiver.sniffed
     assert incoming is not None
     if sniffed is None:
         await receiver.abort()
         raise UnsupportedMedia("The file is empty (0 bytes).")
-    stored: StoredBlob = await run_in_threadpool(incoming.commit)
+    try:
+        with disk.full_disk_refused():
+            stored: StoredBlob = await run_in_threadpool(incoming.commit)
+    except BaseException:
+        await receiver.abort()
+        raise
     return await run_in_threadpool(
         create_asset,
         session,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, literal, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from dam.chunks import chunks
 from dam.clock import now
@@ -21,7 +21,13 @@ DirtyRow = tuple[str, int]  # (asset id, seq)
 
 
 def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
-    """Mark assets dirty in one short transaction (re-marking bumps their seq).
+    """Mark assets dirty in one short transaction of their own (see mark_in)."""
+    with engine.begin() as conn:
+        mark_in(conn, asset_ids)
+
+
+def mark_in(conn: Connection, asset_ids: Iterable[str]) -> None:
+    """Mark assets dirty in the caller's transaction (re-marking bumps their seq).
 
     Written by the driver in one pass (an executemany on SQLite, one statement with the
     ids as an array on PostgreSQL): a re-judged library marks 100,000 assets at once, and
@@ -29,12 +35,11 @@ def mark(engine: Engine, asset_ids: Iterable[str]) -> None:
     ids = sorted(set(asset_ids))
     if not ids:
         return
-    with engine.begin() as conn:
-        moment = driver_value(TABLE.c.marked_at, conn.dialect)(now())
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(_PG_MARK, (ids, moment))
-        else:
-            conn.exec_driver_sql(_SQLITE_MARK, [(asset_id, moment) for asset_id in ids])
+    moment = driver_value(TABLE.c.marked_at, conn.dialect)(now())
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(_PG_MARK, (ids, moment))
+    else:
+        conn.exec_driver_sql(_SQLITE_MARK, [(asset_id, moment) for asset_id in ids])
 
 
 _SQLITE_MARK = """
@@ -84,11 +89,21 @@ def remove(engine: Engine, rows: Sequence[DirtyRow]) -> None:
 
 
 def still_dirty(engine: Engine, asset_ids: Sequence[str]) -> set[str]:
+    return {asset_id for asset_id, _ in rows_of(engine, asset_ids)}
+
+
+def rows_of(engine: Engine, asset_ids: Sequence[str]) -> list[DirtyRow]:
+    """The marks of these assets, if any."""
+    found: list[DirtyRow] = []
     if not asset_ids:
-        return set()
+        return found
     with engine.begin() as conn:
-        rows = conn.execute(select(TABLE.c.asset_id).where(TABLE.c.asset_id.in_(asset_ids)))
-        return {r[0] for r in rows}
+        for chunk in chunks(list(asset_ids)):
+            rows = conn.execute(
+                select(TABLE.c.asset_id, TABLE.c.seq).where(TABLE.c.asset_id.in_(chunk))
+            )
+            found.extend((r[0], r[1]) for r in rows)
+    return found
 
 
 def backlog(engine: Engine) -> tuple[int, datetime | None]:

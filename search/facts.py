@@ -58,12 +58,14 @@ def load_facts(
     asset_ids: Sequence[str],
     providers: Mapping[str, FactsProvider] | None = None,
 ) -> dict[str, AssetFacts]:
-    """The facts of each existing asset among `asset_ids` (missing ones are left out),
-    with what `providers` add."""
+    """The facts of each library asset among `asset_ids`, with what `providers` add
+    (missing ones are left out, and so is consent evidence: it is never searchable, not
+    even by those who may open it)."""
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
         return {}
-    rows: list[Any] = list(session.exec(select(*_COLUMNS).where(col(Asset.id).in_(ids))))  # type: ignore[call-overload]
+    library = (col(Asset.id).in_(ids), col(Asset.is_evidence).is_(False))
+    rows: list[Any] = list(session.exec(select(*_COLUMNS).where(*library)))  # type: ignore[call-overload]
     tags: dict[str, list[str]] = {}
     for asset_id, tag in session.exec(
         select(AssetTag.asset_id, AssetTag.tag)
@@ -124,7 +126,8 @@ def _with_provided(
 
 
 def iter_asset_ids(sessions: Callable[[], Session], batch: int = 2000) -> Iterator[list[str]]:
-    """Every asset id, in batches, by keyset pagination (stable while assets come and go).
+    """Every library asset id (no evidence), in batches, by keyset pagination (stable while
+    assets come and go).
 
     Each batch is read in its own short transaction: the caller reads the assets' facts
     between batches, and on SQLite every transaction holds the write lock."""
@@ -134,7 +137,7 @@ def iter_asset_ids(sessions: Callable[[], Session], batch: int = 2000) -> Iterat
             ids = list(
                 session.exec(
                     select(Asset.id)
-                    .where(col(Asset.id) > after)
+                    .where(col(Asset.id) > after, col(Asset.is_evidence).is_(False))
                     .order_by(col(Asset.id))
                     .limit(batch)
                 )

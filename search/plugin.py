@@ -1,5 +1,5 @@
-"""Wires search into the core: the per-runtime service, event subscribers, readiness and
-doctor checks, `dam reindex` and `dam check --search`."""
+"""Wires search into the core: the per-runtime service, its step of the change feed,
+readiness and doctor checks, `dam reindex` and `dam check --search`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from collections.abc import Iterable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from dam import check, doctor, events
+from dam import changes, check, doctor
 from dam.clock import now
 from dam.runtime import Runtime
 from dam.wiring import Wiring
 from search import commands, dirty, providers
+from search.feed import IndexStep
 from search.service import SearchService, service_for
 from search.sync import LEASE_TTL_S
 
@@ -24,12 +25,9 @@ BACKLOG_WARNING_S = 60
 
 def register(wiring: Wiring) -> None:
     wiring.add_service("search", SearchService)
-    wiring.subscribe(events.AssetStored, _on_changed)
-    wiring.subscribe(events.AssetChanged, _on_changed)
-    wiring.subscribe(events.VerdictsChanged, _on_verdicts)
+    # Every drain of the change feed marks what changed, after the verdicts were judged.
+    wiring.add_change_step("search", changes.INDEX, index_step)
     providers.register(wiring)
-    wiring.subscribe(events.AssetDeleted, _on_deleted)
-    wiring.subscribe(events.PersonErased, _on_erased)
     wiring.add_readiness_check("search", _ready)
     wiring.add_doctor_check(_doctor)
     wiring.add_check_part("search", _check)
@@ -37,24 +35,8 @@ def register(wiring: Wiring) -> None:
     commands.register(wiring)
 
 
-def _on_changed(rt: Runtime, event: events.AssetStored | events.AssetChanged) -> None:
-    service_for(rt).sync.mark([event.asset_id])
-
-
-def _on_verdicts(rt: Runtime, event: events.VerdictsChanged) -> None:
-    service_for(rt).sync.mark(event.asset_ids)
-
-
-def _on_deleted(rt: Runtime, event: events.AssetDeleted) -> None:
-    # Deleted (and, later, erased) material must leave search before the request returns.
-    service_for(rt).sync.mark([event.asset_id], urgent=True)
-
-
-def _on_erased(rt: Runtime, event: events.PersonErased) -> None:
-    # Their name must be gone from search when the erasure is reported done, and from the
-    # index's files too (art. 17): the affected documents are rewritten, and with them
-    # whatever storage still holds an older copy; not the whole index.
-    service_for(rt).sync.purge(event.asset_ids)
+def index_step(rt: Runtime) -> IndexStep:
+    return IndexStep(service_for(rt).sync)
 
 
 def _ready(rt: Runtime) -> None:

@@ -1,7 +1,8 @@
 """The index follows the database: dirty marks from any process, one batching writer.
 
-Event subscribers mark changed asset ids in the `search_dirty` table (durable, shared by
-every process and machine) and wake this process's writer thread. The writer that holds
+The change feed's drains (search/feed.py) mark changed asset ids in the `search_dirty`
+table (durable, shared by every process and machine) and wake this process's writer
+thread. The writer that holds
 the lease (search.lease) gathers marks for a moment, rebuilds their documents from the
 database and writes them in one commit, so a change is searchable within a second.
 Processes that do not hold the lease only mark; the holder polls the table for marks
@@ -77,6 +78,12 @@ class IndexSync:
             if not self.flush(ids):
                 log.warning("search index did not confirm %d urgent change(s) in time", len(ids))
             return
+        self.wake()
+
+    def wake(self) -> None:
+        """Marks were committed: let the writer thread (started if need be) index them."""
+        if self._closed:
+            return
         self.start()
         self._wake.set()
 
@@ -104,8 +111,13 @@ class IndexSync:
         if self._closed:
             return 0
         with self.exclusive_writer() as writer:
-            self._drain()  # what is waiting first; the purge writes these assets itself
-            return writer.purge(ids, self.documents_for)
+            # Their marks (the change feed's drain made them) are covered by the purge,
+            # which writes these assets itself: once, not once more by the drain below.
+            marks = dirty.rows_of(self.engine, ids)
+            written = writer.purge(ids, self.documents_for)
+            dirty.remove(self.engine, marks)
+            self._drain()
+            return written
 
     # --- the writer thread --------------------------------------------------------------
 
@@ -114,8 +126,11 @@ class IndexSync:
 
         Its own lock, not the drain lock: marking must never wait for a drain to finish."""
         with self._start_lock:
-            if self._thread is not None or self._closed:
+            if self._closed or (self._thread is not None and self._thread.is_alive()):
                 return
+            if self._thread is not None:
+                # Whatever ended it, the index must go on following the database.
+                log.warning("the search index writer had stopped; starting it again")
             self._thread = threading.Thread(target=self._run, name="search-writer", daemon=True)
             self._thread.start()
 
@@ -132,7 +147,13 @@ class IndexSync:
                 with self._lock:
                     if self._lead():
                         self._drain()
-            except Exception:
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:
+                # A panic in Tantivy (pyo3's PanicException) is no Exception, and must not
+                # end the writer for good either. On a full disk (Tantivy's ValueError "No
+                # space left on device", the database's own error) the marks stay, and
+                # once there is space the next cycle opens a fresh writer and catches up.
                 log.exception("search index sync failed; retrying in %.0f s", BACKOFF_S)
                 with self._lock:
                     self._drop_writer()

@@ -95,7 +95,13 @@ def build_subject(
         assert confirmed.json()["state"] == "confirmed", confirmed.text
         face_ids.append(face_id)
     evidence_bytes = media.png(seed=17)
-    evidence = upload(client, officer, "formulier.png", evidence_bytes, "image/png")
+    answer = client.post(
+        f"/api/v1/people/{person_id}/evidence",
+        headers=officer.headers,
+        files={"file": ("formulier.png", evidence_bytes, "image/png")},
+    )
+    assert answer.status_code == 201, answer.text
+    evidence = answer.json()
     consent = client.post(
         f"/api/v1/people/{person_id}/consents",
         headers=officer.headers,

@@ -1,4 +1,4 @@
-"""`dam reindex` and `dam check --search`, in-process with Typer's CliRunner."""
+"""`dam reindex`, `dam check --search` and `--verdicts`, in-process with Typer's CliRunner."""
 
 from __future__ import annotations
 
@@ -55,6 +55,29 @@ def test_reindex_and_check(cli_env: str, tmp_path: Path) -> None:
     assert "Indexed 3 assets" in output
     code, output = dam("check", "--search")
     assert code == 0 and "0 stale" in output, output
+
+
+def test_check_verdicts(cli_env: str, tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"brugge-{n}.jpg").write_bytes(media.jpeg(160, 120, seed=n + 7))
+    code, output = dam("import", str(folder))
+    assert code == 0, output
+    code, output = dam("check", "--verdicts", "--search")
+    assert code == 0, output
+    assert "2 assets' verdicts judged afresh: 0 stale, 0 not judged" in output
+    assert "0 missing, 0 stale, 0 left over" in output
+
+    engine = make_engine(cli_env)
+    with engine.begin() as conn:  # behind the change feed's back: never cleared now
+        conn.execute(
+            text("UPDATE asset SET undetected_people = true WHERE filename = 'brugge-1.jpg'")
+        )
+    engine.dispose()
+    code, output = dam("check", "--verdicts")
+    assert code == 1
+    assert "has a stale verdict" in output and "1 stale" in output, output
 
 
 def test_doctor_reports_the_index(cli_env: str) -> None:

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text
 
-from dam import assets, events
+from dam import assets, changes
 from dam.auth import create_user
 from dam.clock import now
 from dam.models import Asset, AssetTag, Role, User
@@ -23,30 +23,35 @@ from search.query import Access, SearchRequest, parse_query
 from search.service import SearchService, service_for
 from search.sync import LEASE_TTL_S, IndexSync
 from search.tantivy_backend import TantivyBackend
+from tests.feed_factories import SEARCHABLE_WITHIN_S
 
 
 def make_asset(
     rt: Runtime, title: str, *, tags: tuple[str, ...] = (), announce: bool = True
 ) -> str:
-    """An asset row as ingest leaves it; `announce=False` changes the database behind
-    search's back (a crash between commit and event, or a bug)."""
-    with rt.session() as session:
-        asset = Asset(
-            kind="image",
-            status="ready",
-            filename="photo.jpg",
-            mime="image/jpeg",
-            size=1,
-            sha256=hashlib.sha256(title.encode()).hexdigest(),
-            title=title,
-        )
+    """An asset row as ingest leaves it; `announce=False` writes it behind the change
+    feed's back (plain SQL: what a bug or a hand-made repair would do)."""
+    asset = Asset(
+        kind="image",
+        status="ready",
+        filename="photo.jpg",
+        mime="image/jpeg",
+        size=1,
+        sha256=hashlib.sha256(title.encode()).hexdigest(),
+        title=title,
+    )
+    if not announce:
+        with rt.engine.begin() as conn:
+            row = {c.name: getattr(asset, c.key, None) for c in Asset.__table__.columns}  # type: ignore[attr-defined]
+            conn.execute(insert(Asset.__table__).values({**row, "metadata": {}}))  # type: ignore[attr-defined]
+            for tag in tags:
+                conn.execute(insert(AssetTag.__table__).values(asset_id=asset.id, tag=tag))  # type: ignore[attr-defined]
+        return asset.id
+    with rt.unit_of_work() as session:
         session.add(asset)
         session.flush()
         session.add_all(AssetTag(asset_id=asset.id, tag=t) for t in tags)
-        if announce:
-            events.publish_after_commit(session, events.AssetStored(asset_id=asset.id))
-        session.commit()
-        return asset.id
+    return asset.id
 
 
 @pytest.fixture
@@ -90,7 +95,7 @@ def test_a_change_is_searchable_within_a_second(
             actor=admin,
         )
     seconds = wait_for(lambda: found(service, "markt ") == [asset_id])
-    assert seconds < 1.0
+    assert seconds < SEARCHABLE_WITHIN_S
     assert found(service, "graslei ") == []
 
 
@@ -154,7 +159,7 @@ def test_marks_from_another_process_reach_the_writer(rt: Runtime, service: Searc
         asset_id = make_asset(rt, "Wandelaars in het Citadelpark", announce=False)
         worker.mark([asset_id])  # a worker elsewhere processed the asset
         seconds = wait_for(lambda: found(service, "citadelpark ") == [asset_id])
-        assert seconds < 1.0
+        assert seconds < SEARCHABLE_WITHIN_S
     finally:
         worker.close()
 
@@ -232,8 +237,9 @@ def test_an_erased_person_leaves_search_before_the_erasure_returns(
         service.sync.mark([asset_id])
         assert service.sync.flush()
         assert found(service, "peeters ") == [asset_id]
-        person["erased"] = True  # what the erasure committed
-        rt.publish(events.PersonErased(person_id="p7", asset_ids=(asset_id,)))
+        with rt.unit_of_work() as session:  # what the erasure commits
+            person["erased"] = True
+            changes.record(session, assets=[asset_id], urgency=changes.PURGE)
         assert found(service, "peeters ") == []  # no waiting
         assert found(service, "bibliotheek ") == [asset_id]
     finally:

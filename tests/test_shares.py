@@ -18,7 +18,6 @@ from sqlmodel import select
 from dam import clock
 from dam.models import AuditEntry, Face, FaceState, Role, ShareLink
 from dam.runtime import Runtime
-from gdpr import verdicts
 from tests import media
 from tests.conftest import Account
 from tests.ui_client import csrf_of, log_in
@@ -72,7 +71,6 @@ def with_person(client: TestClient, rt: Runtime, officer: Account, asset_id: str
                 person_id=person_id,
             )
         )
-    verdicts.service_for(rt).refresh([asset_id])  # what any change of faces does
     return person_id
 
 

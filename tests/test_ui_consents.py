@@ -106,11 +106,12 @@ def test_record_change_and_withdraw_in_three_requests(
         consent = session.exec(select(Consent).where(Consent.person_id == pid)).one()
         assert consent.evidence_asset_id
         evidence = session.get(Asset, consent.evidence_asset_id)
-        assert evidence is not None and evidence.restricted
+        assert evidence is not None and evidence.restricted and evidence.is_evidence
         evidence_id = evidence.id
-    assert f'href="/assets/{evidence_id}"' in page.text
+    assert f'href="/api/v1/assets/{evidence_id}/original"' in page.text
     # The signed form is the officer's to open, and nobody else's to even find.
-    assert client.get(f"/api/v1/assets/{evidence_id}", headers=officer.headers).status_code == 200
+    opened = client.get(f"/api/v1/assets/{evidence_id}/original", headers=officer.headers)
+    assert opened.status_code == 200 and opened.content == form
     hidden = client.get(f"/api/v1/assets/{evidence_id}", headers=creative.headers)
     assert hidden.status_code == 404
     listed = client.get("/api/v1/assets?per_page=100", headers=creative.headers).json()
@@ -121,7 +122,8 @@ def test_record_change_and_withdraw_in_three_requests(
     assert library.status_code == 200
     assert asset_id in library.text and evidence_id not in library.text
     assert other_client.get(f"/assets/{evidence_id}").status_code == 404
-    assert client.get(f"/assets/{evidence_id}").status_code == 200  # the officer's to open
+    # Not a library asset: no library page, not even for the officer (its consent has it).
+    assert client.get(f"/assets/{evidence_id}").status_code == 404
     assert other_client.get(f"/people/{pid}/withdraw").status_code == 403
     assert "consents-heading" not in other_client.get(f"/people/{pid}").text
 
@@ -207,10 +209,10 @@ def test_form_problems_come_back_beside_their_fields(
     assert 'value="Ouder Van Kind"' in html  # what was typed stays
 
     status, html = record(
-        client, token, pid, guardian_name="Ouder Van Kind", evidence=b"%PDF-1.4 not a picture"
+        client, token, pid, guardian_name="Ouder Van Kind", evidence=b"GIF89a not a form"
     )
     assert status == 422
-    assert "Upload het getekende formulier als afbeelding" in html
+    assert "Upload het getekende formulier als PDF-, JPEG-, PNG- of HEIC-bestand." in html
     with rt.session() as session:
         assert session.exec(select(Consent).where(Consent.person_id == pid)).all() == []
         assert len(session.exec(select(Asset)).all()) == assets_before

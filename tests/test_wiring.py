@@ -99,8 +99,12 @@ def test_two_runtimes_in_one_process_keep_to_themselves(two: tuple[Runtime, Runt
         assert asset is not None and asset.status == AssetStatus.ready
         assert asset.faces_checked_at is None
         assert list(session.exec(select(Asset.id))) == [in_b]
-    # Verdicts were judged by each runtime's own service, for its own channels.
-    assert verdicts.service_for(a) is not verdicts.service_for(b)
+    # Verdicts were judged by each runtime's own change feed, for its own channels; its
+    # steps come from its own wiring, in order (verdicts before the search documents).
+    assert a.changes is not b.changes
+    assert [name for name, _ in a.changes.steps] == ["verdicts", "search"]
+    assert [name for name, _ in b.changes.steps] == ["verdicts", "search"]
+    assert a.changes.steps[1][1] is not b.changes.steps[1][1]
     with a.session() as session:
         assert set(verdicts.stored(session, in_a)) == {"internal", "web"}
     with b.session() as session:
@@ -124,6 +128,7 @@ def test_a_runtime_wired_without_a_plugin_lacks_its_parts(
         assert set(rt.services) == set()
         assert rt.wiring.pipeline_for(AssetKind.image) == ["probe", "renditions", "faces"]
         assert events.AssetStored not in rt.wiring.subscribers
+        assert rt.changes.steps == []  # gdpr and search add the feed's steps
     finally:
         rt.close()
     full = builtin_wiring()
@@ -143,17 +148,19 @@ def test_doctor_wiring_prints_the_whole_wiring() -> None:
     text = " ".join(shown.output.split())
     assert "image: probe -> renditions -> faces -> identity" in text
     assert "gdpr.identity.identify_asset_faces" in text
-    assert "search.plugin._on_changed" in text and "gdpr.plugin._refresh_due" in text
+    assert "search.plugin.index_step" in text and "gdpr.plugin._refresh_due" in text
     as_json = CliRunner().invoke(cli, ["doctor", "--wiring", "--json"])
     assert as_json.exit_code == 0
     data = json.loads(as_json.output)
     assert data == json.loads(json.dumps(builtin_wiring().describe()))
     assert data["plugins"] == list(BUILTIN_PLUGINS)
-    assert data["subscribers"]["AssetStored"] == [
-        "search.plugin._on_changed",
-        "gdpr.plugin._on_asset",
+    # The change feed replaced the verdict and search subscribers: its steps, in order.
+    assert data["subscribers"] == {}
+    assert data["change_steps"] == [
+        ["verdicts", "gdpr.plugin.verdict_step"],
+        ["search", "search.plugin.index_step"],
     ]
-    assert set(data["services"]) == {"search", "verdicts"}
+    assert set(data["services"]) == {"search"}
     assert "search.facts" in data["extensions"] and "web.nav" in data["extensions"]
 
 

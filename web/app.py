@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from dam.runtime import Runtime
-from web import errors
+from web import errors, openapi, proxies
 from web.api import (
     assets,
     audit,
@@ -23,6 +23,7 @@ from web.api import (
     verdicts,
     video,
 )
+from web.input_guard import refuse_nul
 from web.ui import mount as ui
 
 API_PREFIX = "/api/v1"
@@ -52,13 +53,16 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Digital asset management with GDPR consent enforcement. See API.md.",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.runtime = runtime
     errors.install(app)
+    openapi.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in API_ROUTERS:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
     ui.install(app, runtime.settings)
+    proxies.install(app, runtime.settings)
     return app

@@ -9,12 +9,14 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from dam.accounts import active_user
+from dam.assets import get_library_asset
 from dam.auth import PERMISSIONS, check_permission, user_for_token
 from dam.blobs import BlobStore
 from dam.errors import Unauthorized
-from dam.models import User
+from dam.models import Asset, Face, User
 from dam.runtime import Runtime
 from dam.settings import Settings
+from gdpr.faces_view import get_visible_face
 from web import browser_session
 
 
@@ -85,3 +87,33 @@ def require(permission: str) -> Callable[[User], User]:
 
     dependency.permission = permission  # type: ignore[attr-defined]  # read by the role-matrix test
     return dependency
+
+
+def visible_asset(asset_id: str, session: SessionDep, user: CurrentUser) -> Asset:
+    """The library asset named by the `asset_id` path (or query) parameter, if the caller
+    may see it. Restricted assets they may not see, consent evidence and missing ids all
+    get the same 404, so no route can confirm that an id exists. Declare it after the
+    route's permission, so a role without the permission gets its 403 first."""
+    return get_library_asset(session, asset_id, user)
+
+
+def optional_visible_asset(
+    session: SessionDep, user: CurrentUser, asset_id: str | None = None
+) -> Asset | None:
+    """As VisibleAsset for an optional `asset_id` query parameter (a listing's filter)."""
+    return None if asset_id is None else get_library_asset(session, asset_id, user)
+
+
+# Every route that takes an asset id loads the asset through one of these
+# (tests/test_visibility.py walks the routes).
+VisibleAsset = Annotated[Asset, Depends(visible_asset)]
+OptionalVisibleAsset = Annotated[Asset | None, Depends(optional_visible_asset)]
+
+
+def visible_face(face_id: str, session: SessionDep, user: CurrentUser) -> Face:
+    """The face named by the `face_id` path parameter, 404 as for a missing id when it is
+    on an asset the caller may not see."""
+    return get_visible_face(session, face_id, user)
+
+
+VisibleFace = Annotated[Face, Depends(visible_face)]

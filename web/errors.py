@@ -9,10 +9,13 @@ from typing import Protocol
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
-from dam.errors import DomainError
+from dam.disk import STORAGE_FULL_MESSAGE, is_disk_full
+from dam.errors import DomainError, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,16 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route's, and FastAPI has one route per method)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -95,17 +108,25 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
         ui_errors = _pages(request)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         if ui_errors.wants_html(request):
-            return await run_in_threadpool(
+            page = await run_in_threadpool(
                 ui_errors.html_error, request, status=exc.status_code, message=""
             )
+            page.headers.update(headers)
+            return page
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return JSONResponse(
-            error_body(code, message), status_code=exc.status_code, headers=exc.headers
-        )
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if is_disk_full(exc):
+            # A write below the guard's threshold (the database, a rendition, another
+            # process filled the disk meanwhile): a state to report, not a crash.
+            log.warning("%s %s: storage full", request.method, request.url.path)
+            return await domain_error(request, StorageFull(STORAGE_FULL_MESSAGE))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         ui_errors = _pages(request)
         if ui_errors.wants_html(request):

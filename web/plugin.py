@@ -31,6 +31,7 @@ def serve_command(
     import uvicorn
 
     from web.app import create_app
+    from web.proxies import server_options
 
     with runtime() as rt:
         web_app = create_app(rt)
@@ -42,6 +43,7 @@ def serve_command(
             port=port,
             log_level=rt.settings.log_level.lower(),
             access_log=False,
+            **server_options(),
         )
 
 

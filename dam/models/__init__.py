@@ -3,6 +3,7 @@
 from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
 from dam.models.audit import AuditEntry, AuditHead
 from dam.models.captions import Caption
+from dam.models.changes import ChangeRow
 from dam.models.collections import Collection, CollectionAsset
 from dam.models.consent import (
     AssetVerdict,
@@ -29,6 +30,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Caption",
+    "ChangeRow",
     "Collection",
     "CollectionAsset",
     "Consent",

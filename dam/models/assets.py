@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from dam.clock import now
@@ -17,6 +17,8 @@ from dam.ids import new_id
 class AssetKind(StrEnum):
     image = "image"
     video = "video"
+    # Only consent evidence (a signed form as PDF): stored, never processed or listed.
+    document = "document"
 
 
 class AssetStatus(StrEnum):
@@ -25,7 +27,23 @@ class AssetStatus(StrEnum):
     failed = "failed"
 
 
+# Identical library content is stored once and answered as a duplicate; consent evidence
+# is outside that key in both directions (issue 12: an upload must not confirm that a file
+# is someone's signed form, and linking a form must not touch a library photo).
+LIBRARY_ONLY = text("NOT is_evidence")
+
+
 class Asset(SQLModel, table=True):
+    __table_args__ = (
+        Index(
+            "ux_asset_library_sha256",
+            "sha256",
+            unique=True,
+            sqlite_where=LIBRARY_ONLY,
+            postgresql_where=LIBRARY_ONLY,
+        ),
+    )
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     kind: AssetKind = Field(sa_type=String(16), index=True)
     status: AssetStatus = Field(default=AssetStatus.processing, sa_type=String(16), index=True)
@@ -33,7 +51,9 @@ class Asset(SQLModel, table=True):
     filename: str = Field(max_length=255)
     mime: str = Field(max_length=100)
     size: int = Field(sa_type=BigInteger)
-    sha256: str = Field(unique=True, max_length=64)
+    # Several assets may share one stored original (a library photo and a form with the
+    # same bytes); the original is removed with the last of them (dam.assets).
+    sha256: str = Field(index=True, max_length=64)
     width: int | None = None
     height: int | None = None
     duration_s: float | None = None
@@ -51,6 +71,10 @@ class Asset(SQLModel, table=True):
     undetected_people: bool = False
     # Consent evidence (a scanned form): only privacy officers may see or open it.
     restricted: bool = Field(default=False, index=True)
+    # Consent evidence is not a library asset: uploaded through a consent, never
+    # processed, listed, searched or deduplicated, removed with its consent's history.
+    # Always restricted as well.
+    is_evidence: bool = False
     # When face detection last finished for this asset (None: not (yet) looked at).
     faces_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     blurhash: str | None = Field(default=None, max_length=64)

@@ -38,3 +38,9 @@ class Job(SQLModel, table=True):
     duration_s: float | None = None
     # What a job outside the pipelines needs besides its asset (a redacted video's channel).
     params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Who claimed it (dam.owner): a starting process takes over, at once, the running
+    # jobs of owners on its host that are gone.
+    owner_host: str | None = Field(default=None, max_length=64)
+    owner_boot: str | None = Field(default=None, max_length=32)
+    owner_pid: int | None = None
+    owner_started: str | None = Field(default=None, max_length=32)

@@ -24,7 +24,7 @@ from dam.blobs import BlobStore, write_atomic
 from dam.clock import now
 from dam.face_paths import PathSample, pack
 from dam.ids import new_id
-from dam.models import Face, FaceEmbedding, FacePath, FaceState
+from dam.models import Asset, Face, FaceEmbedding, FacePath, FaceState
 from ingest.faces.descriptor import DESCRIPTOR_MODEL
 from ingest.faces.geometry import Box, Reconciled, reconcile
 from ingest.faces.tracking import FoundTrack, StoredTrack, reconcile_tracks
@@ -101,8 +101,9 @@ def store_faces(
     key: biometrics.FaceKey | None,
     match: Match,
 ) -> list[str]:
-    """Store `found` as the asset's faces and publish FacesDetected (after the caller's
-    commit); the stored faces' ids, in the order of `found`."""
+    """Store `found` as the asset's faces, note that its faces were checked, and publish
+    FacesDetected (after the caller's commit); the stored faces' ids, in the order of
+    `found`."""
     existing = list(session.exec(select(Face).where(Face.asset_id == asset_id)))
     plan = match(existing, found)
     by_id = {f.id: f for f in existing}
@@ -147,6 +148,11 @@ def store_faces(
     for face_id in plan.removed:
         session.delete(by_id[face_id])
         (directory / f"{face_id}.jpg").unlink(missing_ok=True)
+    asset = session.get(Asset, asset_id)
+    if asset is not None:
+        # In this transaction: a verdict judged from these faces counts them as checked.
+        asset.faces_checked_at = moment
+        session.add(asset)
     log.info("asset %s: %d face(s) stored, %d removed", asset_id, len(found), len(plan.removed))
     events.publish_after_commit(
         session, events.FacesDetected(asset_id=asset_id, face_ids=tuple(stored))

@@ -12,9 +12,11 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
+from dam.blobs import human_size
 from dam.errors import ProcessingError
 from ingest.image.errors import explain, too_many_pixels
 from ingest.image.geometry import fit_within, upright_size
+from ingest.image.plan import JpegFrame, read_jpeg_frame
 
 pillow_heif.register_heif_opener()
 Image.init()
@@ -73,9 +75,35 @@ def open_image(path: Path, *, label: str, max_pixels: int) -> Iterator[Image.Ima
                 )
             if width * height > max_pixels:
                 raise ProcessingError(too_many_pixels(width * height, max_pixels, (width, height)))
+            _refuse_cut_off(image, path, label)
             yield image
         finally:
             image.close()
+
+
+def jpeg_frame(image: Image.Image, path: Path) -> JpegFrame | None:
+    """The frame header of a JPEG (None for other formats or when it cannot be read)."""
+    if image.format not in ("JPEG", "MPO"):
+        return None
+    try:
+        with path.open("rb") as fh:
+            return read_jpeg_frame(fh)
+    except OSError:
+        return None
+
+
+def _refuse_cut_off(image: Image.Image, path: Path, label: str) -> None:
+    # libjpeg pads missing data and allocates the whole picture anyway (ingest.image.plan).
+    frame = jpeg_frame(image, path)
+    if frame is None or not frame.smallest_file:
+        return
+    size = path.stat().st_size
+    if size < frame.smallest_file:
+        raise ProcessingError(
+            f"The file is cut off: its header describes a picture of {frame.width:,} × "
+            f"{frame.height:,} pixels, which needs at least {human_size(frame.smallest_file)}, "
+            f"but the file holds {human_size(size)}. Upload the complete file again."
+        )
 
 
 @contextmanager

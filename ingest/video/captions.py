@@ -19,6 +19,7 @@ from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.models import AssetKind, Caption, User
+from dam.owner import temp_prefix
 from ingest.ffmpeg import ffmpeg_binary
 from ingest.video import commands, cues, limits, process
 
@@ -196,7 +197,7 @@ def captioned_video(
     binary = ffmpeg_binary()
     if binary is None:
         raise InvalidInput("ffmpeg is not installed on this server.")
-    scratch = Path(tempfile.mkdtemp(dir=blobs.tmp_dir, prefix="captioned-"))
+    scratch = Path(tempfile.mkdtemp(dir=blobs.tmp_dir, prefix=temp_prefix("captioned-")))
     try:
         tracks = []
         for caption in chosen:
@@ -215,7 +216,9 @@ def captioned_video(
             raise Conflict(
                 "The captions could not be built into the video; download them separately."
             ) from None
-        descriptor, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="captioned-", suffix=".mp4")
+        descriptor, name = tempfile.mkstemp(
+            dir=blobs.tmp_dir, prefix=temp_prefix("captioned-"), suffix=".mp4"
+        )
         os.close(descriptor)
         target.replace(name)
         return Path(name)

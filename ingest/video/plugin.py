@@ -6,6 +6,7 @@ from __future__ import annotations
 from dam import media
 from dam.models import AssetKind
 from dam.wiring import Wiring
+from ingest.video import budget
 from ingest.video.blur import blur_video
 from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
@@ -16,10 +17,11 @@ VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard", "video_
 
 
 def register(wiring: Wiring) -> None:
-    wiring.add_stage("video_probe", probe_video)
-    wiring.add_stage("video_renditions", render_video)
-    wiring.add_stage("video_storyboard", storyboard_video)
-    wiring.add_stage("video_faces", detect_video_faces)
+    # Each declares its memory need: the runner keeps jobs within DAM_JOB_MEMORY_MB.
+    wiring.add_stage("video_probe", probe_video, memory=budget.probe_need)
+    wiring.add_stage("video_renditions", render_video, memory=budget.transcode_need)
+    wiring.add_stage("video_storyboard", storyboard_video, memory=budget.transcode_need)
+    wiring.add_stage("video_faces", detect_video_faces, memory=budget.transcode_need)
     wiring.add_pipeline(AssetKind.video, VIDEO_PIPELINE)
     wiring.add_periodic("sweep_video_scratch", sweep_task)
     wiring.add_doctor_check(check_video)

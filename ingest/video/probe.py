@@ -13,22 +13,12 @@ import sys
 from pathlib import Path
 
 from dam.errors import ProcessingError
-from ingest.video import limits
+from ingest.video import launch, limits
 from ingest.video.formats import demuxer_for
 from ingest.video.info import VideoInfo, video_info
 from ingest.video.mp4box import top_level_boxes
 
 CHILD = Path(__file__).with_name("probe_child.py")
-
-# Runs before the child script: caps its memory and CPU time, lowers its priority.
-_LIMITS = (
-    "import os,resource,runpy,sys;"
-    "m,c=int(sys.argv[1]),int(sys.argv[2]);sys.argv=sys.argv[3:];"
-    "resource.setrlimit(resource.RLIMIT_AS,(m,m));"
-    "resource.setrlimit(resource.RLIMIT_CPU,(c,c));"
-    "os.nice(10);"
-    "runpy.run_path(sys.argv[0],run_name='__main__')"
-)
 
 
 def probe(path: Path, *, label: str) -> VideoInfo:
@@ -51,11 +41,13 @@ def top_level_kinds(path: Path) -> list[str]:
 
 def probe_raw(path: Path, *, demuxer: str) -> dict[str, object]:
     """The child's plain facts about `path`, read with `demuxer` only."""
-    command = [
-        sys.executable, "-I", "-c", _LIMITS,
-        str(limits.PROBE_MEMORY_BYTES), str(int(limits.PROBE_TIMEOUT_S)),
-        str(CHILD), demuxer, str(limits.MAX_PIXELS), str(path.resolve()),
-    ]  # fmt: skip
+    # Capped in memory and CPU time, at a lower priority, and dying with this process.
+    command = launch.command(
+        [sys.executable, "-I", str(CHILD), demuxer, str(limits.MAX_PIXELS), str(path.resolve())],
+        memory=limits.PROBE_MEMORY_BYTES,
+        niceness=10,
+        cpu_s=int(limits.PROBE_TIMEOUT_S),
+    )
     try:
         done = subprocess.run(
             command,

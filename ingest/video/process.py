@@ -3,7 +3,7 @@
 - Only argument lists built by `ingest.video.commands` run; no shell, no user input.
 - Low priority (nice 19) and an address-space cap, set in the child before ffmpeg starts
   by a tiny launcher (no preexec_fn: job runners are threads, and fork-with-callback is
-  unsafe there).
+  unsafe there), which also makes ffmpeg die with its parent (ingest.video.launch).
 - A wall-clock limit; the whole process group is killed when it passes, when the job is
   cancelled, or when the caller fails.
 - Progress arrives on its own pipe (`-progress pipe:N`), so stdout stays free for frames.
@@ -17,31 +17,17 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ingest.video import limits
+from ingest.video import launch, limits
 from ingest.video.progress import ProgressParser
 
 log = logging.getLogger(__name__)
 
-# Runs in the child: lower the priority, cap memory, then become ffmpeg. The child is a
-# session of its own (so it can be killed as a group); where the kernel groups sessions
-# for scheduling (autogroup), a process's nice counts only inside its group, so the
-# group's own priority is lowered too.
-_LAUNCHER = (
-    "import os,resource,sys;"
-    "m=int(sys.argv[1]);n=int(sys.argv[2]);"
-    "resource.setrlimit(resource.RLIMIT_AS,(m,m));"
-    "os.nice(n)\n"
-    "try:\n open('/proc/self/autogroup','w').write(str(n))\n"
-    "except OSError:\n pass\n"
-    "os.execv(sys.argv[3],sys.argv[3:])"
-)
 NICENESS = 19
 PROGRESS_FD_PLACEHOLDER = "pipe:PROGRESS"
 
@@ -80,10 +66,10 @@ def run(job: Run) -> None:
     """Run ffmpeg to the end, or kill it; raises FfmpegFailed / FfmpegTimedOut."""
     read_fd, write_fd = os.pipe()
     args = [a.replace(PROGRESS_FD_PLACEHOLDER, f"pipe:{write_fd}") for a in job.args]
-    command = [
-        sys.executable, "-I", "-S", "-c", _LAUNCHER,
-        str(job.memory_bytes), str(NICENESS), *args,
-    ]  # fmt: skip
+    # The launcher lowers the priority, caps memory and ties ffmpeg to this process (it
+    # dies with it), then becomes ffmpeg. The child is a session of its own, so that it
+    # can be killed as a group.
+    command = launch.command(args, memory=job.memory_bytes, niceness=NICENESS)
     try:
         process = subprocess.Popen(
             command,

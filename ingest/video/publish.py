@@ -23,6 +23,7 @@ from dam.blobs import hash_file
 from dam.clock import now
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
+from dam.owner import temp_prefix
 from ingest.video.guard import Cancelled
 
 
@@ -39,7 +40,9 @@ class Produced:
 @contextlib.contextmanager
 def scratch_dir(ctx: StageContext) -> Iterator[Path]:
     """A private directory in data/tmp, removed however the stage ends."""
-    path = Path(tempfile.mkdtemp(dir=ctx.blobs.tmp_dir, prefix=f"video-{ctx.asset_id}-"))
+    path = Path(
+        tempfile.mkdtemp(dir=ctx.blobs.tmp_dir, prefix=temp_prefix(f"video-{ctx.asset_id}-"))
+    )
     try:
         yield path
     finally:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from dam import assets
 from dam.models import User
 from dam.settings import Settings
-from gdpr import egress
+from gdpr import gate
 from gdpr.verdict_text import language
 from ingest.upload import receive_upload
 from web.api.schemas import (
@@ -25,18 +25,21 @@ from web.api.schemas import (
     rendition_url,
 )
 from web.api.verdict_schemas import verdict_public
-from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["assets"])
-
-IMMUTABLE = "private, max-age=31536000, immutable"
 
 
 @router.post(
     "",
     status_code=201,
     response_model=UploadResult,
-    responses={200: {"model": UploadResult, "description": "Duplicate content"}},
+    responses={
+        200: {"model": UploadResult, "description": "Duplicate content"},
+        **errors(400, 413, 415, 507),
+    },
 )
 async def upload_asset(
     request: Request,
@@ -97,7 +100,6 @@ def list_assets(
 def _asset_json(
     session: Session, asset_id: str, request: Request, settings: Settings, user: User
 ) -> AssetPublic:
-    assets.get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
     verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
     return asset_public(assets.asset_view(session, asset_id), verdict)
@@ -105,41 +107,45 @@ def _asset_json(
 
 @router.get("/{asset_id}", response_model=AssetPublic)
 def get_asset(
-    asset_id: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
+    *,
+    asset: VisibleAsset,
 ) -> AssetPublic:
-    return _asset_json(session, asset_id, request, settings, user)
+    return _asset_json(session, asset.id, request, settings, user)
 
 
 @router.patch("/{asset_id}", response_model=AssetPublic)
 def update_asset(
-    asset_id: str,
     data: assets.AssetUpdate,
     session: SessionDep,
     request: Request,
     settings: SettingsDep,
     user: User = Depends(require("assets.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> AssetPublic:
-    assets.get_visible_asset(session, asset_id, user)
-    assets.update_asset(session, asset_id=asset_id, data=data, actor=user)
-    return _asset_json(session, asset_id, request, settings, user)
+    assets.update_asset(session, asset_id=asset.id, data=data, actor=user)
+    return _asset_json(session, asset.id, request, settings, user)
 
 
 @router.delete("/{asset_id}", status_code=204)
 def delete_asset(
-    asset_id: str,
     session: SessionDep,
     blobs: BlobsDep,
     user: User = Depends(require("assets.delete")),
+    *,
+    asset: VisibleAsset,
 ) -> Response:
-    assets.delete_asset(session, asset_id=asset_id, actor=user, blobs=blobs)
+    assets.delete_asset(session, asset_id=asset.id, actor=user, blobs=blobs)
     return Response(status_code=204)
 
 
-@router.get("/{asset_id}/renditions/{name}", response_class=FileResponse)
+@router.get(
+    "/{asset_id}/renditions/{name}", response_class=FileResponse, responses=errors(409, 416)
+)
 def get_rendition(
     asset_id: str,
     name: str,
@@ -149,16 +155,12 @@ def get_rendition(
     settings: SettingsDep,
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
-    rendition = assets.get_rendition(session, asset_id, name)
-    egress.check_file_access(session, user, asset_id, name, settings=settings)
-    etag = f'"{rendition.sha256}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return FileResponse(blobs.root / rendition.path, media_type=rendition.mime, headers=headers)
+    ask = gate.RenditionFile(asset_id=asset_id, name=name)
+    released = gate.release(session, ask, by=user, settings=settings, blobs=blobs)
+    return file_response(released, request)
 
 
-@router.get("/{asset_id}/original", response_class=FileResponse)
+@router.get("/{asset_id}/original", response_class=FileResponse, responses=errors(409, 416))
 async def get_original(
     asset_id: str,
     session: SessionDep,
@@ -166,31 +168,24 @@ async def get_original(
     settings: SettingsDep,
     user: User = Depends(require("assets.download_original")),
 ) -> Response:
-    await run_in_threadpool(
-        egress.check_file_access, session, user, asset_id, None, settings=settings
+    ask = gate.OriginalFile(asset_id=asset_id)
+    released = await run_in_threadpool(
+        lambda: gate.release(session, ask, by=user, settings=settings, blobs=blobs)
     )
-    asset, path = await run_in_threadpool(
-        assets.original_for_download, session, asset_id=asset_id, actor=user, blobs=blobs
-    )
-    return FileResponse(
-        path,
-        media_type=asset.mime,
-        filename=asset.filename,
-        headers={"ETag": f'"{asset.sha256}"', "Cache-Control": "private, no-cache"},
-    )
+    return file_response(released)
 
 
 @router.get("/{asset_id}/similar", response_model=list[SimilarAsset])
 def similar_assets(
-    asset_id: str,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
+    *,
+    asset: VisibleAsset,
 ) -> list[SimilarAsset]:
-    assets.get_visible_asset(session, asset_id, user)
     found = assets.similar_assets(
         session,
-        asset_id=asset_id,
+        asset_id=asset.id,
         max_distance=settings.similar_max_distance,
         include_restricted=assets.may_see_restricted(user),
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from dam import audit
+from dam.input_types import Moment
 from dam.models import User
 from web.deps import SessionDep, require
 
@@ -39,9 +40,9 @@ def list_audit(
     action: str | None = None,
     actor_id: str | None = None,
     subject_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    before_seq: int | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryPublic]:
     entries = audit.list_entries(

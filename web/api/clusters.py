@@ -25,12 +25,11 @@ class AssignRequest(BaseModel):
 def list_clusters(
     session: SessionDep,
     user: User = Depends(require("people.read")),
-    min_size: Annotated[int, Query(ge=1)] = 1,
+    min_size: Annotated[int, Query(ge=1, le=100_000)] = 1,
     sample: Annotated[int, Query(ge=1, le=500)] = 12,
 ) -> list[ClusterPublic]:
-    return [
-        cluster_public(c, sample=sample) for c in clusters.list_clusters(session, min_size=min_size)
-    ]
+    found = clusters.list_clusters(session, min_size=min_size, viewer=user)
+    return [cluster_public(c, sample=sample) for c in found]
 
 
 @router.post("/{cluster_id}/assign", response_model=ClusterAssigned)

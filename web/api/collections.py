@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from dam import collections
 from dam.models import Collection, User
 from web.api.schemas import AssetSummary, asset_summary
-from web.deps import SessionDep, require
+from web.deps import SessionDep, VisibleAsset, require
 
 router = APIRouter(prefix="/collections", tags=["collections"])
 
@@ -56,7 +56,9 @@ def _public(collection: Collection, count: int) -> CollectionPublic:
 def list_collections(
     session: SessionDep, user: User = Depends(require("collections.read"))
 ) -> list[CollectionPublic]:
-    return [_public(s.collection, s.asset_count) for s in collections.list_collections(session)]
+    return [
+        _public(s.collection, s.asset_count) for s in collections.list_collections(session, user)
+    ]
 
 
 @router.post("", status_code=201, response_model=CollectionPublic)
@@ -78,7 +80,7 @@ def get_collection(
 ) -> CollectionDetail:
     collection = collections.get_collection(session, collection_id)
     found = collections.collection_assets(
-        session, collection_id=collection_id, page=page, per_page=per_page
+        session, collection_id=collection_id, viewer=user, page=page, per_page=per_page
     )
     return CollectionDetail(
         **_public(collection, found.total).model_dump(),
@@ -98,7 +100,7 @@ def update_collection(
     collection = collections.update_collection(
         session, collection_id=collection_id, data=data, actor=user
     )
-    count = len(collections.collection_asset_ids(session, collection_id))
+    count = len(collections.collection_asset_ids(session, collection_id, user))
     return _public(collection, count)
 
 
@@ -128,11 +130,12 @@ def add_assets(
 @router.delete("/{collection_id}/assets/{asset_id}", status_code=204)
 def remove_asset(
     collection_id: str,
-    asset_id: str,
     session: SessionDep,
     user: User = Depends(require("collections.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> Response:
     collections.remove_assets(
-        session, collection_id=collection_id, asset_ids=[asset_id], actor=user
+        session, collection_id=collection_id, asset_ids=[asset.id], actor=user
     )
     return Response(status_code=204)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel
 
-from dam.models import Consent, Usage, User
+from dam.models import Asset, Consent, Usage, User
 from gdpr import consents, usages
-from web.deps import SessionDep, SettingsDep, require
+from gdpr.identity import get_person
+from ingest.evidence import store_evidence
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.openapi import errors
 
 router = APIRouter(tags=["consent"])
 
@@ -51,6 +54,17 @@ class TakedownEntry(UsagePublic):
     asset_title: str
     asset_filename: str
     face_state: str
+
+
+class EvidencePublic(BaseModel):
+    """A signed form, uploaded for a consent; its id goes into `evidence_asset_id`."""
+
+    id: str
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    created_at: datetime
 
 
 def consent_public(consent: Consent, assets_rejudged: int | None = None) -> ConsentPublic:
@@ -112,7 +126,49 @@ def record_consent(
     return consent_public(change.consent, change.assets_rejudged)
 
 
-@router.post("/people/{person_id}/withdraw", response_model=list[ConsentPublic])
+@router.post(
+    "/people/{person_id}/evidence",
+    status_code=201,
+    response_model=EvidencePublic,
+    responses=errors(413, 415),
+)
+def upload_evidence(
+    person_id: str,
+    session: SessionDep,
+    blobs: BlobsDep,
+    settings: SettingsDep,
+    user: User = Depends(require("consents.manage")),
+    file: UploadFile = File(description="The signed form: PDF, JPEG, PNG or HEIC"),
+) -> EvidencePublic:
+    """Store a signed consent form (restricted, never in the library); name its id as
+    `evidence_asset_id` when recording or replacing the person's consent."""
+    get_person(session, person_id)
+    asset = store_evidence(
+        session,
+        blobs=blobs,
+        owner=user,
+        file=file.file,
+        filename=file.filename,
+        max_bytes=settings.max_upload_bytes,
+        person_id=person_id,
+    )
+    return evidence_public(asset)
+
+
+def evidence_public(asset: Asset) -> EvidencePublic:
+    return EvidencePublic(
+        id=asset.id,
+        filename=asset.filename,
+        mime=asset.mime,
+        size=asset.size,
+        sha256=asset.sha256,
+        created_at=asset.created_at,
+    )
+
+
+@router.post(
+    "/people/{person_id}/withdraw", response_model=list[ConsentPublic], responses=errors(409)
+)
 def withdraw_all(
     person_id: str,
     data: consents.WithdrawInput,
@@ -135,7 +191,9 @@ def get_consent(
     return consent_public(consents.get_consent(session, consent_id))
 
 
-@router.put("/consents/{consent_id}", status_code=201, response_model=ConsentPublic)
+@router.put(
+    "/consents/{consent_id}", status_code=201, response_model=ConsentPublic, responses=errors(409)
+)
 def replace_consent(
     consent_id: str,
     data: consents.ConsentInput,
@@ -150,7 +208,7 @@ def replace_consent(
     return consent_public(change.consent, change.assets_rejudged)
 
 
-@router.post("/consents/{consent_id}/withdraw", response_model=ConsentPublic)
+@router.post("/consents/{consent_id}/withdraw", response_model=ConsentPublic, responses=errors(409))
 def withdraw(
     consent_id: str,
     data: consents.WithdrawInput,
@@ -167,22 +225,23 @@ def withdraw(
 
 @router.post("/assets/{asset_id}/usages", status_code=201, response_model=UsagePublic)
 def record_usage(
-    asset_id: str,
     data: usages.UsageInput,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("usages.record")),
+    *,
+    asset: VisibleAsset,
 ) -> UsagePublic:
     return usage_public(
-        usages.record_usage(session, asset_id=asset_id, data=data, actor=user, settings=settings)
+        usages.record_usage(session, asset_id=asset.id, data=data, actor=user, settings=settings)
     )
 
 
 @router.get("/assets/{asset_id}/usages", response_model=list[UsagePublic])
 def list_usages(
-    asset_id: str, session: SessionDep, user: User = Depends(require("usages.record"))
+    session: SessionDep, user: User = Depends(require("usages.record")), *, asset: VisibleAsset
 ) -> list[UsagePublic]:
-    return [usage_public(u) for u in usages.list_usages(session, asset_id)]
+    return [usage_public(u) for u in usages.list_usages(session, asset.id)]
 
 
 @router.post("/usages/{usage_id}/recall", response_model=UsagePublic)

@@ -7,19 +7,21 @@ from fastapi import APIRouter, Depends
 from dam.assets import get_job, jobs_of
 from dam.models import User
 from web.api.schemas import JobPublic, job_public
-from web.deps import SessionDep, require
+from web.deps import SessionDep, VisibleAsset, require
+from web.openapi import errors
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=list[JobPublic])
+@router.get("", response_model=list[JobPublic], responses=errors(404))
 def list_jobs(
-    asset_id: str, session: SessionDep, user: User = Depends(require("jobs.read"))
+    session: SessionDep, user: User = Depends(require("jobs.read")), *, asset: VisibleAsset
 ) -> list[JobPublic]:
-    return [job_public(job) for job in jobs_of(session, asset_id)]
+    """The pipeline jobs of the asset named by the `asset_id` query parameter."""
+    return [job_public(job) for job in jobs_of(session, asset.id)]
 
 
-@router.get("/{job_id}", response_model=JobPublic)
+@router.get("/{job_id}", response_model=JobPublic, responses=errors(404))
 def read_job(
     job_id: str, session: SessionDep, user: User = Depends(require("jobs.read"))
 ) -> JobPublic:

@@ -48,7 +48,7 @@ def get_person(
     person_id: str, session: SessionDep, user: User = Depends(require("people.read"))
 ) -> PersonPublic:
     """The person with their faces and assets; their consents for privacy officers."""
-    view = people.person_view(session, person_id)
+    view = people.person_view(session, person_id, viewer=user)
     public = person_public(view.person, view.faces)
     if has_permission(user, "consents.manage"):
         public.consents = [
@@ -66,7 +66,7 @@ def update_person(
     user: User = Depends(require("people.manage")),
 ) -> PersonPublic:
     people.update_person(session, person_id=person_id, data=data, actor=user)
-    view = people.person_view(session, person_id)
+    view = people.person_view(session, person_id, viewer=user)
     return person_public(view.person, view.faces)
 
 
@@ -78,7 +78,7 @@ def merge_person(
     user: User = Depends(require("people.manage")),
 ) -> PersonPublic:
     people.merge_people(session, person_id=person_id, other_id=data.other_id, actor=user)
-    view = people.person_view(session, person_id)
+    view = people.person_view(session, person_id, viewer=user)
     return person_public(view.person, view.faces)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
 
 from dam.models import User
-from gdpr import erasure, export
+from gdpr import erasure, gate
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.files import file_response
 
 router = APIRouter(tags=["privacy"])
 
@@ -38,17 +38,12 @@ def export_person(
     person_id: str,
     session: SessionDep,
     blobs: BlobsDep,
+    settings: SettingsDep,
     user: User = Depends(require("privacy.export")),
-) -> FileResponse:
+) -> Response:
     """Everything held about the person, as a ZIP with a README (access request)."""
-    result = export.export_person(session, person_id=person_id, actor=user, blobs=blobs)
-    return FileResponse(
-        result.path,
-        media_type="application/zip",
-        filename=result.filename,
-        headers={"Cache-Control": "private, no-store"},
-        background=BackgroundTask(result.path.unlink, missing_ok=True),
-    )
+    ask = gate.PersonExport(person_id=person_id)
+    return file_response(gate.release(session, ask, by=user, settings=settings, blobs=blobs))
 
 
 @router.delete("/people/{person_id}", response_model=ErasurePublic)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from dam.models import ShareLink, User
 from gdpr import shares
-from web.deps import SessionDep, SettingsDep, require
+from web.deps import SessionDep, SettingsDep, VisibleAsset, require
 
 router = APIRouter(tags=["shares"])
 
@@ -51,17 +51,18 @@ def share_public(link: ShareLink) -> SharePublic:
 
 @router.post("/assets/{asset_id}/shares", status_code=201, response_model=ShareCreated)
 def create_share(
-    asset_id: str,
     data: shares.ShareInput,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("shares.manage")),
+    *,
+    asset: VisibleAsset,
 ) -> ShareCreated:
     """A public link for one channel; it serves only while that channel's verdict is
     `cleared`. The token in the answer is never shown again."""
     created = shares.create_share(
-        session, asset_id=asset_id, data=data, actor=user, settings=settings
+        session, asset_id=asset.id, data=data, actor=user, settings=settings
     )
     return ShareCreated(
         **share_public(created.link).model_dump(),
@@ -72,10 +73,10 @@ def create_share(
 
 @router.get("/assets/{asset_id}/shares", response_model=list[SharePublic])
 def list_shares(
-    asset_id: str, session: SessionDep, user: User = Depends(require("shares.manage"))
+    session: SessionDep, user: User = Depends(require("shares.manage")), *, asset: VisibleAsset
 ) -> list[SharePublic]:
     """Every link of the asset, newest first, with its state and view count."""
-    return [share_public(link) for link in shares.list_shares(session, asset_id)]
+    return [share_public(link) for link in shares.list_shares(session, asset.id)]
 
 
 @router.delete("/shares/{link_id}", response_model=SharePublic)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from dam.models import User
 from ingest import tus
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.openapi import errors
 
 
 def tus_resumable(request: Request) -> None:
@@ -40,7 +41,7 @@ def _http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-@router.options("")
+@router.options("", status_code=204)
 def tus_options(settings: SettingsDep) -> Response:
     return Response(
         status_code=204,
@@ -55,7 +56,9 @@ def tus_options(settings: SettingsDep) -> Response:
     )
 
 
-@router.post("", status_code=201, dependencies=versioned)
+@router.post(
+    "", status_code=201, dependencies=versioned, responses=errors(400, 412, 413, 415, 460, 507)
+)
 async def create_upload(
     request: Request,
     session: SessionDep,
@@ -95,7 +98,7 @@ async def create_upload(
     return Response(status_code=201, headers=headers)
 
 
-@router.head("/{upload_id}", dependencies=versioned)
+@router.head("/{upload_id}", dependencies=versioned, responses=errors(410, 412))
 def upload_status(
     upload_id: str, session: SessionDep, user: User = Depends(require("assets.upload"))
 ) -> Response:
@@ -112,7 +115,12 @@ def upload_status(
     return Response(status_code=200, headers=headers)
 
 
-@router.patch("/{upload_id}", status_code=204, dependencies=versioned)
+@router.patch(
+    "/{upload_id}",
+    status_code=204,
+    dependencies=versioned,
+    responses=errors(400, 409, 410, 412, 413, 415, 460, 507),
+)
 async def append_to_upload(
     upload_id: str,
     request: Request,
@@ -146,7 +154,7 @@ async def append_to_upload(
     return Response(status_code=204, headers=headers)
 
 
-@router.delete("/{upload_id}", status_code=204, dependencies=versioned)
+@router.delete("/{upload_id}", status_code=204, dependencies=versioned, responses=errors(412))
 def terminate_upload(
     upload_id: str,
     session: SessionDep,

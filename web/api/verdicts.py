@@ -7,32 +7,32 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from dam.assets import get_visible_asset
-from dam.auth import has_permission
 from dam.models import User
-from gdpr import egress, redaction
+from gdpr import gate, redaction
 from gdpr.verdict_text import language
 from web.api.verdict_schemas import verdict_public
-from web.deps import BlobsDep, SessionDep, SettingsDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["consent"])
 
 
 @router.get("/{asset_id}/verdict")
 def get_verdict(
-    asset_id: str,
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.read")),
+    *,
+    asset: VisibleAsset,
 ) -> dict[str, Any]:
     """Each channel's verdict with its reasons (messages in the Accept-Language)."""
-    get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
-    return verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
+    return verdict_public(session, asset.id, settings=settings, user=user, lang=lang)
 
 
-@router.get("/{asset_id}/download", response_class=FileResponse)
+@router.get("/{asset_id}/download", response_class=FileResponse, responses=errors(409, 416))
 def download(
     asset_id: str,
     request: Request,
@@ -46,32 +46,12 @@ def download(
     """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
     the reasons, unless `redact=true` asks for a version with every face that is not
     cleared blurred (a video's is made by a job: 202 until it is there)."""
-    asset = get_visible_asset(session, asset_id, user)
     lang = language(request.headers.get("accept-language"))
-    show_names = has_permission(user, "people.read")
-    if redact:
-        result = redaction.redacted_download(
-            session, blobs, asset, channel, settings=settings, actor=user, lang=lang
-        )
-        if isinstance(result, redaction.Pending):  # a video: a job makes it, ask again
-            return pending_download(request, result)
-        return FileResponse(
-            result.path,
-            media_type=result.mime,
-            filename=result.filename,
-            headers={"Cache-Control": "private, no-store"},
-        )
-    rendition = egress.cleared_download(
-        session, asset, channel, settings=settings, actor=user, lang=lang, names_visible=show_names
-    )
-    stem = asset.filename.rsplit(".", 1)[0] or asset.id
-    ext = rendition.path.rsplit(".", 1)[-1]
-    return FileResponse(
-        blobs.root / rendition.path,
-        media_type=rendition.mime,
-        filename=f"{stem}-{channel}.{ext}",
-        headers={"Cache-Control": "private, no-store"},
-    )
+    ask = gate.ChannelDownload(asset_id=asset_id, channel=channel, redact=redact)
+    released = gate.release(session, ask, by=user, settings=settings, blobs=blobs, lang=lang)
+    if released.pending is not None:  # a video: a job makes it, ask again
+        return pending_download(request, released.pending)
+    return file_response(released)
 
 
 def pending_download(request: Request, pending: redaction.Pending) -> Response:

@@ -3,37 +3,38 @@ and the web version with captions built in."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from dam.errors import TooLarge
 from dam.models import User
+from gdpr import gate
 from ingest.video import captions as service
 from ingest.video.cues import MAX_BYTES
 from web.api.video_schemas import CaptionPublic, PlaybackPublic, caption_public, playback_public
-from web.deps import BlobsDep, SessionDep, require
+from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.files import file_response
+from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["video"])
 
 
 @router.get("/{asset_id}/playback", response_model=PlaybackPublic)
 def get_playback(
-    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+    session: SessionDep, user: User = Depends(require("assets.read")), *, asset: VisibleAsset
 ) -> PlaybackPublic:
     """Sources (smallest first), poster, storyboard and caption tracks of a video."""
-    return playback_public(session, asset_id)
+    return playback_public(session, asset.id)
 
 
 @router.get("/{asset_id}/captions", response_model=list[CaptionPublic])
 def list_captions(
-    asset_id: str, session: SessionDep, user: User = Depends(require("assets.read"))
+    session: SessionDep, user: User = Depends(require("assets.read")), *, asset: VisibleAsset
 ) -> list[CaptionPublic]:
-    return [caption_public(c) for c in service.list_captions(session, asset_id)]
+    return [caption_public(c) for c in service.list_captions(session, asset.id)]
 
 
 @router.put(
@@ -42,13 +43,14 @@ def list_captions(
     responses={201: {"model": CaptionPublic, "description": "New captions"}},
 )
 async def put_caption(
-    asset_id: str,
     language: str,
     request: Request,
     session: SessionDep,
     label: Annotated[str | None, Query(max_length=100)] = None,
     kind: Literal["subtitles", "captions"] = "subtitles",
     user: User = Depends(require("assets.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> JSONResponse:
     """Add (201) or replace (200) the captions in `language`: the request body is the
     WebVTT or SRT file (`curl -T nl.srt ...`); SRT is converted to WebVTT."""
@@ -56,7 +58,7 @@ async def put_caption(
     caption, created = await run_in_threadpool(
         lambda: service.add_caption(
             session,
-            asset_id=asset_id,
+            asset_id=asset.id,
             language=language,
             data=data,
             actor=user,
@@ -86,59 +88,67 @@ def _too_large(limit: int) -> str:
     return f"A caption file is at most {limit // (1024 * 1024)} MB; this is not one."
 
 
-@router.get("/{asset_id}/captions/{language}", response_class=Response)
+@router.get("/{asset_id}/captions/{language}", response_class=Response, responses=errors(409))
 def get_caption(
     asset_id: str,
     language: str,
+    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
+    blobs: BlobsDep,
     fmt: Annotated[Literal["vtt", "srt"], Query(alias="format")] = "vtt",
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
     """The captions as WebVTT (a <track> source) or, with format=srt, as SRT."""
-    caption = service.get_caption(session, asset_id, language)
-    served = service.caption_file(caption, fmt=fmt)
-    disposition = "attachment" if fmt == "srt" else "inline"
-    return Response(
-        served.data,
-        media_type=f"{served.mime}; charset=utf-8",
-        headers={
-            "ETag": f'"{caption.sha256}-{fmt}"',
-            "Cache-Control": "private, no-cache",
-            "Content-Disposition": f'{disposition}; filename="{served.filename}"',
-        },
-    )
+
+    def build() -> gate.Payload:
+        caption = service.get_caption(session, asset_id, language)
+        served = service.caption_file(caption, fmt=fmt)
+        return gate.Payload(
+            media_type=f"{served.mime}; charset=utf-8",
+            content=served.data,
+            filename=served.filename,
+            etag=f'"{caption.sha256}-{fmt}"',
+        )
+
+    ask = gate.CaptionFile(asset_id=asset_id, language=language, fmt=fmt, build=build)
+    released = gate.release(session, ask, by=user, settings=settings, blobs=blobs)
+    return file_response(released, request)
 
 
 @router.delete("/{asset_id}/captions/{language}", status_code=204)
 def delete_caption(
-    asset_id: str,
     language: str,
     session: SessionDep,
     user: User = Depends(require("assets.edit")),
+    *,
+    asset: VisibleAsset,
 ) -> Response:
-    service.delete_caption(session, asset_id=asset_id, language=language, actor=user)
+    service.delete_caption(session, asset_id=asset.id, language=language, actor=user)
     return Response(status_code=204)
 
 
-@router.get("/{asset_id}/captioned/{name}", response_class=FileResponse)
+@router.get("/{asset_id}/captioned/{name}", response_class=FileResponse, responses=errors(409, 416))
 async def get_captioned_video(
     asset_id: str,
     name: str,
     session: SessionDep,
+    settings: SettingsDep,
     blobs: BlobsDep,
     languages: Annotated[str, Query(max_length=200)] = "",
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
     """A web version with its captions (all, or `languages=nl,en`) as MP4 text tracks."""
     wanted = [part for part in languages.split(",") if part.strip()]
-    path: Path = await run_in_threadpool(
-        lambda: service.captioned_video(
+    ask = gate.CaptionedVideo(
+        asset_id=asset_id,
+        name=name,
+        languages=tuple(wanted),
+        build=lambda: service.captioned_video(
             session, blobs, asset_id=asset_id, rendition=name, languages=wanted
-        )
+        ),
     )
-    return FileResponse(
-        path,
-        media_type="video/mp4",
-        filename=f"{asset_id}-{name}-captioned.mp4",
-        background=BackgroundTask(path.unlink, missing_ok=True),
+    released = await run_in_threadpool(
+        lambda: gate.release(session, ask, by=user, settings=settings, blobs=blobs)
     )
+    return file_response(released)

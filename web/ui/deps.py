@@ -9,8 +9,10 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from dam.accounts import active_user
+from dam.assets import get_library_asset
 from dam.auth import PERMISSIONS, check_permission
 from dam.errors import Unauthorized
+from dam.models import Asset
 from web import browser_session as session
 from web.deps import SessionDep
 from web.ui import i18n
@@ -63,6 +65,18 @@ def page(permission: str) -> Callable[[Viewer], Viewer]:
 
     dependency.permission = permission  # type: ignore[attr-defined]  # read by the UI role test
     return dependency
+
+
+def page_asset(asset_id: str, db: SessionDep, viewer: ViewerDep) -> Asset:
+    """web.deps.VisibleAsset for pages: the library asset `asset_id` if the viewer may see
+    it, the same 404 page as for a missing id otherwise. Declared after the page's
+    permission, so the login redirect and the 403 come first."""
+    if viewer.user is None:
+        raise LoginRequired("Log in to continue.")
+    return get_library_asset(db, asset_id, viewer.user)
+
+
+PageAsset = Annotated[Asset, Depends(page_asset)]
 
 
 async def csrf_protect(request: Request) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from dam.assets import MAX_TAGS, AssetUpdate, split_tags
+from dam.urls import is_web_address
 from web.ui.labels import N_
 
 TITLE_MAX = 500
@@ -64,10 +64,8 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
             date.fromisoformat(licence["valid_until"])
         except ValueError:
             errors["licence_valid_until"] = N_("Enter a date like 2026-12-31.")
-    if licence.get("url"):
-        parts = urlsplit(licence["url"])
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            errors["licence_url"] = N_("Enter a web address that starts with https://.")
+    if licence.get("url") and not is_web_address(licence["url"]):
+        errors["licence_url"] = N_("Enter a web address that starts with https://.")
     if errors:
         return FormResult(values, errors)
     update = AssetUpdate(

@@ -300,8 +300,9 @@ def _fetch(
     facets: bool = False,
 ) -> ResultPage:
     if query.collection_id:
+        # Like the library grid: no restricted asset, whoever looks.
         found = collections.collection_assets(
-            session, collection_id=query.collection_id, page=page, per_page=per_page
+            session, collection_id=query.collection_id, viewer=None, page=page, per_page=per_page
         )
         return ResultPage(found.total, found.items, query, per_page=per_page)
     if query.is_search:

@@ -131,7 +131,8 @@ async function send(file) {
     row.detail.textContent = "";
     await waitUntilProcessed(row, result.assetId);
   } catch (err) {
-    row.set(`${t.failed}: ${err.message}`, "failed");
+    // 507: the server's disk is full; say so in the page's language.
+    row.set(`${t.failed}: ${err.status === 507 ? t.storageFull : err.message}`, "failed");
   }
 }
 

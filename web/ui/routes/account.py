@@ -12,6 +12,7 @@ from dam import accounts
 from dam.errors import InvalidInput
 from web import browser_session as session
 from web.deps import SessionDep
+from web.proxies import client_address
 from web.ui import i18n
 from web.ui.deps import TemplatesDep, ViewerDep, csrf_protect
 from web.ui.ratelimit import LoginLimiter
@@ -24,10 +25,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 def _limiter(request: Request) -> LoginLimiter:
     limiter: LoginLimiter = request.app.state.login_limiter
     return limiter
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -49,7 +46,7 @@ async def log_in(
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    limiter, client = _limiter(request), _client(request)
+    limiter, client = _limiter(request), client_address(request)
     wait = limiter.retry_after(client=client, email=email)
     if wait:
         minutes = max(1, -(-wait // 60))

@@ -17,7 +17,7 @@ from web.api.schemas import local_taken_at, rendition_url
 from web.api.video_schemas import playback_public
 from web.deps import SessionDep, get_runtime
 from web.ui import face_forms, forms, listing
-from web.ui.deps import FormDep, TemplatesDep, csrf_protect, page
+from web.ui.deps import FormDep, PageAsset, TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
@@ -43,7 +43,7 @@ def _render(
     status: int = 200,
 ) -> Response:
     assert viewer.user is not None
-    assets.get_visible_asset(db, asset_id, viewer.user)  # consent evidence: officers only
+    assets.get_library_asset(db, asset_id, viewer.user)  # routes check first; renders too
     view = assets.asset_view(db, asset_id)
     asset = view.asset
     query = listing.LibraryQuery.from_params(request.query_params)
@@ -125,23 +125,25 @@ def _render(
 
 @router.get("/assets/{asset_id}")
 def asset_page(
-    asset_id: str,
     request: Request,
     db: SessionDep,
     templates: TemplatesDep,
     viewer: Viewer = Depends(page("assets.read")),
+    *,
+    asset: PageAsset,
 ) -> Response:
-    return _render(request, db, viewer, templates, asset_id)
+    return _render(request, db, viewer, templates, asset.id)
 
 
 @router.post("/assets/{asset_id}")
 def save_asset(
-    asset_id: str,
     request: Request,
     db: SessionDep,
     templates: TemplatesDep,
     form: FormDep,
     viewer: Viewer = Depends(page("assets.edit")),
+    *,
+    asset: PageAsset,
 ) -> Response:
     result = forms.parse_asset_form(form)
     assert viewer.user is not None
@@ -151,29 +153,30 @@ def save_asset(
             db,
             viewer,
             templates,
-            asset_id,
+            asset.id,
             values=result.values,
             errors=result.errors,
             status=422,
         )
-    assets.update_asset(db, asset_id=asset_id, data=result.update, actor=viewer.user)
+    assets.update_asset(db, asset_id=asset.id, data=result.update, actor=viewer.user)
     flash(request, "success", viewer.gettext("The changes are saved."))
     return see_other(_self_url(request))
 
 
 @router.post("/assets/{asset_id}/faces/{face_id}/confirm")
 def confirm_face(
-    asset_id: str,
     face_id: str,
     request: Request,
     db: SessionDep,
     templates: TemplatesDep,
     form: FormDep,
     viewer: Viewer = Depends(page("faces.identify")),
+    *,
+    asset: PageAsset,
 ) -> Response:
     """Say who a face is: a person picked, or one typed by name (a new person: officers)."""
     assert viewer.user is not None
-    face = face_decisions.face_on(db, asset_id, face_id)
+    face = face_decisions.face_on(db, asset.id, face_id)
     try:
         face_decisions.confirm(
             db,
@@ -191,17 +194,18 @@ def confirm_face(
 
 @router.post("/assets/{asset_id}/faces/{face_id}/dismiss")
 def dismiss_face(
-    asset_id: str,
     face_id: str,
     request: Request,
     db: SessionDep,
     templates: TemplatesDep,
     form: FormDep,
     viewer: Viewer = Depends(page("faces.identify")),
+    *,
+    asset: PageAsset,
 ) -> Response:
     """Say a face is no face, or nobody recognisable (one of the offered reasons)."""
     assert viewer.user is not None
-    face = face_decisions.face_on(db, asset_id, face_id)
+    face = face_decisions.face_on(db, asset.id, face_id)
     try:
         face_decisions.dismiss(
             db, face_id=face.id, reason=str(form.get("reason") or ""), actor=viewer.user

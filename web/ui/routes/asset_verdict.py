@@ -1,8 +1,9 @@
 """The forms beside an asset's verdict (web/templates/_verdict.html): recording where it
 was published, saying it shows people the detector missed, and its embargo date.
 
-Each posts here and goes back to the asset page (PRG); the verdict is re-judged by the
-AssetChanged subscriber in gdpr before the page shows again.
+Each posts here and goes back to the asset page (PRG); the change feed re-judges the
+verdict after the commit (within a second; the page judges afresh meanwhile only past a
+deadline).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dam.settings import Settings
 from gdpr import usages
 from web.api.verdict_schemas import verdict_public
 from web.deps import SessionDep, SettingsDep
-from web.ui.deps import csrf_protect, page
+from web.ui.deps import PageAsset, csrf_protect, page
 from web.ui.redirects import safe_next, see_other
 from web.ui.templating import Viewer, flash
 
@@ -57,6 +58,7 @@ def record_usage(
     db: SessionDep,
     settings: SettingsDep,
     viewer: Recorder,
+    asset: PageAsset,  # 404 unless the viewer may see it
     channel: Annotated[str, Form(max_length=32)] = "",
     url: Annotated[str, Form(max_length=2000)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
@@ -64,7 +66,6 @@ def record_usage(
 ) -> Response:
     """Where the asset was published: what a withdrawal's take-down list recalls."""
     assert viewer.user is not None
-    assets.get_visible_asset(db, asset_id, viewer.user)
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose the channel it was published on."))
         return _back(asset_id, next)
@@ -88,12 +89,12 @@ def mark_undetected(
     request: Request,
     db: SessionDep,
     viewer: Editor,
+    asset: PageAsset,  # 404 unless the viewer may see it
     undetected_people: Annotated[bool, Form()] = False,
     next: Next = "",
 ) -> Response:
     """'People on it the detector missed': while set, the asset is never cleared."""
     assert viewer.user is not None
-    assets.get_visible_asset(db, asset_id, viewer.user)
     data = AssetUpdate.model_validate({"undetected_people": undetected_people})
     assets.update_asset(db, asset_id=asset_id, data=data, actor=viewer.user)
     message = (
@@ -112,12 +113,12 @@ def set_embargo(
     db: SessionDep,
     settings: SettingsDep,
     viewer: Editor,
+    asset: PageAsset,  # 404 unless the viewer may see it
     embargo_on: Annotated[str, Form(max_length=20)] = "",
     next: Next = "",
 ) -> Response:
     """Not to be published before the start of a day (local time); empty lifts it."""
     assert viewer.user is not None
-    assets.get_visible_asset(db, asset_id, viewer.user)
     until: datetime | None = None
     if embargo_on.strip():
         try:

@@ -38,7 +38,7 @@ def collection_list(
         request,
         "collections.html",
         viewer,
-        summaries=collections.list_collections(db),
+        summaries=collections.list_collections(db, None),
         values={"title": "", "description": ""},
         errors={},
     )
@@ -63,7 +63,7 @@ def create_collection(
             "collections.html",
             viewer,
             status=422,
-            summaries=collections.list_collections(db),
+            summaries=collections.list_collections(db, None),
             values={"title": title, "description": description},
             errors={field: _message(viewer, field)},
         )

@@ -44,9 +44,7 @@ ERRORS = {
     "nothing": N_("There is no consent in force to withdraw."),
 }
 EVIDENCE_ERRORS = {
-    UnsupportedMedia: N_(
-        "Upload the signed form as a picture: JPEG, PNG, WebP, GIF, TIFF, HEIC or AVIF."
-    ),
+    UnsupportedMedia: N_("Upload the signed form as a PDF, JPEG, PNG or HEIC file."),
     TooLarge: N_("The file is larger than the upload limit."),
 }
 
@@ -110,7 +108,7 @@ def _store_evidence(
     form: FormDep,
     values: ConsentForm,
 ) -> str | None:
-    """The uploaded evidence as a restricted asset's id (or the kept one); on a bad file
+    """The uploaded evidence as a new evidence asset's id (or the kept one); on a bad file
     the problem goes into `values.errors` and None comes back."""
     upload = consent_forms.evidence_file(form)
     if upload is None:

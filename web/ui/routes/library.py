@@ -57,7 +57,9 @@ def library(
         "view": view,
         "result": view.result,
         "query": query,
-        "collections": collections.list_collections(db) if viewer.can("collections.edit") else [],
+        "collections": collections.list_collections(db, None)
+        if viewer.can("collections.edit")
+        else [],
     }
     if fragment == "results":
         # What the instant search replaces: sidebar, count, bulk bar, grid, pager.

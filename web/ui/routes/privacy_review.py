@@ -13,13 +13,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from dam.assets import get_library_asset
 from dam.errors import DomainError
 from dam.models import AssetKind
 from gdpr import dashboard, face_decisions, face_review
 from web.api.schemas import rendition_url
 from web.deps import SessionDep
 from web.ui import face_forms
-from web.ui.deps import TemplatesDep, csrf_protect, page
+from web.ui.deps import PageAsset, TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
 from web.ui.labels import N_
 from web.ui.redirects import see_other
@@ -40,6 +41,9 @@ def review_page(
     request: Request, db: SessionDep, viewer: Officer, templates: TemplatesDep
 ) -> Response:
     wanted = request.query_params.get("asset", "")[:32]
+    if wanted:
+        assert viewer.user is not None
+        get_library_asset(db, wanted, viewer.user)  # evidence is no library asset: 404
     asset_id = wanted or dashboard.next_for_review(db)
     if asset_id is None:
         return templates.render(request, "privacy/review.html", viewer, item=None, total=0)
@@ -73,6 +77,7 @@ def confirm(
     request: Request,
     db: SessionDep,
     viewer: Officer,
+    asset: PageAsset,  # 404 unless the viewer may see it
     person_id: Annotated[str, Form(max_length=64)] = "",
     name: Short = "",
     number: Annotated[str, Form(max_length=8)] = "",
@@ -103,6 +108,7 @@ def dismiss(
     request: Request,
     db: SessionDep,
     viewer: Officer,
+    asset: PageAsset,  # 404 unless the viewer may see it
     reason: Annotated[str, Form(max_length=100)] = "",
     number: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,8 +23,10 @@ from dam.blobs import BlobStore
 from dam.errors import DomainError, Gone, NotCleared, NotFound
 from dam.models import ShareLink
 from dam.settings import Settings
-from gdpr import shares
+from gdpr import gate, shares
 from web.deps import BlobsDep, SessionDep, SettingsDep
+from web.files import file_response
+from web.proxies import client_address
 from web.ui import i18n
 from web.ui.deps import TemplatesDep
 from web.ui.ratelimit import LoginLimiter
@@ -105,10 +107,6 @@ def share_limiter(request: Request) -> LoginLimiter:
     return limiter
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _unlocked(request: Request, link: ShareLink, settings: Settings) -> bool:
     return is_unlocked(settings.secret_key, request.cookies.get(COOKIE_NAME), link.id)
 
@@ -128,9 +126,9 @@ def open_link(
     *,
     kind: Kind,
     locale: str,
-    serve: Callable[[ShareLink], Response],
+    serve: Callable[[shares.OpenedShare], Response],
 ) -> Response:
-    """The one way a public route opens its link (gdpr.shares.open_share): `serve(link)` when
+    """The one way a public route opens its link (gdpr.shares.open_share): `serve(opened)` when
     it serves, else the password form, or the page that says why not without naming anyone.
     An embed never reads the password cookie (it is scoped to the share page anyway), so a
     protected link is never embedded."""
@@ -144,7 +142,7 @@ def open_link(
             lang=locale,
         )
         if not opened.locked:
-            return serve(opened.link)
+            return serve(opened)
     except (NotFound, Gone, NotCleared) as exc:
         return unavailable(request, templates, locale, exc, embed=embed)
     if embed:
@@ -166,7 +164,8 @@ def share_page(
 ) -> Response:
     locale = locale_of(request, lang)
 
-    def page(link: ShareLink) -> Response:
+    def page(opened: shares.OpenedShare) -> Response:
+        link = opened.link
         shared = shares.shared_asset(db, link)
         shares.count_view(db, link)
         return render(
@@ -224,7 +223,7 @@ async def unlock(
         link = await run_in_threadpool(shares.resolve, db, token)
     except (NotFound, Gone) as exc:
         return unavailable(request, templates, locale, exc, embed=False)
-    limiter, client = share_limiter(request), _client(request)
+    limiter, client = share_limiter(request), client_address(request)
     wait = limiter.retry_after(client=client, email=link.id)
     if wait:
         return _password_form(
@@ -266,20 +265,13 @@ def _serve(
     token: str,
     variant: shares.Variant,
 ) -> Response:
-    def send(link: ShareLink) -> Response:
-        rendition = shares.rendition_for(db, link, variant)
-        filename = None
-        if variant == "download":
-            filename = shares.download_filename(db, link, rendition)
-        # FileResponse answers Range requests (206), which video players rely on.
-        return FileResponse(
-            blobs.root / rendition.path,
-            media_type=rendition.mime,
-            filename=filename,
-            headers=NO_STORE,
-        )
-
     locale = locale_of(request, None)
+
+    def send(opened: shares.OpenedShare) -> Response:
+        ask = gate.SharedFile(variant=variant)
+        released = gate.release(db, ask, by=opened, settings=settings, blobs=blobs, lang=locale)
+        return file_response(released, request)
+
     return open_link(
         request, db, settings, templates, token, kind="file", locale=locale, serve=send
     )
@@ -330,13 +322,16 @@ def shared_captions(
     request: Request,
     db: SessionDep,
     settings: SettingsDep,
+    blobs: BlobsDep,
     templates: TemplatesDep,
 ) -> Response:
-    def send(link: ShareLink) -> Response:
-        vtt = shares.caption_vtt(db, link, language)
-        return Response(vtt, media_type="text/vtt; charset=utf-8", headers=NO_STORE)
-
     locale = locale_of(request, None)
+
+    def send(opened: shares.OpenedShare) -> Response:
+        ask = gate.SharedCaptions(language=language)
+        released = gate.release(db, ask, by=opened, settings=settings, blobs=blobs, lang=locale)
+        return file_response(released, request)
+
     return open_link(
         request, db, settings, templates, token, kind="file", locale=locale, serve=send
     )
@@ -358,9 +353,9 @@ def embed_page(
     from other sites, framing allowed (web/ui/security.py)."""
     locale = locale_of(request, lang)
 
-    def page(link: ShareLink) -> Response:
-        shared = shares.shared_asset(db, link)
-        shares.count_view(db, link)
+    def page(opened: shares.OpenedShare) -> Response:
+        shared = shares.shared_asset(db, opened.link)
+        shares.count_view(db, opened.link)
         return render(request, templates, "public/embed.html", locale, token=token, shared=shared)
 
     return open_link(

@@ -17,13 +17,12 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from dam import clock
-from dam.assets import get_asset
 from dam.errors import InvalidInput
 from dam.models import ShareLink
 from dam.settings import Settings
 from gdpr import shares
 from web.deps import SessionDep, SettingsDep
-from web.ui.deps import TemplatesDep, csrf_protect, page
+from web.ui.deps import PageAsset, TemplatesDep, csrf_protect, page
 from web.ui.redirects import safe_next, see_other
 from web.ui.templating import Viewer, flash
 
@@ -80,9 +79,9 @@ def shares_page(
     db: SessionDep,
     settings: SettingsDep,
     viewer: Manager,
+    asset: PageAsset,  # 404 unless the viewer may see it
     templates: TemplatesDep,
 ) -> Response:
-    asset = get_asset(db, asset_id)
     panel = share_panel(request, db, settings, asset_id, back=request.url.path)
     return templates.render(request, "shares/page.html", viewer, asset=asset, share_panel=panel)
 
@@ -107,6 +106,7 @@ def create_share(
     db: SessionDep,
     settings: SettingsDep,
     viewer: Manager,
+    asset: PageAsset,  # 404 unless the viewer may see it
     channel: Annotated[str, Form(max_length=32)] = "",
     expires_on: Annotated[str, Form(max_length=20)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",

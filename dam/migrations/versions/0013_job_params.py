@@ -1,7 +1,7 @@
 """job params
 
-Revision ID: 0010_job_params
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 
 What a job that is not a pipeline stage needs to know besides its asset (a redacted
 video's channel and recipe key); empty for pipeline stages.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_job_params"
-down_revision: str | None = "0009"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,237 @@
+"""Memory stays bounded: decodes planned from the header, jobs run within a budget."""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlmodel import Session
+
+from dam.jobs import StageContext
+from dam.memory import MemoryLedger, TooBigForBudget
+from dam.models import AssetStatus, Job, JobStatus
+from dam.runtime import Runtime
+from ingest.image.plan import JpegFrame, decode_need, draft_scale, read_jpeg_frame
+from tests.conftest import Account
+
+SIDE = 14_000  # 196 MP, under the 200 MP pixel limit
+
+
+def bomb(*, progressive: bool, pad_to: int = 0) -> bytes:
+    """A tiny JPEG whose frame header claims SIDE x SIDE pixels."""
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 100, 50)).save(
+        out, "JPEG", progressive=progressive, quality=50
+    )
+    data = bytearray(out.getvalue())
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        if marker in (0xC0, 0xC2):
+            data[i + 5 : i + 9] = struct.pack(">HH", SIDE, SIDE)
+            break
+        i += 2 + length
+    if pad_to:
+        rng = random.Random(1)
+        data[-2:-2] = bytes(rng.randrange(255) for _ in range(pad_to - len(data)))
+    return bytes(data)
+
+
+# --- pure: the plan ------------------------------------------------------------------
+
+
+def test_the_frame_header_is_read_without_decoding() -> None:
+    frame = read_jpeg_frame(io.BytesIO(bomb(progressive=True)))
+    assert frame is not None
+    assert (frame.width, frame.height, frame.progressive, frame.huffman) == (SIDE, SIDE, True, True)
+    # Pillow saves 4:2:0: a full-size luma plane and two quarter-size chroma planes.
+    assert frame.sampling == ((2, 2), (1, 1), (1, 1))
+    assert frame.blocks == 1750 * 1750 + 2 * 875 * 875
+    assert frame.smallest_file == frame.blocks // 8
+    assert read_jpeg_frame(io.BytesIO(b"\x89PNG\r\n\x1a\n")) is None
+    assert read_jpeg_frame(io.BytesIO(b"\xff\xd8\xff\xda\x00\x02")) is None  # data first
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "edge", "scale"),
+    [
+        (14_000, 14_000, 2560, 4),
+        (6000, 4000, 2560, 2),
+        (2560, 1440, 2560, 1),
+        (30_000, 500, 400, 8),
+    ],
+)
+def test_draft_scale_matches_what_pillow_picks(
+    width: int, height: int, edge: int, scale: int
+) -> None:
+    assert draft_scale(width, height, edge) == scale
+    # ...which is what Pillow's draft() picks for the same request.
+    out = io.BytesIO()
+    Image.new("RGB", (width // 10, height // 10)).save(out, "JPEG")
+    with Image.open(out) as image:
+        small_edge = max(1, edge // 10)
+        landscape = image.width >= image.height
+        image.draft(None, (small_edge, 1) if landscape else (1, small_edge))
+        assert image.size[0] in (-(-width // 10 // scale), width // 10 // scale)
+
+
+def test_a_progressive_jpeg_needs_its_whole_coefficient_array() -> None:
+    common = {"format": "JPEG", "mode": "RGB", "width": SIDE, "height": SIDE, "long_edge": 2560}
+    baseline = decode_need(**common, frame=JpegFrame(0xC0, SIDE, SIDE, ((2, 2), (1, 1), (1, 1))))
+    progressive = decode_need(**common, frame=JpegFrame(0xC2, SIDE, SIDE, ((2, 2), (1, 1), (1, 1))))
+    assert baseline < 300 * 1024**2  # decoded at 1/4: 3500 x 3500
+    assert progressive - baseline == (1750**2 + 2 * 875**2) * 64 * 2  # 588 MB of coefficients
+    png = decode_need(format="PNG", mode="RGB", width=SIDE, height=SIDE, long_edge=2560)
+    assert png > SIDE * SIDE * 4  # no scaled decode for other formats
+
+
+# --- pure: the ledger ----------------------------------------------------------------
+
+
+def test_the_ledger_holds_a_job_until_its_need_fits() -> None:
+    ledger = MemoryLedger(100)
+    order: list[str] = []
+    with ledger.reserve(70):
+        waiting = threading.Thread(target=lambda: _reserve(ledger, 50, order))
+        waiting.start()
+        time.sleep(0.2)
+        assert order == []  # 70 + 50 > 100: it waits
+        with ledger.reserve(30):  # this one fits beside the first
+            order.append("small")
+        order.append("first done")
+    waiting.join(5)
+    assert order == ["small", "first done", "second"]
+    assert ledger.in_use == 0
+
+
+def _reserve(ledger: MemoryLedger, need: int, order: list[str]) -> None:
+    with ledger.reserve(need):
+        order.append("second")
+
+
+def test_the_ledger_refuses_a_job_bigger_than_the_whole_budget() -> None:
+    with (
+        pytest.raises(TooBigForBudget, match=r"more than the 1\.0 kB"),
+        MemoryLedger(1024).reserve(4096),
+    ):
+        pass
+
+
+def test_a_waiting_job_keeps_its_heartbeat() -> None:
+    ledger = MemoryLedger(10)
+    beats: list[int] = []
+
+    def wait_for_room() -> None:
+        with ledger.reserve(5, waiting=lambda: beats.append(1), poll_s=0.05):
+            beats.append(0)
+
+    with ledger.reserve(10):
+        waiter = threading.Thread(target=wait_for_room)
+        waiter.start()
+        time.sleep(0.3)
+        assert beats and 0 not in beats  # heartbeats while it waits, not yet run
+    waiter.join(5)
+    assert beats[-1] == 0 and ledger.in_use == 0
+
+
+# --- service: the runner keeps to the budget ---------------------------------------------
+
+
+@pytest.fixture
+def budget_stage(rt: Runtime) -> Iterator[list[tuple[str, float, float]]]:
+    """A stage that declares 80 bytes and records when it ran."""
+    runs: list[tuple[str, float, float]] = []
+
+    def handler(ctx: StageContext) -> None:
+        started = time.monotonic()
+        time.sleep(0.3)
+        runs.append((ctx.job_id, started, time.monotonic()))
+
+    def need(ctx: StageContext) -> int:
+        return 80 if ctx.settings.workers >= 0 else 0
+
+    rt.wiring.add_stage("test_budget", handler, memory=need)
+    yield runs
+
+
+def _uploaded(client: TestClient, account: Account, data: bytes, name: str = "p.jpg") -> str:
+    response = client.post(
+        "/api/v1/assets", headers=account.headers, files={"file": (name, data, "image/jpeg")}
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_two_jobs_whose_needs_exceed_the_budget_never_run_side_by_side(
+    rt: Runtime, client: TestClient, creative: Account, budget_stage: list[tuple[str, float, float]]
+) -> None:
+    asset_id = _uploaded(client, creative, _photo())
+    with Session(rt.engine, expire_on_commit=False) as session:
+        job_rows = [Job(asset_id=asset_id, stage="test_budget") for _ in range(2)]
+        session.add_all(job_rows)
+        session.commit()
+    rt.runner.ledger = MemoryLedger(100)
+    threads = [threading.Thread(target=rt.runner.run, args=(j.id,)) for j in job_rows]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    (_, _, end_a), (_, start_b, _) = sorted(budget_stage, key=lambda r: r[1])
+    assert end_a <= start_b  # one after the other
+    rt.runner.ledger = MemoryLedger(50)  # now 80 is more than the whole budget
+    with Session(rt.engine, expire_on_commit=False) as session:
+        too_big = Job(asset_id=asset_id, stage="test_budget")
+        session.add(too_big)
+        session.commit()
+    rt.runner.run(too_big.id)
+    with Session(rt.engine) as session:
+        row = session.get(Job, too_big.id)
+        assert row is not None and row.status == JobStatus.failed
+        assert "more than the 50 bytes this server gives one job" in (row.error or "")
+
+
+# --- http: the 196 MP headers ---------------------------------------------------------------
+
+
+def test_a_cut_off_196_megapixel_jpeg_fails_from_its_header(
+    rt: Runtime, client: TestClient, creative: Account
+) -> None:
+    data = bomb(progressive=True)
+    assert len(data) < 1000
+    asset = client.get(
+        f"/api/v1/assets/{_uploaded(client, creative, data)}", headers=creative.headers
+    ).json()
+    assert asset["status"] == AssetStatus.failed
+    assert "cut off" in asset["error"] and "14,000 × 14,000" in asset["error"]
+    original = client.get(f"/api/v1/assets/{asset['id']}/original", headers=creative.headers)
+    assert original.status_code == 200 and original.content == data  # the original is kept
+
+
+@pytest.fixture
+def settings(settings_factory):  # type: ignore[no-untyped-def]
+    return settings_factory(job_memory_mb=256)
+
+
+def test_a_progressive_196_megapixel_jpeg_over_the_budget_fails_before_decoding(
+    rt: Runtime, client: TestClient, creative: Account
+) -> None:
+    data = bomb(progressive=True, pad_to=700_000)  # long enough to pass the cut-off check
+    asset = client.get(
+        f"/api/v1/assets/{_uploaded(client, creative, data)}", headers=creative.headers
+    ).json()
+    assert asset["status"] == AssetStatus.failed
+    assert "14,000 × 14,000 pixels (196 megapixels)" in asset["error"]
+    assert "more than the 256.0 MB this server gives one job" in asset["error"]
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(out, "JPEG")
+    return out.getvalue()
