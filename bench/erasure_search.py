@@ -31,7 +31,6 @@ sys.path.append(str(ROOT / "bench"))  # after the packages: bench/search.py
 
 from scratch import scratch_runtime  # noqa: E402
 from sqlalchemy import select  # noqa: E402
-from sqlmodel import Session  # noqa: E402
 from withdrawal import fill  # noqa: E402
 
 from dam import auth, clock  # noqa: E402
@@ -80,7 +79,7 @@ def run(database: str, n_assets: int, n_on: int, rebuild_first: bool) -> None:
             t = time.perf_counter()
             rebuild(service)
             indexed = time.perf_counter() - t
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             on = list(
                 session.execute(select(Face.asset_id).where(Face.person_id == star_id))
                 .scalars()

@@ -44,12 +44,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from PIL import Image  # noqa: E402
-from sqlmodel import Session, col, select  # noqa: E402
+from sqlmodel import col, select  # noqa: E402
 
 from dam import migrate  # noqa: E402
 from dam.clock import now  # noqa: E402
-from dam.jobs import StageContext, pipeline_for  # noqa: E402
+from dam.jobs import StageContext  # noqa: E402
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus  # noqa: E402
+from dam.plugins import builtin_wiring  # noqa: E402
 from dam.runtime import Runtime, build_runtime  # noqa: E402
 from dam.settings import load_settings  # noqa: E402
 from ingest.bulk_import import ImportSummary, import_file, walk  # noqa: E402
@@ -160,7 +161,7 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
     if len(ids) != len(paths):
         raise SystemExit(f"expected {len(paths)} new assets, got {len(ids)}: {summary}")
     while True:
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             busy = session.exec(
                 select(Asset.id).where(
                     col(Asset.id).in_(ids), Asset.status == AssetStatus.processing
@@ -173,7 +174,7 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
         time.sleep(0.1)
     _, cpu_ours, cpu_others = meter.read()
     rt.queue.stop_consumer()
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         jobs = list(session.exec(select(Job).where(col(Job.asset_id).in_(ids))))
         failed = list(
             session.exec(
@@ -207,7 +208,7 @@ def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, l
     import pyvips
 
     # libvips reads the very file the stage reads: the stored original.
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         sha = {a.id: a.sha256 for a in session.exec(select(Asset).where(col(Asset.id).in_(ids)))}
     paths = [rt.blobs.original_path(sha[asset_id]) for asset_id in ids]
 
@@ -218,9 +219,7 @@ def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, l
         ctx = StageContext(
             job_id="bench",
             asset_id=asset_id,
-            settings=rt.settings,
-            engine=rt.engine,
-            blobs=rt.blobs,
+            runtime=rt,
             report_progress=lambda fraction: None,
         )
         return lambda: render_image(ctx)
@@ -320,7 +319,7 @@ def verdict(ok: bool) -> str:
 def report_pipeline(pipe: dict, count: int, workers: int, faces: bool) -> None:
     per_s = count / pipe["elapsed_s"]
     cores = os.cpu_count() or 1
-    stages = " -> ".join(pipeline_for(AssetKind.image))
+    stages = " -> ".join(builtin_wiring().pipeline_for(AssetKind.image))
     print(
         f"\nPipeline ({stages}; face detection {'on' if faces else 'off'}): {workers} worker "
         "threads, SQLite database, SQLite Huey queue"

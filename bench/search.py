@@ -375,8 +375,8 @@ def main() -> None:
         seconds = time.perf_counter() - started
         print(f"{args.assets} synthetic assets written to SQLite in {seconds:.1f} s")
         provided = synthetic_facts([r["id"] for r, _ in rows])
-        facts.register_provider(
-            "bench", lambda _s, ids: {i: provided[i] for i in ids if i in provided}
+        rt.wiring.extend(
+            facts.FACTS, "bench", lambda _s, ids: {i: provided[i] for i in ids if i in provided}
         )
 
         service = service_for(rt)
@@ -484,7 +484,6 @@ def main() -> None:
         server.wait(timeout=30)
         http.close()
         fts_db.close()
-        facts.unregister_provider("bench")
         rt.close()
 
 

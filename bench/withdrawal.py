@@ -42,9 +42,8 @@ sys.path.insert(0, str(ROOT))
 from fastapi.testclient import TestClient  # noqa: E402
 from scratch import scratch_runtime  # noqa: E402  (bench/, next to this file)
 from sqlalchemy import func, insert, select  # noqa: E402
-from sqlmodel import Session  # noqa: E402
 
-from dam import auth, clock, jobs  # noqa: E402
+from dam import auth, clock  # noqa: E402
 from dam.ids import new_id  # noqa: E402
 from dam.models import (  # noqa: E402
     Asset,
@@ -56,6 +55,7 @@ from dam.models import (  # noqa: E402
     Role,
     VerdictSet,
 )
+from dam.runtime import Runtime  # noqa: E402
 from gdpr import verdicts  # noqa: E402
 from search.service import service_for  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -63,7 +63,7 @@ from web.app import create_app  # noqa: E402
 OTHERS = 2000
 
 
-def fill(engine: object, n_assets: int, n_on: int, expiry: datetime) -> tuple[str, str]:
+def fill(rt: Runtime, n_assets: int, n_on: int, expiry: datetime) -> tuple[str, str]:
     """Assets, people, faces and consents in bulk; returns (person id, consent id)."""
     rng = random.Random(7)
     now = clock.now()
@@ -83,7 +83,7 @@ def fill(engine: object, n_assets: int, n_on: int, expiry: datetime) -> tuple[st
         for i in range(OTHERS)
     ]
     star_consent = new_id()
-    with Session(engine) as session:  # type: ignore[arg-type]
+    with rt.session() as session:
         session.add(star)
         session.flush()
         star_id = star.id
@@ -180,10 +180,10 @@ def run(
             hour=0, minute=0, second=0, microsecond=0
         )
         t = time.perf_counter()
-        star_id, consent_id = fill(rt.engine, n_assets, n_on, expiry)
+        star_id, consent_id = fill(rt, n_assets, n_on, expiry)
         filled = time.perf_counter() - t
         t = time.perf_counter()
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             ids = list(session.execute(select(Asset.id)).scalars())
             verdicts.refresh(session, ids, settings=settings)
             session.commit()
@@ -225,7 +225,7 @@ def run(
             t = time.perf_counter()
             assert sync.flush(timeout=600)
             reindexed = time.perf_counter() - t
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             blocked = session.execute(
                 select(func.count())
                 .select_from(AssetVerdict)
@@ -254,14 +254,14 @@ def run(
             t = time.perf_counter()
             if profiler:
                 profiler.enable()
-            jobs._periodic["verdict_deadlines"](rt.engine, settings)
+            rt.wiring.periodic["verdict_deadlines"](rt)
             expiry_task = time.perf_counter() - t
             if profiler:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         finally:
             clock.now = real_now  # type: ignore[assignment]
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             left = session.execute(
                 select(func.count())
                 .select_from(AssetVerdict)

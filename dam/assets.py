@@ -172,6 +172,15 @@ def jobs_of(session: Session, asset_id: str) -> list[Job]:
     )
 
 
+def get_job(session: Session, job_id: str, user: User) -> Job:
+    """One job, for someone who may see its asset (a redacted video's progress, say)."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("There is no job with this id.")
+    get_visible_asset(session, job.asset_id, user)
+    return job
+
+
 def set_tags(session: Session, asset_id: str, tags: list[str]) -> None:
     session.exec(delete(AssetTag).where(col(AssetTag.asset_id) == asset_id))
     session.add_all(AssetTag(asset_id=asset_id, tag=t) for t in normalise_tags(tags)[:MAX_TAGS])

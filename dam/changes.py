@@ -23,12 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, insert, literal, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -57,7 +56,8 @@ KINDS = (ASSET, PERSON, COLLECTION, DOCUMENT)
 # older copy left in the index's files either) before the committing call returns.
 FOLLOW, REMOVE, PURGE = 0, 1, 2
 
-# The order steps run in: verdicts first, the search documents show them.
+# The order steps run in (Wiring.add_change_step): verdicts first, the search
+# documents show them.
 JUDGE, INDEX = 10, 20
 
 BATCH = 500  # feed rows per drain transaction
@@ -133,20 +133,6 @@ class ChangeStep(Protocol):
 
     def settle(self, batch: ChangeBatch) -> None:
         """After the drain committed: wake writers; remove and purge before returning."""
-
-
-StepFactory = Callable[["Runtime"], ChangeStep]
-_step_factories: dict[str, tuple[int, StepFactory]] = {}
-
-
-def register_step(name: str, order: int, factory: StepFactory) -> None:
-    """Give every runtime's drainer a `name` step, run in `order` (JUDGE, INDEX)."""
-    _step_factories[name] = (order, factory)
-
-
-def build_steps(rt: Runtime) -> list[tuple[str, ChangeStep]]:
-    ordered = sorted(_step_factories.items(), key=lambda item: (item[1][0], item[0]))
-    return [(name, make(rt)) for name, (_, make) in ordered]
 
 
 # --- recording -----------------------------------------------------------------------
@@ -260,8 +246,11 @@ class ChangeFeed:
     reads its own change), and from a thread that looks for rows others left."""
 
     def __init__(
-        self, engine: Engine, steps: list[tuple[str, ChangeStep]], *, poll: bool = True
+        self, runtime: Runtime, steps: list[tuple[str, ChangeStep]], *, poll: bool = True
     ) -> None:
+        """`steps`: the runtime's wiring's (`Wiring.build_change_steps`), in their order."""
+        self.runtime = runtime
+        engine = runtime.engine
         # On PostgreSQL a drain reads one snapshot: a verdict written meanwhile by another
         # drain makes ours fail and start over, instead of overwriting it with older facts.
         if engine.dialect.name == "postgresql":
@@ -336,7 +325,7 @@ class ChangeFeed:
     def _drain_once(self) -> ChangeBatch | None:
         for attempt in range(_RETRIES + 1):
             try:
-                with Session(self.engine) as session:
+                with self.runtime.session(engine=self.engine, drain=False) as session:
                     batch = self._claim(session)
                     if batch is None:
                         return None

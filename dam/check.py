@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,17 +55,9 @@ class PartReport:
     problems: list[str] = field(default_factory=list)
 
 
-PartCheck = Callable[["Runtime"], PartReport]
-_parts: dict[str, PartCheck] = {}
-
-
-def register_part(name: str, check: PartCheck) -> None:
-    """Let `dam check --<name>` run a package's check (search registers "search")."""
-    _parts[name] = check
-
-
 def run_part(name: str, rt: Runtime) -> PartReport:
-    check = _parts.get(name)
+    """Run the check a package added as `name` (Wiring.add_check_part)."""
+    check = rt.wiring.check_parts.get(name)
     if check is None:
         return PartReport(f"No {name} check is installed.", [f"{name} check missing"])
     return check(rt)

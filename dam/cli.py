@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import logging
 import signal
 import sys
@@ -14,12 +15,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dam import audit, auth, doctor, migrate
+from dam import audit, auth, doctor, migrate, wiring_text
 from dam.errors import DomainError
 from dam.models import Role
-from dam.plugins import load_plugins
+from dam.plugins import builtin_wiring
 from dam.runtime import Runtime, build_runtime
 from dam.settings import SettingsError, get_settings
+from dam.wiring import Wiring
 
 app = typer.Typer(
     help="Beeldbank: photo and video library with GDPR consent enforcement.",
@@ -160,7 +162,7 @@ def check_command(
     with runtime() as rt:
         with rt.session() as session:
             report = check_originals(session, rt.blobs, verify_hashes=not quick)
-        left = leftovers.find(rt.settings, rt.engine)  # its own session (SQLite: one writer)
+        left = leftovers.find(rt.settings, rt.session)  # its own session (SQLite: one writer)
     for problem in report.problems:
         console.print(f"[yellow]{problem}[/yellow]")
     for item in left:
@@ -175,8 +177,20 @@ def check_command(
 
 
 @app.command("doctor")
-def doctor_command() -> None:
+def doctor_command(
+    wiring: bool = typer.Option(
+        False, "--wiring", help="Instead, print what runs: pipelines, subscribers, tasks."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="With --wiring: as JSON."),
+) -> None:
     """Report what this machine can do: ffmpeg, codecs, database, queue, search."""
+    if wiring:
+        description = builtin_wiring().describe()
+        if as_json:
+            print(json.dumps(description, indent=2))
+        else:
+            typer.echo(wiring_text.render(description))
+        return
     with runtime(migrate_first=False) as rt:
         findings = doctor.run_checks(rt)
     table = Table("part", "state", "details")
@@ -200,6 +214,20 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
+def install_commands(wiring: Wiring | None = None) -> typer.Typer:
+    """`app` with the commands the plugins add (each once, however often called)."""
+    wiring = wiring if wiring is not None else builtin_wiring()
+    have = {info.name for info in app.registered_commands}
+    for name, command in wiring.commands.items():
+        if name not in have:
+            app.command(name)(command)
+    groups = {info.name for info in app.registered_groups}
+    for name, group in wiring.command_groups.items():
+        if name not in groups:
+            app.add_typer(group, name=name)
+    return app
+
+
 def main() -> None:
-    load_plugins()
+    install_commands()
     app()

@@ -1,8 +1,9 @@
-"""`dam doctor`: what this machine can do. Packages register checks for their own parts."""
+"""`dam doctor`: what this machine can do. Packages add checks for their own parts to the
+wiring (`Wiring.add_doctor_check`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,18 +19,9 @@ class Finding:
     detail: str
 
 
-DoctorCheck = Callable[[Runtime], Iterable[Finding]]
-_checks: list[DoctorCheck] = []
-
-
-def register(check: DoctorCheck) -> None:
-    if check not in _checks:
-        _checks.append(check)
-
-
 def run_checks(rt: Runtime) -> list[Finding]:
     findings: list[Finding] = []
-    for check in [_core, *_checks]:
+    for check in [_core, *rt.wiring.doctor_checks]:
         try:
             findings.extend(check(rt))
         except Exception as exc:

@@ -1,14 +1,12 @@
-"""Typed events and the subscriber registry through which packages meet."""
+"""Typed events through which packages meet. Who hears them is the runtime's wiring
+(`Wiring.subscribe`); `Runtime.publish` delivers them."""
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-log = logging.getLogger(__name__)
+from dam.wiring import runtime_of
 
 
 @dataclass(frozen=True)
@@ -61,45 +59,20 @@ class PersonErased(Event):
     asset_ids: tuple[str, ...] = ()
 
 
-E = TypeVar("E", bound=Event)
-Handler = Callable[[Any], None]
-
-_subscribers: defaultdict[type[Event], list[Handler]] = defaultdict(list)
-
-
-def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
-    """Call `handler` for every published event of `event_type` (idempotent)."""
-    if handler not in _subscribers[event_type]:
-        _subscribers[event_type].append(handler)
-
-
-def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
-    if handler in _subscribers[event_type]:
-        _subscribers[event_type].remove(handler)
-
-
-def publish(event: Event) -> None:
-    """Deliver an event to its subscribers; one failing subscriber does not stop the others."""
-    for handler in list(_subscribers[type(event)]):
-        try:
-            handler(event)
-        except Exception:
-            log.exception("subscriber %s failed on %s", handler, type(event).__name__)
-
-
 def publish_after_commit(session: Any, event: Event) -> None:
-    """Publish `event` once `session` commits (dropped on rollback), before its jobs run."""
+    """Publish `event` through the session's runtime once `session` commits (dropped on
+    rollback), before its jobs run."""
+    runtime_of(session)  # a session no runtime opened would drop it: refuse it now
     session.info.setdefault("events_to_publish", []).append(event)
 
 
 def publish_pending(session: Any) -> None:
-    for event in session.info.pop("events_to_publish", []):
-        publish(event)
+    events = session.info.pop("events_to_publish", [])
+    if events:
+        runtime = runtime_of(session)
+        for event in events:
+            runtime.publish(event)
 
 
 def drop_pending(session: Any) -> None:
     session.info.pop("events_to_publish", None)
-
-
-def clear_subscribers() -> None:
-    _subscribers.clear()

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 
 from sqlalchemy import text
 
 from dam.disk import shortfall
 from dam.runtime import Runtime
-
-Check = Callable[[Runtime], None]
-
-_checks: dict[str, Check] = {}
-
-
-def register_check(name: str, check: Check) -> None:
-    """Add a readiness check (search registers its backend here)."""
-    _checks[name] = check
+from dam.wiring import ReadinessCheck
 
 
 def _database(rt: Runtime) -> None:
@@ -43,15 +34,18 @@ def _queue(rt: Runtime) -> None:
     rt.queue.ping()
 
 
-register_check("database", _database)
-register_check("storage", _storage)
-register_check("queue", _queue)
+# The core's own parts; packages add theirs to the wiring (search its backend).
+CORE_CHECKS: dict[str, ReadinessCheck] = {
+    "database": _database,
+    "storage": _storage,
+    "queue": _queue,
+}
 
 
 def readiness(rt: Runtime) -> dict[str, str]:
     """Each check's name -> 'ok' or what failed."""
     results = {}
-    for name, check in _checks.items():
+    for name, check in {**CORE_CHECKS, **rt.wiring.readiness}.items():
         try:
             check(rt)
             results[name] = "ok"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
@@ -22,12 +22,15 @@ from sqlmodel import Session, col, select
 from dam import changes, events, owner
 from dam.blobs import BlobStore
 from dam.clock import now
-from dam.db import session_scope
 from dam.disk import is_disk_full, shortfall
 from dam.errors import ProcessingError
 from dam.memory import MemoryLedger, TooBigForBudget
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus
 from dam.settings import Settings
+from dam.wiring import StageHandler, runtime_of
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -40,79 +43,43 @@ class Enqueuer(Protocol):
 
 @dataclass
 class StageContext:
-    """What a stage handler gets: the job, and the means to do its work."""
+    """What a stage handler gets: the job, its runtime (sessions, settings, blobs,
+    services) and the means to report progress."""
 
     job_id: str
     asset_id: str
-    settings: Settings
-    engine: Engine
-    blobs: BlobStore
+    runtime: Runtime
     report_progress: Callable[[float], None]
+    # The runtime's settings, unless a caller (a test) runs the stage with others.
+    settings: Settings = None  # type: ignore[assignment]
+    params: dict[str, Any] = field(default_factory=dict)  # a task's Job.params
+
+    def __post_init__(self) -> None:
+        if self.settings is None:
+            self.settings = self.runtime.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.runtime.engine
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.runtime.blobs
+
+    # A stage commits through sessions of its own; the runtime drains what they recorded
+    # once, after the job (Runtime._run_job), not after each of their commits.
+    def session(self) -> Session:
+        return self.runtime.session(drain=False)
+
+    def unit_of_work(self) -> AbstractContextManager[Session]:
+        return self.runtime.unit_of_work(drain=False)
 
 
-StageHandler = Callable[[StageContext], None]
-# Bytes of memory a stage will need for this job, estimated from the file's header
-# without decoding it; raises ProcessingError for a file that must not be decoded at all.
-MemoryEstimate = Callable[[StageContext], int]
-
-PeriodicTask = Callable[[Engine, Settings], object]
-
-_stages: dict[str, StageHandler] = {}
-_memory: dict[str, MemoryEstimate] = {}
-_pipelines: dict[AssetKind, list[str]] = {}
-_periodic: dict[str, PeriodicTask] = {}
-_insertions: defaultdict[AssetKind, list[tuple[str, str]]] = defaultdict(list)
-
-
-def register_stage(
-    name: str, handler: StageHandler, *, memory: MemoryEstimate | None = None
-) -> None:
-    """`memory` declares what a job of the stage needs (the runner keeps to a budget)."""
-    _stages[name] = handler
-    if memory is not None:
-        _memory[name] = memory
-    else:
-        _memory.pop(name, None)
-
-
-def register_pipeline(kind: AssetKind, stages: list[str]) -> None:
-    """The ordered stages an asset of `kind` goes through after it is stored."""
-    _pipelines[kind] = list(stages)
-
-
-def register_periodic(name: str, task: PeriodicTask) -> None:
-    """Run `task` on every sweep (expiring uploads, later: verdict deadlines, retention)."""
-    _periodic[name] = task
-
-
-def run_periodic(engine: Engine, settings: Settings) -> None:
-    for name, task in _periodic.items():
-        try:
-            task(engine, settings)
-        except Exception:
-            log.exception("periodic task %s failed", name)
-
-
-def add_stage_after(kind: AssetKind, after: str, stage: str) -> None:
-    """Run `stage` right after `after` in `kind`'s pipeline (a plugin extending another's).
-
-    Remembered apart from the pipeline, so the order in which plugins load does not matter.
-    """
-    if (after, stage) not in _insertions[kind]:
-        _insertions[kind].append((after, stage))
-
-
-def pipeline_for(kind: AssetKind) -> list[str]:
-    stages = list(_pipelines.get(kind, []))
-    for after, stage in _insertions[kind]:
-        if after in stages and stage not in stages:
-            stages.insert(stages.index(after) + 1, stage)
-    return stages
-
-
-def schedule(session: Session, *, asset_id: str, stage: str) -> Job:
+def schedule(
+    session: Session, *, asset_id: str, stage: str, params: dict[str, Any] | None = None
+) -> Job:
     """Add a job; its id is put on the queue once the session commits."""
-    job = Job(asset_id=asset_id, stage=stage)
+    job = Job(asset_id=asset_id, stage=stage, params=params)
     session.add(job)
     session.info.setdefault("jobs_to_enqueue", []).append(job.id)
     return job
@@ -120,7 +87,7 @@ def schedule(session: Session, *, asset_id: str, stage: str) -> Job:
 
 def start_pipeline(session: Session, asset: Asset) -> Job | None:
     """Schedule the first stage of the asset's pipeline (None if its kind has none)."""
-    stages = pipeline_for(AssetKind(asset.kind))
+    stages = runtime_of(session).wiring.pipeline_for(AssetKind(asset.kind))
     if not stages:
         return None
     asset.status = AssetStatus.processing
@@ -162,41 +129,38 @@ WAITING_FOR_SPACE = "Waiting for free disk space; the job will continue by itsel
 class JobRunner:
     """Runs one job by id: claim, run the stage, record the outcome, schedule the next."""
 
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        engine: Engine,
-        blobs: BlobStore,
-        queue: Enqueuer,
-        ledger: MemoryLedger | None = None,
-    ) -> None:
-        self.settings = settings
-        self.engine = engine
-        self.blobs = blobs
-        self.queue = queue
-        self.ledger = ledger or MemoryLedger(settings.job_memory_bytes)
+    def __init__(self, runtime: Runtime, *, ledger: MemoryLedger | None = None) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.ledger = ledger or MemoryLedger(runtime.settings.job_memory_bytes)
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self.runtime.blobs
+
+    @property
+    def queue(self) -> Enqueuer:
+        return self.runtime.queue
 
     def session(self) -> Session:
-        session = Session(self.engine, expire_on_commit=False)
-        session.info["queue"] = self.queue
-        return session
+        return self.runtime.session(drain=False)  # drained after the job (Runtime._run_job)
 
     def run(self, job_id: str) -> None:
         job = self._claim(job_id)
         if job is None:
             return
-        handler = _stages.get(job.stage)
+        wiring = self.runtime.wiring
+        task = job.stage in wiring.tasks
+        handler = wiring.tasks.get(job.stage) if task else wiring.stages.get(job.stage)
         ctx = StageContext(
             job_id=job.id,
             asset_id=job.asset_id,
-            settings=self.settings,
-            engine=self.engine,
-            blobs=self.blobs,
+            runtime=self.runtime,
             report_progress=lambda fraction: self._progress(job.id, fraction),
+            params=dict(job.params or {}),
         )
         try:
-            self._run_stage(job, handler, ctx)
+            self._run_stage(job, handler, ctx, task=task)
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
@@ -204,12 +168,14 @@ class JobRunner:
             # stage again once there is space (stages are idempotent).
             self._defer(job.id)
 
-    def _run_stage(self, job: Job, handler: StageHandler | None, ctx: StageContext) -> None:
+    def _run_stage(
+        self, job: Job, handler: StageHandler | None, ctx: StageContext, *, task: bool
+    ) -> None:
         started = time.perf_counter()
         try:
             if handler is None:
                 raise RuntimeError(f"no handler registered for stage {job.stage!r}")
-            estimate = _memory.get(job.stage)
+            estimate = self.runtime.wiring.memory.get(job.stage)
             need = estimate(ctx) if estimate is not None else 0
             with self.ledger.reserve(need, waiting=lambda: self._progress(job.id, 0.0)):
                 started = time.perf_counter()  # the stage's own time, not the wait
@@ -219,7 +185,10 @@ class JobRunner:
                 self._defer(job.id)
                 return
             message = exc.message if isinstance(exc, ProcessingError) else str(exc)
-            self._fail(job, message, time.perf_counter() - started)
+            if task:
+                self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
+            else:
+                self._fail(job, message, time.perf_counter() - started)
         except Exception as exc:
             if self._out_of_space(exc):
                 self._defer(job.id)
@@ -231,9 +200,15 @@ class JobRunner:
                 f"Processing stopped with an unexpected error in the {job.stage} stage "
                 f"({type(exc).__name__}). The original is kept; an administrator can retry."
             )
-            self._fail(job, message, time.perf_counter() - started)
+            if task:
+                self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
+            else:
+                self._fail(job, message, time.perf_counter() - started)
         else:
-            self._finish(job, time.perf_counter() - started)
+            if task:
+                self._end_task(job, JobStatus.done, time.perf_counter() - started, None)
+            else:
+                self._finish(job, time.perf_counter() - started)
 
     def _out_of_space(self, exc: BaseException) -> bool:
         """Whether a stage failed for want of disk space, not because of its file: said
@@ -328,7 +303,7 @@ class JobRunner:
                 return  # the asset was deleted while we worked
             row.status, row.progress, row.finished_at = JobStatus.done, 1.0, now()
             row.duration_s = seconds
-            stages = pipeline_for(AssetKind(asset.kind))
+            stages = self.runtime.wiring.pipeline_for(AssetKind(asset.kind))
             position = stages.index(job.stage) if job.stage in stages else len(stages)
             done = position + 1 >= len(stages)
             if not done:
@@ -338,8 +313,20 @@ class JobRunner:
                 asset.updated_at = now()
             session.commit()
         if done:
-            events.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
-            events.publish(events.AssetChanged(asset_id=asset.id))
+            self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
+            self.runtime.publish(events.AssetChanged(asset_id=asset.id))
+
+    def _end_task(self, job: Job, status: JobStatus, seconds: float, error: str | None) -> None:
+        """A task's outcome is its own: the asset and its pipeline are left as they are."""
+        with self.session() as session:
+            row = session.get(Job, job.id)
+            if row is None:
+                return  # the asset was deleted while we worked
+            row.status, row.error, row.finished_at = status, error, now()
+            row.duration_s = seconds
+            if status == JobStatus.done:
+                row.progress = 1.0
+            session.commit()
 
     def _fail(self, job: Job, message: str, seconds: float) -> None:
         with self.session() as session:
@@ -351,23 +338,31 @@ class JobRunner:
             row.duration_s = seconds
             asset.status, asset.error, asset.updated_at = AssetStatus.failed, message, now()
             session.commit()
-        events.publish(events.AssetProcessed(asset_id=asset.id, status=AssetStatus.failed))
-        events.publish(events.AssetChanged(asset_id=asset.id))
+        self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=AssetStatus.failed))
+        self.runtime.publish(events.AssetChanged(asset_id=asset.id))
 
 
-def sweep(
-    *, engine: Engine, settings: Settings, queue: Enqueuer, lost_after_s: float | None = None
-) -> int:
+def run_periodic(runtime: Runtime) -> None:
+    """Each of the runtime's periodic tasks once; one failing does not stop the others."""
+    for name, task in runtime.wiring.periodic.items():
+        try:
+            task(runtime)
+        except Exception:
+            log.exception("periodic task %s failed", name)
+
+
+def sweep(runtime: Runtime, *, lost_after_s: float | None = None) -> int:
     """Re-enqueue work that was committed but never finished; returns how many jobs.
 
     Queued jobs count as lost once older than `lost_after_s` (default: the sweep interval).
     """
+    settings, queue = runtime.settings, runtime.queue
     moment = now()
     stale = moment - timedelta(seconds=settings.job_stale_after_s)
     lost_after = moment - timedelta(
         seconds=settings.sweep_interval_s if lost_after_s is None else lost_after_s
     )
-    with session_scope(engine) as session:
+    with runtime.unit_of_work() as session:
         conditions = [(col(Job.status) == JobStatus.running) & (col(Job.heartbeat_at) < stale)]
         # Queued jobs are only lost when the queue is empty; while it holds work they may
         # simply be waiting their turn, and re-sending them would only add duplicates.
@@ -382,12 +377,12 @@ def sweep(
     return len(ids)
 
 
-def reclaim_orphans(*, engine: Engine, queue: Enqueuer) -> int:
+def reclaim_orphans(runtime: Runtime) -> int:
     """Give back to the queue, at once, the running jobs of processes on this host that
     are gone (killed, crashed, rebooted); returns how many. Other hosts' jobs wait for
     their heartbeat to go stale: from here nothing can be known about those processes."""
     me = owner.current()
-    with session_scope(engine) as session:
+    with runtime.unit_of_work() as session:
         running = session.exec(
             select(Job)
             .where(col(Job.status) == JobStatus.running)
@@ -404,7 +399,7 @@ def reclaim_orphans(*, engine: Engine, queue: Enqueuer) -> int:
     ]
     taken: list[str] = []
     for job_id, pid, started in orphans:
-        with session_scope(engine) as session:
+        with runtime.unit_of_work() as session:
             # Only while it is still the dead owner's: another starting process may have won.
             result = session.execute(
                 update(Job)
@@ -421,5 +416,5 @@ def reclaim_orphans(*, engine: Engine, queue: Enqueuer) -> int:
                 taken.append(job_id)
     if taken:
         log.info("took over %d job(s) of ended processes on this host", len(taken))
-        queue.enqueue(taken)
+        runtime.queue.enqueue(taken)
     return len(taken)

@@ -13,10 +13,10 @@ import contextlib
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dam import owner
@@ -44,14 +44,18 @@ class Leftover:
         return f"{self.path.relative_to(root)} ({human_size(self.size)}, {self.why})"
 
 
+Sessions = Callable[[], Session]  # the runtime's (Runtime.session)
+
+
 def find(
-    settings: Settings, engine: Engine | None = None, *, moment: float | None = None
+    settings: Settings, sessions: Sessions | None = None, *, moment: float | None = None
 ) -> list[Leftover]:
-    """Temp entries without a living owner (and upload files without an upload)."""
+    """Temp entries without a living owner (and, given the runtime's `sessions`, upload
+    files without an upload)."""
     at = time.time() if moment is None else moment
     found = _scan_tmp(settings.data_dir / "tmp", at)
-    if engine is not None:
-        found += _orphan_uploads(settings.uploads_dir, engine, at)
+    if sessions is not None:
+        found += _orphan_uploads(settings.uploads_dir, sessions, at)
     return found
 
 
@@ -68,9 +72,9 @@ def remove(leftovers: list[Leftover]) -> int:
     return freed
 
 
-def clean(settings: Settings, engine: Engine) -> list[Leftover]:
+def clean(settings: Settings, sessions: Sessions) -> list[Leftover]:
     """Remove what died with its writer; returns what was removed (logged without names)."""
-    items = find(settings, engine)
+    items = find(settings, sessions)
     if items:
         freed = remove(items)
         log.info("removed %d leftover temp file(s), %d bytes", len(items), freed)
@@ -96,11 +100,11 @@ def _scan_tmp(tmp: Path, at: float) -> list[Leftover]:
     return found
 
 
-def _orphan_uploads(uploads: Path, engine: Engine, at: float) -> list[Leftover]:
+def _orphan_uploads(uploads: Path, sessions: Sessions, at: float) -> list[Leftover]:
     files = [p for p in _entries(uploads) if p.is_file() and p.name.isalnum()]
     if not files:
         return []
-    with Session(engine) as session:
+    with sessions() as session:
         known = set(session.exec(select(Upload.id)))
     found = []
     for path in files:

@@ -1,7 +1,7 @@
 """Media tools one package lends another through the core.
 
 gdpr decides which faces of a video to blur, but ffmpeg runs (hardened) in ingest, and
-the two do not import each other: ingest registers its video blurrer here at start-up,
+the two do not import each other: ingest lends its video blurrer through the runtime's wiring,
 gdpr asks for it. The blur itself is defined once, here, so photos (blurred by gdpr with
 Pillow) and videos (blurred by ffmpeg) hide a face the same way.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from dam.errors import ProcessingError
+from dam.wiring import Wiring
 
 # A hidden region is averaged down to this many blocks along its longer side, scaled
 # back up smoothly, then blurred with a Gaussian of this fraction of its shorter side: no
@@ -47,16 +48,14 @@ class VideoBlurrer(Protocol):
         ...
 
 
-_video_blurrer: VideoBlurrer | None = None
+# The wiring's extension point for it: `wiring.extend(VIDEO_BLURRER, name, blurrer)`.
+VIDEO_BLURRER = "media.video_blurrer"
 
 
-def register_video_blurrer(blurrer: VideoBlurrer) -> None:
-    global _video_blurrer
-    _video_blurrer = blurrer
-
-
-def video_blurrer() -> VideoBlurrer:
-    """The registered video blurrer (ingest's ffmpeg one)."""
-    if _video_blurrer is None:
+def video_blurrer(wiring: Wiring) -> VideoBlurrer:
+    """The video blurrer a package lent (ingest's ffmpeg one); the last one added wins."""
+    lent = list(wiring.extension(VIDEO_BLURRER).values())
+    if not lent:
         raise ProcessingError("This installation cannot blur videos (no video tools loaded).")
-    return _video_blurrer
+    blurrer: VideoBlurrer = lent[-1]
+    return blurrer

@@ -1,37 +1,30 @@
-"""The objects one Beeldbank process shares: settings, database, blobs, queue, job runner."""
+"""The objects one Beeldbank process shares: settings, database, blobs, queue, job runner,
+and the wiring that says what runs (dam/wiring.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dam import change_hooks, jobs, leftovers  # noqa: F401  (change_hooks: installs the feed's hooks)
 from dam.blobs import BlobStore
-from dam.changes import FEED_KEY, ChangeFeed, build_steps
+from dam.changes import FEED_KEY, ChangeFeed
 from dam.db import make_engine
-from dam.plugins import load_plugins
+from dam.events import Event
+from dam.plugins import builtin_wiring
 from dam.queue import JobQueue
 from dam.settings import Settings
+from dam.wiring import RuntimeService, Wiring
 
+log = logging.getLogger(__name__)
 
-class RuntimeService(Protocol):
-    def close(self) -> None: ...
-
-
-ServiceFactory = Callable[["Runtime"], RuntimeService]
-_service_factories: dict[str, ServiceFactory] = {}
-
-
-def register_service(name: str, factory: ServiceFactory) -> None:
-    """Give every runtime a `name` service, built with it and closed with it (plugins'
-    per-process machinery such as the search index sync). Factories must not do I/O:
-    the runtime is built before migrations run."""
-    _service_factories[name] = factory
+__all__ = ["Runtime", "RuntimeService", "build_runtime"]
 
 
 @dataclass
@@ -39,6 +32,7 @@ class Runtime:
     settings: Settings
     engine: Engine
     blobs: BlobStore
+    wiring: Wiring = field(default_factory=Wiring)
     queue: JobQueue = field(init=False)
     runner: jobs.JobRunner = field(init=False)
     services: dict[str, Any] = field(init=False)
@@ -48,13 +42,11 @@ class Runtime:
         self.queue = JobQueue(
             self.settings, run_job=self._run_job, sweep=self._sweep, recover=self.recover
         )
-        self.runner = jobs.JobRunner(
-            settings=self.settings, engine=self.engine, blobs=self.blobs, queue=self.queue
-        )
-        self.services = {name: make(self) for name, make in _service_factories.items()}
+        self.runner = jobs.JobRunner(self)
+        self.services = {name: make(self) for name, make in self.wiring.services.items()}
         # After the services: the search step writes through the search service's sync.
         # The inline test queue runs no threads: nothing drains behind a test's back.
-        self.changes = ChangeFeed(self.engine, build_steps(self), poll=not self.queue.immediate)
+        self.changes = ChangeFeed(self, self.wiring.build_change_steps(self))
 
     def _run_job(self, job_id: str) -> None:
         self.runner.run(job_id)
@@ -62,34 +54,55 @@ class Runtime:
         self.changes.kick()
 
     def _sweep(self) -> int:
-        jobs.run_periodic(self.engine, self.settings)
+        self.run_periodic()
         # A sibling process on this host (another `dam worker`) may have died meanwhile.
-        taken = jobs.reclaim_orphans(engine=self.engine, queue=self.queue)
-        leftovers.clean(self.settings, self.engine)
+        taken = jobs.reclaim_orphans(self)
+        leftovers.clean(self.settings, self.session)
         # Rows a crash, a periodic task or another process left on the change feed.
         self.changes.drain()
-        return taken + jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue)
+        return taken + jobs.sweep(self)
+
+    def run_periodic(self) -> None:
+        """This runtime's periodic tasks, once each (the sweeper calls it)."""
+        jobs.run_periodic(self)
 
     def recover(self) -> None:
         """At start: take over the jobs of this host's ended processes, remove their temp
         files, and re-send queued jobs that never reached the queue (a crash between
         commit and enqueue), without waiting for the stale timeout or the first sweep."""
-        jobs.reclaim_orphans(engine=self.engine, queue=self.queue)
-        leftovers.clean(self.settings, self.engine)
-        jobs.sweep(engine=self.engine, settings=self.settings, queue=self.queue, lost_after_s=0)
+        jobs.reclaim_orphans(self)
+        leftovers.clean(self.settings, self.session)
+        jobs.sweep(self, lost_after_s=0)
 
-    def session(self) -> Session:
-        """A session whose committed jobs go onto this runtime's queue and whose recorded
-        changes this runtime's change feed drains."""
-        session = Session(self.engine, expire_on_commit=False)
+    def publish(self, event: Event) -> None:
+        """Deliver `event` to this runtime's subscribers; one failing does not stop the
+        others. (Committed work publishes through events.publish_after_commit.)"""
+        for handler in list(self.wiring.subscribers.get(type(event), ())):
+            try:
+                handler(self, event)
+            except Exception:
+                log.exception("subscriber %s failed on %s", handler, type(event).__name__)
+
+    def session(self, *, engine: Engine | None = None, drain: bool = True) -> Session:
+        """A session that knows this runtime: its committed jobs go onto this runtime's
+        queue, its events to this runtime's subscribers, and its recorded changes to this
+        runtime's change feed, drained after its commit unless `drain` is False (a job's
+        sessions: the runtime drains once after the job). Prefer unit_of_work().
+        (`engine`: the same database under other execution options, the feed's
+        REPEATABLE READ drains.)"""
+        session = Session(engine or self.engine, expire_on_commit=False)
+        session.info["runtime"] = self
         session.info["queue"] = self.queue
-        session.info[FEED_KEY] = self.changes
+        if drain:
+            session.info[FEED_KEY] = self.changes
         return session
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """A session that commits at the end (rolls back on error)."""
-        with self.session() as session:
+    def unit_of_work(self, *, drain: bool = True) -> Iterator[Session]:
+        """The way to open a session: commits at the end (rolls back on error), then its
+        events are published, its jobs enqueued and (unless `drain` is False) its
+        recorded changes drained."""
+        with self.session(drain=drain) as session:
             try:
                 yield session
                 session.commit()
@@ -107,12 +120,12 @@ class Runtime:
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Everything a process needs, with the built-in plugins registered."""
-    load_plugins()
+def build_runtime(settings: Settings, wiring: Wiring | None = None) -> Runtime:
+    """Everything a process needs, wired by the built-in plugins unless `wiring` is given."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Runtime(
         settings=settings,
         engine=make_engine(settings.resolved_database_url),
         blobs=BlobStore(settings.data_dir),
+        wiring=wiring if wiring is not None else builtin_wiring(),
     )

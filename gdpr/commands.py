@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 
 import typer
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dam import biometrics, jobs
-from dam.cli import app, console, fail, runtime
+from dam.cli import console, fail, runtime
 from dam.models import Asset, AssetKind, Job, JobStatus
+from dam.runtime import Runtime
+from dam.wiring import Wiring
 from gdpr import privacy_commands
 from gdpr.clusters import recluster
 
@@ -19,10 +21,9 @@ DETECTION_STAGES = {AssetKind.image: "faces", AssetKind.video: "video_faces"}
 faces_app = typer.Typer(help="Face detection and recognition.", no_args_is_help=True)
 
 
-def register() -> None:
-    if not any(group.name == "faces" for group in app.registered_groups):
-        app.add_typer(faces_app, name="faces")
-    privacy_commands.register()
+def register(wiring: Wiring) -> None:
+    wiring.add_command_group("faces", faces_app)
+    privacy_commands.register(wiring)
 
 
 @faces_app.command("rebuild")
@@ -43,7 +44,7 @@ def rebuild_command(
                 for i, kind in ids
             ]
         rt.queue.start_consumer(max(1, rt.settings.workers))
-        _wait(rt.engine, len(job_ids))
+        _wait(rt, len(job_ids))
     console.print(f"Faces rebuilt for {len(ids)} asset(s).")
 
 
@@ -58,10 +59,10 @@ def cluster_command() -> None:
     console.print(f"{count} cluster(s) of unknown faces.")
 
 
-def _wait(engine: object, scheduled: int) -> None:
+def _wait(rt: Runtime, scheduled: int) -> None:
     # The faces jobs schedule their identity jobs when done: wait until neither is left.
     while scheduled:
-        with Session(engine) as session:  # type: ignore[arg-type]
+        with rt.session() as session:
             busy = session.exec(
                 select(Job.id).where(
                     col(Job.status).in_([JobStatus.queued, JobStatus.running]),

@@ -67,12 +67,15 @@ class Release:
     etag: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     temporary: bool = False
+    # A redacted video a job is still making (no bytes yet): the route answers 202 and
+    # the client asks again.
+    pending: redaction.Pending | None = None
     seal: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.seal is not _SEAL:
             raise TypeError("A Release is made by gdpr.gate.release, never by a route.")
-        if (self.path is None) == (self.content is None):
+        if self.pending is None and (self.path is None) == (self.content is None):
             raise ValueError("A Release carries either a file or content.")
 
 
@@ -280,6 +283,8 @@ def _download(
         result = redaction.redacted_download(
             session, blobs, asset, ask.channel, settings=settings, actor=user, lang=lang
         )
+        if isinstance(result, redaction.Pending):  # a video: a job makes it, ask again
+            return _sealed(media_type="application/json", pending=result)
         return _sealed(
             media_type=result.mime,
             path=result.path,

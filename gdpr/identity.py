@@ -24,7 +24,7 @@ def identify_asset_faces(ctx: StageContext) -> None:
     if not ctx.settings.face_recognition:
         return  # detection only: nothing biometric is computed or compared
     key = biometrics.face_key(ctx.settings)
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         identify(session, key, ctx.asset_id)
         session.commit()
 

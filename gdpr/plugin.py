@@ -3,48 +3,50 @@ cache following the change feed, its deadline task, commands."""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
-from dam import changes, check, jobs
+from dam import changes, check
 from dam.models import AssetKind
 from dam.runtime import Runtime
-from dam.settings import Settings
+from dam.wiring import Wiring
 from gdpr import commands, notifications, redaction, retention, verdicts
 from gdpr.identity import identify_asset_faces
 from gdpr.verdict_feed import VerdictStep
 
 
-def register() -> None:
-    jobs.register_stage("identity", identify_asset_faces)
+def register(wiring: Wiring) -> None:
+    wiring.add_stage("identity", identify_asset_faces)
     # gdpr meets ingest through the job pipeline: whoever runs a `faces` stage gets the
     # identity step right after it, without either package importing the other.
-    jobs.add_stage_after(AssetKind.image, "faces", "identity")
-    jobs.add_stage_after(AssetKind.video, "video_faces", "identity")
+    wiring.add_stage_after(AssetKind.image, "faces", "identity")
+    wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
+    wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
     # Every drain of the change feed re-judges what changed, before search indexes it.
-    changes.register_step("verdicts", changes.JUDGE, lambda rt: VerdictStep(rt.settings))
+    wiring.add_change_step("verdicts", changes.JUDGE, verdict_step)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
-    jobs.register_periodic("verdict_deadlines", _refresh_due)
-    jobs.register_periodic("consent_notices", _notices)
-    jobs.register_periodic("retention", retention.periodic)
-    jobs.register_periodic("prune_redacted", redaction.prune_task)
-    check.register_part("verdicts", _check)
-    commands.register()
+    wiring.add_periodic("verdict_deadlines", _refresh_due)
+    wiring.add_periodic("consent_notices", _notices)
+    wiring.add_periodic("retention", retention.periodic)
+    wiring.add_periodic("prune_redacted", redaction.prune_task)
+    wiring.add_check_part("verdicts", _check)
+    commands.register(wiring)
 
 
-def _notices(engine: Engine, settings: Settings) -> None:
-    with Session(engine) as session:
-        notifications.run_periodic(session, settings)
+def verdict_step(rt: Runtime) -> VerdictStep:
+    return VerdictStep(rt.settings)
 
 
-def _refresh_due(engine: Engine, settings: Settings) -> None:
-    verdicts.refresh_due(engine, settings=settings)
+def _notices(rt: Runtime) -> None:
+    with rt.unit_of_work() as session:
+        notifications.run_periodic(session, rt.settings)
+
+
+def _refresh_due(rt: Runtime) -> None:
+    verdicts.refresh_due(rt)
 
 
 def _check(rt: Runtime) -> check.PartReport:
     from gdpr.verdict_check import check_verdicts
 
-    report = check_verdicts(rt.engine, settings=rt.settings)
+    report = check_verdicts(rt)
     waiting = f"; {report.pending} change(s) still waiting for a drain" if report.pending else ""
     return check.PartReport(
         f"{report.checked} assets' verdicts judged afresh: {len(report.stale)} stale, "

@@ -10,9 +10,10 @@ import typer
 from sqlmodel import Session
 
 from dam import auth
-from dam.cli import app, console, fail, runtime
+from dam.cli import console, fail, runtime
 from dam.errors import DomainError
 from dam.models import User
+from dam.wiring import Wiring
 from gdpr import erasure, export
 
 privacy_app = typer.Typer(help="Access and erasure requests (GDPR art. 15 and 17).")
@@ -20,9 +21,8 @@ privacy_app = typer.Typer(help="Access and erasure requests (GDPR art. 15 and 17
 BY = typer.Option(..., "--by", help="E-mail of the privacy officer carrying it out (audited).")
 
 
-def register() -> None:
-    if not any(group.name == "privacy" for group in app.registered_groups):
-        app.add_typer(privacy_app, name="privacy")
+def register(wiring: Wiring) -> None:
+    wiring.add_command_group("privacy", privacy_app)
 
 
 def _officer(session: Session, email: str, permission: str) -> User:

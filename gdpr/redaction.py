@@ -9,6 +9,8 @@ faces not looked for yet) still refuses with the verdict's reasons.
 The result is made once per rendition and set of blurred regions and kept a short while
 in data/cache/redacted/ (never beside the originals); a file nobody asked for in
 CACHE_KEEP_S is removed by the sweeper's periodic task (or the next redacted download).
+Photos are blurred in the request; a video is made by a job (VIDEO_TASK, ffmpeg takes a
+while): the download answers Pending until the file is there.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dam import audit, clock, face_paths, media
+from dam import audit, clock, face_paths, jobs, media
 from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.errors import NotFound, ProcessingError
-from dam.models import Asset, AssetKind, Face, Rendition, User, VerdictStatus
+from dam.jobs import StageContext
+from dam.models import Asset, AssetKind, Face, Job, JobStatus, Rendition, User, VerdictStatus
+from dam.runtime import Runtime
 from dam.settings import Settings
+from dam.wiring import runtime_of
 from gdpr import egress, verdicts
 from gdpr.face_blur import FaceArea, blur_photo, photo_boxes, video_regions
 from gdpr.verdict import judge_redacted
@@ -42,6 +46,9 @@ VERSION = 1
 CACHE_KEEP_S = 3600.0
 JPEG_QUALITY = 90
 CACHE_DIR = Path("cache", "redacted")
+# Redacted videos are made by a job (ffmpeg takes a while): the download asks again.
+VIDEO_TASK = "redact_video"
+RETRY_FAILED_AFTER_S = 600.0  # a failed video is reported, not retried, for this long
 MIME_TYPES = {".jpg": "image/jpeg", ".mp4": "video/mp4"}  # of the files made here
 
 
@@ -53,6 +60,31 @@ class Redacted:
     face_ids: tuple[str, ...]  # the faces blurred
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A redacted video being made by a job: ask again later (or follow the job)."""
+
+    job_id: str
+    status: str
+    progress: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a redacted version goes and how it is written (`write` None: the rendition
+    itself, no face to blur)."""
+
+    source: Path
+    target: Path
+    key: str
+    video: bool
+    write: Callable[[Path], object] | None
+
+    def ready(self) -> bool:
+        """Whether the file is there already; asking for it keeps it longer."""
+        return self.write is None or _reuse(self.target)
+
+
 def redacted_download(
     session: Session,
     blobs: BlobStore,
@@ -62,26 +94,23 @@ def redacted_download(
     settings: Settings,
     actor: User,
     lang: str = "nl",
-) -> Redacted:
+) -> Redacted | Pending:
     """The asset's best rendition for `channel` with every face not cleared blurred;
-    NotCleared (409) with the reasons when blurring faces is not enough."""
+    NotCleared (409) with the reasons when blurring faces is not enough. Photos are
+    blurred here; a video not made yet is handed to a job (VIDEO_TASK) and Pending says
+    which: the caller asks again until the file is there."""
     egress.require_channel(settings, channel)
-    terms, people = verdicts.asset_terms(session, asset.id, settings=settings)
-    if terms is None:  # deleted meanwhile
-        raise NotFound("This asset no longer exists.")
-    verdict, face_ids = judge_redacted(
-        terms, people, channel, clock.now(), verdicts.rules_for(settings)
+    face_ids = _cleared_with_blur(
+        session, asset, channel, settings=settings, actor=actor, lang=lang
     )
-    if verdict.status != VerdictStatus.cleared:
-        raise egress.refusal(
-            session,
-            verdict,
-            settings=settings,
-            lang=lang,
-            names_visible=has_permission(actor, "people.read"),
-        )
     rendition = egress.download_rendition(session, asset)
-    path = render(session, blobs, asset, rendition, face_ids)
+    plan = plan_redaction(session, blobs, asset, rendition, face_ids)
+    if plan.video and not plan.ready():
+        job = _request_video(session, asset, channel, plan)
+        if not plan.ready():  # an inline queue (tests, `dam`) made it during the commit
+            session.refresh(job)
+            return Pending(job_id=job.id, status=job.status, progress=job.progress)
+    path = make(plan)
     audit.record(
         session,
         action="asset.downloaded_redacted",
@@ -100,18 +129,92 @@ def redacted_download(
     )
 
 
-def render(
+def _cleared_with_blur(
+    session: Session, asset: Asset, channel: str, *, settings: Settings, actor: User, lang: str
+) -> tuple[str, ...]:
+    """The faces to blur for `channel`; the refusal when blurring is not enough."""
+    terms, people = verdicts.asset_terms(session, asset.id, settings=settings)
+    if terms is None:  # deleted meanwhile
+        raise NotFound("This asset no longer exists.")
+    verdict, face_ids = judge_redacted(
+        terms, people, channel, clock.now(), verdicts.rules_for(settings)
+    )
+    if verdict.status != VerdictStatus.cleared:
+        raise egress.refusal(
+            session,
+            verdict,
+            settings=settings,
+            lang=lang,
+            names_visible=has_permission(actor, "people.read"),
+        )
+    return face_ids
+
+
+def _request_video(session: Session, asset: Asset, channel: str, plan: Plan) -> Job:
+    """The job making this redacted video: one already on its way, or a new one (committed).
+    A recent failure is reported instead of trying again at every poll."""
+    earlier = session.exec(
+        select(Job)
+        .where(Job.asset_id == asset.id, Job.stage == VIDEO_TASK)
+        .order_by(col(Job.created_at).desc())
+    ).all()
+    for job in earlier:
+        if (job.params or {}) != {"channel": channel, "key": plan.key}:
+            continue
+        if job.status in (JobStatus.queued, JobStatus.running):
+            return job
+        failed_at = job.finished_at
+        if (
+            job.status == JobStatus.failed
+            and failed_at is not None
+            and (clock.now() - failed_at).total_seconds() < RETRY_FAILED_AFTER_S
+        ):
+            raise ProcessingError(job.error or "The redacted version could not be made.")
+        break
+    job = jobs.schedule(
+        session,
+        asset_id=asset.id,
+        stage=VIDEO_TASK,
+        params={"channel": channel, "key": plan.key},
+    )
+    session.commit()
+    return job
+
+
+def make_redacted_video(ctx: StageContext) -> None:
+    """The VIDEO_TASK job: the redacted video for the job's channel, as the faces and
+    consents stand now (a download asks again and is refused if it may not leave)."""
+    channel = str(ctx.params.get("channel", ""))
+    with ctx.session() as session:
+        asset = session.get(Asset, ctx.asset_id)
+        if asset is None:
+            return
+        terms, people = verdicts.asset_terms(session, asset.id, settings=ctx.settings)
+        if terms is None:
+            return
+        verdict, face_ids = judge_redacted(
+            terms, people, channel, clock.now(), verdicts.rules_for(ctx.settings)
+        )
+        if verdict.status != VerdictStatus.cleared:
+            return  # nothing may leave for this channel: nothing to make
+        rendition = egress.download_rendition(session, asset)
+        plan = plan_redaction(session, ctx.blobs, asset, rendition, face_ids)
+    ctx.report_progress(0.05)
+    make(plan)
+
+
+def plan_redaction(
     session: Session,
     blobs: BlobStore,
     asset: Asset,
     rendition: Rendition,
     face_ids: tuple[str, ...],
-) -> Path:
-    """The rendition with `face_ids` blurred (the rendition itself when there are none:
-    its own type then)."""
+) -> Plan:
+    """Where the rendition with `face_ids` blurred goes (the rendition itself when there
+    are none: its own type then) and how it is written."""
     source = blobs.root / rendition.path
     if not face_ids:
-        return source
+        return Plan(source, source, "", video=False, write=None)
     paths = face_paths.paths_of(session, face_ids)
     faces = [
         FaceArea(f.box_x, f.box_y, f.box_w, f.box_h, f.time_s, f.time_end_s, paths.get(f.id))
@@ -125,23 +228,31 @@ def render(
         regions = video_regions(
             faces, width=rendition.width, height=rendition.height, duration_s=duration
         )
-        target = cache / f"{asset.id}-{_key(rendition, [asdict(r) for r in regions])}.mp4"
-        if not _reuse(target):
-            _make(
-                target,
-                lambda part: media.video_blurrer()(
-                    source, part, regions=regions, duration_s=duration
-                ),
-            )
-        return target
+        key = _key(rendition, [asdict(r) for r in regions])
+        blur = media.video_blurrer(runtime_of(session).wiring)
+        return Plan(
+            source,
+            cache / f"{asset.id}-{key}.mp4",
+            key,
+            video=True,
+            write=lambda part: blur(source, part, regions=regions, duration_s=duration),
+        )
     with Image.open(source) as opened:
         image = opened.convert("RGB")
     boxes = photo_boxes(faces, width=image.width, height=image.height)
-    target = cache / f"{asset.id}-{_key(rendition, [asdict(b) for b in boxes])}.jpg"
-    if not _reuse(target):
-        blurred = blur_photo(image, boxes)
-        _make(target, lambda part: blurred.save(part, "JPEG", quality=JPEG_QUALITY))
-    return target
+    key = _key(rendition, [asdict(b) for b in boxes])
+
+    def write(part: Path) -> None:
+        blur_photo(image, boxes).save(part, "JPEG", quality=JPEG_QUALITY)
+
+    return Plan(source, cache / f"{asset.id}-{key}.jpg", key, video=False, write=write)
+
+
+def make(plan: Plan) -> Path:
+    """The planned file, written unless it is there already."""
+    if plan.write is not None and not _reuse(plan.target):
+        _make(plan.target, plan.write)
+    return plan.target
 
 
 def cache_dir(blobs: BlobStore) -> Path:
@@ -190,9 +301,13 @@ def _make(target: Path, write: Callable[[Path], object]) -> None:
         part.unlink(missing_ok=True)
 
 
-def prune_task(_engine: Engine, settings: Settings) -> None:
-    """The periodic task (registered with dam.jobs): old redacted files go."""
-    cache = settings.data_dir / CACHE_DIR
+def prune_task(rt: Runtime) -> None:
+    """The periodic task (in the runtime's wiring): old redacted files go."""
+    prune_cache(rt.blobs)
+
+
+def prune_cache(blobs: BlobStore) -> None:
+    cache = blobs.root / CACHE_DIR
     if cache.is_dir():
         _prune(cache)
 

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, delete, select
 from dam import audit, clock
 from dam.chunks import chunks
 from dam.models import AuditEntry, Consent, Face, FaceEmbedding, FaceState, Notification, Person
+from dam.runtime import Runtime
 from dam.settings import Settings
 from gdpr import consent_filters
 
@@ -169,17 +170,16 @@ RUN_EVERY = timedelta(hours=1)
 _last_run: weakref.WeakKeyDictionary[Engine, datetime] = weakref.WeakKeyDictionary()
 
 
-def periodic(engine: Engine, settings: Settings) -> None:
+def periodic(rt: Runtime) -> None:
     """The periodic task: run() at most once per RUN_EVERY per database."""
     moment = clock.now()
-    last = _last_run.get(engine)
+    last = _last_run.get(rt.engine)
     if last is not None and abs(moment - last) < RUN_EVERY:
         return
-    _last_run[engine] = moment
-    run(engine, settings)
+    _last_run[rt.engine] = moment
+    run(rt)
 
 
-def run(engine: Engine, settings: Settings) -> None:
-    with Session(engine) as session:
-        apply_retention(session, settings=settings)
-        session.commit()
+def run(rt: Runtime) -> None:
+    with rt.unit_of_work() as session:
+        apply_retention(session, settings=rt.settings)

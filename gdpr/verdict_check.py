@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from dam import clock
 from dam.changes import FEED
 from dam.db import among
 from dam.models import Asset
-from dam.settings import Settings
 from gdpr import verdicts
 from gdpr.verdict_rows import LINKS, SETS, row_values
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
 
 _ASSET = Asset.__table__  # type: ignore[attr-defined]
 
@@ -36,15 +37,16 @@ class VerdictReport:
 
 
 def check_verdicts(
-    engine: Engine, *, settings: Settings, at: datetime | None = None, batch: int = 2000
+    runtime: Runtime, *, at: datetime | None = None, batch: int = 2000
 ) -> VerdictReport:
     """Judge every asset afresh and compare with what the cache holds (channels, reasons,
     worst status, cleared channels and next change), a batch per transaction."""
+    settings = runtime.settings
     moment = at or clock.now()
     report = VerdictReport()
     after = ""
     while True:
-        with Session(engine) as session:
+        with runtime.session() as session:
             connection = session.connection()
             if not after:
                 report.pending = len(connection.execute(select(FEED.c.id)).all())

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists as sa_exists
@@ -41,6 +41,9 @@ from gdpr.verdict import (
 )
 from gdpr.verdict_facts import Facts
 from gdpr.verdict_rows import LINKS, SETS, RowWriter, assets_with
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
 
 BATCH = 2000  # assets per query round: well inside every database's parameter limit
 
@@ -191,9 +194,7 @@ def refresh(
     return judged
 
 
-def refresh_due(
-    engine: Engine, *, settings: Settings, at: datetime | None = None, batch: int = 2000
-) -> int:
+def refresh_due(runtime: Runtime, *, at: datetime | None = None, batch: int = 2000) -> int:
     """Re-judge every verdict set that changes by itself at or before `at` (a consent
     starts or ends, an embargo or licence runs out), and judge assets that have no
     verdict yet; a batch per transaction (other writers get their turn between
@@ -203,17 +204,19 @@ def refresh_due(
     On PostgreSQL each batch reads one snapshot (REPEATABLE READ): a consent or face
     change committed by someone else meanwhile makes writing the same set fail instead
     of overwriting their fresher verdict with ours, and the batch is read again."""
+    settings = runtime.settings
     moment = at or clock.now()
     rules = rules_for(settings)
     memo = _Memo()  # people are read again in each batch; verdicts carry over
-    _prune(engine)
-    if engine.dialect.name == "postgresql":
-        engine = engine.execution_options(isolation_level="REPEATABLE READ")
+    _prune(runtime.engine)
+    snapshot = runtime.engine.dialect.name == "postgresql"
     judged = 0
     retries = 0
     while True:
         try:
-            with Session(engine) as session:
+            with runtime.session() as session:
+                if snapshot:  # set before the transaction's first statement
+                    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                 memo.begin()
                 count = _judge_due_sets(session, moment, rules, memo, batch) or refresh(
                     session, _unjudged(session, batch), settings=settings, at=moment

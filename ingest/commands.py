@@ -18,19 +18,20 @@ from rich.progress import (
 from sqlmodel import Session, col, func, select
 
 from dam import auth
-from dam.cli import app, console, fail, runtime
+from dam.cli import console, fail, runtime
 from dam.errors import NotFound
 from dam.models import Asset, AssetStatus, Job, JobStatus, Role, User
 from dam.runtime import Runtime
+from dam.wiring import Wiring
 from ingest.bulk_import import ImportSummary, import_file, walk
 from ingest.demo import generate_demo_library
 
 DEMO_ADMIN = "admin@beeldbank.local"
 
 
-def register() -> None:
-    app.command("import")(import_command)
-    app.command("demo")(demo_command)
+def register(wiring: Wiring) -> None:
+    wiring.add_command("import", import_command)
+    wiring.add_command("demo", demo_command)
 
 
 def import_command(
@@ -102,7 +103,7 @@ def run_import(
             )
     if process and summary.imported:
         _wait_for_processing(rt, summary.imported)
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             failed = session.exec(
                 select(Asset.filename, Asset.error).where(
                     col(Asset.id).in_(summary.imported), Asset.status == AssetStatus.failed
@@ -123,7 +124,7 @@ def _wait_for_processing(rt: Runtime, asset_ids: list[str]) -> None:
     ) as progress:
         task = progress.add_task("processing", total=len(asset_ids))
         while True:
-            with Session(rt.engine) as session:
+            with rt.session() as session:
                 busy = session.exec(
                     select(func.count(func.distinct(Job.asset_id))).where(
                         col(Job.asset_id).in_(asset_ids),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlmodel import Session
-
 from dam.errors import ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset
@@ -14,7 +12,7 @@ from ingest.sniff import HEAD_BYTES, sniff
 
 def load_original(ctx: StageContext) -> tuple[Asset, Path, str]:
     """The stage's asset, the path of its original and what a person calls its format."""
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         asset = session.get(Asset, ctx.asset_id)
     if asset is None:
         raise ProcessingError("The asset was deleted while it was being processed.")

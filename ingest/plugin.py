@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dam import doctor, jobs
 from dam.models import AssetKind
+from dam.wiring import Wiring
 from ingest import capabilities, commands, tus
 from ingest.faces.capabilities import check_face_models
 from ingest.faces.stage import detect_asset_faces
@@ -12,14 +12,14 @@ from ingest.image.stages import probe_image, render_image
 from ingest.video import plugin as video
 
 
-def register() -> None:
-    jobs.register_stage("probe", probe_image)
-    jobs.register_stage("renditions", render_image, memory=budget.renditions_need)
-    jobs.register_stage("faces", detect_asset_faces, memory=budget.faces_need)
-    jobs.register_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
-    jobs.register_periodic("expire_uploads", tus.expire_uploads)
-    doctor.register(capabilities.check_image_codecs)
-    doctor.register(capabilities.check_ffmpeg)
-    doctor.register(check_face_models)
-    video.register()
-    commands.register()
+def register(wiring: Wiring) -> None:
+    wiring.add_stage("probe", probe_image)
+    wiring.add_stage("renditions", render_image, memory=budget.renditions_need)
+    wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need)
+    wiring.add_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
+    wiring.add_periodic("expire_uploads", tus.expire_uploads)
+    wiring.add_doctor_check(capabilities.check_image_codecs)
+    wiring.add_doctor_check(capabilities.check_ffmpeg)
+    wiring.add_doctor_check(check_face_models)
+    video.register(wiring)
+    commands.register(wiring)

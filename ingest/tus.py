@@ -17,7 +17,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
@@ -27,6 +26,7 @@ from dam.blobs import BlobStore, hash_file, human_size
 from dam.clock import now
 from dam.errors import BadRequest, Conflict, DomainError, Gone, NotFound, TooLarge, UnsupportedMedia
 from dam.models import Upload, User
+from dam.runtime import Runtime
 from dam.settings import Settings
 from ingest.filenames import client_filename
 from ingest.receive import Received, create_asset
@@ -354,10 +354,12 @@ def terminate(session: Session, *, settings: Settings, owner: User, upload_id: s
     _hashers.pop(upload_id, None)
 
 
-def expire_uploads(engine: Engine, settings: Settings) -> int:
-    """Remove abandoned uploads past their expiry (and finished ones a day after)."""
+def expire_uploads(rt: Runtime) -> int:
+    """Remove abandoned uploads past their expiry (and finished ones a day after); the
+    periodic task."""
+    settings = rt.settings
     removed = 0
-    with Session(engine) as session:
+    with rt.session() as session:
         stale = list(session.exec(select(Upload).where(col(Upload.expires_at) < now())))
         for upload in stale:
             path = upload_path(settings, upload.id)

@@ -6,12 +6,13 @@ import time
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from dam.cli import app, console, fail, runtime
+from dam.cli import console, fail, runtime
+from dam.wiring import Wiring
 from search.backend import WriterBusy
 
 
-def register() -> None:
-    app.command("reindex")(reindex_command)
+def register(wiring: Wiring) -> None:
+    wiring.add_command("reindex", reindex_command)
 
 
 def reindex_command() -> None:

@@ -1,9 +1,9 @@
 """Reading what a search document needs from the database, in batches.
 
 Packages that add knowledge about assets (people and faces, consent verdicts,
-collections, licences, consent evidence) register a facts provider from their plugin's
-register(): `register_provider(name, provider)`. A provider receives a session and asset
-ids and returns, per asset id, values for AssetFacts' optional fields:
+collections, licences, consent evidence) add a facts provider to the wiring from their
+plugin's register(): `wiring.extend(facts.FACTS, name, provider)`. A provider receives
+a session and asset ids and returns, per asset id, values for AssetFacts' optional fields:
 `people` (PersonFacts or mappings with id, name, state, hidden, erased), `collections`,
 `verdicts` ({channel: "cleared" | "review" | "blocked"}), `licence_state`, `restricted`.
 """
@@ -14,26 +14,23 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dam.models import Asset, AssetTag
+from dam.wiring import Wiring
 from search.document import AssetFacts, PersonFacts
 
 FactsProvider = Callable[[Session, Sequence[str]], Mapping[str, Mapping[str, Any]]]
 
 PROVIDED_FIELDS = frozenset({"people", "collections", "verdicts", "licence_state", "restricted"})
 
-_providers: dict[str, FactsProvider] = {}
+# The wiring's extension point for facts providers (name -> FactsProvider).
+FACTS = "search.facts"
 
 
-def register_provider(name: str, provider: FactsProvider) -> None:
-    """Add (or replace) a source of the optional facts; see the module docstring."""
-    _providers[name] = provider
-
-
-def unregister_provider(name: str) -> None:
-    _providers.pop(name, None)
+def fact_providers(wiring: Wiring) -> dict[str, FactsProvider]:
+    """The facts providers in a runtime's wiring, in the order they were added."""
+    return wiring.extension(FACTS)
 
 
 _COLUMNS = (
@@ -56,9 +53,14 @@ _COLUMNS = (
 )
 
 
-def load_facts(session: Session, asset_ids: Sequence[str]) -> dict[str, AssetFacts]:
-    """The facts of each library asset among `asset_ids` (missing ones are left out, and so
-    is consent evidence: it is never searchable, not even by those who may open it)."""
+def load_facts(
+    session: Session,
+    asset_ids: Sequence[str],
+    providers: Mapping[str, FactsProvider] | None = None,
+) -> dict[str, AssetFacts]:
+    """The facts of each library asset among `asset_ids`, with what `providers` add
+    (missing ones are left out, and so is consent evidence: it is never searchable, not
+    even by those who may open it)."""
     ids = list(dict.fromkeys(asset_ids))
     if not ids:
         return {}
@@ -95,14 +97,16 @@ def load_facts(session: Session, asset_ids: Sequence[str]) -> dict[str, AssetFac
             restricted=bool(row.restricted),
             owner_id=row.owner_id,
         )
-    return _with_provided(session, facts)
+    return _with_provided(session, facts, providers or {})
 
 
-def _with_provided(session: Session, facts: dict[str, AssetFacts]) -> dict[str, AssetFacts]:
-    if not facts or not _providers:
+def _with_provided(
+    session: Session, facts: dict[str, AssetFacts], providers: Mapping[str, FactsProvider]
+) -> dict[str, AssetFacts]:
+    if not facts or not providers:
         return facts
     extra: dict[str, dict[str, Any]] = {}
-    for name, provider in list(_providers.items()):
+    for name, provider in list(providers.items()):
         for asset_id, values in provider(session, list(facts)).items():
             unknown = set(values) - PROVIDED_FIELDS
             if unknown:
@@ -121,7 +125,7 @@ def _with_provided(session: Session, facts: dict[str, AssetFacts]) -> dict[str, 
     return facts
 
 
-def iter_asset_ids(engine: Engine, batch: int = 2000) -> Iterator[list[str]]:
+def iter_asset_ids(sessions: Callable[[], Session], batch: int = 2000) -> Iterator[list[str]]:
     """Every library asset id (no evidence), in batches, by keyset pagination (stable while
     assets come and go).
 
@@ -129,7 +133,7 @@ def iter_asset_ids(engine: Engine, batch: int = 2000) -> Iterator[list[str]]:
     between batches, and on SQLite every transaction holds the write lock."""
     after = ""
     while True:
-        with Session(engine) as session:
+        with sessions() as session:
             ids = list(
                 session.exec(
                     select(Asset.id)

@@ -19,7 +19,7 @@ def count_assets(service: SearchService) -> int:
 
 
 def _id_batches(service: SearchService) -> Iterator[list[str]]:
-    return iter_asset_ids(service.sync.engine)
+    return iter_asset_ids(service.sync.sessions)
 
 
 def all_documents(service: SearchService) -> Iterator[SearchDocument]:
@@ -27,7 +27,7 @@ def all_documents(service: SearchService) -> Iterator[SearchDocument]:
 
 
 def _documents(sync: IndexSync) -> Iterator[SearchDocument]:
-    for ids in iter_asset_ids(sync.engine):
+    for ids in iter_asset_ids(sync.sessions):
         documents, _ = sync.documents_for(ids)
         yield from documents
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from dam import changes, check, doctor, health, jobs
+from dam import changes, check, doctor
 from dam.clock import now
-from dam.runtime import Runtime, register_service
-from dam.settings import Settings
+from dam.runtime import Runtime
+from dam.wiring import Wiring
 from search import commands, dirty, providers
 from search.feed import IndexStep
 from search.service import SearchService, service_for
@@ -24,16 +23,20 @@ log = logging.getLogger(__name__)
 BACKLOG_WARNING_S = 60
 
 
-def register() -> None:
-    register_service("search", lambda rt: SearchService(rt.settings, rt.engine))
+def register(wiring: Wiring) -> None:
+    wiring.add_service("search", SearchService)
     # Every drain of the change feed marks what changed, after the verdicts were judged.
-    changes.register_step("search", changes.INDEX, lambda rt: IndexStep(service_for(rt).sync))
-    providers.register()
-    health.register_check("search", _ready)
-    doctor.register(_doctor)
-    check.register_part("search", _check)
-    jobs.register_periodic("search_backlog", _warn_about_backlog)
-    commands.register()
+    wiring.add_change_step("search", changes.INDEX, index_step)
+    providers.register(wiring)
+    wiring.add_readiness_check("search", _ready)
+    wiring.add_doctor_check(_doctor)
+    wiring.add_check_part("search", _check)
+    wiring.add_periodic("search_backlog", _warn_about_backlog)
+    commands.register(wiring)
+
+
+def index_step(rt: Runtime) -> IndexStep:
+    return IndexStep(service_for(rt).sync)
 
 
 def _ready(rt: Runtime) -> None:
@@ -80,8 +83,8 @@ def _check(rt: Runtime) -> check.PartReport:
     )
 
 
-def _warn_about_backlog(engine: Engine, settings: Settings) -> None:
-    count, since = dirty.backlog(engine)
+def _warn_about_backlog(rt: Runtime) -> None:
+    count, since = dirty.backlog(rt.engine)
     if (
         count
         and since is not None

@@ -23,11 +23,12 @@ from dam.models import (
     Person,
     VerdictSet,
 )
+from dam.wiring import Wiring
 from search import facts
 
 
-def register() -> None:
-    facts.register_provider("core", core_facts)
+def register(wiring: Wiring) -> None:
+    wiring.extend(facts.FACTS, "core", core_facts)
 
 
 def core_facts(session: Session, asset_ids: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import Engine
-
 from dam.assets import RESTRICTED_PERMISSION
 from dam.auth import role_has_permission
 from dam.errors import DomainError
@@ -14,6 +12,7 @@ from dam.models import Role, User
 from dam.runtime import Runtime
 from dam.settings import Settings
 from search.backend import SearchBackend, SearchUnavailable
+from search.facts import fact_providers
 from search.query import (
     MAX_PER_PAGE,
     Access,
@@ -49,15 +48,19 @@ def make_backend(settings: Settings) -> SearchBackend:
 class SearchService:
     """One runtime's search: the backend (opened on first use) and the index sync."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, runtime: Runtime) -> None:
+        settings = runtime.settings
         self.settings = settings
         self._backend: SearchBackend | None = None
         self._lock = threading.Lock()
         self.sync = IndexSync(
-            engine=engine,
+            engine=runtime.engine,
+            sessions=runtime.session,
             backend=self.backend,
             zone=settings.default_timezone,
             gather_s=settings.search_commit_interval_ms / 1000,
+            # Read at each drain: a test may add a provider to a running runtime.
+            providers=lambda: fact_providers(runtime.wiring),
         )
 
     def backend(self) -> SearchBackend:

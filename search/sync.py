@@ -17,7 +17,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Engine
@@ -26,7 +26,7 @@ from sqlmodel import Session
 from search import dirty, lease
 from search.backend import BackendWriter, SearchBackend, WriterBusy
 from search.document import SearchDocument, build_document
-from search.facts import load_facts
+from search.facts import FactsProvider, load_facts
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,15 @@ class IndexSync:
         self,
         *,
         engine: Engine,
+        sessions: Callable[[], Session],
         backend: Callable[[], SearchBackend],
         zone: str,
         gather_s: float,
+        providers: Callable[[], Mapping[str, FactsProvider]] = dict,
     ) -> None:
-        self.engine = engine
+        self.engine = engine  # the dirty marks and the lease: plain statements, no events
+        self.sessions = sessions  # the runtime's sessions, for reading facts
+        self._providers = providers
         self._backend = backend
         self.zone = zone
         self.gather_s = gather_s
@@ -201,8 +205,8 @@ class IndexSync:
 
     def documents_for(self, asset_ids: Sequence[str]) -> tuple[list[SearchDocument], list[str]]:
         """Current documents of the assets that exist, and the ids of those that do not."""
-        with Session(self.engine) as session:
-            facts = load_facts(session, asset_ids)
+        with self.sessions() as session:
+            facts = load_facts(session, asset_ids, self._providers())
         documents, gone = [], []
         for asset_id in asset_ids:
             if asset_id not in facts:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dam import biometrics
 from dam.models import FaceEmbedding, Role
@@ -128,7 +128,7 @@ def build_subject(
     )
     assert usage.status_code == 201, usage.text
     key = biometrics.face_key(rt.settings)
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         rows = list(
             session.exec(
                 select(FaceEmbedding)

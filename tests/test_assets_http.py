@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from dam.jobs import pipeline_for
 from dam.models import AssetKind
+from dam.plugins import builtin_wiring
 from tests import media
 from tests.conftest import Account
 
@@ -127,7 +127,7 @@ def test_jobs_show_stages(client: TestClient, creative: Account) -> None:
     jobs = client.get(
         "/api/v1/jobs", params={"asset_id": asset_id}, headers=creative.headers
     ).json()
-    stages = pipeline_for(AssetKind.image)
+    stages = builtin_wiring().pipeline_for(AssetKind.image)
     assert stages[:2] == ["probe", "renditions"]
     assert [(j["stage"], j["status"], j["progress"]) for j in jobs] == [
         (stage, "done", 1.0) for stage in stages

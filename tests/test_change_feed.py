@@ -36,7 +36,8 @@ def admin(rt: Runtime) -> User:
 
 def recorded(rt: Runtime, change: Callable[[Session], object]) -> set[tuple[str, str, int]]:
     """What `change` recorded, run in a plain session (no drainer kicked: rows stay)."""
-    with Session(rt.engine, expire_on_commit=False) as session:
+    with rt.session() as session:
+        session.info.pop(changes.FEED_KEY)  # no drainer: the rows stay
         change(session)
         session.commit()
     with rt.engine.begin() as conn:
@@ -173,7 +174,7 @@ def test_several_drainers_share_the_feed(rt: Runtime) -> None:
     with rt.unit_of_work() as session:
         session.info.pop(changes.FEED_KEY)  # leave the rows to the two drainers below
         changes.record(session, assets=ids)
-    feeds = [ChangeFeed(rt.engine, [("slow", Slow())]) for _ in range(2)]
+    feeds = [ChangeFeed(rt, [("slow", Slow())]) for _ in range(2)]
     threads = [threading.Thread(target=feed.drain) for feed in feeds]
     for thread in threads:
         thread.start()

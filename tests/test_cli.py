@@ -12,9 +12,8 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from dam import auth
-from dam.cli import app
+from dam.cli import app, install_commands
 from dam.db import make_engine
-from dam.plugins import load_plugins
 from dam.settings import get_settings
 from ingest import demo
 from tests import media
@@ -32,7 +31,7 @@ def cli_env(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
-    load_plugins()
+    install_commands()
     yield env
     get_settings.cache_clear()
 

@@ -39,7 +39,7 @@ import yaml
 from jsonschema import Draft201909Validator
 
 from dam.cli import app as cli_app
-from dam.plugins import load_plugins
+from dam.cli import install_commands
 from dam.queue import make_huey
 from dam.settings import Settings, SettingsError, load_settings
 from tests import media
@@ -204,7 +204,7 @@ def dockerignored(relative: str) -> bool:
 def check_cli_accepts(args: list[str]) -> None:
     """Parse `args` with the real `dam` command (plugins loaded), without running it."""
     assert args[0] == "dam", args
-    load_plugins()
+    install_commands()
     command: Any = typer.main.get_command(cli_app)
     rest, path = list(args[1:]), ["dam"]
     while getattr(command, "commands", None):  # a group: descend to the subcommand

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam.models import Consent, Person
 from dam.runtime import Runtime
@@ -35,7 +35,7 @@ CASES: dict[str, tuple[tuple[datetime, datetime | None, datetime | None, datetim
 
 
 def test_each_condition_selects_what_it_says(rt: Runtime) -> None:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         person = Person(name="Iemand")
         session.add(person)
         session.flush()

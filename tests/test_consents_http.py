@@ -9,9 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from dam import clock, jobs
+from dam import clock
 from dam.models import AssetVerdict, AuditEntry, Face, FaceState, Role
 from dam.runtime import Runtime
 from gdpr import verdicts
@@ -237,7 +237,7 @@ def test_deadlines_pass_by_themselves(
     # One minute past the midnight that ends the consent, the periodic task has run.
     moved = deadline + timedelta(minutes=1)
     monkeypatch.setattr(clock, "now", lambda: moved.astimezone(UTC))
-    jobs.run_periodic(rt.engine, rt.settings)
+    rt.run_periodic()
     with rt.session() as session:
         row = verdicts.stored_set(session, asset_id)
         assert row is not None and row.status == "blocked" and "internal" not in row.cleared_for
@@ -316,7 +316,7 @@ def test_the_deadline_task_never_overwrites_a_fresher_verdict(
 
     event.listen(rt.engine, "before_cursor_execute", withdraw_meanwhile)
     try:
-        jobs.run_periodic(rt.engine, rt.settings)
+        rt.run_periodic()
     finally:
         event.remove(rt.engine, "before_cursor_execute", withdraw_meanwhile)
     assert interleaved
@@ -447,7 +447,7 @@ def test_stored_verdicts_hold_no_names(
     asset_id = upload(client, creative, media.jpeg(seed=11))
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         row = verdicts.stored_set(session, asset_id)
     assert row is not None and NAME not in str(row.channels)
     assert row.channels["internal"]["reasons"][0]["person_id"] == pid
@@ -519,7 +519,7 @@ def test_a_licence_that_runs_out_blocks_and_search_follows(
 
     moved = datetime.combine(last_day + timedelta(days=1), time(0, 1), tzinfo=UTC)
     monkeypatch.setattr(clock, "now", lambda: moved)
-    jobs.run_periodic(rt.engine, rt.settings)
+    rt.run_periodic()
     rt.changes.drain()  # as the sweep does after the periodic tasks
     assert verdict(client, creative, asset_id)["internal"]["reasons"][0]["code"] == (
         "licence_expired"

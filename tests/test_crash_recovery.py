@@ -164,7 +164,7 @@ def test_leftovers_without_a_living_owner_are_found_and_removed_at_start(
         )
         session.commit()
     expected = {"dead spool", "dead scratch", "old untagged", "orphan upload"}
-    found = {item.path for item in leftovers.find(rt.settings, rt.engine)}
+    found = {item.path for item in leftovers.find(rt.settings, rt.session)}
     assert found == {paths[name] for name in expected}
 
     rt.recover()

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel, select
 
 from dam import audit
 from dam.models import (
@@ -54,7 +54,7 @@ WORDS = [*NAME.split(), *NOTES.split()[-1:], *GUARDIAN.split(), CONSENT_NOTES.sp
 def leftovers(rt: Runtime, subject: Subject) -> list[str]:
     """Every place the person still shows up: table rows, files, the index."""
     problems = []
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         for table in SQLModel.metadata.sorted_tables:
             for row in session.execute(sa_select(table)).all():
                 text = repr(tuple(row)).lower()
@@ -104,7 +104,7 @@ def name_in_meta(rt: Runtime, asset_id: str) -> dict:
     """The person named in the asset's embedded metadata, as a camera or a caption tool
     writes it (IPTC caption and keywords, XMP PersonInImage), and in capitals in its
     alt text (SQLite's lower() leaves 'Ñ' as it is)."""
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         asset = session.get(Asset, asset_id)
         assert asset is not None
         asset.alt_text = f"{NAME.upper()} knipt een lint door"
@@ -139,7 +139,7 @@ def check_common(rt: Runtime, client: TestClient, subject: Subject, summary: dic
     headers = subject.officer.headers
     assert client.get(f"/api/v1/people/{subject.person_id}", headers=headers).status_code == 404
     assert client.get(f"/api/v1/assets/{subject.evidence_id}", headers=headers).status_code == 404
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         tombstone = session.get(ErasureTombstone, summary["tombstone_id"])
         assert tombstone is not None and tombstone.person_id == subject.person_id
         assert tombstone.executed_by == subject.officer.user.id
@@ -183,7 +183,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
 ) -> None:
     subject = build_subject(client, rt, make_account)
     meta = name_in_meta(rt, subject.photo_ids[0])
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         originals = {a.id: a.sha256 for a in session.exec(select(Asset))}
 
     summary = erase(client, rt, subject, "redact")
@@ -192,7 +192,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     assert summary["crops"] == 2
     # The title and the tag naming them, an alt text and three metadata strings.
     assert summary["texts_scrubbed"] == 6
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         for asset_id in subject.photo_ids:
             asset = session.get(Asset, asset_id)
             assert asset is not None
@@ -213,7 +213,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
             for path in files:
                 with Image.open(path) as image:
                     assert detect_faces(np.asarray(image.convert("RGB"))) == [], path.name
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         asset = session.get(Asset, subject.photo_ids[0])
         assert asset is not None
         assert asset.alt_text == f"{PLACEHOLDER} knipt een lint door"
@@ -265,7 +265,7 @@ def test_the_cli_exports_and_erases_in_an_officers_name(tmp_path: Path) -> None:
     assert "tombstone" in erased.output and NAME not in erased.output
     rt = build_runtime(get_settings())
     try:
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             assert session.get(Person, person_id) is None
             tombstone = session.exec(select(ErasureTombstone)).one()
             assert tombstone.person_id == person_id and tombstone.assets == "deleted"

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
 from dam import events
+from dam.runtime import Runtime
 from tests import media
 from tests.conftest import Account
 
 
 @pytest.fixture
-def recorded() -> Iterator[list[events.Event]]:
+def recorded(rt: Runtime) -> list[events.Event]:
     seen: list[events.Event] = []
 
-    def broken(_event: events.Event) -> None:
+    def broken(_rt: Runtime, _event: events.Event) -> None:
         raise RuntimeError("a subscriber that fails must not stop the others")
 
-    events.subscribe(events.AssetProcessed, broken)
-    events.subscribe(events.AssetProcessed, seen.append)
-    events.subscribe(events.AssetStored, seen.append)
-    yield seen
-    events.unsubscribe(events.AssetProcessed, broken)
-    events.unsubscribe(events.AssetProcessed, seen.append)
-    events.unsubscribe(events.AssetStored, seen.append)
+    def record(_rt: Runtime, event: events.Event) -> None:
+        seen.append(event)
+
+    rt.wiring.subscribe(events.AssetProcessed, broken)
+    rt.wiring.subscribe(events.AssetProcessed, record)
+    rt.wiring.subscribe(events.AssetStored, record)
+    return seen
 
 
 def test_pipeline_publishes_stored_then_processed(

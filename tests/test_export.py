@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam import audit
 from dam.models import AuditEntry, Role
@@ -76,7 +76,7 @@ def test_the_export_holds_everything_about_the_person_and_nothing_biometric(
         assert value not in response.content
         assert all(value not in archive.read(n) for n in names)
 
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "person.exported")).one()
         assert audit.verify(session).ok
     assert entry.subject_id == subject.person_id and entry.actor_id == subject.officer.user.id

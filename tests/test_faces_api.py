@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam import biometrics, jobs, migrate
 from dam.models import AuditEntry, FaceEmbedding, Role
@@ -115,7 +115,7 @@ def test_clusters_suggestions_and_naming(
     assert {f["id"] for f in view["faces"]} == {*salley, new["id"]}
     assert len(view["assets"]) == 4
 
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         entries = list(session.exec(select(AuditEntry)))
     confirmations = [e for e in entries if e.action == "face.confirmed"]
     assert len(confirmations) == 4
@@ -164,7 +164,7 @@ def test_dismiss_split_and_merge(
     again = client.get(f"/api/v1/faces/{second}", headers=creative.headers).json()
     assert again["state"] == "unknown"
 
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         actions = [e.action for e in session.exec(select(AuditEntry))]
     assert {"face.dismissed", "person.merged", "face.split", "person.created"} <= set(actions)
 
@@ -183,7 +183,7 @@ def test_embeddings_are_sealed_and_deletable_per_person(
     client.post(
         f"/api/v1/faces/{face}/confirm", headers=creative.headers, json={"person_id": person_id}
     )
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         row = session.get(FaceEmbedding, face)
         assert row is not None
         vector = biometrics.unseal(
@@ -200,7 +200,7 @@ def test_embeddings_are_sealed_and_deletable_per_person(
     )
     deleted = client.delete(f"/api/v1/people/{person_id}/embeddings", headers=officer.headers)
     assert deleted.json() == {"person_id": person_id, "deleted": 1}
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         assert session.get(FaceEmbedding, face) is None
         assert session.get(FaceEmbedding, keep) is not None  # another person's stays
 
@@ -254,6 +254,6 @@ def test_detection_only_stores_no_embeddings(
     account = Account(user, token)
     faces = upload(detection_only, account, johns["John_Salley"][7])["faces"]
     assert len(faces) == 1 and faces[0]["state"] == "unknown"
-    with Session(runtime.engine) as session:
+    with runtime.session() as session:
         assert list(session.exec(select(FaceEmbedding))) == []
     assert detection_only.get("/api/v1/clusters", headers=account.headers).json() == []

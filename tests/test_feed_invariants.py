@@ -319,7 +319,7 @@ def assert_derived_state_is_fresh(rt: Runtime) -> None:
     assert rt.changes.backlog() == 0, "changes were recorded but never drained"
     service = service_for(rt)
     assert service.sync.flush()
-    judged = check_verdicts(rt.engine, settings=rt.settings)
+    judged = check_verdicts(rt)
     assert (judged.stale, judged.unjudged) == ([], []), "stored verdicts differ from fresh ones"
     indexed = check_index(service)
     assert (indexed.missing, indexed.stale, indexed.orphaned) == ([], [], []), (
@@ -354,4 +354,4 @@ def test_the_check_sees_a_change_behind_the_feeds_back(rt: Runtime) -> None:
         )
         session.commit()
     assert check_index(service_for(rt)).stale == [asset_id]
-    assert check_verdicts(rt.engine, settings=rt.settings).stale == [asset_id]
+    assert check_verdicts(rt).stale == [asset_id]

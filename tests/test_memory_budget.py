@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session
 
-from dam import jobs
 from dam.jobs import StageContext
 from dam.memory import MemoryLedger, TooBigForBudget
 from dam.models import AssetStatus, Job, JobStatus
@@ -146,7 +145,7 @@ def test_a_waiting_job_keeps_its_heartbeat() -> None:
 
 
 @pytest.fixture
-def budget_stage() -> Iterator[list[tuple[str, float, float]]]:
+def budget_stage(rt: Runtime) -> Iterator[list[tuple[str, float, float]]]:
     """A stage that declares 80 bytes and records when it ran."""
     runs: list[tuple[str, float, float]] = []
 
@@ -158,10 +157,8 @@ def budget_stage() -> Iterator[list[tuple[str, float, float]]]:
     def need(ctx: StageContext) -> int:
         return 80 if ctx.settings.workers >= 0 else 0
 
-    jobs.register_stage("test_budget", handler, memory=need)
+    rt.wiring.add_stage("test_budget", handler, memory=need)
     yield runs
-    jobs._stages.pop("test_budget", None)
-    jobs._memory.pop("test_budget", None)
 
 
 def _uploaded(client: TestClient, account: Account, data: bytes, name: str = "p.jpg") -> str:

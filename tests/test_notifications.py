@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from dam import clock, jobs, migrate
+from dam import clock, migrate
 from dam.models import Face, FaceState, Notification, Role
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
@@ -121,8 +121,8 @@ def test_ending_and_withdrawn_consents_notify_in_app_and_by_mail(
             json={"channel": "website", "url": "https://www.vlaanderen.be/a"},
         )
 
-        jobs.run_periodic(rt.engine, rt.settings)
-        jobs.run_periodic(rt.engine, rt.settings)  # once per fact, however often it runs
+        rt.run_periodic()
+        rt.run_periodic()  # once per fact, however often it runs
         with rt.session() as session:
             kinds = [n.kind for n in session.exec(select(Notification))]
         assert kinds == [notifications.CONSENT_ENDING]
@@ -136,7 +136,7 @@ def test_ending_and_withdrawn_consents_notify_in_app_and_by_mail(
         assert "creative@" not in messages[0]["To"]
 
         client.post(f"/api/v1/consents/{consent['id']}/withdraw", headers=officer.headers, json={})
-        jobs.run_periodic(rt.engine, rt.settings)
+        rt.run_periodic()
         with rt.session() as session:
             withdrawn = session.exec(
                 select(Notification).where(Notification.kind == notifications.CONSENT_WITHDRAWN)

@@ -17,14 +17,15 @@ from datetime import timedelta
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dam import clock, jobs, migrate
-from dam.jobs import StageContext, StageHandler
+from dam.jobs import StageContext
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus, Rendition
-from dam.plugins import load_plugins
+from dam.plugins import builtin_wiring
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
+from dam.wiring import StageHandler
 from ingest.receive import create_asset
 from ingest.sniff import HEAD_BYTES, sniff
 from tests import media
@@ -63,11 +64,13 @@ def settings(settings_factory: Callable[..., Settings], queue_url: str | None) -
 def store(rt: Runtime, data: bytes, *, enqueue: bool = True) -> tuple[str, str]:
     """Store `data` as a new asset; returns (asset id, first job id).
 
-    With enqueue=False the job is committed through a session that has no queue, which is
+    With enqueue=False the job is committed through a session that lost its queue, which is
     what a crash between the commit and the enqueue leaves behind.
     """
     stored = rt.blobs.put_stream([data])
-    session = rt.session() if enqueue else Session(rt.engine, expire_on_commit=False)
+    session = rt.session()
+    if not enqueue:
+        del session.info["queue"]
     with session:
         received = create_asset(
             session, stored=stored, sniffed=sniff(data[:HEAD_BYTES]), filename="p.jpg", owner=None
@@ -83,7 +86,7 @@ def store(rt: Runtime, data: bytes, *, enqueue: bool = True) -> tuple[str, str]:
 
 
 def assets_of(rt: Runtime, asset_ids: list[str]) -> dict[str, Asset]:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         return {a.id: a for a in session.exec(select(Asset).where(col(Asset.id).in_(asset_ids)))}
 
 
@@ -104,14 +107,14 @@ def wait_until_settled(rt: Runtime, asset_ids: list[str]) -> dict[str, Asset]:
 
 
 def jobs_of(rt: Runtime, asset_id: str) -> list[Job]:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         return list(
             session.exec(select(Job).where(Job.asset_id == asset_id).order_by(col(Job.created_at)))
         )
 
 
 def job(rt: Runtime, job_id: str) -> Job:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         row = session.get(Job, job_id)
         assert row is not None
         return row
@@ -119,26 +122,25 @@ def job(rt: Runtime, job_id: str) -> Job:
 
 def image_stages() -> list[str]:
     """The photo pipeline as the plugins registered it (probe, renditions, faces, ...)."""
-    load_plugins()
-    return jobs.pipeline_for(AssetKind.image)
+    return builtin_wiring().pipeline_for(AssetKind.image)
 
 
 IMAGE_STAGES = image_stages()
 
 
-def count_stage_runs(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
-    """Wrap the registered photo stages so each real run is counted per (asset, stage)."""
+def count_stage_runs(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """Wrap the runtime's photo stages so each real run is counted per (asset, stage)."""
     runs: Counter[tuple[str, str]] = Counter()
     lock = threading.Lock()
-    for name in jobs.pipeline_for(AssetKind.image):
-        real = jobs._stages[name]
+    for name in rt.wiring.pipeline_for(AssetKind.image):
+        real = rt.wiring.stages[name]
 
         def counted(ctx: StageContext, real: StageHandler = real, name: str = name) -> None:
             with lock:
                 runs[(ctx.asset_id, name)] += 1
             real(ctx)
 
-        monkeypatch.setitem(jobs._stages, name, counted)
+        monkeypatch.setitem(rt.wiring.stages, name, counted)
     return runs
 
 
@@ -183,7 +185,7 @@ def test_uploads_wait_on_the_queue_until_consumer_threads_process_them(
     for asset_id in ids:
         done = [(j.stage, j.status, j.attempts) for j in jobs_of(rt, asset_id)]
         assert done == [(stage, JobStatus.done, 1) for stage in IMAGE_STAGES]
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         renditions = session.exec(select(Rendition).where(col(Rendition.asset_id).in_(ids))).all()
     assert len(renditions) == 3 * len(ids)
     assert all(rt.blobs.derived_dir(r.asset_id).is_dir() for r in renditions)
@@ -228,7 +230,7 @@ def test_sweeper_requeues_a_lost_job_once_it_is_older_than_the_interval(
     assert rt.queue.pending_count() == 0
 
     def sweep() -> int:
-        return jobs.sweep(engine=rt.engine, settings=rt.settings, queue=rt.queue)
+        return jobs.sweep(rt)
 
     # Younger than the interval: it may still be on its way to the queue.
     move_clock(monkeypatch, rt.settings.sweep_interval_s - 5)
@@ -267,7 +269,7 @@ def test_job_stuck_running_with_an_old_heartbeat_is_run_again(
 ) -> None:
     asset_id, job_id = store(rt, media.jpeg(seed=61), enqueue=False)
     # A worker claimed the job and died (machine lost): the row says running, nobody works.
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         row = session.get(Job, job_id)
         assert row is not None
         row.status, row.attempts = JobStatus.running, 1
@@ -276,7 +278,7 @@ def test_job_stuck_running_with_an_old_heartbeat_is_run_again(
         session.commit()
 
     def sweep() -> int:
-        return jobs.sweep(engine=rt.engine, settings=rt.settings, queue=rt.queue)
+        return jobs.sweep(rt)
 
     # A fresh heartbeat means someone is working on it: neither swept nor claimable.
     move_clock(monkeypatch, rt.settings.job_stale_after_s - 5)
@@ -298,7 +300,7 @@ def test_job_stuck_running_with_an_old_heartbeat_is_run_again(
 def test_job_delivered_twice_at_once_runs_once(
     rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runs = count_stage_runs(monkeypatch)
+    runs = count_stage_runs(rt, monkeypatch)
     asset_id, job_id = store(rt, media.jpeg(seed=71), enqueue=False)
     barrier = threading.Barrier(2)
 
@@ -317,7 +319,7 @@ def test_job_delivered_twice_at_once_runs_once(
 
 
 def test_job_id_on_the_queue_twice_runs_once(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
-    runs = count_stage_runs(monkeypatch)
+    runs = count_stage_runs(rt, monkeypatch)
     asset_id, job_id = store(rt, media.jpeg(seed=72))
     rt.queue.enqueue([job_id])  # e.g. the sweeper re-sent it while it was still queued
     assert rt.queue.pending_count() == 2
@@ -340,14 +342,14 @@ def test_failing_jobs_mark_their_asset_failed_and_the_consumer_goes_on(
     crash_id, _ = store(rt, media.jpeg(seed=82))
     good_ids = [store(rt, media.jpeg(seed=83 + i))[0] for i in range(3)]
 
-    real_renditions = jobs._stages["renditions"]
+    real_renditions = rt.wiring.stages["renditions"]
 
     def renditions_crashing_for_one(ctx: StageContext) -> None:
         if ctx.asset_id == crash_id:
             raise MemoryError("simulated out-of-memory in a codec")
         real_renditions(ctx)
 
-    monkeypatch.setitem(jobs._stages, "renditions", renditions_crashing_for_one)
+    monkeypatch.setitem(rt.wiring.stages, "renditions", renditions_crashing_for_one)
     # One thread: the same consumer must carry on past both failures.
     rt.queue.start_consumer(1)
     assets = wait_until_settled(rt, [cut_id, crash_id, *good_ids])

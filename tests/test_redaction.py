@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam.blobs import BlobStore
 from dam.media import BlurRegion
@@ -205,7 +205,7 @@ def test_old_redacted_files_are_swept_and_an_asset_s_can_be_forgotten(tmp_path: 
         path.write_bytes(b"x")
     hours_ago = time.time() - redaction.CACHE_KEEP_S - 60
     os.utime(old, (hours_ago, hours_ago))
-    redaction.prune_task(None, settings_)  # type: ignore[arg-type]
+    redaction.prune_cache(blobs)
     assert sorted(p.name for p in cache.iterdir()) == ["a1-new.jpg", "b2-new.mp4"]
     assert redaction.forget(blobs, "a1") == 1
     assert [p.name for p in cache.iterdir()] == ["b2-new.mp4"]
@@ -349,7 +349,7 @@ def test_a_redacted_photo_hides_every_face_without_consent(
     assert not any(rt.blobs.originals_dir in p.parents for p in cached)
 
     # Audited by ids: which faces were blurred for which channel; never a name.
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         entries = [
             e for e in session.exec(select(AuditEntry)) if e.action == "asset.downloaded_redacted"
         ]

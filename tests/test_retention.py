@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, select
 
-from dam import audit, clock, jobs
+from dam import audit, clock
 from dam.models import (
     Asset,
     AssetKind,
@@ -105,18 +105,23 @@ def people(session: Session) -> dict[str, str]:
 
 
 def proposals(rt: Runtime) -> set[str]:
-    with Session(rt.engine) as session:  # a short read: the task writes in between
+    with rt.session() as session:  # a short read: the task writes in between
         query = select(Notification.subject_id).where(Notification.kind == retention.PROPOSED)
         return set(session.exec(query))
 
 
+@pytest.fixture
+def settings(settings_factory: Callable[..., Settings]) -> Settings:
+    """The runtime of this module's tests proposes people idle for 100 days."""
+    return settings_factory(retention_person_days=100)
+
+
 def test_idle_people_without_consent_or_faces_are_proposed_once(
     rt: Runtime,
-    settings_factory: Callable[..., Settings],
     moved: Callable[[datetime], None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = settings_factory(retention_person_days=100)
+    assert rt.settings.retention_person_days == 100
     with rt.session() as session:
         for name in ("nobody", "with consent", "with face", "expired consent", "active"):
             session.add(Person(name=name, created_at=START, updated_at=START))
@@ -143,17 +148,17 @@ def test_idle_people_without_consent_or_faces_are_proposed_once(
         session.commit()
 
         moved(START + timedelta(days=99))
-        retention.run(rt.engine, settings)
+        retention.run(rt)
         assert proposals(rt) == set()
 
         moved(START + timedelta(days=101))
-        retention.run(rt.engine, settings)
+        retention.run(rt)
         assert proposals(rt) == {ids["nobody"]}  # the consent ended on day 50 only
 
         moved(START + timedelta(days=151))
-        retention.run(rt.engine, settings)
+        retention.run(rt)
         assert proposals(rt) == {ids["nobody"], ids["expired consent"]}
-        retention.run(rt.engine, settings)  # nothing twice
+        retention.run(rt)  # nothing twice
         assert len(proposals(rt)) == 2
         notice = session.exec(
             select(Notification).where(Notification.subject_id == ids["nobody"])
@@ -164,7 +169,7 @@ def test_idle_people_without_consent_or_faces_are_proposed_once(
         session.commit()  # end the read: SQLite transactions here take the write lock
 
         moved(START + timedelta(days=191))
-        jobs.run_periodic(rt.engine, settings)  # as the sweeper runs it
+        rt.run_periodic()  # as the sweeper runs it
         assert proposals(rt) == {ids["nobody"], ids["expired consent"], ids["active"]}
 
         # A new consent takes the proposal back; a later lapse would propose again.
@@ -174,7 +179,7 @@ def test_idle_people_without_consent_or_faces_are_proposed_once(
             )
         )
         session.commit()
-        retention.run(rt.engine, settings)
+        retention.run(rt)
         assert ids["nobody"] not in proposals(rt)
         assert (
             session.exec(

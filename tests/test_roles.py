@@ -96,6 +96,7 @@ def test_role_matrix(
         "consent_id": "0" * 26,
         "usage_id": "0" * 26,
         "link_id": "0" * 26,
+        "job_id": "0" * 26,
     }
     for template, route in api_routes():
         if is_public(template, route):

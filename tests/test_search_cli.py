@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from dam.cli import app
+from dam.cli import app, install_commands
 from dam.db import make_engine
-from dam.plugins import load_plugins
 from dam.settings import get_settings
 from tests import media
 
@@ -22,7 +21,7 @@ def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DAM_DATABASE_URL", database_url)
     monkeypatch.setenv("DAM_QUEUE_URL", "immediate://")
     get_settings.cache_clear()
-    load_plugins()
+    install_commands()
     yield database_url
     get_settings.cache_clear()
 

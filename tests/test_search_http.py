@@ -136,7 +136,7 @@ def provide(rt: Runtime) -> Iterator[Callable[[Provided], None]]:
     def provider(session: Session, asset_ids: Sequence[str]) -> Provided:
         return {i: given[i] for i in asset_ids if i in given}
 
-    facts.register_provider("test", provider)
+    rt.wiring.extend(facts.FACTS, "test", provider)
 
     def set_facts(values: Provided) -> None:
         given.update(values)
@@ -144,7 +144,7 @@ def provide(rt: Runtime) -> Iterator[Callable[[Provided], None]]:
         assert service_for(rt).sync.flush()
 
     yield set_facts
-    facts.unregister_provider("test")
+    rt.wiring.withdraw(facts.FACTS, "test")
 
 
 def test_cleared_for_filter_and_facet(

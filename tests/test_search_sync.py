@@ -148,7 +148,13 @@ def test_marks_from_another_process_reach_the_writer(rt: Runtime, service: Searc
     def no_writer() -> TantivyBackend:
         raise AssertionError("a process without the lease must not open the index")
 
-    worker = IndexSync(engine=rt.engine, backend=no_writer, zone="Europe/Brussels", gather_s=0)
+    worker = IndexSync(
+        engine=rt.engine,
+        sessions=rt.session,
+        backend=no_writer,
+        zone="Europe/Brussels",
+        gather_s=0,
+    )
     try:
         asset_id = make_asset(rt, "Wandelaars in het Citadelpark", announce=False)
         worker.mark([asset_id])  # a worker elsewhere processed the asset
@@ -165,7 +171,7 @@ def test_reindex_takes_the_writer_over_and_hands_it_back(
     service.sync.start()
     assert service.sync.flush()
     # `dam reindex` in another process: its own service on the same index directory.
-    other = SearchService(rt.settings, rt.engine)
+    other = SearchService(rt)
     try:
         assert rebuild(other) == 1
     finally:
@@ -182,6 +188,7 @@ def test_a_writer_that_stops_renewing_is_replaced(
     assert holder is not None and holder.holder == service.sync.holder
     other = IndexSync(
         engine=rt.engine,
+        sessions=rt.session,
         backend=lambda: TantivyBackend(rt.settings.data_dir / "elsewhere"),
         zone="Europe/Brussels",
         gather_s=0,
@@ -201,7 +208,7 @@ def test_a_writer_that_stops_renewing_is_replaced(
 
 @pytest.fixture
 def two_services(rt: Runtime) -> Iterator[tuple[SearchService, SearchService]]:
-    second = SearchService(rt.settings, rt.engine)
+    second = SearchService(rt)
     yield service_for(rt), second
     second.close()
 
@@ -225,7 +232,7 @@ def test_an_erased_person_leaves_search_before_the_erasure_returns(
 ) -> None:
     asset_id = make_asset(rt, "Opening van de bibliotheek")
     person = {"id": "p7", "name": "Jan Peeters", "erased": False}
-    facts.register_provider("test-people", lambda _s, ids: {asset_id: {"people": [person]}})
+    rt.wiring.extend(facts.FACTS, "test-people", lambda _s, ids: {asset_id: {"people": [person]}})
     try:
         service.sync.mark([asset_id])
         assert service.sync.flush()
@@ -236,4 +243,4 @@ def test_an_erased_person_leaves_search_before_the_erasure_returns(
         assert found(service, "peeters ") == []  # no waiting
         assert found(service, "bibliotheek ") == [asset_id]
     finally:
-        facts.unregister_provider("test-people")
+        rt.wiring.withdraw(facts.FACTS, "test-people")

@@ -284,7 +284,7 @@ def test_expired_uploads_are_removed(
     assert "Upload-Expires" in extended.headers
     move_clock(rt.settings.upload_expiry_hours + 1)
     assert head(abandoned, creative).status_code == 410
-    assert tus.expire_uploads(rt.engine, rt.settings) == 1
+    assert tus.expire_uploads(rt) == 1
     assert head(abandoned, creative).status_code == 404
     assert not tus.upload_path(rt.settings, abandoned.rsplit("/", 1)[1]).exists()
     assert head(active, creative).headers["Upload-Offset"] == "1000"

@@ -49,7 +49,7 @@ def provide(rt: Runtime) -> Iterator[Callable[[Provided], None]]:
     def provider(session: Session, asset_ids: Sequence[str]) -> Provided:
         return {i: given[i] for i in asset_ids if i in given}
 
-    facts.register_provider("test-ui", provider)
+    rt.wiring.extend(facts.FACTS, "test-ui", provider)
 
     def set_facts(values: Provided) -> None:
         given.update(values)
@@ -57,7 +57,7 @@ def provide(rt: Runtime) -> Iterator[Callable[[Provided], None]]:
         assert service_for(rt).sync.flush()
 
     yield set_facts
-    facts.unregister_provider("test-ui")
+    rt.wiring.withdraw(facts.FACTS, "test-ui")
 
 
 def card_titles(page: str) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam.models import (
     Asset,
@@ -139,7 +139,7 @@ def test_naming_groups_one_and_in_bulk(
     assert groups(client, creative) == {}
     assert "Er zijn geen naamloze gezichten." in same.text
 
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         entries = list(session.exec(select(AuditEntry)))
         faces = {f.id: f for f in session.exec(select(Face))}
     assert all(faces[f].person_id == person_id for f in (*salley, *simm))
@@ -254,7 +254,7 @@ def test_person_page_suggestions_edit_merge_and_biometrics(
         f"/people/{person_id}/embeddings", data={"csrf_token": token, "confirm": "yes"}
     )
     assert "De biometrische gegevens van 4 gezichten zijn verwijderd." in flashes(deleted.text)
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         ids = [*known, first["id"], second["id"]]
         assert all(session.get(FaceEmbedding, f) is None for f in ids)
         details = " ".join(str(e.details) for e in session.exec(select(AuditEntry)))
@@ -349,7 +349,7 @@ def test_a_page_of_groups_out_of_a_thousand(
                         cluster_id=f"f{group:04d}0",
                     )
                 )
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         every = clusters.list_clusters(session)
         started = time.perf_counter()
         first = people_overview.cluster_page(session, page=1)

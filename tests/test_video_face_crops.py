@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam.models import Asset, AssetKind, AssetStatus, Face
 from dam.runtime import Runtime
@@ -87,7 +87,7 @@ def test_a_track_is_stored_with_one_crop_file_and_keeps_its_id(
 ) -> None:
     tracker, seen = follow(astronaut)
     found = found_faces(tracker.finish(), size=(astronaut.shape[1], astronaut.shape[0]))
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         asset = Asset(
             kind=AssetKind.video, status=AssetStatus.ready, filename="a.mp4",
             mime="video/mp4", size=1, sha256="a" * 64,
@@ -97,7 +97,7 @@ def test_a_track_is_stored_with_one_crop_file_and_keeps_its_id(
         asset_id = asset.id
     ids = []
     for _run in range(2):  # a re-run updates the same face
-        with Session(rt.engine) as session:
+        with rt.session() as session:
             ids.append(
                 store_faces(
                     session,
@@ -110,7 +110,7 @@ def test_a_track_is_stored_with_one_crop_file_and_keeps_its_id(
             )
             session.commit()
     assert ids[0] == ids[1] and len(ids[0]) == 1
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         (face,) = session.exec(select(Face).where(Face.asset_id == asset_id))
     assert (face.id, face.time_s, face.time_end_s, face.frames) == (ids[0][0], 0.0, 2.0, 3)
     assert face.crop_path is not None

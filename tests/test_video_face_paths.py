@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from dam.assets import remove_asset_rows
 from dam.face_paths import PathSample, pack, unpack
@@ -183,7 +183,7 @@ def test_every_region_is_cut_from_the_unblurred_frame_and_blurred_only_while_sho
 
 
 def video_asset(rt: Runtime) -> str:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         asset = Asset(
             kind=AssetKind.video, status=AssetStatus.ready, filename="a.mp4",
             mime="video/mp4", size=1, sha256="a" * 64,
@@ -198,7 +198,7 @@ def store(rt: Runtime, asset_id: str, path: tuple[PathSample, ...] | None) -> st
         box=Box(0.1, 0.2, 0.1, 0.2), score=0.9, crop=b"\xff\xd8", embedding=None,
         span=Span(0.0, 2.0, 3), path=path,
     )  # fmt: skip
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         (face_id,) = store_faces(
             session, blobs=rt.blobs, asset_id=asset_id, found=[found], key=None,
             match=match_by_span,
@@ -208,7 +208,7 @@ def store(rt: Runtime, asset_id: str, path: tuple[PathSample, ...] | None) -> st
 
 
 def stored_path(rt: Runtime, face_id: str) -> tuple[PathSample, ...] | None:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         row = session.get(FacePath, face_id)
         return None if row is None else unpack(row.samples)
 
@@ -229,17 +229,17 @@ def test_a_re_run_replaces_the_path_and_it_goes_with_its_face(rt: Runtime) -> No
     assert store(rt, asset_id, None) == face_id and stored_path(rt, face_id) is None
 
     store(rt, asset_id, first)
-    with Session(rt.engine) as session:  # the face goes (a re-run no longer finds it)
+    with rt.session() as session:  # the face goes (a re-run no longer finds it)
         session.delete(session.get(Face, face_id))
         session.commit()
     assert stored_path(rt, face_id) is None
     face_id = store(rt, asset_id, first)
-    with Session(rt.engine) as session:  # the asset goes (deleted, or erased with it)
+    with rt.session() as session:  # the asset goes (deleted, or erased with it)
         asset = session.get(Asset, asset_id)
         assert asset is not None
         remove_asset_rows(session, asset)
         session.commit()
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         assert session.exec(select(FacePath)).all() == []
 
 
@@ -309,7 +309,7 @@ def test_a_redacted_video_follows_a_face_across_the_picture(
     creative, officer = make_account(Role.creative), make_account(Role.privacy_officer)
     asset_id = clips.store(rt, source)
     assert clips.asset(rt, asset_id).status == AssetStatus.ready, clips.asset(rt, asset_id).error
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         (face,) = session.exec(select(Face).where(Face.asset_id == asset_id))
     # One track the whole way, its path one sample a second, moving right.
     path = stored_path(rt, face.id)
@@ -328,14 +328,14 @@ def test_a_redacted_video_follows_a_face_across_the_picture(
 
     # The same face without its path (a row from before paths were stored): the one
     # widened box of its best frame, and the face walks out of it.
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         session.delete(session.get(FacePath, face.id))
         session.commit()
     fallback = faces_per_frame(redacted(client, creative, asset_id, tmp_path))
     assert sum(1 for n in fallback if n) >= 3, fallback
 
     # The access export holds the path (personal data: where they were, when).
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         session.add(FacePath(face_id=face.id, samples=pack(path)))
         session.commit()
     person = client.post("/api/v1/people", headers=officer.headers, json={"name": "A"})

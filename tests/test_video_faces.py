@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from dam import biometrics, migrate
-from dam.cli import app
+from dam.cli import app, install_commands
 from dam.jobs import StageContext
 from dam.models import AssetStatus, Face, FaceEmbedding, FaceState, Job, Role
-from dam.plugins import load_plugins
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, get_settings, load_settings
 from gdpr.matching import MATCH_DISTANCE
@@ -83,13 +82,13 @@ def face_clip(directory: Path, shots: list[Shot]) -> Path:
 
 
 def tracks(rt: Runtime, asset_id: str) -> list[Face]:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         faces = session.exec(select(Face).where(Face.asset_id == asset_id))
         return sorted(faces, key=lambda f: f.time_s or 0.0)
 
 
 def embedding(rt: Runtime, face_id: str) -> np.ndarray:
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         row = session.get(FaceEmbedding, face_id)
     assert row is not None
     key = biometrics.face_key(rt.settings)
@@ -134,7 +133,7 @@ def test_two_people_one_after_the_other_are_two_tracks(
     assert [(f["id"], f["time_s"], f["time_end_s"]) for f in listed] == [
         (f.id, f.time_s, f.time_end_s) for f in (first, second)
     ]
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         stages = [j.stage for j in session.exec(select(Job).where(Job.asset_id == asset_id))]
     assert stages[-2:] == ["video_faces", "identity"]
 
@@ -157,7 +156,7 @@ def test_a_clip_without_faces_has_no_tracks(rt: Runtime, clip_dir: Path) -> None
     asset_id = clips.store(rt, path)
     assert clips.asset(rt, asset_id).status == AssetStatus.ready
     assert tracks(rt, asset_id) == []
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         stages = {j.stage for j in session.exec(select(Job).where(Job.asset_id == asset_id))}
     assert "video_faces" in stages
 
@@ -170,7 +169,7 @@ def cli(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
     monkeypatch.setenv("DAM_DATABASE_URL", str(rt.settings.database_url))
     monkeypatch.setenv("DAM_QUEUE_URL", "immediate://")
     get_settings.cache_clear()
-    load_plugins()
+    install_commands()
     yield CliRunner()
     get_settings.cache_clear()
 
@@ -201,7 +200,7 @@ def test_rebuild_keeps_a_confirmed_track(
     (after,) = tracks(rt, asset_id)
     assert (after.id, after.state, after.person_id) == (before.id, FaceState.confirmed, person_id)
     assert after.time_end_s == pytest.approx(before.time_end_s or 0.0, abs=0.5)
-    with Session(rt.engine) as session:
+    with rt.session() as session:
         runs = [
             j.stage
             for j in session.exec(select(Job).where(Job.asset_id == asset_id))
@@ -236,7 +235,7 @@ def test_detection_only_tracks_by_place_and_stores_no_embeddings(
     )
     assert left.box_x < 0.3 < 0.6 < right.box_x
     assert left.cluster_id is None and right.cluster_id is None  # nothing to compare
-    with Session(detection_only.engine) as session:
+    with detection_only.session() as session:
         assert list(session.exec(select(FaceEmbedding))) == []
 
 
@@ -276,9 +275,8 @@ def test_deleting_the_asset_stops_the_face_search(faces_off: Runtime, clip_dir: 
     ctx = StageContext(
         job_id="gone",  # as if the asset and its jobs were deleted meanwhile
         asset_id=asset_id,
+        runtime=rt,
         settings=rt.settings.model_copy(update={"face_detection": True}),
-        engine=rt.engine,
-        blobs=rt.blobs,
         report_progress=lambda _f: None,
     )
     with pytest.raises(Cancelled):

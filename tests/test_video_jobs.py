@@ -180,9 +180,7 @@ def test_running_a_stage_again_replaces_its_files(rt: Runtime, clip_dir: Path) -
     ctx = StageContext(
         job_id=job.id,
         asset_id=asset_id,
-        settings=rt.settings,
-        engine=rt.engine,
-        blobs=rt.blobs,
+        runtime=rt,
         report_progress=lambda _f: None,
     )
     render_video(ctx)
@@ -233,7 +231,6 @@ def test_video_upload_over_http_becomes_a_playable_asset(
 
 
 def test_the_sweeper_removes_scratch_a_crashed_worker_left(rt: Runtime) -> None:
-    from dam import jobs
     from ingest.video.scratch import ABANDONED_AFTER_S
 
     tmp = rt.blobs.tmp_dir
@@ -256,6 +253,6 @@ def test_the_sweeper_removes_scratch_a_crashed_worker_left(rt: Runtime) -> None:
     running = make("video-0123abc-x2", old=False)
     download = make("captioned-old.mp4", old=True, directory=False)
     upload = make("in-someone-elses", old=True, directory=False)
-    jobs.run_periodic(rt.engine, rt.settings)
+    rt.run_periodic()
     assert not crashed.exists() and not download.exists()
     assert running.exists() and upload.exists()

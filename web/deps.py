@@ -17,7 +17,7 @@ from dam.models import Asset, Face, User
 from dam.runtime import Runtime
 from dam.settings import Settings
 from gdpr.faces_view import get_visible_face
-from web.ui import session as browser_session
+from web import browser_session
 
 
 def get_runtime(request: Request) -> Runtime:

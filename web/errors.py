@@ -1,8 +1,10 @@
-"""One place that turns every error into the JSON body of API.md."""
+"""One place that turns every error into the JSON body of API.md, or, for the UI's pages,
+into the error page the UI installed (`app.state.html_errors`, see HtmlErrors)."""
 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,9 +16,32 @@ from starlette.routing import Match
 
 from dam.disk import STORAGE_FULL_MESSAGE, is_disk_full
 from dam.errors import DomainError, StorageFull
-from web.ui import errors as ui_errors
 
 log = logging.getLogger(__name__)
+
+
+class HtmlErrors(Protocol):
+    """What the UI lends the error handlers (web/ui/errors.py), so they need not import it."""
+
+    def wants_html(self, request: Request) -> bool: ...
+
+    def html_error(self, request: Request, *, status: int, message: str) -> Response: ...
+
+
+class _NoPages:
+    """Before (or without) a UI every error is JSON."""
+
+    def wants_html(self, request: Request) -> bool:
+        return False
+
+    def html_error(self, request: Request, *, status: int, message: str) -> Response:
+        raise NotImplementedError
+
+
+def _pages(request: Request) -> HtmlErrors:
+    pages: HtmlErrors = getattr(request.app.state, "html_errors", _NoPages())
+    return pages
+
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -49,6 +74,7 @@ def allowed_methods(request: Request) -> list[str]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        ui_errors = _pages(request)
         if ui_errors.wants_html(request):
             return await run_in_threadpool(
                 ui_errors.html_error, request, status=exc.status, message=exc.message
@@ -66,6 +92,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        ui_errors = _pages(request)
         if ui_errors.wants_html(request):
             return await run_in_threadpool(
                 ui_errors.html_error, request, status=422, message="The form is not valid."
@@ -80,6 +107,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
+        ui_errors = _pages(request)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
@@ -100,6 +128,7 @@ def install(app: FastAPI) -> None:
             log.warning("%s %s: storage full", request.method, request.url.path)
             return await domain_error(request, StorageFull(STORAGE_FULL_MESSAGE))
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        ui_errors = _pages(request)
         if ui_errors.wants_html(request):
             return await run_in_threadpool(ui_errors.html_error, request, status=500, message="")
         return JSONResponse(

@@ -1,4 +1,4 @@
-"""Adds `dam serve` to the command line."""
+"""Wires web into the core: `dam serve` on the command line and the main menu's items."""
 
 from __future__ import annotations
 
@@ -10,12 +10,17 @@ import typer
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from dam.cli import app, console, runtime
+from dam.cli import console, runtime
 from dam.runtime import Runtime
+from dam.wiring import Wiring
+from web.ui import nav
+from web.ui.routes import people, privacy
 
 
-def register() -> None:
-    app.command("serve")(serve_command)
+def register(wiring: Wiring) -> None:
+    wiring.add_command("serve", serve_command)
+    for item in (*nav.CORE_ITEMS, people.NAV_ITEM, privacy.NAV_ITEM):
+        nav.add(wiring, item)
 
 
 def serve_command(

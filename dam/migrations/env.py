@@ -6,11 +6,11 @@ from sqlmodel import SQLModel
 
 import dam.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from dam.db import make_engine
-from dam.plugins import load_plugins
+from dam.plugins import builtin_wiring
 
 # Packages own tables too (search's index sync); autogenerate must see them, or it would
-# offer to drop them.
-load_plugins()
+# offer to drop them. Wiring the built-in plugins imports their modules.
+builtin_wiring()
 
 config = context.config
 target_metadata = SQLModel.metadata

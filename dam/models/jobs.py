@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
 from dam.clock import now
@@ -35,6 +36,8 @@ class Job(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Seconds spent in the stage's own work, for per-stage figures.
     duration_s: float | None = None
+    # What a job outside the pipelines needs besides its asset (a redacted video's channel).
+    params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # Who claimed it (dam.owner): a starting process takes over, at once, the running
     # jobs of owners on its host that are gone.
     owner_host: str | None = Field(default=None, max_length=64)

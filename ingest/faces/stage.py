@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from sqlmodel import Session
 
 from dam import biometrics
 from dam.jobs import StageContext
@@ -36,7 +35,7 @@ def detect_asset_faces(ctx: StageContext) -> None:
         recognise=key is not None,
     )
     ctx.report_progress(0.8)
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         if session.get(Asset, asset.id) is None:
             return
         store_faces(

@@ -24,7 +24,7 @@ def probe_image(ctx: StageContext) -> None:
         width, height = upright_dimensions(image)
         meta = metadata.build(metadata.read_raw(image))
     ctx.report_progress(0.8)
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         row = session.get(Asset, asset.id)
         if row is None:
             return
@@ -72,7 +72,7 @@ def render_image(ctx: StageContext) -> None:
                 path=str(target.relative_to(ctx.blobs.root)),
             )
         )
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         row = session.get(Asset, asset.id)
         if row is None:
             return

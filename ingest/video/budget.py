@@ -7,8 +7,6 @@ threads each hold a few, and the scaler and the filters theirs.
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from dam.jobs import StageContext
 from dam.models import Asset
 from ingest.video import limits
@@ -24,7 +22,7 @@ def probe_need(_ctx: StageContext) -> int:
 
 def transcode_need(ctx: StageContext) -> int:
     """From the size the probe stored (the largest a video may have when it is unknown)."""
-    with Session(ctx.engine) as session:
+    with ctx.session() as session:
         asset = session.get(Asset, ctx.asset_id)
     width = asset.width if asset is not None and asset.width else 0
     height = asset.height if asset is not None and asset.height else 0

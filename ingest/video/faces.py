@@ -58,7 +58,7 @@ def detect_video_faces(ctx: StageContext) -> None:
     if not ctx.settings.face_detection:
         return
     guard = JobGuard(ctx)
-    with Session(ctx.engine) as session:
+    with ctx.session() as session:
         asset = session.get(Asset, ctx.asset_id)
         if asset is None:
             return
@@ -88,7 +88,7 @@ def detect_video_faces(ctx: StageContext) -> None:
                 guard.progress(0.9 * min(1.0, frame.time_s / max(duration, 1e-3)))
     tracks = tracker.finish()
     guard.progress(0.9)
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         if session.get(Asset, ctx.asset_id) is None:
             return
         store_faces(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dam.errors import ProcessingError
 from dam.jobs import StageContext
@@ -27,7 +27,7 @@ class JobGuard:
 
     def check(self) -> None:
         """Raise Cancelled when the job is gone or cancelled."""
-        with Session(self.ctx.engine) as session:
+        with self.ctx.session() as session:
             status = session.exec(select(Job.status).where(col(Job.id) == self.ctx.job_id)).first()
         if status is None or status == JobStatus.cancelled:
             raise Cancelled("Processing stopped: the asset was deleted.")

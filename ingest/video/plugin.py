@@ -3,8 +3,9 @@ its doctor check. The last stage finds the people in it (face tracks)."""
 
 from __future__ import annotations
 
-from dam import doctor, jobs, media
+from dam import media
 from dam.models import AssetKind
+from dam.wiring import Wiring
 from ingest.video import budget
 from ingest.video.blur import blur_video
 from ingest.video.faces import detect_video_faces
@@ -15,13 +16,13 @@ from ingest.video.toolbox import check_video
 VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard", "video_faces"]
 
 
-def register() -> None:
+def register(wiring: Wiring) -> None:
     # Each declares its memory need: the runner keeps jobs within DAM_JOB_MEMORY_MB.
-    jobs.register_stage("video_probe", probe_video, memory=budget.probe_need)
-    jobs.register_stage("video_renditions", render_video, memory=budget.transcode_need)
-    jobs.register_stage("video_storyboard", storyboard_video, memory=budget.transcode_need)
-    jobs.register_stage("video_faces", detect_video_faces, memory=budget.transcode_need)
-    jobs.register_pipeline(AssetKind.video, VIDEO_PIPELINE)
-    jobs.register_periodic("sweep_video_scratch", sweep_task)
-    doctor.register(check_video)
-    media.register_video_blurrer(blur_video)
+    wiring.add_stage("video_probe", probe_video, memory=budget.probe_need)
+    wiring.add_stage("video_renditions", render_video, memory=budget.transcode_need)
+    wiring.add_stage("video_storyboard", storyboard_video, memory=budget.transcode_need)
+    wiring.add_stage("video_faces", detect_video_faces, memory=budget.transcode_need)
+    wiring.add_pipeline(AssetKind.video, VIDEO_PIPELINE)
+    wiring.add_periodic("sweep_video_scratch", sweep_task)
+    wiring.add_doctor_check(check_video)
+    wiring.extend(media.VIDEO_BLURRER, "ffmpeg", blur_video)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dam.blobs import hash_file
 from dam.clock import now
@@ -80,7 +80,7 @@ def publish(
                     path=str(target.relative_to(ctx.blobs.root)),
                 )
             )
-        with Session(ctx.engine, expire_on_commit=False) as session:
+        with ctx.session() as session:
             # The row lock makes a concurrent delete wait for this commit (PostgreSQL);
             # SQLite serialises writers already.
             asset = session.exec(

@@ -12,9 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
-
-from dam.settings import Settings
+from dam.runtime import Runtime
 
 PREFIXES = ("video-", "captioned-")
 ABANDONED_AFTER_S = 6 * 3600.0
@@ -51,6 +49,6 @@ def sweep_scratch(tmp_dir: Path, *, now: float | None = None) -> list[str]:
     return removed
 
 
-def sweep_task(_engine: Engine, settings: Settings) -> list[str]:
-    """The periodic task (registered with dam.jobs)."""
-    return sweep_scratch(settings.data_dir / "tmp")
+def sweep_task(rt: Runtime) -> list[str]:
+    """The periodic task (in the runtime's wiring)."""
+    return sweep_scratch(rt.settings.data_dir / "tmp")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from dam.errors import ProcessingError
 from dam.jobs import StageContext
@@ -39,7 +39,7 @@ def probe_video(ctx: StageContext) -> None:
     asset, path, label = load_original(ctx)
     info = probe(path, label=label)
     JobGuard(ctx).progress(0.8)
-    with Session(ctx.engine, expire_on_commit=False) as session:
+    with ctx.session() as session:
         row = session.get(Asset, asset.id)
         if row is None:
             return
@@ -247,7 +247,7 @@ def _too_long(duration: float) -> str:
 
 
 def _web_renditions(ctx: StageContext) -> tuple[Rendition, Rendition]:
-    with Session(ctx.engine) as session:
+    with ctx.session() as session:
         rows = list(
             session.exec(
                 select(Rendition)

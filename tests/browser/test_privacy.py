@@ -12,7 +12,6 @@ from datetime import timedelta
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import Session
 
 from dam import clock
 from dam.auth import get_user_by_email
@@ -85,7 +84,7 @@ def ending_consent(runtime: Runtime, officer: Person, person_id: str) -> None:
         consents.record_consent(
             session, person_id=person_id, data=data, actor=actor, settings=runtime.settings
         )
-    with Session(runtime.engine) as session:
+    with runtime.session() as session:
         notifications.notice_endings(session, runtime.settings)
         session.commit()
 
@@ -170,7 +169,7 @@ def test_review_one_asset_with_the_keyboard(
     page.wait_for_url(lambda url: f"asset={asset}" not in url)
     screenshot(page, "privacy-review-next")
 
-    with Session(ui_runtime.engine) as session:
+    with ui_runtime.session() as session:
         faces = {f: session.get(Face, f) for f in (first, second, third)}
     states = {f: (x.state, x.person_id) for f, x in faces.items() if x is not None}
     assert states[first] == (FaceState.confirmed, suggested_person)

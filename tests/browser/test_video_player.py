@@ -22,7 +22,7 @@ from dam.runtime import Runtime
 from tests import video_clips as clips
 from tests.browser.conftest import PASSWORD, Person, api_token, assert_accessible, log_in
 from tests.video_clips import Clip
-from web.api.video import playback_public
+from web.api.video_schemas import playback_public
 from web.ui.templating import Templates
 
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nGoedemorgen.\n"

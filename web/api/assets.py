@@ -24,7 +24,7 @@ from web.api.schemas import (
     asset_summary,
     rendition_url,
 )
-from web.api.verdicts import verdict_public
+from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
 from web.openapi import errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from dam.assets import jobs_of
+from dam.assets import get_job, jobs_of
 from dam.models import User
 from web.api.schemas import JobPublic, job_public
 from web.deps import SessionDep, VisibleAsset, require
@@ -19,3 +19,11 @@ def list_jobs(
 ) -> list[JobPublic]:
     """The pipeline jobs of the asset named by the `asset_id` query parameter."""
     return [job_public(job) for job in jobs_of(session, asset.id)]
+
+
+@router.get("/{job_id}", response_model=JobPublic, responses=errors(404))
+def read_job(
+    job_id: str, session: SessionDep, user: User = Depends(require("jobs.read"))
+) -> JobPublic:
+    """One job's status and progress (a redacted video's download points here)."""
+    return job_public(get_job(session, job_id, user))

@@ -5,55 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
-from sqlmodel import Session
+from fastapi.responses import FileResponse, JSONResponse, Response
 
-from dam.auth import has_permission
 from dam.models import User
-from dam.settings import Settings
-from gdpr import egress, gate, verdicts
-from gdpr.verdict import Reason
-from gdpr.verdict_text import describe, language
+from gdpr import gate, redaction
+from gdpr.verdict_text import language
+from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
 from web.openapi import errors
 
 router = APIRouter(prefix="/assets", tags=["consent"])
-
-
-def verdict_public(
-    session: Session, asset_id: str, *, settings: Settings, user: User, lang: str
-) -> dict[str, Any]:
-    """{channel: {"status", "reasons": [{"code", "message", ...}], "next_change_at"}}.
-
-    Names appear in the messages only for roles that may read people."""
-    rows = verdicts.stored(session, asset_id)
-    show_names = has_permission(user, "people.read")
-    person_ids = {r.get("person_id") for row in rows.values() for r in row.reasons}
-    names = egress.names_of(session, [p for p in person_ids if p]) if show_names else {}
-    out: dict[str, Any] = {}
-    for channel in settings.channel_list:
-        row = rows.get(channel)
-        if row is None:
-            continue
-        out[channel] = {
-            "status": row.status,
-            "reasons": [
-                {
-                    **data,
-                    "message": describe(
-                        Reason.from_json(data),
-                        channel=channel,
-                        lang=lang,
-                        names=names,
-                        zone=settings.default_timezone,
-                    ),
-                }
-                for data in row.reasons
-            ],
-            "next_change_at": row.next_change_at,
-        }
-    return out
 
 
 @router.get("/{asset_id}/verdict")
@@ -83,8 +45,24 @@ def download(
 ) -> Response:
     """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
     the reasons, unless `redact=true` asks for a version with every face that is not
-    cleared blurred."""
+    cleared blurred (a video's is made by a job: 202 until it is there)."""
     lang = language(request.headers.get("accept-language"))
     ask = gate.ChannelDownload(asset_id=asset_id, channel=channel, redact=redact)
     released = gate.release(session, ask, by=user, settings=settings, blobs=blobs, lang=lang)
+    if released.pending is not None:  # a video: a job makes it, ask again
+        return pending_download(request, released.pending)
     return file_response(released)
+
+
+def pending_download(request: Request, pending: redaction.Pending) -> Response:
+    """202: the redacted video is being made; the same URL returns it once it is there."""
+    status_url = f"/api/v1/jobs/{pending.job_id}"
+    body = {
+        "job_id": pending.job_id,
+        "status": pending.status,
+        "progress": pending.progress,
+        "status_url": status_url,
+        "download_url": f"{request.url.path}?{request.url.query}",
+    }
+    headers = {"Retry-After": "2", "Location": status_url, "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=202, headers=headers)

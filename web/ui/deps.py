@@ -13,8 +13,9 @@ from dam.assets import get_library_asset
 from dam.auth import PERMISSIONS, check_permission
 from dam.errors import Unauthorized
 from dam.models import Asset
+from web import browser_session as session
 from web.deps import SessionDep
-from web.ui import i18n, session
+from web.ui import i18n
 from web.ui.templating import Templates, Viewer
 
 

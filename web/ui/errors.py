@@ -8,7 +8,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dam.accounts import active_user
-from web.ui import i18n, session
+from web import browser_session as session
+from web.ui import i18n
 from web.ui.templating import Templates, Viewer
 
 NOT_UI_PREFIXES = ("/api/", "/healthz", "/readyz", "/docs", "/openapi.json", "/static/")

@@ -7,17 +7,19 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from dam.settings import Settings
+from web.browser_session import session_middleware_options
+from web.ui import errors
 from web.ui.ratelimit import LoginLimiter
 from web.ui.routes import UI_ROUTERS, public
 from web.ui.routes.upload import UploadOptions
 from web.ui.security import SecurityHeaders
-from web.ui.session import session_middleware_options
 from web.ui.static import STATIC_DIR, STATIC_PREFIX
 from web.ui.templating import Templates
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.ui_templates = Templates(timezone=settings.default_timezone)
+    app.state.html_errors = errors  # web/errors.py answers UI routes' errors with pages
     app.state.login_limiter = LoginLimiter()
     app.state.upload_options = UploadOptions()
     for router in UI_ROUTERS:

@@ -1,4 +1,5 @@
-"""The main navigation. A page added later (people, consent, search) registers itself here.
+"""The main navigation: items in the runtime's wiring (extension point NAV), added by
+web/plugin.py; a page added later (people, privacy) brings its own item.
 
 Labels are message ids: they are translated when the menu is rendered, and the extractor
 finds them through the N_() marker.
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dam.wiring import Wiring
 from web.ui.labels import N_
 
 
@@ -22,19 +24,24 @@ class NavItem:
     # A count shown next to the label (e.g. unread notices), from the request; 0 hides it.
     badge: Callable[[Any], int] | None = None
 
-
-_items: dict[str, NavItem] = {}
-
-
-def register(item: NavItem) -> None:
-    _items[item.path] = item
+    def __str__(self) -> str:  # as `dam doctor --wiring` shows it
+        return f"{self.label} ({self.permission}, order {self.order})"
 
 
-def items() -> list[NavItem]:
-    return sorted(_items.values(), key=lambda item: (item.order, item.path))
+NAV = "web.nav"
+
+CORE_ITEMS = (
+    NavItem(N_("Library"), "/", "assets.read", order=10),
+    NavItem(N_("Upload"), "/upload", "assets.upload", order=20),
+    NavItem(N_("Collections"), "/collections", "collections.read", order=30),
+    NavItem(N_("Administration"), "/admin/users", "users.manage", order=90),
+)
 
 
-register(NavItem(N_("Library"), "/", "assets.read", order=10))
-register(NavItem(N_("Upload"), "/upload", "assets.upload", order=20))
-register(NavItem(N_("Collections"), "/collections", "collections.read", order=30))
-register(NavItem(N_("Administration"), "/admin/users", "users.manage", order=90))
+def add(wiring: Wiring, item: NavItem) -> None:
+    wiring.extend(NAV, item.path, item)
+
+
+def items(wiring: Wiring) -> list[NavItem]:
+    found: list[NavItem] = list(wiring.extension(NAV).values())
+    return sorted(found, key=lambda item: (item.order, item.path))

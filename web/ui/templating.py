@@ -14,7 +14,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dam.auth import has_permission
 from dam.models import User
 from gdpr import verdict_text
-from web.ui import i18n, labels, nav, session
+from web import browser_session as session
+from web.ui import i18n, labels, nav
 from web.ui.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -80,7 +81,8 @@ class Templates:
         **context: Any,
     ) -> HTMLResponse:
         env = self.envs[viewer.locale]
-        menu = [item for item in nav.items() if viewer.can(item.permission)]
+        wiring = request.app.state.runtime.wiring
+        menu = [item for item in nav.items(wiring) if viewer.can(item.permission)]
         # Error pages go without badges: the request's database session may be gone.
         badges = {
             item.path: item.badge(request)

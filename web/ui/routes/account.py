@@ -10,9 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from dam import accounts
 from dam.errors import InvalidInput
+from web import browser_session as session
 from web.deps import SessionDep
 from web.proxies import client_address
-from web.ui import i18n, session
+from web.ui import i18n
 from web.ui.deps import TemplatesDep, ViewerDep, csrf_protect
 from web.ui.ratelimit import LoginLimiter
 from web.ui.redirects import safe_next, see_other

@@ -14,7 +14,7 @@ from dam.models import AssetKind, Face, User
 from dam.settings import Settings
 from gdpr import egress, face_decisions, people
 from web.api.schemas import local_taken_at, rendition_url
-from web.api.video import playback_public
+from web.api.video_schemas import playback_public
 from web.deps import SessionDep, get_runtime
 from web.ui import face_forms, forms, listing
 from web.ui.deps import FormDep, PageAsset, TemplatesDep, csrf_protect, page

@@ -22,7 +22,7 @@ from dam.assets import AssetUpdate
 from dam.models import Asset
 from dam.settings import Settings
 from gdpr import usages
-from web.api.verdicts import verdict_public
+from web.api.verdict_schemas import verdict_public
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import PageAsset, csrf_protect, page
 from web.ui.redirects import safe_next, see_other

@@ -23,7 +23,7 @@ from web.ui.routes.consents import consent_panel
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
-nav.register(nav.NavItem(N_("People"), "/people", "people.read", order=40))
+NAV_ITEM = nav.NavItem(N_("People"), "/people", "people.read", order=40)
 
 Reader = Annotated[Viewer, Depends(page("people.read"))]
 Identifier = Annotated[Viewer, Depends(page("faces.identify"))]

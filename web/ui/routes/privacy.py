@@ -45,9 +45,7 @@ def unread_badge(request: Request) -> int:
         return 0
 
 
-nav.register(
-    nav.NavItem(N_("Privacy"), "/privacy", "consents.manage", order=50, badge=unread_badge)
-)
+NAV_ITEM = nav.NavItem(N_("Privacy"), "/privacy", "consents.manage", order=50, badge=unread_badge)
 
 
 @router.get("/privacy")

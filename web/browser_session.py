@@ -2,7 +2,8 @@
 
 The cookie holds the user's id, a CSRF token and, before login, the chosen language. It
 is signed with DAM_SECRET_KEY, so it cannot be forged; the user is re-read on every
-request, so deactivating someone ends their sessions at once.
+request, so deactivating someone ends their sessions at once. The API accepts it too
+(the UI's scripts call the API with it), so it lives beside both, not in the UI.
 """
 
 from __future__ import annotations
