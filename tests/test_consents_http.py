@@ -12,12 +12,13 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from dam import clock
-from dam.models import AssetVerdict, AuditEntry, Face, FaceState, Role
+from dam.models import AssetVerdict, AuditEntry, FaceState, Role
 from dam.runtime import Runtime
 from gdpr import verdicts
 from tests import media
 from tests.conftest import Account
 from tests.corpus import CorpusUnavailable, pillow_tests_dir
+from tests.feed_factories import make_face
 
 NAME = "Marieke Vandenbroucke"
 
@@ -41,22 +42,7 @@ def upload(client: TestClient, account: Account, data: bytes, name: str = "a.jpg
 def with_face(rt: Runtime, asset_id: str, person_id: str | None, state: FaceState) -> str:
     """A face as the detector stores it (detection itself is tested on real photos in
     test_faces_api.py; here the rules on top of it are)."""
-    with rt.unit_of_work() as session:
-        face = Face(
-            asset_id=asset_id,
-            box_x=0.4,
-            box_y=0.3,
-            box_w=0.1,
-            box_h=0.15,
-            score=0.99,
-            detector="test",
-            state=state,
-            person_id=person_id,
-        )
-        session.add(face)
-        session.flush()
-        face_id = face.id
-    return face_id
+    return make_face(rt, asset_id, state=state, person_id=person_id)
 
 
 def person(client: TestClient, officer: Account, **extra: object) -> str:

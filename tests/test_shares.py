@@ -16,10 +16,11 @@ from PIL import Image
 from sqlmodel import select
 
 from dam import clock
-from dam.models import AuditEntry, Face, FaceState, Role, ShareLink
+from dam.models import AuditEntry, FaceState, Role, ShareLink
 from dam.runtime import Runtime
 from tests import media
 from tests.conftest import Account
+from tests.feed_factories import make_face
 from tests.ui_client import csrf_of, log_in
 
 NAME = "Griet Vermeulen"
@@ -57,20 +58,7 @@ def with_person(client: TestClient, rt: Runtime, officer: Account, asset_id: str
     created = client.post("/api/v1/people", headers=officer.headers, json={"name": NAME})
     assert created.status_code == 201, created.text
     person_id = str(created.json()["id"])
-    with rt.unit_of_work() as session:
-        session.add(
-            Face(
-                asset_id=asset_id,
-                box_x=0.4,
-                box_y=0.3,
-                box_w=0.1,
-                box_h=0.15,
-                score=0.99,
-                detector="test",
-                state=FaceState.confirmed,
-                person_id=person_id,
-            )
-        )
+    make_face(rt, asset_id, state=FaceState.confirmed, person_id=person_id)
     return person_id
 
 
