@@ -49,11 +49,12 @@ def detect_faces(
     if regions:
         source, factor = rgb, 1.0
         if min_face < PNET_WINDOW and detail is not None:
-            source = detail()
-            factor = source.shape[1] / rgb.shape[1]
+            sharper = detail()
+            if sharper.shape[1] > rgb.shape[1]:
+                source, factor = sharper, sharper.shape[1] / rgb.shape[1]
         small = detector().detect(
             source,
-            min_face=max(min_face * factor, PNET_WINDOW),
+            min_face=min_face * factor,
             max_face=whole_frame_from * factor,
             regions=[_scaled_region(r, factor, source.shape) for r in regions],
         )

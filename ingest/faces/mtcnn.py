@@ -24,6 +24,7 @@ from ingest.faces.geometry import Box
 
 PNET_WINDOW = 12
 PNET_STRIDE = 2
+SMALLEST_IN_REGIONS = 8.0
 PYRAMID_FACTOR = 0.709  # area halves every two levels, as in the paper
 # P-, R-, O-Net. O-Net's raised from the paper's 0.7: fewer false faces. P-Net's from 0.6:
 # every annotated face of dlib's group photos, also shrunk until it is 12-14 px, has a
@@ -70,7 +71,9 @@ class MtcnnDetector:
         height, width = rgb.shape[:2]
         if min(height, width) < PNET_WINDOW:
             return []
-        scales = pyramid(width, height, max(min_face, PNET_WINDOW))
+        # Only inside regions may P-Net look at an enlarged picture (up to 1.5x).
+        smallest = PNET_WINDOW if regions is None else SMALLEST_IN_REGIONS
+        scales = pyramid(width, height, max(min_face, smallest))
         if max_face is not None:
             scales = [s for s in scales if s * max_face > PNET_WINDOW * PYRAMID_FACTOR]
         areas = [(0, 0, width, height)] if regions is None else list(regions)
@@ -103,7 +106,10 @@ class MtcnnDetector:
             size = (math.ceil((x1 - x0) * scale), math.ceil((y1 - y0) * scale))
             if min(size) < PNET_WINDOW:
                 continue
-            level = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
+            grow = size[0] > source.shape[1]
+            level = cv2.resize(
+                source, size, interpolation=cv2.INTER_LINEAR if grow else cv2.INTER_AREA
+            )
             made.append(level)
             blob = _normalise(level)[None].transpose(0, 2, 1, 3)
             self._pnet.setInput(blob)
