@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from ingest.demo import scene
-from ingest.faces.geometry import Box
+from ingest.faces.geometry import Box, iou
 from tests.corpus import CACHE as PILLOW_CACHE
 from tests.corpus import _exclusive
 
@@ -177,3 +177,32 @@ def _camera_background(width: int, height: int, *, seed: int) -> Image.Image:
     raw = np.frombuffer(rng.bytes(width * height * 6), np.uint8).reshape(2, height, width, 3)
     pixels += ((raw[0] & 15).astype(np.int16) + (raw[1] & 15) - 15) // 2
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
+def matched(found: list[Box], truth: list[Box], *, threshold: float = 0.5) -> list[bool]:
+    """For each true box, whether a detection of its own covers it (IoU >= threshold)."""
+    unused = list(range(len(found)))
+    out = []
+    for box in truth:
+        best = max(unused, key=lambda i: iou(found[i], box), default=None)
+        hit = best is not None and iou(found[best], box) >= threshold
+        if hit and best is not None:
+            unused.remove(best)
+        out.append(hit)
+    return out
+
+
+def strays(found: list[Box], truth: list[Box]) -> int:
+    """Detections centred outside every pasted cut-out of a camera frame (false faces).
+
+    A cut-out holds one face width around its face, so a neighbour from the same group
+    photo may show in it: such a detection is a face, only not the annotated one.
+    """
+    cutouts = [Box(t.x - t.w, t.y - t.w, 3 * t.w, 3 * t.w) for t in truth]
+    return sum(
+        1
+        for box in found
+        if not any(
+            c.x <= box.center[0] <= c.right and c.y <= box.center[1] <= c.bottom for c in cutouts
+        )
+    )

@@ -24,7 +24,7 @@ BLOCK = 4  # px of the working image per mask cell: a 10 px face still fills 2 x
 CR_RANGE = (128, 185)
 CB_RANGE = (70, 135)
 Y_MIN = 25  # below this, chroma is noise
-GREY_CHROMA_SPREAD = 3.0  # std of Cr and Cb below which a photo counts as without colour
+GREY_CHROMA = 6  # |Cr - 128| + |Cb - 128| of (nearly) every cell below this: no colour
 WHOLE_FRAME_SHARE = 0.6  # regions covering more than this: one search of the whole frame
 
 
@@ -38,7 +38,8 @@ def skin_mask(rgb: np.ndarray) -> np.ndarray | None:
     )
     ycrcb = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)
     y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
-    if float(cr.std()) < GREY_CHROMA_SPREAD and float(cb.std()) < GREY_CHROMA_SPREAD:
+    chroma = np.abs(cr.astype(np.int16) - 128) + np.abs(cb.astype(np.int16) - 128)
+    if float(np.percentile(chroma, 99)) < GREY_CHROMA:
         return None
     mask: np.ndarray = (
         (cr >= CR_RANGE[0])

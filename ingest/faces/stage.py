@@ -34,7 +34,12 @@ def detect_asset_faces(ctx: StageContext) -> None:
     factor = upright.width / full_width
 
     def original() -> np.ndarray:
-        return detail_pixels(ctx, path, label, smallest_face=ctx.settings.face_min_size_px)
+        return detail_pixels(
+            path,
+            label=label,
+            max_pixels=ctx.settings.max_image_pixels,
+            smallest_face=ctx.settings.face_min_size_px,
+        )
 
     found = find_faces(
         upright,
@@ -74,12 +79,12 @@ def working_image(
         return upright.convert("RGB"), full_width
 
 
-def detail_pixels(ctx: StageContext, path: Path, label: str, *, smallest_face: int) -> np.ndarray:
+def detail_pixels(path: Path, *, label: str, max_pixels: int, smallest_face: int) -> np.ndarray:
     """The original at the smallest JPEG DCT scale (1/8 .. 1) where `smallest_face` px of the
     original still measure SMALLEST_IN_REGIONS px: decoding at 1/2 costs a third of the
     full decode, and P-Net enlarges what it needs (up to 1.5x) inside the regions.
     """
-    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+    with open_image(path, label=label, max_pixels=max_pixels) as image:
         longest = max(image.width, image.height)
         shrink = 1
         while shrink < 8 and smallest_face / (shrink * 2) >= SMALLEST_IN_REGIONS:
