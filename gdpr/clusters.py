@@ -12,7 +12,7 @@ from dam.assets import visible_to
 from dam.clock import now
 from dam.errors import NotFound
 from dam.models import Asset, Face, FaceState, User
-from gdpr import clustering, embeddings
+from gdpr import clustering, embeddings, person_suggestions
 from gdpr.identity import get_person
 
 
@@ -73,6 +73,8 @@ def assign_cluster(session: Session, *, cluster_id: str, person_id: str, actor: 
         )
         events.publish_after_commit(session, events.AssetChanged(asset_id=face.asset_id))
         confirmed += 1
+    if confirmed:
+        person_suggestions.request(session, person_id=person_id, asset_id=faces[0].asset_id)
     session.commit()
     return confirmed
 

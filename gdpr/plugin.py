@@ -7,7 +7,7 @@ from dam import changes, check
 from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
-from gdpr import commands, notifications, redaction, retention, verdicts
+from gdpr import commands, notifications, person_suggestions, redaction, retention, verdicts
 from gdpr.identity import identify_asset_faces
 from gdpr.verdict_feed import VerdictStep
 
@@ -19,6 +19,8 @@ def register(wiring: Wiring) -> None:
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
     wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
+    wiring.add_task(person_suggestions.TASK, person_suggestions.suggest_person_everywhere)
+    wiring.add_service(person_suggestions.SERVICE, person_suggestions.make_cache)
     # Every drain of the change feed re-judges what changed, before search indexes it.
     wiring.add_change_step("verdicts", changes.JUDGE, verdict_step)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
