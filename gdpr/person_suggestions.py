@@ -15,6 +15,7 @@ import logging
 
 import numpy as np
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from dam import biometrics, jobs
@@ -71,14 +72,14 @@ def suggest_across_library(
     if session.get(Person, person_id) is None:
         return 0  # erased or merged away meanwhile
     nonce = func.substr(FaceEmbedding.sealed, 1, biometrics.NONCE_BYTES)
-    listed = session.exec(
-        select(
-            Face.id,
-            Face.asset_id,
-            Face.state,
-            Face.person_id,
-            Face.not_person_id,
-            Face.distance,
+    listed = session.execute(
+        sa_select(
+            col(Face.id),
+            col(Face.asset_id),
+            col(Face.state),
+            col(Face.person_id),
+            col(Face.not_person_id),
+            col(Face.distance),
             nonce,
         )
         .join(FaceEmbedding, col(FaceEmbedding.face_id) == col(Face.id))
