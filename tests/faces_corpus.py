@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import tarfile
@@ -206,3 +207,36 @@ def strays(found: list[Box], truth: list[Box]) -> int:
             c.x <= box.center[0] <= c.right and c.y <= box.center[1] <= c.bottom for c in cutouts
         )
     )
+
+
+def faces_as_the_stage_finds_them(
+    path: Path, *, edge: int, smallest: int, whole: int
+) -> tuple[list[Box], float]:
+    """Faces of a stored photo found the way the `faces` stage finds them, in dlib's
+    convention and pixels of the photo; and the working image's scale.
+
+    The large rendition is made as the renditions stage makes it (one decode at `edge`,
+    stored as a JPEG of quality 85) and read back; faces from `whole` px of the photo up
+    are searched over all of it, smaller ones (down to `smallest`) where skin colours
+    are, in the photo decoded at the scale `detail_pixels` picks.
+    """
+    from ingest.faces.geometry import absolute, to_dlib_square
+    from ingest.faces.stage import detail_pixels, find_faces
+    from ingest.image.decode import decode_for_renditions, open_image
+
+    with open_image(path, label="JPEG", max_pixels=10**9) as image:
+        width = image.width
+        rendition = decode_for_renditions(image, label="JPEG", path=path, long_edge=edge)
+    stored = io.BytesIO()
+    rendition.save(stored, "JPEG", quality=85)
+    upright = Image.open(stored).convert("RGB")
+    factor = upright.width / width
+    found = find_faces(
+        upright,
+        min_face=smallest * factor,
+        whole_frame_from=whole * factor,
+        detail=lambda: detail_pixels(path, label="JPEG", max_pixels=10**9, smallest_face=smallest),
+        recognise=False,
+    )
+    boxes = [to_dlib_square(absolute(f.box, *upright.size)).scaled(1 / factor) for f in found]
+    return boxes, factor

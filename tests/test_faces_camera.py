@@ -9,19 +9,14 @@ up, smaller ones where skin colours are, in the original decoded at half scale.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from dam.settings import Settings
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import absolute, to_dlib_square
 from ingest.faces.regions import small_face_regions
-from ingest.faces.stage import detail_pixels, find_faces
-from ingest.image.decode import decode_for_renditions, open_image
 from tests import faces_corpus
 
 FRAMES = 8  # 128 faces, 88 of them 40 px or more
@@ -42,22 +37,9 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bool] | 
     for index, (frame, truth) in enumerate(frames):
         path = folder / f"frame-{index}.jpg"
         frame.save(path, "JPEG", quality=92)
-        with open_image(path, label="JPEG", max_pixels=10**9) as image:
-            rendition = decode_for_renditions(image, label="JPEG", path=path, long_edge=edge)
-        stored = io.BytesIO()
-        rendition.save(stored, "JPEG", quality=85)  # as the large rendition is written
-        upright = Image.open(stored).convert("RGB")
-        factor = upright.width / frame.width
-        found = find_faces(
-            upright,
-            min_face=smallest * factor,
-            whole_frame_from=whole * factor,
-            detail=lambda path=path: detail_pixels(  # type: ignore[misc]
-                path, label="JPEG", max_pixels=10**9, smallest_face=smallest
-            ),
-            recognise=False,
+        boxes, _factor = faces_corpus.faces_as_the_stage_finds_them(
+            path, edge=edge, smallest=smallest, whole=whole
         )
-        boxes = [to_dlib_square(absolute(f.box, *upright.size)).scaled(1 / factor) for f in found]
         hits = faces_corpus.matched(boxes, truth)
         for box, hit in zip(truth, hits, strict=True):
             result["small" if box.w < 40 else "large"].append(hit)  # type: ignore[union-attr]
