@@ -111,8 +111,11 @@ def list_clusters(
     return sorted(clusters, key=lambda c: (-len(c.faces), c.id))
 
 
-def assign_cluster(session: Session, *, cluster_id: str, person_id: str, actor: User) -> int:
-    """Confirm every face of a cluster as `person_id` (naming a cluster once)."""
+def assign_cluster(
+    session: Session, *, cluster_id: str, person_id: str, actor: User, search: bool = True
+) -> int:
+    """Confirm every face of a cluster as `person_id` (naming a cluster once); with
+    `search`, then look for the person across the library (gdpr.person_suggestions)."""
     get_person(session, person_id)
     faces = list(
         session.exec(
@@ -146,7 +149,7 @@ def assign_cluster(session: Session, *, cluster_id: str, person_id: str, actor: 
         )
         events.publish_after_commit(session, events.AssetChanged(asset_id=face.asset_id))
         confirmed += 1
-    if confirmed:
+    if confirmed and search:
         person_suggestions.request(session, person_id=person_id, asset_id=faces[0].asset_id)
     session.commit()
     return confirmed
