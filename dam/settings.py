@@ -119,7 +119,7 @@ class Settings(BaseSettings):
         "faces stage reads the large rendition instead of decoding the original again.",
     )
     face_whole_frame_px: int = Field(
-        80,
+        100,
         ge=12,
         description="Faces from this size up (pixels of the original photo) are looked for "
         "over the whole photo; smaller ones, down to DAM_FACE_MIN_SIZE_PX, only where "

@@ -76,7 +76,7 @@ def working_image(
         if shared is not None:
             return shared, full_width
         upright = decode_for_renditions(image, label=label, path=path, long_edge=edge)
-        return upright.convert("RGB"), full_width
+        return _rgb(upright), full_width
 
 
 def detail_pixels(path: Path, *, label: str, max_pixels: int, smallest_face: int) -> np.ndarray:
@@ -92,7 +92,7 @@ def detail_pixels(path: Path, *, label: str, max_pixels: int, smallest_face: int
         full = decode_for_renditions(
             image, label=label, path=path, long_edge=math.ceil(longest / shrink)
         )
-        return np.asarray(full.convert("RGB"))
+        return np.asarray(_rgb(full))
 
 
 def _large_rendition(ctx: StageContext, asset_id: str, size: tuple[int, int]) -> Image.Image | None:
@@ -105,9 +105,14 @@ def _large_rendition(ctx: StageContext, asset_id: str, size: tuple[int, int]) ->
     try:
         with Image.open(ctx.blobs.root / row.path, formats=["JPEG"]) as image:
             image.load()
-            return image.convert("RGB")
+            return image.convert("RGB")  # a copy that outlives the file
     except (OSError, ValueError):
         return None  # missing or damaged: decode the original instead
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    # convert() copies even when the mode is right: 18 MB per detail picture.
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def find_faces(
