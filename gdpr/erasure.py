@@ -40,7 +40,7 @@ from dam.models import (
     User,
 )
 from dam.settings import Settings
-from gdpr import embeddings, erasure_redaction, redaction, verdicts
+from gdpr import embeddings, erasure_redaction, person_suggestions, redaction, verdicts
 from gdpr.identity import get_person
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,9 @@ def erase_person(
     # Biometric data first: the embeddings of every face linked to them, suggested ones
     # too (conservatively: they may well be theirs).
     embedding_count = embeddings.delete_for_faces(session, face_ids)
+    # And the opened copies this process keeps for library-wide searches (other workers
+    # drop theirs at their next search: gone rows are not kept).
+    person_suggestions.forget_opened(session)
 
     crops = 0
     deleted: list[str] = []

@@ -23,6 +23,7 @@ from dam.chunks import chunks
 from dam.clock import now
 from dam.jobs import StageContext
 from dam.models import Face, FaceEmbedding, FaceState, Job, Person
+from dam.wiring import runtime_of
 from gdpr.face_vectors import FaceVectors, Row
 from gdpr.matching import Undecided, suggest_person
 
@@ -128,3 +129,10 @@ def suggest_across_library(
 
 def make_cache(_rt: object) -> FaceVectors:
     return FaceVectors()
+
+
+def forget_opened(session: Session) -> None:
+    """Drop the runtime's opened embeddings (an erasure removes someone's)."""
+    cache = runtime_of(session).services.get(SERVICE)
+    if isinstance(cache, FaceVectors):
+        cache.forget()

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from dam import biometrics
 from dam.models import Face, FaceEmbedding, FaceState, Job, Role
 from dam.runtime import Runtime
-from gdpr import identity, people
+from gdpr import erasure, identity, people
 from gdpr.face_vectors import FaceVectors
 from gdpr.matching import Undecided, suggest_person
 from gdpr.person_suggestions import SERVICE, TASK
@@ -99,8 +99,18 @@ def test_confirming_one_face_suggests_the_persons_photos_already_in_the_library(
     assert theirs and all(s == (FaceState.suggested, person_id) for s in theirs), theirs
     for other in others:
         assert all(person != person_id for _state, person in states(rt, faces[other]))
-    # The decrypted vectors stay in this worker's memory only.
+    # The decrypted vectors stay in this worker's memory only, until an erasure.
     assert len(rt.services[SERVICE]) == sum(len(v) for v in faces.values())
+    with rt.session() as session:
+        erasure.erase_person(
+            session,
+            person_id=person_id,
+            assets=erasure.AssetsChoice.delete,
+            actor=officer,
+            blobs=rt.blobs,
+            settings=rt.settings,
+        )
+    assert len(rt.services[SERVICE]) == 0
 
 
 def test_one_face_per_asset_and_never_a_face_said_not_to_be_them(
