@@ -22,7 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from dam.clock import now
+from dam import clock
 from dam.errors import DomainError
 from dam.settings import Settings
 
@@ -165,18 +165,7 @@ class OidcClient:
     def finish(self, *, code: str, nonce: str, code_verifier: str) -> dict[str, Any]:
         """Redeem `code`, check the ID token, and return its claims merged with userinfo."""
         meta = self.metadata()
-        try:
-            with self._session() as oauth:
-                token = oauth.fetch_token(
-                    meta.token_endpoint,
-                    code=code,
-                    code_verifier=code_verifier,
-                    timeout=HTTP_TIMEOUT_S,
-                )
-        except Exception as exc:  # Authlib raises OAuthError, requests its own errors
-            raise SsoFailed(
-                "code_refused", f"The identity provider refused the code: {exc}"
-            ) from None
+        token = self.redeem(code=code, code_verifier=code_verifier)
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise SsoFailed("token_invalid", "The identity provider sent no ID token.")
@@ -192,6 +181,23 @@ class OidcClient:
             claims = {**info, **claims}
         return claims
 
+    def redeem(self, *, code: str, code_verifier: str) -> dict[str, Any]:
+        """The token response for `code` (with the PKCE verifier that belongs to it)."""
+        meta = self.metadata()
+        try:
+            with self._session() as oauth:
+                token = oauth.fetch_token(
+                    meta.token_endpoint,
+                    code=code,
+                    code_verifier=code_verifier,
+                    timeout=HTTP_TIMEOUT_S,
+                )
+        except Exception as exc:  # Authlib raises OAuthError, requests its own errors
+            raise SsoFailed(
+                "code_refused", f"The identity provider refused the code: {exc}"
+            ) from None
+        return dict(token)
+
     def validate_id_token(self, id_token: str, *, nonce: str) -> dict[str, Any]:
         """The claims of a signed ID token meant for us, now, in this sign-on; else SsoFailed."""
         try:
@@ -202,7 +208,7 @@ class OidcClient:
             ) from None
         claims = dict(decoded.claims)
         registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(now().timestamp()),
+            now=lambda: int(clock.now().timestamp()),
             leeway=CLOCK_LEEWAY_S,
             iss={"essential": True, "value": self.metadata().issuer},
             sub={"essential": True},
