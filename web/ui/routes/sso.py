@@ -50,6 +50,7 @@ async def callback(
     state: str = "",
     code: str = "",
     error: str = "",
+    iss: str = "",
 ) -> Response:
     client = oidc_client(request)
     expected = request.session.pop(STATE_KEY, None)
@@ -59,6 +60,9 @@ async def callback(
         pending = await run_in_threadpool(sso.take, db, state=state)
         if error or not code:
             raise SsoFailed("provider_refused", "The identity provider gave no code.")
+        if iss and iss.rstrip("/") != client.issuer:
+            # RFC 9207: an answer naming another issuer is a mix-up attack.
+            raise SsoFailed("issuer_mismatch", "The answer came from another issuer.")
         claims = await run_in_threadpool(
             client.finish, code=code, nonce=pending.nonce, code_verifier=pending.code_verifier
         )
