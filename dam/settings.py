@@ -208,6 +208,12 @@ class Settings(BaseSettings):
         "X-Forwarded-For and X-Forwarded-Proto are believed; none by default.",
     )
 
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_client_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # docker-compose passes an unset `${DAM_OIDC_ISSUER:-}` as an empty string.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("oidc_role_map")
     @classmethod
     def _role_map(cls, value: str) -> str:
