@@ -22,6 +22,7 @@ from dam.oidc import OidcClient, SsoFailed
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from tests.conftest import Account
+from tests.live_server import base_url, free_socket
 from tests.oidc_provider import Client, IdpAccount, Provider
 from tests.ui_client import csrf_of, log_in
 from web.app import create_app
@@ -182,6 +183,24 @@ def test_without_a_default_role_an_unmapped_person_is_refused(
             assert user_of(runtime, account) is None
     finally:
         runtime.close()
+
+
+def test_an_unreachable_provider_is_told_not_hidden(
+    sso_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    sock = free_socket()  # a port nobody listens on: bound, never served
+    try:
+        runtime = build_runtime(sso_settings(oidc_issuer=base_url(sock)))
+        try:
+            with TestClient(create_app(runtime)) as client:
+                response = client.get("/login/sso", follow_redirects=False)
+        finally:
+            runtime.close()
+    finally:
+        sock.close()
+    assert response.status_code == 502
+    assert "De aanmeldingsdienst is nu niet bereikbaar" in response.text
+    assert "single sign-on refused: provider_unreachable" in caplog.text
 
 
 def test_a_local_account_with_the_same_address_is_linked(

@@ -16,7 +16,7 @@ from web.deps import SessionDep, SettingsDep
 from web.ui.deps import TemplatesDep, ViewerDep
 from web.ui.redirects import safe_next, see_other
 from web.ui.routes.account import render_login
-from web.ui.templating import Viewer
+from web.ui.templating import Templates, Viewer
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -32,9 +32,14 @@ def oidc_client(request: Request) -> OidcClient:
 
 
 @router.get("/login/sso")
-async def start(request: Request, db: SessionDep, next: str = "/") -> Response:
+async def start(
+    request: Request, db: SessionDep, viewer: ViewerDep, templates: TemplatesDep, next: str = "/"
+) -> Response:
     client = oidc_client(request)
-    auth_request = await run_in_threadpool(client.start)
+    try:
+        auth_request = await run_in_threadpool(client.start)  # discovery on first use
+    except SsoFailed as failed:
+        return refused(request, templates, viewer, failed)
     await run_in_threadpool(sso.remember, db, request=auth_request, next_url=safe_next(next))
     request.session[STATE_KEY] = auth_request.state
     return RedirectResponse(auth_request.url, status_code=303)
@@ -68,18 +73,23 @@ async def callback(
         )
         user = await run_in_threadpool(sso.sign_in, db, claims=claims, settings=settings)
     except SsoFailed as failed:
-        # The reason only: claims hold names and addresses, which stay out of the logs.
-        log.warning("single sign-on refused: %s", failed.reason)
-        return render_login(
-            request,
-            templates,
-            viewer,
-            status=502 if failed.reason == "provider_unreachable" else 401,
-            error=failure_text(viewer, failed.reason),
-        )
+        return refused(request, templates, viewer, failed)
     session.log_in(request, user.id)
     request.session["sso"] = True
     return see_other(pending.next_url)
+
+
+def refused(request: Request, templates: Templates, viewer: Viewer, failed: SsoFailed) -> Response:
+    """The login page saying why signing on did not work."""
+    # The reason only: claims hold names and addresses, which stay out of the logs.
+    log.warning("single sign-on refused: %s", failed.reason)
+    return render_login(
+        request,
+        templates,
+        viewer,
+        status=502 if failed.reason == "provider_unreachable" else 401,
+        error=failure_text(viewer, failed.reason),
+    )
 
 
 def failure_text(viewer: Viewer, reason: str) -> str:
