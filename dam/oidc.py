@@ -78,7 +78,7 @@ class OidcClient:
         base = settings.public_url.rstrip("/")
         self.redirect_uri = f"{base}/login/sso/callback"
         self.post_logout_redirect_uri = f"{base}/login"
-        self._http = http or requests.Session()
+        self._http = http or requests.session()  # HTTP, not a database session
         self._lock = threading.Lock()
         self._metadata: tuple[float, ProviderMetadata] | None = None
         self._keys: KeySet | None = None
