@@ -408,3 +408,12 @@ def test_local_login_off_leaves_break_glass_admins_and_api_tokens(
             assert listed.status_code == 200
     finally:
         runtime.close()
+
+
+def test_the_settings_page_hides_the_client_secret(
+    client: TestClient, make_account: Callable[[Role], Account], idp_client: Client
+) -> None:
+    log_in(client, make_account(Role.admin))
+    html = client.get("/admin/settings").text
+    assert "DAM_OIDC_CLIENT_SECRET" in html and idp_client.client_id in html
+    assert idp_client.client_secret not in html
