@@ -124,6 +124,10 @@ class OidcClient:
             self._keys = keys
         return keys
 
+    def key_count(self) -> int:
+        """How many keys the provider publishes (fetched afresh)."""
+        return len(self._key_set(refresh=True).keys)
+
     def _get_json(self, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
             response = self._http.get(url, timeout=HTTP_TIMEOUT_S, **kwargs)

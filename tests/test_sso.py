@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from dam import accounts, auth, clock, sso
+from dam import accounts, auth, clock, doctor, sso
 from dam.models import AuditEntry, OidcLogin, Role, User
 from dam.oidc import OidcClient, SsoFailed
 from dam.runtime import Runtime, build_runtime
@@ -417,3 +417,10 @@ def test_the_settings_page_hides_the_client_secret(
     html = client.get("/admin/settings").text
     assert "DAM_OIDC_CLIENT_SECRET" in html and idp_client.client_id in html
     assert idp_client.client_secret not in html
+
+
+def test_doctor_reports_the_identity_provider(rt: Runtime, oidc_provider: Provider) -> None:
+    findings = {finding.name: finding for finding in doctor.run_checks(rt)}
+    found = findings["single sign-on"]
+    assert found.state == "ok", found.detail
+    assert found.detail == f"{oidc_provider.issuer}: 1 signing key(s), with RP-initiated logout"
