@@ -7,9 +7,13 @@ from dam import changes, check
 from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
-from gdpr import commands, notifications, redaction, retention, verdicts
-from gdpr.identity import identify_asset_faces
-from gdpr.verdict_feed import VerdictStep
+from gdpr import commands
+from gdpr.consent import notifications
+from gdpr.judgement import verdicts
+from gdpr.judgement.verdict_feed import VerdictStep
+from gdpr.publishing import redaction
+from gdpr.recognition.identity import identify_asset_faces
+from gdpr.requests import retention
 
 
 def register(wiring: Wiring) -> None:
@@ -44,7 +48,7 @@ def _refresh_due(rt: Runtime) -> None:
 
 
 def _check(rt: Runtime) -> check.PartReport:
-    from gdpr.verdict_check import check_verdicts
+    from gdpr.judgement.verdict_check import check_verdicts
 
     report = check_verdicts(rt)
     waiting = f"; {report.pending} change(s) still waiting for a drain" if report.pending else ""

@@ -19,8 +19,9 @@ from dam.changes import FEED, ChangeBatch, ChangeFeed
 from dam.models import Face, FaceState, Role, User
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from gdpr import people, verdicts
-from gdpr.consents import ConsentInput, record_consent
+from gdpr.consent.consents import ConsentInput, record_consent
+from gdpr.judgement import verdicts
+from gdpr.recognition import people
 from search import dirty
 from search.query import Access, Filters, SearchRequest, parse_query
 from search.service import service_for

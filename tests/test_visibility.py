@@ -31,7 +31,7 @@ from web.ui.routes import UI_ROUTERS, public
 
 LOADERS = {visible_asset, optional_visible_asset, page_asset}
 MISSING = "f" * 26
-# The byte routes: their one gate (gdpr/egress.py) resolves visibility and has its own
+# The byte routes: their one gate (gdpr/publishing/egress.py) resolves visibility and has its own
 # walk; here they must answer 404 like the others, but their messages are the gate's.
 BYTE_ROUTES = {
     "/api/v1/assets/{asset_id}/renditions/{name}",

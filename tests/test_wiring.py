@@ -19,7 +19,7 @@ from dam.models import Asset, AssetKind, AssetStatus
 from dam.plugins import BUILTIN_PLUGINS, builtin_wiring
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from gdpr import verdicts
+from gdpr.judgement import verdicts
 from ingest.receive import create_asset
 from ingest.sniff import HEAD_BYTES, sniff
 from search.query import Access, SearchRequest, parse_query
@@ -147,7 +147,7 @@ def test_doctor_wiring_prints_the_whole_wiring() -> None:
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
     assert "image: probe -> renditions -> faces -> identity" in text
-    assert "gdpr.identity.identify_asset_faces" in text
+    assert "gdpr.recognition.identity.identify_asset_faces" in text
     assert "search.plugin.index_step" in text and "gdpr.plugin._refresh_due" in text
     as_json = CliRunner().invoke(cli, ["doctor", "--wiring", "--json"])
     assert as_json.exit_code == 0
