@@ -28,7 +28,7 @@ def register(wiring: Wiring) -> None:
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
     wiring.add_periodic("verdict_deadlines", _refresh_due)
     wiring.add_periodic("consent_notices", _notices)
-    wiring.add_periodic("retention", retention.periodic)
+    wiring.add_periodic("retention", retention.run, every=retention.RUN_EVERY)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
     wiring.add_check_part("verdicts", _check)
     commands.register(wiring)

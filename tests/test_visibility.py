@@ -372,3 +372,15 @@ def test_people_and_faces_show_only_visible_assets(
         page = browser.get(f"/people/{person_id}")
         assert page.status_code == 200
         assert world.library_id in page.text and world.restricted_id not in page.text
+    # Naming the group confirms only the faces the creative may see; the hidden one stays
+    # unknown in its group, for someone who may see it.
+    other = client.post("/api/v1/people", headers=admin.headers, json={"name": "An Claes"})
+    named = client.post(
+        "/api/v1/clusters/k1/assign",
+        headers=creative.headers,
+        json={"person_id": other.json()["id"]},
+    )
+    assert named.status_code == 200 and named.json()["confirmed"] == 1, named.text
+    with Session(rt.engine) as session:
+        left = session.exec(select(Face).where(Face.cluster_id == "k1")).all()
+        assert [(f.asset_id, f.state) for f in left] == [(world.restricted_id, FaceState.unknown)]

@@ -39,11 +39,15 @@ def list_clusters(
 
 
 def assign_cluster(session: Session, *, cluster_id: str, person_id: str, actor: User) -> int:
-    """Confirm every face of a cluster as `person_id` (naming a cluster once)."""
+    """Confirm every face of a cluster as `person_id` (naming a cluster once): the faces on
+    assets `actor` may see; the others stay unknown in the cluster, for someone who may."""
     get_person(session, person_id)
     faces = list(
         session.exec(
-            select(Face).where(Face.cluster_id == cluster_id, Face.state == FaceState.unknown)
+            select(Face)
+            .join(Asset, col(Asset.id) == col(Face.asset_id))
+            .where(Face.cluster_id == cluster_id, Face.state == FaceState.unknown)
+            .where(visible_to(actor))
         )
     )
     if not faces:

@@ -9,13 +9,11 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from dam import audit, clock
@@ -167,17 +165,6 @@ def _last_activity(
 # Retention periods are months long: once an hour is often enough for a task the
 # sweeper would otherwise run every minute (it reads every person).
 RUN_EVERY = timedelta(hours=1)
-_last_run: weakref.WeakKeyDictionary[Engine, datetime] = weakref.WeakKeyDictionary()
-
-
-def periodic(rt: Runtime) -> None:
-    """The periodic task: run() at most once per RUN_EVERY per database."""
-    moment = clock.now()
-    last = _last_run.get(rt.engine)
-    if last is not None and abs(moment - last) < RUN_EVERY:
-        return
-    _last_run[rt.engine] = moment
-    run(rt)
 
 
 def run(rt: Runtime) -> None:
