@@ -87,6 +87,11 @@ def sso_login(
     return client.get(back.removeprefix(BASE), follow_redirects=False)
 
 
+def auth_user(rt: Runtime, email: str) -> User:
+    with rt.session() as session:
+        return auth.get_user_by_email(session, email)
+
+
 def user_of(rt: Runtime, account: IdpAccount) -> User | None:
     with rt.session() as session:
         return session.exec(select(User).where(User.email == account.email)).first()
@@ -134,6 +139,13 @@ def test_first_login_creates_the_user_from_the_claims(
     assert user.password_hash == ""  # no password: it cannot be used to log in locally
     page = client.get("/collections")
     assert page.status_code == 200 and account.email in page.text
+    with rt.unit_of_work() as session:
+        auth.create_user(
+            session, email="beheer@example.test", password="correct horse battery", role=Role.admin
+        )
+    client.cookies.clear()
+    log_in(client, Account(auth_user(rt, "beheer@example.test"), ""))
+    assert "Els Wouters · eenmalige aanmelding" in client.get("/admin/users").text
     with rt.session() as session:
         actions = [
             entry.action
@@ -403,6 +415,11 @@ def test_local_login_off_leaves_break_glass_admins_and_api_tokens(
                     follow_redirects=False,
                 )
                 assert response.status_code == expected, who.user.role
+            # The break-glass admin is logged in now: the users page says how people log in.
+            users_page = client.get("/admin/users").text
+            assert "Wachtwoorden staan uit" in users_page
+            row = " ".join(users_page.split())
+            assert f'{admin.user.email} <span class="hint">noodtoegang</span>' in row
             # API tokens do not log in through a form: they keep working.
             listed = client.get("/api/v1/search", headers=creative.headers)
             assert listed.status_code == 200

@@ -46,6 +46,7 @@ def _users_page(
         values=values or {"email": "", "role": Role.viewer.value},
         error=error,
         min_password=auth.MIN_PASSWORD_LENGTH,
+        local_login=request.app.state.runtime.settings.local_login,
     )
 
 
