@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dam import audit, auth, doctor, migrate, wiring_text
+from dam import accounts, audit, auth, doctor, migrate, wiring_text
 from dam.errors import DomainError
 from dam.models import Role
 from dam.plugins import builtin_wiring
@@ -93,15 +93,39 @@ def user_add(
     email: str = typer.Option(..., help="The user's e-mail address (their login)."),
     role: Role = typer.Option(..., help="viewer, creative, privacy_officer or admin."),
     password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+    break_glass: bool = typer.Option(
+        False, help="An admin who may log in with this password when DAM_LOCAL_LOGIN=false."
+    ),
 ) -> None:
     """Create a user; the password is read from stdin or asked for."""
     password = _read_password(password_stdin)
     with runtime() as rt, rt.unit_of_work() as session:
         try:
             user = auth.create_user(session, email=email, password=password, role=role)
+            if break_glass:
+                accounts.set_break_glass(session, email=user.email, on=True)
         except DomainError as exc:
             raise fail(exc.message) from None
-        console.print(f"Created {user.email} ({user.role}).")
+        console.print(
+            f"Created {user.email} ({user.role}{', break-glass' if break_glass else ''})."
+        )
+
+
+@user_app.command("break-glass")
+def user_break_glass(
+    email: str = typer.Option(..., help="The administrator's e-mail address."),
+    off: bool = typer.Option(False, "--off", help="Take the break-glass right away again."),
+    password_stdin: bool = typer.Option(False, help="Read the new password from standard input."),
+) -> None:
+    """Let an admin log in with a (new) password while local login is off, or stop that."""
+    password = None if off else _read_password(password_stdin)
+    with runtime() as rt, rt.unit_of_work() as session:
+        try:
+            user = accounts.set_break_glass(session, email=email, on=not off, password=password)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        state = "no longer" if off else "now"
+        console.print(f"{user.email} is {state} a break-glass administrator.")
 
 
 @token_app.command("create")

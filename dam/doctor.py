@@ -9,6 +9,7 @@ from typing import Literal
 
 from alembic.runtime.migration import MigrationContext
 
+from dam.oidc import OidcClient, SsoFailed
 from dam.runtime import Runtime
 
 
@@ -56,3 +57,22 @@ def _core(rt: Runtime) -> Iterable[Finding]:
         yield Finding("queue", "ok", f"{kind}, {rt.queue.pending_count()} pending")
     except Exception as exc:
         yield Finding("queue", "error", f"{kind}: {exc}"[:200])
+    if rt.settings.sso_enabled:
+        yield from _single_sign_on(rt)
+
+
+def _single_sign_on(rt: Runtime) -> Iterable[Finding]:
+    """Whether the identity provider answers discovery and publishes its keys."""
+    client = OidcClient(rt.settings)
+    try:
+        meta = client.metadata()
+        keys = client.key_count()
+    except SsoFailed as exc:
+        yield Finding("single sign-on", "error", exc.message[:200])
+        return
+    logout = "with" if meta.end_session_endpoint else "without"
+    yield Finding(
+        "single sign-on",
+        "ok",
+        f"{meta.issuer}: {keys} signing key(s), {logout} RP-initiated logout",
+    )

@@ -214,3 +214,8 @@ def make_account(rt: Runtime) -> Callable[[Role], Account]:
 @pytest.fixture
 def creative(make_account: Callable[[Role], Account]) -> Account:
     return make_account(Role.creative)
+
+
+# The real OpenID Provider the single sign-on tests log in at (a session fixture). Imported
+# last: tests/oidc_provider.py uses `unavailable` from this module.
+from tests.oidc_provider import oidc_provider  # noqa: E402, F401

@@ -18,7 +18,7 @@ from dam.models.consent import (
 from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
 from dam.models.jobs import Job, JobStatus
 from dam.models.uploads import ImportedFile, Upload
-from dam.models.users import ApiToken, Role, User
+from dam.models.users import ApiToken, OidcLogin, Role, User
 
 __all__ = [
     "ApiToken",
@@ -43,6 +43,7 @@ __all__ = [
     "Job",
     "JobStatus",
     "Notification",
+    "OidcLogin",
     "Person",
     "Rendition",
     "Role",

@@ -14,11 +14,13 @@ from web.ui.routes import (
     privacy,
     privacy_review,
     shares,
+    sso,
     upload,
 )
 
 UI_ROUTERS: tuple[APIRouter, ...] = (
     account.router,
+    sso.router,
     library.router,
     asset_page.router,
     upload.router,
