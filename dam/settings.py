@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "beeldbank@localhost", max_length=320, description="Sender of e-mail notices."
     )
+    erasure_ledger: Path | None = Field(
+        None,
+        description="The erasure ledger (person ids and dates, never names) that `dam restore` "
+        "re-applies; default `erasure-ledger.jsonl` in the data dir. Keep it where a restore "
+        "does not overwrite it.",
+    )
     trusted_proxies: str = Field(
         "",
         description="Comma-separated IP addresses and CIDR networks of reverse proxies whose "
@@ -256,6 +262,10 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def erasure_ledger_path(self) -> Path:
+        return (self.erasure_ledger or self.data_dir / "erasure-ledger.jsonl").expanduser()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from dam import audit, events
+from dam import audit, erasure_ledger, events
 from dam.assets import remove_asset_rows, unused_originals
 from dam.blobs import BlobStore
 from dam.chunks import chunks
@@ -224,6 +224,8 @@ def erase_person(
     # An original a remaining asset shares (a form and a photo with the same bytes) stays.
     files.originals = unused_originals(session, files.originals)
     session.commit()
+    # Outside the database: a restore from an older backup erases them again.
+    erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
     files.remove(blobs)
     if sqlite:
         _checkpoint(session)

@@ -8,6 +8,7 @@ from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
 from gdpr import commands, notifications, redaction, retention, verdicts
+from gdpr.erasure_replay import replay_erasures
 from gdpr.identity import identify_asset_faces
 from gdpr.verdict_feed import VerdictStep
 
@@ -27,6 +28,8 @@ def register(wiring: Wiring) -> None:
     wiring.add_periodic("retention", retention.periodic)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
     wiring.add_check_part("verdicts", _check)
+    # `dam restore` erases again whoever the erasure ledger names, before anything serves.
+    wiring.extend("restore.erasures", "gdpr", replay_erasures)
     commands.register(wiring)
 
 
