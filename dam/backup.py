@@ -104,10 +104,7 @@ def make_backup(
     database = db_dump.dump(engine, partial)
     revision = _revision(engine)
     with engine.connect() as conn:
-        from sqlmodel import Session
-
-        with Session(bind=conn) as session:
-            in_database = erasure_ledger.from_database(session)
+        in_database = erasure_ledger.from_database(conn)
 
     files: dict[str, list[Any]] = {}
     for relative, path in _data_files(settings.data_dir):

@@ -208,9 +208,7 @@ def backup_command(
 @app.command("restore")
 def restore_command(
     src: Path = typer.Argument(..., help="A backup directory (its newest snapshot) or a snapshot."),
-    ledger: list[Path] = typer.Option(  # noqa: B008
-        [], help="Another erasure ledger to re-apply (repeatable)."
-    ),
+    ledger: list[Path] = typer.Option([], help="Another erasure ledger to re-apply (repeatable)."),
 ) -> None:
     """Restore a backup into an empty data dir and database; erasures are re-applied."""
     from dam import backup, restore

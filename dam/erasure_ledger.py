@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from dam.models import ErasureTombstone
 
@@ -94,9 +95,13 @@ def merge(*groups: Iterable[LedgerEntry]) -> list[LedgerEntry]:
     return sorted(by_tombstone.values())
 
 
-def from_database(session: Session) -> list[LedgerEntry]:
+def from_database(connection: Connection) -> list[LedgerEntry]:
     """The erasures the database records (its tombstones)."""
-    return [entry_for(t) for t in session.exec(select(ErasureTombstone))]
+    table = ErasureTombstone.__table__  # type: ignore[attr-defined]
+    return [
+        entry_for(ErasureTombstone.model_validate(dict(row._mapping)))
+        for row in connection.execute(select(table))
+    ]
 
 
 def write(path: Path, entries: Iterable[LedgerEntry]) -> None:

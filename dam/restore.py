@@ -112,7 +112,7 @@ def restore_files(settings: Settings, snapshot: Path, report: RestoreReport) -> 
         )
 
 
-def restore_database(engine: Engine, snapshot: Path, report: RestoreReport) -> None:
+def restore_database(engine: Engine, snapshot: Path) -> None:
     manifest = backup.read_manifest(snapshot)
     info = manifest["database"]
     dump_file = snapshot / info["file"]
@@ -123,9 +123,11 @@ def restore_database(engine: Engine, snapshot: Path, report: RestoreReport) -> N
     except db_dump.DumpError as exc:
         raise RestoreError(str(exc)) from None
     engine.dispose()
-    from sqlmodel import Session
 
-    with Session(engine) as session:
+
+def verify_and_migrate(rt: Runtime, snapshot: Path, report: RestoreReport) -> None:
+    """The restored audit chain intact, then the schema brought up to date."""
+    with rt.session() as session:
         result = audit.verify(session)
     if not result.ok:
         raise RestoreError(
@@ -133,9 +135,9 @@ def restore_database(engine: Engine, snapshot: Path, report: RestoreReport) -> N
             "backup was altered; the restored data is left for inspection, do not serve it"
         )
     report.audit_entries = result.entries
-    report.migrated_from = list(manifest["revision"])
-    migrate.upgrade(engine)
-    with engine.connect() as conn:
+    report.migrated_from = list(backup.read_manifest(snapshot)["revision"])
+    migrate.upgrade(rt.engine)
+    with rt.engine.connect() as conn:
         now_at = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     report.migrated = now_at != report.migrated_from
 
@@ -156,7 +158,9 @@ def gather_ledger(
     )
 
 
-def finish(rt: Runtime, entries: Sequence[erasure_ledger.LedgerEntry], report: RestoreReport) -> None:
+def finish(
+    rt: Runtime, entries: Sequence[erasure_ledger.LedgerEntry], report: RestoreReport
+) -> None:
     """Erase again, then rebuild what is derived (the packages' restore extensions)."""
     report.ledger_entries = len(entries)
     for replay in rt.wiring.extension("restore.erasures").values():
@@ -205,11 +209,12 @@ def restore(settings: Settings, source: Path, *, ledgers: Sequence[Path] = ()) -
         if not db_dump.is_empty(engine):
             raise RestoreError("the database is not empty: restore only into an empty database")
         restore_files(settings, snapshot, report)
-        restore_database(engine, snapshot, report)
+        restore_database(engine, snapshot)
     finally:
         engine.dispose()
     rt = build_runtime(settings)
     try:
+        verify_and_migrate(rt, snapshot, report)
         finish(rt, entries, report)
         check_face_key(rt, snapshot, report)
     finally:

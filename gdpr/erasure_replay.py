@@ -46,6 +46,8 @@ def replay_erasures(rt: Runtime, entries: Sequence[LedgerEntry]) -> list[str]:
                 blobs=rt.blobs,
                 settings=rt.settings,
             )
-        log.info("person %s erased again (ledger tombstone %s)", entry.person_id, entry.tombstone_id)
+        log.info(
+            "person %s erased again (ledger tombstone %s)", entry.person_id, entry.tombstone_id
+        )
         erased.append(entry.person_id)
     return erased

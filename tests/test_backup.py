@@ -35,9 +35,7 @@ FACE_KEY = base64.b64encode(b"k" * 32).decode()
 
 
 @pytest.fixture
-def empty_target(
-    tmp_path: Path, database_url: str
-) -> Iterator[Callable[[str, Runtime], Settings]]:
+def empty_target(tmp_path: Path, database_url: str) -> Iterator[Callable[[str, Runtime], Settings]]:
     """Settings for an empty data dir and an empty database of the same kind as the
     test's; on PostgreSQL a new database whose search path names the source's schema."""
     databases: list[str] = []
@@ -207,7 +205,9 @@ def test_restore_checks_hashes_emptiness_and_migrates(tmp_path: Path) -> None:
     manifest = made.snapshot / backup.MANIFEST
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "files": {}}))
     with pytest.raises(backup.BackupError, match="does not match its hash"):
-        restore(load_settings(data_dir=tmp_path / "edited", queue_url="immediate://"), made.snapshot)
+        restore(
+            load_settings(data_dir=tmp_path / "edited", queue_url="immediate://"), made.snapshot
+        )
 
 
 @pytest.mark.usefixtures("cli_env")
