@@ -169,7 +169,8 @@ def make_backup(
     (partial / (MANIFEST + ".sha256")).write_text(
         f"{hashlib.sha256(data).hexdigest()}  {MANIFEST}\n"
     )
-    _fsync_tree(partial)
+    # The blobs and the snapshot's files reach the disk before the snapshot is published.
+    os.sync()
     os.replace(partial, report.snapshot)
     # The backup directory's own ledger: every erasure any of its snapshots knew of.
     erasure_ledger.write(dest / erasure_ledger.LEDGER_NAME, ledger)
@@ -228,8 +229,8 @@ def _store(dest: Path, path: Path, sha: str | None) -> tuple[str, bool]:
             while chunk := source.read(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        # No fsync per file (tens of thousands of small files): one sync of everything
+        # before the manifest that names them is written (make_backup).
         actual = digest.hexdigest()
         if sha is not None and sha != actual and path.parent.parent.parent.name == "originals":
             raise BackupError(f"original {sha} is damaged (its content hashes to {actual})")
@@ -241,12 +242,6 @@ def _store(dest: Path, path: Path, sha: str | None) -> tuple[str, bool]:
         return actual, True
     finally:
         Path(name).unlink(missing_ok=True)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
-        with path.open("rb") as fh:
-            os.fsync(fh.fileno())
 
 
 def copy_verified(source: Path, target: Path, sha256: str) -> bool:

@@ -103,6 +103,7 @@ def restore_files(settings: Settings, snapshot: Path, report: RestoreReport) -> 
         restored.append(target)
         report.files += 1
         report.bytes += int(size)
+    os.sync()  # the files are on disk before the database that names them
     if bad:
         for path in restored:
             path.unlink(missing_ok=True)
