@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import logging
 import signal
 import sys
 import threading
@@ -16,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dam import audit, auth, doctor, migrate, wiring_text
+from dam import audit, auth, doctor, logs, migrate, wiring_text
 from dam.blobs import human_size
 from dam.errors import DomainError
 from dam.models import Role
@@ -49,10 +48,7 @@ def runtime(*, migrate_first: bool = True) -> Iterator[Runtime]:
     except SettingsError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings)
     rt = build_runtime(settings)
     try:
         if migrate_first:
@@ -217,7 +213,7 @@ def restore_command(
         settings = get_settings()
     except SettingsError as exc:
         raise fail(str(exc), 2) from None
-    logging.basicConfig(level=settings.log_level.upper())
+    logs.configure(settings)
     try:
         report = restore.restore(settings, src, ledgers=ledger)
     except (restore.RestoreError, backup.BackupError) as exc:

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
         "Europe/Brussels", description="Zone assumed for capture times without an offset."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: one JSON object per log line, with request id, route template, "
+        "status and duration for every request (never names or file names).",
+    )
+    metrics_allow: str = Field(
+        "",
+        description="Comma-separated IP addresses and CIDR networks that may read /metrics "
+        "without a token (a Prometheus server); others need a token with `metrics.read`.",
+    )
     face_key: str | None = Field(
         None,
         description="Base64 of 32 random bytes: encrypts face embeddings (biometric data). "
@@ -190,7 +200,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis:// or immediate://")
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxies(cls, value: str) -> str:
         # Canonical networks: a typo must stop the start, not silently trust nobody (or
@@ -208,6 +218,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [item for item in self.trusted_proxies.split(",") if item]
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item) for item in self.metrics_allow.split(",") if item]
 
     @field_validator("default_timezone")
     @classmethod

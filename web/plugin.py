@@ -43,6 +43,7 @@ def serve_command(
             port=port,
             log_level=rt.settings.log_level.lower(),
             access_log=False,
+            log_config=None,  # dam.logs configured logging (DAM_LOG_FORMAT)
             **server_options(),
         )
 
