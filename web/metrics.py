@@ -16,7 +16,13 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -24,6 +30,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dam import library_stats, logs
@@ -42,6 +49,12 @@ UPLOAD_ROUTES = {
     ("PATCH", "/api/v1/uploads/{upload_id}"),
 }
 UNMATCHED = "(unmatched)"
+
+
+class MetricsResponse(PlainTextResponse):
+    """The Prometheus text format: counts and durations, never asset bytes."""
+
+    media_type = CONTENT_TYPE_LATEST
 
 
 class Metrics:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import ipaddress
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from dam.auth import check_permission
 from dam.settings import Settings
 from web.deps import SessionDep, SettingsDep, get_current_user
-from web.metrics import Metrics
+from web.metrics import Metrics, MetricsResponse
 from web.openapi import errors
 from web.proxies import client_address
 
@@ -30,14 +29,14 @@ def allowed_by_address(request: Request, settings: Settings) -> bool:
 
 @router.get(
     "/metrics",
-    response_class=Response,
+    response_class=MetricsResponse,
     responses={
         200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format."},
         **errors(401, 403),
     },
 )
-def metrics(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def metrics(request: Request, session: SessionDep, settings: SettingsDep) -> MetricsResponse:
     if not allowed_by_address(request, settings):
         check_permission(get_current_user(request, session), "metrics.read")
     registry: Metrics = request.app.state.metrics
-    return Response(registry.render(), media_type=CONTENT_TYPE_LATEST)
+    return MetricsResponse(registry.render())
