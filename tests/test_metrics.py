@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +23,7 @@ from tests import media
 from tests.conftest import Account
 from web.app import create_app
 
+ROOT = Path(__file__).resolve().parents[1]
 NAME = "Quirijn Vandermaelen"
 FILE_NAME = "Quirijn_Vandermaelen_op_het_feest.jpg"
 
@@ -157,3 +160,18 @@ def test_json_formatter_keeps_extras_and_the_request_id() -> None:
         logs.request_id.reset(token)
     assert line["message"] == "asset a1 stored" and line["status"] == 201
     assert line["request_id"] == "r-1" and line["level"] == "INFO"
+
+
+def test_the_grafana_dashboard_asks_for_metrics_that_exist(
+    client: TestClient, make_account: Callable[[Role], Account]
+) -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    asked = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\bbeeldbank_[a-z_]+", expr)
+    }
+    families = scrape(client, make_account(Role.admin).headers)
+    assert len(asked) >= 10
+    assert asked <= set(families), asked - set(families)
