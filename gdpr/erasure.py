@@ -40,7 +40,7 @@ from dam.models import (
     User,
 )
 from dam.settings import Settings
-from gdpr import embeddings, erasure_redaction, redaction, verdicts
+from gdpr import embeddings, erasure_originals, erasure_redaction, redaction, verdicts
 from gdpr.identity import get_person
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,11 @@ def erase_person(
     _delete_assets(session, evidence_ids, files)
 
     scrubbed = _scrub_name(session, name, [*redacted, *also_on])
+    # A redacted original was re-encoded without metadata; the others may still carry
+    # the name in their IPTC/XMP/EXIF (a caption, keywords, PersonInImage, face regions).
+    replaced = erasure_originals.scrub_originals(session, blobs, name, also_on)
+    files.originals.extend(replaced.values())
+    rewritten = sorted(replaced)
     session.exec(
         delete(Notification).where(
             col(Notification.subject_type) == "person", col(Notification.subject_id) == person_id
@@ -212,6 +217,7 @@ def erase_person(
             "faces": len(face_ids),
             "embeddings": embedding_count,
             "consents": [c.id for c in consents],
+            "originals_rewritten": rewritten,
         },
     )
     for asset_id in [*deleted, *evidence_ids]:
