@@ -221,3 +221,16 @@ def restore(settings: Settings, source: Path, *, ledgers: Sequence[Path] = ()) -
     finally:
         rt.close()
     return report
+
+
+def reapply_ledger(rt: Runtime) -> list[str]:
+    """Erase again whoever the ledger at DAM_ERASURE_LEDGER names and the database still
+    holds (a database put back by hand, without `dam restore`); `dam serve` does this
+    before it serves. The ids erased; nothing when the ledger is empty or all done."""
+    entries = erasure_ledger.read(rt.settings.erasure_ledger_path)
+    if not entries:
+        return []
+    erased: list[str] = []
+    for replay in rt.wiring.extension("restore.erasures").values():
+        erased.extend(replay(rt, entries))
+    return erased

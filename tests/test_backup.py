@@ -22,7 +22,7 @@ from dam.biometrics import face_key
 from dam.check import check_originals
 from dam.db import make_engine
 from dam.models import Person, Role
-from dam.restore import RestoreError, restore
+from dam.restore import RestoreError, reapply_ledger, restore
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, get_settings, load_settings
 from tests.conftest import PG_URL, Account
@@ -115,13 +115,22 @@ def test_restore_of_an_older_backup_erases_again(
     assert not any(word.lower() in ledger.lower() for word in NAME.split())
 
     # Without the ledger the older backup brings the person back (the test can fail).
-    unsafe = empty_target("unsafe", rt)
-    restore(unsafe, first.snapshot)
+    # (and restored with another face key, of which it warns).
+    other_key = base64.b64encode(b"o" * 32).decode()
+    unsafe = empty_target("unsafe", rt).model_copy(update={"face_key": other_key})
+    unsafe_report = restore(unsafe, first.snapshot)
+    assert any("DAM_FACE_KEY here has" in note for note in unsafe_report.notes)
     again = build_runtime(unsafe)
     try:
         with again.session() as session:
             assert session.get(Person, subject.person_id) is not None
         assert found(again, NAME.split()[0]) != []
+        # Such a database is what `dam serve` looks for first: with the ledger at hand, it
+        # erases them again before it serves (once; a second start finds nothing to do).
+        unsafe.erasure_ledger_path.write_text(ledger)
+        assert reapply_ledger(again) == [subject.person_id]
+        assert reapply_ledger(again) == []
+        assert found(again, NAME.split()[0]) == []
     finally:
         again.close()
 
