@@ -56,16 +56,17 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure(settings: Settings) -> None:
-    """Set the root logger's level and format (replacing earlier handlers)."""
+    """Give the root logger a handler in the configured format and level, as
+    logging.basicConfig does: not when it has handlers already (a test's capture)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler()
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
         handler.addFilter(RequestIdFilter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # uvicorn's own loggers go through the same handler.

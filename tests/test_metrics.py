@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -175,3 +178,21 @@ def test_the_grafana_dashboard_asks_for_metrics_that_exist(
     families = scrape(client, make_account(Role.admin).headers)
     assert len(asked) >= 10
     assert asked <= set(families), asked - set(families)
+
+
+def test_the_command_line_logs_json_lines(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DAM_DATA_DIR": str(tmp_path / "data"),
+        "DAM_LOG_FORMAT": "json",
+        "DAM_QUEUE_URL": "immediate://",
+    }
+    env.pop("DAM_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from dam.cli import main; main()", "migrate"],
+        env=env, capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines() if line.strip()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["logger"].startswith("alembic") for line in lines)
