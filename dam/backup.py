@@ -99,6 +99,29 @@ def make_backup(
     partial = dest / "snapshots" / f".{stamp}.partial"
     partial.mkdir(parents=True)
     report = BackupReport(snapshot=dest / "snapshots" / stamp)
+    try:
+        _fill_snapshot(settings, engine, dest, partial, key_ids, report)
+    except BaseException:
+        # Blobs already copied stay (the next backup uses them); the snapshot does not.
+        remove_tree(partial)
+        raise
+    # The backup directory's own ledger: every erasure any of its snapshots knew of.
+    erasure_ledger.write(
+        dest / erasure_ledger.LEDGER_NAME,
+        erasure_ledger.read(report.snapshot / erasure_ledger.LEDGER_NAME),
+    )
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _fill_snapshot(
+    settings: Settings,
+    engine: Engine,
+    dest: Path,
+    partial: Path,
+    key_ids: dict[str, int],
+    report: BackupReport,
+) -> None:
     previous = _previous_files(dest)
 
     database = db_dump.dump(engine, partial)
@@ -172,10 +195,6 @@ def make_backup(
     # The blobs and the snapshot's files reach the disk before the snapshot is published.
     os.sync()
     os.replace(partial, report.snapshot)
-    # The backup directory's own ledger: every erasure any of its snapshots knew of.
-    erasure_ledger.write(dest / erasure_ledger.LEDGER_NAME, ledger)
-    report.seconds = time.monotonic() - started
-    return report
 
 
 def _revision(engine: Engine) -> list[str]:

@@ -180,6 +180,15 @@ def test_restore_checks_hashes_emptiness_and_migrates(tmp_path: Path) -> None:
         derived.write_bytes(b"another rendition")
         again = backup.make_backup(settings=source, engine=engine, dest=dest, key_ids={})
         assert (again.files, again.copied) == (2, 1)  # only the changed file
+        # An original that does not match its name is refused, and leaves no snapshot.
+        fake = blob.blobs.original_path("ab" * 32)
+        fake.parent.mkdir(parents=True)
+        fake.write_bytes(b"not what its name says")
+        with pytest.raises(backup.BackupError, match="is damaged"):
+            backup.make_backup(settings=source, engine=engine, dest=dest, key_ids={})
+        assert backup.snapshots(dest) == [made.snapshot, again.snapshot]
+        assert not list((dest / "snapshots").glob(".*partial"))
+        fake.unlink()
     finally:
         blob.close()
         engine.dispose()
