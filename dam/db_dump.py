@@ -35,15 +35,17 @@ def dump(engine: Engine, target_dir: Path) -> Dump:
 
 
 def _dump_sqlite(engine: Engine, target: Path) -> Dump:
-    # The online backup API copies a consistent snapshot page by page; writers go on
-    # (a page they change meanwhile makes it restart that step, not block them).
+    # The online backup API, all pages in one step: in WAL mode that step reads one
+    # snapshot while writers go on (copied in several steps, a write by another
+    # connection in between would restart the copy, and a busy server would never let
+    # it finish).
     raw = engine.raw_connection()
     try:
         source = raw.driver_connection
         assert isinstance(source, sqlite3.Connection)
         copy = sqlite3.connect(target)
         try:
-            source.backup(copy, pages=4096)
+            source.backup(copy, pages=-1)
             copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             copy.close()

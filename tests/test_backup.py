@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -248,3 +250,41 @@ def test_the_cli_backs_up_and_restores(tmp_path: Path, monkeypatch: pytest.Monke
     assert "audit log intact" in restored.output and "rebuilt: search" in restored.output
     verified = dam("audit", "verify")
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_backup_taken_while_writes_go_on_is_consistent(
+    rt: Runtime, empty_target: Callable[[str, Runtime], Settings], tmp_path: Path
+) -> None:
+    """A writer appends to the audit chain the whole time: the copy holds a prefix of it
+    whose head matches its entries (a torn copy breaks the chain's verification)."""
+    stop = threading.Event()
+    written = 0
+
+    def write() -> None:
+        nonlocal written
+        while not stop.is_set():
+            with rt.unit_of_work() as session:
+                audit.record(session, action="test.tick", details={"n": written})
+            written += 1
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while written < 20:
+            time.sleep(0.01)
+        made = take_backup(rt, tmp_path / "backups")
+        during = written
+        while written < during + 20:  # writes went on after the copy
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        writer.join()
+    target = empty_target("restored", rt)
+    report = restore(target, made.snapshot)
+    assert 20 <= report.audit_entries < written
+    restored = build_runtime(target)
+    try:
+        with restored.session() as session:
+            assert audit.verify(session).ok
+    finally:
+        restored.close()
