@@ -231,7 +231,11 @@ def test_restore_checks_hashes_emptiness_and_migrates(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("cli_env")
-def test_the_cli_backs_up_and_restores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_backs_up_and_restores(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    empty_target: Callable[[str, Runtime], Settings],
+) -> None:
     added = dam("user", "add", "--email", "a@example.test", "--role", "admin",
                 "--password-stdin", stdin="correct horse battery\n")  # fmt: skip
     assert added.exit_code == 0, added.output
@@ -240,16 +244,20 @@ def test_the_cli_backs_up_and_restores(tmp_path: Path, monkeypatch: pytest.Monke
     assert "(DAM_FACE_KEY) is not in this backup" in made.output
     again = dam("restore", str(tmp_path / "backups"))
     assert again.exit_code == 1 and "not empty" in again.output
-    monkeypatch.setenv("DAM_DATA_DIR", str(tmp_path / "elsewhere"))
-    if get_settings().database_url and not get_settings().database_url.startswith("sqlite"):
-        pytest.skip("the PostgreSQL restore is tested above; this one needs a new database")
-    monkeypatch.setenv("DAM_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere' / 'b.db'}")
+    source = build_runtime(get_settings())
+    try:
+        target = empty_target("elsewhere", source)
+    finally:
+        source.close()
+    monkeypatch.setenv("DAM_DATA_DIR", str(target.data_dir))
+    monkeypatch.setenv("DAM_DATABASE_URL", target.resolved_database_url)
     get_settings.cache_clear()
     restored = dam("restore", str(tmp_path / "backups"))
     assert restored.exit_code == 0, restored.output
     assert "audit log intact" in restored.output and "rebuilt: search" in restored.output
     verified = dam("audit", "verify")
     assert verified.exit_code == 0, verified.output
+    assert "Audit log intact" in verified.output
 
 
 def test_a_backup_taken_while_writes_go_on_is_consistent(
