@@ -70,7 +70,7 @@ def segments(rt: object) -> str:
 def run(database: str, n_assets: int, n_on: int, rebuild_first: bool) -> None:
     with scratch_runtime(database) as rt:
         settings = rt.settings
-        star_id, _ = fill(rt.engine, n_assets, n_on, clock.now())
+        star_id, _ = fill(rt, n_assets, n_on, clock.now())
         service = service_for(rt)
         t = time.perf_counter()
         assert service.sync.flush(timeout=600)

@@ -96,6 +96,16 @@ class Settings(BaseSettings):
         "Europe/Brussels", description="Zone assumed for capture times without an offset."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: one JSON object per log line, with request id, route template, "
+        "status and duration for every request (never names or file names).",
+    )
+    metrics_allow: str = Field(
+        "",
+        description="Comma-separated IP addresses and CIDR networks that may read /metrics "
+        "without a token (a Prometheus server); others need a token with `metrics.read`.",
+    )
     face_key: str | None = Field(
         None,
         description="Base64 of 32 random bytes: encrypts face embeddings (biometric data). "
@@ -202,6 +212,12 @@ class Settings(BaseSettings):
         "viewer",
         description="Role of a person none of whose claim values is mapped; `none` refuses them.",
     )
+    erasure_ledger: Path | None = Field(
+        None,
+        description="The erasure ledger (person ids and dates, never names) that `dam restore` "
+        "re-applies; default `erasure-ledger.jsonl` in the data dir. Keep it where a restore "
+        "does not overwrite it.",
+    )
     trusted_proxies: str = Field(
         "",
         description="Comma-separated IP addresses and CIDR networks of reverse proxies whose "
@@ -271,7 +287,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis:// or immediate://")
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxies(cls, value: str) -> str:
         # Canonical networks: a typo must stop the start, not silently trust nobody (or
@@ -289,6 +305,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [item for item in self.trusted_proxies.split(",") if item]
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item) for item in self.metrics_allow.split(",") if item]
 
     @field_validator("default_timezone")
     @classmethod
@@ -343,6 +363,10 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def erasure_ledger_path(self) -> Path:
+        return (self.erasure_ledger or self.data_dir / "erasure-ledger.jsonl").expanduser()
 
 
 ROLE_NAMES = ("viewer", "creative", "privacy_officer", "admin")

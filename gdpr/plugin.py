@@ -14,6 +14,7 @@ from gdpr.judgement.verdict_feed import VerdictStep
 from gdpr.publishing import redaction
 from gdpr.recognition.identity import identify_asset_faces
 from gdpr.requests import retention
+from gdpr.requests.erasure_replay import replay_erasures
 
 
 def register(wiring: Wiring) -> None:
@@ -31,6 +32,8 @@ def register(wiring: Wiring) -> None:
     wiring.add_periodic("retention", retention.run, every=retention.RUN_EVERY)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
     wiring.add_check_part("verdicts", _check)
+    # `dam restore` erases again whoever the erasure ledger names, before anything serves.
+    wiring.extend("restore.erasures", "gdpr", replay_erasures)
     commands.register(wiring)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from dam import audit, events
+from dam import audit, erasure_ledger, events
 from dam.assets import remove_asset_rows, unused_originals
 from dam.blobs import BlobStore
 from dam.chunks import chunks
@@ -44,7 +44,7 @@ from gdpr.judgement import verdicts
 from gdpr.publishing import redaction
 from gdpr.recognition import embeddings
 from gdpr.recognition.identity import get_person
-from gdpr.requests import erasure_redaction
+from gdpr.requests import erasure_originals, erasure_redaction
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,11 @@ def erase_person(
     _delete_assets(session, evidence_ids, files)
 
     scrubbed = _scrub_name(session, name, [*redacted, *also_on])
+    # A redacted original was re-encoded without metadata; the others may still carry
+    # the name in their IPTC/XMP/EXIF (a caption, keywords, PersonInImage, face regions).
+    replaced = erasure_originals.scrub_originals(session, blobs, name, also_on)
+    files.originals.extend(replaced.values())
+    rewritten = sorted(replaced)
     session.exec(
         delete(Notification).where(
             col(Notification.subject_type) == "person", col(Notification.subject_id) == person_id
@@ -215,6 +220,7 @@ def erase_person(
             "faces": len(face_ids),
             "embeddings": embedding_count,
             "consents": [c.id for c in consents],
+            "originals_rewritten": rewritten,
         },
     )
     for asset_id in [*deleted, *evidence_ids]:
@@ -227,6 +233,8 @@ def erase_person(
     # An original a remaining asset shares (a form and a photo with the same bytes) stays.
     files.originals = unused_originals(session, files.originals)
     session.commit()
+    # Outside the database: a restore from an older backup erases them again.
+    erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
     files.remove(blobs)
     if sqlite:
         _checkpoint(session)
