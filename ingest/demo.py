@@ -137,6 +137,7 @@ def xmp_packet(
     rights: str | None = None,
     usage_terms: str | None = None,
     credit: str | None = None,
+    web_statement: str | None = None,
 ) -> bytes:
     def alt(tag: str, value: str) -> str:
         return (
@@ -161,6 +162,9 @@ def xmp_packet(
         items = "".join(f"<rdf:li>{escape(k)}</rdf:li>" for k in keywords)
         parts.append(f"<dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject>")
     attrs = f' photoshop:Credit="{escape(credit)}"' if credit else ""
+    if web_statement:
+        attrs += f' xmpRights:WebStatement="{escape(web_statement)}"'
+
     body = "".join(parts)
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'

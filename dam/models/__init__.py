@@ -1,6 +1,13 @@
 """The database tables of the core. Importing this module registers them all."""
 
-from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
+from dam.models.assets import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    AssetTag,
+    LicenceStatus,
+    Rendition,
+)
 from dam.models.audit import AuditEntry, AuditHead
 from dam.models.captions import Caption
 from dam.models.changes import ChangeRow
@@ -42,6 +49,7 @@ __all__ = [
     "ImportedFile",
     "Job",
     "JobStatus",
+    "LicenceStatus",
     "Notification",
     "Person",
     "Rendition",

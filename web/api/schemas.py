@@ -38,6 +38,7 @@ class AssetPublic(BaseModel):
     alt_text: str
     tags: list[str]
     licence: dict[str, Any]
+    licence_status: str
     metadata: dict[str, Any]
     placeholder: str | None
     phash: str | None
@@ -127,6 +128,7 @@ def asset_public(view: AssetView, verdict: dict[str, Any] | None = None) -> Asse
         alt_text=asset.alt_text,
         tags=tags,
         licence=asset.licence or {},
+        licence_status=str(asset.licence_status),
         metadata=asset.meta or {},
         placeholder=asset.blurhash,
         phash=asset.phash,
