@@ -142,7 +142,7 @@ def test_embedded_rights_fill_the_licence_but_do_not_clear_it(
         "url": "https://example.test/rights",
     }
     assert asset["verdict"]["website"]["status"] == "review"
-    assert [r["code"] for r in asset["verdict"]["press"]["reasons"]][0] == "licence_unknown"
+    assert asset["verdict"]["press"]["reasons"][0]["code"] == "licence_unknown"
 
 
 def test_an_upload_starts_from_its_uploaders_default_licence(

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from dam.assets import MAX_TAGS, AssetUpdate, split_tags
+from dam.models import LicenceStatus
 from dam.urls import is_web_address
 from web.ui.labels import N_
 
@@ -91,7 +92,7 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
         alt_text=values["alt_text"],
         tags=tags,
         licence=licence,
-        licence_status=status,
+        licence_status=LicenceStatus(status) if status else None,
     )
     return FormResult(values, update=update)
 
