@@ -43,6 +43,8 @@ def create_asset(
     source: str = "upload",
     licence_status: LicenceStatus | None = None,
     licence: dict[str, Any] | None = None,
+    alt_text: str = "",
+    meta: dict[str, Any] | None = None,
 ) -> Received:
     """Create the library asset for `stored` and schedule its pipeline; same content ->
     the existing library asset.
@@ -62,6 +64,8 @@ def create_asset(
         sha256=stored.sha256,
         title=title.strip()[:500],
         description=description.strip(),
+        alt_text=alt_text.strip()[:1000],
+        meta=dict(meta or {}),
         owner_id=owner.id if owner else None,
         licence_status=status,
         licence=record,

@@ -129,7 +129,8 @@ def asset_public(view: AssetView, verdict: dict[str, Any] | None = None) -> Asse
         tags=tags,
         licence=asset.licence or {},
         licence_status=str(asset.licence_status),
-        metadata=asset.meta or {},
+        # Names waiting for the identity stage are people data: never in the asset's JSON.
+        metadata={k: v for k, v in (asset.meta or {}).items() if k != "named_people"},
         placeholder=asset.blurhash,
         phash=asset.phash,
         renditions=[
