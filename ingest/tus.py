@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from dam import disk
+from dam import collections, disk
 from dam.assets import split_tags
 from dam.blobs import BlobStore, hash_file, human_size
 from dam.clock import now
@@ -97,7 +97,10 @@ def create_upload(
         raise UnsupportedMedia("The file is empty (0 bytes).")
     disk.ensure_free(settings.data_dir, min_free=settings.min_free_bytes, incoming=length)
     fields = parse_metadata(metadata)
-    upload_licence(fields)  # a wrong licence status is refused before any byte is sent
+    # A wrong licence status or collection is refused before any byte is sent.
+    upload_licence(fields)
+    if fields.get("collection_id"):
+        collections.get_collection(session, fields["collection_id"])
     if "filename" in fields:
         fields["filename"] = client_filename(fields["filename"]) or ""
     upload = Upload(
@@ -336,6 +339,12 @@ def _finish(
     upload.asset_id = received.asset.id
     session.add(upload)
     session.commit()
+    collection_id = upload.upload_metadata.get("collection_id")
+    if collection_id:
+        with contextlib.suppress(NotFound):  # removed while the file was on its way
+            collections.add_assets(
+                session, collection_id=collection_id, asset_ids=[received.asset.id], actor=owner
+            )
     return received
 
 

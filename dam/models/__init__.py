@@ -24,7 +24,7 @@ from dam.models.consent import (
 )
 from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
 from dam.models.jobs import Job, JobStatus
-from dam.models.uploads import ImportedFile, Upload
+from dam.models.uploads import ImportedFile, ImportRun, Upload
 from dam.models.users import ApiToken, Role, User
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "FaceEmbedding",
     "FacePath",
     "FaceState",
+    "ImportRun",
     "ImportedFile",
     "Job",
     "JobStatus",

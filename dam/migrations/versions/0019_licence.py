@@ -4,7 +4,7 @@ Revision ID: 0019_licence
 Revises: 0013
 
 Every asset gets a licence status (own work, licensed, unknown) and every user a default
-for their uploads. External channels need a known licence, so the status decides verdicts.
+for their uploads. Imports started from the web UI are recorded (`import_run`). External channels need a known licence, so the status decides verdicts.
 
 Existing assets: a licence record that says it is the team's own (type "own"/"eigen")
 becomes `own`; any other recorded licence detail (terms, source, credit, web address,
@@ -18,7 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
+
+import dam.db
 
 revision: str = "0019_licence"
 down_revision: str | None = "0013"
@@ -51,6 +54,27 @@ def upgrade() -> None:
     op.add_column(
         "user", sa.Column("default_credit", sa.String(500), nullable=False, server_default="")
     )
+    op.create_table(
+        "import_run",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("folder", sa.String(1024), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=True),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("done", sa.Integer(), nullable=False),
+        sa.Column("counts", sa.JSON(), nullable=True),
+        sa.Column("report_path", sa.String(1024), nullable=True),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column(
+            "started_by",
+            sa.String(32),
+            sa.ForeignKey("user.id", ondelete="SET NULL"),
+            nullable=True,
+        ),
+        sa.Column("created_at", dam.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", dam.db.UTCDateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_import_run_created_at", "import_run", ["created_at"])
     bind = op.get_bind()
     asset = sa.table(
         "asset",
@@ -82,6 +106,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_import_run_created_at", "import_run")
+    op.drop_table("import_run")
     with op.batch_alter_table("user") as batch:
         batch.drop_column("default_credit")
         batch.drop_column("default_licence_status")

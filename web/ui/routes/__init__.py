@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from web.ui.routes import (
     account,
     admin,
+    admin_import,
     asset_page,
     asset_verdict,
     collections,
@@ -15,6 +16,7 @@ from web.ui.routes import (
     privacy_review,
     shares,
     upload,
+    upload_edit,
 )
 
 UI_ROUTERS: tuple[APIRouter, ...] = (
@@ -22,6 +24,7 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     library.router,
     asset_page.router,
     upload.router,
+    upload_edit.router,
     collections.router,
     people.router,
     consents.router,
@@ -30,4 +33,5 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     privacy_review.router,
     shares.router,
     admin.router,
+    admin_import.router,
 )
