@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from dam import collections
+from dam.assets import set_tags, tags_of
 from dam.blobs import BlobStore, hash_file
 from dam.chunks import chunks
 from dam.collections import CollectionCreate
@@ -286,6 +287,10 @@ def import_file(
     )
     report.outcome = DUPLICATE if received.duplicate else IMPORTED
     report.asset_id = received.asset.id
+    if received.duplicate:
+        # The same picture twice in an archive (a copy, an export): what this copy's
+        # sidecar says fills what the stored one lacks, so no tagging is lost.
+        fill_empty(session, received.asset, fields)
     report.reason = problem or ""
     if report.collection and folders is not None and owner is not None:
         collection_id = folders.id_for(session, report.collection)
@@ -304,6 +309,29 @@ def import_file(
     session.commit()
     summary.add(report)
     return report
+
+
+def fill_empty(session: Session, asset: Asset, fields: dict[str, Any]) -> None:
+    """Put `fields` (as describe() gives them) into the fields of `asset` nobody filled."""
+    changed = False
+    for name in ("title", "description", "alt_text"):
+        if fields.get(name) and not getattr(asset, name):
+            setattr(asset, name, str(fields[name])[: 500 if name == "title" else 20_000])
+            changed = True
+    licence = dict(asset.licence or {})
+    for key, value in (fields.get("licence") or {}).items():
+        if value and not licence.get(key):
+            licence[key], changed = value, True
+    meta = dict(asset.meta or {})
+    for key, value in (fields.get("meta") or {}).items():
+        if key not in meta:
+            meta[key], changed = value, True
+    if fields.get("tags") and not tags_of(session, asset.id):
+        set_tags(session, asset.id, fields["tags"])
+        changed = True
+    if changed:
+        asset.licence, asset.meta = licence, meta
+        session.add(asset)
 
 
 def already_imported(session: Session, candidates: Sequence[Candidate]) -> set[str]:
