@@ -64,40 +64,40 @@ def resolve_folder(settings: Settings, root: int, folder: str) -> Path:
     return target
 
 
-def start_import(rt: Runtime, *, request: ImportRequest, actor: User) -> ImportRun:
-    """Record the run and start it in the background."""
+def start_import(
+    rt: Runtime, session: Session, *, request: ImportRequest, actor: User
+) -> ImportRun:
+    """Record the run in `session` (the request's: on SQLite it holds the write lock),
+    commit, and start it in the background."""
     if not 0 <= request.folder_depth <= MAX_DEPTH:
         raise InvalidInput(f"The folder depth is at most {MAX_DEPTH}.")
     folder = resolve_folder(rt.settings, request.root, request.folder)
-    with rt.unit_of_work() as session:
-        run = ImportRun(
-            folder=str(folder),
-            options={
-                "licence_status": request.licence_status.value if request.licence_status else None,
-                "credit": request.credit.strip()[:500],
-                "folder_depth": request.folder_depth,
-                "dry_run": request.dry_run,
-            },
-            started_by=actor.id,
-        )
-        session.add(run)
-        audit.record(
-            session,
-            action="import.started",
-            actor_id=actor.id,
-            subject_type="import",
-            subject_id=run.id,
-            details={"dry_run": request.dry_run},
-        )
-        run_id = run.id
+    run = ImportRun(
+        folder=str(folder),
+        options={
+            "licence_status": request.licence_status.value if request.licence_status else None,
+            "credit": request.credit.strip()[:500],
+            "folder_depth": request.folder_depth,
+            "dry_run": request.dry_run,
+        },
+        started_by=actor.id,
+    )
+    session.add(run)
+    audit.record(
+        session,
+        action="import.started",
+        actor_id=actor.id,
+        subject_type="import",
+        subject_id=run.id,
+        details={"dry_run": request.dry_run},
+    )
+    session.commit()
+    run_id = run.id
     thread = threading.Thread(
         target=run_import, args=(rt, run_id), name=f"import-{run_id}", daemon=True
     )
     thread.start()
-    with rt.session() as session:
-        found = session.get(ImportRun, run_id)
-        assert found is not None
-        return found
+    return run
 
 
 def run_import(rt: Runtime, run_id: str) -> None:

@@ -89,6 +89,7 @@ def start_import(
         status = LicenceStatus(licence_status) if licence_status else None
         run = import_runs.start_import(
             rt,
+            db,
             request=import_runs.ImportRequest(
                 root=root,
                 folder=folder,
