@@ -143,7 +143,7 @@ def test_an_unknown_licence_needs_review_on_external_channels_only() -> None:
     redacted, _ = judge_redacted(
         photo(FaceTerms("f1", FaceState.unknown), licence_unknown=True), {}, "website", T0
     )
-    assert codes(redacted) == ["licence_unknown"]
+    assert codes(redacted) == ["licence_unknown", "no_people"]
     # The channels are configurable (DAM_LICENCE_CHANNELS).
     rules = Rules(licence_channels=frozenset({"intranet"}))
     assert judge(unknown, {}, "intranet", T0, rules).status == VerdictStatus.review
