@@ -11,7 +11,7 @@ from dam import audit
 from dam.auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dam.clock import now
 from dam.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from dam.models import ApiToken, Role, User
+from dam.models import ApiToken, LicenceStatus, Role, User
 
 LOCALES = ("nl", "en")
 
@@ -71,6 +71,25 @@ def set_locale(session: Session, *, user: User, locale: str) -> None:
         user.locale = locale
         session.add(user)
         session.commit()
+
+
+def set_licence_default(session: Session, *, user: User, status: str, credit: str) -> User:
+    """The licence status and credit `user`'s uploads start with ("": unknown)."""
+    if status and status not in {s.value for s in LicenceStatus}:
+        raise InvalidInput("Choose own work, licensed or unknown.")
+    user.default_licence_status = status or None
+    user.default_credit = credit.strip()[:500]
+    session.add(user)
+    audit.record(
+        session,
+        action="user.licence_default_changed",
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
+        details={"status": status or None},
+    )
+    session.commit()
+    return user
 
 
 def list_users(session: Session) -> list[User]:

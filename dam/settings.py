@@ -139,6 +139,17 @@ class Settings(BaseSettings):
         pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$",
         description="Channels on which an asset without alt text is blocked.",
     )
+    import_roots: str = Field(
+        "",
+        description="Folders the server may import archives from (comma-separated absolute "
+        "paths); administrators pick a folder under one of them on the import page.",
+    )
+    licence_channels: str = Field(
+        "website,social,print,press",
+        pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$",
+        description="Channels that leave the organisation: an asset whose licence is "
+        "unknown (neither own work nor licensed) needs review before it goes there.",
+    )
     consent_notice_days: int = Field(
         30,
         ge=1,
@@ -279,6 +290,14 @@ class Settings(BaseSettings):
     @property
     def alt_text_channel_set(self) -> frozenset[str]:
         return frozenset(c for c in self.alt_text_channels.split(",") if c)
+
+    @property
+    def import_root_list(self) -> tuple[Path, ...]:
+        return tuple(Path(p.strip()) for p in self.import_roots.split(",") if p.strip())
+
+    @property
+    def licence_channel_set(self) -> frozenset[str]:
+        return frozenset(c for c in self.licence_channels.split(",") if c)
 
     @field_validator("queue_url")
     @classmethod

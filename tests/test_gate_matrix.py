@@ -40,6 +40,7 @@ from dam.models import (
     Caption,
     Face,
     FaceState,
+    LicenceStatus,
     Person,
     Rendition,
     Role,
@@ -204,6 +205,7 @@ def _item(
         faces_checked_at=clock.now(),
         embargo_until=clock.now() + timedelta(days=365) if state == "embargoed" else None,
         restricted=state == "restricted",
+        licence_status=LicenceStatus.own,  # the matrix is about faces and embargoes
     )
     session.add(asset)
     session.flush()

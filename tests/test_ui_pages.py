@@ -28,6 +28,8 @@ PAGES = {
     "/admin/users": Role.admin,
     "/admin/tokens": Role.admin,
     "/admin/settings": Role.admin,
+    "/admin/import": Role.admin,
+    "/uploads/edit": Role.creative,
 }
 
 

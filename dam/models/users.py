@@ -37,6 +37,10 @@ class User(SQLModel, table=True):
     role: Role = Field(sa_type=String(32))
     is_active: bool = True
     locale: str | None = Field(default=None, max_length=8)
+    # What this person's uploads start with (a team photographer: own work, with a credit)
+    # unless the upload says otherwise; None: unknown.
+    default_licence_status: str | None = Field(default=None, max_length=16)
+    default_credit: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     # Single sign-on: the identity provider's subject (`sub`) and the name it gives.
     oidc_subject: str | None = Field(default=None, unique=True, max_length=255)

@@ -10,7 +10,10 @@ For a channel and a moment an asset is `cleared`, `review` or `blocked`, with re
 - an unidentified face (unknown, or only suggested by the matcher), a person's note that
   the picture shows people the detector missed, or faces not looked for yet: `review`;
 - an embargo, a stock licence's channels and end date, and missing alt text on the web
-  channels block with their own reasons.
+  channels block with their own reasons;
+- an unknown licence (nobody said it is own work or licensed) gives `review` on the
+  external channels (website, social media, print, press): the file may belong to
+  someone who never allowed its use.
 
 The result also says when it next changes by itself (the earliest start, end or
 withdrawal date still ahead), so a cache can be refreshed exactly then.
@@ -27,6 +30,7 @@ from dam.models import FaceState, VerdictStatus
 
 DEFAULT_CHANNELS = ("internal", "intranet", "website", "social", "print", "press")
 DEFAULT_ALT_TEXT_CHANNELS = ("website", "social")
+DEFAULT_LICENCE_CHANNELS = ("website", "social", "print", "press")
 
 # The failure reported for a person without a valid consent, most telling first: when
 # several consents fail for different reasons, the verdict names the first that applies.
@@ -50,7 +54,13 @@ BLOCKING = frozenset(
     }
 )
 REVIEW = frozenset(
-    {"faces_unidentified", "faces_suggested", "people_not_detected", "faces_not_checked"}
+    {
+        "faces_unidentified",
+        "faces_suggested",
+        "people_not_detected",
+        "faces_not_checked",
+        "licence_unknown",
+    }
 )
 CLEARING = frozenset({"no_people", "consent_valid"})
 
@@ -85,6 +95,7 @@ class AssetTerms:
     licence_channels: frozenset[str] | None = None  # None: the licence does not limit them
     licence_until: datetime | None = None
     restricted: bool = False  # consent evidence: never published
+    licence_unknown: bool = False  # neither own work nor licensed (yet)
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,10 @@ class Rules:
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     alt_text_channels: frozenset[str] = field(
         default_factory=lambda: frozenset(DEFAULT_ALT_TEXT_CHANNELS)
+    )
+    # Channels that leave the organisation: an unknown licence is not enough for them.
+    licence_channels: frozenset[str] = field(
+        default_factory=lambda: frozenset(DEFAULT_LICENCE_CHANNELS)
     )
 
 
@@ -221,6 +236,8 @@ def _judge(
         moments.append(asset.licence_until)
         if at >= asset.licence_until:
             reasons.append(Reason("licence_expired", at=asset.licence_until))
+    if asset.licence_unknown and channel in rules.licence_channels:
+        reasons.append(Reason("licence_unknown"))
     if channel in rules.alt_text_channels and not asset.alt_text.strip():
         reasons.append(Reason("alt_text_missing"))
     if not asset.faces_checked:

@@ -32,6 +32,7 @@ class Facts:
     licence_channels: tuple[str, ...] | None  # sorted; None: the licence does not limit
     licence_until: datetime | None
     restricted: bool
+    licence_unknown: bool = False
 
     @classmethod
     def of(
@@ -45,6 +46,7 @@ class Facts:
         licence_channels: Iterable[str] | None,
         licence_until: datetime | None,
         restricted: bool,
+        licence_unknown: bool = False,
     ) -> Facts:
         return cls(
             faces=tuple(sorted((f.state.value, f.person_id or "") for f in faces)),
@@ -55,6 +57,7 @@ class Facts:
             licence_channels=None if licence_channels is None else tuple(sorted(licence_channels)),
             licence_until=licence_until,
             restricted=restricted,
+            licence_unknown=licence_unknown,
         )
 
     @cached_property
@@ -83,10 +86,15 @@ class Facts:
             ),
             licence_until=self.licence_until,
             restricted=self.restricted,
+            licence_unknown=self.licence_unknown,
         )
 
     def as_json(self) -> dict[str, Any]:
+        # `licence_unknown` only when set: facts from before licences had a status keep
+        # their digest (and their verdict set).
+        extra: dict[str, Any] = {"licence_unknown": True} if self.licence_unknown else {}
         return {
+            **extra,
             "faces": [list(face) for face in self.faces],
             "faces_checked": self.faces_checked,
             "undetected_people": self.undetected_people,
@@ -111,6 +119,7 @@ class Facts:
             licence_channels=None if channels is None else tuple(str(c) for c in channels),
             licence_until=_parse(data.get("licence_until")),
             restricted=bool(data.get("restricted")),
+            licence_unknown=bool(data.get("licence_unknown")),
         )
 
 

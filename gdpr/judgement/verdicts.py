@@ -25,6 +25,7 @@ from dam.models import (
     Consent,
     Face,
     FaceState,
+    LicenceStatus,
     Person,
     VerdictStatus,
 )
@@ -56,7 +57,11 @@ _PERSON = Person.__table__  # type: ignore[attr-defined]
 
 
 def rules_for(settings: Settings) -> Rules:
-    return Rules(channels=settings.channel_list, alt_text_channels=settings.alt_text_channel_set)
+    return Rules(
+        channels=settings.channel_list,
+        alt_text_channels=settings.alt_text_channel_set,
+        licence_channels=settings.licence_channel_set,
+    )
 
 
 def end_of_day(day: date, zone: str) -> datetime:
@@ -456,6 +461,7 @@ def _read(session: Session, asset_ids: Sequence[str], zone: str) -> list[_Row]:
             _ASSET.c.undetected_people,
             _ASSET.c.faces_checked_at.is_not(None).label("faces_checked"),
             _ASSET.c.restricted,
+            _ASSET.c.licence_status,
             LINKS.c.verdict_id,
         )
         .outerjoin(LINKS, LINKS.c.asset_id == _ASSET.c.id)
@@ -482,6 +488,7 @@ def _read(session: Session, asset_ids: Sequence[str], zone: str) -> list[_Row]:
             licence_channels=channels,
             licence_until=until,
             restricted=bool(row.restricted),
+            licence_unknown=row.licence_status == LicenceStatus.unknown,
         )
         rows.append(_Row(row.id, facts, own, row.verdict_id))
     return rows

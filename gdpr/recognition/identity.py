@@ -15,17 +15,20 @@ from dam.jobs import StageContext
 from dam.models import Face, FaceState, Person, User
 from gdpr.recognition import clustering, embeddings
 from gdpr.recognition.matching import NewFace, suggest
+from gdpr.recognition.named_people import suggest_named_people
 
 UNDECIDED = (FaceState.unknown, FaceState.suggested)
 
 
 def identify_asset_faces(ctx: StageContext) -> None:
-    """Suggest known people for an asset's undecided faces; cluster the rest."""
-    if not ctx.settings.face_recognition:
-        return  # detection only: nothing biometric is computed or compared
-    key = biometrics.face_key(ctx.settings)
+    """Suggest known people for an asset's undecided faces; cluster the rest. People the
+    file's metadata names are suggested on the faces their regions cover (after the
+    matcher: a name someone tagged says more than a resemblance)."""
     with ctx.session() as session:
-        identify(session, key, ctx.asset_id)
+        # Detection only: nothing biometric is computed or compared (names still count).
+        if ctx.settings.face_recognition:
+            identify(session, biometrics.face_key(ctx.settings), ctx.asset_id)
+        suggest_named_people(session, ctx.asset_id)
         session.commit()
 
 

@@ -12,9 +12,10 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from dam import clock
-from dam.models import AssetVerdict, AuditEntry, FaceState, Role
+from dam.models import AssetVerdict, AuditEntry, FaceState, Role, User
 from dam.runtime import Runtime
 from gdpr.judgement import verdicts
+from ingest.demo import jpeg_bytes, scene, xmp_packet
 from tests import media
 from tests.conftest import Account
 from tests.corpus import CorpusUnavailable, pillow_tests_dir
@@ -28,12 +29,15 @@ def officer(make_account: Callable[[Role], Account]) -> Account:
     return make_account(Role.privacy_officer)
 
 
-def upload(client: TestClient, account: Account, data: bytes, name: str = "a.jpg") -> str:
+def upload(
+    client: TestClient, account: Account, data: bytes, name: str = "a.jpg", licence: str = "own"
+) -> str:
     response = client.post(
         "/api/v1/assets",
         headers=account.headers,
         files={"file": (name, data, "image/jpeg")},
-        data={"title": "Fietsers in Gent"},
+        # About consent: the team's own photo, so the licence holds nothing back.
+        data={"title": "Fietsers in Gent", "licence_status": licence},
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
@@ -82,6 +86,100 @@ def test_an_asset_without_people_is_cleared_except_where_alt_text_is_required(
         f"/api/v1/assets/{asset_id}", headers=creative.headers, json={"alt_text": "Twee fietsers"}
     )
     assert verdict(client, creative, asset_id)["website"]["status"] == "cleared"
+
+
+def test_an_unknown_licence_holds_external_channels_back_until_someone_records_it(
+    client: TestClient, creative: Account
+) -> None:
+    asset_id = upload(client, creative, media.jpeg(seed=11), licence="unknown")
+    client.patch(
+        f"/api/v1/assets/{asset_id}", headers=creative.headers, json={"alt_text": "Twee fietsers"}
+    )
+    v = verdict(client, creative, asset_id, lang="nl")
+    for channel in ("website", "social", "print", "press"):
+        assert v[channel]["status"] == "review", channel
+        assert v[channel]["reasons"][0]["code"] == "licence_unknown"
+        assert v[channel]["reasons"][0]["message"].startswith("Licentie onbekend")
+    assert v["internal"]["status"] == v["intranet"]["status"] == "cleared"
+    # Recording the licence is an asset change: the change feed judges it again.
+    patched = client.patch(
+        f"/api/v1/assets/{asset_id}", headers=creative.headers, json={"licence_status": "licensed"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["licence_status"] == "licensed"
+    assert verdict(client, creative, asset_id)["website"]["status"] == "cleared"
+
+
+def test_embedded_rights_fill_the_licence_but_do_not_clear_it(
+    client: TestClient, creative: Account
+) -> None:
+    # The White House photo: its copyright notice forbids reuse. The notice is
+    # read into the licence record; the status stays unknown, so it waits for review.
+    notice = "Official White House photo; not for reuse by commercial entities."
+    data = jpeg_bytes(
+        scene(640, 480, seed=14),
+        iptc={(2, 116): notice, (2, 110): "The White House", (2, 80): "Pete Souza"},
+        xmp=xmp_packet(
+            usage_terms="Editorial use only", web_statement="https://example.test/rights"
+        ),
+    )
+    response = client.post(
+        "/api/v1/assets",
+        headers=creative.headers,
+        files={"file": ("wh.jpg", data, "image/jpeg")},
+        data={"title": "Briefing"},
+    )
+    assert response.status_code == 201, response.text
+    asset_id = response.json()["id"]
+    client.patch(f"/api/v1/assets/{asset_id}", headers=creative.headers, json={"alt_text": "Zaal"})
+    asset = client.get(f"/api/v1/assets/{asset_id}", headers=creative.headers).json()
+    assert asset["licence_status"] == "unknown"
+    assert asset["licence"] == {
+        "copyright": notice,
+        "credit": "The White House",
+        "creator": "Pete Souza",
+        "terms": "Editorial use only",
+        "url": "https://example.test/rights",
+    }
+    assert asset["verdict"]["website"]["status"] == "review"
+    assert asset["verdict"]["press"]["reasons"][0]["code"] == "licence_unknown"
+
+
+def test_an_upload_starts_from_its_uploaders_default_licence(
+    client: TestClient, rt: Runtime, creative: Account
+) -> None:
+    with rt.unit_of_work() as session:
+        user = session.get(User, creative.user.id)
+        assert user is not None
+        user.default_licence_status = "own"
+        user.default_credit = "Foto: Team Communicatie"
+    response = client.post(
+        "/api/v1/assets",
+        headers=creative.headers,
+        files={"file": ("b.jpg", media.jpeg(seed=12), "image/jpeg")},
+    )
+    assert response.status_code == 201, response.text
+    asset = client.get(f"/api/v1/assets/{response.json()['id']}", headers=creative.headers).json()
+    assert asset["licence_status"] == "own"
+    assert asset["licence"]["credit"] == "Foto: Team Communicatie"
+    # What the batch says wins over the default.
+    refused = client.post(
+        "/api/v1/assets",
+        headers=creative.headers,
+        files={"file": ("c.jpg", media.jpeg(seed=13), "image/jpeg")},
+        data={"licence_status": "gestolen"},
+    )
+    assert refused.status_code == 422, refused.text
+    batch = client.post(
+        "/api/v1/assets",
+        headers=creative.headers,
+        files={"file": ("c.jpg", media.jpeg(seed=13), "image/jpeg")},
+        data={"licence_status": "licensed", "credit": "Belga", "licence_source": "Belga Image"},
+    )
+    assert batch.status_code == 201, batch.text
+    got = client.get(f"/api/v1/assets/{batch.json()['id']}", headers=creative.headers).json()
+    assert got["licence_status"] == "licensed"
+    assert got["licence"] == {"credit": "Belga", "source": "Belga Image"}
 
 
 def test_consent_clears_and_withdrawal_blocks_before_the_call_returns(
@@ -488,7 +586,7 @@ def test_a_licence_that_runs_out_blocks_and_search_follows(
 ) -> None:
     from search.service import service_for
 
-    asset_id = upload(client, creative, media.jpeg(seed=14))
+    asset_id = upload(client, creative, media.jpeg(seed=14), licence="licensed")
     last_day = clock.now().date() + timedelta(days=1)
     client.patch(
         f"/api/v1/assets/{asset_id}",
@@ -500,7 +598,7 @@ def test_a_licence_that_runs_out_blocks_and_search_follows(
     assert v["intranet"]["reasons"][0]["code"] == "licence_channel"
     assert service_for(rt).sync.flush()
     facets = client.get("/api/v1/search", headers=creative.headers).json()["facets"]
-    assert facets["licence"] == {"stock": 1}
+    assert facets["licence"] == {"licensed": 1}  # the facet counts licence statuses
     assert facets["cleared_for"].get("internal") == 1
 
     moved = datetime.combine(last_day + timedelta(days=1), time(0, 1), tzinfo=UTC)

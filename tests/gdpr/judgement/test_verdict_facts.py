@@ -26,15 +26,19 @@ def facts_of(asset: AssetTerms) -> Facts:
         licence_channels=asset.licence_channels,
         licence_until=asset.licence_until,
         restricted=asset.restricted,
+        licence_unknown=asset.licence_unknown,
     )
 
 
-@given(scenarios(), moments, st.booleans())
+@given(scenarios(), moments, st.booleans(), st.booleans())
 def test_facts_judge_like_the_asset(
-    scenario: tuple[AssetTerms, dict[str, PersonTerms]], at: object, restricted: bool
+    scenario: tuple[AssetTerms, dict[str, PersonTerms]],
+    at: object,
+    restricted: bool,
+    licence_unknown: bool,
 ) -> None:
     asset, people = scenario
-    asset = replace(asset, restricted=restricted)
+    asset = replace(asset, restricted=restricted, licence_unknown=licence_unknown)
     facts = facts_of(asset)
     assert judge_all(facts.terms(), people, at) == judge_all(asset, people, at)  # type: ignore[arg-type]
     # Stored and read back, the facts are the same facts under the same name.
@@ -78,7 +82,16 @@ def test_different_facts_have_different_names() -> None:
         replace(base, licence_channels=frozenset()),
         replace(base, licence_until=T0.astimezone(UTC)),
         replace(base, restricted=True),
+        replace(base, licence_unknown=True),
     ]
     names = [facts_of(v).id for v in variants]
     assert len(set(names)) == len(variants)
     assert all(len(name) == 32 for name in names)
+
+
+def test_facts_from_before_licence_statuses_keep_their_name() -> None:
+    # A known licence adds nothing to the stored facts: sets made before the licence
+    # status existed are still found by their name after the upgrade.
+    base = facts_of(AssetTerms(id="a"))
+    assert "licence_unknown" not in base.as_json()
+    assert "licence_unknown" in facts_of(AssetTerms(id="a", licence_unknown=True)).as_json()

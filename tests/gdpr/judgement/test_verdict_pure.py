@@ -16,6 +16,7 @@ from gdpr.judgement.verdict import (
     Rules,
     judge,
     judge_all,
+    judge_redacted,
 )
 
 T0 = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -125,6 +126,28 @@ def test_asset_level_blockers() -> None:
     assert codes(judge(bare, {}, "website", T0))[0] == "alt_text_missing"
     assert judge(bare, {}, "intranet", T0).status == "cleared"
     assert codes(judge(photo(restricted=True), {}, "internal", T0))[0] == "restricted"
+
+
+def test_an_unknown_licence_needs_review_on_external_channels_only() -> None:
+    unknown = photo(licence_unknown=True)
+    for channel in ("website", "social", "print", "press"):
+        v = judge(unknown, {}, channel, T0)
+        assert v.status == VerdictStatus.review, channel
+        assert codes(v) == ["licence_unknown", "no_people"]
+    for channel in ("internal", "intranet"):
+        assert judge(unknown, {}, channel, T0).status == VerdictStatus.cleared
+    # Blocking reasons still win; blurring faces does not make a licence known.
+    assert judge(photo(licence_unknown=True, restricted=True), {}, "website", T0).status == (
+        VerdictStatus.blocked
+    )
+    redacted, _ = judge_redacted(
+        photo(FaceTerms("f1", FaceState.unknown), licence_unknown=True), {}, "website", T0
+    )
+    assert codes(redacted) == ["licence_unknown", "no_people"]
+    # The channels are configurable (DAM_LICENCE_CHANNELS).
+    rules = Rules(licence_channels=frozenset({"intranet"}))
+    assert judge(unknown, {}, "intranet", T0, rules).status == VerdictStatus.review
+    assert judge(unknown, {}, "website", T0, rules).status == VerdictStatus.cleared
 
 
 def test_people_not_detected_forces_review() -> None:

@@ -236,6 +236,7 @@ def upload(client: TestClient, account: Account, path: Path) -> dict:
         "/api/v1/assets",
         headers=account.headers,
         files={"file": (path.name, path.read_bytes(), "image/jpeg")},
+        data={"licence_status": "own"},  # about faces: the licence must not hold it back
     )
     assert response.status_code == 201, response.text
     asset = client.get(f"/api/v1/assets/{response.json()['id']}", headers=account.headers)

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from web.ui.routes import (
     account,
     admin,
+    admin_import,
     asset_page,
     asset_verdict,
     collections,
@@ -16,6 +17,7 @@ from web.ui.routes import (
     shares,
     sso,
     upload,
+    upload_edit,
 )
 
 UI_ROUTERS: tuple[APIRouter, ...] = (
@@ -24,6 +26,7 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     library.router,
     asset_page.router,
     upload.router,
+    upload_edit.router,
     collections.router,
     people.router,
     consents.router,
@@ -32,4 +35,5 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     privacy_review.router,
     shares.router,
     admin.router,
+    admin_import.router,
 )

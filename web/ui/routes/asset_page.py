@@ -80,6 +80,7 @@ def _render(
             alt_text=asset.alt_text,
             tags=view.tags,
             licence=asset.licence or {},
+            licence_status=str(asset.licence_status),
         )
     return templates.render(
         request,
@@ -108,6 +109,7 @@ def _render(
         values=values,
         errors=errors or {},
         alt_advised=forms.ALT_ADVISED,
+        licence_statuses=forms.LICENCE_STATUS_LABELS,
         playback=playback,
         faces=face_marks(view.faces, names=names, video=video),
         people_choice=[(p.id, p.name) for p, _ in known or []],
