@@ -6,7 +6,7 @@ Builds a library of N faces (20 % of them confirmed for people, the rest unknown
 N / 2 photos in a fresh SQLite database (or the PostgreSQL database given), each face
 with a sealed embedding: synthetic 128-d vectors spread like dlib's (people ~0.9 apart,
 one person's faces ~0.35 apart; 5 faces per person). Then, for a person with confirmed
-faces, runs gdpr.person_suggestions.suggest_across_library as the job does: once with an
+faces, runs gdpr.recognition.person_suggestions.suggest_across_library as the job does: once with an
 empty cache (every embedding opened) and once warm (only the metadata read), and checks
 that the suggestions are the person's own faces. Prints wall and CPU seconds (this
 process) and the load average. Target: within 10 s at 100,000 faces.
@@ -35,8 +35,8 @@ from dam.ids import new_id
 from dam.models import Asset, Face, FaceEmbedding, FaceState, Person
 from dam.runtime import build_runtime
 from dam.settings import load_settings
-from gdpr.face_vectors import FaceVectors
-from gdpr.person_suggestions import suggest_across_library
+from gdpr.recognition.face_vectors import FaceVectors
+from gdpr.recognition.person_suggestions import suggest_across_library
 
 MODEL = "dlib-resnet-v1+5pt"
 PER_PERSON = 5

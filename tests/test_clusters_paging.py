@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from dam.models import Face, FaceState, Role
 from dam.runtime import Runtime
-from gdpr import people_overview
+from gdpr.recognition import people_overview
 from tests.conftest import Account
 from tests.feed_factories import make_asset
 

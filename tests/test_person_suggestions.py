@@ -1,5 +1,5 @@
 """A person found across the library: confirming one face suggests the person's other
-photos that were already there (gdpr.person_suggestions), with real embeddings of the
+photos that were already there (gdpr.recognition.person_suggestions), with real embeddings of the
 johns photos (5 people x 11), on both databases."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from sqlmodel import col, select
 from dam import biometrics
 from dam.models import Face, FaceEmbedding, FaceState, Job, Role
 from dam.runtime import Runtime
-from gdpr import erasure, identity, people
-from gdpr.face_vectors import FaceVectors
-from gdpr.matching import Undecided, suggest_person
-from gdpr.person_suggestions import SERVICE, TASK
+from gdpr.recognition import identity, people
+from gdpr.recognition.face_vectors import FaceVectors
+from gdpr.recognition.matching import Undecided, suggest_person
+from gdpr.recognition.person_suggestions import SERVICE, TASK
+from gdpr.requests import erasure
 from ingest.faces.descriptor import DESCRIPTOR_MODEL, describer
 from ingest.faces.detect import detect_faces
 from tests import faces_corpus
@@ -143,7 +144,7 @@ def test_the_cache_opens_only_new_or_resealed_embeddings(
     cache = FaceVectors()
 
     def rows() -> list:
-        from gdpr.face_vectors import Row
+        from gdpr.recognition.face_vectors import Row
 
         with rt.unit_of_work() as session:
             found = session.exec(
