@@ -38,9 +38,9 @@ from dam.assets import get_rendition, get_visible_asset, original_for_download
 from dam.auth import check_permission, has_permission
 from dam.blobs import BlobStore
 from dam.errors import Forbidden, Gone, NotFound
-from dam.models import Asset, User
+from dam.models import Asset, AssetKind, User
 from dam.settings import Settings
-from gdpr import egress, export, faces_view, identity, redaction, shares
+from gdpr import delivery, download_batches, egress, export, faces_view, identity, redaction, shares
 
 # What a response may say about caching (web/files.py turns it into headers).
 IMMUTABLE = "private, max-age=31536000, immutable"  # renditions: their ETag is their hash
@@ -109,11 +109,20 @@ class OriginalFile:
 
 @dataclass(frozen=True)
 class ChannelDownload:
-    """The best rendition for a channel, or with `redact` the faces not cleared blurred."""
+    """A file for a channel: a photo in a preset (size, crop, format; metadata written),
+    a video's web version; with `redact` the faces not cleared for it blurred."""
 
     asset_id: str
     channel: str
     redact: bool = False
+    options: delivery.Options | None = None  # None: the preset `large` (videos: best)
+
+
+@dataclass(frozen=True)
+class DownloadArchive:
+    """A selection packed as one ZIP (every file in it went through this gate)."""
+
+    batch_id: str
 
 
 @dataclass(frozen=True)
@@ -164,6 +173,7 @@ Ask = (
     RenditionFile
     | OriginalFile
     | ChannelDownload
+    | DownloadArchive
     | CaptionedVideo
     | CaptionFile
     | FaceCrop
@@ -199,6 +209,8 @@ def release(
         return _original(session, ask, by, settings, blobs)
     if isinstance(ask, ChannelDownload):
         return _download(session, ask, by, settings, blobs, lang)
+    if isinstance(ask, DownloadArchive):
+        return _archive(session, ask, by, blobs)
     if isinstance(ask, CaptionedVideo):
         return _captioned(session, ask, by, settings)
     if isinstance(ask, CaptionFile):
@@ -279,6 +291,28 @@ def _download(
     lang: str,
 ) -> Release:
     asset = get_visible_asset(session, ask.asset_id, user)
+    names_visible = has_permission(user, "people.read")
+    if AssetKind(asset.kind) == AssetKind.image:
+        made = delivery.deliver_photo(
+            session,
+            blobs,
+            asset,
+            ask.channel,
+            ask.options or delivery.Options(),
+            redact=ask.redact,
+            settings=settings,
+            actor=user,
+            lang=lang,
+            names_visible=names_visible,
+        )
+        return _sealed(
+            media_type=made.mime,
+            path=made.path,
+            filename=made.filename,
+            headers=(("Cache-Control", NO_STORE),),
+            temporary=True,
+        )
+    preset = ask.options.preset if ask.options else None
     if ask.redact:
         result = redaction.redacted_download(
             session, blobs, asset, ask.channel, settings=settings, actor=user, lang=lang
@@ -298,13 +332,26 @@ def _download(
         settings=settings,
         actor=user,
         lang=lang,
-        names_visible=has_permission(user, "people.read"),
+        names_visible=names_visible,
+        preset=preset,
     )
     ext = rendition.path.rsplit(".", 1)[-1]
     return _sealed(
         media_type=rendition.mime,
         path=blobs.root / rendition.path,
         filename=f"{_stem(asset)}-{ask.channel}.{ext}",
+        headers=(("Cache-Control", NO_STORE),),
+    )
+
+
+def _archive(session: Session, ask: DownloadArchive, user: User, blobs: BlobStore) -> Release:
+    """Only whoever asked for the ZIP gets it (404 for anyone else), while it is kept."""
+    batch, path = download_batches.finished_file(session, blobs, ask.batch_id, user)
+    _audit(session, "download.archive_fetched", user, batch.id, assets=batch.included)
+    return _sealed(
+        media_type="application/zip",
+        path=path,
+        filename=f"beeldbank-{batch.channel}-{batch.id}.zip",
         headers=(("Cache-Control", NO_STORE),),
     )
 

@@ -15,6 +15,7 @@ from dam.models.consent import (
     VerdictSet,
     VerdictStatus,
 )
+from dam.models.delivery import AssetCrop, DownloadBatch, DownloadPreference
 from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
 from dam.models.jobs import Job, JobStatus
 from dam.models.uploads import ImportedFile, Upload
@@ -23,6 +24,7 @@ from dam.models.users import ApiToken, Role, User
 __all__ = [
     "ApiToken",
     "Asset",
+    "AssetCrop",
     "AssetKind",
     "AssetStatus",
     "AssetTag",
@@ -34,6 +36,8 @@ __all__ = [
     "Collection",
     "CollectionAsset",
     "Consent",
+    "DownloadBatch",
+    "DownloadPreference",
     "ErasureTombstone",
     "Face",
     "FaceEmbedding",
