@@ -19,7 +19,16 @@ from dam.auth import check_permission
 from dam.blobs import BlobStore
 from dam.crops import Box, Crop
 from dam.errors import InvalidInput, NotCleared
-from dam.models import Asset, AssetCrop, AssetStatus, DownloadPreference, Face, FaceState, User
+from dam.models import (
+    Asset,
+    AssetCrop,
+    AssetStatus,
+    AssetTag,
+    DownloadPreference,
+    Face,
+    FaceState,
+    User,
+)
 from dam.settings import Settings
 from dam.urls import is_web_address
 from gdpr import egress, notifications, redaction, shares, usages
@@ -101,21 +110,25 @@ def choose_crop(
     return automatic_crop(face_boxes(session, asset.id), width, height, spec.aspect, source)
 
 
-def metadata_for(asset: Asset, settings: Settings, channel: str) -> file_metadata.FileMetadata:
-    """What the file says about itself: the asset's words, rights and licence; GPS only
-    on a channel that keeps it."""
+def metadata_for(
+    session: Session, asset: Asset, settings: Settings, channel: str
+) -> file_metadata.FileMetadata:
+    """What the file says about itself: the asset's words, tags, rights and licence; GPS
+    only on a channel that keeps it."""
     meta = asset.meta or {}
     licence = asset.licence or {}
     gps = meta.get("gps") if channel in settings.gps_channel_set else None
     point = None
     if isinstance(gps, dict) and isinstance(gps.get("lat"), int | float):
         point = (float(gps["lat"]), float(gps["lon"]))
-    tags = meta.get("keywords") or []
+    tags = session.exec(
+        select(AssetTag.tag).where(AssetTag.asset_id == asset.id).order_by(col(AssetTag.tag))
+    ).all() or [str(k) for k in meta.get("keywords") or []]
     return file_metadata.FileMetadata(
         title=asset.title or "",
         description=asset.description or "",
         alt_text=asset.alt_text or "",
-        keywords=tuple(str(t) for t in (meta.get("tags") or tags)),
+        keywords=tuple(tags),
         creator=str(meta.get("creator") or ""),
         credit=shares.credit_line(asset),
         copyright=str(meta.get("copyright") or ""),
@@ -139,7 +152,6 @@ def deliver_photo(
     actor: User,
     lang: str,
     names_visible: bool,
-    tags: tuple[str, ...] = (),
 ) -> Delivered:
     """The photo for `channel` in `options.preset`, cleared (or redacted when asked and
     enough), rendered with its metadata into a temporary file, audited."""
@@ -152,9 +164,7 @@ def deliver_photo(
         check_permission(actor, "assets.download_original")
         if redact:
             raise InvalidInput("A redacted version exists in the other presets, not as original.")
-    meta = metadata_for(asset, settings, channel)
-    if tags:
-        meta = file_metadata.FileMetadata(**{**meta.__dict__, "keywords": tags})
+    meta = metadata_for(session, asset, settings, channel)
     stem = asset.filename.rsplit(".", 1)[0] or asset.id
     if redact:
         made = redaction.redacted_download(
