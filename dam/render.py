@@ -162,9 +162,9 @@ def _encode(
             flat = Image.new("RGB", picture.size, (255, 255, 255))
             flat.paste(picture, mask=picture.getchannel("A"))
             picture = flat
-        picture.save(target, "JPEG", quality=spec.preset.quality, **extra)  # type: ignore[arg-type]
+        picture.save(target, "JPEG", quality=spec.preset.quality, **extra)
     elif fmt == "webp":
-        picture.save(target, "WEBP", quality=82, method=4, **extra)  # type: ignore[arg-type]
+        picture.save(target, "WEBP", quality=82, method=4, **extra)
     elif fmt == "avif":
         exif = Image.Exif()
         exif[0x0112] = 1
@@ -175,11 +175,11 @@ def _encode(
             speed=8,
             xmp=file_metadata.xmp_packet(meta),
             exif=exif.tobytes(),
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
     elif fmt == "png":
-        picture.save(target, "PNG", compress_level=6, **extra)  # type: ignore[arg-type]
+        picture.save(target, "PNG", compress_level=6, **extra)
     elif fmt == "tiff":
-        picture.save(target, "TIFF", compression="tiff_adobe_deflate", **extra)  # type: ignore[arg-type]
+        picture.save(target, "TIFF", compression="tiff_adobe_deflate", **extra)
     else:  # presets.resolve admits nothing else
         raise ValueError(f"no encoder for {fmt}")

@@ -47,7 +47,7 @@ def test_the_automatic_crop_holds_every_face_whole_with_headroom(
         assert box.contains(crops.padded(face)), label
     # Of the preset's shape, within the picture, as large as the picture allows.
     assert box.w * width / (box.h * height) == pytest.approx(aspect, rel=1e-6)
-    assert 0 <= box.x and 0 <= box.y and box.right <= 1 + 1e-9 and box.bottom <= 1 + 1e-9
+    assert box.x >= 0 and box.y >= 0 and box.right <= 1 + 1e-9 and box.bottom <= 1 + 1e-9
     assert max(box.w, box.h) == pytest.approx(1.0)
 
 
