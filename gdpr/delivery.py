@@ -28,10 +28,12 @@ from dam.models import (
     Face,
     FaceState,
     User,
+    VerdictStatus,
 )
 from dam.settings import Settings
 from dam.urls import is_web_address
-from gdpr import egress, notifications, redaction, shares, usages
+from gdpr import egress, notifications, redaction, shares, usages, verdicts
+from gdpr.verdict import judge_redacted
 
 
 @dataclass(frozen=True)
@@ -342,3 +344,13 @@ def crops_for_asset(
     if source is not None and not source.is_file():
         source = None
     return crops_of(session, asset, settings, source)
+
+
+def redaction_clears(session: Session, asset: Asset, channel: str, settings: Settings) -> bool:
+    """Whether blurring the faces not cleared makes the asset `cleared` for `channel`
+    (the download control offers the redacted version only then)."""
+    terms, people = verdicts.asset_terms(session, asset.id, settings=settings)
+    if terms is None:
+        return False
+    verdict, _ = judge_redacted(terms, people, channel, clock.now(), verdicts.rules_for(settings))
+    return bool(verdict.status == VerdictStatus.cleared)

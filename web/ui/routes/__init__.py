@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from web.ui.routes import (
     account,
     admin,
+    asset_download,
     asset_page,
     asset_verdict,
     collections,
@@ -26,6 +27,7 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     people.router,
     consents.router,
     asset_verdict.router,
+    asset_download.router,
     privacy.router,
     privacy_review.router,
     shares.router,
