@@ -27,6 +27,7 @@ from dam.models import (
     DownloadPreference,
     Face,
     FaceState,
+    Rendition,
     User,
     VerdictStatus,
 )
@@ -91,6 +92,36 @@ def automatic_crop(
         w, h = crops.window(width, height, aspect)
         return Crop(Box((1 - w) / 2, (1 - h) / 2, w, h), source="full")
     return crops.attention_crop(render.attention_map(source), width, height, aspect)
+
+
+def smaller_source(
+    session: Session,
+    blobs: BlobStore,
+    asset: Asset,
+    spec: presets.Spec,
+    requested: Box | None,
+    original: Path,
+) -> tuple[Path, Box | None]:
+    """The `large` rendition (upright, sRGB, 2560 px) instead of the original when it
+    holds at least the pixels the output needs; print (its ICC profile, full size) and
+    larger outputs come from the original. With it, the crop chosen on the way."""
+    if spec.preset.icc or not (asset.width and asset.height):
+        return original, None
+    large = session.exec(
+        select(Rendition).where(Rendition.asset_id == asset.id, Rendition.name == "large")
+    ).first()
+    if large is None or not large.mime.startswith("image/jpeg"):
+        return original, None
+    path = blobs.root / large.path
+    width, height = asset.width, asset.height
+    box = (
+        choose_crop(session, asset, spec, requested, path, width, height).box
+        if spec.cropped
+        else crops.FULL
+    )
+    out_w, out_h = presets.output_size(box.w * width, box.h * height, spec)
+    covers = out_w <= box.w * large.width + 0.5 and out_h <= box.h * large.height + 0.5
+    return (path, box) if covers and path.is_file() else (original, box)
 
 
 def choose_crop(
@@ -190,12 +221,14 @@ def deliver_photo(
             ext = asset.filename.rsplit(".", 1)[-1] if "." in asset.filename else "bin"
             mime, box = asset.mime, crops.FULL
         else:
-            chosen: list[Crop] = []
+            known: Box | None = None
+            if not redact:  # the large rendition is enough for most presets: faster
+                source, known = smaller_source(session, blobs, asset, spec, requested, source)
 
             def choose(width: int, height: int) -> Box:
-                crop = choose_crop(session, asset, spec, requested, source, width, height)
-                chosen.append(crop)
-                return crop.box
+                if known is not None:
+                    return known
+                return choose_crop(session, asset, spec, requested, source, width, height).box
 
             done = render.render(
                 source,
