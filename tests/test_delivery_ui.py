@@ -183,3 +183,34 @@ def test_the_grid_keeps_heads_and_shows_videos(
     video = page[page.index(f"/api/v1/assets/{ids[1]}/renditions/thumb") :][:600]
     assert 'class="card-video"' in video and "1:23" in video
     assert '<span class="visually-hidden">Video, </span>' in video
+
+
+def test_a_library_selection_leaves_as_a_zip_with_a_progress_page(
+    client: TestClient, creative: Account
+) -> None:
+    first = _photo(client, creative)
+    second = upload(client, creative, "bos.jpg", media.jpeg(640, 480, seed=9), "image/jpeg")
+    token = log_in(client, creative)
+    library = client.get("/").text
+    assert "Downloaden als ZIP" in library and 'formaction="/downloads/zip"' in library
+    asked = client.post(
+        "/downloads/zip",
+        data={
+            "ids": [first["id"], second["id"]],
+            "zip_channel": "intranet",
+            "zip_preset": "square",
+            "csrf_token": token,
+        },
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/downloads/")
+    page = client.get(asked.headers["location"]).text
+    assert "2 beelden voor" in page and "De ZIP is klaar." in page
+    assert '<progress id="zip-bar" max="100" value="100">' in page
+    assert page.count(">toegevoegd<") == 2
+    link = re.search(r'href="(/api/v1/downloads/[^"]+/file)"', page)
+    assert link
+    got = client.get(link[1])
+    assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+    none = client.post("/downloads/zip", data={"zip_channel": "intranet", "csrf_token": token})
+    assert "Selecteer eerst een of meer bestanden." in none.text
