@@ -37,7 +37,7 @@ from dam import audit, clock
 from dam.assets import get_rendition, get_visible_asset, original_for_download
 from dam.auth import check_permission, has_permission
 from dam.blobs import BlobStore
-from dam.errors import Forbidden, Gone, NotFound
+from dam.errors import Forbidden, Gone, InvalidInput, NotFound
 from dam.models import Asset, AssetKind, User
 from dam.settings import Settings
 from gdpr import delivery, download_batches, egress, export, faces_view, identity, redaction, shares
@@ -116,6 +116,8 @@ class ChannelDownload:
     channel: str
     redact: bool = False
     options: delivery.Options | None = None  # None: the preset `large` (videos: best)
+    # A video with its captions built in (ingest makes it, once the gate said yes).
+    captioned: Callable[[], Path] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -313,6 +315,8 @@ def _download(
             temporary=True,
         )
     preset = ask.options.preset if ask.options else None
+    if ask.captioned is not None:
+        return _captioned_download(session, ask, asset, user, settings, lang, preset)
     if ask.redact:
         result = redaction.redacted_download(
             session, blobs, asset, ask.channel, settings=settings, actor=user, lang=lang
@@ -341,6 +345,53 @@ def _download(
         path=blobs.root / rendition.path,
         filename=f"{_stem(asset)}-{ask.channel}.{ext}",
         headers=(("Cache-Control", NO_STORE),),
+    )
+
+
+def _captioned_download(
+    session: Session,
+    ask: ChannelDownload,
+    asset: Asset,
+    user: User,
+    settings: Settings,
+    lang: str,
+    preset: str | None,
+) -> Release:
+    """A video's web version for a channel with its captions built in."""
+    assert ask.captioned is not None
+    if preset not in (None, *egress.DOWNLOAD_ORDER[AssetKind.video]):
+        raise InvalidInput(f"Unknown preset {preset!r} for a video: web_720 or web_1080.")
+    if ask.redact:
+        raise InvalidInput("A blurred video comes without built-in captions; leave captions out.")
+    egress.require_channel(settings, ask.channel)
+    egress.require_cleared(
+        session,
+        asset.id,
+        ask.channel,
+        settings=settings,
+        lang=lang,
+        names_visible=has_permission(user, "people.read"),
+    )
+    path = ask.captioned()
+    try:
+        _audit(
+            session,
+            "asset.downloaded",
+            user,
+            asset.id,
+            channel=ask.channel,
+            rendition=preset or "web_1080",
+            captions=True,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _sealed(
+        media_type="video/mp4",
+        path=path,
+        filename=f"{_stem(asset)}-{ask.channel}-captioned.mp4",
+        headers=(("Cache-Control", NO_STORE),),
+        temporary=True,
     )
 
 

@@ -384,6 +384,15 @@ CASES = (
         "asset.downloaded",
     ),
     Case(
+        "video_captioned",
+        DOWNLOAD,
+        VIDEO,
+        CHANNEL_DOWNLOAD,
+        _asset(f"download?channel={CHANNEL}&preset=web_720&captions=nl"),
+        READ,
+        "asset.downloaded",
+    ),
+    Case(
         "archive",
         "/api/v1/downloads/{batch_id}/file",
         IMAGE,

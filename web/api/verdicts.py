@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from dam.models import User
+from dam.presets import VIDEO_PRESETS
 from gdpr import delivery, gate, redaction
 from gdpr.verdict_text import language
+from ingest.video import captions as video_captions
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
@@ -49,6 +52,7 @@ def download(
     height: int | None = Query(None, ge=16, le=12_000),
     crop: str | None = Query(None, max_length=100),
     usage: str | None = Query(None, max_length=2000),
+    captions: str | None = Query(None, max_length=200),
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
     """The file for `channel` when its verdict is `cleared`; otherwise 409 with the
@@ -68,7 +72,21 @@ def download(
             crop=crop,
             usage=usage,
         )
-    ask = gate.ChannelDownload(asset_id=asset_id, channel=channel, redact=redact, options=options)
+    captioned = None
+    if captions is not None and asset_id.isalnum():  # a video with its captions built in
+        rendition = preset if preset in VIDEO_PRESETS else "web_1080"
+        wanted = [part.strip() for part in captions.split(",") if part.strip()]
+        captioned = partial(
+            video_captions.captioned_video,
+            session,
+            blobs,
+            asset_id=asset_id,
+            rendition=rendition,
+            languages=wanted,
+        )
+    ask = gate.ChannelDownload(
+        asset_id=asset_id, channel=channel, redact=redact, options=options, captioned=captioned
+    )
     released = gate.release(session, ask, by=user, settings=settings, blobs=blobs, lang=lang)
     if released.pending is not None:  # a video: a job makes it, ask again
         return pending_download(request, released.pending)
