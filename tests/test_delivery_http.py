@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import col, select
 
-from dam import auth, migrate
+from dam import auth, clock, migrate
 from dam.crops import Box, padded
 from dam.errors import InvalidInput
 from dam.models import AuditEntry, Face, FaceState, Notification, Role, Usage
@@ -364,6 +365,30 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     )
     body = client.get(f"/api/v1/downloads/{again.json()['id']}", headers=creative.headers).json()
     assert [o["outcome"] for o in body["outcomes"]] == ["redacted"]
+
+
+def test_a_zip_is_removed_after_a_day(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    photo: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked = client.post(
+        "/api/v1/downloads",
+        headers=creative.headers,
+        json={"asset_ids": [photo["id"]], "channel": CHANNEL},
+    )
+    file_url = client.get(asked.headers["location"], headers=creative.headers).json()["file_url"]
+    assert client.get(file_url, headers=creative.headers).status_code == 200
+    zips = list((rt.blobs.root / "cache" / "downloads").glob("*.zip"))
+    assert len(zips) == 1
+    later = clock.now() + timedelta(hours=24, minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    download_batches.prune(rt)
+    assert not zips[0].exists()
+    gone = client.get(file_url, headers=creative.headers)
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "gone"
 
 
 def test_too_large_a_selection_is_refused(

@@ -114,6 +114,7 @@ def start_download(
     height: Annotated[str, Query(max_length=6)] = "",
     redact: Annotated[str, Query(max_length=5)] = "",
     usage: Annotated[str, Query(max_length=2000)] = "",
+    captions: Annotated[str, Query(max_length=5)] = "",
 ) -> Response:
     """Check the choice, then on to the API's download; back with a message otherwise."""
     assert viewer.user is not None
@@ -125,6 +126,8 @@ def start_download(
         if preset not in presets.VIDEO_PRESETS:
             preset = presets.VIDEO_PRESETS[-1]
         params["preset"] = preset
+        if captions == "true" and redact != "true":
+            params["captions"] = ""  # every language the video has
     else:
         custom = preset == "custom"
         try:
