@@ -44,6 +44,12 @@ def _core(rt: Runtime) -> Iterable[Finding]:
         )
     except Exception as exc:
         yield Finding("database", "error", f"{url.get_backend_name()}: {exc}"[:200])
+    try:
+        waiting, oldest = rt.changes.lag()
+        since = f", the oldest since {oldest:%Y-%m-%d %H:%M:%S} UTC" if oldest else ""
+        yield Finding("change feed", "ok", f"{waiting} change(s) waiting{since}")
+    except Exception as exc:
+        yield Finding("change feed", "error", str(exc)[:200])
     kind = type(rt.queue.huey).__name__
     try:
         rt.queue.ping()

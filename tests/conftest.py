@@ -31,7 +31,11 @@ from tests import db_templates
 from web.app import create_app
 
 PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("DAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per xdist worker: the queue tests empty theirs (test_compose uses 14).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get(
+    "DAM_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{(15, 13, 12, 11, 10, 9, 8, 7)[_WORKER % 8]}"
+)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PRODUCTION_NICENESS = video_process.NICENESS
 

@@ -69,7 +69,7 @@ DEPLOY_ENV = {
     "DAM_FACE_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 }
 BEELDBANK_SERVICES = ("migrate", "app", "worker")
-# A Redis database no other test uses (conftest's REDIS_URL uses 15).
+# A Redis database no other test uses (conftest's REDIS_URL: one of 15, 13, 12, ... per worker).
 LIVE_REDIS_DB = 14
 START_TIMEOUT_S = 60.0
 PROCESS_TIMEOUT_S = 90.0

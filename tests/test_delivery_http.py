@@ -27,7 +27,7 @@ from dam.errors import InvalidInput
 from dam.models import AuditEntry, Face, FaceState, Notification, Role, Usage
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from gdpr import download_batches
+from gdpr.publishing import download_batches
 from tests import media
 from tests.conftest import Account
 from tests.feed_factories import make_user

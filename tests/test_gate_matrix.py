@@ -48,7 +48,9 @@ from dam.models import (
 )
 from dam.runtime import Runtime, build_runtime
 from dam.settings import load_settings
-from gdpr import download_batches, gate, shares, verdicts
+from gdpr import gate
+from gdpr.judgement import verdicts
+from gdpr.publishing import download_batches, shares
 from tests import media, video_clips
 from tests.conftest import PG_URL, unavailable
 from tests.test_gate_routes import byte_routes, endpoints

@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from dam.crops import Box, Crop, checked_box
 from dam.models import DownloadBatch, User
-from gdpr import delivery, download_batches, gate
+from gdpr import gate
+from gdpr.publishing import delivery, download_batches
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
 from web.openapi import errors

@@ -10,8 +10,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from dam.models import User
 from dam.presets import VIDEO_PRESETS
-from gdpr import delivery, gate, redaction
-from gdpr.verdict_text import language
+from gdpr import gate
+from gdpr.judgement.verdict_text import language
+from gdpr.publishing import delivery, redaction
 from ingest.video import captions as video_captions
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dam.auth import has_permission
 from dam.models import User
-from gdpr import verdict_text
+from gdpr.judgement import verdict_text
 from web import browser_session as session
 from web.ui import grid_focus, i18n, labels, nav
 from web.ui.static import static_url

@@ -22,7 +22,7 @@ from dam import crops, presets
 from dam.errors import DomainError
 from dam.models import Asset, AssetKind
 from dam.settings import Settings
-from gdpr import delivery
+from gdpr.publishing import delivery
 from web.api.verdict_schemas import verdict_public
 from web.deps import SessionDep, SettingsDep, get_runtime
 from web.ui.deps import PageAsset, csrf_protect, page

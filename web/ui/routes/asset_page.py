@@ -12,7 +12,8 @@ from dam import assets, audit, collections, tags
 from dam.errors import DomainError, Forbidden, NotCleared
 from dam.models import AssetKind, Face, User
 from dam.settings import Settings
-from gdpr import egress, face_decisions, people
+from gdpr.publishing import egress
+from gdpr.recognition import face_decisions, people
 from web.api.schemas import local_taken_at, rendition_url
 from web.api.video_schemas import playback_public
 from web.deps import SessionDep, get_runtime

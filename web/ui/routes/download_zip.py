@@ -1,6 +1,6 @@
 """Selections downloaded as one ZIP from the UI: the library's selection or a whole
 collection (web/templates/_zip_selection.html, _zip_collection.html) becomes a download
-batch (gdpr/download_batches.py); its page (download_progress.html) shows a progress bar
+batch (gdpr/publishing/download_batches.py); its page (download_progress.html) shows a progress bar
 until the ZIP is there. The file itself comes from the API (through the gate)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from dam import collections
 from dam.errors import DomainError
-from gdpr import delivery, download_batches
+from gdpr.publishing import delivery, download_batches
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.redirects import safe_next, see_other
