@@ -10,9 +10,11 @@ import io
 import os
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlmodel import Session, col, update
 
 from dam import clock
 from dam.errors import DomainError
@@ -21,6 +23,7 @@ from dam.models import Asset, AssetKind, DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches
 
+WORKERS = 2  # files made at the same time
 INCLUDED, REDACTED, LEFT_OUT, MISSING = "included", "redacted", "left_out", "not_found"
 README = """Beeldbank – download
 =====================
@@ -65,6 +68,10 @@ def pack_download(ctx: StageContext) -> None:
         user = session.get(User, batch.user_id)
         if user is None:
             return
+        # Everything the workers need, read before the commit: afterwards a read of `batch`
+        # would open a transaction (on SQLite the write lock) while the workers audit.
+        job = _Job(ctx, batch.channel, batch.preset, batch.redact, user.id)
+        asset_ids, total, included = list(batch.asset_ids), max(1, batch.total), 0
         batch.status, batch.done, batch.included = "running", 0, 0
         session.add(batch)
         session.commit()
@@ -74,15 +81,32 @@ def pack_download(ctx: StageContext) -> None:
         part = Path(name)
         outcomes: list[dict[str, str]] = []
         try:
-            with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-                for number, asset_id in enumerate(batch.asset_ids, start=1):
-                    outcome = _add(session, ctx, archive, batch, user, asset_id, number)
+            with (
+                zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
+                ThreadPoolExecutor(WORKERS, thread_name_prefix="zip") as pool,
+            ):
+                # Files are made WORKERS at a time (Pillow lets go of the GIL while it
+                # decodes, scales and encodes) and written in order, each once it is made.
+                made = pool.map(job.make, enumerate(asset_ids, start=1))
+                for number, (outcome, path, temporary) in enumerate(made, start=1):
+                    if path is not None:
+                        try:
+                            archive.write(path, outcome["file"])
+                        finally:
+                            if temporary:
+                                path.unlink(missing_ok=True)
                     outcomes.append(outcome)
-                    batch.done = number
-                    batch.included += outcome["outcome"] in (INCLUDED, REDACTED)
-                    session.add(batch)
+                    included += outcome["outcome"] in (INCLUDED, REDACTED)
+                    # One short write per file; never a read of `batch` between two files:
+                    # on SQLite that would hold the write lock the workers' audits need.
+                    session.exec(
+                        update(DownloadBatch)
+                        .where(col(DownloadBatch.id) == batch_id)
+                        .values(done=number, included=included)
+                        .execution_options(synchronize_session=False)
+                    )
                     session.commit()
-                    ctx.report_progress(number / max(1, batch.total))
+                    ctx.report_progress(number / total)
                 archive.writestr("manifest.csv", _manifest(outcomes))
                 archive.writestr("README.txt", _readme(batch))
             final = target_dir / f"{batch.id}.zip"
@@ -104,45 +128,57 @@ def pack_download(ctx: StageContext) -> None:
         session.commit()
 
 
-def _add(
-    session: Session,
-    ctx: StageContext,
-    archive: zipfile.ZipFile,
-    batch: DownloadBatch,
-    user: User,
-    asset_id: str,
-    number: int,
-) -> dict[str, str]:
-    """One asset into the archive, through the gate; what happened to it."""
-    asset = session.get(Asset, asset_id)
-    is_photo = asset is not None and AssetKind(asset.kind) == AssetKind.image
-    options = delivery.Options(preset=batch.preset) if is_photo else None
-    row = {"asset_id": asset_id, "title": asset.title if asset else "", "file": ""}
-    tries = [False, True] if batch.redact else [False]
-    refusal = ""
-    for redact in tries:
-        ask = gate.ChannelDownload(asset_id, batch.channel, redact=redact, options=options)
-        try:
-            released = gate.release(
-                session, ask, by=user, settings=ctx.settings, blobs=ctx.blobs, lang="nl"
+@dataclass(frozen=True)
+class _Job:
+    """What each worker needs to make one file (a session of its own per file)."""
+
+    ctx: StageContext
+    channel: str
+    preset: str
+    redact: bool
+    user_id: str
+
+    def make(self, item: tuple[int, str]) -> tuple[dict[str, str], Path | None, bool]:
+        number, asset_id = item
+        with self.ctx.session() as session:
+            user = session.get(User, self.user_id)
+            assert user is not None
+            return self._release(session, user, number, asset_id)
+
+    def _release(
+        self, session: Session, user: User, number: int, asset_id: str
+    ) -> tuple[dict[str, str], Path | None, bool]:
+        """One asset through the gate: what happened to it, and its file if any."""
+        asset = session.get(Asset, asset_id)
+        is_photo = asset is not None and AssetKind(asset.kind) == AssetKind.image
+        options = delivery.Options(preset=self.preset) if is_photo else None
+        row = {"asset_id": asset_id, "title": asset.title if asset else "", "file": ""}
+        refusal = ""
+        for redact in [False, True] if self.redact else [False]:
+            ask = gate.ChannelDownload(asset_id, self.channel, redact=redact, options=options)
+            try:
+                released = gate.release(
+                    session, ask, by=user, settings=self.ctx.settings, blobs=self.ctx.blobs
+                )
+            except DomainError as exc:
+                session.rollback()
+                if exc.status == 404:
+                    return {**row, "title": "", "outcome": MISSING, "reason": ""}, None, False
+                refusal = refusal or _reason(exc)
+                continue
+            if released.pending is not None or released.path is None:
+                refusal = (
+                    "De versie met vervaagde gezichten wordt nog gemaakt; vraag later opnieuw."
+                )
+                continue
+            name = f"{number:03d}-{released.filename or asset_id}"
+            outcome = REDACTED if redact else INCLUDED
+            return (
+                {**row, "file": name, "outcome": outcome, "reason": ""},
+                released.path,
+                released.temporary,
             )
-        except DomainError as exc:
-            session.rollback()
-            if exc.status == 404:
-                return {**row, "title": "", "outcome": MISSING, "reason": ""}
-            refusal = refusal or _reason(exc)
-            continue
-        if released.pending is not None or released.path is None:
-            refusal = "De versie met vervaagde gezichten wordt nog gemaakt; vraag later opnieuw."
-            continue
-        name = f"{number:03d}-{released.filename or asset_id}"
-        try:
-            archive.write(released.path, name)
-        finally:
-            if released.temporary:
-                released.path.unlink(missing_ok=True)
-        return {**row, "file": name, "outcome": REDACTED if redact else INCLUDED, "reason": ""}
-    return {**row, "outcome": LEFT_OUT, "reason": refusal}
+        return {**row, "outcome": LEFT_OUT, "reason": refusal}, None, False
 
 
 def _reason(exc: DomainError) -> str:
