@@ -82,7 +82,7 @@ def test_not_cleared_is_explained_and_the_crop_moves_by_keyboard(
     stage = control.locator("#crop-stage")
     expect(stage).to_be_visible()
     wait_until(page, "document.getElementById('crop-picture').naturalWidth > 0")
-    control.get_by_label("Vorm").select_option("portrait")
+    control.get_by_label("Vorm", exact=True).select_option("portrait")
     before = float(control.locator("#crop-x").input_value())
     stage.focus()
     page.keyboard.press("ArrowLeft")
