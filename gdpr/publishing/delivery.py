@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
 from sqlmodel import Session, col, select
 
 from dam import audit, clock, crops, file_metadata, presets, render
@@ -212,6 +213,26 @@ def deliver_photo(
             session, asset.id, channel, settings=settings, lang=lang, names_visible=names_visible
         )
         source, suffix = blobs.original_path(asset.sha256), ""
+    # Everything the file needs is read now; then the transaction ends, so that no lock
+    # (SQLite's write lock) is held while the picture is decoded and encoded.
+    box = crops.FULL
+    if spec.preset.mode != "original":
+        known: Box | None = None
+        if not redact:  # the large rendition is enough for most presets: faster
+            source, known = smaller_source(session, blobs, asset, spec, requested, source)
+        elif spec.cropped and asset.width and asset.height:
+            known = choose_crop(
+                session, asset, spec, requested, source, asset.width, asset.height
+            ).box
+        if known is not None:
+            box = known
+        elif spec.cropped:  # size unknown: measure the file (rare)
+            with Image.open(source) as opened:
+                width, height, _ = render.upright_size(opened)
+            box = choose_crop(session, asset, spec, requested, source, width, height).box
+    asset_id, filename, original_mime = asset.id, asset.filename, asset.mime
+    actor_id = actor.id
+    session.commit()
     fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix="download-")
     target = Path(name)
     try:
@@ -220,34 +241,25 @@ def deliver_photo(
         if spec.preset.mode == "original":
             shutil.copyfile(source, target)
             file_metadata.scrub_original(target, meta)
-            ext = asset.filename.rsplit(".", 1)[-1] if "." in asset.filename else "bin"
-            mime, box = asset.mime, crops.FULL
+            ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+            mime = original_mime
         else:
-            known: Box | None = None
-            if not redact:  # the large rendition is enough for most presets: faster
-                source, known = smaller_source(session, blobs, asset, spec, requested, source)
-
-            def choose(width: int, height: int) -> Box:
-                if known is not None:
-                    return known
-                return choose_crop(session, asset, spec, requested, source, width, height).box
-
-            done = render.render(
+            render.render(
                 source,
                 target,
                 spec=spec,
-                choose=choose,
+                choose=lambda width, height: box,
                 meta=meta,
                 max_pixels=settings.max_image_pixels,
             )
-            ext, mime, box = presets.EXTENSIONS[spec.fmt], presets.FORMATS[spec.fmt], done.crop
+            ext, mime = presets.EXTENSIONS[spec.fmt], presets.FORMATS[spec.fmt]
         if not redact:  # a redacted download was audited with the faces it blurred
             audit.record(
                 session,
                 action="asset.downloaded",
-                actor_id=actor.id,
+                actor_id=actor_id,
                 subject_type="asset",
-                subject_id=asset.id,
+                subject_id=asset_id,
                 details={
                     "channel": channel,
                     "preset": spec.preset.name,
@@ -255,9 +267,9 @@ def deliver_photo(
                     "crop": box.as_text(),
                 },
             )
-        remember_channel(session, actor, channel, spec.preset.name)
+        remember_channel(session, actor_id, channel, spec.preset.name)
         if options.usage and options.usage.strip():
-            record_usage(session, asset, channel, options.usage, actor, settings)
+            record_usage(session, asset_id, channel, options.usage, actor, settings)
         session.commit()
     except BaseException:
         target.unlink(missing_ok=True)
@@ -271,7 +283,7 @@ def deliver_photo(
 
 
 def record_usage(
-    session: Session, asset: Asset, channel: str, text: str, actor: User, settings: Settings
+    session: Session, asset_id: str, channel: str, text: str, actor: User, settings: Settings
 ) -> None:
     """'Where will it be published?': an address becomes the usage's URL, words its note."""
     text = text.strip()[:2000]
@@ -280,13 +292,13 @@ def record_usage(
         url=text if is_web_address(text) else None,
         note="" if is_web_address(text) else text,
     )
-    usages.record_usage(session, asset_id=asset.id, data=data, actor=actor, settings=settings)
+    usages.record_usage(session, asset_id=asset_id, data=data, actor=actor, settings=settings)
 
 
-def remember_channel(session: Session, user: User, channel: str, preset: str) -> None:
-    pref = session.get(DownloadPreference, user.id)
+def remember_channel(session: Session, user_id: str, channel: str, preset: str) -> None:
+    pref = session.get(DownloadPreference, user_id)
     if pref is None:
-        session.add(DownloadPreference(user_id=user.id, channel=channel, preset=preset))
+        session.add(DownloadPreference(user_id=user_id, channel=channel, preset=preset))
     else:
         pref.channel, pref.preset, pref.updated_at = channel, preset, clock.now()
         session.add(pref)
