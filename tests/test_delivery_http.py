@@ -404,3 +404,22 @@ def test_too_large_a_selection_is_refused(
             download_batches.create_batch(session, data=data, actor=user, settings=settings)
     finally:
         runtime.close()
+
+
+def test_an_original_that_cannot_be_cleaned_is_not_sent(tmp_path: Path) -> None:
+    """HEIC originals cannot be written by libexiv2: the original preset refuses them
+    (422) rather than send their GPS; a JPEG is cleaned."""
+    import pillow_heif
+
+    from dam import file_metadata
+
+    pillow_heif.register_heif_opener()
+    heic = tmp_path / "a.heic"
+    Image.new("RGB", (64, 64), "red").save(heic, "HEIF")
+    assert file_metadata.scrub_original(heic, file_metadata.FileMetadata(title="t")) is False
+    jpeg = tmp_path / "a.jpg"
+    jpeg.write_bytes(camera_jpeg(200, 100, orientation=1))
+    assert file_metadata.scrub_original(jpeg, file_metadata.FileMetadata(title="Zee")) is True
+    tags = exiftool(jpeg.read_bytes(), tmp_path, ".jpg")
+    assert "GPS" not in json.dumps(tags) and SERIAL not in json.dumps(tags)
+    assert tags["XMP-dc:Title"] == "Zee"

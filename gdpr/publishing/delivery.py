@@ -240,7 +240,12 @@ def deliver_photo(
             pass
         if spec.preset.mode == "original":
             shutil.copyfile(source, target)
-            file_metadata.scrub_original(target, meta)
+            if not file_metadata.scrub_original(target, meta):
+                # Location and serial numbers must not leave unseen (HEIC, for one).
+                raise InvalidInput(
+                    "This original's format cannot be cleaned of its location and device "
+                    "data; download it in the print preset (full resolution) instead."
+                )
             ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
             mime = original_mime
         else:
