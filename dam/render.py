@@ -103,7 +103,10 @@ def render(
         stored = (im.width, im.height)
         im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, _at_least(stored, scale))
         icc = im.info.get("icc_profile")
-        picture = im.convert("RGBA" if _has_alpha(im) else "RGB")
+        if im.mode == "CMYK":  # print files: through their profile to sRGB, never naive
+            picture, icc = _from_cmyk(im, icc), None
+        else:
+            picture = im.convert("RGBA" if _has_alpha(im) else "RGB")
     for op in _TRANSPOSE.get(orientation, []):
         picture = picture.transpose(op)
     pw, ph = picture.size
@@ -123,6 +126,20 @@ def render(
 
 def _at_least(stored: tuple[int, int], scale: float) -> tuple[int, int]:
     return (math.ceil(stored[0] * scale) + 1, math.ceil(stored[1] * scale) + 1)
+
+
+def _from_cmyk(im: Image.Image, icc: bytes | None) -> Image.Image:
+    """CMYK pixels as sRGB through their own profile (Pillow's plain conversion when the
+    profile is missing or unreadable)."""
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(BytesIO(icc))
+            converted = ImageCms.profileToProfile(im, source, _SRGB, outputMode="RGB")
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    return im.convert("RGB")
 
 
 def _has_alpha(im: Image.Image) -> bool:
