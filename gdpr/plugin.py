@@ -11,7 +11,7 @@ from gdpr import commands
 from gdpr.consent import notifications
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict_feed import VerdictStep
-from gdpr.publishing import redaction
+from gdpr.publishing import download_batches, download_packing, redaction
 from gdpr.recognition.identity import identify_asset_faces
 from gdpr.requests import retention
 from gdpr.requests.erasure_replay import replay_erasures
@@ -24,6 +24,7 @@ def register(wiring: Wiring) -> None:
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
     wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
+    wiring.add_task(download_batches.ZIP_TASK, download_packing.pack_download)
     # Every drain of the change feed re-judges what changed, before search indexes it.
     wiring.add_change_step("verdicts", changes.JUDGE, verdict_step)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
@@ -31,6 +32,7 @@ def register(wiring: Wiring) -> None:
     wiring.add_periodic("consent_notices", _notices)
     wiring.add_periodic("retention", retention.run, every=retention.RUN_EVERY)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
+    wiring.add_periodic("prune_downloads", download_batches.prune)
     wiring.add_check_part("verdicts", _check)
     # `dam restore` erases again whoever the erasure ledger names, before anything serves.
     wiring.extend("restore.erasures", "gdpr", replay_erasures)

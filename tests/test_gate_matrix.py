@@ -51,7 +51,7 @@ from dam.runtime import Runtime, build_runtime
 from dam.settings import load_settings
 from gdpr import gate
 from gdpr.judgement import verdicts
-from gdpr.publishing import shares
+from gdpr.publishing import download_batches, shares
 from tests import media, video_clips
 from tests.conftest import PG_URL, unavailable
 from tests.test_gate_routes import byte_routes, endpoints
@@ -285,6 +285,7 @@ INTERNAL = "internal"  # leaves the system: cleared for internal use, officers e
 CHANNEL_DOWNLOAD = "channel"  # cleared for the channel, whoever asks
 REDACTED = "redacted"  # cleared once the faces not cleared are blurred
 PUBLIC = "public"  # a share link: cleared for its channel, asked anonymously
+ARCHIVE = "archive"  # a selection's ZIP: only whoever asked for it (each file judged inside)
 EXPORT = "export"  # a person's data: no asset state involved
 
 
@@ -301,6 +302,19 @@ class Case:
 
 def _asset(suffix: str) -> Callable[[Item, World], str]:
     return lambda item, _: f"/api/v1/assets/{item.asset_id}/{suffix}"
+
+
+def _archive(item: Item, world: World) -> str:
+    """A ZIP the viewer asked for, of this asset and the cleared photo (its anchor)."""
+    with world.rt.session() as session:
+        viewer = session.exec(select(User).where(User.role == Role.viewer)).one()
+        data = download_batches.BatchInput(
+            asset_ids=[item.asset_id, world.photos["cleared"].asset_id], channel=CHANNEL
+        )
+        batch = download_batches.create_batch(
+            session, data=data, actor=viewer, settings=world.rt.settings
+        )
+        return f"/api/v1/downloads/{batch.id}/file"
 
 
 def _share(suffix: str) -> Callable[[Item, World], str]:
@@ -345,6 +359,50 @@ CASES = (
         _asset(f"download?channel={CHANNEL}&redact=true"),
         READ,
         "asset.downloaded_redacted",
+    ),
+    Case(
+        "preset_download",
+        DOWNLOAD,
+        IMAGE,
+        CHANNEL_DOWNLOAD,
+        _asset(f"download?channel={CHANNEL}&preset=square&format=webp"),
+        READ,
+        "asset.downloaded",
+    ),
+    Case(
+        "preset_redacted",
+        DOWNLOAD,
+        IMAGE,
+        REDACTED,
+        _asset(f"download?channel={CHANNEL}&redact=true&preset=portrait&crop=0,0,1,1"),
+        READ,
+        "asset.downloaded_redacted",
+    ),
+    Case(
+        "video_preset",
+        DOWNLOAD,
+        VIDEO,
+        CHANNEL_DOWNLOAD,
+        _asset(f"download?channel={CHANNEL}&preset=web_720"),
+        READ,
+        "asset.downloaded",
+    ),
+    Case(
+        "video_captioned",
+        DOWNLOAD,
+        VIDEO,
+        CHANNEL_DOWNLOAD,
+        _asset(f"download?channel={CHANNEL}&preset=web_720&captions=nl"),
+        READ,
+        "asset.downloaded",
+    ),
+    Case(
+        "archive",
+        "/api/v1/downloads/{batch_id}/file",
+        IMAGE,
+        ARCHIVE,
+        _archive,
+        READ,
     ),
     Case(
         "video_download",
@@ -425,6 +483,8 @@ def expected(case: Case, role: Role | None, state: str) -> int:
     officer = role.includes(Role.privacy_officer)
     if case.purpose == EXPORT:
         return 200
+    if case.purpose == ARCHIVE:  # the ZIP exists whatever the asset's state
+        return 200 if role == Role.viewer else 404
     if state == "deleted" or (state == "restricted" and not officer):
         return 404  # exactly like an id that never existed
     if case.purpose == DISPLAY:
@@ -538,4 +598,6 @@ def test_bytes_only_leave_with_a_release(world: World, monkeypatch: pytest.Monke
             if carries and kind not in ("application/json", "text/html"):
                 assert made, f"GET {path} sent {kind} without a Release"
                 seen_bytes.add(path)
-    assert {c.route for c in CASES} <= seen_bytes | {"/api/v1/assets/{asset_id}/download"}
+    # A ZIP is only its requester's (the viewer's here): the admin's sweep cannot reach one.
+    unreachable = {"/api/v1/assets/{asset_id}/download", "/api/v1/downloads/{batch_id}/file"}
+    assert {c.route for c in CASES} <= seen_bytes | unreachable

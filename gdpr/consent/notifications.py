@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 CONSENT_ENDING = "consent.ending"
 CONSENT_WITHDRAWN = "consent.withdrawn"
 ERASURE_PROPOSED = "person.erasure_proposed"
+REVIEW_REQUESTED = "asset.review_requested"
 
 _TEXTS = {
     "nl": {
@@ -37,12 +38,15 @@ _TEXTS = {
         "te roepen.",
         ERASURE_PROPOSED: "Een persoon zonder geldige toestemming en zonder bevestigde "
         "gezichten kan gewist worden.",
+        REVIEW_REQUESTED: "Een collega vraagt een controle van een beeld voor het kanaal "
+        "{channel}.",
     },
     "en": {
         CONSENT_ENDING: "A consent runs out: valid until {date} inclusive.",
         CONSENT_WITHDRAWN: "A consent was withdrawn; {usages} publication(s) to recall.",
         ERASURE_PROPOSED: "A person without a valid consent and without confirmed faces can "
         "be erased.",
+        REVIEW_REQUESTED: "A colleague asks for a review of a picture for the channel {channel}.",
     },
 }
 
@@ -88,6 +92,8 @@ def link(notice: Notification) -> str:
     person_id = notice.params.get("person_id") or (
         notice.subject_id if notice.subject_type == "person" else None
     )
+    if notice.kind == REVIEW_REQUESTED:
+        return f"/assets/{notice.subject_id}"
     if notice.kind == CONSENT_WITHDRAWN and person_id:
         return f"/people/{person_id}/takedown"
     return f"/people/{person_id}" if person_id else "/privacy"

@@ -22,6 +22,7 @@ from web.ui.deps import FormDep, PageAsset, TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
+from web.ui.routes.asset_download import download_context
 from web.ui.routes.asset_verdict import verdict_context
 from web.ui.routes.shares import share_panel
 from web.ui.templating import Viewer, flash
@@ -116,6 +117,7 @@ def _render(
         dismiss_labels=face_forms.DISMISS_LABELS,
         face_error=face_error,
         **verdict_context(request, db, viewer, asset),
+        **download_context(request, db, viewer, asset),
         share_panel=(
             share_panel(
                 request, db, get_runtime(request).settings, asset.id, back=f"/assets/{asset.id}"
