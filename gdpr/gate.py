@@ -1,7 +1,7 @@
 """The one gate every asset byte leaves through.
 
 A route that sends a file (a rendition, an original, a channel download, a redacted copy,
-a captioned video, captions, a face crop, a share link's media, an access export) asks
+a captioned video, captions, a face crop, a share link's media, an access export, a prepared one) asks
 `release(...)` for it. The gate, in this order:
 
 1. resolves who may see the asset: a restricted one (consent evidence) is a 404 exactly
@@ -40,7 +40,7 @@ from dam.blobs import BlobStore
 from dam.errors import Forbidden, Gone, NotFound
 from dam.models import Asset, User
 from dam.settings import Settings
-from gdpr import egress, export, faces_view, identity, redaction, shares
+from gdpr import egress, export, faces_view, identity, person_requests, redaction, shares
 
 # What a response may say about caching (web/files.py turns it into headers).
 IMMUTABLE = "private, max-age=31536000, immutable"  # renditions: their ETag is their hash
@@ -160,6 +160,13 @@ class PersonExport:
     person_id: str
 
 
+@dataclass(frozen=True)
+class PreparedExport:
+    """An access export an officer started as a job: downloadable for 24 hours."""
+
+    job_id: str
+
+
 Ask = (
     RenditionFile
     | OriginalFile
@@ -170,6 +177,7 @@ Ask = (
     | SharedFile
     | SharedCaptions
     | PersonExport
+    | PreparedExport
 )
 # Who asks: a signed-in user, or a visitor holding a share link that opened (token valid,
 # password given): gdpr.shares.open_share says so.
@@ -207,6 +215,8 @@ def release(
         return _face_crop(session, ask, by, blobs)
     if isinstance(ask, PersonExport):
         return _export(session, ask, by, blobs)
+    if isinstance(ask, PreparedExport):
+        return _prepared(session, ask, by, blobs)
     raise TypeError(f"The gate does not know what {type(ask).__name__} is for.")
 
 
@@ -385,6 +395,27 @@ def _export(session: Session, ask: PersonExport, user: User, blobs: BlobStore) -
         filename=result.filename,
         headers=(("Cache-Control", NO_STORE),),
         temporary=True,
+    )
+
+
+def _prepared(session: Session, ask: PreparedExport, user: User, blobs: BlobStore) -> Release:
+    check_permission(user, "privacy.export")
+    path, filename, person_id = person_requests.prepared_export(session, blobs, ask.job_id)
+    audit.record(
+        session,
+        action="person.export_downloaded",
+        actor_id=user.id,
+        subject_type="person",
+        subject_id=person_id,
+        details={"job_id": ask.job_id},
+    )
+    session.commit()
+    # Kept (not temporary): it may be fetched again until it expires.
+    return _sealed(
+        media_type="application/zip",
+        path=path,
+        filename=filename,
+        headers=(("Cache-Control", NO_STORE),),
     )
 
 

@@ -7,7 +7,7 @@ from dam import changes, check
 from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
-from gdpr import commands, notifications, redaction, retention, verdicts
+from gdpr import commands, notifications, person_requests, redaction, retention, verdicts
 from gdpr.identity import identify_asset_faces
 from gdpr.verdict_feed import VerdictStep
 
@@ -19,6 +19,9 @@ def register(wiring: Wiring) -> None:
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
     wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
+    # Data-subject requests started from the UI run as jobs about the person.
+    wiring.add_task(person_requests.EXPORT_TASK, person_requests.run_export)
+    wiring.add_task(person_requests.ERASURE_TASK, person_requests.run_erasure)
     # Every drain of the change feed re-judges what changed, before search indexes it.
     wiring.add_change_step("verdicts", changes.JUDGE, verdict_step)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
@@ -26,6 +29,7 @@ def register(wiring: Wiring) -> None:
     wiring.add_periodic("consent_notices", _notices)
     wiring.add_periodic("retention", retention.periodic)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
+    wiring.add_periodic("purge_exports", person_requests.purge_exports)
     wiring.add_check_part("verdicts", _check)
     commands.register(wiring)
 

@@ -1,0 +1,34 @@
+"""person jobs
+
+Revision ID: 0016_officer
+Revises: 0013
+
+Jobs about a person instead of an asset (an access export, an erasure): `asset_id` may be
+empty and `person_id` says whom the job is about. No foreign key on `person_id`: the job
+of an erasure outlives its person (the page shows the tombstone at the end).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0016_officer"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("job") as batch:
+        batch.alter_column("asset_id", existing_type=sa.String(length=32), nullable=True)
+        batch.add_column(sa.Column("person_id", sa.String(length=32), nullable=True))
+        batch.create_index("ix_job_person_id", ["person_id"])
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM job WHERE asset_id IS NULL")
+    with op.batch_alter_table("job") as batch:
+        batch.drop_index("ix_job_person_id")
+        batch.drop_column("person_id")
+        batch.alter_column("asset_id", existing_type=sa.String(length=32), nullable=False)
