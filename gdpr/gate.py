@@ -1,7 +1,7 @@
 """The one gate every asset byte leaves through.
 
 A route that sends a file (a rendition, an original, a channel download, a redacted copy,
-a captioned video, captions, a face crop, a share link's media, an access export, a prepared one) asks
+a captioned video, captions, a face crop, a share link's media, an access export) asks
 `release(...)` for it. The gate, in this order:
 
 1. resolves who may see the asset: a restricted one (consent evidence) is a 404 exactly

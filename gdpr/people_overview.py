@@ -7,6 +7,7 @@ a library with thousands of unnamed groups renders one page of them at a time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import case, distinct, func
@@ -181,3 +182,12 @@ def other_people(session: Session, person_id: str) -> list[Person]:
             .order_by(func.lower(Person.name), col(Person.id))
         )
     )
+
+
+def names_of(session: Session, person_ids: Iterable[str | None]) -> dict[str, str]:
+    """The names of the people among `person_ids` that still exist (erased ones: none)."""
+    wanted = sorted({p for p in person_ids if p})
+    if not wanted:
+        return {}
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted))).all()
+    return {pid: name for pid, name in rows}

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from dam import audit
+from dam import audit, clock
 from dam.auth import check_permission
 from dam.blobs import BlobStore
-from dam.clock import now
 from dam.errors import Conflict, Gone, InvalidInput, NotFound
 from dam.jobs import StageContext, schedule_for_person
 from dam.models import (
@@ -85,6 +84,11 @@ class PersonRequest:
     def available(self, at: datetime) -> bool:
         expires = self.expires_at
         return expires is not None and at < expires
+
+    @property
+    def downloadable(self) -> bool:
+        """A finished export whose 24 hours are not over yet."""
+        return self.available(clock.now())
 
     @property
     def open(self) -> bool:
@@ -325,7 +329,7 @@ def prepared_export(session: Session, blobs: BlobStore, job_id: str) -> tuple[Pa
     path = export_path(blobs, job.id)
     if request.expires_at is None:
         raise NotFound("This export is not ready yet.")
-    if not request.available(now()) or not path.is_file():
+    if not request.available(clock.now()) or not path.is_file():
         path.unlink(missing_ok=True)
         raise Gone("This export is no longer available; start a new one.", reason="expired")
     filename = str((job.params or {}).get("filename") or f"beeldbank-export-{job.person_id}.zip")
@@ -338,7 +342,7 @@ def purge_exports(runtime: Runtime) -> int:
     files = {p.stem: p for p in directory.iterdir() if _JOB_FILE.match(p.name)}
     if not files:
         return 0
-    limit = now() - EXPORT_KEPT
+    limit = clock.now() - EXPORT_KEPT
     with runtime.unit_of_work() as session:
         keep = set(
             session.exec(
