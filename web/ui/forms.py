@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dam.assets import MAX_TAGS, AssetUpdate, split_tags
 from dam.urls import is_web_address
@@ -36,11 +37,28 @@ def _text(form: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
-    """The asset page's metadata form -> an AssetUpdate, or the errors per field."""
-    names = ("title", "description", "alt_text", "tags", *(f"licence_{n}" for n in LICENCE_FIELDS))
+def parse_asset_form(form: Mapping[str, Any], *, zone: str) -> FormResult:
+    """The asset page's one details form -> an AssetUpdate, or the errors per field.
+    The embargo is a day, from the start of that day in time zone `zone`."""
+    names = (
+        "title",
+        "description",
+        "alt_text",
+        "tags",
+        *(f"licence_{n}" for n in LICENCE_FIELDS),
+        "embargo_on",
+    )
     values = {name: _text(form, name) for name in names}
+    undetected = _text(form, "undetected_people") == "true"
+    values["undetected_people"] = "true" if undetected else ""
     errors: dict[str, str] = {}
+    embargo: datetime | None = None
+    if values["embargo_on"]:
+        try:
+            day = date.fromisoformat(values["embargo_on"])
+            embargo = datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+        except ValueError:
+            errors["embargo_on"] = N_("Enter a date like 2026-12-31.")
     if len(values["title"]) > TITLE_MAX:
         errors["title"] = N_("The title can be at most 500 characters long.")
     if len(values["description"]) > DESCRIPTION_MAX:
@@ -74,12 +92,21 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
         alt_text=values["alt_text"],
         tags=tags,
         licence=licence,
+        embargo_until=embargo,
+        undetected_people=undetected,
     )
     return FormResult(values, update=update)
 
 
 def asset_form_values(
-    *, title: str, description: str, alt_text: str, tags: list[str], licence: Mapping[str, Any]
+    *,
+    title: str,
+    description: str,
+    alt_text: str,
+    tags: list[str],
+    licence: Mapping[str, Any],
+    embargo_on: str = "",
+    undetected_people: bool = False,
 ) -> dict[str, str]:
     """The form's values for an asset as stored."""
     values = {
@@ -87,6 +114,8 @@ def asset_form_values(
         "description": description,
         "alt_text": alt_text,
         "tags": ", ".join(tags),
+        "embargo_on": embargo_on,
+        "undetected_people": "true" if undetected_people else "",
     }
     for name in LICENCE_FIELDS:
         raw = licence.get(name)

@@ -21,9 +21,10 @@ from dam import assets
 from dam.assets import AssetUpdate
 from dam.models import Asset
 from dam.settings import Settings
-from gdpr import usages
+from gdpr import usages, verdict_outlook
 from web.api.verdict_schemas import verdict_public
 from web.deps import SessionDep, SettingsDep
+from web.ui import verdict_summary
 from web.ui.deps import PageAsset, csrf_protect, page
 from web.ui.redirects import safe_next, see_other
 from web.ui.templating import Viewer, flash
@@ -38,17 +39,23 @@ Next = Annotated[str, Form(max_length=2000)]
 def verdict_context(request: Request, db: Session, viewer: Viewer, asset: Asset) -> dict[str, Any]:
     """What _verdict.html needs besides `asset`: `verdict`, each channel's status with its
     reasons in the viewer's language (names only for roles that may read people, as the
-    API gives them), and the embargo day as the date field shows it."""
+    API gives them), `verdict_groups` (channels with equal reasons together, and what
+    changes by itself), and the embargo day as the date field shows it."""
     assert viewer.user is not None
     settings: Settings = request.app.state.runtime.settings
     zone = ZoneInfo(settings.default_timezone)
     embargo = asset.embargo_until.astimezone(zone).date().isoformat() if asset.embargo_until else ""
     verdict = verdict_public(db, asset.id, settings=settings, user=viewer.user, lang=viewer.locale)
-    return {"verdict": verdict, "embargo_day": embargo}
+    changes = verdict_outlook.changes_by_itself(db, asset.id, settings=settings)
+    return {
+        "verdict": verdict,
+        "verdict_groups": verdict_summary.group(verdict, changes),
+        "embargo_day": embargo,
+    }
 
 
-def _back(asset_id: str, next: str) -> Response:
-    return see_other(safe_next(next, f"/assets/{asset_id}") + "#verdict")
+def _back(asset_id: str, next: str, part: str = "verdict") -> Response:
+    return see_other(safe_next(next, f"/assets/{asset_id}") + f"#{part}")
 
 
 @router.post("/assets/{asset_id}/usages")
@@ -68,7 +75,7 @@ def record_usage(
     assert viewer.user is not None
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose the channel it was published on."))
-        return _back(asset_id, next)
+        return _back(asset_id, next, "publishing")
     try:
         data = usages.UsageInput(channel=channel, url=url or None, note=note)
     except ValidationError:
@@ -77,10 +84,10 @@ def record_usage(
             "error",
             viewer.gettext("Give a web address that starts with http:// or https://."),
         )
-        return _back(asset_id, next)
+        return _back(asset_id, next, "publishing")
     usages.record_usage(db, asset_id=asset_id, data=data, actor=viewer.user, settings=settings)
     flash(request, "success", viewer.gettext("The publication is recorded."))
-    return _back(asset_id, next)
+    return _back(asset_id, next, "publishing")
 
 
 @router.post("/assets/{asset_id}/undetected")
