@@ -271,6 +271,9 @@ def test_the_take_down_list_after_a_withdrawal(
     assert "Te verwijderen (1)" in words and "Optocht 12" in words and "website" in words
     assert creative.user.email in words and "Nieuwsbericht" in words
     assert f"/api/v1/assets/{asset_id}/renditions/thumb" in page.text
+    # The badge tells the take-down's state; a green "confirmed" read as "all fine".
+    assert "✕ nog offline te halen" in words and f"{NAME} staat er bevestigd op." in words
+    assert "state-active" not in page.text
 
     with rt.session() as session:
         usage_id = session.exec(select(Usage.id)).one()
@@ -284,6 +287,7 @@ def test_the_take_down_list_after_a_withdrawal(
     words = text_of(page.text)
     assert "Niets meer te verwijderen." in words and "Verwijderd (1)" in words
     assert 'class="takedown-item recalled"' in page.text
+    assert "✓ offline gehaald" in words and "nog offline te halen" not in words
     assert "Markeren als verwijderd" not in page.text
     with rt.session() as session:
         usage = session.get(Usage, usage_id)
