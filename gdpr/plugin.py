@@ -3,11 +3,21 @@ cache following the change feed, its deadline task, commands."""
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from dam import changes, check
 from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
-from gdpr import commands, notifications, person_requests, redaction, retention, verdicts
+from gdpr import (
+    commands,
+    creative_notices,
+    notifications,
+    person_requests,
+    redaction,
+    retention,
+    verdicts,
+)
 from gdpr.identity import identify_asset_faces
 from gdpr.verdict_feed import VerdictStep
 
@@ -41,6 +51,11 @@ def verdict_step(rt: Runtime) -> VerdictStep:
 def _notices(rt: Runtime) -> None:
     with rt.unit_of_work() as session:
         notifications.run_periodic(session, rt.settings)
+    try:
+        with rt.unit_of_work() as session:
+            creative_notices.notice_expired(session, rt.settings)
+    except IntegrityError:  # another process added the same notice meanwhile
+        pass
 
 
 def _refresh_due(rt: Runtime) -> None:
