@@ -14,16 +14,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from dam import clock
 from dam.errors import Conflict, DomainError, TooLarge, UnsupportedMedia
-from dam.models import Person
+from dam.models import Person, Rendition
 from dam.settings import Settings
 from gdpr import consents, dashboard, usages
 from gdpr.identity import get_person
 from gdpr.withdrawal_impact import withdrawal_impact
 from ingest.evidence import store_evidence
+from ingest.evidence_preview import PREVIEW
 from web.deps import BlobsDep, SessionDep, SettingsDep
 from web.ui import consent_forms
 from web.ui.consent_forms import ConsentForm, ConsentRow
@@ -58,6 +59,7 @@ class ConsentPanel:
     channels: tuple[str, ...]
     form: ConsentForm
     today: date
+    previews: frozenset[str] = frozenset()  # evidence asset ids with a first-page preview
 
     @property
     def in_force(self) -> bool:
@@ -76,7 +78,21 @@ def consent_panel(
         channels=settings.channel_list,
         form=form or consent_forms.blank_form(settings),
         today=clock.today(settings.default_timezone),
+        previews=_with_preview(db, [c.evidence_asset_id for c in versions]),
     )
+
+
+def _with_preview(db: Session, evidence_ids: list[str | None]) -> frozenset[str]:
+    """Which signed forms have a preview (PDFs: their first page)."""
+    wanted = [i for i in evidence_ids if i]
+    if not wanted:
+        return frozenset()
+    found = db.exec(
+        select(Rendition.asset_id).where(
+            col(Rendition.asset_id).in_(wanted), Rendition.name == PREVIEW
+        )
+    )
+    return frozenset(found)
 
 
 def _form_page(
