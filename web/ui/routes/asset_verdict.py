@@ -1,14 +1,15 @@
-"""The forms beside an asset's verdict (web/templates/_verdict.html): recording where it
-was published, saying it shows people the detector missed, and its embargo date.
+"""An asset's verdict on its page (web/templates/_verdict.html: one summary, channels
+with equal reasons together) and recording where it was published (the publishing part).
+Whether people the detector missed are on it and its embargo are part of the details
+form (asset_page.py).
 
-Each posts here and goes back to the asset page (PRG); the change feed re-judges the
+The form posts here and goes back to the asset page (PRG); the change feed re-judges the
 verdict after the commit (within a second; the page judges afresh meanwhile only past a
 deadline).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,6 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from dam import assets
-from dam.assets import AssetUpdate
 from dam.models import Asset
 from dam.settings import Settings
 from gdpr import usages, verdict_outlook
@@ -32,7 +31,6 @@ from web.ui.templating import Viewer, flash
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 Recorder = Annotated[Viewer, Depends(page("usages.record"))]
-Editor = Annotated[Viewer, Depends(page("assets.edit"))]
 Next = Annotated[str, Form(max_length=2000)]
 
 
@@ -54,8 +52,9 @@ def verdict_context(request: Request, db: Session, viewer: Viewer, asset: Asset)
     }
 
 
-def _back(asset_id: str, next: str, part: str = "verdict") -> Response:
-    return see_other(safe_next(next, f"/assets/{asset_id}") + f"#{part}")
+def _back(asset_id: str, next: str) -> Response:
+    """Back to the asset page's publishing part, where the publications are listed."""
+    return see_other(safe_next(next, f"/assets/{asset_id}") + "#publishing")
 
 
 @router.post("/assets/{asset_id}/usages")
@@ -75,7 +74,7 @@ def record_usage(
     assert viewer.user is not None
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose the channel it was published on."))
-        return _back(asset_id, next, "publishing")
+        return _back(asset_id, next)
     try:
         data = usages.UsageInput(channel=channel, url=url or None, note=note)
     except ValidationError:
@@ -84,65 +83,7 @@ def record_usage(
             "error",
             viewer.gettext("Give a web address that starts with http:// or https://."),
         )
-        return _back(asset_id, next, "publishing")
+        return _back(asset_id, next)
     usages.record_usage(db, asset_id=asset_id, data=data, actor=viewer.user, settings=settings)
     flash(request, "success", viewer.gettext("The publication is recorded."))
-    return _back(asset_id, next, "publishing")
-
-
-@router.post("/assets/{asset_id}/undetected")
-def mark_undetected(
-    asset_id: str,
-    request: Request,
-    db: SessionDep,
-    viewer: Editor,
-    asset: PageAsset,  # 404 unless the viewer may see it
-    undetected_people: Annotated[bool, Form()] = False,
-    next: Next = "",
-) -> Response:
-    """'People on it the detector missed': while set, the asset is never cleared."""
-    assert viewer.user is not None
-    data = AssetUpdate.model_validate({"undetected_people": undetected_people})
-    assets.update_asset(db, asset_id=asset_id, data=data, actor=viewer.user)
-    message = (
-        viewer.gettext("Noted: there are people on it that were not detected.")
-        if undetected_people
-        else viewer.gettext("Noted: every person on it was detected.")
-    )
-    flash(request, "success", message)
-    return _back(asset_id, next)
-
-
-@router.post("/assets/{asset_id}/embargo")
-def set_embargo(
-    asset_id: str,
-    request: Request,
-    db: SessionDep,
-    settings: SettingsDep,
-    viewer: Editor,
-    asset: PageAsset,  # 404 unless the viewer may see it
-    embargo_on: Annotated[str, Form(max_length=20)] = "",
-    next: Next = "",
-) -> Response:
-    """Not to be published before the start of a day (local time); empty lifts it."""
-    assert viewer.user is not None
-    until: datetime | None = None
-    if embargo_on.strip():
-        try:
-            day = date.fromisoformat(embargo_on.strip())
-        except ValueError:
-            flash(request, "error", viewer.gettext("Enter a date like 2026-12-31."))
-            return _back(asset_id, next)
-        until = datetime.combine(day, time(), tzinfo=ZoneInfo(settings.default_timezone))
-    assets.update_asset(
-        db,
-        asset_id=asset_id,
-        data=AssetUpdate.model_validate({"embargo_until": until}),
-        actor=viewer.user,
-    )
-    flash(
-        request,
-        "success",
-        viewer.gettext("The embargo is saved.") if until else viewer.gettext("No embargo."),
-    )
     return _back(asset_id, next)
