@@ -62,10 +62,17 @@ def link(notice: Notification) -> str:
 
 
 def notify_blocked(
-    session: Session, *, person_id: str, cause: str, cause_id: str, asset_ids: Iterable[str]
+    session: Session,
+    *,
+    person_id: str,
+    cause: str,
+    cause_id: str,
+    asset_ids: Iterable[str],
+    actor_id: str | None = None,
 ) -> int:
-    """A notice to whoever uploaded each asset and whoever recorded a publication of it;
-    how many were added (the caller commits)."""
+    """A notice to whoever uploaded each asset and whoever recorded a publication of it,
+    except `actor_id` (who caused the block knows); how many were added (the caller
+    commits)."""
     wanted = sorted(set(asset_ids))
     if not wanted:
         return 0
@@ -86,6 +93,7 @@ def notify_blocked(
     added = 0
     for asset_id, owner_id in assets:
         recipients = publishers.get(asset_id, set()) | ({owner_id} if owner_id else set())
+        recipients.discard(actor_id or "")
         for user_id in sorted(recipients):
             added += notifications.add(
                 session,
@@ -119,6 +127,7 @@ def notice_withdrawal(session: Session, consent: Consent) -> int:
         cause=WITHDRAWN,
         cause_id=consent.id,
         asset_ids=confirmed_assets(session, consent.person_id),
+        actor_id=consent.withdrawn_by,
     )
 
 

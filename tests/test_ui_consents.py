@@ -315,7 +315,7 @@ def test_the_asset_page_shows_each_channel_with_its_reasons(
     form = {"csrf_token": token, "title": "Optocht 13", "undetected_people": "true"}
     saved = client.post(f"/assets/{asset_id}?i=0", data=form, follow_redirects=False)
     assert saved.status_code == 303
-    assert saved.headers["location"] == f"/assets/{asset_id}?i=0#details"
+    assert saved.headers["location"] == f"/assets/{asset_id}?i=0"
     with rt.session() as session:
         asset = session.get(Asset, asset_id)
         assert asset is not None and asset.undetected_people

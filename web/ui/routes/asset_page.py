@@ -168,7 +168,7 @@ def save_asset(
         )
     assets.update_asset(db, asset_id=asset.id, data=result.update, actor=viewer.user)
     flash(request, "success", viewer.gettext("The changes are saved."))
-    return see_other(_self_url(request) + "#details")
+    return see_other(_self_url(request))  # the top: the message, then the details part
 
 
 @router.post("/assets/{asset_id}/faces/{face_id}/confirm")
