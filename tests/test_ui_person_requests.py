@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from dam import clock
 from dam.models import AuditEntry, FaceState, Person, Role
@@ -197,3 +197,30 @@ def test_officers_land_on_their_dashboard(
                 follow_redirects=False,
             )
             assert answer.headers["location"] == landing
+
+
+def test_a_request_waiting_for_the_queue_shows_its_progress(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """A job not run yet (a queue behind): the page says it waits, with a progress bar and
+    a refresh link for browsers without scripts; once a worker ran it, the download."""
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)
+    # A session without the runtime's queue: the job is committed but nobody runs it yet.
+    with Session(rt.engine, expire_on_commit=False) as session:
+        job = person_requests.request_export(session, person_id=person_id, actor=desk.officer.user)
+    waiting = desk.page(f"/privacy/requests/{job.id}")
+    assert "Wacht om te starten" in waiting and '<progress id="request-progress"' in waiting
+    assert f'href="/privacy/requests/{job.id}" id="request-refresh"' in waiting
+    assert "js/person-request.js" in waiting
+    status = client.get(f"/api/v1/privacy/requests/{job.id}").json()
+    assert status["status"] == "queued" and status["download_url"] is None
+    assert client.get(f"/api/v1/privacy/exports/{job.id}").status_code == 404
+    # A second click while it waits does not start a second export.
+    assert _job_of(desk.post(f"/people/{person_id}/export")) == job.id
+    assert "wacht om te starten" in desk.page("/privacy")
+
+    rt.runner.run(job.id)  # what a worker does with the id
+    done = desk.page(f"/privacy/requests/{job.id}")
+    assert "Klaar" in done and "js/person-request.js" not in done
+    assert client.get(f"/api/v1/privacy/exports/{job.id}").status_code == 200
