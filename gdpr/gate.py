@@ -42,7 +42,7 @@ from dam.models import Asset, AssetKind, User
 from dam.settings import Settings
 from gdpr.publishing import delivery, download_batches, egress, redaction, shares
 from gdpr.recognition import faces_view, identity
-from gdpr.requests import export
+from gdpr.requests import export, person_requests
 
 # What a response may say about caching (web/files.py turns it into headers).
 IMMUTABLE = "private, max-age=31536000, immutable"  # renditions: their ETag is their hash
@@ -173,6 +173,13 @@ class PersonExport:
     person_id: str
 
 
+@dataclass(frozen=True)
+class PreparedExport:
+    """An access export an officer started as a job: downloadable for 24 hours."""
+
+    job_id: str
+
+
 Ask = (
     RenditionFile
     | OriginalFile
@@ -184,6 +191,7 @@ Ask = (
     | SharedFile
     | SharedCaptions
     | PersonExport
+    | PreparedExport
 )
 # Who asks: a signed-in user, or a visitor holding a share link that opened (token valid,
 # password given): gdpr.publishing.shares.open_share says so.
@@ -223,6 +231,8 @@ def release(
         return _face_crop(session, ask, by, blobs)
     if isinstance(ask, PersonExport):
         return _export(session, ask, by, blobs)
+    if isinstance(ask, PreparedExport):
+        return _prepared(session, ask, by, blobs)
     raise TypeError(f"The gate does not know what {type(ask).__name__} is for.")
 
 
@@ -485,6 +495,27 @@ def _export(session: Session, ask: PersonExport, user: User, blobs: BlobStore) -
         filename=result.filename,
         headers=(("Cache-Control", NO_STORE),),
         temporary=True,
+    )
+
+
+def _prepared(session: Session, ask: PreparedExport, user: User, blobs: BlobStore) -> Release:
+    check_permission(user, "privacy.export")
+    path, filename, person_id = person_requests.prepared_export(session, blobs, ask.job_id)
+    audit.record(
+        session,
+        action="person.export_downloaded",
+        actor_id=user.id,
+        subject_type="person",
+        subject_id=person_id,
+        details={"job_id": ask.job_id},
+    )
+    session.commit()
+    # Kept (not temporary): it may be fetched again until it expires.
+    return _sealed(
+        media_type="application/zip",
+        path=path,
+        filename=filename,
+        headers=(("Cache-Control", NO_STORE),),
     )
 
 

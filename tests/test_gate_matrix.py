@@ -52,6 +52,7 @@ from dam.settings import load_settings
 from gdpr import gate
 from gdpr.judgement import verdicts
 from gdpr.publishing import download_batches, shares
+from gdpr.requests import person_requests
 from tests import media, video_clips
 from tests.conftest import PG_URL, unavailable
 from tests.test_gate_routes import byte_routes, endpoints
@@ -89,6 +90,7 @@ class World:
     photos: dict[str, Item]
     videos: dict[str, Item]
     person_id: str
+    export_job_id: str  # an access export an officer started: its ZIP waits 24 hours
     missing_404: dict[str, Any] = field(default_factory=dict)
 
 
@@ -143,7 +145,10 @@ def build_world(rt: Runtime, client: TestClient, scratch: Path) -> World:
         for kind, items in ((AssetKind.image, photos), (AssetKind.video, videos)):
             _check_states(rt, session, kind, items)
         person_id = person.id
-    return World(rt, client, headers, photos, videos, person_id)
+        officer = _user(session, Role.privacy_officer)
+        # The immediate queue runs the export job as it is committed.
+        job = person_requests.request_export(session, person_id=person_id, actor=officer)
+    return World(rt, client, headers, photos, videos, person_id, job.id)
 
 
 def _user(session: Session, role: Role) -> User:
@@ -449,6 +454,15 @@ CASES = (
         "privacy.export",
         "person.exported",
     ),
+    Case(
+        "prepared_export",
+        "/api/v1/privacy/exports/{job_id}",
+        IMAGE,
+        EXPORT,
+        lambda _, world: f"/api/v1/privacy/exports/{world.export_job_id}",
+        "privacy.export",
+        "person.export_downloaded",
+    ),
     Case("share_file", "/s/{token}/file", IMAGE, PUBLIC, _share("file")),
     Case("share_video", "/s/{token}/file", VIDEO, PUBLIC, _share("file")),
     Case("share_poster", "/s/{token}/poster", VIDEO, PUBLIC, _share("poster")),
@@ -584,6 +598,7 @@ def test_bytes_only_leave_with_a_release(world: World, monkeypatch: pytest.Monke
             "face_id": item.face_id,
             "token": item.token,
             "person_id": world.person_id,
+            "job_id": world.export_job_id,
             "name": "web_720" if items is world.videos else "thumb",
             "language": "nl",
         }

@@ -74,6 +74,9 @@ action = {
     "asset.deleted": N_("deleted"),
     "caption.added": N_("subtitles added"),
     "caption.removed": N_("subtitles removed"),
+    "person.export_requested": N_("started an access export"),
+    "person.export_downloaded": N_("downloaded an access export"),
+    "person.erasure_requested": N_("started an erasure"),
 }
 
 # Messages the services raise that people meet in the UI; translated when shown.
