@@ -2,7 +2,8 @@
 erasure (art. 17) as a job about the person, with progress, instead of one long request.
 
 The work itself is gdpr.requests.export and gdpr.requests.erasure; this module schedules
-it (`request_*`), runs it (the `person_export` and `person_erasure` tasks), and says where a request is.
+it (`request_*`), runs it (the `person_export` and `person_erasure` tasks), and says where a
+request is.
 A finished export stays in the data dir's `exports/` folder for EXPORT_KEPT (24 hours)
 and leaves only through the gate (gate.PreparedExport, audited each time); the periodic
 `purge_exports` removes it after that. Job params hold ids and counts, never a name.
