@@ -89,7 +89,11 @@ def render_video(ctx: StageContext) -> None:
     with scratch_dir(ctx) as scratch:
         loudness = None
         if info.audio is not None:
-            loudness = _measure_loudness(ctx, binary, path, demuxer, info, guard)
+            try:
+                loudness = _measure_loudness(ctx, binary, path, demuxer, info, guard)
+            except _SoundUndecodable:
+                # Not one frame of sound came out: the web versions go without it.
+                info = info.without_audio(AUDIO_UNDECODABLE)
         outputs = [commands.WebOutput(spec, scratch / f"{spec.name}.mp4") for spec in plan]
         tonemap = can_tonemap(binary)
 
@@ -241,12 +245,16 @@ def _measure_loudness(
         process.run(job)
     except process.FfmpegTimedOut:
         raise ProcessingError(_too_long(info.duration_s)) from None
-    except process.FfmpegFailed:
-        # Sound that cannot be measured is not worth failing the video for: the web
-        # versions keep the original level.
-        log.warning("loudness measurement failed for asset %s; not normalising", ctx.asset_id)
-        return None
+    except process.FfmpegFailed as exc:
+        # The pass only decodes the sound: when it fails, the sound cannot be decoded
+        # (ffmpeg 6 and later stop on too many decode errors, 5.1 when no frame came out).
+        log.warning("the sound of asset %s cannot be decoded: %s", ctx.asset_id, exc.tail[-300:])
+        raise _SoundUndecodable from None
     return parse_ebur128_summary(job.stderr)
+
+
+class _SoundUndecodable(Exception):
+    pass
 
 
 def _ffmpeg_run(args: list[str], duration: float, tick: Any) -> None:
