@@ -68,6 +68,10 @@ def test_a_heic_photo_is_still_a_photo() -> None:
     assert sniff(ftyp(b"heic", b"mif1", b"heic")).kind == AssetKind.image
 
 
+def test_a_canon_raw_3_is_a_photo_not_a_video() -> None:
+    assert sniff(ftyp(b"crx ", b"isom")).label == "CR3"
+
+
 @pytest.mark.parametrize(
     ("head", "says"),
     [
@@ -95,7 +99,6 @@ def test_audio_and_other_formats_are_refused_with_a_reason(head: bytes, says: st
         b"\x47" + b"hello" * 30,  # one 'G' is no transport stream
         ts_packets(188, count=2)[:300],  # two packets are not enough to be sure
         b"RIFF\x10\x00\x00\x00AVIX",  # an AVI extension chunk, not a file start
-        ftyp(b"crx ", b"isom"),  # Canon RAW 3 stills
         DV[:80] + b"\x00" * 80,  # a DIF header without the subcode block after it
     ],
 )
