@@ -5,7 +5,8 @@ interlaced material is deinterlaced; sound that cannot be decoded is left out an
 says so.
 
 Every sample is written by ffmpeg here (small frames, half a second) and cached per session.
-WMV 9 / VC-1 is accepted too but not in the matrix: ffmpeg has no encoder for it.
+WMV 9 / VC-1 and MS-MPEG4 v1 are accepted too but not in the matrix: ffmpeg has no
+encoder for them.
 SQLite only, like tests/test_video_pipeline.py: these exercise ffmpeg, not the database.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
 from dam.models import AssetStatus
 from dam.runtime import Runtime
@@ -27,6 +29,8 @@ from ingest.video.mp4box import top_level_boxes
 from ingest.video.probe import probe
 from tests import db_templates
 from tests import video_clips as clips
+from tests.conftest import Account
+from tests.ui_client import log_in
 from tests.video_clips import Clip
 
 pytestmark = pytest.mark.timeout(180)
@@ -66,6 +70,8 @@ LEGACY = [
           audio=("-c:a", "ac3"), extra=("-f", "vob")), "MPEG-PS", "mpeg2video", False),
     (Clip("mpeg1-m1v", "m1v", **SMALL, video=("-c:v", "mpeg1video", "-q:v", "5"), audio=None,
           extra=("-f", "mpeg1video")), "MPEG video", "mpeg1video", False),
+    (Clip("mpeg2-tod", "tod", **SMALL, video=("-c:v", "mpeg2video", "-q:v", "5"),
+          audio=("-c:a", "ac3"), extra=("-f", "mpegts")), "MPEG-TS", "mpeg2video", False),
     (Clip("xvid-avi", "avi", **SMALL, video=("-c:v", "mpeg4", "-vtag", "XVID", "-q:v", "5"),
           audio=MP3), "AVI", "mpeg4", False),
     (Clip("divx-avi", "avi", **SMALL, video=("-c:v", "mpeg4", "-vtag", "DX50", "-q:v", "5"),
@@ -186,12 +192,17 @@ def garble_avi_sound(source: Path, target: Path) -> None:
     target.write_bytes(bytes(data))
 
 
-def test_sound_that_cannot_be_decoded_is_left_out_and_said(
-    rt: Runtime, clip_dir: Path, tmp_path: Path
-) -> None:
+def garbled_clip(clip_dir: Path, tmp_path: Path) -> Path:
     clip = Clip("sound-to-garble", "avi", **SMALL, video=("-c:v", "mpeg4", "-q:v", "5"), audio=MP3)
     garbled = tmp_path / "garbled.avi"
     garble_avi_sound(clips.render(clip, clip_dir), garbled)
+    return garbled
+
+
+def test_sound_that_cannot_be_decoded_is_left_out_and_said(
+    rt: Runtime, clip_dir: Path, tmp_path: Path
+) -> None:
+    garbled = garbled_clip(clip_dir, tmp_path)
     assert probe_file(garbled).audio is not None  # the probe cannot tell
     asset_id = clips.store(rt, garbled)
     row = clips.asset(rt, asset_id)
@@ -218,3 +229,19 @@ def test_sound_with_a_broken_header_is_left_out_at_the_probe(
     assert row.meta["video"]["audio_note"] == AUDIO_UNDECODABLE
     web = probe_file(rt.blobs.root / clips.renditions(rt, asset_id)["web_720"].path)
     assert web.audio is None
+
+
+def test_the_asset_page_says_the_web_versions_have_no_sound(
+    client: TestClient, creative: Account, clip_dir: Path, tmp_path: Path
+) -> None:
+    garbled = garbled_clip(clip_dir, tmp_path)
+    response = client.post(
+        "/api/v1/assets",
+        headers=creative.headers,
+        files={"file": ("interview.avi", garbled.read_bytes(), "video/x-msvideo")},
+    )
+    assert response.status_code == 201, response.text
+    log_in(client, creative)
+    page = client.get(f"/assets/{response.json()['id']}")
+    assert page.status_code == 200
+    assert "De webversies van deze video hebben geen geluid" in page.text

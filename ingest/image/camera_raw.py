@@ -10,12 +10,23 @@ else from the preview. The original is never changed.
 What a development costs is planned from the header (`decode_need`) before any decode:
 LibRaw keeps the mosaic (2 bytes a photosite) and a 4 x 16-bit image, then the 8-bit
 output and our working copies.
+
+LibRaw parses maker structures of a hostile file in C, so it runs in a child process
+(`raw_child.py`) with a memory cap (the planned need plus 1 GiB), a CPU cap and a
+timeout, at a lower priority, dying with the worker (`ingest.video.launch`), like the
+video probe: a crash or a hang there costs that child, never the worker.
 """
 
 from __future__ import annotations
 
+import base64
+import importlib.util
 import io
+import json
 import math
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,8 +36,15 @@ from typing import Any
 from PIL import Image
 
 from dam.errors import ProcessingError
+from ingest.image.errors import too_many_pixels
 from ingest.image.plan import JpegFrame, read_jpeg_frame
 from ingest.image.plan import decode_need as jpeg_decode_need
+from ingest.video import launch
+
+CHILD = Path(__file__).with_name("raw_child.py")
+# LibRaw's parse and a preview's copy fit in this; a development gets its planned need on top.
+CHILD_MEMORY_BYTES = 1024**3
+CHILD_TIMEOUT_S = 120.0
 
 # Sniffed labels (ingest.sniff) of RAW containers; TIFF-structured RAWs that the sniffer
 # cannot tell from a TIFF (NEF, ARW, PEF ...) are recognised by `tiff_is_camera_raw`.
@@ -72,22 +90,20 @@ def tiff_is_camera_raw(path: Path) -> bool:
 
 
 def read_facts(path: Path, *, label: str) -> RawFacts:
-    """Sizes and the preview from the header, without developing anything."""
-    rawpy = _rawpy()
-    try:
-        with rawpy.imread(str(path)) as raw:
-            sizes = raw.sizes
-            preview = _preview_frame(raw)
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise ProcessingError(_unreadable(label, exc)) from None
-    width, height = int(sizes.width), int(sizes.height)
+    """Sizes and the preview from the header, without developing anything (in the child)."""
+    facts = _child(["facts", str(path)], label=label, memory=CHILD_MEMORY_BYTES)
+    width, height = int(facts.get("width") or 0), int(facts.get("height") or 0)
     if width <= 0 or height <= 0:
         raise ProcessingError(f"The {label} file describes no picture; it is damaged.")
+    preview = None
+    head = (facts.get("preview") or {}).get("head")
+    if isinstance(head, str):
+        preview = read_jpeg_frame(io.BytesIO(base64.b64decode(head)))
     return RawFacts(
         width=width,
         height=height,
-        raw_pixels=int(sizes.raw_width) * int(sizes.raw_height),
-        orientation=_FLIP_TO_ORIENTATION.get(int(sizes.flip), 1),
+        raw_pixels=int(facts.get("raw_width") or 0) * int(facts.get("raw_height") or 0),
+        orientation=_FLIP_TO_ORIENTATION.get(int(facts.get("flip") or 0), 1),
         preview=preview,
     )
 
@@ -141,8 +157,6 @@ def open_camera_raw(
     photo's size (for the probe, which must not decode before the memory plan)."""
     facts = read_facts(path, label=label)
     if facts.width * facts.height > max_pixels:
-        from ingest.image.errors import too_many_pixels
-
         raise ProcessingError(
             too_many_pixels(facts.width * facts.height, max_pixels, (facts.width, facts.height))
         )
@@ -166,41 +180,60 @@ def open_camera_raw(
 
 
 def _develop(path: Path, label: str, facts: RawFacts, long_edge: int) -> Image.Image:
-    rawpy = _rawpy()
-    try:
-        with rawpy.imread(str(path)) as raw:
-            rgb = raw.postprocess(
-                use_camera_wb=True,
-                output_color=rawpy.ColorSpace.sRGB,
-                output_bps=8,
-                half_size=half_size(facts, long_edge),
-                no_auto_bright=False,
-            )
-    except (rawpy.LibRawError, OSError, ValueError, MemoryError) as exc:
-        raise ProcessingError(_unreadable(label, exc)) from None
-    return Image.fromarray(rgb, "RGB")
-
-
-def _preview_frame(raw: object) -> JpegFrame | None:
-    rawpy = _rawpy()
-    try:
-        thumb = raw.extract_thumb()  # type: ignore[attr-defined]
-    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
-        return None
-    except rawpy.LibRawError:
-        return None
-    if thumb.format != rawpy.ThumbFormat.JPEG:
-        return None  # a bitmap thumbnail is small; develop instead
-    return read_jpeg_frame(io.BytesIO(thumb.data))
+    half = half_size(facts, long_edge)
+    with tempfile.TemporaryDirectory(prefix="beeldbank-raw-") as scratch:
+        out = Path(scratch) / "rgb"
+        memory = decode_need(facts, long_edge) + CHILD_MEMORY_BYTES
+        size = _child(
+            ["develop", str(path), str(out), "1" if half else "0"], label=label, memory=memory
+        )
+        width, height = int(size.get("width") or 0), int(size.get("height") or 0)
+        data = out.read_bytes()
+    if width <= 0 or height <= 0 or len(data) != width * height * 3:
+        raise ProcessingError(_unreadable(label, "the development came out incomplete"))
+    return Image.frombytes("RGB", (width, height), data)
 
 
 def _preview_bytes(path: Path, label: str) -> bytes:
-    rawpy = _rawpy()
+    with tempfile.TemporaryDirectory(prefix="beeldbank-raw-") as scratch:
+        out = Path(scratch) / "preview.jpg"
+        _child(["preview", str(path), str(out)], label=label, memory=CHILD_MEMORY_BYTES)
+        return out.read_bytes()
+
+
+def _child(args: list[str], *, label: str, memory: int) -> dict[str, Any]:
+    """LibRaw's answer from the child (raw_child.py), run under caps like the video probe."""
+    if importlib.util.find_spec("rawpy") is None:
+        raise ProcessingError(
+            "Camera RAW files need rawpy, which is not installed on this server; an "
+            "administrator can install it (pip install rawpy). The original is kept."
+        )
+    command = launch.command(
+        [sys.executable, "-I", str(CHILD), *args],
+        memory=memory,
+        niceness=10,
+        cpu_s=int(CHILD_TIMEOUT_S),
+    )
     try:
-        with rawpy.imread(str(path)) as raw:
-            return bytes(raw.extract_thumb().data)
-    except (rawpy.LibRawError, OSError) as exc:
-        raise ProcessingError(_unreadable(label, exc)) from None
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise ProcessingError(_unreadable(label, "reading it took too long")) from None
+    try:
+        answer = json.loads(done.stdout) if done.returncode == 0 and done.stdout else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        # A crash (signal), the memory cap, or no rawpy: the file cannot be trusted.
+        raise ProcessingError(_unreadable(label, "reading it stopped with an error"))
+    if answer.get("error"):
+        raise ProcessingError(_unreadable(label, str(answer.get("detail") or answer["error"])))
+    return answer
 
 
 def _carry_exif(image: Image.Image, exif: Image.Exif | None, *, orientation: int) -> None:
@@ -248,20 +281,9 @@ def _tiff_exif(path: Path) -> Image.Exif | None:
     return exif if len(exif) else None
 
 
-def _unreadable(label: str, exc: BaseException) -> str:
-    detail = str(exc).strip("b'\" ")[:120]
+def _unreadable(label: str, detail: str) -> str:
+    detail = detail.strip("b'\" ")[:120]
     return (
-        f"The {label} camera RAW file could not be read ({detail or type(exc).__name__}): "
-        "it is damaged, or from a camera LibRaw does not know yet. The original is kept."
+        f"The {label} camera RAW file could not be read ({detail}): it is damaged, or from "
+        "a camera LibRaw does not know yet. The original is kept."
     )
-
-
-def _rawpy() -> Any:
-    try:
-        import rawpy
-    except ImportError:
-        raise ProcessingError(
-            "Camera RAW files need rawpy, which is not installed on this server; an "
-            "administrator can install it (pip install rawpy). The original is kept."
-        ) from None
-    return rawpy
