@@ -25,7 +25,9 @@ AS_SHOT_NEUTRAL = (0.5, 1.0, 0.8)  # the camera's white balance: what grey looke
 
 def scene(width: int, height: int) -> np.ndarray:
     """The test scene as linear RGB floats 0..1 (height x width x 3)."""
-    ramp = np.linspace(0.05, 0.9, width)[None, :, None] * np.ones((height, 1, 3))
+    ramp = np.linspace(0.05, 0.9, width, dtype=np.float32)[None, :, None] * np.ones(
+        (height, 1, 3), np.float32
+    )
     ramp[: height // 3, : width // 3] = (0.8, 0.05, 0.05)
     ramp[-height // 3 :, -width // 3 :] = (0.05, 0.05, 0.8)
     return ramp
@@ -34,7 +36,7 @@ def scene(width: int, height: int) -> np.ndarray:
 def mosaic(rgb: np.ndarray) -> np.ndarray:
     """RGGB Bayer samples of a linear RGB picture, 12-bit values in uint16."""
     height, width = rgb.shape[:2]
-    out = np.empty((height, width), np.float64)
+    out = np.empty((height, width), np.float32)
     out[0::2, 0::2] = rgb[0::2, 0::2, 0]
     out[0::2, 1::2] = rgb[0::2, 1::2, 1]
     out[1::2, 0::2] = rgb[1::2, 0::2, 1]

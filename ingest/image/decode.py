@@ -101,7 +101,9 @@ def open_image(
                 explain(exc, label=label, path=path, max_pixels=max_pixels)
             ) from None
         try:
-            image.seek(main_page(image))
+            page = main_page(image)
+            if page:
+                image.seek(page)
             width, height = image.size
             if width <= 0 or height <= 0:
                 raise ProcessingError(
@@ -122,23 +124,23 @@ _MAX_PAGES = 64
 
 def main_page(image: Image.Image) -> int:
     """The page to show: for a TIFF of several pages (IFDs) the largest one that is not a
-    reduced-resolution copy (a thumbnail or preview page), else the first."""
-    pages = int(getattr(image, "n_frames", 1))
-    if image.format != "TIFF" or pages <= 1:
+    reduced-resolution copy (a thumbnail or preview page), else the first. The pages are
+    read through a second handle, so a damaged later page leaves `image` as it was."""
+    filename = getattr(image, "filename", None)
+    if image.format != "TIFF" or not filename:
         return 0
-    current = image.tell()
     best, best_area = 0, -1
     try:
-        for page in range(min(pages, _MAX_PAGES)):
-            image.seek(page)
-            reduced = int(image.tag_v2.get(_NEW_SUBFILE_TYPE, 0) or 0) & 1  # type: ignore[attr-defined]
-            area = image.width * image.height * (0 if reduced else 1)
-            if area > best_area:
-                best, best_area = page, area
-    except (EOFError, OSError, ValueError):
-        pass
-    finally:
-        image.seek(current)
+        with Image.open(filename, formats=["TIFF"]) as pages:
+            for page in range(_MAX_PAGES):
+                if page:
+                    pages.seek(page)  # EOFError after the last page
+                reduced = int(pages.tag_v2.get(_NEW_SUBFILE_TYPE, 0) or 0) & 1  # type: ignore[attr-defined]
+                area = pages.width * pages.height * (0 if reduced else 1)
+                if area > best_area:
+                    best, best_area = page, area
+    except Exception:  # noqa: S110 (the end of the pages, or a damaged one)
+        pass  # the pages read so far decide
     return best
 
 
@@ -211,7 +213,7 @@ def decode_for_renditions(
             # it settle for 1/2 where 1/4 covers `long_edge`.
             landscape = image.width >= image.height
             image.draft(None, (long_edge, 1) if landscape else (1, long_edge))
-        image.seek(main_page(image))
+        image.seek(main_page(image))  # the first frame of a GIF or WebP
         image.load()
         # Read from the source: converted copies may not carry the EXIF block.
         orientation = orientation_of(image)

@@ -88,12 +88,12 @@ def render_video(ctx: StageContext) -> None:
     plan = web_renditions(info)
     with scratch_dir(ctx) as scratch:
         loudness = None
+        sound_suspect = False  # the loudness pass could not decode the sound
         if info.audio is not None:
             try:
                 loudness = _measure_loudness(ctx, binary, path, demuxer, info, guard)
             except _SoundUndecodable:
-                # Not one frame of sound came out: the web versions go without it.
-                info = info.without_audio(AUDIO_UNDECODABLE)
+                sound_suspect = True
         outputs = [commands.WebOutput(spec, scratch / f"{spec.name}.mp4") for spec in plan]
         tonemap = can_tonemap(binary)
 
@@ -125,6 +125,9 @@ def render_video(ctx: StageContext) -> None:
                 raise _failure(ctx, again, info.duration_s, "web version") from None
         for output in outputs:
             check_web_file(output.path)
+        if sound_suspect and info.audio is not None and _silent(outputs[0].path):
+            # ffmpeg 5.1 writes the web version without a sound track instead of failing.
+            info = info.without_audio(AUDIO_UNDECODABLE)
         produced = []
         for output in outputs:
             spec = output.rendition
@@ -246,15 +249,23 @@ def _measure_loudness(
     except process.FfmpegTimedOut:
         raise ProcessingError(_too_long(info.duration_s)) from None
     except process.FfmpegFailed as exc:
-        # The pass only decodes the sound: when it fails, the sound cannot be decoded
-        # (ffmpeg 6 and later stop on too many decode errors, 5.1 when no frame came out).
-        log.warning("the sound of asset %s cannot be decoded: %s", ctx.asset_id, exc.tail[-300:])
+        # The pass only decodes the sound: when it fails, the sound probably cannot be
+        # decoded (ffmpeg 6 and later stop on too many decode errors, 5.1 when no frame
+        # came out). The encode tells for sure; until then, no normalisation.
+        log.warning(
+            "the sound of asset %s could not be measured: %s", ctx.asset_id, exc.tail[-300:]
+        )
         raise _SoundUndecodable from None
     return parse_ebur128_summary(job.stderr)
 
 
 class _SoundUndecodable(Exception):
     pass
+
+
+def _silent(web_file: Path) -> bool:
+    """Whether one of our own web versions came out without a sound track."""
+    return probe(web_file, label="MP4").audio is None
 
 
 def _ffmpeg_run(args: list[str], duration: float, tick: Any) -> None:
