@@ -2,7 +2,7 @@
 so ffmpeg and the LibRaw child count) and the load average, so figures taken on a busy
 machine can be judged.
 
-    PYTHONPATH=. .venv/bin/python bench/legacy_media.py [--debian /usr/bin/ffmpeg]
+    .venv/bin/python bench/legacy_media.py [--debian /usr/bin/ffmpeg]
 
 RAW: a 12-megapixel DNG (tests/raw_samples.py) with and without a full-size preview,
 through the same open/decode the photo pipeline runs. Video: each legacy sample of
@@ -15,10 +15,14 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# The packages first, not bench/search.py (a script's own folder is first on the path).
+sys.path[0:1] = [str(Path(__file__).resolve().parent.parent)]
 
 
 def cpu_seconds() -> float:
