@@ -194,3 +194,28 @@ def test_a_reduced_resolution_page_is_never_the_main_one(tmp_path: Path) -> None
         big.save(tiff, "TIFF", tiffinfo=reduced)
     with Image.open(path) as image:
         assert image.n_frames == 2 and main_page(image) == 0
+
+
+def test_photoshop_and_multipage_tiffs_from_pillows_corpus(tmp_path: Path) -> None:
+    """Real Photoshop files (and fuzzed ones: out-of-bounds writes, timeouts, huge byte
+    counts) and Pillow's multi-page TIFFs: each becomes a picture or a refusal in words."""
+    from dam.errors import ProcessingError
+    from ingest.image.decode import decode_for_renditions, open_image
+    from ingest.sniff import HEAD_BYTES, sniff
+    from tests.corpus import message_problem, pillow_tests_dir
+
+    images = pillow_tests_dir() / "images"
+    files = sorted(images.glob("*.psd")) + sorted(images.glob("multipage*.tif*"))
+    assert len(files) >= 10
+    decoded = {}
+    for path in files:
+        label = sniff(path.read_bytes()[:HEAD_BYTES]).label
+        try:
+            with open_image(path, label=label, max_pixels=50_000_000) as image:
+                decoded[path.name] = decode_for_renditions(
+                    image, label=label, path=path, long_edge=1024
+                ).size
+        except ProcessingError as refused:
+            assert message_problem(refused.message) is None, (path.name, refused.message)
+    assert decoded["hopper.psd"] == (128, 128) and decoded["rgba.psd"] == (100, 100)
+    assert decoded["multipage.tiff"] == (20, 20)  # pages of 10, 10 and 20 pixels: the largest

@@ -8,6 +8,7 @@ decode costs is planned from the 26-byte header before anything is read.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from PIL import Image
 from dam.errors import ProcessingError
 from ingest.image.camera_raw import FULL_SIZE
 from ingest.image.errors import too_many_pixels
+
+log = logging.getLogger(__name__)
 
 LABELS = frozenset({"PSD", "PSB"})
 _WORKING_COPIES = 2
@@ -86,9 +89,10 @@ def open_layered(
             "The original is kept."
         ) from None
     except Exception as exc:
+        log.info("psd-tools could not read a %s file: %s", label, type(exc).__name__)
         raise ProcessingError(
-            f"The {label} file could not be read ({type(exc).__name__}): it is damaged or "
-            "from a Photoshop version psd-tools does not know. The original is kept."
+            f"The {label} file could not be read: it is damaged, or from a Photoshop version "
+            "psd-tools does not know. The original is kept."
         ) from None
     if image is None:
         raise ProcessingError(f"The {label} file holds no picture to show. The original is kept.")
