@@ -23,7 +23,10 @@ def detect_asset_faces(ctx: StageContext) -> None:
         return
     asset, path, label = load_original(ctx)
     key = biometrics.face_key(ctx.settings) if ctx.settings.face_recognition else None
-    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+    edge = ctx.settings.face_max_edge_px
+    with open_image(
+        path, label=label, max_pixels=ctx.settings.max_image_pixels, long_edge=edge
+    ) as image:
         full_width, _ = upright_dimensions(image)
         upright = decode_for_renditions(
             image, label=label, path=path, long_edge=ctx.settings.face_max_edge_px
