@@ -177,7 +177,7 @@ def jobs_of(session: Session, asset_id: str) -> list[Job]:
 def get_job(session: Session, job_id: str, user: User) -> Job:
     """One job, for someone who may see its asset (a redacted video's progress, say)."""
     job = session.get(Job, job_id)
-    if job is None:
+    if job is None or job.asset_id is None:  # a person's job is the privacy pages' own
         raise NotFound("There is no job with this id.")
     get_visible_asset(session, job.asset_id, user)
     return job

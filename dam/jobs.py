@@ -47,12 +47,13 @@ class StageContext:
     services) and the means to report progress."""
 
     job_id: str
-    asset_id: str
+    asset_id: str  # "" for a task about a person
     runtime: Runtime
     report_progress: Callable[[float], None]
     # The runtime's settings, unless a caller (a test) runs the stage with others.
     settings: Settings = None  # type: ignore[assignment]
     params: dict[str, Any] = field(default_factory=dict)  # a task's Job.params
+    person_id: str | None = None  # whom a task about a person is about
 
     def __post_init__(self) -> None:
         if self.settings is None:
@@ -80,6 +81,17 @@ def schedule(
 ) -> Job:
     """Add a job; its id is put on the queue once the session commits."""
     job = Job(asset_id=asset_id, stage=stage, params=params)
+    session.add(job)
+    session.info.setdefault("jobs_to_enqueue", []).append(job.id)
+    return job
+
+
+def schedule_for_person(
+    session: Session, *, person_id: str, stage: str, params: dict[str, Any] | None = None
+) -> Job:
+    """Add a task about a person (it must be registered with `add_task`); queued after
+    the commit like any job."""
+    job = Job(person_id=person_id, stage=stage, params=params)
     session.add(job)
     session.info.setdefault("jobs_to_enqueue", []).append(job.id)
     return job
@@ -154,10 +166,11 @@ class JobRunner:
         handler = wiring.tasks.get(job.stage) if task else wiring.stages.get(job.stage)
         ctx = StageContext(
             job_id=job.id,
-            asset_id=job.asset_id,
+            asset_id=job.asset_id or "",
             runtime=self.runtime,
             report_progress=lambda fraction: self._progress(job.id, fraction),
             params=dict(job.params or {}),
+            person_id=job.person_id,
         )
         try:
             self._run_stage(job, handler, ctx, task=task)

@@ -73,7 +73,13 @@ class Runtime:
     def recover(self) -> None:
         """At start: take over the jobs of this host's ended processes, remove their temp
         files, and re-send queued jobs that never reached the queue (a crash between
-        commit and enqueue), without waiting for the stale timeout or the first sweep."""
+        commit and enqueue), without waiting for the stale timeout or the first sweep.
+        First, the packages' start-up checks (Wiring.add_startup) say what they find."""
+        for name, check in self.wiring.startup.items():
+            try:
+                check(self)
+            except Exception:
+                log.exception("start-up check %s failed", name)
         jobs.reclaim_orphans(self)
         leftovers.clean(self.settings, self.session)
         jobs.sweep(self, lost_after_s=0)

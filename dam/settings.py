@@ -158,6 +158,19 @@ class Settings(BaseSettings):
         description="Channels that leave the organisation: an asset whose licence is "
         "unknown (neither own work nor licensed) needs review before it goes there.",
     )
+    banner_size: str = Field(
+        "1920x600",
+        pattern=r"^[0-9]{2,5}x[0-9]{2,5}$",
+        description="Size of the `banner` download preset, WIDTHxHEIGHT in pixels.",
+    )
+    gps_channels: str = Field(
+        "",
+        pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$",
+        description="Channels whose downloads keep the GPS position; none by default.",
+    )
+    download_zip_max_assets: int = Field(
+        500, ge=1, le=5000, description="Most assets one ZIP download may hold."
+    )
     consent_notice_days: int = Field(
         30,
         ge=1,
@@ -294,6 +307,10 @@ class Settings(BaseSettings):
     @property
     def channel_list(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.channels.split(",")))
+
+    @property
+    def gps_channel_set(self) -> frozenset[str]:
+        return frozenset(c for c in self.gps_channels.split(",") if c)
 
     @property
     def alt_text_channel_set(self) -> frozenset[str]:

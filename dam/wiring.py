@@ -71,6 +71,7 @@ class Wiring:
     doctor_checks: list[DoctorCheck] = field(default_factory=list)
     check_parts: dict[str, PartCheck] = field(default_factory=dict)
     services: dict[str, ServiceFactory] = field(default_factory=dict)
+    startup: dict[str, Callable[[Runtime], None]] = field(default_factory=dict)
     change_steps: dict[str, tuple[int, ChangeStepFactory]] = field(default_factory=dict)
     # Command-line commands and groups (Typer callables / apps): installed on `dam`'s
     # command line by dam.cli, which parses before any runtime exists.
@@ -157,6 +158,11 @@ class Wiring:
         """Let `dam check --<name>` run a package's check (search adds "search")."""
         self.check_parts[name] = check
 
+    def add_startup(self, name: str, check: Callable[[Runtime], None]) -> None:
+        """Run `check` when job consumers start (`dam serve`, `dam worker`): a place to
+        look at the machine and log what an operator should know."""
+        self.startup[name] = check
+
     def add_service(self, name: str, factory: ServiceFactory) -> None:
         """Give the runtime a `name` service, built with it and closed with it. Factories
         must not do I/O: the runtime is built before migrations run."""
@@ -211,6 +217,7 @@ class Wiring:
                 )
             ],
             "readiness": {name: callable_name(fn) for name, fn in self.readiness.items()},
+            "startup": {name: callable_name(fn) for name, fn in self.startup.items()},
             "doctor": [callable_name(fn) for fn in self.doctor_checks],
             "check_parts": {name: callable_name(fn) for name, fn in self.check_parts.items()},
             "services": {name: callable_name(fn) for name, fn in self.services.items()},

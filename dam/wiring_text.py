@@ -41,6 +41,8 @@ def render(wiring: Mapping[str, Any]) -> str:
     lines += _pairs(wiring["services"])
     lines += ["", "Readiness checks (/readyz; after the core's database, storage, queue)"]
     lines += _pairs(wiring["readiness"])
+    lines += ["", "Start-up checks (when job consumers start: dam serve, dam worker)"]
+    lines += _pairs(wiring["startup"])
     lines += ["", "dam doctor checks (after the core's database and queue)"]
     lines += [f"  - {check}" for check in wiring["doctor"]] or ["  (none)"]
     lines += ["", "dam check parts (dam check --<name>)"]

@@ -255,7 +255,7 @@ def recent_read_notices(session: Session, *, limit: int = 10) -> list[Notificati
     return list(
         session.exec(
             select(Notification)
-            .where(col(Notification.read_at).is_not(None))
+            .where(col(Notification.read_at).is_not(None), col(Notification.recipient_id).is_(None))
             .order_by(col(Notification.created_at).desc())
             .limit(limit)
         )

@@ -37,12 +37,12 @@ from dam import audit, clock
 from dam.assets import get_rendition, get_visible_asset, original_for_download
 from dam.auth import check_permission, has_permission
 from dam.blobs import BlobStore
-from dam.errors import Forbidden, Gone, NotFound
-from dam.models import Asset, User
+from dam.errors import Forbidden, Gone, InvalidInput, NotFound
+from dam.models import Asset, AssetKind, User
 from dam.settings import Settings
-from gdpr.publishing import egress, redaction, shares
+from gdpr.publishing import delivery, download_batches, egress, redaction, shares
 from gdpr.recognition import faces_view, identity
-from gdpr.requests import export
+from gdpr.requests import export, person_requests
 
 # What a response may say about caching (web/files.py turns it into headers).
 IMMUTABLE = "private, max-age=31536000, immutable"  # renditions: their ETag is their hash
@@ -111,11 +111,22 @@ class OriginalFile:
 
 @dataclass(frozen=True)
 class ChannelDownload:
-    """The best rendition for a channel, or with `redact` the faces not cleared blurred."""
+    """A file for a channel: a photo in a preset (size, crop, format; metadata written),
+    a video's web version; with `redact` the faces not cleared for it blurred."""
 
     asset_id: str
     channel: str
     redact: bool = False
+    options: delivery.Options | None = None  # None: the preset `large` (videos: best)
+    # A video with its captions built in (ingest makes it, once the gate said yes).
+    captioned: Callable[[], Path] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DownloadArchive:
+    """A selection packed as one ZIP (every file in it went through this gate)."""
+
+    batch_id: str
 
 
 @dataclass(frozen=True)
@@ -162,16 +173,25 @@ class PersonExport:
     person_id: str
 
 
+@dataclass(frozen=True)
+class PreparedExport:
+    """An access export an officer started as a job: downloadable for 24 hours."""
+
+    job_id: str
+
+
 Ask = (
     RenditionFile
     | OriginalFile
     | ChannelDownload
+    | DownloadArchive
     | CaptionedVideo
     | CaptionFile
     | FaceCrop
     | SharedFile
     | SharedCaptions
     | PersonExport
+    | PreparedExport
 )
 # Who asks: a signed-in user, or a visitor holding a share link that opened (token valid,
 # password given): gdpr.publishing.shares.open_share says so.
@@ -201,6 +221,8 @@ def release(
         return _original(session, ask, by, settings, blobs)
     if isinstance(ask, ChannelDownload):
         return _download(session, ask, by, settings, blobs, lang)
+    if isinstance(ask, DownloadArchive):
+        return _archive(session, ask, by, blobs)
     if isinstance(ask, CaptionedVideo):
         return _captioned(session, ask, by, settings)
     if isinstance(ask, CaptionFile):
@@ -209,6 +231,8 @@ def release(
         return _face_crop(session, ask, by, blobs)
     if isinstance(ask, PersonExport):
         return _export(session, ask, by, blobs)
+    if isinstance(ask, PreparedExport):
+        return _prepared(session, ask, by, blobs)
     raise TypeError(f"The gate does not know what {type(ask).__name__} is for.")
 
 
@@ -281,6 +305,30 @@ def _download(
     lang: str,
 ) -> Release:
     asset = get_visible_asset(session, ask.asset_id, user)
+    names_visible = has_permission(user, "people.read")
+    if AssetKind(asset.kind) == AssetKind.image:
+        made = delivery.deliver_photo(
+            session,
+            blobs,
+            asset,
+            ask.channel,
+            ask.options or delivery.Options(),
+            redact=ask.redact,
+            settings=settings,
+            actor=user,
+            lang=lang,
+            names_visible=names_visible,
+        )
+        return _sealed(
+            media_type=made.mime,
+            path=made.path,
+            filename=made.filename,
+            headers=(("Cache-Control", NO_STORE),),
+            temporary=True,
+        )
+    preset = ask.options.preset if ask.options else None
+    if ask.captioned is not None:
+        return _captioned_download(session, ask, asset, user, settings, lang, preset)
     if ask.redact:
         result = redaction.redacted_download(
             session, blobs, asset, ask.channel, settings=settings, actor=user, lang=lang
@@ -300,13 +348,73 @@ def _download(
         settings=settings,
         actor=user,
         lang=lang,
-        names_visible=has_permission(user, "people.read"),
+        names_visible=names_visible,
+        preset=preset,
     )
     ext = rendition.path.rsplit(".", 1)[-1]
     return _sealed(
         media_type=rendition.mime,
         path=blobs.root / rendition.path,
         filename=f"{_stem(asset)}-{ask.channel}.{ext}",
+        headers=(("Cache-Control", NO_STORE),),
+    )
+
+
+def _captioned_download(
+    session: Session,
+    ask: ChannelDownload,
+    asset: Asset,
+    user: User,
+    settings: Settings,
+    lang: str,
+    preset: str | None,
+) -> Release:
+    """A video's web version for a channel with its captions built in."""
+    assert ask.captioned is not None
+    if preset not in (None, *egress.DOWNLOAD_ORDER[AssetKind.video]):
+        raise InvalidInput(f"Unknown preset {preset!r} for a video: web_720 or web_1080.")
+    if ask.redact:
+        raise InvalidInput("A blurred video comes without built-in captions; leave captions out.")
+    egress.require_channel(settings, ask.channel)
+    egress.require_cleared(
+        session,
+        asset.id,
+        ask.channel,
+        settings=settings,
+        lang=lang,
+        names_visible=has_permission(user, "people.read"),
+    )
+    path = ask.captioned()
+    try:
+        _audit(
+            session,
+            "asset.downloaded",
+            user,
+            asset.id,
+            channel=ask.channel,
+            rendition=preset or "web_1080",
+            captions=True,
+        )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return _sealed(
+        media_type="video/mp4",
+        path=path,
+        filename=f"{_stem(asset)}-{ask.channel}-captioned.mp4",
+        headers=(("Cache-Control", NO_STORE),),
+        temporary=True,
+    )
+
+
+def _archive(session: Session, ask: DownloadArchive, user: User, blobs: BlobStore) -> Release:
+    """Only whoever asked for the ZIP gets it (404 for anyone else), while it is kept."""
+    batch, path = download_batches.finished_file(session, blobs, ask.batch_id, user)
+    _audit(session, "download.archive_fetched", user, batch.id, assets=batch.included)
+    return _sealed(
+        media_type="application/zip",
+        path=path,
+        filename=f"beeldbank-{batch.channel}-{batch.id}.zip",
         headers=(("Cache-Control", NO_STORE),),
     )
 
@@ -387,6 +495,27 @@ def _export(session: Session, ask: PersonExport, user: User, blobs: BlobStore) -
         filename=result.filename,
         headers=(("Cache-Control", NO_STORE),),
         temporary=True,
+    )
+
+
+def _prepared(session: Session, ask: PreparedExport, user: User, blobs: BlobStore) -> Release:
+    check_permission(user, "privacy.export")
+    path, filename, person_id = person_requests.prepared_export(session, blobs, ask.job_id)
+    audit.record(
+        session,
+        action="person.export_downloaded",
+        actor_id=user.id,
+        subject_type="person",
+        subject_id=person_id,
+        details={"job_id": ask.job_id},
+    )
+    session.commit()
+    # Kept (not temporary): it may be fetched again until it expires.
+    return _sealed(
+        media_type="application/zip",
+        path=path,
+        filename=filename,
+        headers=(("Cache-Control", NO_STORE),),
     )
 
 

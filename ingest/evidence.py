@@ -19,6 +19,7 @@ from dam import audit
 from dam.blobs import CHUNK, BlobStore, human_size
 from dam.errors import TooLarge, UnsupportedMedia
 from dam.models import Asset, AssetKind, AssetStatus, User
+from ingest.evidence_preview import add_preview
 from ingest.receive import clean_filename
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
 
@@ -83,6 +84,8 @@ def store_evidence(
     )
     session.add(asset)
     session.flush()
+    if sniffed.mime == PDF.mime:
+        add_preview(session, blobs, asset)  # the first page, for the officer's eye
     audit.record(
         session,
         action="asset.uploaded",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dam.errors import UnsupportedMedia
 from dam.models import AssetKind
@@ -16,7 +17,10 @@ assert HEAD_BYTES >= HEAD_BYTES_NEEDED
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
 
-ACCEPTED = "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF and AVIF"
+ACCEPTED = (
+    "JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF, AVIF, camera RAW (DNG, CR2, CR3, NEF, ARW, RAF, "
+    "ORF, RW2) and Photoshop (PSD, PSB)"
+)
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,15 @@ def sniff(head: bytes) -> Sniffed:
         return Sniffed(AssetKind.image, "image/gif", "GIF")
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return Sniffed(AssetKind.image, "image/webp", "WebP")
+    raw = _camera_raw(head)
+    if raw is not None:
+        return raw
     if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
         return Sniffed(AssetKind.image, "image/tiff", "TIFF")
+    if head[:4] == b"8BPS" and head[4:6] in (b"\x00\x01", b"\x00\x02"):
+        # Photoshop: version 1 is a PSD, version 2 a large document (PSB).
+        label = "PSD" if head[4:6] == b"\x00\x01" else "PSB"
+        return Sniffed(AssetKind.image, "image/vnd.adobe.photoshop", label)
     if head[4:8] == b"ftyp":
         brands = _ftyp_brands(head)
         if brands & _AVIF_BRANDS:
@@ -53,6 +64,43 @@ def sniff(head: bytes) -> Sniffed:
         f"This file type is not accepted{_guess(head)}. Beeldbank accepts {ACCEPTED} photos "
         f"and {VIDEO_ACCEPTED} videos."
     )
+
+
+def _camera_raw(head: bytes) -> Sniffed | None:
+    """Camera RAW containers told apart by their first bytes. NEF, ARW and other plain-TIFF
+    RAWs look like any TIFF here; the image pipeline recognises them by their tags."""
+    if head[:4] == b"II*\x00" and head[8:10] == b"CR":
+        return Sniffed(AssetKind.image, "image/x-canon-cr2", "CR2")
+    if head[4:8] == b"ftyp" and head[8:12] == b"crx ":
+        return Sniffed(AssetKind.image, "image/x-canon-cr3", "CR3")
+    if head.startswith(b"FUJIFILMCCD-RAW"):
+        return Sniffed(AssetKind.image, "image/x-fuji-raf", "RAF")
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return Sniffed(AssetKind.image, "image/x-olympus-orf", "ORF")
+    if head[:4] == b"IIU\x00":
+        return Sniffed(AssetKind.image, "image/x-panasonic-rw2", "RW2")
+    if head[:4] in (b"II*\x00", b"MM\x00*") and _DNG_VERSION in _ifd0_tags(head):
+        return Sniffed(AssetKind.image, "image/x-adobe-dng", "DNG")
+    return None
+
+
+_DNG_VERSION = 50706
+
+
+def _ifd0_tags(head: bytes) -> set[int]:
+    """The tag numbers of a TIFF's first IFD, as far as it lies within `head`."""
+    order: Literal["little", "big"] = "little" if head[:2] == b"II" else "big"
+    offset = int.from_bytes(head[4:8], order)
+    if offset < 8 or offset + 2 > len(head):
+        return set()
+    count = int.from_bytes(head[offset : offset + 2], order)
+    tags = set()
+    for i in range(min(count, 512)):
+        at = offset + 2 + 12 * i
+        if at + 2 > len(head):
+            break
+        tags.add(int.from_bytes(head[at : at + 2], order))
+    return tags
 
 
 def _ftyp_brands(head: bytes) -> set[bytes]:
@@ -73,7 +121,6 @@ _KNOWN_OTHERS: tuple[tuple[bytes, str], ...] = (
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"BM", "a BMP bitmap; save it as PNG or JPEG first"),
-    (b"8BPS", "a Photoshop document; export it as JPEG, PNG or TIFF"),
     (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "a JPEG 2000 image; export it as JPEG or TIFF"),
     (b"\xffO\xffQ", "a JPEG 2000 codestream; export it as JPEG or TIFF"),
     (b"\xff\x0a", "a JPEG XL image; export it as JPEG or PNG"),

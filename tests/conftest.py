@@ -27,7 +27,7 @@ from dam.models import Role, User
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, load_settings
 from ingest.video import process as video_process
-from tests import db_templates
+from tests import db_templates, ffmpeg_builds
 from web.app import create_app
 
 PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -87,6 +87,17 @@ def ffmpeg_at_normal_priority() -> Iterator[None]:
     video_process.NICENESS = 0
     yield
     video_process.NICENESS = production
+
+
+@pytest.fixture(autouse=True, scope="session")
+def bundled_ffmpeg_on_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The pipeline's ffmpeg is the bundled build unless a test says otherwise, whatever
+    the machine has installed (CI installs Debian's too: tests/test_ffmpeg_builds.py runs
+    the video pipeline with that one). Done the way a server does it: first on PATH."""
+    with ffmpeg_builds.first_on_path(
+        ffmpeg_builds.bundled(), tmp_path_factory.mktemp("bundled-ffmpeg")
+    ):
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ never becomes evidence; originals shared by a form and a photo outlive either on
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from tests import media
 from tests.conftest import Account
+from tests.ui_client import log_in
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n% handtekening\n%%EOF\n"
 
@@ -375,3 +377,41 @@ def test_erasing_the_person_keeps_a_library_twin_of_their_form(
     assert rt.blobs.original_path(sha).is_file()
     mine = client.get(f"/api/v1/assets/{library}/original", headers=creative.headers)
     assert mine.status_code == 200 and mine.content == photo
+
+
+def signed_pdf() -> bytes:
+    """A one-page A4 PDF (as Pillow writes them): white, with a black signature block."""
+    page = Image.new("RGB", (595, 842), "white")
+    page.paste((0, 0, 0), (300, 700, 550, 780))
+    return media.encoded(page, "PDF")
+
+
+def test_a_pdf_forms_first_page_is_its_preview_for_officers_only(
+    client: TestClient, rt: Runtime, officer: Account, creative: Account
+) -> None:
+    pid = new_person(client, officer)
+    evidence = evidence_id(client, officer, pid, signed_pdf())
+    preview = f"/api/v1/assets/{evidence}/renditions/preview"
+    shown = client.get(preview, headers=officer.headers)
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/jpeg"
+    picture = Image.open(io.BytesIO(shown.content)).convert("L")
+    assert max(picture.size) == 1200 and picture.size[0] < picture.size[1]  # upright A4
+    w, h = picture.size
+    assert picture.getpixel((w // 10, h // 10)) > 240  # the white page
+    assert picture.getpixel((int(w * 0.7), int(h * 0.88))) < 15  # the signature block
+    # Restricted like the form: for anyone else it does not exist.
+    assert client.get(preview, headers=creative.headers).status_code == 404
+    # Damaged PDFs are kept without a preview (the test PDF above has no page).
+    broken = evidence_id(client, officer, pid, PDF)
+    assert (
+        client.get(
+            f"/api/v1/assets/{broken}/renditions/preview", headers=officer.headers
+        ).status_code
+        == 404
+    )
+    # The person's page shows the first page beside the link to the form.
+    assert consent(client, officer, pid, evidence).status_code == 201
+    with TestClient(client.app) as browser:
+        log_in(browser, officer)
+        page = browser.get(f"/people/{pid}")
+    assert f'<img src="{preview}" alt="Eerste pagina van het ondertekende formulier' in page.text

@@ -47,12 +47,28 @@ def images() -> Path:
 
 
 def upright_size_by_pillow(path: Path) -> tuple[int, int]:
-    """What Pillow reports for the first frame once its EXIF orientation is applied."""
+    """What Pillow reports for the picture once its EXIF orientation is applied: the first
+    frame; a Photoshop document's composite (its frames are layers); a TIFF's largest page
+    that is not a reduced-resolution copy (a thumbnail page)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the corpus is meant to make Pillow complain
         with Image.open(path) as image:
-            image.seek(0)
+            if image.format == "PSD":
+                return image.size
+            image.seek(largest_page(image) if image.format == "TIFF" else 0)
             return ImageOps.exif_transpose(image).size
+
+
+def largest_page(image: Image.Image) -> int:
+    areas: dict[int, int] = {}
+    for page in range(getattr(image, "n_frames", 1)):
+        try:
+            image.seek(page)
+        except Exception:
+            break  # a damaged page ends the pages
+        reduced = int(image.tag_v2.get(254, 0) or 0) & 1  # type: ignore[attr-defined]
+        areas[page] = 0 if reduced else image.width * image.height
+    return max(areas, key=lambda page: areas[page], default=0)
 
 
 # Decoding does not depend on the database, and the corpus is the suite's longest test:

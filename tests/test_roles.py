@@ -97,6 +97,8 @@ def test_role_matrix(
         "usage_id": "0" * 26,
         "link_id": "0" * 26,
         "job_id": "0" * 26,
+        "batch_id": "0" * 26,
+        "preset": "square",
     }
     for template, route in api_routes():
         if is_public(template, route):

@@ -10,6 +10,14 @@ from ingest.sniff import HEAD_BYTES, sniff
 from tests import media
 from tests.corpus import message_problem
 
+# A TIFF whose first IFD (two entries) holds DNGVersion: a DNG.
+DNG_HEAD = (
+    b"II*\x00\x08\x00\x00\x00\x02\x00"
+    + b"\xfe\x00\x04\x00\x01\x00\x00\x00\x00\x00\x00\x00"
+    + b"\x12\xc6\x01\x00\x04\x00\x00\x00\x01\x04\x00\x00"
+    + b"\x00\x00\x00\x00"
+)
+
 
 def ftyp(major: bytes, *compatible: bytes) -> bytes:
     """An ISO media `ftyp` box followed by the start of the next box."""
@@ -32,6 +40,15 @@ def ftyp(major: bytes, *compatible: bytes) -> bytes:
         (ftyp(b"mif1", b"heic"), "image/heic", "HEIC"),
         (ftyp(b"avif", b"mif1", b"miaf"), "image/avif", "AVIF"),
         (ftyp(b"mif1", b"avif"), "image/avif", "AVIF"),
+        # Camera RAW and Photoshop.
+        (b"II*\x00\x10\x00\x00\x00CR\x02\x00", "image/x-canon-cr2", "CR2"),
+        (ftyp(b"crx ", b"crx ", b"isom"), "image/x-canon-cr3", "CR3"),
+        (b"FUJIFILMCCD-RAW 0201FF383501", "image/x-fuji-raf", "RAF"),
+        (b"IIRO\x08\x00\x00\x00", "image/x-olympus-orf", "ORF"),
+        (b"IIU\x00\x08\x00\x00\x00", "image/x-panasonic-rw2", "RW2"),
+        (DNG_HEAD, "image/x-adobe-dng", "DNG"),
+        (b"8BPS\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03", "image/vnd.adobe.photoshop", "PSD"),
+        (b"8BPS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x03", "image/vnd.adobe.photoshop", "PSB"),
     ],
 )
 def test_accepted_types_are_recognised_from_their_first_bytes(
@@ -47,7 +64,6 @@ def test_accepted_types_are_recognised_from_their_first_bytes(
         (b"%PDF-1.7\n", "PDF document"),
         (b"PK\x03\x04\x14\x00", "ZIP archive"),
         (b"BM\x36\x00\x0c\x00", "BMP bitmap"),
-        (b"8BPS\x00\x01", "Photoshop document"),
         (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
         (b"\xffO\xffQ\x00)", "JPEG 2000"),
         (b"\x00\x00\x01\x00\x01\x00\x10\x10", "icon"),
@@ -58,7 +74,7 @@ def test_accepted_types_are_recognised_from_their_first_bytes(
         (b"<svg xmlns=", "SVG"),
         # Matroska, MP4 and MOV heads are videos now: tests/test_video_sniff.py.
         # A 256-byte ftyp box starts with the bytes of an icon header; the box wins.
-        (b"\x00\x00\x01\x00ftypcrx " + b"\x00" * 20, "ISO media"),
+        (b"\x00\x00\x01\x00ftypmif2" + b"\x00" * 20, "ISO media"),
     ],
 )
 def test_refusals_say_what_the_file_is(head: bytes, says: str) -> None:
@@ -83,7 +99,7 @@ def test_empty_file_is_refused_as_empty() -> None:
         b"\xff\xd8",  # two bytes of a JPEG marker are not a JPEG
         b"\x89PNG",  # nor is half a PNG signature
         b"RIFF\x10\x00\x00\x00WAVEfmt ",  # RIFF, but audio
-        ftyp(b"crx ", b"isom"),  # Canon RAW 3 is ISO media too, but not an image we decode
+        b"8BPS\x00\x07",  # a Photoshop signature with no version Photoshop writes
     ],
 )
 def test_unknown_or_lookalike_heads_are_refused(head: bytes) -> None:

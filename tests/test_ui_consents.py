@@ -247,7 +247,7 @@ def test_the_take_down_list_after_a_withdrawal(
         follow_redirects=False,
     )
     assert posted.status_code == 303
-    assert posted.headers["location"] == f"/assets/{asset_id}#verdict"
+    assert posted.headers["location"] == f"/assets/{asset_id}#publishing"
     bad = other_client.post(
         f"/assets/{asset_id}/usages",
         data={"csrf_token": creative_token, "channel": "website", "url": "javascript:alert(1)"},
@@ -271,6 +271,9 @@ def test_the_take_down_list_after_a_withdrawal(
     assert "Te verwijderen (1)" in words and "Optocht 12" in words and "website" in words
     assert creative.user.email in words and "Nieuwsbericht" in words
     assert f"/api/v1/assets/{asset_id}/renditions/thumb" in page.text
+    # The badge tells the take-down's state; a green "confirmed" read as "all fine".
+    assert "✕ nog offline te halen" in words and f"{NAME} staat er bevestigd op." in words
+    assert "state-active" not in page.text
 
     with rt.session() as session:
         usage_id = session.exec(select(Usage.id)).one()
@@ -284,6 +287,7 @@ def test_the_take_down_list_after_a_withdrawal(
     words = text_of(page.text)
     assert "Niets meer te verwijderen." in words and "Verwijderd (1)" in words
     assert 'class="takedown-item recalled"' in page.text
+    assert "✓ offline gehaald" in words and "nog offline te halen" not in words
     assert "Markeren als verwijderd" not in page.text
     with rt.session() as session:
         usage = session.get(Usage, usage_id)
@@ -300,14 +304,18 @@ def test_the_asset_page_shows_each_channel_with_its_reasons(
     page = client.get(f"/assets/{asset_id}")
     assert page.status_code == 200
     words = text_of(page.text)
-    assert "intern gebruik ✕ geblokkeerd" in words
-    assert f"Er is geen toestemming van {NAME}." in words  # creatives may read people
+    # One summary: the channels with the same reasons on one line, not six times.
+    assert (
+        "✕ geblokkeerd Intern gebruik, intranet, drukwerk, pers : "
+        f"Er is geen toestemming van {NAME}." in words
+    )  # creatives may read people
+    assert words.count(f"Er is geen toestemming van {NAME}.") == 3
 
-    # The people the detector missed: every channel needs review at least.
-    client.post(
-        f"/assets/{asset_id}/undetected",
-        data={"csrf_token": token, "undetected_people": "true", "next": f"/assets/{asset_id}"},
-    )
+    # People the detector missed and an embargo: the one details form, saved once.
+    form = {"csrf_token": token, "title": "Optocht 13", "undetected_people": "true"}
+    saved = client.post(f"/assets/{asset_id}?i=0", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/assets/{asset_id}?i=0"
     with rt.session() as session:
         asset = session.get(Asset, asset_id)
         assert asset is not None and asset.undetected_people
@@ -316,23 +324,43 @@ def test_the_asset_page_shows_each_channel_with_its_reasons(
     record(client, token, pid)
     page = client.get(f"/assets/{asset_id}")
     words = text_of(page.text)
-    assert "intern gebruik ? na te kijken" in words
+    assert "? na te kijken Intern gebruik" in words
     assert "Iemand meldde dat er niet-gedetecteerde personen op staan." in words
     assert 'id="undetected-people" name="undetected_people" value="true" checked' in page.text
 
-    client.post(f"/assets/{asset_id}/undetected", data={"csrf_token": token})
-    client.post(
-        f"/assets/{asset_id}/embargo", data={"csrf_token": token, "embargo_on": "2099-01-01"}
-    )
+    form = {"csrf_token": token, "title": "Optocht 13", "embargo_on": "2099-01-01"}
+    client.post(f"/assets/{asset_id}", data=form)
     page = client.get(f"/assets/{asset_id}")
     words = text_of(page.text)
     assert "Onder embargo tot 1 januari 2099." in words
     assert 'name="embargo_on" type="date" value="2099-01-01"' in page.text
-    client.post(f"/assets/{asset_id}/embargo", data={"csrf_token": token, "embargo_on": ""})
+    assert "niet-gedetecteerde personen op staan" not in words  # unticked: saved as such
+    bad = client.post(f"/assets/{asset_id}", data=form | {"embargo_on": "31/12/2099"})
+    assert bad.status_code == 422 and 'id="error-embargo_on"' in bad.text
+    client.post(f"/assets/{asset_id}", data=form | {"embargo_on": ""})
     assert statuses(client, officer, asset_id)["internal"] == "cleared"
 
     client.post("/language", data={"csrf_token": token, "locale": "en"})
     english = text_of(client.get(f"/assets/{asset_id}").text)
-    assert "internal use ✓ cleared" in english
+    assert "✓ cleared Internal use : " in english
     assert f"{NAME} gave consent" in english
-    assert "website ✕ blocked" in english  # no alt text yet
+    assert "✕ blocked Website : " in english  # no alt text yet
+
+
+def test_a_change_by_itself_is_promised_only_where_it_happens(
+    client: TestClient, rt: Runtime, creative: Account, officer: Account
+) -> None:
+    """A consent for internal use that ends soon: internal use changes by itself on that
+    day; the website (not covered) stays blocked, so nothing is promised there."""
+    pid = person(client, officer)
+    asset_id = photo_with(client, rt, creative, pid, seed=14)
+    token = log_in(client, officer)
+    record(client, token, pid, channels=["internal"], valid_until="2099-06-30")
+    page = client.get(f"/assets/{asset_id}")
+    groups = re.findall(r'<li class="verdict-group status-(\w+)">(.*?)</li>', page.text, re.S)
+    by_status = {status: text_of(body) for status, body in groups}
+    assert "Intern gebruik" in by_status["cleared"]
+    assert "Dit verandert vanzelf op" in by_status["cleared"]
+    assert "Vanaf dan: geblokkeerd." in by_status["cleared"]
+    assert "verandert vanzelf" not in by_status["blocked"]
+    assert text_of(page.text).count("verandert vanzelf") == 1

@@ -289,7 +289,10 @@ def test_doctor_reports_the_video_toolchain(rt: Runtime) -> None:
 
     findings = {f.name: f for f in check_video(rt)}
     assert findings["video probe"].state == "ok" and "PyAV" in findings["video probe"].detail
-    assert findings["video encoders and filters"].state == "ok"
+    assert findings["video encoders, decoders, demuxers and filters"].state == "ok"
+    assert (
+        findings["video ffmpeg"].state == "ok" and "at least 5.1" in findings["video ffmpeg"].detail
+    )
     binary = ffmpeg_binary()
     assert binary is not None
     assert {"loudnorm", "ebur128", "scale", "bwdif"} <= filters(binary)

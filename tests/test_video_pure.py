@@ -263,7 +263,7 @@ def _set(path: str, value: Any) -> Any:
     [
         (_audio_only, "only sound"),
         (_set("streams.0.attached_pic", True), "only sound"),  # cover art is no video
-        (_set("streams.0.codec", "theora"), "THEORA"),
+        (_set("streams.0.codec", "cinepak"), "CINEPAK"),
         (_set("streams.0.width", 15360), "8K"),
         (_set("streams.0.height", 0), "damaged"),
         (_set("scan.packets", 0), "0 frames"),

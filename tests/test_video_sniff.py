@@ -23,6 +23,12 @@ def ts_packets(size: int, prefix: int = 0, count: int = 4) -> bytes:
 
 EBML_WEBM = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm"
 EBML_MKV = b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x88matroska"
+ASF = b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa\x00\x62\xce\x6c" + b"\x00" * 16
+OGG_PAGE = b"OggS\x00\x02" + b"\x00" * 20 + b"\x01\x2a"
+OGG_THEORA = OGG_PAGE + b"\x80theora\x03\x02\x01" + b"\x00" * 40
+OGG_VORBIS = OGG_PAGE + b"\x01vorbis\x00\x00\x00\x00\x02" + b"\x00" * 40
+# A PAL DV stream: a header DIF block (1f 07 00 bf), then a subcode block (3f ...).
+DV = b"\x1f\x07\x00\xbf" + b"\xff" * 76 + b"\x3f\x07\x00" + b"\xff" * 77 + b"\x00" * 80
 MXF = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01\x02\x04\x00" + b"\x00" * 16
 
 
@@ -44,6 +50,13 @@ MXF = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01\x02\x04\x00" + b"\x
         (ts_packets(188), "video/mp2t", "MPEG-TS"),
         (ts_packets(192, prefix=4), "video/mp2t", "M2TS"),
         (MXF, "application/mxf", "MXF"),
+        (b"\x00\x00\x01\xba\x44\x00\x04\x00", "video/mpeg", "MPEG-PS"),  # MPG, VOB, MOD
+        (b"\x00\x00\x01\xb3\x0a\x00\x78\x13", "video/mpeg", "MPEG video"),  # M1V
+        (DV, "video/dv", "DV"),
+        (ASF, "video/x-ms-asf", "WMV/ASF"),
+        (b"FLV\x01\x05\x00\x00\x00\x09", "video/x-flv", "FLV"),
+        (b"FLV\x01\x01\x00\x00\x00\x09", "video/x-flv", "FLV"),
+        (OGG_THEORA, "video/ogg", "Ogg"),
     ],
 )
 def test_video_containers_are_recognised(head: bytes, mime: str, label: str) -> None:
@@ -55,6 +68,10 @@ def test_a_heic_photo_is_still_a_photo() -> None:
     assert sniff(ftyp(b"heic", b"mif1", b"heic")).kind == AssetKind.image
 
 
+def test_a_canon_raw_3_is_a_photo_not_a_video() -> None:
+    assert sniff(ftyp(b"crx ", b"isom")).label == "CR3"
+
+
 @pytest.mark.parametrize(
     ("head", "says"),
     [
@@ -63,9 +80,9 @@ def test_a_heic_photo_is_still_a_photo() -> None:
         (b"\xff\xfb\x90\x64" + b"\x00" * 40, "MP3"),
         (b"fLaC\x00\x00\x00\x22", "FLAC"),
         (b"RIFF\x24\x00\x00\x00WAVEfmt ", "WAV"),
-        (b"\x00\x00\x01\xba\x44\x00\x04\x00", "MPEG program stream"),
-        (b"FLV\x01\x05\x00\x00\x00\x09", "Flash video"),
-        (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9", "Windows Media"),
+        (b"FLV\x01\x04\x00\x00\x00\x09", "Flash audio"),
+        (OGG_VORBIS, "Ogg recording"),
+        (b".RMF\x00\x00\x00\x12", "RealMedia"),
         (b"#EXTM3U\n#EXT-X-VERSION:3\n", "playlist"),
     ],
 )
@@ -82,7 +99,7 @@ def test_audio_and_other_formats_are_refused_with_a_reason(head: bytes, says: st
         b"\x47" + b"hello" * 30,  # one 'G' is no transport stream
         ts_packets(188, count=2)[:300],  # two packets are not enough to be sure
         b"RIFF\x10\x00\x00\x00AVIX",  # an AVI extension chunk, not a file start
-        ftyp(b"crx ", b"isom"),  # Canon RAW 3 stills
+        DV[:80] + b"\x00" * 80,  # a DIF header without the subcode block after it
     ],
 )
 def test_lookalikes_are_not_videos(head: bytes) -> None:

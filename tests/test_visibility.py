@@ -138,8 +138,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/assets/{asset_id}/shares"): {"json": {"channel": "internal"}},
     ("PATCH", "/api/v1/assets/{asset_id}"): {"json": {"title": "x"}},
     ("PUT", "/api/v1/assets/{asset_id}/captions/{language}"): {"content": b"WEBVTT\n\n"},
+    ("PUT", "/api/v1/assets/{asset_id}/crops/{preset}"): {
+        "json": {"x": 0, "y": 0, "w": 0.5, "h": 0.5}
+    },
+    ("POST", "/api/v1/assets/{asset_id}/review-requests"): {"json": {"channel": "internal"}},
 }
-VALUES = {"name": "thumb", "language": "nl", "face_id": "e" * 26}
+VALUES = {"name": "thumb", "language": "nl", "face_id": "e" * 26, "preset": "square"}
 
 
 def _operations(client: TestClient) -> list[tuple[str, str, bool]]:

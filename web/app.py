@@ -12,6 +12,7 @@ from web.api import (
     clusters,
     collections,
     consents,
+    downloads,
     faces,
     health,
     jobs,
@@ -44,6 +45,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     consents.router,
     privacy.router,
     shares.router,
+    downloads.router,
 )
 
 

@@ -36,8 +36,11 @@ def get_blobs(runtime: RuntimeDep) -> BlobStore:
     return runtime.blobs
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     with runtime.session() as session:
+        # Templates that read a little more (web/ui/grid_focus.py) use the request's own
+        # session: a second one would wait for the first's SQLite write lock.
+        request.state.db = session
         yield session
 
 

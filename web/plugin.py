@@ -14,12 +14,12 @@ from dam.cli import console, runtime
 from dam.runtime import Runtime
 from dam.wiring import Wiring
 from web.ui import nav
-from web.ui.routes import people, privacy
+from web.ui.routes import notices, people, privacy
 
 
 def register(wiring: Wiring) -> None:
     wiring.add_command("serve", serve_command)
-    for item in (*nav.CORE_ITEMS, people.NAV_ITEM, privacy.NAV_ITEM):
+    for item in (*nav.CORE_ITEMS, notices.NAV_ITEM, people.NAV_ITEM, privacy.NAV_ITEM):
         nav.add(wiring, item)
 
 

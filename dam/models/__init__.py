@@ -22,6 +22,7 @@ from dam.models.consent import (
     VerdictSet,
     VerdictStatus,
 )
+from dam.models.delivery import AssetCrop, DownloadBatch, DownloadPreference
 from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
 from dam.models.jobs import Job, JobStatus
 from dam.models.uploads import ImportedFile, ImportRun, Upload
@@ -30,6 +31,7 @@ from dam.models.users import ApiToken, OidcLogin, Role, User
 __all__ = [
     "ApiToken",
     "Asset",
+    "AssetCrop",
     "AssetKind",
     "AssetStatus",
     "AssetTag",
@@ -41,6 +43,8 @@ __all__ = [
     "Collection",
     "CollectionAsset",
     "Consent",
+    "DownloadBatch",
+    "DownloadPreference",
     "ErasureTombstone",
     "Face",
     "FaceEmbedding",

@@ -159,3 +159,6 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     read_by: str | None = Field(default=None, max_length=32)
     emailed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A notice for one colleague (a creative whose upload or publication became blocked);
+    # None: the privacy officers' shared notices.
+    recipient_id: str | None = Field(default=None, index=True, max_length=32)

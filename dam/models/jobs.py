@@ -1,4 +1,5 @@
-"""Pipeline jobs: the database record of every stage of work on an asset."""
+"""Jobs: the database record of every stage of work on an asset, and of the tasks about
+a person (an access export, an erasure)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,11 @@ class JobStatus(StrEnum):
 
 class Job(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    asset_id: str = Field(foreign_key="asset.id", index=True, ondelete="CASCADE")
+    # Empty for a job about a person (an access export, an erasure: `person_id`).
+    asset_id: str | None = Field(
+        default=None, foreign_key="asset.id", index=True, ondelete="CASCADE"
+    )
+    person_id: str | None = Field(default=None, index=True, max_length=32)
     stage: str = Field(max_length=64)
     status: JobStatus = Field(default=JobStatus.queued, sa_type=String(16), index=True)
     progress: float = 0.0

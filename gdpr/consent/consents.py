@@ -16,7 +16,7 @@ from dam.errors import Conflict, InvalidInput, NotFound
 from dam.input_types import DayOrMoment, Moment
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
-from gdpr.consent import consent_filters, notifications
+from gdpr.consent import consent_filters, creative_notices, notifications
 from gdpr.judgement import verdicts
 from gdpr.recognition.identity import get_person
 
@@ -169,6 +169,7 @@ def _withdraw(
     consent.withdrawn_by = actor.id
     session.add(consent)
     notifications.notice_withdrawal(session, consent)
+    creative_notices.notice_withdrawal(session, consent)
     return consent
 
 

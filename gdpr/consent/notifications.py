@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 CONSENT_ENDING = "consent.ending"
 CONSENT_WITHDRAWN = "consent.withdrawn"
 ERASURE_PROPOSED = "person.erasure_proposed"
+REVIEW_REQUESTED = "asset.review_requested"
+# The privacy officers' notices are those for no one in particular.
+OFFICERS = col(Notification.recipient_id).is_(None)
 
 _TEXTS = {
     "nl": {
@@ -37,12 +40,15 @@ _TEXTS = {
         "te roepen.",
         ERASURE_PROPOSED: "Een persoon zonder geldige toestemming en zonder bevestigde "
         "gezichten kan gewist worden.",
+        REVIEW_REQUESTED: "Een collega vraagt een controle van een beeld voor het kanaal "
+        "{channel}.",
     },
     "en": {
         CONSENT_ENDING: "A consent runs out: valid until {date} inclusive.",
         CONSENT_WITHDRAWN: "A consent was withdrawn; {usages} publication(s) to recall.",
         ERASURE_PROPOSED: "A person without a valid consent and without confirmed faces can "
         "be erased.",
+        REVIEW_REQUESTED: "A colleague asks for a review of a picture for the channel {channel}.",
     },
 }
 
@@ -55,8 +61,10 @@ def add(
     subject_id: str,
     dedupe_key: str,
     params: dict[str, Any] | None = None,
+    recipient_id: str | None = None,
 ) -> bool:
-    """Add a notice unless one with `dedupe_key` exists; True when added."""
+    """Add a notice unless one with `dedupe_key` exists; True when added. Without
+    `recipient_id` it is for the privacy officers (gdpr.consent.creative_notices: for one user)."""
     exists = session.exec(
         select(Notification.id).where(Notification.dedupe_key == dedupe_key)
     ).first()
@@ -70,6 +78,7 @@ def add(
             dedupe_key=dedupe_key,
             params=params or {},
             created_at=clock.now(),
+            recipient_id=recipient_id,
         )
     )
     return True
@@ -88,6 +97,8 @@ def link(notice: Notification) -> str:
     person_id = notice.params.get("person_id") or (
         notice.subject_id if notice.subject_type == "person" else None
     )
+    if notice.kind == REVIEW_REQUESTED:
+        return f"/assets/{notice.subject_id}"
     if notice.kind == CONSENT_WITHDRAWN and person_id:
         return f"/people/{person_id}/takedown"
     return f"/people/{person_id}" if person_id else "/privacy"
@@ -143,7 +154,7 @@ def unread(session: Session, limit: int = 100) -> list[Notification]:
     return list(
         session.exec(
             select(Notification)
-            .where(col(Notification.read_at).is_(None))
+            .where(col(Notification.read_at).is_(None), OFFICERS)
             .order_by(col(Notification.created_at).desc())
             .limit(limit)
         )
@@ -155,14 +166,14 @@ def unread_count(session: Session) -> int:
         session.exec(
             select(func.count())
             .select_from(Notification)
-            .where(col(Notification.read_at).is_(None))
+            .where(col(Notification.read_at).is_(None), OFFICERS)
         ).one()
     )
 
 
 def mark_read(session: Session, notice_id: str, user: User) -> None:
     notice = session.get(Notification, notice_id)
-    if notice is not None and notice.read_at is None:
+    if notice is not None and notice.recipient_id is None and notice.read_at is None:
         notice.read_at, notice.read_by = clock.now(), user.id
         session.add(notice)
         session.commit()
@@ -204,7 +215,7 @@ def send_pending(session: Session, settings: Settings) -> int:
     pending = list(
         session.exec(
             select(Notification)
-            .where(col(Notification.emailed_at).is_(None))
+            .where(col(Notification.emailed_at).is_(None), OFFICERS)
             .order_by(col(Notification.created_at))
             .limit(200)
         )

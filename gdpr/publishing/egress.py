@@ -121,13 +121,17 @@ def cleared_download(
     actor: User,
     lang: str,
     names_visible: bool,
+    preset: str | None = None,
 ) -> Rendition:
     """The rendition to hand out for `channel` once its verdict is `cleared` (NotCleared
-    otherwise); the download is audited."""
+    otherwise); the download is audited. A video's `preset` names its web version."""
+    if preset is not None and preset not in DOWNLOAD_ORDER.get(AssetKind(asset.kind), ()):
+        names = ", ".join(DOWNLOAD_ORDER.get(AssetKind(asset.kind), ()))
+        raise InvalidInput(f"Unknown preset {preset!r} for this asset. Presets are: {names}.")
     require_cleared(
         session, asset.id, channel, settings=settings, lang=lang, names_visible=names_visible
     )
-    rendition = download_rendition(session, asset)
+    rendition = download_rendition(session, asset, preset)
     audit.record(
         session,
         action="asset.downloaded",
@@ -140,11 +144,11 @@ def cleared_download(
     return rendition
 
 
-def download_rendition(session: Session, asset: Asset) -> Rendition:
-    """The best rendition to hand out for a channel."""
+def download_rendition(session: Session, asset: Asset, preset: str | None = None) -> Rendition:
+    """The best rendition to hand out for a channel (or the one `preset` names)."""
     if asset.status != AssetStatus.ready:
         raise NotCleared("The asset is not processed yet.", reasons=[])
-    names = DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
+    names = (preset,) if preset else DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
     found = {
         r.name: r
         for r in session.exec(

@@ -8,6 +8,7 @@ of them at a time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import case, distinct, func
@@ -154,3 +155,12 @@ def other_people(session: Session, person_id: str) -> list[Person]:
             .order_by(func.lower(Person.name), col(Person.id))
         )
     )
+
+
+def names_of(session: Session, person_ids: Iterable[str | None]) -> dict[str, str]:
+    """The names of the people among `person_ids` that still exist (erased ones: none)."""
+    wanted = sorted({p for p in person_ids if p})
+    if not wanted:
+        return {}
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted))).all()
+    return {pid: name for pid, name in rows}

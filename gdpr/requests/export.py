@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -185,9 +185,21 @@ def person_document(data: Gathered, *, exported_at: datetime) -> dict[str, Any]:
     }
 
 
-def export_person(session: Session, *, person_id: str, actor: User, blobs: BlobStore) -> Export:
-    """Write the ZIP to a temp file and audit the export (ids and counts only)."""
+def export_person(
+    session: Session,
+    *,
+    person_id: str,
+    actor: User,
+    blobs: BlobStore,
+    progress: Callable[[float], None] | None = None,
+) -> Export:
+    """Write the ZIP to a temp file and audit the export (ids and counts only);
+    `progress` hears the fraction of files written."""
     data = gather(session, person_id)
+    if progress is not None:
+        # Progress is written by other sessions: end this one's transaction (on SQLite
+        # every transaction holds the write lock) while the files are copied.
+        session.commit()
     moment = now()
     document = person_document(data, exported_at=moment)
     fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix=temp_prefix("export-"), suffix=".zip")
@@ -199,9 +211,12 @@ def export_person(session: Session, *, person_id: str, actor: User, blobs: BlobS
             archive.writestr(
                 "person.json", json.dumps(document, ensure_ascii=False, indent=2) + "\n"
             )
-            for arcname, source in _files(data, blobs):
+            total = len(data.evidence) + len(data.faces) + len(data.thumbnails)
+            for done, (arcname, source) in enumerate(_files(data, blobs), start=1):
                 # Photos are compressed already: store them as they are.
                 archive.write(source, arcname, compress_type=zipfile.ZIP_STORED)
+                if progress is not None and (done % 20 == 0 or done == total):
+                    progress(done / max(total, 1))
     except BaseException:
         path.unlink(missing_ok=True)
         raise

@@ -20,6 +20,7 @@ from ingest.faces.mtcnn import SMALLEST_IN_REGIONS, Detection
 from ingest.faces.store import FoundFace, encode_crop, match_by_place, store_faces
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
 from ingest.image.geometry import fit_within
+from ingest.image.renditions import LARGEST_EDGE
 from ingest.originals import load_original
 
 
@@ -69,7 +70,9 @@ def working_image(
     (another working size, a rendition not there) the original is decoded here.
     """
     edge = ctx.settings.face_max_edge_px
-    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+    with open_image(
+        path, label=label, max_pixels=ctx.settings.max_image_pixels, long_edge=edge
+    ) as image:
         full_width, full_height = upright_dimensions(image)
         wanted = fit_within(full_width, full_height, edge)
         shared = _large_rendition(ctx, asset_id, wanted)
@@ -84,7 +87,8 @@ def detail_pixels(path: Path, *, label: str, max_pixels: int, smallest_face: int
     original still measure SMALLEST_IN_REGIONS px: decoding at 1/2 costs a third of the
     full decode, and P-Net enlarges what it needs (up to 1.5x) inside the regions.
     """
-    with open_image(path, label=label, max_pixels=max_pixels) as image:
+    # A camera RAW is developed for twice the large rendition's size: its detail picture.
+    with open_image(path, label=label, max_pixels=max_pixels, long_edge=2 * LARGEST_EDGE) as image:
         longest = max(image.width, image.height)
         shrink = 1
         while shrink < 8 and smallest_face / (shrink * 2) >= SMALLEST_IN_REGIONS:

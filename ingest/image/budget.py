@@ -5,6 +5,7 @@ from __future__ import annotations
 from dam.blobs import human_size
 from dam.errors import ProcessingError
 from dam.jobs import StageContext
+from ingest.image import camera_raw, layered
 from ingest.image.decode import jpeg_frame, open_image
 from ingest.image.errors import megapixels
 from ingest.image.plan import decode_need
@@ -36,16 +37,26 @@ def faces_need(ctx: StageContext) -> int:
 def _decode_need(ctx: StageContext, long_edge: int) -> tuple[int, int]:
     """Bytes the decode will take; ProcessingError when that is more than one job may use."""
     _asset, path, label = load_original(ctx)
-    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
-        width, height = image.size
-        need = decode_need(
-            format=image.format,
-            mode=image.mode,
-            width=width,
-            height=height,
-            long_edge=long_edge,
-            frame=jpeg_frame(image, path),
-        )
+    if camera_raw.is_camera_raw(path, label):
+        # Planned from LibRaw's header: a development is not lazy, so nothing is decoded.
+        facts = camera_raw.read_facts(path, label=label)
+        width, height = facts.width, facts.height
+        need = camera_raw.decode_need(facts, long_edge)
+    elif label in layered.LABELS:
+        header = layered.read_header(path, label=label)
+        width, height = header.width, header.height
+        need = layered.decode_need(header, long_edge)
+    else:
+        with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+            width, height = image.size
+            need = decode_need(
+                format=image.format,
+                mode=image.mode,
+                width=width,
+                height=height,
+                long_edge=long_edge,
+                frame=jpeg_frame(image, path),
+            )
     budget = ctx.settings.job_memory_bytes
     if need > budget:
         raise ProcessingError(

@@ -14,9 +14,11 @@ from PIL import Image, ImageCms, ImageFile
 
 from dam.blobs import human_size
 from dam.errors import ProcessingError
+from ingest.image import camera_raw, layered
 from ingest.image.errors import explain, too_many_pixels
 from ingest.image.geometry import fit_within, upright_size
 from ingest.image.plan import JpegFrame, read_jpeg_frame
+from ingest.image.renditions import LARGEST_EDGE
 
 pillow_heif.register_heif_opener()
 Image.init()
@@ -49,12 +51,44 @@ _HIGH_BIT_DEPTH = ("I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 
 
 @contextmanager
-def open_image(path: Path, *, label: str, max_pixels: int) -> Iterator[Image.Image]:
+def open_image(
+    path: Path,
+    *,
+    label: str,
+    max_pixels: int,
+    long_edge: int = LARGEST_EDGE,
+    header_only: bool = False,
+) -> Iterator[Image.Image]:
     """Open an image lazily; refuse one over `max_pixels` before decoding any pixel.
 
     Everything done with the image inside the `with` block runs with decoder warnings
-    silenced (see `_decoder_warnings_ignored`).
+    silenced (see `_decoder_warnings_ignored`). A camera RAW gives its embedded preview
+    (lazily) or its development for `long_edge`; a Photoshop document its composite; a
+    TIFF of several pages its largest full-resolution page. `header_only`: the caller
+    reads sizes and metadata only, so a RAW without a preview is not developed.
     """
+    if camera_raw.is_camera_raw(path, label):
+        with (
+            _decoder_warnings_ignored(),
+            camera_raw.open_camera_raw(
+                path,
+                label=label,
+                max_pixels=max_pixels,
+                long_edge=long_edge,
+                header_only=header_only,
+            ) as image,
+        ):
+            yield image
+        return
+    if label in layered.LABELS:
+        with (
+            _decoder_warnings_ignored(),
+            layered.open_layered(
+                path, label=label, max_pixels=max_pixels, header_only=header_only
+            ) as image,
+        ):
+            yield image
+        return
     # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that. Our own check below
     # refuses anything over the limit first, with the dimensions in the message; Pillow's
     # still guards frames and sub-images that only grow past it while decoding.
@@ -67,6 +101,9 @@ def open_image(path: Path, *, label: str, max_pixels: int) -> Iterator[Image.Ima
                 explain(exc, label=label, path=path, max_pixels=max_pixels)
             ) from None
         try:
+            page = main_page(image)
+            if page:
+                image.seek(page)
             width, height = image.size
             if width <= 0 or height <= 0:
                 raise ProcessingError(
@@ -79,6 +116,32 @@ def open_image(path: Path, *, label: str, max_pixels: int) -> Iterator[Image.Ima
             yield image
         finally:
             image.close()
+
+
+_NEW_SUBFILE_TYPE = 254
+_MAX_PAGES = 64
+
+
+def main_page(image: Image.Image) -> int:
+    """The page to show: for a TIFF of several pages (IFDs) the largest one that is not a
+    reduced-resolution copy (a thumbnail or preview page), else the first. The pages are
+    read through a second handle, so a damaged later page leaves `image` as it was."""
+    filename = getattr(image, "filename", None)
+    if image.format != "TIFF" or not filename:
+        return 0
+    best, best_area = 0, -1
+    try:
+        with Image.open(filename, formats=["TIFF"]) as pages:
+            for page in range(_MAX_PAGES):
+                if page:
+                    pages.seek(page)  # EOFError after the last page
+                reduced = int(pages.tag_v2.get(_NEW_SUBFILE_TYPE, 0) or 0) & 1  # type: ignore[attr-defined]
+                area = pages.width * pages.height * (0 if reduced else 1)
+                if area > best_area:
+                    best, best_area = page, area
+    except Exception:  # noqa: S110 (the end of the pages, or a damaged one)
+        pass  # the pages read so far decide
+    return best
 
 
 def jpeg_frame(image: Image.Image, path: Path) -> JpegFrame | None:
@@ -132,6 +195,9 @@ def orientation_of(image: Image.Image) -> int | None:
 
 def upright_dimensions(image: Image.Image) -> tuple[int, int]:
     """Width and height as a person sees the photo, without decoding pixels."""
+    full = image.info.get(camera_raw.FULL_SIZE)
+    if full is not None:  # a stand-in or a RAW developed at half size: the photo's size
+        return int(full[0]), int(full[1])
     return upright_size(image.width, image.height, orientation_of(image))
 
 
@@ -147,7 +213,7 @@ def decode_for_renditions(
             # it settle for 1/2 where 1/4 covers `long_edge`.
             landscape = image.width >= image.height
             image.draft(None, (long_edge, 1) if landscape else (1, long_edge))
-        image.seek(0)
+        image.seek(main_page(image))  # the first frame of a GIF or WebP
         image.load()
         # Read from the source: converted copies may not carry the EXIF block.
         orientation = orientation_of(image)

@@ -23,7 +23,8 @@ from ingest.originals import load_original
 def probe_image(ctx: StageContext) -> None:
     """Read dimensions (upright) and EXIF/IPTC/XMP into the asset."""
     asset, path, label = load_original(ctx)
-    with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+    limit = ctx.settings.max_image_pixels
+    with open_image(path, label=label, max_pixels=limit, header_only=True) as image:
         width, height = upright_dimensions(image)
         raw = metadata.read_raw(image)
         meta = metadata.build(raw)

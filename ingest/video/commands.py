@@ -82,7 +82,9 @@ def web_renditions_command(
     for output, video_out, audio_out in zip(outputs, videos, audios, strict=True):
         spec = output.rendition
         scaled = (
-            video_out.filter("scale", spec.width, spec.height)
+            # Video range (16-235) whatever the source: Motion JPEG and some DV decode to
+            # full range, which players show washed out or crushed.
+            video_out.filter("scale", spec.width, spec.height, out_range="tv")
             .filter("setsar", 1)
             .filter("format", "yuv420p")
         )
@@ -122,10 +124,12 @@ def web_renditions_command(
 def loudness_command(binary: str, source: Path, *, demuxer: str, audio_index: int) -> list[str]:
     """Measure EBU R128 loudness of one audio stream (audio only: cheap)."""
     audio = _input(source, demuxer)[str(audio_index)].filter(
-        "ebur128", peak="true", framelog="quiet"
+        "ebur128", peak="true", framelog="verbose"
     )
     # The summary is logged at info level; nothing else of the file is printed at it
-    # once the banner is off, and the log is parsed, not kept.
+    # once the banner is off, and the log is parsed, not kept. The per-frame lines go to
+    # the verbose level, below what is printed ("quiet" is no framelog value before
+    # ffmpeg 6, where the option took only "info" and "verbose").
     out = ffmpeg.output(audio, "-", f="null")
     return _compile(out, binary, loglevel="info")
 

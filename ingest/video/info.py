@@ -6,7 +6,7 @@ ProcessingError with a message for people when the file is not a video we can pr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -54,6 +54,8 @@ class VideoInfo:
     bit_rate: int | None
     audio: AudioInfo | None
     tags: CaptureTags
+    # Why the file's sound is not in the web versions, when it has sound we cannot take.
+    audio_note: str | None = None
 
     def facts(self) -> dict[str, Any]:
         """The technical facts as JSON for the asset's metadata."""
@@ -75,7 +77,12 @@ class VideoInfo:
             "variable_frame_rate": self.variable_frame_rate,
             "bit_rate": self.bit_rate,
             "audio": asdict(self.audio) if self.audio else None,
+            "audio_note": self.audio_note,
         }
+
+    def without_audio(self, note: str) -> VideoInfo:
+        """The same video with its sound left out, and why."""
+        return replace(self, audio=None, audio_note=note)
 
 
 def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
@@ -149,6 +156,7 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
         bit_rate=raw.get("bit_rate") or video.get("bit_rate"),
         audio=_audio(audios),
         tags=read_tags(raw.get("tags") or {}, video.get("tags") or {}),
+        audio_note=_audio_note(audios),
     )
 
 
@@ -160,6 +168,13 @@ def _duration(raw: dict[str, Any], video: dict[str, Any], scan: dict[str, Any]) 
     duration = next((float(d) for d in candidates if d and d > 0), None)
     if duration is None:
         raise ProcessingError("The video has no length: it holds at most one picture.")
+    if scan.get("complete") and len(stamps) > 1:
+        # The probe read every picture. A header that claims far less than their times
+        # span is wrong: a bare MPEG stream estimates its length from a bit rate that old
+        # encoders set to "variable" (0x3FFFF).
+        span = max(stamps) - min(stamps) + _frame_interval(stamps)
+        if duration < span / 2:
+            duration = span
     if duration > limits.MAX_DURATION_S and scan.get("complete") and len(stamps) > 1:
         # The header lies, but the probe read every picture: their times are the length.
         duration = max(stamps) - min(stamps) + _frame_interval(stamps)
@@ -189,6 +204,26 @@ def _audio(audios: list[dict[str, Any]]) -> AudioInfo | None:
                 bit_rate=stream.get("bit_rate"),
             )
     return None
+
+
+def _audio_note(audios: list[dict[str, Any]]) -> str | None:
+    """What to tell people when the file has sound that Beeldbank leaves out."""
+    if not audios or _audio(audios) is not None:
+        return None
+    codec = str(audios[0].get("codec") or "")
+    if codec in AUDIO_CODECS:  # a codec we take, but its header is unreadable
+        return AUDIO_UNDECODABLE
+    codec = codec.upper() or "an unknown format"
+    return (
+        f"The sound is encoded as {codec}, which Beeldbank cannot read; the web versions "
+        "have no sound. The original keeps it."
+    )
+
+
+AUDIO_UNDECODABLE = (
+    "The sound could not be decoded (it is damaged or in a variant Beeldbank cannot read); "
+    "the web versions have no sound. The original keeps it."
+)
 
 
 def _sar(value: Any) -> Fraction:

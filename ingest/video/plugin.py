@@ -11,7 +11,7 @@ from ingest.video.blur import blur_video
 from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
 from ingest.video.stages import probe_video, render_video, storyboard_video
-from ingest.video.toolbox import check_video
+from ingest.video.toolbox import announce_ffmpeg, check_video
 
 VIDEO_PIPELINE = ["video_probe", "video_renditions", "video_storyboard", "video_faces"]
 
@@ -25,4 +25,5 @@ def register(wiring: Wiring) -> None:
     wiring.add_pipeline(AssetKind.video, VIDEO_PIPELINE)
     wiring.add_periodic("sweep_video_scratch", sweep_task)
     wiring.add_doctor_check(check_video)
+    wiring.add_startup("ffmpeg", announce_ffmpeg)
     wiring.extend(media.VIDEO_BLURRER, "ffmpeg", blur_video)

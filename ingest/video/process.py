@@ -108,6 +108,13 @@ def run(job: Run) -> None:
         for reader in readers:
             reader.join(timeout=10)
     job.stderr = "\n".join(tail)
+    # The last progress block may be parsed only after ffmpeg exited (its reader is a
+    # thread): report the final output time now that every reader is done.
+    final = None
+    while not events.empty():
+        final = events.get_nowait()
+    if final is not None:
+        job.tick(final)
     if sink_errors:
         raise sink_errors[0]
     if process.returncode != 0:

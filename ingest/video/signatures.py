@@ -14,7 +14,10 @@ from dam.errors import UnsupportedMedia
 # Bytes the sniffer must read: an M2TS file shows its third packet sync byte at 388.
 HEAD_BYTES_NEEDED = 392
 
-VIDEO_ACCEPTED = "MP4, MOV, M4V, 3GP, WebM, Matroska, AVI, MPEG-TS (TS, MTS, M2TS) and MXF"
+VIDEO_ACCEPTED = (
+    "MP4, MOV, M4V, 3GP, WebM, Matroska, AVI, MPEG (MPG, VOB, MOD), MPEG-TS (TS, MTS, M2TS, "
+    "TOD), MXF, DV, WMV/ASF, FLV and Ogg"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,16 @@ _OTHER_BRANDS = {b"crx "}
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 _MXF_PARTITION = b"\x06\x0e\x2b\x34\x02\x05\x01\x01\x0d\x01\x02\x01\x01"
 _TS_SYNC = 0x47
+# An MPEG program stream (MPG, VOB, MOD from DVD camcorders) opens with a pack header; a
+# bare MPEG-1/2 video stream (M1V, some MPG) with a sequence header.
+_MPEG_PACK = b"\x00\x00\x01\xba"
+_MPEG_SEQUENCE = b"\x00\x00\x01\xb3"
+_ASF_HEADER = b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa\x00\x62\xce\x6c"
+_FLV = b"FLV\x01"
+_OGG = b"OggS"
+# The identification packets an Ogg file starts with (all streams' first pages come first).
+_OGG_VIDEO = (b"\x80theora", b"OVP80", b"BBCD\x00", b"fishead")
+_OGG_AUDIO = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
 
 # Audio and video formats people try, with what to do instead; matched on the first bytes.
 _AUDIO: tuple[tuple[bytes, int, str], ...] = (
@@ -51,13 +64,7 @@ _AUDIO: tuple[tuple[bytes, int, str], ...] = (
     (b"AIFF", 8, "an AIFF recording"),
     (b"AIFC", 8, "an AIFF recording"),
 )
-_OTHER_VIDEO: tuple[tuple[bytes, str], ...] = (
-    (b"\x00\x00\x01\xba", "an MPEG program stream (MPG or VOB)"),
-    (b"FLV\x01", "a Flash video (FLV)"),
-    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "a Windows Media file (WMV or ASF)"),
-    (b".RMF", "a RealMedia file"),
-    (b"OggS", "an Ogg file"),
-)
+_OTHER_VIDEO: tuple[tuple[bytes, str], ...] = ((b".RMF", "a RealMedia file"),)
 
 
 def sniff_video(head: bytes) -> VideoSignature | None:
@@ -83,8 +90,42 @@ def sniff_video(head: bytes) -> VideoSignature | None:
         return VideoSignature("video/mp2t", "M2TS")
     if head.startswith(_MXF_PARTITION):
         return VideoSignature("application/mxf", "MXF")
-    _refuse_known(head)
+    found = _legacy(head)
+    if found is None:
+        _refuse_known(head)
+    return found
+
+
+def _legacy(head: bytes) -> VideoSignature | None:
+    """The containers of 1995-2010 archives: MPEG-1/2, DV, Windows Media, Flash, Ogg."""
+    if head.startswith(_MPEG_PACK):
+        return VideoSignature("video/mpeg", "MPEG-PS")
+    if head.startswith(_MPEG_SEQUENCE):
+        return VideoSignature("video/mpeg", "MPEG video")
+    if _dv(head):
+        return VideoSignature("video/dv", "DV")
+    if head.startswith(_ASF_HEADER):
+        return VideoSignature("video/x-ms-asf", "WMV/ASF")
+    if head.startswith(_FLV):
+        if len(head) > 4 and head[4] == 0x04:  # the header's flags: sound only
+            raise _audio("a Flash audio file (FLV without pictures)")
+        return VideoSignature("video/x-flv", "FLV")
+    if head.startswith(_OGG):
+        if any(magic in head for magic in _OGG_VIDEO) or not any(
+            magic in head for magic in _OGG_AUDIO
+        ):
+            return VideoSignature("video/ogg", "Ogg")
+        raise _audio("an Ogg recording (Vorbis, Opus or FLAC)")
     return None
+
+
+def _dv(head: bytes) -> bool:
+    """A raw DV stream: its first DIF block is a header block of sequence 0 (the same test
+    ffmpeg's DV probe makes), the next one a subcode block."""
+    if len(head) < 160:
+        return False
+    header = head[0] == 0x1F and head[1] == 0x07 and head[2] == 0x00 and head[3] & 0x7F == 0x3F
+    return header and head[80] & 0xE0 == 0x20  # section type 1: subcode
 
 
 def _iso_media(head: bytes) -> VideoSignature | None:
@@ -115,6 +156,7 @@ def _packets(head: bytes, *, offset: int, size: int) -> bool:
 
 
 def _refuse_known(head: bytes) -> None:
+    """Raises for known audio and video formats Beeldbank does not take; None otherwise."""
     for magic, at, what in _AUDIO:
         if head[at : at + len(magic)] == magic:
             raise _audio(what)

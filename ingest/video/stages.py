@@ -19,7 +19,7 @@ from ingest.originals import load_original
 from ingest.video import commands, frames, limits, process
 from ingest.video.formats import demuxer_for
 from ingest.video.guard import JobGuard
-from ingest.video.info import VideoInfo
+from ingest.video.info import AUDIO_UNDECODABLE, VideoInfo
 from ingest.video.ladder import web_renditions
 from ingest.video.loudness import Loudness, parse_ebur128_summary
 from ingest.video.mp4box import check_web_file
@@ -89,22 +89,46 @@ def render_video(ctx: StageContext) -> None:
     plan = web_renditions(info)
     with scratch_dir(ctx) as scratch:
         loudness = None
+        sound_suspect = False  # the loudness pass could not decode the sound
         if info.audio is not None:
-            loudness = _measure_loudness(ctx, binary, path, demuxer, info, guard)
+            try:
+                loudness = _measure_loudness(ctx, binary, path, demuxer, info, guard)
+            except _SoundUndecodable:
+                sound_suspect = True
         outputs = [commands.WebOutput(spec, scratch / f"{spec.name}.mp4") for spec in plan]
-        args = commands.web_renditions_command(
-            binary,
-            path,
-            demuxer=demuxer,
-            info=info,
-            outputs=outputs,
-            loudness=loudness,
-            tonemap=can_tonemap(binary),
-        )
-        encoded = _Encoded(guard.span(0.06, 0.98, info.duration_s))
-        _run(ctx, args, info.duration_s, encoded, "web version")
+        tonemap = can_tonemap(binary)
+
+        def encode(info: VideoInfo, loudness: Loudness | None) -> _Encoded:
+            args = commands.web_renditions_command(
+                binary,
+                path,
+                demuxer=demuxer,
+                info=info,
+                outputs=outputs,
+                loudness=loudness,
+                tonemap=tonemap,
+            )
+            encoded = _Encoded(guard.span(0.06, 0.98, info.duration_s))
+            _ffmpeg_run(args, info.duration_s, encoded)
+            return encoded
+
+        try:
+            encoded = encode(info, loudness)
+        except process.FfmpegFailed as exc:
+            if info.audio is None or isinstance(exc, process.FfmpegTimedOut):
+                raise _failure(ctx, exc, info.duration_s, "web version") from None
+            # Sound that cannot be decoded does not cost the pictures: again, silent.
+            _log_failure(ctx, exc, "web version (with sound)")
+            info, loudness = info.without_audio(AUDIO_UNDECODABLE), None
+            try:
+                encoded = encode(info, loudness)
+            except process.FfmpegFailed as again:
+                raise _failure(ctx, again, info.duration_s, "web version") from None
         for output in outputs:
             check_web_file(output.path)
+        if sound_suspect and info.audio is not None and _silent(outputs[0].path):
+            # ffmpeg 5.1 writes the web version without a sound track instead of failing.
+            info = info.without_audio(AUDIO_UNDECODABLE)
         produced = []
         for output in outputs:
             spec = output.rendition
@@ -118,6 +142,9 @@ def render_video(ctx: StageContext) -> None:
 
         def record(row: Asset) -> None:
             meta = {**(row.meta or {}), "loudness": loudness.as_json() if loudness else None}
+            if info.audio_note is not None:
+                meta["video"] = {**meta.get("video", {}), "audio": None}
+                meta["video"]["audio_note"] = info.audio_note
             if short and encoded.seconds is not None:
                 meta["truncated"] = {"claimed_s": info.duration_s, "playable_s": encoded.seconds}
                 row.duration_s = round(encoded.seconds, 3)
@@ -145,6 +172,16 @@ def storyboard_video(ctx: StageContext) -> None:
         limit=plan.count,
         tick=guard.span(0.0, 0.8, duration),
     )
+    if not tiles:
+        # Shorter than half an interval (a clip of a fraction of a second): its first picture.
+        first = frames.still(
+            binary,
+            ctx.blobs.root / smallest.path,
+            at_s=0,
+            width=plan.tile_width,
+            height=plan.tile_height,
+        )
+        tiles = [first] if first is not None else []
     if not tiles:
         raise ProcessingError("The web version holds no pictures to make a poster from.")
     chosen = choose_poster([t.pixels for t in tiles])
@@ -212,31 +249,51 @@ def _measure_loudness(
         process.run(job)
     except process.FfmpegTimedOut:
         raise ProcessingError(_too_long(info.duration_s)) from None
-    except process.FfmpegFailed:
-        # Sound that cannot be measured is not worth failing the video for: the web
-        # versions keep the original level.
-        log.warning("loudness measurement failed for asset %s; not normalising", ctx.asset_id)
-        return None
+    except process.FfmpegFailed as exc:
+        # The pass only decodes the sound: when it fails, the sound probably cannot be
+        # decoded (ffmpeg 6 and later stop on too many decode errors, 5.1 when no frame
+        # came out). The encode tells for sure; until then, no normalisation.
+        log.warning(
+            "the sound of asset %s could not be measured: %s", ctx.asset_id, exc.tail[-300:]
+        )
+        raise _SoundUndecodable from None
     return parse_ebur128_summary(job.stderr)
 
 
-def _run(ctx: StageContext, args: list[str], duration: float, tick: Any, what: str) -> None:
-    try:
-        process.run(process.Run(args=args, time_limit_s=limits.time_limit(duration), tick=tick))
-    except process.FfmpegTimedOut:
-        raise ProcessingError(_too_long(duration)) from None
-    except process.FfmpegFailed as exc:
-        log.warning(
-            "ffmpeg failed making the %s of asset %s (exit %s): %s",
-            what,
-            ctx.asset_id,
-            exc.returncode,
-            exc.tail[-600:],
-        )
-        raise ProcessingError(
-            f"The {what} could not be made: ffmpeg stopped on an error in the file, which is "
-            "probably damaged. The original is kept."
-        ) from None
+class _SoundUndecodable(Exception):
+    pass
+
+
+def _silent(web_file: Path) -> bool:
+    """Whether one of our own web versions came out without a sound track."""
+    return probe(web_file, label="MP4").audio is None
+
+
+def _ffmpeg_run(args: list[str], duration: float, tick: Any) -> None:
+    process.run(process.Run(args=args, time_limit_s=limits.time_limit(duration), tick=tick))
+
+
+def _failure(
+    ctx: StageContext, exc: process.FfmpegFailed, duration: float, what: str
+) -> ProcessingError:
+    """The error people see when ffmpeg could not make `what`."""
+    if isinstance(exc, process.FfmpegTimedOut):
+        return ProcessingError(_too_long(duration))
+    _log_failure(ctx, exc, what)
+    return ProcessingError(
+        f"The {what} could not be made: ffmpeg stopped on an error in the file, which is "
+        "probably damaged. The original is kept."
+    )
+
+
+def _log_failure(ctx: StageContext, exc: process.FfmpegFailed, what: str) -> None:
+    log.warning(
+        "ffmpeg failed making the %s of asset %s (exit %s): %s",
+        what,
+        ctx.asset_id,
+        exc.returncode,
+        exc.tail[-600:],
+    )
 
 
 def _too_long(duration: float) -> str:

@@ -1,44 +1,41 @@
-"""What the installed ffmpeg and PyAV can do, for the pipeline and for `dam doctor`."""
+"""What the chosen ffmpeg and PyAV can do, for the pipeline and for `dam doctor`."""
 
 from __future__ import annotations
 
+import logging
 import subprocess
 from collections.abc import Iterable
-from functools import lru_cache
 
 from dam.doctor import Finding
 from dam.runtime import Runtime
-from ingest.ffmpeg import encoders, ffmpeg_binary
+from ingest.ffmpeg import MIN_VERSION, NEEDS, OPTIONAL_FILTERS, choose, inspect
 
-NEEDED_ENCODERS = ("libx264", "aac")
-NEEDED_FILTERS = ("scale", "loudnorm", "ebur128", "bwdif", "fps")
-# HDR to SDR needs zimg; without it HDR footage is converted without tone mapping.
-TONEMAP_FILTERS = ("zscale", "tonemap")
+log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=4)
+def announce_ffmpeg(_rt: Runtime) -> None:
+    """At start: choose the ffmpeg (a notice is logged when PATH's is passed over)."""
+    choice = choose()
+    if choice.binary is None:
+        log.warning("no ffmpeg found: videos cannot be converted")
+    else:
+        log.info("videos are converted with %s ffmpeg %s", choice.origin, choice.binary)
+
+
 def filters(binary: str) -> frozenset[str]:
     """Names of the filters this ffmpeg build has."""
-    out = subprocess.run(
-        [binary, "-hide_banner", "-filters"], capture_output=True, text=True, timeout=30, check=True
-    ).stdout
-    names = set()
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and "->" in parts[2]:
-            names.add(parts[1])
-    return frozenset(names)
+    return inspect(binary).filters
 
 
 def can_tonemap(binary: str) -> bool:
     try:
-        return all(name in filters(binary) for name in TONEMAP_FILTERS)
+        return all(name in filters(binary) for name in OPTIONAL_FILTERS)
     except (OSError, subprocess.SubprocessError):
         return False
 
 
 def check_video(_rt: Runtime) -> Iterable[Finding]:
-    """`dam doctor`: the video pipeline's encoders, filters and probe."""
+    """`dam doctor`: the video probe, which ffmpeg runs and why, and what it can do."""
     try:
         import av
 
@@ -46,23 +43,34 @@ def check_video(_rt: Runtime) -> Iterable[Finding]:
         yield Finding("video probe", "ok", version)
     except ImportError:
         yield Finding("video probe", "missing", "PyAV is not installed (pip install av)")
-    binary = ffmpeg_binary()
-    if binary is None:
+    choice = choose()
+    if choice.binary is None:
         yield Finding("video ffmpeg", "missing", "videos cannot be converted")
         return
+    if choice.notice:
+        # PATH's ffmpeg was passed over (or nothing better was there): say why.
+        yield Finding("video ffmpeg on PATH", "missing", choice.notice[:400])
     try:
-        have_encoders, have_filters = encoders(binary), filters(binary)
+        build = inspect(choice.binary)
     except (OSError, subprocess.SubprocessError) as exc:
         yield Finding("video ffmpeg", "error", f"{exc}"[:200])
         return
-    missing = [n for n in NEEDED_ENCODERS if n not in have_encoders]
-    missing += [n for n in NEEDED_FILTERS if n not in have_filters]
+    minimum = f"{MIN_VERSION[0]}.{MIN_VERSION[1]}"
     yield Finding(
-        "video encoders and filters",
-        "missing" if missing else "ok",
-        f"missing: {', '.join(missing)}" if missing else ", ".join(NEEDED_ENCODERS),
+        "video ffmpeg",
+        "ok",
+        f"{choice.origin}: {choice.binary} ({build.version_line}; at least {minimum} needed)",
     )
-    tonemap = all(n in have_filters for n in TONEMAP_FILTERS)
+    problems = build.shortcomings()
+    yield Finding(
+        "video encoders, decoders, demuxers and filters",
+        "missing" if problems else "ok",
+        "; ".join(problems)
+        if problems
+        else f"{len(NEEDS.encoders)} encoders, {len(NEEDS.decoders)} decoders, "
+        f"{len(NEEDS.demuxers)} demuxers, {len(NEEDS.filters)} filters",
+    )
+    tonemap = all(n in build.filters for n in OPTIONAL_FILTERS)
     yield Finding(
         "video HDR tone mapping",
         "ok" if tonemap else "missing",

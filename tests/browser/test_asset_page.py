@@ -151,6 +151,7 @@ def test_play_from_where_a_face_is_seen(
     log_in(page, make_person(Role.creative))
     page.goto(f"/assets/{video_asset}")
     wait_until(page, "document.querySelector('video').readyState >= 1")
+    page.get_by_role("tab", name="Personen").click()  # the faces are the page's People part
     entry = page.locator(".face-item")
     expect(entry).to_contain_text("Gezicht 1: onbekend")
     expect(entry).to_contain_text("Te zien op 0:02–0:04")
@@ -281,6 +282,8 @@ def test_faces_are_named_and_dismissed_with_the_keyboard(
     assert len(faces_of(ui_runtime, asset_id)) >= 2
     log_in(page, make_person(Role.privacy_officer))
     page.goto(f"/assets/{asset_id}")
+    page.get_by_role("tab", name="Personen").focus()
+    page.keyboard.press("Enter")  # the faces are the page's People part
 
     first, second = page.locator(".face-item").nth(0), page.locator(".face-item").nth(1)
     first.get_by_text("Gezicht 1 bevestigen of afwijzen").focus()

@@ -89,9 +89,11 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
     # Edit the metadata of the beach photo, with a server-side validation message first.
     page.get_by_role("link", name="strand.jpg").click()
     expect(page.get_by_role("heading", name="strand.jpg", level=1)).to_be_visible()
+    page.get_by_role("tab", name="Technische gegevens").click()  # the page's parts
     expect(page.get_by_text("Canon EOS R6")).to_be_visible()
     expect(page.get_by_text("51.21940, 4.40250")).to_be_visible()
     expect(page.get_by_text("3 maart 2026 14:05")).to_be_visible()
+    page.get_by_role("tab", name="Gegevens", exact=True).click()
     page.get_by_label("Titel").fill("Strand van Oostende")
     page.get_by_label("Alternatieve tekst").fill(
         "Golven rollen op een leeg strand bij zonsondergang"

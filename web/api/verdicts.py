@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from dam.models import User
+from dam.presets import VIDEO_PRESETS
 from gdpr import gate
 from gdpr.judgement.verdict_text import language
-from gdpr.publishing import redaction
+from gdpr.publishing import delivery, redaction
+from ingest.video import captions as video_captions
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response
@@ -33,7 +36,9 @@ def get_verdict(
     return verdict_public(session, asset.id, settings=settings, user=user, lang=lang)
 
 
-@router.get("/{asset_id}/download", response_class=FileResponse, responses=errors(409, 416))
+@router.get(
+    "/{asset_id}/download", response_class=FileResponse, responses=errors(403, 409, 415, 416, 422)
+)
 def download(
     asset_id: str,
     request: Request,
@@ -42,13 +47,47 @@ def download(
     blobs: BlobsDep,
     channel: str = Query(..., max_length=32),
     redact: bool = False,
+    preset: str | None = Query(None, max_length=32),
+    format: str | None = Query(None, max_length=8),
+    width: int | None = Query(None, ge=16, le=12_000),
+    height: int | None = Query(None, ge=16, le=12_000),
+    crop: str | None = Query(None, max_length=100),
+    usage: str | None = Query(None, max_length=2000),
+    captions: str | None = Query(None, max_length=200),
     user: User = Depends(require("assets.download_rendition")),
 ) -> Response:
-    """The best rendition for `channel` when its verdict is `cleared`; otherwise 409 with
-    the reasons, unless `redact=true` asks for a version with every face that is not
-    cleared blurred (a video's is made by a job: 202 until it is there)."""
+    """The file for `channel` when its verdict is `cleared`; otherwise 409 with the
+    reasons, unless `redact=true` asks for a version with every face that is not cleared
+    blurred (a video's is made by a job: 202 until it is there). Photos come in a
+    `preset` (default `large`), optionally with a `format`, custom `width`/`height` and
+    `crop` (x,y,w,h fractions of the upright image), with their metadata written; videos
+    in `web_720` or `web_1080`. `usage` records where the file will be published."""
     lang = language(request.headers.get("accept-language"))
-    ask = gate.ChannelDownload(asset_id=asset_id, channel=channel, redact=redact)
+    options = None
+    if any(v is not None for v in (preset, format, width, height, crop, usage)):
+        options = delivery.Options(
+            preset=preset or "large",
+            fmt=format,
+            width=width,
+            height=height,
+            crop=crop,
+            usage=usage,
+        )
+    captioned = None
+    if captions is not None and asset_id.isalnum():  # a video with its captions built in
+        rendition = preset if preset in VIDEO_PRESETS else "web_1080"
+        wanted = [part.strip() for part in captions.split(",") if part.strip()]
+        captioned = partial(
+            video_captions.captioned_video,
+            session,
+            blobs,
+            asset_id=asset_id,
+            rendition=rendition,
+            languages=wanted,
+        )
+    ask = gate.ChannelDownload(
+        asset_id=asset_id, channel=channel, redact=redact, options=options, captioned=captioned
+    )
     released = gate.release(session, ask, by=user, settings=settings, blobs=blobs, lang=lang)
     if released.pending is not None:  # a video: a job makes it, ask again
         return pending_download(request, released.pending)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dam.assets import MAX_TAGS, AssetUpdate, split_tags
 from dam.models import LicenceStatus
@@ -44,8 +45,9 @@ def _text(form: Mapping[str, Any], name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
-    """The asset page's metadata form -> an AssetUpdate, or the errors per field."""
+def parse_asset_form(form: Mapping[str, Any], *, zone: str) -> FormResult:
+    """The asset page's one details form -> an AssetUpdate, or the errors per field.
+    The embargo is a day, from the start of that day in time zone `zone`."""
     names = (
         "title",
         "description",
@@ -53,9 +55,20 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
         "tags",
         "licence_status",
         *(f"licence_{n}" for n in LICENCE_FIELDS),
+        *(f"licence_{n}" for n in LICENCE_FIELDS),
+        "embargo_on",
     )
     values = {name: _text(form, name) for name in names}
+    undetected = _text(form, "undetected_people") == "true"
+    values["undetected_people"] = "true" if undetected else ""
     errors: dict[str, str] = {}
+    embargo: datetime | None = None
+    if values["embargo_on"]:
+        try:
+            day = date.fromisoformat(values["embargo_on"])
+            embargo = datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+        except ValueError:
+            errors["embargo_on"] = N_("Enter a date like 2026-12-31.")
     if len(values["title"]) > TITLE_MAX:
         errors["title"] = N_("The title can be at most 500 characters long.")
     if len(values["description"]) > DESCRIPTION_MAX:
@@ -93,6 +106,8 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
         tags=tags,
         licence=licence,
         licence_status=LicenceStatus(status) if status else None,
+        embargo_until=embargo,
+        undetected_people=undetected,
     )
     return FormResult(values, update=update)
 
@@ -105,6 +120,8 @@ def asset_form_values(
     tags: list[str],
     licence: Mapping[str, Any],
     licence_status: str = "unknown",
+    embargo_on: str = "",
+    undetected_people: bool = False,
 ) -> dict[str, str]:
     """The form's values for an asset as stored."""
     values = {
@@ -113,6 +130,8 @@ def asset_form_values(
         "alt_text": alt_text,
         "tags": ", ".join(tags),
         "licence_status": licence_status,
+        "embargo_on": embargo_on,
+        "undetected_people": "true" if undetected_people else "",
     }
     for name in LICENCE_FIELDS:
         raw = licence.get(name)

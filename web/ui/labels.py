@@ -74,6 +74,9 @@ action = {
     "asset.deleted": N_("deleted"),
     "caption.added": N_("subtitles added"),
     "caption.removed": N_("subtitles removed"),
+    "person.export_requested": N_("started an access export"),
+    "person.export_downloaded": N_("downloaded an access export"),
+    "person.erasure_requested": N_("started an erasure"),
 }
 
 # Messages the services raise that people meet in the UI; translated when shown.
@@ -91,3 +94,21 @@ service_messages = (
     N_("Unknown language."),
     N_("This form has expired or did not come from Beeldbank; reload the page and try again."),
 )
+
+# Download presets (web/templates/_zip_selection.html) and what a ZIP did per asset.
+preset = {
+    "web": N_("Web (1600 px)"),
+    "large": N_("Large (2560 px)"),
+    "print": N_("Print (full resolution)"),
+    "square": N_("Square (1080 × 1080)"),
+    "portrait": N_("Portrait (1080 × 1350)"),
+    "landscape": N_("Landscape (1920 × 1080)"),
+    "story": N_("Story (1080 × 1920)"),
+    "banner": N_("Banner"),
+}
+zip_outcome = {
+    "included": N_("included"),
+    "redacted": N_("included, faces blurred"),
+    "left_out": N_("left out"),
+    "not_found": N_("not found"),
+}

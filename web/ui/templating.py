@@ -15,7 +15,7 @@ from dam.auth import has_permission
 from dam.models import User
 from gdpr.judgement import verdict_text
 from web import browser_session as session
-from web.ui import i18n, labels, nav
+from web.ui import grid_focus, i18n, labels, nav
 from web.ui.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -66,6 +66,7 @@ class Templates:
         env.globals["locale"] = locale
         env.globals["language_names"] = i18n.LANGUAGE_NAMES
         env.globals["labels"] = labels
+        env.globals["card_focus"] = grid_focus.card_focus
         # Channels are named by gdpr (its verdict texts name them too): one table.
         env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env

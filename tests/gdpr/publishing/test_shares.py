@@ -409,3 +409,25 @@ def test_a_protected_link_asks_for_its_password_before_telling_why_it_is_blocked
     # The password opens the share page, never the embed (it reads no cookie).
     client.cookies.set("beeldbank_share", client.cookies["beeldbank_share"], path="/embed/")
     assert client.get(f"/embed/{token}").status_code == 200
+
+
+def test_ui_offers_and_makes_links_only_for_cleared_channels(
+    client: TestClient, rt: Runtime, creative: Account, make_account: Callable[[Role], Account]
+) -> None:
+    """A link for a channel the asset is not cleared for would only show visitors a
+    refusal: the panel does not offer it and a crafted post is refused with the reason."""
+    asset_id = upload(client, creative, seed=23)
+    officer = make_account(Role.privacy_officer)
+    person_id = with_person(client, rt, officer, asset_id)
+    give_consent(client, officer, person_id, ["internal"])
+    csrf = log_in(client, creative)
+    page = client.get(f"/assets/{asset_id}/shares").text
+    offered = re.findall(r'<option value="(\w+)">', page.split('id="share-channel"')[1])
+    assert offered == ["internal"]
+    assert "Niet mogelijk voor intranet, website" in page
+    refused = client.post(
+        f"/assets/{asset_id}/shares", data={"channel": "website", "csrf_token": csrf}
+    )
+    assert "Er is geen link gemaakt: dit beeld is niet vrijgegeven voor website." in refused.text
+    with rt.session() as session:
+        assert session.exec(select(ShareLink).where(ShareLink.asset_id == asset_id)).all() == []

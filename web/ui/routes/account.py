@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dam import accounts
 from dam.errors import InvalidInput
+from dam.models import Role
 from dam.oidc import OidcClient
 from dam.settings import Settings
 from web import browser_session as session
@@ -117,7 +118,15 @@ async def log_in(
         )
     limiter.succeeded(client=client, email=email)
     session.log_in(request, user.id)
-    return see_other(safe_next(next))
+    return see_other(landing(user.role, safe_next(next)))
+
+
+def landing(role: str, target: str) -> str:
+    """Where a login goes: the page asked for; without one (the library), a privacy
+    officer's own dashboard, where their work starts."""
+    if target == "/" and role == Role.privacy_officer:
+        return "/privacy"
+    return target
 
 
 @router.post("/logout")

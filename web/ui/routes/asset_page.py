@@ -1,5 +1,7 @@
-"""An asset's page: preview or video player, faces (confirm, dismiss), metadata form,
-renditions, technical data, jobs, history."""
+"""An asset's page: the picture and one verdict summary at the top, then its parts:
+details (one form, one save), people (faces to confirm or dismiss), publishing
+(downloads, share links, recorded publications), and for the roles that edit, technical
+data with the processing jobs, and the history."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dam import assets, audit, collections, tags
 from dam.errors import DomainError, Forbidden, NotCleared
 from dam.models import AssetKind, Face, User
 from dam.settings import Settings
-from gdpr.publishing import egress
+from gdpr.publishing import egress, usages
 from gdpr.recognition import face_decisions, people
 from web.api.schemas import local_taken_at, rendition_url
 from web.api.video_schemas import playback_public
@@ -22,6 +24,7 @@ from web.ui.deps import FormDep, PageAsset, TemplatesDep, csrf_protect, page
 from web.ui.face_marks import face_marks
 from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
+from web.ui.routes.asset_download import download_context
 from web.ui.routes.asset_verdict import verdict_context
 from web.ui.routes.shares import share_panel
 from web.ui.templating import Viewer, flash
@@ -73,6 +76,7 @@ def _render(
     # Names only for roles that may see people (GDPR: a viewer sees that someone is there).
     known = people.list_people(db) if viewer.can("people.read") else None
     names = {p.id: p.name for p, _ in known} if known is not None else None
+    verdict = verdict_context(request, db, viewer, asset)
     if values is None:
         values = forms.asset_form_values(
             title=asset.title,
@@ -81,7 +85,10 @@ def _render(
             tags=view.tags,
             licence=asset.licence or {},
             licence_status=str(asset.licence_status),
+            embargo_on=verdict["embargo_day"],
+            undetected_people=asset.undetected_people,
         )
+    self_url = _self_url(request)
     return templates.render(
         request,
         "asset.html",
@@ -115,11 +122,13 @@ def _render(
         people_choice=[(p.id, p.name) for p, _ in known or []],
         dismiss_labels=face_forms.DISMISS_LABELS,
         face_error=face_error,
-        **verdict_context(request, db, viewer, asset),
+        **download_context(request, db, viewer, asset),
+        **verdict,
+        self_url=self_url,
+        usages=usages.list_usages(db, asset.id),
+        channels=get_runtime(request).settings.channel_list,
         share_panel=(
-            share_panel(
-                request, db, get_runtime(request).settings, asset.id, back=f"/assets/{asset.id}"
-            )
+            share_panel(request, db, get_runtime(request).settings, asset.id, back=self_url)
             if viewer.can("shares.manage") and not asset.restricted
             else None
         ),
@@ -148,7 +157,8 @@ def save_asset(
     *,
     asset: PageAsset,
 ) -> Response:
-    result = forms.parse_asset_form(form)
+    zone = get_runtime(request).settings.default_timezone
+    result = forms.parse_asset_form(form, zone=zone)
     assert viewer.user is not None
     if result.update is None:
         return _render(
@@ -163,7 +173,7 @@ def save_asset(
         )
     assets.update_asset(db, asset_id=asset.id, data=result.update, actor=viewer.user)
     flash(request, "success", viewer.gettext("The changes are saved."))
-    return see_other(_self_url(request))
+    return see_other(_self_url(request))  # the top: the message, then the details part
 
 
 @router.post("/assets/{asset_id}/faces/{face_id}/confirm")

@@ -13,6 +13,7 @@ from web.deps import SessionDep
 from web.ui import listing
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.redirects import see_other
+from web.ui.routes.download_zip import zip_choices
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -111,6 +112,7 @@ def _render_collection(
         result=result,
         query=query,
         values=values or {"title": collection.title, "description": collection.description},
+        **zip_choices(request, viewer, db),
         errors=errors or {},
     )
 

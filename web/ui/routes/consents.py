@@ -14,11 +14,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from dam import clock
 from dam.errors import Conflict, DomainError, TooLarge, UnsupportedMedia
-from dam.models import Person
+from dam.models import Person, Rendition
 from dam.settings import Settings
 from gdpr import dashboard
 from gdpr.consent import consents
@@ -26,6 +26,7 @@ from gdpr.consent.withdrawal_impact import withdrawal_impact
 from gdpr.publishing import usages
 from gdpr.recognition.identity import get_person
 from ingest.evidence import store_evidence
+from ingest.evidence_preview import PREVIEW
 from web.deps import BlobsDep, SessionDep, SettingsDep
 from web.ui import consent_forms
 from web.ui.consent_forms import ConsentForm, ConsentRow
@@ -60,6 +61,7 @@ class ConsentPanel:
     channels: tuple[str, ...]
     form: ConsentForm
     today: date
+    previews: frozenset[str] = frozenset()  # evidence asset ids with a first-page preview
 
     @property
     def in_force(self) -> bool:
@@ -78,7 +80,21 @@ def consent_panel(
         channels=settings.channel_list,
         form=form or consent_forms.blank_form(settings),
         today=clock.today(settings.default_timezone),
+        previews=_with_preview(db, [c.evidence_asset_id for c in versions]),
     )
+
+
+def _with_preview(db: Session, evidence_ids: list[str | None]) -> frozenset[str]:
+    """Which signed forms have a preview (PDFs: their first page)."""
+    wanted = [i for i in evidence_ids if i]
+    if not wanted:
+        return frozenset()
+    found = db.exec(
+        select(Rendition.asset_id).where(
+            col(Rendition.asset_id).in_(wanted), Rendition.name == PREVIEW
+        )
+    )
+    return frozenset(found)
 
 
 def _form_page(

@@ -16,6 +16,7 @@ from web.ui import library_search, listing
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.listing import next_page_header
 from web.ui.redirects import safe_next, see_other
+from web.ui.routes.download_zip import zip_choices
 from web.ui.templating import Viewer, flash
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -60,6 +61,7 @@ def library(
         "collections": collections.list_collections(db, None)
         if viewer.can("collections.edit")
         else [],
+        **zip_choices(request, viewer, db),
     }
     if fragment == "results":
         # What the instant search replaces: sidebar, count, bulk bar, grid, pager.

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from dam.assets import RESTRICTED_PERMISSION
 from dam.errors import DomainError
 from gdpr.recognition import cluster_naming, face_decisions, identity, people, people_overview
+from gdpr.requests import person_requests
 from web.deps import SessionDep
 from web.ui import face_forms, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
@@ -228,6 +229,9 @@ def _render_person(
         errors=errors or {},
         consent_panel=consent_panel(db, request.app.state.runtime.settings, person_id)
         if viewer.can("consents.manage")
+        else None,
+        person_requests=person_requests.requests_of(db, person_id, limit=5)
+        if viewer.can("privacy.export")
         else None,
     )
 

@@ -19,6 +19,8 @@ from dam.auth import get_user_by_email
 from dam.errors import NotFound
 from gdpr import dashboard
 from gdpr.consent import notifications
+from gdpr.recognition import people_overview
+from gdpr.requests import person_requests
 from web.deps import SessionDep, SettingsDep
 from web.ui import audit_filters, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
@@ -33,6 +35,8 @@ Auditor = Annotated[Viewer, Depends(page("audit.read"))]
 Next = Annotated[str, Form(max_length=2000)]
 
 REVIEW_SHOWN = 12  # thumbnails on the dashboard; the review flow walks all of them
+FOUND_SHOWN = 10  # people found to start an export or erasure for
+REQUESTS_SHOWN = 10
 
 
 def unread_badge(request: Request) -> int:
@@ -63,6 +67,9 @@ def dashboard_page(
     exports = dashboard.exports_done(db)
     erasures = dashboard.erasures_done(db)
     actors = [e.actor_id for e in exports] + [t.executed_by for t in erasures]
+    wanted = request.query_params.get("person", "")[:200].strip()
+    found = people_overview.people_rows(db, query=wanted)[:FOUND_SHOWN] if wanted else []
+    running = person_requests.recent_requests(db, limit=REQUESTS_SHOWN)
     return templates.render(
         request,
         "privacy/dashboard.html",
@@ -80,6 +87,10 @@ def dashboard_page(
         exports=exports,
         erasures=erasures,
         emails=dashboard.emails(db, actors),
+        wanted=wanted,
+        found=found,
+        person_requests=running,
+        request_names=people_overview.names_of(db, [r.job.person_id for r in running]),
     )
 
 

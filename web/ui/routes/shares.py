@@ -18,8 +18,9 @@ from sqlmodel import Session
 
 from dam import clock
 from dam.errors import InvalidInput
-from dam.models import ShareLink
+from dam.models import ShareLink, VerdictStatus
 from dam.settings import Settings
+from gdpr.judgement import verdict_text, verdicts
 from gdpr.publishing import shares
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import PageAsset, TemplatesDep, csrf_protect, page
@@ -45,7 +46,8 @@ class ShareRow:
 class SharePanel:
     asset_id: str
     rows: list[ShareRow]
-    channels: tuple[str, ...]
+    channels: tuple[str, ...]  # the channels a link can be made for: cleared now
+    not_cleared: tuple[str, ...]  # the others: a link would only show a refusal
     created: dict[str, str] | None  # {"link_id", "url", "embed"}
     today: date
     back: str  # where the panel's forms return to
@@ -59,17 +61,29 @@ def share_panel(
     if not isinstance(created, dict) or created.get("asset_id") != asset_id:
         created = None
     moment = clock.now()
+    cleared = cleared_channels(db, settings, asset_id)
     return SharePanel(
         asset_id=asset_id,
         rows=[
             ShareRow(link, shares.state_of(link, moment))
             for link in shares.list_shares(db, asset_id)
         ],
-        channels=settings.channel_list,
+        channels=tuple(c for c in settings.channel_list if c in cleared),
+        not_cleared=tuple(c for c in settings.channel_list if c not in cleared),
         created=created,
         today=clock.today(settings.default_timezone),
         back=back,
     )
+
+
+def cleared_channels(db: Session, settings: Settings, asset_id: str) -> set[str]:
+    """The channels the asset is cleared for now (a link serves only while it is)."""
+    found = set()
+    for channel in settings.channel_list:
+        verdict = verdicts.current(db, asset_id, channel, settings=settings)
+        if verdict is not None and verdict.status == VerdictStatus.cleared:
+            found.add(channel)
+    return found
 
 
 @router.get("/assets/{asset_id}/shares")
@@ -116,6 +130,18 @@ def create_share(
     back = safe_next(next, f"/assets/{asset_id}/shares")
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose a channel for the link."))
+        return see_other(back)
+    if channel not in cleared_channels(db, settings, asset_id):
+        # It would only show visitors a refusal: say so instead of making it.
+        flash(
+            request,
+            "error",
+            viewer.gettext(
+                "No link was made: this asset is not cleared for %(channel)s. The "
+                "verdict at the top of its page says why.",
+                channel=verdict_text.channel_label(channel, viewer.locale),
+            ),
+        )
         return see_other(back)
     try:
         day = _parse_day(expires_on)

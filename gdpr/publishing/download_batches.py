@@ -1,0 +1,126 @@
+"""Selections downloaded as one ZIP: asking for one (a job packs it, see
+gdpr/publishing/download_packing.py), following its progress, fetching the file while it is kept
+(KEEP, a day), and removing it afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from dam import audit, clock, jobs
+from dam.blobs import BlobStore
+from dam.errors import Conflict, Gone, InvalidInput, NotFound
+from dam.models import Asset, DownloadBatch, User
+from dam.runtime import Runtime
+from dam.settings import Settings
+from gdpr.publishing import delivery, egress
+
+KEEP = timedelta(hours=24)
+ZIP_TASK = "pack_download"
+ZIP_DIR = Path("cache", "downloads")
+
+
+class BatchInput(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    asset_ids: list[str] = Field(min_length=1, max_length=5000)
+    channel: str = Field(min_length=1, max_length=32)
+    preset: str = Field("web", max_length=32)
+    redact: bool = False
+
+
+def zip_dir(blobs: BlobStore) -> Path:
+    path = blobs.root / ZIP_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def create_batch(
+    session: Session, *, data: BatchInput, actor: User, settings: Settings
+) -> DownloadBatch:
+    """Ask for a ZIP of `data.asset_ids`; a job packs it (202 at the API)."""
+    egress.require_channel(settings, data.channel)
+    if data.preset == "original":
+        raise InvalidInput("A ZIP holds downloads in a preset, not originals.")
+    delivery.spec_for(delivery.Options(preset=data.preset), settings)  # a known preset
+    ids = list(dict.fromkeys(data.asset_ids))
+    if len(ids) > settings.download_zip_max_assets:
+        raise InvalidInput(
+            f"A ZIP holds at most {settings.download_zip_max_assets} assets; "
+            f"this selection has {len(ids)}."
+        )
+    anchor = session.exec(select(Asset.id).where(col(Asset.id).in_(ids[:200]))).first()
+    if anchor is None:
+        raise InvalidInput("None of these assets exists.")
+    batch = DownloadBatch(
+        user_id=actor.id,
+        channel=data.channel,
+        preset=data.preset,
+        redact=data.redact,
+        asset_ids=ids,
+        total=len(ids),
+        expires_at=clock.now() + KEEP,
+    )
+    session.add(batch)
+    session.flush()
+    audit.record(
+        session,
+        action="download.archive_requested",
+        actor_id=actor.id,
+        subject_type="download",
+        subject_id=batch.id,
+        details={"channel": batch.channel, "preset": batch.preset, "assets": len(ids)},
+    )
+    # A job belongs to an asset: the batch's job hangs on one of its assets.
+    jobs.schedule(session, asset_id=anchor, stage=ZIP_TASK, params={"batch_id": batch.id})
+    session.commit()
+    session.refresh(batch)
+    return batch
+
+
+def get_batch(session: Session, batch_id: str, user: User) -> DownloadBatch:
+    """The batch if `user` asked for it (404 for anyone else, as for no batch)."""
+    batch = session.get(DownloadBatch, batch_id)
+    if batch is None or batch.user_id != user.id:
+        raise NotFound("There is no download with this id.")
+    return batch
+
+
+def finished_file(
+    session: Session, blobs: BlobStore, batch_id: str, user: User
+) -> tuple[DownloadBatch, Path]:
+    batch = get_batch(session, batch_id, user)
+    if batch.expires_at <= clock.now() or batch.status == "expired":
+        raise Gone("This download was removed after a day; ask for it again.", reason="expired")
+    if batch.status == "failed":
+        raise Conflict(batch.error or "This download could not be made.")
+    if batch.status != "done" or not batch.path:
+        raise Conflict("This download is not ready yet.", progress=progress(batch))
+    path = blobs.root / batch.path
+    if not path.is_file():
+        raise Gone("This download is no longer there; ask for it again.", reason="expired")
+    return batch, path
+
+
+def progress(batch: DownloadBatch) -> float:
+    return round(batch.done / batch.total, 3) if batch.total else 1.0
+
+
+def prune(rt: Runtime) -> None:
+    """The periodic task: ZIPs older than KEEP go, with their rows' file."""
+    with rt.unit_of_work() as session:
+        old = session.exec(
+            select(DownloadBatch).where(
+                col(DownloadBatch.expires_at) <= clock.now(), DownloadBatch.status != "expired"
+            )
+        ).all()
+        for batch in old:
+            if batch.path:
+                with contextlib.suppress(OSError):
+                    (rt.blobs.root / batch.path).unlink()
+            batch.status, batch.path = "expired", None
+            session.add(batch)

@@ -1,0 +1,367 @@
+"""Data-subject requests started from the UI: an access export (GDPR art. 15) or an
+erasure (art. 17) as a job about the person, with progress, instead of one long request.
+
+The work itself is gdpr.requests.export and gdpr.requests.erasure; this module schedules
+it (`request_*`), runs it (the `person_export` and `person_erasure` tasks), and says where a
+request is.
+A finished export stays in the data dir's `exports/` folder for EXPORT_KEPT (24 hours)
+and leaves only through the gate (gate.PreparedExport, audited each time); the periodic
+`purge_exports` removes it after that. Job params hold ids and counts, never a name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from dam import audit, clock
+from dam.auth import check_permission
+from dam.blobs import BlobStore
+from dam.errors import Conflict, Gone, InvalidInput, NotFound
+from dam.jobs import StageContext, schedule_for_person
+from dam.models import (
+    Asset,
+    AssetKind,
+    Consent,
+    ErasureTombstone,
+    Face,
+    FaceState,
+    Job,
+    JobStatus,
+    User,
+)
+from gdpr.consent.withdrawal_impact import WithdrawalImpact, withdrawal_impact
+from gdpr.recognition.identity import get_person
+from gdpr.requests import erasure, export
+
+if TYPE_CHECKING:
+    from dam.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+EXPORT_TASK = "person_export"
+ERASURE_TASK = "person_erasure"
+TASKS = (EXPORT_TASK, ERASURE_TASK)
+EXPORT_KEPT = timedelta(hours=24)
+OPEN = (JobStatus.queued, JobStatus.running)
+_JOB_FILE = re.compile(r"^[A-Za-z0-9_-]{1,32}\.zip$")
+
+
+@dataclass(frozen=True)
+class ErasureImpact:
+    """What erasing a person will touch, said on the confirmation page."""
+
+    person_id: str
+    name: str
+    impact: WithdrawalImpact  # assets confirmed and suggested, publications, share links
+    confirmed_videos: int  # videos cannot be redacted in place: only `delete` is offered
+    evidence: int  # signed forms, deleted whatever the choice
+
+
+@dataclass(frozen=True)
+class PersonRequest:
+    """A request as the pages show it."""
+
+    job: Job
+    kind: str  # "export" or "erasure"
+    tombstone: ErasureTombstone | None = None
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """Until when a finished export can be downloaded."""
+        if self.kind != "export" or self.job.status != JobStatus.done:
+            return None
+        assert self.job.finished_at is not None
+        return self.job.finished_at + EXPORT_KEPT
+
+    def available(self, at: datetime) -> bool:
+        expires = self.expires_at
+        return expires is not None and at < expires
+
+    @property
+    def downloadable(self) -> bool:
+        """A finished export whose 24 hours are not over yet."""
+        return self.available(clock.now())
+
+    @property
+    def open(self) -> bool:
+        return self.job.status in OPEN
+
+    @property
+    def counts(self) -> dict[str, int]:
+        found = (self.job.params or {}).get("counts") or {}
+        return {k: int(v) for k, v in found.items() if isinstance(v, int)}
+
+
+def exports_dir(blobs: BlobStore) -> Path:
+    """Where finished exports wait for their download (beside originals and derived)."""
+    path = blobs.root / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_path(blobs: BlobStore, job_id: str) -> Path:
+    return exports_dir(blobs) / f"{job_id}.zip"
+
+
+# --- starting ----------------------------------------------------------------------------
+
+
+def request_export(session: Session, *, person_id: str, actor: User) -> Job:
+    """Schedule an access export; one already under way is returned instead of a second."""
+    check_permission(actor, "privacy.export")
+    get_person(session, person_id)
+    running = _open_job(session, person_id, EXPORT_TASK)
+    if running is not None:
+        return running
+    job = schedule_for_person(
+        session, person_id=person_id, stage=EXPORT_TASK, params={"requested_by": actor.id}
+    )
+    audit.record(
+        session,
+        action="person.export_requested",
+        actor_id=actor.id,
+        subject_type="person",
+        subject_id=person_id,
+        details={"job_id": job.id},
+    )
+    session.commit()
+    return job
+
+
+def erasure_impact(session: Session, person_id: str) -> ErasureImpact:
+    person = get_person(session, person_id)
+    videos = session.exec(
+        select(func.count(func.distinct(Face.asset_id)))
+        .join(Asset, col(Asset.id) == col(Face.asset_id))
+        .where(
+            Face.person_id == person_id,
+            Face.state == FaceState.confirmed,
+            col(Asset.kind) != AssetKind.image,
+            col(Asset.is_evidence).is_(False),
+        )
+    ).one()
+    evidence = session.exec(
+        select(func.count())
+        .select_from(Consent)
+        .where(Consent.person_id == person_id, col(Consent.evidence_asset_id).is_not(None))
+    ).one()
+    return ErasureImpact(
+        person_id=person.id,
+        name=person.name,
+        impact=withdrawal_impact(session, person_id),
+        confirmed_videos=int(videos),
+        evidence=int(evidence),
+    )
+
+
+def names_match(typed: str, name: str) -> bool:
+    """The name typed to confirm an erasure: as the record has it, case and runs of
+    spaces aside."""
+    return " ".join(typed.split()).casefold() == " ".join(name.split()).casefold() != ""
+
+
+def request_erasure(
+    session: Session,
+    *,
+    person_id: str,
+    assets: erasure.AssetsChoice,
+    confirm_name: str,
+    actor: User,
+) -> Job:
+    """Schedule an erasure once the officer typed the person's name; refused when one is
+    under way already, or when `redact` is asked for videos (not possible in place)."""
+    check_permission(actor, "people.erase")
+    impact = erasure_impact(session, person_id)
+    if not names_match(confirm_name, impact.name):
+        raise InvalidInput("Type the person's name exactly to confirm.", field="confirm_name")
+    if assets == erasure.AssetsChoice.redact and impact.confirmed_videos:
+        raise InvalidInput(
+            "Videos show this person; they cannot be redacted in place. Choose delete.",
+            field="assets",
+        )
+    if _open_job(session, person_id, ERASURE_TASK) is not None:
+        raise Conflict("An erasure of this person is under way already.")
+    job = schedule_for_person(
+        session,
+        person_id=person_id,
+        stage=ERASURE_TASK,
+        params={"requested_by": actor.id, "assets": assets.value},
+    )
+    audit.record(
+        session,
+        action="person.erasure_requested",
+        actor_id=actor.id,
+        subject_type="person",
+        subject_id=person_id,
+        details={"job_id": job.id, "assets": assets.value},
+    )
+    session.commit()
+    return job
+
+
+def _open_job(session: Session, person_id: str, stage: str) -> Job | None:
+    return session.exec(
+        select(Job)
+        .where(Job.person_id == person_id, Job.stage == stage, col(Job.status).in_(OPEN))
+        .order_by(col(Job.created_at).desc())
+        .limit(1)
+    ).first()
+
+
+# --- running (tasks) ----------------------------------------------------------------------
+
+
+def run_export(ctx: StageContext) -> None:
+    """The `person_export` task: write the ZIP, keep it under exports/ for the download."""
+    assert ctx.person_id is not None
+    with ctx.session() as session:
+        actor = _requester(session, ctx)
+        result = export.export_person(
+            session,
+            person_id=ctx.person_id,
+            actor=actor,
+            blobs=ctx.blobs,
+            progress=lambda f: ctx.report_progress(0.95 * f),
+        )
+    target = export_path(ctx.blobs, ctx.job_id)
+    os.replace(result.path, target)
+    _note(ctx, filename=result.filename, counts=result.counts)
+
+
+def run_erasure(ctx: StageContext) -> None:
+    """The `person_erasure` task: gdpr.requests.erasure in one transaction; the tombstone's id is
+    noted on the job for the page that shows the end."""
+    assert ctx.person_id is not None
+    ctx.report_progress(0.05)
+    choice = erasure.parse_choice(str(ctx.params.get("assets", "")))
+    with ctx.session() as session:
+        actor = _requester(session, ctx)
+        summary = erasure.erase_person(
+            session,
+            person_id=ctx.person_id,
+            assets=choice,
+            actor=actor,
+            blobs=ctx.blobs,
+            settings=ctx.settings,
+        )
+    counts = {
+        "assets_deleted": len(summary.assets_deleted),
+        "assets_redacted": len(summary.assets_redacted),
+        "evidence_deleted": len(summary.evidence_deleted),
+        "faces": summary.faces,
+        "consents": summary.consents,
+    }
+    _note(ctx, tombstone_id=summary.tombstone_id, counts=counts)
+
+
+def _requester(session: Session, ctx: StageContext) -> User:
+    user = session.get(User, str(ctx.params.get("requested_by", "")))
+    if user is None or not user.is_active:
+        raise InvalidInput("The colleague who asked for this no longer has an account.")
+    return user
+
+
+def _note(ctx: StageContext, **values: Any) -> None:
+    with ctx.unit_of_work() as session:
+        job = session.get(Job, ctx.job_id)
+        if job is not None:
+            job.params = {**(job.params or {}), **values}  # a new dict: JSON columns see that
+            session.add(job)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _view(session: Session, job: Job) -> PersonRequest:
+    kind = "export" if job.stage == EXPORT_TASK else "erasure"
+    tombstone = None
+    tombstone_id = (job.params or {}).get("tombstone_id")
+    if kind == "erasure" and tombstone_id:
+        tombstone = session.get(ErasureTombstone, str(tombstone_id))
+    return PersonRequest(job=job, kind=kind, tombstone=tombstone)
+
+
+def get_request(session: Session, job_id: str, user: User) -> PersonRequest:
+    """One request, for a privacy officer; NotFound for any other job id."""
+    check_permission(user, "privacy.export")
+    job = session.get(Job, job_id)
+    if job is None or job.stage not in TASKS:
+        raise NotFound("There is no such request.")
+    return _view(session, job)
+
+
+def requests_of(session: Session, person_id: str, *, limit: int = 10) -> list[PersonRequest]:
+    jobs = session.exec(
+        select(Job)
+        .where(Job.person_id == person_id, col(Job.stage).in_(TASKS))
+        .order_by(col(Job.created_at).desc())
+        .limit(limit)
+    )
+    return [_view(session, j) for j in jobs]
+
+
+def recent_requests(session: Session, *, limit: int = 20) -> list[PersonRequest]:
+    """The latest requests of everyone, newest first (the dashboard's progress list)."""
+    jobs = session.exec(
+        select(Job)
+        .where(col(Job.stage).in_(TASKS), col(Job.person_id).is_not(None))
+        .order_by(col(Job.created_at).desc())
+        .limit(limit)
+    )
+    return [_view(session, j) for j in jobs]
+
+
+def prepared_export(session: Session, blobs: BlobStore, job_id: str) -> tuple[Path, str, str]:
+    """A finished export's file, its download name and its person's id; NotFound when
+    there is none, Gone once its 24 hours are over (the file is removed then)."""
+    job = session.get(Job, job_id)
+    if job is None or job.stage != EXPORT_TASK or job.person_id is None:
+        raise NotFound("There is no such export.")
+    request = _view(session, job)
+    path = export_path(blobs, job.id)
+    if request.expires_at is None:
+        raise NotFound("This export is not ready yet.")
+    if not request.available(clock.now()) or not path.is_file():
+        path.unlink(missing_ok=True)
+        raise Gone("This export is no longer available; start a new one.", reason="expired")
+    filename = str((job.params or {}).get("filename") or f"beeldbank-export-{job.person_id}.zip")
+    return path, filename, job.person_id
+
+
+def purge_exports(runtime: Runtime) -> int:
+    """Remove exports older than EXPORT_KEPT and files no export job names (periodic)."""
+    directory = exports_dir(runtime.blobs)
+    files = {p.stem: p for p in directory.iterdir() if _JOB_FILE.match(p.name)}
+    if not files:
+        return 0
+    limit = clock.now() - EXPORT_KEPT
+    with runtime.unit_of_work() as session:
+        keep = set(
+            session.exec(
+                select(Job.id).where(
+                    col(Job.id).in_(list(files)),
+                    Job.stage == EXPORT_TASK,
+                    or_(
+                        col(Job.status).in_(OPEN),  # just written, not marked done yet
+                        (col(Job.status) == JobStatus.done) & (col(Job.finished_at) > limit),
+                    ),
+                )
+            )
+        )
+    removed = 0
+    for stem, path in files.items():
+        if stem not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    if removed:
+        log.info("removed %d expired access export(s)", removed)
+    return removed

@@ -1,0 +1,103 @@
+"""The download control in a real browser: a cleared photo downloads in the chosen preset;
+a photo that is not cleared explains why, offers the blurred version and a review
+request, all by keyboard; the crop editor moves its frame with the arrow keys and shows a
+live preview; axe-core finds nothing at desktop and phone width."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from dam.models import Face, FaceState, Role
+from dam.runtime import Runtime
+from tests import media
+from tests.browser.conftest import api_token, assert_accessible, log_in, screenshot
+from tests.browser.test_asset_page import wait_until
+
+
+def _upload(runtime: Runtime, server: str, person: object, seed: int) -> str:
+    token = api_token(runtime, person)  # type: ignore[arg-type]
+    with httpx.Client(
+        base_url=server, headers={"Authorization": f"Bearer {token}"}, timeout=180
+    ) as api:
+        made = api.post(
+            "/api/v1/assets",
+            files={"file": (f"foto-{seed}.jpg", media.jpeg(900, 600, seed=seed), "image/jpeg")},
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+
+def test_a_cleared_photo_downloads_in_the_chosen_shape(
+    page: Page, ui_runtime: Runtime, server: str, make_person: object
+) -> None:
+    person = make_person(Role.creative)  # type: ignore[operator]
+    asset_id = _upload(ui_runtime, server, person, 71)
+    log_in(page, person)
+    page.goto(f"/assets/{asset_id}?download_channel=intranet#download")
+    control = page.locator("#download")
+    control.get_by_label("Formaat en vorm").select_option("square")
+    control.get_by_label("Bestandsformaat").select_option("webp")
+    with page.expect_download() as info:
+        control.get_by_role("button", name="Downloaden").click()
+    assert info.value.suggested_filename.endswith("-intranet-square.webp")
+    assert_accessible(page)
+
+
+def test_not_cleared_is_explained_and_the_crop_moves_by_keyboard(
+    page: Page, ui_runtime: Runtime, server: str, make_person: object
+) -> None:
+    person = make_person(Role.creative)  # type: ignore[operator]
+    asset_id = _upload(ui_runtime, server, person, 72)
+    with ui_runtime.unit_of_work() as session:
+        session.add(
+            Face(
+                asset_id=asset_id,
+                box_x=0.45,
+                box_y=0.1,
+                box_w=0.1,
+                box_h=0.15,
+                score=0.99,
+                detector="test",
+                state=FaceState.unknown,
+            )
+        )
+    log_in(page, person)
+    page.goto(f"/assets/{asset_id}?download_channel=intranet#download")
+    control = page.locator("#download")
+    expect(control.get_by_text("Niet vrijgegeven voor")).to_be_visible()
+    expect(
+        control.get_by_role("button", name="Versie met vervaagde gezichten downloaden")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert_accessible(page)
+    screenshot(page, "download-not-cleared")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # The crop editor, by keyboard only.
+    summary = control.locator("#crop-editor summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    stage = control.locator("#crop-stage")
+    expect(stage).to_be_visible()
+    wait_until(page, "document.getElementById('crop-picture').naturalWidth > 0")
+    control.get_by_label("Vorm", exact=True).select_option("portrait")
+    before = float(control.locator("#crop-x").input_value())
+    stage.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Shift+ArrowLeft")
+    after = float(control.locator("#crop-x").input_value())
+    assert after < before or before == 0.0
+    height = page.evaluate("document.getElementById('crop-preview').height")
+    width = page.evaluate("document.getElementById('crop-preview').width")
+    assert round(width / height, 2) == round(1080 / 1350, 2)  # the preview has the shape
+    control.get_by_role("button", name="Deze uitsnede bewaren").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("De uitsnede is bewaard.")).to_be_visible()
+
+    # And the review request, by keyboard.
+    page.goto(f"/assets/{asset_id}?download_channel=intranet#download")
+    page.locator("#download").get_by_role("button", name="Vraag een controle aan").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("De privacyverantwoordelijken zijn gevraagd")).to_be_visible()

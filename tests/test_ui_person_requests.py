@@ -1,0 +1,226 @@
+"""Access exports and erasures started from the UI, over HTTP on SQLite and PostgreSQL:
+the person page and the dashboard start them as jobs (the test queue runs them at once),
+the export's ZIP leaves through the gate for 24 hours and each download is audited, the
+erasure page names what it touches and goes ahead only with the name typed, and ends on
+the tombstone without the name. Officers land on their dashboard after login."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, func, select
+
+from dam import clock
+from dam.models import AuditEntry, FaceState, Person, Role
+from dam.runtime import Runtime
+from gdpr.requests import person_requests
+from tests.conftest import Account
+from tests.test_ui_privacy import Desk, add_face, consent, make_desk, person, publish
+from tests.ui_client import csrf_of, log_in, upload
+
+NAME = "Wendelien Qorvanckx"
+
+
+def _audits(desk: Desk, action: str, subject: str) -> int:
+    with desk.rt.session() as session:
+        query = select(func.count()).where(
+            col(AuditEntry.action) == action, col(AuditEntry.subject_id) == subject
+        )
+        return int(session.exec(query).one())
+
+
+def _job_of(location: str) -> str:
+    found = re.fullmatch(r"/privacy/requests/(\w+)", location)
+    assert found, location
+    return found[1]
+
+
+def _subject(desk: Desk) -> tuple[str, list[str]]:
+    """A person confirmed on two photos (one published), suggested on a third."""
+    person_id = person(desk, NAME)
+    photos = [upload(desk.client, desk.creative, seed=n) for n in (1, 2, 3)]
+    add_face(desk, photos[0], state=FaceState.confirmed, person_id=person_id)
+    add_face(desk, photos[1], state=FaceState.confirmed, person_id=person_id)
+    add_face(desk, photos[2], state=FaceState.suggested, person_id=person_id)
+    consent(desk, person_id, days=None, channels=["internal", "website"])
+    publish(desk, photos[0], "https://example.test/nieuws/7")
+    return person_id, photos
+
+
+def test_an_export_from_the_person_page_downloads_for_24_hours(
+    client: TestClient,
+    rt: Runtime,
+    make_account: Callable[[Role], Account],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)
+    page = desk.page(f"/people/{person_id}")
+    assert "Inzageverzoek exporteren" in page and f'href="/people/{person_id}/erase"' in page
+
+    job_id = _job_of(desk.post(f"/people/{person_id}/export"))
+    shown = desk.page(f"/privacy/requests/{job_id}")
+    assert NAME in shown and "Klaar" in shown
+    download = f"/api/v1/privacy/exports/{job_id}"
+    assert f'href="{download}"' in shown
+
+    for n in (1, 2):  # may be fetched again; each time audited
+        answer = client.get(download)
+        assert answer.status_code == 200, answer.text[:300]
+        assert answer.headers["content-type"] == "application/zip"
+        assert _audits(desk, "person.export_downloaded", person_id) == n
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        document = json.loads(archive.read("person.json"))
+    assert document["person"]["name"] == NAME
+    assert len(document["assets"]) == 3 and len(document["consents"]) == 1
+    assert _audits(desk, "person.exported", person_id) == 1
+
+    status = client.get(f"/api/v1/privacy/requests/{job_id}").json()
+    assert status["status"] == "done" and status["progress"] == 1.0
+    assert status["download_url"] == download and status["counts"]["assets"] == 3
+
+    # The person page and the dashboard list it as ready.
+    assert "klaar om te downloaden" in desk.page(f"/people/{person_id}")
+    assert "klaar om te downloaden" in desk.page("/privacy")
+
+    later = clock.now() + person_requests.EXPORT_KEPT + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert client.get(download).status_code == 410
+    assert "niet meer beschikbaar" in desk.page(f"/privacy/requests/{job_id}")
+    assert _audits(desk, "person.export_downloaded", person_id) == 2
+    assert not person_requests.export_path(rt.blobs, job_id).exists()
+
+
+def test_only_privacy_officers_start_and_download_exports(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)
+    job_id = _job_of(desk.post(f"/people/{person_id}/export"))
+    creative = make_account(Role.creative)
+    headers = creative.headers
+    assert client.get(f"/api/v1/privacy/exports/{job_id}", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/privacy/requests/{job_id}", headers=headers).status_code == 403
+    started = client.post(f"/api/v1/people/{person_id}/export-requests", headers=headers)
+    assert started.status_code == 403
+    # Any other job id is no request at all.
+    other = client.get(f"/api/v1/privacy/requests/{'0' * 26}", headers=desk.officer.headers)
+    assert other.status_code == 404
+    with TestClient(client.app) as other_client:
+        token = log_in(other_client, creative)
+        page = other_client.get(f"/people/{person_id}")
+        assert "Inzageverzoek exporteren" not in page.text
+        refused = other_client.post(
+            f"/people/{person_id}/export", data={"csrf_token": token}, follow_redirects=False
+        )
+        assert refused.status_code == 403
+
+
+def test_erasure_names_the_impact_needs_the_name_and_ends_on_the_tombstone(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    desk = make_desk(client, rt, make_account)
+    person_id, photos = _subject(desk)
+    page = desk.page(f"/people/{person_id}/erase")
+    impact = page.split('id="erase-impact"')[1].split("</ul>")[0]
+    assert "2 foto" in impact  # confirmed on two
+    assert "1 foto" in impact  # suggested on one
+    assert "1 geregistreerde publicatie" in impact
+    assert NAME in page
+
+    wrong = client.post(
+        f"/people/{person_id}/erase",
+        data={"csrf_token": desk.csrf, "assets": "delete", "confirm_name": "Wendelien"},
+    )
+    assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.text
+    no_choice = client.post(
+        f"/people/{person_id}/erase",
+        data={"csrf_token": desk.csrf, "confirm_name": NAME},
+    )
+    assert no_choice.status_code == 422
+    with rt.session() as session:
+        assert session.get(Person, person_id) is not None
+
+    location = desk.post(
+        f"/people/{person_id}/erase", assets="delete", confirm_name=f"  {NAME.lower()} "
+    )
+    shown = desk.page(location)
+    assert NAME not in shown
+    tombstone = shown.split('id="tombstone"')[1].split("</dl>")[0]
+    assert "2 verwijderd" in tombstone
+    with rt.session() as session:
+        assert session.get(Person, person_id) is None
+    assert client.get(f"/people/{person_id}").status_code == 404
+    assert client.get(f"/assets/{photos[0]}").status_code == 404
+    assert client.get(f"/assets/{photos[2]}").status_code == 200  # only suggested: kept
+    assert _audits(desk, "person.erased", person_id) == 1
+    assert _audits(desk, "person.erasure_requested", person_id) == 1
+    assert NAME not in desk.page("/privacy")
+
+
+def test_the_dashboard_finds_a_person_to_start_a_request_for(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)
+    person(desk, "Iemand Anders")
+    found = desk.page("/privacy?person=qorvan")
+    listed = found.split('class="person-found"')[1].split("</ul>")[0]
+    assert NAME in listed and "Iemand Anders" not in listed
+    assert f'action="/people/{person_id}/export"' in listed
+    assert f'href="/people/{person_id}/erase"' in listed
+    assert "Niemand met deze naam." in desk.page("/privacy?person=zzzz")
+
+
+def test_officers_land_on_their_dashboard(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    officer, creative = make_account(Role.privacy_officer), make_account(Role.creative)
+    cases = ((officer, "/", "/privacy"), (creative, "/", "/"), (officer, "/people", "/people"))
+    for account, asked, landing in cases:
+        with TestClient(client.app) as fresh:
+            answer = fresh.post(
+                "/login",
+                data={
+                    "email": account.user.email,
+                    "password": "correct horse battery",
+                    "csrf_token": csrf_of(fresh.get("/login")),
+                    "next": asked,
+                },
+                follow_redirects=False,
+            )
+            assert answer.headers["location"] == landing
+
+
+def test_a_request_waiting_for_the_queue_shows_its_progress(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """A job not run yet (a queue behind): the page says it waits, with a progress bar and
+    a refresh link for browsers without scripts; once a worker ran it, the download."""
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)
+    # A session without the runtime's queue: the job is committed but nobody runs it yet.
+    with Session(rt.engine, expire_on_commit=False) as session:
+        job = person_requests.request_export(session, person_id=person_id, actor=desk.officer.user)
+    waiting = desk.page(f"/privacy/requests/{job.id}")
+    assert "Wacht om te starten" in waiting and '<progress id="request-progress"' in waiting
+    assert f'href="/privacy/requests/{job.id}" id="request-refresh"' in waiting
+    assert "js/person-request.js" in waiting
+    status = client.get(f"/api/v1/privacy/requests/{job.id}").json()
+    assert status["status"] == "queued" and status["download_url"] is None
+    assert client.get(f"/api/v1/privacy/exports/{job.id}").status_code == 404
+    # A second click while it waits does not start a second export.
+    assert _job_of(desk.post(f"/people/{person_id}/export")) == job.id
+    assert "wacht om te starten" in desk.page("/privacy")
+
+    rt.runner.run(job.id)  # what a worker does with the id
+    done = desk.page(f"/privacy/requests/{job.id}")
+    assert "Klaar" in done and "js/person-request.js" not in done
+    assert client.get(f"/api/v1/privacy/exports/{job.id}").status_code == 200

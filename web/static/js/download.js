@@ -1,0 +1,77 @@
+// The crop editor of the download control: the frame over the picture follows the
+// numbers, moves with the arrow keys (Shift: 5 %), grows and shrinks with + and -, keeps
+// the shape's proportions, and a canvas shows the crop live. Without this script the
+// numbers and the Save button still work.
+const form = document.querySelector(".crop-form");
+const picture = document.getElementById("crop-picture");
+const stage = document.getElementById("crop-stage");
+const rect = document.getElementById("crop-rect");
+const canvas = document.getElementById("crop-preview");
+if (form && picture && stage && rect && canvas) {
+  const crops = JSON.parse(form.dataset.crops || "{}");
+  const sizes = JSON.parse(form.dataset.sizes || "{}");
+  const select = form.querySelector("#crop-preset");
+  const input = (key) => form.querySelector(`#crop-${key}`);
+  const read = () => Object.fromEntries(["x", "y", "w", "h"].map((k) => [k, Number(input(k).value) / 100]));
+  const aspect = () => {
+    const size = sizes[select.value] || [1, 1];
+    return size[0] / size[1];
+  };
+  const ratio = () => (picture.naturalWidth || 1) / (picture.naturalHeight || 1);
+  const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+
+  function write(box) {
+    // Keep the shape: height follows width in the picture's own pixels.
+    let w = clamp(box.w, 0.02, 1);
+    let h = (w * ratio()) / aspect();
+    if (h > 1) { h = 1; w = aspect() / ratio(); }
+    const x = clamp(box.x, 0, 1 - w);
+    const y = clamp(box.y, 0, 1 - h);
+    for (const [k, v] of Object.entries({ x, y, w, h })) input(k).value = (v * 100).toFixed(1);
+    draw();
+  }
+
+  function draw() {
+    const b = read();
+    rect.setAttribute("x", `${b.x * 100}%`);
+    rect.setAttribute("y", `${b.y * 100}%`);
+    rect.setAttribute("width", `${b.w * 100}%`);
+    rect.setAttribute("height", `${b.h * 100}%`);
+    if (!picture.complete || !picture.naturalWidth) return;
+    const long = 240;
+    const a = aspect();
+    canvas.width = a >= 1 ? long : Math.round(long * a);
+    canvas.height = a >= 1 ? Math.round(long / a) : long;
+    const ctx = canvas.getContext("2d");
+    const W = picture.naturalWidth;
+    const H = picture.naturalHeight;
+    ctx.drawImage(picture, b.x * W, b.y * H, b.w * W, b.h * H, 0, 0, canvas.width, canvas.height);
+  }
+
+  select.addEventListener("change", () => {
+    const c = crops[select.value];
+    if (c) write(c);
+  });
+  for (const k of ["x", "y", "w"]) input(k).addEventListener("input", () => write(read()));
+  input("h").addEventListener("input", () => {
+    const b = read();
+    write({ ...b, w: (b.h * aspect()) / ratio() });
+  });
+  stage.addEventListener("keydown", (event) => {
+    const step = event.shiftKey ? 0.05 : 0.01;
+    const b = read();
+    const moves = {
+      ArrowLeft: { x: b.x - step }, ArrowRight: { x: b.x + step },
+      ArrowUp: { y: b.y - step }, ArrowDown: { y: b.y + step },
+      "+": { w: b.w + step, x: b.x - step / 2 }, "=": { w: b.w + step, x: b.x - step / 2 },
+      "-": { w: b.w - step, x: b.x + step / 2 },
+    };
+    const change = moves[event.key];
+    if (!change) return;
+    event.preventDefault();
+    write({ ...b, ...change });
+  });
+  picture.addEventListener("load", draw);
+  const first = crops[select.value];
+  if (first) write(first); else draw();
+}
