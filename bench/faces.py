@@ -7,7 +7,10 @@
 Prints precision/recall at IoU 0.5 per detector on dlib's annotated group photos (each
 detector's boxes mapped onto dlib's tight-square convention), the same at 0.45 scale
 (faces ~20 px), images/s of the chosen pipeline (detection + landmarks + embeddings +
-crops) at 1600 px, clustering purity/completeness on the johns photos per method, and the
+crops) at 1600 px, recall by face size and CPU per photo of the faces stage at camera
+resolution (6000 x 4000 frames of real annotated faces, the stage's real setting: the large
+rendition, the whole frame from DAM_FACE_WHOLE_FRAME_PX, smaller faces where skin is),
+clustering purity/completeness on the johns photos per method, and the
 time to cluster 100,000 synthetic embeddings. Speed and scale are printed before (the
 pipeline as it was: dlib's own ResNet, P-Net threshold 0.6; the exact neighbour graph)
 and after, in the same run, so both see the same machine load (printed first).
@@ -20,6 +23,7 @@ import importlib.util
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +35,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dam.settings import Settings
 from gdpr.recognition import clustering
 from ingest.faces import mtcnn, stage, weights
 from ingest.faces.descriptor import describer
@@ -156,7 +161,9 @@ def pnet_margin(examples: Path) -> None:
                 saved = mtcnn.THRESHOLDS
                 mtcnn.THRESHOLDS = (0.3, *saved[1:])
                 try:
-                    found = net._propose(rgb, mtcnn.pyramid(rgb.shape[1], rgb.shape[0], 12))
+                    height, width = rgb.shape[:2]
+                    levels = mtcnn.pyramid(width, height, 12)
+                    found = net._propose(rgb, [((0, 0, width, height), s) for s in levels])
                 finally:
                     mtcnn.THRESHOLDS = saved
                 proposals = [
@@ -254,6 +261,57 @@ def speed(examples: Path) -> None:
     _use(next(reversed(_VARIANTS)))
 
 
+# The faces stage before issue 16 (the whole photo at 4000 px, faces from 20 px everywhere)
+# and as the pipeline runs it now (its settings' defaults).
+_STAGE_BEFORE = {"edge": 4000, "smallest": 20, "whole": 20}
+
+
+def _stage_now() -> dict[str, int]:
+    fields = Settings.model_fields
+    return {
+        "edge": fields["face_max_edge_px"].default,
+        "smallest": fields["face_min_size_px"].default,
+        "whole": fields["face_whole_frame_px"].default,
+    }
+
+
+def camera(count: int) -> None:
+    """Recall by face size and CPU per photo on 6000 x 4000 frames, the stage before/after."""
+    frames = faces_corpus.camera_frames(count)
+    with tempfile.TemporaryDirectory(prefix="bench-faces-") as folder:
+        paths = []
+        for index, (frame, _truth) in enumerate(frames):
+            paths.append(Path(folder) / f"frame-{index}.jpg")
+            frame.save(paths[-1], "JPEG", quality=92)
+        for label, setting in (("before", _STAGE_BEFORE), ("now (the pipeline's)", _stage_now())):
+            buckets: dict[str, list[bool]] = {"20-39 px": [], "40-79 px": [], "80+ px": []}
+            strays = found_total = 0
+            started, cpu = time.perf_counter(), _cpu()
+            for path, (_frame, truth) in zip(paths, frames, strict=True):
+                boxes, _factor = faces_corpus.faces_as_the_stage_finds_them(path, **setting)
+                for box, hit in zip(truth, faces_corpus.matched(boxes, truth), strict=True):
+                    name = "20-39 px" if box.w < 40 else "40-79 px" if box.w < 80 else "80+ px"
+                    buckets[name].append(hit)
+                strays += faces_corpus.strays(boxes, truth)
+                found_total += len(boxes)
+            wall, spent = (time.perf_counter() - started) / count, (_cpu() - cpu) / count
+            large = buckets["40-79 px"] + buckets["80+ px"]
+            recall = ", ".join(
+                f"{k} {sum(v)}/{len(v)} = {sum(v) / len(v):.2f}" for k, v in buckets.items()
+            )
+            print(
+                f"  {label:22s} {setting}: recall {recall}; "
+                f">= 40 px {sum(large) / len(large):.3f}; "
+                f"false faces {strays} of {found_total}; {spent:.2f} CPU s and {wall:.2f} s wall "
+                f"per photo (load {os.getloadavg()[0]:.1f})"
+            )
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def johns_clusters(examples: Path) -> None:
     vectors, people = [], []
     for person, photos in faces_corpus.johns().items():
@@ -335,8 +393,14 @@ def main() -> None:
     parser.add_argument("--skip-mmod", action="store_true")
     parser.add_argument("--skip-100k", action="store_true")
     parser.add_argument("--skip-exact", action="store_true", help="not the exact 100k graph")
+    parser.add_argument("--camera", type=int, default=8, help="camera frames (default 8)")
+    parser.add_argument("--only-camera", action="store_true", help="only the camera figures")
     args = parser.parse_args()
     examples = faces_corpus.dlib_examples()
+    if args.only_camera:
+        print(f"load average {os.getloadavg()[0]:.2f} at start ({os.cpu_count()} cores)")
+        camera(args.camera)
+        return
     print(f"OpenCV {cv2.__version__}, dlib {dlib.__version__}, numpy {np.__version__}")
     print(f"load average {os.getloadavg()[0]:.2f} at start ({os.cpu_count()} cores)")
     print("Detection on dlib's annotated group photos (training.xml + testing.xml, 43 faces):")
@@ -357,6 +421,11 @@ def main() -> None:
     pnet_margin(examples)
     print("Speed of the whole pipeline (detection, HOG check, landmarks, embeddings, crops):")
     speed(examples)
+    print(
+        f"Camera resolution: {args.camera} frames of 6000 x 4000 with 16 real annotated faces "
+        "each (tests/faces_corpus.py camera_frames), through the faces stage's own path:"
+    )
+    camera(args.camera)
     print("Clustering the johns photos (5 people x 11 photos):")
     johns_clusters(examples)
     if not args.skip_100k:

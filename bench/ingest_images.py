@@ -52,9 +52,10 @@ from dam.jobs import StageContext  # noqa: E402
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus  # noqa: E402
 from dam.plugins import builtin_wiring  # noqa: E402
 from dam.runtime import Runtime, build_runtime  # noqa: E402
-from dam.settings import load_settings  # noqa: E402
+from dam.settings import Settings, load_settings  # noqa: E402
 from ingest.bulk_import import ImportSummary, import_file, walk  # noqa: E402
 from ingest.demo import exif_block, jpeg_bytes, scene, store_oriented  # noqa: E402
+from ingest.faces.stage import detect_asset_faces  # noqa: E402
 from ingest.image.renditions import IMAGE_RENDITIONS  # noqa: E402
 from ingest.image.stages import render_image  # noqa: E402
 
@@ -65,6 +66,10 @@ CACHE = ROOT / ".cache" / "bench-images" / f"v{GENERATOR_VERSION}-{WIDTH}x{HEIGH
 
 TARGET_RATIO = 1.3
 TARGET_IMAGES_PER_S = 3.5
+TARGET_FACES_RATIO = 1.0  # faces stage per photo against the renditions stage
+# The faces stage as it was before issue 16: the whole photo searched at 4000 px for faces
+# from 20 px of the original (a whole-frame size at the smallest face: no regions).
+FACES_BEFORE = {"face_max_edge_px": 4000, "face_whole_frame_px": 20}
 
 # libvips save options matching IMAGE_RENDITIONS (large, preview, thumb, in that order).
 # keep=none: our renditions carry no metadata either (and must not: GPS, names).
@@ -203,7 +208,9 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
 Run = Callable[[], None]
 
 
-def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, list[float]]]:
+def compare(
+    rt: Runtime, ids: list[str], scratch: Path, *, with_faces: bool
+) -> dict[str, dict[str, list[float]]]:
     """Per-image wall and CPU time of render_image() and of libvips making the same outputs."""
     import pyvips
 
@@ -249,7 +256,25 @@ def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, l
 
         return run
 
+    def faces(settings: Settings | None) -> Callable[[str, Path, Path], Run]:
+        """The faces stage on the same file (after `ours` wrote its large rendition)."""
+
+        def make(asset_id: str, path: Path, out: Path) -> Run:
+            ctx = StageContext(
+                job_id="bench",
+                asset_id=asset_id,
+                runtime=rt,
+                report_progress=lambda fraction: None,
+                settings=settings,  # type: ignore[arg-type]
+            )
+            return lambda: detect_asset_faces(ctx)
+
+        return make
+
     contenders = {"ours": ours, "libvips": vips, "libvips one decode": vips_one_decode}
+    if with_faces:
+        contenders["faces"] = faces(None)
+        contenders["faces before"] = faces(rt.settings.model_copy(update=FACES_BEFORE))
     times: dict[str, dict[str, list[float]]] = {
         name: {"wall": [], "cpu": []} for name in contenders
     }
@@ -262,12 +287,18 @@ def compare(rt: Runtime, ids: list[str], scratch: Path) -> dict[str, dict[str, l
         if index == 0:
             for run in runs.values():
                 run()  # warm-up: imports, codec set-up; not counted
-        # Rotate who goes first, so that none always runs right after the same neighbour.
-        order = list(runs)
+        # Rotate who goes first, so that none always runs right after the same neighbour
+        # (the faces stage after ours: it reads the large rendition ours writes).
+        order = [name for name in runs if not name.startswith("faces")]
         order = order[index % len(order) :] + order[: index % len(order)]
         for name in order:
             # CPU time of the whole process: libvips works in its own (single) pool thread.
             # Unlike wall time it does not grow when other processes take the cores.
+            started, cpu = time.perf_counter(), time.process_time()
+            runs[name]()
+            times[name]["wall"].append(time.perf_counter() - started)
+            times[name]["cpu"].append(time.process_time() - cpu)
+        for name in [name for name in runs if name.startswith("faces")]:
             started, cpu = time.perf_counter(), time.process_time()
             runs[name]()
             times[name]["wall"].append(time.perf_counter() - started)
@@ -344,6 +375,15 @@ def report_pipeline(pipe: dict, count: int, workers: int, faces: bool) -> None:
     )
 
 
+def rt_settings_line() -> str:
+    defaults = Settings.model_fields
+    return (
+        f"face_max_edge_px {defaults['face_max_edge_px'].default}, face_whole_frame_px "
+        f"{defaults['face_whole_frame_px'].default}, face_min_size_px "
+        f"{defaults['face_min_size_px'].default}"
+    )
+
+
 def report_comparison(
     times: dict[str, dict[str, list[float]]], outputs: list[str], *, others_cores: float
 ) -> None:
@@ -375,6 +415,28 @@ def report_comparison(
             f"  {label:11s}         {ms(wall)} {sum(wall):7.2f} s          {ms(cpu)} "
             f"{sum(cpu):7.2f} s   ({len(wall)} files)"
         )
+    for name in ("faces", "faces before"):
+        if name not in times:
+            continue
+        wall, cpu = times[name]["wall"], times[name]["cpu"]
+        print(
+            f"  {name:11s}         {ms(wall)} {sum(wall):7.2f} s          {ms(cpu)} "
+            f"{sum(cpu):7.2f} s   ({len(wall)} files)"
+        )
+    if "faces" in times:
+        print(
+            "  faces       detect_asset_faces() after ours, on the same file: "
+            f"{rt_settings_line()}\n"
+            f"  faces before  the same stage with {FACES_BEFORE}"
+        )
+        for name in ("faces", "faces before"):
+            cpu_ratio = ratio(name, "ours", "cpu", statistics.median)
+            wall_ratio_faces = ratio(name, "ours", "wall", statistics.median)
+            print(
+                f"  {name} / ours (renditions): CPU median {cpu_ratio:.2f}x, wall median "
+                f"{wall_ratio_faces:.2f}x [target <= {TARGET_FACES_RATIO}x: "
+                f"{verdict(cpu_ratio <= TARGET_FACES_RATIO)} on CPU]"
+            )
     wall_ratio = ratio("ours", "libvips", "wall", statistics.median)
     print(
         f"  ours / libvips: wall median {wall_ratio:.2f}x, total "
@@ -402,6 +464,12 @@ def main() -> None:
         help="also detect faces (DAM_FACE_DETECTION); off by default, so that the figures "
         "are those of the photo stages (the faces job still runs, as a no-op)",
     )
+    parser.add_argument(
+        "--faces-before",
+        action="store_true",
+        help="with --faces: first run the pipeline with the faces stage as it was before "
+        f"issue 16 ({FACES_BEFORE}), in a data dir of its own, then as it is",
+    )
     args = parser.parse_args()
 
     paths = ensure_photos(args.count)
@@ -411,6 +479,27 @@ def main() -> None:
         f"{max(sizes):.1f} MB (median {statistics.median(sizes):.1f} MB); {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f}"
     )
+    if args.faces and args.faces_before:
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-before-") as temp:
+            settings = load_settings(
+                data_dir=Path(temp) / "data",
+                database_url=None,
+                queue_url=None,
+                workers=args.workers,
+                face_detection=True,
+                face_key=base64.b64encode(secrets.token_bytes(32)).decode(),
+                **FACES_BEFORE,
+            )
+            rt = build_runtime(settings)
+            try:
+                migrate.upgrade(rt.engine)
+                print(f"\nBEFORE (faces stage with {FACES_BEFORE}):", end="")
+                _ids, pipe = run_pipeline(rt, paths, args.workers)
+                report_pipeline(pipe, args.count, args.workers, True)
+            finally:
+                rt.close()
+        print(f"\nAFTER (faces stage as it is: {rt_settings_line()}); load average "
+              f"{os.getloadavg()[0]:.2f}:", end="")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp:
         # Explicit values, so that DAM_* variables in the shell cannot change what is measured.
         settings = load_settings(
@@ -428,7 +517,7 @@ def main() -> None:
             report_pipeline(pipe, args.count, args.workers, args.faces)
             scratch = Path(temp) / "libvips"
             meter = CpuMeter()
-            times = compare(rt, ids, scratch)
+            times = compare(rt, ids, scratch, with_faces=args.faces)
             wall, _, others = meter.read()
             outputs = output_lines(rt, ids[0], scratch / "libvips" / "000")
             report_comparison(times, outputs, others_cores=others / wall)

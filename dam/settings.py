@@ -123,10 +123,18 @@ class Settings(BaseSettings):
         20, ge=12, description="Smallest face to find, in pixels of the original photo."
     )
     face_max_edge_px: int = Field(
-        4000,
+        2560,
         ge=640,
         description="Photos are searched for faces at most this long (bigger ones are "
-        "scaled down first; the smallest face found grows accordingly).",
+        "scaled down first; the smallest face found grows accordingly). At 2560 the "
+        "faces stage reads the large rendition instead of decoding the original again.",
+    )
+    face_whole_frame_px: int = Field(
+        100,
+        ge=12,
+        description="Faces from this size up (pixels of the original photo) are looked for "
+        "over the whole photo; smaller ones, down to DAM_FACE_MIN_SIZE_PX, only where "
+        "skin colours make a face possible.",
     )
 
     channels: str = Field(

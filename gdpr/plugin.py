@@ -14,6 +14,7 @@ from gdpr.consent import creative_notices, notifications
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict_feed import VerdictStep
 from gdpr.publishing import download_batches, download_packing, redaction
+from gdpr.recognition import person_suggestions
 from gdpr.recognition.identity import identify_asset_faces
 from gdpr.requests import person_requests, retention
 from gdpr.requests.erasure_replay import replay_erasures
@@ -26,6 +27,8 @@ def register(wiring: Wiring) -> None:
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
     wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
+    wiring.add_task(person_suggestions.TASK, person_suggestions.suggest_person_everywhere)
+    wiring.add_service(person_suggestions.SERVICE, person_suggestions.make_cache)
     wiring.add_task(download_batches.ZIP_TASK, download_packing.pack_download)
     # Data-subject requests started from the UI run as jobs about the person.
     wiring.add_task(person_requests.EXPORT_TASK, person_requests.run_export)

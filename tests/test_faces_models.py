@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from dam.settings import Settings
 from gdpr.recognition import clustering
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
@@ -133,3 +134,25 @@ def test_same_person_is_nearer_than_different_people(
     distances = np.linalg.norm(vectors[:, None] - vectors[None], axis=2)
     same = (owner[:, None] == owner[None]) & ~np.eye(len(owner), dtype=bool)
     assert np.median(distances[same]) < 0.45 < np.median(distances[owner[:, None] != owner[None]])
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.45])
+def test_the_pipelines_search_finds_the_annotated_faces(examples: Path, scale: float) -> None:
+    # As the faces stage searches (photos this small are their own working picture): the
+    # whole frame from DAM_FACE_WHOLE_FRAME_PX, smaller faces only where skin colours are.
+    fields = Settings.model_fields
+    whole = fields["face_whole_frame_px"].default * scale
+    smallest = fields["face_min_size_px"].default * scale
+    hits = detected = annotated = 0
+    for xml in ("training.xml", "testing.xml"):
+        for name, boxes in faces_corpus.annotated_boxes(examples / "faces" / xml).items():
+            pixels = rgb(examples / "faces" / name, scale)
+            found = [
+                to_dlib_square(d.box)
+                for d in detect_faces(pixels, min_face=smallest, whole_frame_from=whole)
+            ]
+            hits += sum(faces_corpus.matched(found, [Box(*b).scaled(scale) for b in boxes]))
+            detected += len(found)
+            annotated += len(boxes)
+    assert hits / annotated >= 0.95, (hits, detected, annotated)
+    assert hits / detected >= 0.95, (hits, detected, annotated)

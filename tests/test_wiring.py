@@ -186,7 +186,7 @@ def test_doctor_wiring_prints_the_whole_wiring() -> None:
         ["verdicts", "gdpr.plugin.verdict_step"],
         ["search", "search.plugin.index_step"],
     ]
-    assert set(data["services"]) == {"search"}
+    assert set(data["services"]) == {"search", "face_vectors"}
     assert "search.facts" in data["extensions"] and "web.nav" in data["extensions"]
 
 

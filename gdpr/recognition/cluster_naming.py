@@ -17,7 +17,7 @@ from dam import audit
 from dam.clock import now
 from dam.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dam.models import Face, FaceState, Person, User
-from gdpr.recognition import clusters, people
+from gdpr.recognition import clusters, people, person_suggestions
 from gdpr.recognition.identity import get_face
 
 MAX_CLUSTERS = 200  # one naming action; a page shows far fewer
@@ -108,8 +108,12 @@ def name_clusters(
         if cluster_id not in live:
             continue
         confirmed += clusters.assign_cluster(
-            session, cluster_id=cluster_id, person_id=person.id, actor=actor
+            session, cluster_id=cluster_id, person_id=person.id, actor=actor, search=False
         )
+    # Once all groups are named: a search after the first could take the next group's
+    # faces as suggestions before it is named.
+    person_suggestions.request_for(session, person.id)
+    session.commit()
     return Naming(person, created, len(live), confirmed, len(ids) - len(live))
 
 

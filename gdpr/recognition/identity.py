@@ -13,7 +13,7 @@ from dam.clock import now
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.jobs import StageContext
 from dam.models import Face, FaceState, Person, User
-from gdpr.recognition import clustering, embeddings
+from gdpr.recognition import clustering, embeddings, person_suggestions
 from gdpr.recognition.matching import NewFace, suggest
 from gdpr.recognition.named_people import suggest_named_people
 
@@ -101,6 +101,8 @@ def confirm_face(session: Session, *, face_id: str, person_id: str, actor: User)
     get_person(session, person_id)
     _decide(face, FaceState.confirmed, person_id=person_id, actor=actor)
     _record(session, "face.confirmed", face, actor, person_id=person_id)
+    # The person's other photos already in the library: found by a job, not here.
+    person_suggestions.request(session, person_id=person_id, asset_id=face.asset_id)
     session.commit()
     return face
 

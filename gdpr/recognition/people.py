@@ -14,7 +14,7 @@ from dam.clock import now
 from dam.errors import InvalidInput
 from dam.input_types import Flag
 from dam.models import Asset, Face, FaceState, Person, User
-from gdpr.recognition import embeddings
+from gdpr.recognition import embeddings, person_suggestions
 from gdpr.recognition.identity import get_person
 
 
@@ -151,6 +151,7 @@ def merge_people(session: Session, *, person_id: str, other_id: str, actor: User
     )
     for asset_id in sorted(assets):
         events.publish_after_commit(session, events.AssetChanged(asset_id=asset_id))
+    person_suggestions.request_for(session, person_id)
     session.commit()
     return person
 

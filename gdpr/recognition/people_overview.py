@@ -15,6 +15,7 @@ from sqlalchemy import case, distinct, func
 from sqlmodel import Session, col, select
 
 from dam.models import Asset, Face, FaceState, Person
+from gdpr.recognition import clusters
 from gdpr.recognition.identity import get_person
 
 CLUSTERS_PER_PAGE = 20
@@ -99,41 +100,12 @@ def cluster_page(
     per_page: int = CLUSTERS_PER_PAGE,
     shown: int = FACES_PER_CLUSTER,
 ) -> ClusterPage:
-    """One page of unnamed groups, biggest first (as gdpr.recognition.clusters.list_clusters)."""
-    unknown = (Face.state == FaceState.unknown, col(Face.cluster_id).is_not(None))
-    size = func.count().label("size")
-    groups = select(Face.cluster_id, size).where(*unknown).group_by(col(Face.cluster_id))
-    total = int(session.exec(select(func.count()).select_from(groups.subquery())).one())
-    paging = _paging(total, page, per_page)
-    rows = session.exec(
-        groups.order_by(size.desc(), col(Face.cluster_id))
-        .offset((paging.page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    sizes = {str(cid): int(n) for cid, n in rows}
-    if not sizes:
-        return ClusterPage([], paging)
-    # Only the first `shown` faces of each group on this page leave the database.
-    rank = (
-        func.row_number()
-        .over(partition_by=col(Face.cluster_id), order_by=col(Face.id))
-        .label("rank")
+    """One page of unnamed groups, biggest first (gdpr.clusters.clusters_page)."""
+    paging = _paging(clusters.count_clusters(session), page, per_page)
+    found = clusters.clusters_page(
+        session, offset=(paging.page - 1) * per_page, limit=per_page, shown=shown
     )
-    ranked = (
-        select(col(Face.id).label("face_id"), rank)
-        .where(*unknown, col(Face.cluster_id).in_(sizes))
-        .subquery()
-    )
-    faces = session.exec(
-        select(Face)
-        .join(ranked, col(Face.id) == ranked.c.face_id)
-        .where(ranked.c.rank <= shown)
-        .order_by(col(Face.id))
-    ).all()
-    members: dict[str, list[Face]] = {cid: [] for cid in sizes}
-    for face in faces:
-        members[str(face.cluster_id)].append(face)
-    return ClusterPage([ClusterRow(cid, n, members[cid]) for cid, n in sizes.items()], paging)
+    return ClusterPage([ClusterRow(c.id, c.size, c.faces) for c in found], paging)
 
 
 def person_page(

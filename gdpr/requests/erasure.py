@@ -42,7 +42,7 @@ from dam.models import (
 from dam.settings import Settings
 from gdpr.judgement import verdicts
 from gdpr.publishing import redaction
-from gdpr.recognition import embeddings
+from gdpr.recognition import embeddings, person_suggestions
 from gdpr.recognition.identity import get_person
 from gdpr.requests import erasure_originals, erasure_redaction
 
@@ -137,6 +137,9 @@ def erase_person(
     # Biometric data first: the embeddings of every face linked to them, suggested ones
     # too (conservatively: they may well be theirs).
     embedding_count = embeddings.delete_for_faces(session, face_ids)
+    # And the opened copies this process keeps for library-wide searches (other workers
+    # drop theirs at their next search: gone rows are not kept).
+    person_suggestions.forget_opened(session)
 
     crops = 0
     deleted: list[str] = []

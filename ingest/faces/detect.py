@@ -9,28 +9,89 @@ the face is ~80 px. Measured in bench/faces.py.
 
 from __future__ import annotations
 
+import math
 import threading
+from collections.abc import Callable
 
 import cv2
 import dlib
 import numpy as np
 
-from ingest.faces.geometry import Box, iou, padded, pixel_bounds, to_dlib_square
-from ingest.faces.mtcnn import Detection, detector
+from ingest.faces.geometry import Box, iou, overlap_of_smaller, padded, pixel_bounds, to_dlib_square
+from ingest.faces.mtcnn import PNET_WINDOW, Detection, Region, detector
+from ingest.faces.regions import small_face_regions
 
 SURE = 0.95
 VERIFY_SIDE = 160  # px of the neighbourhood (twice the face) handed to HOG
 HOG_THRESHOLD = -0.5
 HOG_MIN_IOU = 0.3
+DUPLICATE_OVERLAP = 0.7  # as MTCNN's own last suppression: inside a surer box, same face
 
 
-def detect_faces(rgb: np.ndarray, *, min_face: float = 20.0) -> list[Detection]:
-    """Faces of at least `min_face` px in an RGB uint8 image."""
-    return [
-        found
-        for found in detector().detect(rgb, min_face=min_face)
-        if found.score >= SURE or hog_agrees(rgb, found.box)
-    ]
+def detect_faces(
+    rgb: np.ndarray,
+    *,
+    min_face: float = 20.0,
+    whole_frame_from: float | None = None,
+    detail: Callable[[], np.ndarray] | None = None,
+) -> list[Detection]:
+    """Faces of at least `min_face` px in an RGB uint8 image.
+
+    With `whole_frame_from`, the whole frame is searched for faces from that size up, and
+    smaller ones only where they can be (`ingest.faces.regions`). Faces too small for
+    P-Net's window in `rgb` are looked for there in `detail()`, the same picture at a
+    higher resolution (the original photo), asked for only when such places exist.
+    """
+    if whole_frame_from is None or whole_frame_from <= max(min_face, PNET_WINDOW):
+        return _checked(rgb, detector().detect(rgb, min_face=max(min_face, PNET_WINDOW)))
+    found = _checked(rgb, detector().detect(rgb, min_face=whole_frame_from))
+    regions = small_face_regions(rgb, largest_face=whole_frame_from)
+    if regions:
+        source, factor = rgb, 1.0
+        if min_face < PNET_WINDOW and detail is not None:
+            sharper = detail()
+            if sharper.shape[1] > rgb.shape[1]:
+                source, factor = sharper, sharper.shape[1] / rgb.shape[1]
+        small = detector().detect(
+            source,
+            min_face=min_face * factor,
+            max_face=whole_frame_from * factor,
+            regions=[_scaled_region(r, factor, source.shape) for r in regions],
+        )
+        found += [_scaled(d, 1 / factor) for d in _checked(source, small)]
+    return _distinct(found)
+
+
+def _checked(rgb: np.ndarray, found: list[Detection]) -> list[Detection]:
+    return [face for face in found if face.score >= SURE or hog_agrees(rgb, face.box)]
+
+
+def _scaled(found: Detection, factor: float) -> Detection:
+    return Detection(
+        box=found.box.scaled(factor),
+        score=found.score,
+        landmarks=tuple((x * factor, y * factor) for x, y in found.landmarks),
+    )
+
+
+def _scaled_region(region: Region, factor: float, shape: tuple[int, ...]) -> Region:
+    x0, y0, x1, y1 = region
+    height, width = shape[:2]
+    return (
+        math.floor(x0 * factor),
+        math.floor(y0 * factor),
+        min(width, math.ceil(x1 * factor)),
+        min(height, math.ceil(y1 * factor)),
+    )
+
+
+def _distinct(found: list[Detection]) -> list[Detection]:
+    """One detection per face, the surest, when both searches found it (best first)."""
+    kept: list[Detection] = []
+    for face in sorted(found, key=lambda d: -d.score):
+        if all(overlap_of_smaller(face.box, k.box) <= DUPLICATE_OVERLAP for k in kept):
+            kept.append(face)
+    return kept
 
 
 def hog_agrees(rgb: np.ndarray, box: Box) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +24,7 @@ from ingest.faces.geometry import Box
 
 PNET_WINDOW = 12
 PNET_STRIDE = 2
+SMALLEST_IN_REGIONS = 8.0
 PYRAMID_FACTOR = 0.709  # area halves every two levels, as in the paper
 # P-, R-, O-Net. O-Net's raised from the paper's 0.7: fewer false faces. P-Net's from 0.6:
 # every annotated face of dlib's group photos, also shrunk until it is 12-14 px, has a
@@ -30,6 +32,9 @@ PYRAMID_FACTOR = 0.709  # area halves every two levels, as in the paper
 # many proposals to check as 0.6 (R-Net was a third of the detection time).
 THRESHOLDS = (0.8, 0.7, 0.8)
 _MEAN, _SCALE = 127.5, 1 / 128
+
+Region = tuple[int, int, int, int]  # left, top, right, bottom in pixels
+Window = tuple[Region, float]  # where P-Net looks, and at which scale
 
 
 @dataclass(frozen=True)
@@ -50,12 +55,29 @@ class MtcnnDetector:
         self._rnet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_RNET.path()))
         self._onet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_ONET.path()))
 
-    def detect(self, rgb: np.ndarray, *, min_face: float = 20.0) -> list[Detection]:
-        """Faces of at least `min_face` pixels in an RGB uint8 image, best first."""
+    def detect(
+        self,
+        rgb: np.ndarray,
+        *,
+        min_face: float = 20.0,
+        max_face: float | None = None,
+        regions: Sequence[Region] | None = None,
+    ) -> list[Detection]:
+        """Faces of at least `min_face` pixels in an RGB uint8 image, best first.
+
+        `max_face` leaves out the pyramid levels for bigger faces (one level of overlap
+        kept); `regions` limits the search to those rectangles (a face must lie inside).
+        """
         height, width = rgb.shape[:2]
         if min(height, width) < PNET_WINDOW:
             return []
-        boxes = self._propose(rgb, pyramid(width, height, max(min_face, PNET_WINDOW)))
+        # Only inside regions may P-Net look at an enlarged picture (up to 1.5x).
+        smallest = PNET_WINDOW if regions is None else SMALLEST_IN_REGIONS
+        scales = pyramid(width, height, max(min_face, smallest))
+        if max_face is not None:
+            scales = [s for s in scales if s * max_face > PNET_WINDOW * PYRAMID_FACTOR]
+        areas = [(0, 0, width, height)] if regions is None else list(regions)
+        boxes = self._propose(rgb, [(area, s) for s in scales for area in areas])
         if len(boxes) == 0:
             return []
         boxes = self._refine(rgb, boxes)
@@ -71,18 +93,24 @@ class MtcnnDetector:
             for b, p in zip(boxes, points, strict=True)
         ]
 
-    def _propose(self, rgb: np.ndarray, scales: list[float]) -> np.ndarray:
-        height, width = rgb.shape[:2]
+    def _propose(self, rgb: np.ndarray, windows: list[Window]) -> np.ndarray:
         found = []
-        levels: list[np.ndarray] = []
-        for index, scale in enumerate(scales):
-            # Levels two steps apart differ by a factor of ~2 (0.709²): each is averaged
-            # down from the one two above it, which gives the same pixels as shrinking the
-            # photo itself at a fraction of the cost.
-            source = levels[index - 2] if index >= 2 else rgb
-            size = (math.ceil(width * scale), math.ceil(height * scale))
-            level = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
-            levels.append(level)
+        # Levels of one region two steps apart differ by a factor of ~2 (0.709²): each is
+        # averaged down from the one two above it, which gives the same pixels as
+        # shrinking the photo itself at a fraction of the cost.
+        levels: dict[Region, list[np.ndarray]] = {}
+        for region, scale in windows:
+            x0, y0, x1, y1 = region
+            made = levels.setdefault(region, [])
+            source = made[-2] if len(made) >= 2 else rgb[y0:y1, x0:x1]
+            size = (math.ceil((x1 - x0) * scale), math.ceil((y1 - y0) * scale))
+            if min(size) < PNET_WINDOW:
+                continue
+            grow = size[0] > source.shape[1]
+            level = cv2.resize(
+                source, size, interpolation=cv2.INTER_LINEAR if grow else cv2.INTER_AREA
+            )
+            made.append(level)
             blob = _normalise(level)[None].transpose(0, 2, 1, 3)
             self._pnet.setInput(blob)
             regression, probability = self._pnet.forward(["conv2d_4", "softmax"])
@@ -91,10 +119,10 @@ class MtcnnDetector:
             if len(xs) == 0:
                 continue
             score = probability[0, xs, ys, 1]
-            x1 = PNET_STRIDE * xs / scale
-            y1 = PNET_STRIDE * ys / scale
+            x1s = x0 + PNET_STRIDE * xs / scale
+            y1s = y0 + PNET_STRIDE * ys / scale
             side = PNET_WINDOW / scale
-            cells = np.stack([x1, y1, x1 + side, y1 + side, score], axis=1)
+            cells = np.stack([x1s, y1s, x1s + side, y1s + side, score], axis=1)
             cells = np.hstack([cells, regression[0, xs, ys, :]])
             found.append(cells[nms(cells, 0.5)])
         if not found:

@@ -67,7 +67,9 @@ def detect_video_faces(ctx: StageContext) -> None:
     key = biometrics.face_key(ctx.settings) if ctx.settings.face_recognition else None
     scale = rendition.width / max(1, original_width)
     search = FrameSearch(
-        min_face=max(12.0, ctx.settings.face_min_size_px * scale), recognise=key is not None
+        min_face=ctx.settings.face_min_size_px * scale,
+        whole_frame_from=ctx.settings.face_whole_frame_px * scale,
+        recognise=key is not None,
     )
     plan = plan_sampling(duration)
     tracker = CroppingTracker(interval_s=plan.every_s)
@@ -108,10 +110,12 @@ class FrameSearch:
 
     min_face: float
     recognise: bool
+    # As for photos: the whole frame from this size up, smaller faces where skin is.
+    whole_frame_from: float | None = None
 
     def sightings(self, frame: Frame) -> list[Sighting]:
         rgb = frame.pixels
-        found = detect_faces(rgb, min_face=self.min_face)
+        found = detect_faces(rgb, min_face=self.min_face, whole_frame_from=self.whole_frame_from)
         if not found:
             return []
         vectors: list[np.ndarray | None] = [None] * len(found)

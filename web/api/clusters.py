@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from dam.models import User
@@ -13,6 +13,9 @@ from web.api.face_schemas import ClusterAssigned, ClusterPublic, cluster_public
 from web.deps import SessionDep, require
 
 router = APIRouter(prefix="/clusters", tags=["faces"])
+
+PER_PAGE = 50  # groups per page: 100,000 unknown faces cost one page, not all of them
+MAX_PER_PAGE = 200
 
 
 class AssignRequest(BaseModel):
@@ -24,11 +27,24 @@ class AssignRequest(BaseModel):
 @router.get("", response_model=list[ClusterPublic])
 def list_clusters(
     session: SessionDep,
+    response: Response,
     user: User = Depends(require("people.read")),
     min_size: Annotated[int, Query(ge=1, le=100_000)] = 1,
     sample: Annotated[int, Query(ge=1, le=500)] = 12,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE,
 ) -> list[ClusterPublic]:
-    found = clusters.list_clusters(session, min_size=min_size, viewer=user)
+    """One page of groups, biggest first; `X-Total-Count` says how many groups there are."""
+    found = clusters.clusters_page(
+        session,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        shown=sample,
+        min_size=min_size,
+        viewer=user,
+    )
+    total = clusters.count_clusters(session, min_size=min_size, viewer=user)
+    response.headers["X-Total-Count"] = str(total)
     return [cluster_public(c, sample=sample) for c in found]
 
 

@@ -125,6 +125,6 @@ def person_summary(person: Person, faces: int) -> PersonSummary:
 def cluster_public(cluster: Cluster, *, sample: int) -> ClusterPublic:
     return ClusterPublic(
         id=cluster.id,
-        size=len(cluster.faces),
+        size=cluster.size,
         faces=[face_public(f) for f in cluster.faces[:sample]],
     )
