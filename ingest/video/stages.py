@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 from sqlmodel import col, select
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.ffmpeg import ffmpeg_binary
@@ -233,8 +233,11 @@ def _run(ctx: StageContext, args: list[str], duration: float, tick: Any, what: s
             exc.tail[-600:],
         )
         raise ProcessingError(
-            f"The {what} could not be made: ffmpeg stopped on an error in the file, which is "
-            "probably damaged. The original is kept."
+            N_(
+                "The %(what)s could not be made: ffmpeg stopped on an error in the file, which "
+                "is probably damaged. The original is kept."
+            ),
+            params={"what": what},
         ) from None
 
 

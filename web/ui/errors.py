@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import Request
@@ -38,7 +39,9 @@ def _viewer(request: Request) -> Viewer:
     return Viewer(user=user, locale=locale)
 
 
-def html_error(request: Request, *, status: int, message: str) -> Response:
+def html_error(
+    request: Request, *, status: int, message: str, params: Mapping[str, object] | None = None
+) -> Response:
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -46,7 +49,13 @@ def html_error(request: Request, *, status: int, message: str) -> Response:
     viewer = _viewer(request)
     try:
         return templates.render(
-            request, "error.html", viewer, status=status, status_code=status, message=message
+            request,
+            "error.html",
+            viewer,
+            status=status,
+            status_code=status,
+            message=message,
+            params=dict(params or {}),
         )
     except Exception:  # the error page must not fail: fall back to plain HTML
         return HTMLResponse(f"<h1>{status}</h1>", status_code=status)

@@ -1,0 +1,81 @@
+"""Where the catalogs' messages come from: the UI's templates and code, and the message of
+every error the services raise (the API answers them in the caller's language too).
+
+`scripts/translations` and tests/test_ui_i18n.py extract with these, so the catalogs and the
+check that every message is translated look at the same strings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+METHOD_MAP = [
+    ("web/ui/**.py", "python"),
+    ("web/templates/**.html", "jinja2"),
+    ("web/*.py", "python"),
+    ("web/api/**.py", "python"),
+    ("dam/**.py", "python"),
+    ("gdpr/**.py", "python"),
+    ("ingest/**.py", "python"),
+    ("search/**.py", "python"),
+]
+OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+
+# The domain errors (dam/errors.py and their subclasses): the first argument of each is a
+# message id. tests/test_ui_i18n.py checks that this list names every subclass.
+ERROR_CLASSES = (
+    "DomainError",
+    "BadRequest",
+    "InvalidInput",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "Gone",
+    "TooLarge",
+    "UnsupportedMedia",
+    "ProcessingError",
+    "NotCleared",
+    "StorageFull",
+    "WrongCredentials",
+    "FaceKeyMissing",
+    "BadReason",
+    "NoPerson",
+    "AmbiguousName",
+    "MayNotCreatePeople",
+    "NoGroups",
+    "BadName",
+    "ChecksumMismatch",
+    "Cancelled",
+    "CaptionError",
+    "SearchUnavailableError",
+    "LoginRequired",
+    "CsrfFailed",
+)
+
+KEYWORDS: dict[str, object] = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    **dict.fromkeys(ERROR_CLASSES),
+}
+
+Message = str | tuple[str, str]
+
+
+def extract() -> set[Message]:
+    """Every message id, found the way pybabel finds them (plurals as (singular, plural))."""
+    found: set[Message] = set()
+    for _, _, message, _, _ in extract_from_dir(
+        str(ROOT), METHOD_MAP, options_map=OPTIONS, keywords=KEYWORDS
+    ):
+        if isinstance(message, str):
+            found.add(message)
+        elif message[0] and message[1]:
+            found.add((message[0], message[1]))
+    return found
