@@ -173,4 +173,4 @@ def test_a_message_value_is_translated_with_its_message() -> None:
     text = catalogs.translate(
         "nl", message, {"what": "a PDF document", "photos": "JPEG", "videos": "MP4"}
     )
-    assert text.startswith("Dit bestandstype wordt niet aanvaard (het is een pdf-document).")
+    assert text.startswith("Dit bestandstype wordt niet aanvaard (het is een PDF-document).")

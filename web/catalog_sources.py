@@ -68,14 +68,26 @@ KEYWORDS: dict[str, object] = {
 Message = str | tuple[str, str]
 
 
-def extract() -> set[Message]:
-    """Every message id, found the way pybabel finds them (plurals as (singular, plural))."""
-    found: set[Message] = set()
+def setting_descriptions() -> list[str]:
+    """What each setting means (dam/settings.py), shown translated on /admin/settings."""
+    from dam.settings import Settings
+
+    return [f.description for f in Settings.model_fields.values() if f.description]
+
+
+def messages() -> list[Message]:
+    """Every message id in source order (plurals as (singular, plural))."""
+    found: list[Message] = []
     for _, _, message, _, _ in extract_from_dir(
         str(ROOT), METHOD_MAP, options_map=OPTIONS, keywords=KEYWORDS
     ):
         if isinstance(message, str):
-            found.add(message)
+            found.append(message)
         elif message[0] and message[1]:
-            found.add((message[0], message[1]))
-    return found
+            found.append((message[0], message[1]))
+    return found + setting_descriptions()
+
+
+def extract() -> set[Message]:
+    """Every message id, found the way pybabel finds them, and the settings' meanings."""
+    return set(messages())
