@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dam.accounts import active_user
 from web import browser_session as session
+from web import catalogs
 from web.ui import i18n
 from web.ui.templating import Templates, Viewer
 
@@ -54,8 +55,7 @@ def html_error(
             viewer,
             status=status,
             status_code=status,
-            message=message,
-            params=dict(params or {}),
+            message=catalogs.translate(viewer.locale, message, params) if message else "",
         )
     except Exception:  # the error page must not fail: fall back to plain HTML
         return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
