@@ -100,6 +100,22 @@ PAGE_WORDS = """() => {
 }"""
 
 
+# The outermost elements that reach past the right edge, to say what to fix.
+TOO_WIDE = """(width) => {
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.classList.length ? "." + [...el.classList].join(".") : "");
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const box = el.getBoundingClientRect();
+    if (box.right <= width + 1 || box.width === 0) continue;
+    const parent = el.parentElement.getBoundingClientRect();
+    if (parent.right > width + 1 && el.parentElement !== document.body) continue;
+    out.push(name(el.parentElement) + " > " + name(el) + " (" + Math.round(box.right) + ")");
+  }
+  return out.slice(0, 6);
+}"""
+
+
 @dataclass(frozen=True)
 class Site:
     """What the pages show: made once through the API, as people would."""
@@ -257,7 +273,7 @@ def test_every_page_in_proper_words_and_within_a_phone(
         log_in(page, make_person_module(role))
     who = role.value if role else "anonymous"
     wrong: dict[str, list[str]] = {}
-    wide: dict[str, int] = {}
+    wide: dict[str, str] = {}
     for path in all_pages(site):
         page.set_viewport_size({"width": 1366, "height": 900})
         page.goto(path)
@@ -270,12 +286,13 @@ def test_every_page_in_proper_words_and_within_a_phone(
         page.wait_for_timeout(50)  # let the layout settle after the resize
         overflow = page.evaluate("document.documentElement.scrollWidth") - PHONE
         if overflow > 0:
-            wide[path] = overflow
+            wide[path] = f"{overflow} px: {', '.join(page.evaluate(TOO_WIDE, PHONE))}"
         page.set_viewport_size({"width": 390, "height": 844})
         _shoot(page, f"{shot_name(path)}-{who}", lang, 390)
     listed = "\n".join(f"{path}: {', '.join(found)}" for path, found in wrong.items())
     assert wrong == {}, f"words to fix as {who} in {lang}:\n{listed}"
-    assert wide == {}, f"pages wider than {PHONE} px (by px) as {who} in {lang}"
+    listed = "\n".join(f"{path}: {why}" for path, why in wide.items())
+    assert wide == {}, f"pages wider than {PHONE} px as {who} in {lang}:\n{listed}"
 
 
 def _shoot(page: Page, name: str, lang: str, width: int) -> None:
