@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
@@ -30,9 +29,9 @@ def test_extraction_finds_the_ui_strings() -> None:
     assert ("%(num)s asset", "%(num)s assets") in messages
     assert "There is no asset with this id." in messages  # a service's error
     assert (
-        "This file type is not accepted (it is %(what)s). Beeldbank accepts %(photos)s photos and %(videos)s videos."
-        in messages
-    )  # noqa: E501
+        "This file type is not accepted (it is %(what)s). "
+        "Beeldbank accepts %(photos)s photos and %(videos)s videos." in messages
+    )
     assert len(messages) > 150
 
 
@@ -169,7 +168,10 @@ def test_api_errors_speak_the_callers_language(header: str, expected: str) -> No
 def test_a_message_value_is_translated_with_its_message() -> None:
     from web import catalogs
 
-    message = "This file type is not accepted (it is %(what)s). Beeldbank accepts %(photos)s photos and %(videos)s videos."  # noqa: E501
+    message = (
+        "This file type is not accepted (it is %(what)s). "
+        "Beeldbank accepts %(photos)s photos and %(videos)s videos."
+    )
     text = catalogs.translate(
         "nl", message, {"what": "a PDF document", "photos": "JPEG", "videos": "MP4"}
     )

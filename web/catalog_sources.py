@@ -8,6 +8,7 @@ check that every message is translated look at the same strings.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 
@@ -57,7 +58,7 @@ ERROR_CLASSES = (
     "CsrfFailed",
 )
 
-KEYWORDS: dict[str, object] = {
+KEYWORDS: dict[str, Any] = {
     "_": None,
     "gettext": None,
     "ngettext": (1, 2),

@@ -35,8 +35,7 @@ PHONE = 360
 SHOT_WIDTHS = (1366, 390)
 
 # English words that are not also Dutch words, as they would show in an untranslated text.
-ENGLISH = frozenset(
-    """
+_ENGLISH_WORDS = """
     the and with this that these those your you are for from which will would should could
     have has had were was been being there their they them what when where who why how
     please click select selected choose none nothing everything anything all any each more
@@ -49,8 +48,8 @@ ENGLISH = frozenset(
     unknown show hide login logout log sign account role roles user users token tokens
     face faces name names date dates title titles description tags tag credit source
     licence license channel channels publication publications recorded recall
-    """.split()
-)
+"""
+ENGLISH = frozenset(_ENGLISH_WORDS.split())
 # English words a Dutch page may show on purpose. Kept short: each one needs a reason.
 ALLOWED = frozenset(
     {
@@ -93,7 +92,8 @@ PAGE_WORDS = """() => {
       if (el.hasAttribute(name)) out.push(el.getAttribute(name));
     }
   }
-  for (const el of document.querySelectorAll("input[type=submit][value],input[type=button][value]")) {
+  const buttons = "input[type=submit][value],input[type=button][value]";
+  for (const el of document.querySelectorAll(buttons)) {
     if (!skip(el)) out.push(el.value);
   }
   return out.join("\\n");
@@ -215,18 +215,23 @@ def all_pages(site: Site) -> list[str]:
     return [*found, *site.extra]
 
 
+def _around(text: str, start: int, end: int) -> str:
+    return " ".join(text[max(0, start - 30) : end + 30].split())
+
+
 def problems_in(text: str, lang: str) -> list[str]:
     """What is wrong with a page's words (an empty list when nothing is)."""
     text = DATA.sub(" ", text)
     found = [f"plural placeholder {m!r}" for m in PLURAL_PLACEHOLDER.findall(text)]
     found += [f"raw code {m!r}" for m in DOTTED_CODE.findall(text)]
     for m in SNAKE_CODE.finditer(text):
-        found.append(f"raw code {m[0]!r} in {' '.join(text[max(0, m.start() - 30) : m.end() + 30].split())!r}")
+        found.append(f"raw code {m[0]!r} in {_around(text, m.start(), m.end())!r}")
     if lang == "nl":
-        for word in sorted({w.lower() for w in re.findall(r"[A-Za-z]+", text)} & ENGLISH - ALLOWED):
+        words = {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+        for word in sorted(words & ENGLISH - ALLOWED):
             at = re.search(rf"(?i)\b{word}\b", text)
-            context = text[max(0, at.start() - 30) : at.end() + 30] if at else ""
-            found.append(f"English word {word!r} in {' '.join(context.split())!r}")
+            where = _around(text, at.start(), at.end()) if at else ""
+            found.append(f"English word {word!r} in {where!r}")
     return found
 
 

@@ -23,6 +23,12 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 Reader = Annotated[Viewer, Depends(page("assets.read"))]
 
 
+def has_bulk_actions(viewer: Viewer) -> bool:
+    """Whether this role can do anything with a selection (tag, collect, delete): roles
+    that cannot get no check boxes and no selection bar."""
+    return any(viewer.can(p) for p in ("assets.edit", "collections.edit", "assets.delete"))
+
+
 @router.get("/")
 def library(
     request: Request,
@@ -51,7 +57,8 @@ def library(
             viewer,
             headers=next_page_header(view.result, "/"),
             result=view.result,
-            select_form="bulk",  # the cards' check boxes belong to the bulk-action form
+            # The cards' check boxes belong to the bulk-action form, if there is one.
+            select_form="bulk" if has_bulk_actions(viewer) else None,
         )
     values: dict[str, Any] = {
         "view": view,
@@ -60,6 +67,7 @@ def library(
         "collections": collections.list_collections(db, None)
         if viewer.can("collections.edit")
         else [],
+        "bulk": has_bulk_actions(viewer),
     }
     if fragment == "results":
         # What the instant search replaces: sidebar, count, bulk bar, grid, pager.
