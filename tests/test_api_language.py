@@ -11,7 +11,9 @@ from dam.runtime import Runtime
 from gdpr.verdict import Reason
 from gdpr.verdict_text import describe
 from tests.conftest import Account
-from tests.test_shares import give_consent, upload, with_person
+from tests.test_shares import give_consent, officer, upload, with_person
+
+__all__ = ["officer"]  # the fixture, shared with the share-link tests
 
 
 @pytest.mark.parametrize(
