@@ -9,11 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore \
     DAM_DATA_DIR=/data
 
-# ffmpeg from Debian: the video pipeline and `dam doctor` look for it on PATH. Not pinned
-# to a version: a rebuild should pick up Debian's security fixes.
+# ffmpeg from Debian: the video pipeline and `dam doctor` look for it on PATH; pg_dump and
+# pg_restore (postgresql-client) for `dam backup` / `dam restore` on PostgreSQL: Debian's
+# version must be at least the server's (trixie ships 17). Not pinned to a version: a
+# rebuild should pick up Debian's security fixes.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg \
+    && apt-get install -y --no-install-recommends ffmpeg postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed uid/gid, so a data directory on shared storage (NFS) can be prepared for it.

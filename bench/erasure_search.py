@@ -7,7 +7,7 @@
    on `--on` of them, the others showing one of 2,000 other people) indexed in the
    embedded Tantivy index; with `--rebuild` the index is then rebuilt (`dam reindex`), so
    that one or two large segments hold every document, the worst case for a purge.
-2. The person is erased (gdpr.erasure.erase_person, their pictures deleted), which
+2. The person is erased (gdpr.requests.erasure.erase_person, their pictures deleted), which
    returns once search has forgotten them: the time of that call and of the index purge
    in it, and of the search subscriber alone (run once more on the same assets), are
    printed, with the index's segments before and after and whether any index file still
@@ -35,7 +35,7 @@ from withdrawal import fill  # noqa: E402
 
 from dam import auth, clock  # noqa: E402
 from dam.models import Face, Role  # noqa: E402
-from gdpr.erasure import AssetsChoice, erase_person  # noqa: E402
+from gdpr.requests.erasure import AssetsChoice, erase_person  # noqa: E402
 from search.maintenance import rebuild, rebuild_index  # noqa: E402
 from search.service import service_for  # noqa: E402
 from search.sync import IndexSync  # noqa: E402
@@ -70,7 +70,7 @@ def segments(rt: object) -> str:
 def run(database: str, n_assets: int, n_on: int, rebuild_first: bool) -> None:
     with scratch_runtime(database) as rt:
         settings = rt.settings
-        star_id, _ = fill(rt.engine, n_assets, n_on, clock.now())
+        star_id, _ = fill(rt, n_assets, n_on, clock.now())
         service = service_for(rt)
         t = time.perf_counter()
         assert service.sync.flush(timeout=600)

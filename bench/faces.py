@@ -31,7 +31,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gdpr import clustering
+from gdpr.recognition import clustering
 from ingest.faces import mtcnn, stage, weights
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces

@@ -87,8 +87,9 @@ class Server:
         self.token = self.cli("token", "create", "--email", EMAIL).splitlines()[-1]
 
     def start(self) -> float:
-        """Start `dam serve`; returns the moment (monotonic) it answered /healthz."""
-        self.port = free_port()
+        """Start `dam serve`; returns the moment (monotonic) it answered /healthz. A restart
+        keeps the port, so clients made before it reach the new process."""
+        self.port = self.port or free_port()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [*DAM, "serve", "--port", str(self.port)],

@@ -8,10 +8,10 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dam import audit
-from dam.auth import hash_password, verify_password
+from dam.auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dam.clock import now
 from dam.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from dam.models import ApiToken, Role, User
+from dam.models import ApiToken, LicenceStatus, Role, User
 
 LOCALES = ("nl", "en")
 
@@ -24,14 +24,27 @@ class WrongCredentials(Unauthorized):
     code = "wrong_credentials"
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User:
-    """The active user with this e-mail and password; one message for every wrong guess."""
+def authenticate(session: Session, *, email: str, password: str, local_login: bool = True) -> User:
+    """The active user with this e-mail and password; one message for every wrong guess.
+
+    With local login switched off (DAM_LOCAL_LOGIN=false) only break-glass administrators
+    get in this way; for anyone else the answer is the same as for a wrong password, so it
+    does not tell whether the password was right.
+    """
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not ok or not user.is_active:
+    # Accounts made by single sign-on have no password hash: the dummy check keeps the time.
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    ok = verify_password(stored, password) and user is not None and bool(user.password_hash)
+    allowed = local_login or (user is not None and user.break_glass and user.role == Role.admin)
+    if user is None or not ok or not user.is_active or not allowed:
         raise WrongCredentials("The e-mail address or password is not right.")
     audit.record(
-        session, action="user.logged_in", actor_id=user.id, subject_type="user", subject_id=user.id
+        session,
+        action="user.logged_in",
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
+        details={"method": "password" if local_login else "break_glass"},
     )
     session.commit()
     return user
@@ -58,6 +71,25 @@ def set_locale(session: Session, *, user: User, locale: str) -> None:
         user.locale = locale
         session.add(user)
         session.commit()
+
+
+def set_licence_default(session: Session, *, user: User, status: str, credit: str) -> User:
+    """The licence status and credit `user`'s uploads start with ("": unknown)."""
+    if status and status not in {s.value for s in LicenceStatus}:
+        raise InvalidInput("Choose own work, licensed or unknown.")
+    user.default_licence_status = status or None
+    user.default_credit = credit.strip()[:500]
+    session.add(user)
+    audit.record(
+        session,
+        action="user.licence_default_changed",
+        actor_id=user.id,
+        subject_type="user",
+        subject_id=user.id,
+        details={"status": status or None},
+    )
+    session.commit()
+    return user
 
 
 def list_users(session: Session) -> list[User]:
@@ -110,6 +142,32 @@ def set_active(session: Session, *, user_id: str, active: bool, actor: User) -> 
         session,
         action="user.reactivated" if active else "user.deactivated",
         actor_id=actor.id,
+        subject_type="user",
+        subject_id=user.id,
+    )
+    session.commit()
+    return user
+
+
+def set_break_glass(session: Session, *, email: str, on: bool, password: str | None = None) -> User:
+    """Let an administrator log in with a password while local login is off (or stop it)."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise NotFound("No user with this e-mail address.")
+    if on and user.role != Role.admin:
+        raise InvalidInput("Only an administrator can be a break-glass account.")
+    if on and password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        user.password_hash = hash_password(password)
+    if on and not user.password_hash:
+        raise InvalidInput("This account has no password yet: give it one.")
+    user.break_glass = on
+    session.add(user)
+    audit.record(
+        session,
+        action="user.break_glass_on" if on else "user.break_glass_off",
+        actor_id=None,
         subject_type="user",
         subject_id=user.id,
     )

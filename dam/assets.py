@@ -17,7 +17,7 @@ from dam.chunks import chunks
 from dam.clock import now
 from dam.errors import Conflict, InvalidInput, NotFound
 from dam.input_types import Flag, Moment
-from dam.models import Asset, AssetTag, Face, Job, Rendition, User
+from dam.models import Asset, AssetTag, Face, Job, LicenceStatus, Rendition, User
 from dam.urls import is_url_key, is_web_address
 
 MAX_TAGS = 100
@@ -33,6 +33,8 @@ class AssetUpdate(BaseModel):
     alt_text: str | None = Field(None, max_length=1_000)
     tags: list[str] | None = Field(None, max_length=MAX_TAGS)
     licence: dict[str, Any] | None = None
+    # Own work, licensed or unknown (external channels need a known one).
+    licence_status: LicenceStatus | None = None
     # Not to be published before this moment; null lifts the embargo.
     embargo_until: Moment | None = None
     # "This picture shows people the detector missed": its verdict is never `cleared`.
@@ -197,6 +199,8 @@ def update_asset(session: Session, *, asset_id: str, data: AssetUpdate, actor: U
         if until is not None and until.tzinfo is None:
             raise InvalidInput("Give the embargo with a time zone, e.g. 2026-12-01T09:00:00+01:00.")
         asset.embargo_until = until
+    if changed.get("licence_status") is not None:
+        asset.licence_status = LicenceStatus(changed["licence_status"])
     if changed.get("undetected_people") is not None:
         asset.undetected_people = bool(changed["undetected_people"])
     if data.tags is not None:

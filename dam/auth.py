@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, Role] = {
     "people.erase": Role.privacy_officer,
     "audit.read": Role.privacy_officer,
     "users.manage": Role.admin,
+    "metrics.read": Role.admin,
 }
 
 MIN_PASSWORD_LENGTH = 10

@@ -25,9 +25,10 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import delete, insert, literal, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Rows older than this after a drain mean a step keeps failing: the sweep warns.
+BACKLOG_WARNING_S = 120.0
 FEED = ChangeRow.__table__  # type: ignore[attr-defined]
 _FACE = Face.__table__  # type: ignore[attr-defined]
 _MEMBER = CollectionAsset.__table__  # type: ignore[attr-defined]
@@ -69,7 +72,7 @@ _RETRIES = 5
 FEED_KEY = "change_feed"  # session.info: the runtime's ChangeFeed (Runtime.session())
 _SEEN = "change_feed.seen"  # (kind, id, urgency) recorded in this transaction
 _URGENT = "change_feed.urgent"  # asset id -> urgency, to drain before returning
-_RECORDED = "change_feed.recorded"
+_RECORDED = "change_feed.recorded"  # (lowest, highest) id of the rows written here
 _PURGING = "change_feed.purging"  # an erasure: every asset recorded is purged
 _DRAINING = "change_feed.batch"  # the batch of the drain this session belongs to
 
@@ -171,8 +174,8 @@ def record(
                 urgent: dict[str, int] = session.info.setdefault(_URGENT, {})
                 urgent[subject] = max(level, urgent.get(subject, 0))
     if rows:
-        session.connection().execute(insert(FEED), rows)
-        session.info[_RECORDED] = True
+        written = session.connection().execute(insert(FEED).returning(FEED.c.id), rows)
+        _note_written(session, list(written.scalars()))
 
 
 def record_query(session: Session, kind: str, ids: Any, *, urgency: int = FOLLOW) -> None:
@@ -190,16 +193,27 @@ def record_query(session: Session, kind: str, ids: Any, *, urgency: int = FOLLOW
         .where(column.is_not(None))
         .distinct()
     )
-    written = session.connection().execute(
-        insert(FEED)
-        .from_select(["kind", "subject_id", "urgency", "recorded_at"], rows)
-        .returning(FEED.c.subject_id)
+    written = (
+        session.connection()
+        .execute(
+            insert(FEED)
+            .from_select(["kind", "subject_id", "urgency", "recorded_at"], rows)
+            .returning(FEED.c.id, FEED.c.subject_id)
+        )
+        .all()
     )
     # Known to this transaction, as record() knows its rows: an erasure later in it
     # purges them too (start_purging), and they are not recorded twice.
     seen: set[tuple[str, str, int]] = session.info.setdefault(_SEEN, set())
-    seen.update((kind, subject, FOLLOW) for subject in written.scalars())
-    session.info[_RECORDED] = True
+    seen.update((kind, subject, FOLLOW) for _, subject in written)
+    _note_written(session, [row_id for row_id, _ in written])
+
+
+def _note_written(session: Session, ids: list[int]) -> None:
+    if not ids:
+        return
+    low, high = session.info.get(_RECORDED, (min(ids), max(ids)))
+    session.info[_RECORDED] = (min(low, *ids), max(high, *ids))
 
 
 KEYWORD = {ASSET: "assets", PERSON: "people", COLLECTION: "collections", DOCUMENT: "documents"}
@@ -218,13 +232,13 @@ def start_purging(session: Session) -> None:
 def after_commit(session: Session) -> None:
     """Kick the session's drainer when its transaction recorded anything; drain at once
     (in this thread) when it removed or erased assets."""
-    recorded = session.info.pop(_RECORDED, False)
+    recorded: tuple[int, int] | None = session.info.pop(_RECORDED, None)
     urgent: dict[str, int] | None = session.info.pop(_URGENT, None)
     _forget(session)
     feed: ChangeFeed | None = session.info.get(FEED_KEY)
-    if feed is None or not recorded:
+    if feed is None or recorded is None:
         return  # the next kick, poll or sweep finds the rows
-    feed.kick(urgent)
+    feed.kick(urgent, recorded=recorded)
 
 
 def after_rollback(session: Session) -> None:
@@ -263,9 +277,14 @@ class ChangeFeed:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    def kick(self, urgent: dict[str, int] | None = None) -> None:
+    def kick(
+        self, urgent: dict[str, int] | None = None, *, recorded: tuple[int, int] | None = None
+    ) -> None:
         """Something was recorded: drain it now, in this thread (`urgent`: removed or
-        erased assets, which must have left search, whoever drains them)."""
+        erased assets, which must have left search, whoever drains them). With `recorded`
+        (the ids of the committed rows), return only once they were handled, here or by a
+        drainer that claimed them first (the poller, another process): whoever committed
+        a change then reads verdicts and search documents that include it."""
         if self._closed:
             return
         if self.poll:
@@ -275,6 +294,8 @@ class ChangeFeed:
                 self.drain_urgent(urgent)
             else:
                 self.drain()
+            if recorded is not None:
+                self._wait_until_handled(*recorded)
         except Exception:
             # The caller's change is committed: it must not fail now. The rows stay on
             # the feed for the poller, the sweep or the next kick.
@@ -364,6 +385,21 @@ class ChangeFeed:
             except Exception:
                 log.exception("change feed step %s could not settle a drain", name)
 
+    def _wait_until_handled(self, low: int, high: int) -> None:
+        """Rows in [low, high] still on the feed were claimed by another drainer that has
+        not committed yet (PostgreSQL skips locked rows): wait for it, draining again in
+        case it gave up, at most URGENT_WAIT_S."""
+        deadline = time.monotonic() + URGENT_WAIT_S
+        while time.monotonic() < deadline:
+            with self.engine.connect() as connection:
+                waiting = connection.execute(
+                    select(FEED.c.id).where(FEED.c.id.between(low, high)).limit(1)
+                ).first()
+            if waiting is None:
+                return
+            time.sleep(0.02)
+            self.drain()
+
     def _on_feed(self, asset_ids: list[str]) -> bool:
         with self.engine.connect() as connection:
             return (
@@ -378,8 +414,27 @@ class ChangeFeed:
 
     def backlog(self) -> int:
         """How many rows wait on the feed."""
+        return self.lag()[0]
+
+    def lag(self) -> tuple[int, datetime | None]:
+        """How many rows wait on the feed, and when the oldest of them was recorded."""
         with self.engine.connect() as connection:
-            return len(connection.execute(select(FEED.c.id).limit(100_000)).all())
+            count, oldest = connection.execute(
+                select(func.count(), func.min(FEED.c.recorded_at))
+            ).one()
+        return count, oldest
+
+    def warn_if_behind(self) -> None:
+        """A warning in the log when rows wait longer than BACKLOG_WARNING_S after a drain:
+        then a step keeps failing (or nothing drains), and verdicts or search are stale."""
+        count, oldest = self.lag()
+        if count and oldest is not None and (now() - oldest).total_seconds() > BACKLOG_WARNING_S:
+            log.warning(
+                "%d change(s) wait on the change feed since %s: verdicts or search documents "
+                "are behind (dam doctor; dam check --verdicts --search)",
+                count,
+                oldest.isoformat(),
+            )
 
     # --- the thread ----------------------------------------------------------------
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import getpass
 import json
-import logging
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from dam import audit, auth, doctor, migrate, wiring_text
+from dam import accounts, audit, auth, doctor, logs, migrate, wiring_text
+from dam.blobs import human_size
 from dam.errors import DomainError
 from dam.models import Role
 from dam.plugins import builtin_wiring
@@ -47,10 +48,7 @@ def runtime(*, migrate_first: bool = True) -> Iterator[Runtime]:
     except SettingsError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings)
     rt = build_runtime(settings)
     try:
         if migrate_first:
@@ -93,15 +91,39 @@ def user_add(
     email: str = typer.Option(..., help="The user's e-mail address (their login)."),
     role: Role = typer.Option(..., help="viewer, creative, privacy_officer or admin."),
     password_stdin: bool = typer.Option(False, help="Read the password from standard input."),
+    break_glass: bool = typer.Option(
+        False, help="An admin who may log in with this password when DAM_LOCAL_LOGIN=false."
+    ),
 ) -> None:
     """Create a user; the password is read from stdin or asked for."""
     password = _read_password(password_stdin)
     with runtime() as rt, rt.unit_of_work() as session:
         try:
             user = auth.create_user(session, email=email, password=password, role=role)
+            if break_glass:
+                accounts.set_break_glass(session, email=user.email, on=True)
         except DomainError as exc:
             raise fail(exc.message) from None
-        console.print(f"Created {user.email} ({user.role}).")
+        console.print(
+            f"Created {user.email} ({user.role}{', break-glass' if break_glass else ''})."
+        )
+
+
+@user_app.command("break-glass")
+def user_break_glass(
+    email: str = typer.Option(..., help="The administrator's e-mail address."),
+    off: bool = typer.Option(False, "--off", help="Take the break-glass right away again."),
+    password_stdin: bool = typer.Option(False, help="Read the new password from standard input."),
+) -> None:
+    """Let an admin log in with a (new) password while local login is off, or stop that."""
+    password = None if off else _read_password(password_stdin)
+    with runtime() as rt, rt.unit_of_work() as session:
+        try:
+            user = accounts.set_break_glass(session, email=email, on=not off, password=password)
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        state = "no longer" if off else "now"
+        console.print(f"{user.email} is {state} a break-glass administrator.")
 
 
 @token_app.command("create")
@@ -174,6 +196,62 @@ def check_command(
     )
     if report.problems or left:
         raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup_command(
+    dest: Path = typer.Argument(..., help="The backup directory (made when missing)."),
+) -> None:
+    """Back up the database, originals, derived files and erasure ledger while serving."""
+    from dam import backup, db_dump
+
+    with runtime() as rt:
+        try:
+            report = backup.make_backup(
+                settings=rt.settings,
+                engine=rt.engine,
+                dest=dest,
+                key_ids=backup.embedding_keys(rt.engine),
+            )
+        except (backup.BackupError, db_dump.DumpError) as exc:
+            raise fail(str(exc)) from None
+    console.print(
+        f"Backup {report.snapshot.name}: {report.files} files "
+        f"({human_size(report.total_bytes)}), {report.copied} new "
+        f"({human_size(report.copied_bytes)}), {report.ledger_entries} erasure(s) in the "
+        f"ledger, {report.seconds:.1f} s."
+    )
+    for note in report.notes:
+        console.print(note)
+
+
+@app.command("restore")
+def restore_command(
+    src: Path = typer.Argument(..., help="A backup directory (its newest snapshot) or a snapshot."),
+    ledger: list[Path] = typer.Option([], help="Another erasure ledger to re-apply (repeatable)."),
+) -> None:
+    """Restore a backup into an empty data dir and database; erasures are re-applied."""
+    from dam import backup, restore
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        raise fail(str(exc), 2) from None
+    logs.configure(settings)
+    try:
+        report = restore.restore(settings, src, ledgers=ledger)
+    except (restore.RestoreError, backup.BackupError) as exc:
+        raise fail(str(exc)) from None
+    migrated = " (migrated to the current version)" if report.migrated else ""
+    console.print(
+        f"Restored {report.snapshot.name}: {report.files} files "
+        f"({human_size(report.bytes)}) checked against their hashes, audit log intact "
+        f"({report.audit_entries} entries){migrated}; {report.ledger_entries} erasure(s) in "
+        f"the ledger, {len(report.erased_again)} person(s) erased again; rebuilt: "
+        f"{', '.join(report.rebuilt) or 'nothing'}."
+    )
+    for note in report.notes:
+        console.print(f"[yellow]{note}[/yellow]")
 
 
 @app.command("doctor")

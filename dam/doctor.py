@@ -9,6 +9,7 @@ from typing import Literal
 
 from alembic.runtime.migration import MigrationContext
 
+from dam.oidc import OidcClient, SsoFailed
 from dam.runtime import Runtime
 
 
@@ -44,9 +45,34 @@ def _core(rt: Runtime) -> Iterable[Finding]:
         )
     except Exception as exc:
         yield Finding("database", "error", f"{url.get_backend_name()}: {exc}"[:200])
+    try:
+        waiting, oldest = rt.changes.lag()
+        since = f", the oldest since {oldest:%Y-%m-%d %H:%M:%S} UTC" if oldest else ""
+        yield Finding("change feed", "ok", f"{waiting} change(s) waiting{since}")
+    except Exception as exc:
+        yield Finding("change feed", "error", str(exc)[:200])
     kind = type(rt.queue.huey).__name__
     try:
         rt.queue.ping()
         yield Finding("queue", "ok", f"{kind}, {rt.queue.pending_count()} pending")
     except Exception as exc:
         yield Finding("queue", "error", f"{kind}: {exc}"[:200])
+    if rt.settings.sso_enabled:
+        yield from _single_sign_on(rt)
+
+
+def _single_sign_on(rt: Runtime) -> Iterable[Finding]:
+    """Whether the identity provider answers discovery and publishes its keys."""
+    client = OidcClient(rt.settings)
+    try:
+        meta = client.metadata()
+        keys = client.key_count()
+    except SsoFailed as exc:
+        yield Finding("single sign-on", "error", exc.message[:200])
+        return
+    logout = "with" if meta.end_session_endpoint else "without"
+    yield Finding(
+        "single sign-on",
+        "ok",
+        f"{meta.issuer}: {keys} signing key(s), {logout} RP-initiated logout",
+    )

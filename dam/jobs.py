@@ -343,8 +343,14 @@ class JobRunner:
 
 
 def run_periodic(runtime: Runtime) -> None:
-    """Each of the runtime's periodic tasks once; one failing does not stop the others."""
+    """Each of the runtime's periodic tasks once, except those whose interval (`every`) has
+    not passed since their last run in this runtime; one failing does not stop the others."""
+    moment = now()
     for name, task in runtime.wiring.periodic.items():
+        every, last = runtime.wiring.periodic_every.get(name), runtime.periodic_ran.get(name)
+        if every is not None and last is not None and abs(moment - last) < every:
+            continue
+        runtime.periodic_ran[name] = moment
         try:
             task(runtime)
         except Exception:

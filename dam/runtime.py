@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -37,6 +38,8 @@ class Runtime:
     runner: jobs.JobRunner = field(init=False)
     services: dict[str, Any] = field(init=False)
     changes: ChangeFeed = field(init=False)
+    # When each periodic task with an interval last ran here (jobs.run_periodic).
+    periodic_ran: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.queue = JobQueue(
@@ -60,6 +63,7 @@ class Runtime:
         leftovers.clean(self.settings, self.session)
         # Rows a crash, a periodic task or another process left on the change feed.
         self.changes.drain()
+        self.changes.warn_if_behind()
         return taken + jobs.sweep(self)
 
     def run_periodic(self) -> None:

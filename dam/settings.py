@@ -8,8 +8,9 @@ import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "development-only-secret"}
@@ -95,6 +96,16 @@ class Settings(BaseSettings):
         "Europe/Brussels", description="Zone assumed for capture times without an offset."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: one JSON object per log line, with request id, route template, "
+        "status and duration for every request (never names or file names).",
+    )
+    metrics_allow: str = Field(
+        "",
+        description="Comma-separated IP addresses and CIDR networks that may read /metrics "
+        "without a token (a Prometheus server); others need a token with `metrics.read`.",
+    )
     face_key: str | None = Field(
         None,
         description="Base64 of 32 random bytes: encrypts face embeddings (biometric data). "
@@ -128,6 +139,17 @@ class Settings(BaseSettings):
         pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$",
         description="Channels on which an asset without alt text is blocked.",
     )
+    import_roots: str = Field(
+        "",
+        description="Folders the server may import archives from (comma-separated absolute "
+        "paths); administrators pick a folder under one of them on the import page.",
+    )
+    licence_channels: str = Field(
+        "website,social,print,press",
+        pattern=r"^([a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*)?$",
+        description="Channels that leave the organisation: an asset whose licence is "
+        "unknown (neither own work nor licensed) needs review before it goes there.",
+    )
     consent_notice_days: int = Field(
         30,
         ge=1,
@@ -158,11 +180,103 @@ class Settings(BaseSettings):
     mail_from: str = Field(
         "beeldbank@localhost", max_length=320, description="Sender of e-mail notices."
     )
+    local_login: bool = Field(
+        True,
+        description="Log in with an e-mail address and password; false leaves single "
+        "sign-on only, except for break-glass administrators (`dam user break-glass`).",
+    )
+    oidc_issuer: str | None = Field(
+        None,
+        pattern=r"^https?://[^/?#]+(/[^?#]*)?$",
+        description="OpenID Connect issuer URL (discovery at "
+        "`/.well-known/openid-configuration`); none: no single sign-on.",
+    )
+    oidc_client_id: str | None = Field(
+        None, max_length=255, description="Beeldbank's client id at the OpenID Provider."
+    )
+    oidc_client_secret: str | None = Field(
+        None, description="Beeldbank's client secret at the OpenID Provider."
+    )
+    oidc_name: str = Field(
+        "",
+        max_length=60,
+        description="The identity provider's name on the login button (\"Aanmelden met "
+        "...\"); default the issuer's host.",
+    )
+    oidc_scopes: str = Field(
+        "openid email profile",
+        pattern=r"^openid( [\x21-\x7e]+)*$",
+        description="Scopes asked for, space-separated, starting with `openid`.",
+    )
+    oidc_role_claim: str = Field(
+        "groups",
+        pattern=r"^[A-Za-z0-9_:./-]{1,100}$",
+        description="The claim (ID token or userinfo) whose values decide the role; a "
+        "dotted path reaches into objects (`realm_access.roles` for Keycloak).",
+    )
+    oidc_role_map: str = Field(
+        "",
+        description="`claim value=role` pairs, comma-separated (`beeldbank-admins=admin,"
+        "beeldbank-editors=creative`); the highest matching role wins, at every login.",
+    )
+    oidc_default_role: Literal["viewer", "creative", "privacy_officer", "admin", "none"] = Field(
+        "viewer",
+        description="Role of a person none of whose claim values is mapped; `none` refuses them.",
+    )
+    erasure_ledger: Path | None = Field(
+        None,
+        description="The erasure ledger (person ids and dates, never names) that `dam restore` "
+        "re-applies; default `erasure-ledger.jsonl` in the data dir. Keep it where a restore "
+        "does not overwrite it.",
+    )
     trusted_proxies: str = Field(
         "",
         description="Comma-separated IP addresses and CIDR networks of reverse proxies whose "
         "X-Forwarded-For and X-Forwarded-Proto are believed; none by default.",
     )
+
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_client_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        # docker-compose passes an unset `${DAM_OIDC_ISSUER:-}` as an empty string.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _role_map(cls, value: str) -> str:
+        parse_role_map(value)  # raises ValueError naming the bad pair
+        return value
+
+    @model_validator(mode="after")
+    def _sso_complete(self) -> Settings:
+        oidc = (self.oidc_issuer, self.oidc_client_id, self.oidc_client_secret)
+        if any(oidc) and not all(oidc):
+            raise ValueError(
+                "DAM_OIDC_ISSUER, DAM_OIDC_CLIENT_ID and DAM_OIDC_CLIENT_SECRET go together"
+            )
+        if not self.local_login and not self.oidc_issuer:
+            raise ValueError("DAM_LOCAL_LOGIN=false needs single sign-on (DAM_OIDC_ISSUER)")
+        if (
+            self.environment == "production"
+            and self.oidc_issuer
+            and not self.oidc_issuer.startswith("https://")
+        ):
+            raise ValueError("DAM_OIDC_ISSUER must be https:// in production")
+        return self
+
+    @property
+    def sso_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    @property
+    def oidc_role_table(self) -> dict[str, str]:
+        return parse_role_map(self.oidc_role_map)
+
+    @property
+    def oidc_display_name(self) -> str:
+        if self.oidc_name:
+            return self.oidc_name
+        return urlsplit(self.oidc_issuer or "").hostname or ""
 
     @field_validator("data_dir")
     @classmethod
@@ -177,6 +291,14 @@ class Settings(BaseSettings):
     def alt_text_channel_set(self) -> frozenset[str]:
         return frozenset(c for c in self.alt_text_channels.split(",") if c)
 
+    @property
+    def import_root_list(self) -> tuple[Path, ...]:
+        return tuple(Path(p.strip()) for p in self.import_roots.split(",") if p.strip())
+
+    @property
+    def licence_channel_set(self) -> frozenset[str]:
+        return frozenset(c for c in self.licence_channels.split(",") if c)
+
     @field_validator("queue_url")
     @classmethod
     def _queue_scheme(cls, value: str | None) -> str | None:
@@ -184,7 +306,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis:// or immediate://")
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "metrics_allow")
     @classmethod
     def _proxies(cls, value: str) -> str:
         # Canonical networks: a typo must stop the start, not silently trust nobody (or
@@ -202,6 +324,10 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [item for item in self.trusted_proxies.split(",") if item]
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item) for item in self.metrics_allow.split(",") if item]
 
     @field_validator("default_timezone")
     @classmethod
@@ -257,6 +383,28 @@ class Settings(BaseSettings):
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 
+    @property
+    def erasure_ledger_path(self) -> Path:
+        return (self.erasure_ledger or self.data_dir / "erasure-ledger.jsonl").expanduser()
+
+
+ROLE_NAMES = ("viewer", "creative", "privacy_officer", "admin")
+
+
+def parse_role_map(text: str) -> dict[str, str]:
+    """`value=role,value=role` -> {value: role}; ValueError names the first bad pair."""
+    table: dict[str, str] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        value, sep, role = (piece.strip() for piece in item.rpartition("="))
+        if not sep or not value:
+            raise ValueError(f"{item!r} is not of the form claim-value=role")
+        if role not in ROLE_NAMES:
+            raise ValueError(f"{role!r} in {item!r} is not a role ({', '.join(ROLE_NAMES)})")
+        table[value] = role
+    return table
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read and validate settings, raising one SettingsError that lists every problem."""
@@ -265,6 +413,9 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
+            if not err["loc"]:  # a rule across settings names them in its message
+                problems.append(f"  {err['msg'].removeprefix('Value error, ')}")
+                continue
             name = "DAM_" + "_".join(str(p) for p in err["loc"]).upper()
             problems.append(f"  {name}: {err['msg']}")
         raise SettingsError("Invalid settings:\n" + "\n".join(problems)) from None

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from dam.models import AssetKind
@@ -62,6 +63,7 @@ class Wiring:
         default_factory=lambda: defaultdict(list)
     )
     periodic: dict[str, PeriodicTask] = field(default_factory=dict)
+    periodic_every: dict[str, timedelta] = field(default_factory=dict)
     subscribers: defaultdict[type[Event], list[Subscriber]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -112,9 +114,14 @@ class Wiring:
         is its own; the asset's status stays as it is and the pipeline does not go on."""
         self.tasks[name] = handler
 
-    def add_periodic(self, name: str, task: PeriodicTask) -> None:
-        """Run `task(runtime)` on every sweep (expiring uploads, verdict deadlines, ...)."""
+    def add_periodic(
+        self, name: str, task: PeriodicTask, *, every: timedelta | None = None
+    ) -> None:
+        """Run `task(runtime)` on every sweep (expiring uploads, verdict deadlines, ...), or
+        at most once per `every` in each runtime (retention reads every person: hourly)."""
         self.periodic[name] = task
+        if every is not None:
+            self.periodic_every[name] = every
 
     # --- events ----------------------------------------------------------------------------
 
@@ -188,7 +195,15 @@ class Wiring:
                 for event, handlers in self.subscribers.items()
                 if handlers
             },
-            "periodic": {name: callable_name(fn) for name, fn in self.periodic.items()},
+            "periodic": {
+                name: callable_name(fn)
+                + (
+                    f" (at most every {self.periodic_every[name].total_seconds():.0f} s)"
+                    if name in self.periodic_every
+                    else ""
+                )
+                for name, fn in self.periodic.items()
+            },
             "change_steps": [
                 [name, callable_name(make)]
                 for name, (_, make) in sorted(

@@ -13,7 +13,7 @@ from dam.models import Asset, AssetKind, Job, JobStatus
 from dam.runtime import Runtime
 from dam.wiring import Wiring
 from gdpr import privacy_commands
-from gdpr.clusters import recluster
+from gdpr.recognition.clusters import recluster
 
 # The stage that finds the faces of each kind (the identity stage follows it).
 DETECTION_STAGES = {AssetKind.image: "faces", AssetKind.video: "video_faces"}

@@ -30,7 +30,7 @@ from dam.models import (
     Usage,
     User,
 )
-from gdpr import consent_filters
+from gdpr.consent import consent_filters
 
 UNDECIDED = (FaceState.unknown.value, FaceState.suggested.value)
 PERSON_FACES = (FaceState.confirmed.value, FaceState.suggested.value)

@@ -40,7 +40,9 @@ from dam.blobs import BlobStore
 from dam.errors import Forbidden, Gone, NotFound
 from dam.models import Asset, User
 from dam.settings import Settings
-from gdpr import egress, export, faces_view, identity, redaction, shares
+from gdpr.publishing import egress, redaction, shares
+from gdpr.recognition import faces_view, identity
+from gdpr.requests import export
 
 # What a response may say about caching (web/files.py turns it into headers).
 IMMUTABLE = "private, max-age=31536000, immutable"  # renditions: their ETag is their hash
@@ -172,7 +174,7 @@ Ask = (
     | PersonExport
 )
 # Who asks: a signed-in user, or a visitor holding a share link that opened (token valid,
-# password given): gdpr.shares.open_share says so.
+# password given): gdpr.publishing.shares.open_share says so.
 Requester = User | shares.OpenedShare
 
 

@@ -7,9 +7,14 @@ from dam import changes, check
 from dam.models import AssetKind
 from dam.runtime import Runtime
 from dam.wiring import Wiring
-from gdpr import commands, notifications, redaction, retention, verdicts
-from gdpr.identity import identify_asset_faces
-from gdpr.verdict_feed import VerdictStep
+from gdpr import commands
+from gdpr.consent import notifications
+from gdpr.judgement import verdicts
+from gdpr.judgement.verdict_feed import VerdictStep
+from gdpr.publishing import redaction
+from gdpr.recognition.identity import identify_asset_faces
+from gdpr.requests import retention
+from gdpr.requests.erasure_replay import replay_erasures
 
 
 def register(wiring: Wiring) -> None:
@@ -24,9 +29,11 @@ def register(wiring: Wiring) -> None:
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.
     wiring.add_periodic("verdict_deadlines", _refresh_due)
     wiring.add_periodic("consent_notices", _notices)
-    wiring.add_periodic("retention", retention.periodic)
+    wiring.add_periodic("retention", retention.run, every=retention.RUN_EVERY)
     wiring.add_periodic("prune_redacted", redaction.prune_task)
     wiring.add_check_part("verdicts", _check)
+    # `dam restore` erases again whoever the erasure ledger names, before anything serves.
+    wiring.extend("restore.erasures", "gdpr", replay_erasures)
     commands.register(wiring)
 
 
@@ -44,7 +51,7 @@ def _refresh_due(rt: Runtime) -> None:
 
 
 def _check(rt: Runtime) -> check.PartReport:
-    from gdpr.verdict_check import check_verdicts
+    from gdpr.judgement.verdict_check import check_verdicts
 
     report = check_verdicts(rt)
     waiting = f"; {report.pending} change(s) still waiting for a drain" if report.pending else ""

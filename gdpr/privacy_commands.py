@@ -14,7 +14,7 @@ from dam.cli import console, fail, runtime
 from dam.errors import DomainError
 from dam.models import User
 from dam.wiring import Wiring
-from gdpr import erasure, export
+from gdpr.requests import erasure, export
 
 privacy_app = typer.Typer(help="Access and erasure requests (GDPR art. 15 and 17).")
 

@@ -9,22 +9,26 @@ from pathlib import Path
 import typer
 from rich.progress import (
     BarColumn,
-    DownloadColumn,
+    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
-    TransferSpeedColumn,
 )
+from rich.text import Text
 from sqlmodel import Session, col, func, select
 
 from dam import auth
 from dam.cli import console, fail, runtime
-from dam.errors import NotFound
-from dam.models import Asset, AssetStatus, Job, JobStatus, Role, User
+from dam.errors import DomainError, NotFound
+from dam.models import Asset, AssetStatus, Job, JobStatus, LicenceStatus, Role, User
 from dam.runtime import Runtime
 from dam.wiring import Wiring
-from ingest.bulk_import import ImportSummary, import_file, walk
+from ingest.bulk_import import ImportOptions, ImportSummary, import_all, walk, write_report
 from ingest.demo import generate_demo_library
+from ingest.import_mapping import load_mapping
 
 DEMO_ADMIN = "admin@beeldbank.local"
 
@@ -38,15 +42,62 @@ def import_command(
     paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders to import."),
     owner: str | None = typer.Option(None, help="E-mail of the user the assets belong to."),
     process: bool = typer.Option(True, help="Process the files here and wait until done."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=32, help="Files read and stored at once (and processed)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Only say what would happen; store nothing."
+    ),
+    licence: LicenceStatus | None = typer.Option(
+        None, "--licence", help="Licence status of every file: own, licensed or unknown."
+    ),
+    credit: str = typer.Option(
+        "", "--credit", help="Credit line for files whose metadata names none."
+    ),
+    collections_from_folders: bool = typer.Option(
+        False, "--collections-from-folders", help="Put files in a collection per folder."
+    ),
+    folder_depth: int = typer.Option(
+        1, "--folder-depth", min=1, max=10, help="Folder levels that name the collection."
+    ),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", exists=True, dir_okay=False, help="TOML file mapping custom fields."
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Where to write the CSV report (default: in the data dir)."
+    ),
 ) -> None:
-    """Import files and folders: skips stored content, goes on past bad files, resumable."""
+    """Import files and folders (an archive): sidecars and embedded metadata read, stored
+    content skipped, bad files reported, resumable; a CSV report of every file."""
     with runtime() as rt:
         with rt.session() as session:
             user = _owner(session, owner)
-        summary = run_import(rt, paths, user, process=process)
-    _print_summary(summary)
+        if collections_from_folders and user is None:
+            raise fail("--collections-from-folders needs --owner: collections have an owner.")
+        try:
+            field_mapping = load_mapping(mapping) if mapping else None
+        except DomainError as exc:
+            raise fail(exc.message) from None
+        options = ImportOptions(
+            licence_status=licence,
+            credit=credit.strip()[:500],
+            folder_depth=folder_depth if collections_from_folders else 0,
+            mapping=field_mapping,
+            dry_run=dry_run,
+        )
+        summary = run_import(
+            rt, paths, user, process=process and not dry_run, workers=workers, options=options
+        )
+        target = report or rt.settings.data_dir / "imports" / f"import-{_stamp()}.csv"
+        write_report(summary, target)
+    _print_summary(summary, dry_run=dry_run)
+    console.print(f"Report of every file: {target}")
     if summary.failed or summary.processing_failed:
         raise typer.Exit(1)
+
+
+def _stamp() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime())
 
 
 def demo_command() -> None:
@@ -79,28 +130,47 @@ def ensure_demo_admin(rt: Runtime) -> tuple[str, str]:
     return DEMO_ADMIN, password
 
 
+class RateColumn(ProgressColumn):
+    """Files per second, averaged over the run so far."""
+
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0.0
+        rate = task.completed / elapsed if elapsed > 0 else 0.0
+        return Text(f"{rate:.1f} files/s")
+
+
 def run_import(
-    rt: Runtime, paths: list[Path], owner: User | None, *, process: bool
+    rt: Runtime,
+    paths: list[Path],
+    owner: User | None,
+    *,
+    process: bool,
+    workers: int = 1,
+    options: ImportOptions | None = None,
 ) -> ImportSummary:
     candidates = list(walk(paths))
-    total_bytes = sum(c.size for c in candidates)
-    summary = ImportSummary()
     if process:
-        rt.queue.start_consumer(max(1, rt.settings.workers))
+        rt.queue.start_consumer(max(1, workers, rt.settings.workers))
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=console) as progress, rt.session() as session:
-        task = progress.add_task(f"0/{len(candidates)} files", total=total_bytes)
-        for done, candidate in enumerate(candidates, start=1):
-            import_file(session, blobs=rt.blobs, candidate=candidate, owner=owner, summary=summary)
-            progress.update(
-                task, advance=candidate.size, description=f"{done}/{len(candidates)} files"
-            )
+    with Progress(*columns, console=console) as progress:
+        label = "checking" if options and options.dry_run else "importing"
+        task = progress.add_task(label, total=len(candidates))
+        summary = import_all(
+            rt,
+            candidates,
+            owner=owner,
+            options=options or ImportOptions(),
+            workers=workers,
+            on_file=lambda _report: progress.advance(task),
+        )
     if process and summary.imported:
         _wait_for_processing(rt, summary.imported)
         with rt.session() as session:
@@ -146,7 +216,16 @@ def _owner(session: Session, email: str | None) -> User | None:
         raise fail(f"No user {email}; create one with `dam user add` first.") from None
 
 
-def _print_summary(summary: ImportSummary) -> None:
+def _print_summary(summary: ImportSummary, *, dry_run: bool = False) -> None:
+    if dry_run:
+        console.print(
+            f"Dry run: would import {summary.would_import}, duplicates {summary.duplicates}, "
+            f"already imported {summary.skipped}, would refuse {len(summary.failed)}. "
+            "Nothing was stored."
+        )
+        for path, reason in summary.failed:
+            console.print(f"  [red]would refuse[/red] {path}: {reason}")
+        return
     console.print(
         f"Imported {len(summary.imported)} ({len(summary.processing_failed)} of them could not "
         f"be processed), duplicates {summary.duplicates}, already imported {summary.skipped}, "

@@ -137,12 +137,29 @@ def xmp_packet(
     rights: str | None = None,
     usage_terms: str | None = None,
     credit: str | None = None,
+    web_statement: str | None = None,
+    hierarchical: list[str] | None = None,
+    rating: int | None = None,
+    label: str | None = None,
+    alt_text: str | None = None,
+    people: list[str] | None = None,
+    regions: list[tuple[str, float, float, float, float]] | None = None,
+    extra: str = "",
+    extra_namespaces: str = "",
 ) -> bytes:
+    """An XMP packet as photo tools write them (embedded, or as a sidecar file). `regions`
+    are (name, x, y, w, h) of the top-left corner and size (0..1), written the mwg-rs way
+    (centre and size); `extra` is raw XML inside the description."""
+
     def alt(tag: str, value: str) -> str:
         return (
             f'<{tag}><rdf:Alt><rdf:li xml:lang="x-default">{escape(value)}</rdf:li>'
             f"</rdf:Alt></{tag}>"
         )
+
+    def bag(tag: str, values: list[str]) -> str:
+        items = "".join(f"<rdf:li>{escape(v)}</rdf:li>" for v in values)
+        return f"<{tag}><rdf:Bag>{items}</rdf:Bag></{tag}>"
 
     parts = []
     if title:
@@ -153,21 +170,51 @@ def xmp_packet(
         parts.append(alt("dc:rights", rights))
     if usage_terms:
         parts.append(alt("xmpRights:UsageTerms", usage_terms))
+    if alt_text:
+        parts.append(alt("Iptc4xmpCore:AltTextAccessibility", alt_text))
     if creator:
         parts.append(
             f"<dc:creator><rdf:Seq><rdf:li>{escape(creator)}</rdf:li></rdf:Seq></dc:creator>"
         )
     if keywords:
-        items = "".join(f"<rdf:li>{escape(k)}</rdf:li>" for k in keywords)
-        parts.append(f"<dc:subject><rdf:Bag>{items}</rdf:Bag></dc:subject>")
+        parts.append(bag("dc:subject", keywords))
+    if hierarchical:
+        parts.append(bag("lr:hierarchicalSubject", hierarchical))
+    if people:
+        parts.append(bag("Iptc4xmpExt:PersonInImage", people))
+    if regions:
+        items = "".join(
+            '<rdf:li rdf:parseType="Resource">'
+            f"<mwg-rs:Name>{escape(name)}</mwg-rs:Name><mwg-rs:Type>Face</mwg-rs:Type>"
+            f'<mwg-rs:Area stArea:x="{x + w / 2:.6f}" stArea:y="{y + h / 2:.6f}" '
+            f'stArea:w="{w:.6f}" stArea:h="{h:.6f}" stArea:unit="normalized"/></rdf:li>'
+            for name, x, y, w, h in regions
+        )
+        parts.append(
+            '<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag>'
+            f"{items}</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions>"
+        )
     attrs = f' photoshop:Credit="{escape(credit)}"' if credit else ""
-    body = "".join(parts)
+    if web_statement:
+        attrs += f' xmpRights:WebStatement="{escape(web_statement)}"'
+    if rating is not None:
+        attrs += f' xmp:Rating="{rating}"'
+    if label:
+        attrs += f' xmp:Label="{escape(label)}"'
+    body = "".join(parts) + extra
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
         'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
         'xmlns:xmpRights="http://ns.adobe.com/xap/1.0/rights/" '
+        'xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:lr="http://ns.adobe.com/lightroom/1.0/" '
+        'xmlns:Iptc4xmpCore="http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/" '
+        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" '
+        'xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" '
+        'xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#" '
+        f"{extra_namespaces}"
         f'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"{attrs}>{body}'
         '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
     ).encode()

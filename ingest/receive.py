@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -10,7 +12,8 @@ from sqlmodel import Session, col, select
 from dam import audit, events, jobs
 from dam.assets import set_tags
 from dam.blobs import StoredBlob
-from dam.models import Asset, User
+from dam.errors import InvalidInput
+from dam.models import Asset, LicenceStatus, User
 from ingest.filenames import MAX_FILENAME_BYTES, normalize_filename
 from ingest.sniff import Sniffed
 
@@ -38,6 +41,10 @@ def create_asset(
     description: str = "",
     tags: list[str] | None = None,
     source: str = "upload",
+    licence_status: LicenceStatus | None = None,
+    licence: dict[str, Any] | None = None,
+    alt_text: str = "",
+    meta: dict[str, Any] | None = None,
 ) -> Received:
     """Create the library asset for `stored` and schedule its pipeline; same content ->
     the existing library asset.
@@ -48,6 +55,7 @@ def create_asset(
     existing = _library_asset(session, stored.sha256)
     if existing is not None:
         return Received(existing, duplicate=True)
+    status, record = licence_for(owner, licence_status, licence)
     asset = Asset(
         kind=sniffed.kind,
         filename=clean_filename(filename),
@@ -56,7 +64,11 @@ def create_asset(
         sha256=stored.sha256,
         title=title.strip()[:500],
         description=description.strip(),
+        alt_text=alt_text.strip()[:1000],
+        meta=dict(meta or {}),
         owner_id=owner.id if owner else None,
+        licence_status=status,
+        licence=record,
     )
     session.add(asset)
     try:
@@ -81,6 +93,41 @@ def create_asset(
     events.publish_after_commit(session, events.AssetStored(asset_id=asset.id))
     session.commit()
     return Received(asset, duplicate=False)
+
+
+# What an upload (multipart field or tus metadata key) may say about its licence, for
+# every file of a batch: the status and the record's fields.
+LICENCE_UPLOAD_FIELDS = {"credit": "credit", "licence_source": "source", "licence_terms": "terms"}
+
+
+def upload_licence(fields: Mapping[str, str]) -> tuple[LicenceStatus | None, dict[str, Any]]:
+    """The licence an upload's fields give (status None: the uploader's default applies)."""
+    raw = (fields.get("licence_status") or "").strip()
+    status: LicenceStatus | None = None
+    if raw:
+        try:
+            status = LicenceStatus(raw)
+        except ValueError:
+            raise InvalidInput("licence_status must be one of: own, licensed, unknown.") from None
+    record = {
+        key: str(fields[name]).strip()[:500]
+        for name, key in LICENCE_UPLOAD_FIELDS.items()
+        if str(fields.get(name) or "").strip()
+    }
+    return status, record
+
+
+def licence_for(
+    owner: User | None, status: LicenceStatus | None, licence: dict[str, Any] | None
+) -> tuple[LicenceStatus, dict[str, Any]]:
+    """The licence a new asset starts with: what the upload says, else the uploader's
+    default (a team photographer's own work, with their credit), else unknown."""
+    record = {k: v for k, v in (licence or {}).items() if v not in (None, "")}
+    if status is None and owner is not None and owner.default_licence_status:
+        status = LicenceStatus(owner.default_licence_status)
+        if owner.default_credit and "credit" not in record:
+            record["credit"] = owner.default_credit
+    return status or LicenceStatus.unknown, record
 
 
 def _library_asset(session: Session, sha256: str) -> Asset | None:

@@ -21,7 +21,8 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from dam import disk
+from dam import collections, disk
+from dam.assets import split_tags
 from dam.blobs import BlobStore, hash_file, human_size
 from dam.clock import now
 from dam.errors import BadRequest, Conflict, DomainError, Gone, NotFound, TooLarge, UnsupportedMedia
@@ -29,7 +30,7 @@ from dam.models import Upload, User
 from dam.runtime import Runtime
 from dam.settings import Settings
 from ingest.filenames import client_filename
-from ingest.receive import Received, create_asset
+from ingest.receive import Received, create_asset, upload_licence
 from ingest.sniff import HEAD_BYTES, sniff
 from ingest.spool import FileSink, Spool
 
@@ -96,6 +97,10 @@ def create_upload(
         raise UnsupportedMedia("The file is empty (0 bytes).")
     disk.ensure_free(settings.data_dir, min_free=settings.min_free_bytes, incoming=length)
     fields = parse_metadata(metadata)
+    # A wrong licence status or collection is refused before any byte is sent.
+    upload_licence(fields)
+    if fields.get("collection_id"):
+        collections.get_collection(session, fields["collection_id"])
     if "filename" in fields:
         fields["filename"] = client_filename(fields["filename"]) or ""
     upload = Upload(
@@ -317,6 +322,7 @@ def _finish(
         digest = hash_file(path)
     # The upload folder sits inside the data dir, on the same file system: a rename.
     stored = blobs.adopt(path, digest, upload.length)
+    licence_status, licence = upload_licence(upload.upload_metadata)
     received = create_asset(
         session,
         stored=stored,
@@ -325,11 +331,20 @@ def _finish(
         owner=owner,
         title=upload.upload_metadata.get("title", ""),
         description=upload.upload_metadata.get("description", ""),
+        tags=split_tags(upload.upload_metadata.get("tags")),
         source="tus",
+        licence_status=licence_status,
+        licence=licence,
     )
     upload.asset_id = received.asset.id
     session.add(upload)
     session.commit()
+    collection_id = upload.upload_metadata.get("collection_id")
+    if collection_id:
+        with contextlib.suppress(NotFound):  # removed while the file was on its way
+            collections.add_assets(
+                session, collection_id=collection_id, asset_ids=[received.asset.id], actor=owner
+            )
     return received
 
 

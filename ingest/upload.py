@@ -27,12 +27,12 @@ from dam.models import User
 from dam.owner import temp_prefix
 from dam.settings import Settings
 from ingest.filenames import MAX_FILENAME_BYTES, client_filename, disposition_params
-from ingest.receive import Received, create_asset
+from ingest.receive import LICENCE_UPLOAD_FIELDS, Received, create_asset, upload_licence
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
 from ingest.spool import Chunk, FileSink, Spool
 
 FIELD_LIMIT = 64 * 1024
-TEXT_FIELDS = ("title", "description", "tags")
+TEXT_FIELDS = ("title", "description", "tags", "licence_status", *LICENCE_UPLOAD_FIELDS)
 # Multipart framing around the file: boundaries, part headers and the small text fields.
 ENVELOPE_ALLOWANCE = 4 * FIELD_LIMIT
 # One part header line. Room for a file name far over its limit, so that the client hears
@@ -241,6 +241,11 @@ async def receive_upload(
         await receiver.receive(stream)
     incoming, sniffed = receiver.incoming, receiver.sniffed
     assert incoming is not None
+    try:
+        licence_status, licence = upload_licence(receiver.fields)
+    except BaseException:
+        await receiver.abort()
+        raise
     if sniffed is None:
         await receiver.abort()
         raise UnsupportedMedia("The file is empty (0 bytes).")
@@ -260,6 +265,8 @@ async def receive_upload(
         title=receiver.fields.get("title", ""),
         description=receiver.fields.get("description", ""),
         tags=split_tags(receiver.fields.get("tags")),
+        licence_status=licence_status,
+        licence=licence,
     )
 
 

@@ -88,6 +88,7 @@ class AssetFacts:
     taken_at: datetime | None = None
     taken_at_offset_min: int | None = None
     licence: Mapping[str, Any] = field(default_factory=dict)
+    licence_status: str = ""  # own, licensed, unknown (the asset's column)
     owner_id: str | None = None  # the user who uploaded it
     # --- filled by later packages through facts providers; empty defaults until then ---
     people: tuple[PersonFacts, ...] = ()
@@ -175,7 +176,7 @@ def build_document(facts: AssetFacts, *, zone: str = "Europe/Brussels") -> Searc
         created_us=int(created.timestamp() * 1_000_000),
         verdicts=verdicts,
         cleared_for=tuple(c for c, v in verdicts if v == "cleared"),
-        licence=licence_state(facts.licence, facts.licence_state),
+        licence=licence_state(facts.licence, facts.licence_state, facts.licence_status),
         restricted=facts.restricted,
         uploader=facts.owner_id or "",
     )
@@ -189,14 +190,14 @@ def orientation(width: int | None, height: int | None) -> str:
     return "landscape" if width > height else "portrait"
 
 
-def licence_state(licence: Mapping[str, Any], given: str | None) -> str:
-    """The licence facet value: what the licence package decided, else the recorded type.
-
-    Until licences have rules of their own (the consent issue), an empty licence is
-    "none" and a recorded one is known by its `type` (e.g. "own", "stock", "cc-by").
-    """
+def licence_state(licence: Mapping[str, Any], given: str | None, status: str = "") -> str:
+    """The licence facet value: what a provider decided ("expired"), else the asset's
+    licence status (own, licensed, unknown); facts without a status (older callers) fall
+    back to the recorded type: "none" when empty."""
     if given:
         return given
+    if status:
+        return status
     if not licence:
         return "none"
     kind = licence.get("type") or licence.get("kind")

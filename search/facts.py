@@ -48,6 +48,7 @@ _COLUMNS = (
     Asset.taken_at_offset_min,
     Asset.meta,
     Asset.licence,
+    Asset.licence_status,
     Asset.restricted,
     Asset.owner_id,
 )
@@ -94,6 +95,7 @@ def load_facts(
             taken_at=row.taken_at,
             taken_at_offset_min=row.taken_at_offset_min,
             licence=row.licence if isinstance(row.licence, dict) else {},
+            licence_status=str(row.licence_status or ""),
             restricted=bool(row.restricted),
             owner_id=row.owner_id,
         )

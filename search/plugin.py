@@ -32,6 +32,8 @@ def register(wiring: Wiring) -> None:
     wiring.add_doctor_check(_doctor)
     wiring.add_check_part("search", _check)
     wiring.add_periodic("search_backlog", _warn_about_backlog)
+    # A backup holds no index: `dam restore` builds it from the restored database.
+    wiring.extend("restore.rebuild", "search", _rebuild)
     commands.register(wiring)
 
 
@@ -81,6 +83,12 @@ def _check(rt: Runtime) -> check.PartReport:
         f"missing, {len(report.stale)} stale, {len(report.orphaned)} left over{waiting}.",
         report.problems,
     )
+
+
+def _rebuild(rt: Runtime) -> None:
+    from search.maintenance import rebuild
+
+    rebuild(service_for(rt))
 
 
 def _warn_about_backlog(rt: Runtime) -> None:

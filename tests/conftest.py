@@ -31,7 +31,11 @@ from tests import db_templates
 from web.app import create_app
 
 PG_URL = os.environ.get("DAM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("DAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# One Redis database per xdist worker: the queue tests empty theirs (test_compose uses 14).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get(
+    "DAM_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{(15, 13, 12, 11, 10, 9, 8, 7)[_WORKER % 8]}"
+)
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PRODUCTION_NICENESS = video_process.NICENESS
 
@@ -210,3 +214,8 @@ def make_account(rt: Runtime) -> Callable[[Role], Account]:
 @pytest.fixture
 def creative(make_account: Callable[[Role], Account]) -> Account:
     return make_account(Role.creative)
+
+
+# The real OpenID Provider the single sign-on tests log in at (a session fixture). Imported
+# last: tests/oidc_provider.py uses `unavailable` from this module.
+from tests.oidc_provider import oidc_provider  # noqa: E402, F401

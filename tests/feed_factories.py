@@ -7,7 +7,16 @@ import secrets
 
 from dam import auth
 from dam.clock import now
-from dam.models import Asset, AssetKind, AssetStatus, Face, FaceState, Role, User
+from dam.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Face,
+    FaceState,
+    LicenceStatus,
+    Role,
+    User,
+)
 from dam.runtime import Runtime
 
 
@@ -28,8 +37,10 @@ def make_asset(
     kind: AssetKind = AssetKind.image,
     owner: User | None = None,
     faces_checked: bool = True,
+    licence_status: LicenceStatus = LicenceStatus.own,
 ) -> str:
-    """A processed asset (no files: nothing here reads them)."""
+    """A processed asset (no files: nothing here reads them). Own work unless said
+    otherwise: tests about consent must not be held back by an unknown licence."""
     with rt.unit_of_work() as session:
         asset = Asset(
             kind=kind,
@@ -43,6 +54,7 @@ def make_asset(
             title=title,
             owner_id=owner.id if owner else None,
             faces_checked_at=now() if faces_checked else None,
+            licence_status=licence_status,
         )
         session.add(asset)
         return asset.id

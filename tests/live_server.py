@@ -22,14 +22,25 @@ from web.app import create_app
 START_TIMEOUT_S = 10.0
 
 
-@contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Serve `app` on a free 127.0.0.1 port; yield its base URL; stop it on exit."""
-    # Binding the socket here, not in uvicorn, tells us the port before the server starts.
+def free_socket() -> socket.socket:
+    """A socket bound to a free 127.0.0.1 port (its address is known before serving)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@contextmanager
+def running(app: FastAPI, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve `app` on a free 127.0.0.1 port (or on `sock`); yield its base URL; stop it on
+    exit."""
+    # Binding the socket here, not in uvicorn, tells us the port before the server starts
+    # (a caller that must know the address before it builds the app binds it first).
+    sock = sock or free_socket()
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -41,7 +52,7 @@ def running(app: FastAPI) -> Iterator[str]:
             raise RuntimeError("the live server did not start")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield base_url(sock)
     finally:
         server.should_exit = True
         thread.join(timeout=START_TIMEOUT_S)

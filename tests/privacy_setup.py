@@ -50,7 +50,10 @@ def johns() -> dict[str, list[Path]]:
 
 def upload(client: TestClient, account: Account, name: str, data: bytes, mime: str) -> dict:
     response = client.post(
-        "/api/v1/assets", headers=account.headers, files={"file": (name, data, mime)}
+        "/api/v1/assets",
+        headers=account.headers,
+        files={"file": (name, data, mime)},
+        data={"licence_status": "own"},  # about people: a known licence
     )
     assert response.status_code == 201, response.text
     asset = client.get(f"/api/v1/assets/{response.json()['id']}", headers=account.headers)

@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from dam.models import AuditEntry, Face, FaceState, Person, Role
 from dam.runtime import Runtime
-from gdpr import cluster_naming, face_decisions, people, verdicts
+from gdpr.judgement import verdicts
+from gdpr.recognition import cluster_naming, face_decisions, people
 from tests import video_clips as clips
 from tests.conftest import Account
 from tests.ui_client import log_in, upload

@@ -4,23 +4,26 @@ feed, and the bulk "add to collection" reaching the search facet within a second
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session, col
 
-from dam import assets, changes, collections, migrate
+from dam import assets, changes, clock, collections, doctor, migrate
 from dam.changes import FEED, ChangeBatch, ChangeFeed
 from dam.models import Face, FaceState, Role, User
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from gdpr import people, verdicts
-from gdpr.consents import ConsentInput, record_consent
+from gdpr.consent.consents import ConsentInput, record_consent
+from gdpr.judgement import verdicts
+from gdpr.recognition import people
 from search import dirty
 from search.query import Access, Filters, SearchRequest, parse_query
 from search.service import service_for
@@ -183,6 +186,37 @@ def test_several_drainers_share_the_feed(rt: Runtime) -> None:
     assert sorted(handled) == ids
 
 
+def test_whoever_committed_a_change_waits_for_the_drainer_that_claimed_it(rt: Runtime) -> None:
+    """Read your writes: when another drainer (the poller, another process) claimed the
+    rows a commit wrote, the committer's kick returns only once that drainer committed."""
+    finished: list[str] = []
+    claimed = threading.Event()
+
+    class Slow:
+        def apply(self, session: Session, batch: ChangeBatch) -> None:
+            claimed.set()
+            time.sleep(0.4)  # the poller is still busy with the rows
+            finished.append("poller")
+
+        def settle(self, batch: ChangeBatch) -> None:
+            pass
+
+    with rt.unit_of_work() as session:
+        session.info.pop(changes.FEED_KEY)  # nobody drains at commit: the poller will
+        changes.record(session, assets=["a0001", "a0002"])
+    with rt.engine.connect() as connection:
+        low, high = connection.execute(select(func.min(FEED.c.id), func.max(FEED.c.id))).one()
+    poller = threading.Thread(target=ChangeFeed(rt, [("slow", Slow())], poll=False).drain)
+    poller.start()
+    assert claimed.wait(10)
+    mine = ChangeFeed(rt, [("slow", Slow())], poll=False)
+    mine.kick(recorded=(low, high))
+    finished.append("committer")
+    poller.join()
+    assert finished == ["poller", "committer"]
+    assert rt.changes.backlog() == 0
+
+
 @pytest.fixture
 def threaded_rt(settings_factory: Callable[..., Settings]) -> Iterator[Runtime]:
     """A runtime whose drainer and index writer are threads, as in `dam serve`."""
@@ -228,3 +262,24 @@ def test_adding_to_a_collection_updates_the_facet_within_a_second(threaded_rt: R
 def _all(rt: Runtime) -> list[str]:
     request = SearchRequest(query=parse_query(""), access=Access(True, True), per_page=100)
     return [hit.id for hit in service_for(rt).backend().search(request).hits]
+
+
+def test_a_change_left_waiting_is_reported_by_doctor_and_warned_about(
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert rt.changes.lag() == (0, None)
+    rt.changes.warn_if_behind()
+    assert "change feed" not in caplog.text
+    # A row a failing step left behind, recorded long ago.
+    long_ago = clock.now() - timedelta(seconds=changes.BACKLOG_WARNING_S + 60)
+    with rt.engine.begin() as connection:
+        connection.execute(
+            insert(FEED).values(kind="asset", subject_id="a" * 32, urgency=0, recorded_at=long_ago)
+        )
+    count, oldest = rt.changes.lag()
+    assert count == 1 and oldest is not None and abs(oldest - long_ago) < timedelta(seconds=1)
+    with caplog.at_level(logging.WARNING, logger="dam.changes"):
+        rt.changes.warn_if_behind()
+    assert "1 change(s) wait on the change feed" in caplog.text
+    found = {f.name: f for f in doctor.run_checks(rt)}["change feed"]
+    assert found.state == "ok" and found.detail.startswith("1 change(s) waiting, the oldest since")

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from dam import auth
+from dam import accounts, auth
 from dam.cli import app, install_commands
 from dam.db import make_engine
 from dam.settings import get_settings
@@ -77,6 +77,43 @@ def test_user_and_token(cli_env: dict[str, str]) -> None:
     engine = make_engine(cli_env["DAM_DATABASE_URL"])
     with Session(engine) as session:
         assert auth.user_for_token(session, value).email == "an@example.be"
+    engine.dispose()
+
+
+def test_break_glass_admin(cli_env: dict[str, str]) -> None:
+    """With local login off only a break-glass admin logs in with a password, made here."""
+    password = "emergency only password\n"
+    added = dam(
+        "user",
+        "add",
+        "--email",
+        "nood@example.be",
+        "--role",
+        "admin",
+        "--break-glass",
+        stdin=password,
+    )
+    assert added.exit_code == 0, added.output
+    assert "nood@example.be (admin, break-glass)" in added.output
+    dam("user", "add", "--email", "c@example.be", "--role", "creative", stdin=password)
+    refused = dam("user", "break-glass", "--email", "c@example.be", stdin=password)
+    assert refused.exit_code == 1 and "Only an administrator" in refused.output
+    engine = make_engine(cli_env["DAM_DATABASE_URL"])
+    with Session(engine) as session:
+        user = accounts.authenticate(
+            session, email="nood@example.be", password=password.strip(), local_login=False
+        )
+        assert user.break_glass
+        with pytest.raises(accounts.WrongCredentials):
+            accounts.authenticate(
+                session, email="c@example.be", password=password.strip(), local_login=False
+            )
+    off = dam("user", "break-glass", "--email", "nood@example.be", "--off")
+    assert off.exit_code == 0 and "no longer" in off.output
+    with Session(engine) as session, pytest.raises(accounts.WrongCredentials):
+        accounts.authenticate(
+            session, email="nood@example.be", password=password.strip(), local_login=False
+        )
     engine.dispose()
 
 

@@ -69,7 +69,7 @@ DEPLOY_ENV = {
     "DAM_FACE_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
 }
 BEELDBANK_SERVICES = ("migrate", "app", "worker")
-# A Redis database no other test uses (conftest's REDIS_URL uses 15).
+# A Redis database no other test uses (conftest's REDIS_URL: one of 15, 13, 12, ... per worker).
 LIVE_REDIS_DB = 14
 START_TIMEOUT_S = 60.0
 PROCESS_TIMEOUT_S = 90.0
@@ -382,6 +382,17 @@ def test_every_command_exists_in_the_cli() -> None:
         ("dam", "serve"),
         ("dam", "worker"),
     }
+    # The backup example: the same settings and data volume as the app, a destination
+    # outside it, started only on request.
+    backup = services["backup"]
+    check_cli_accepts(backup["command"])
+    assert backup["command"][:2] == ["dam", "backup"] and backup["profiles"] == ["backup"]
+    assert {k: v for k, v in environment(backup).items() if k != "DAM_WORKERS"} == {
+        k: v for k, v in environment(services["app"]).items() if k != "DAM_WORKERS"
+    }
+    volumes = mounts(backup)
+    assert volumes["/data"] == mounts(services["app"])["/data"]
+    assert backup["command"][2] in volumes and backup["command"][2] != "/data"
     # The checker is not a rubber stamp.
     with pytest.raises(pytest.fail.Exception):
         check_cli_accepts(["dam", "serve", "--bind", "0.0.0.0"])  # noqa: S104

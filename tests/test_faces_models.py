@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gdpr import clustering
+from gdpr.recognition import clustering
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
 from ingest.faces.geometry import Box, iou, to_dlib_square

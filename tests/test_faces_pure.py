@@ -7,8 +7,8 @@ import pytest
 
 from dam import biometrics
 from dam.settings import load_settings
-from gdpr import clustering
-from gdpr.matching import NewFace, suggest
+from gdpr.recognition import clustering
+from gdpr.recognition.matching import NewFace, suggest
 from ingest.faces.geometry import Box, clamp, iou, padded, reconcile, relative, suppress
 
 

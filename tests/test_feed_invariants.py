@@ -27,9 +27,11 @@ from dam.clock import now
 from dam.errors import DomainError
 from dam.models import AssetKind, FaceState, Role, User
 from dam.runtime import Runtime
-from gdpr import consents, identity, people, usages
-from gdpr.erasure import AssetsChoice, erase_person
-from gdpr.verdict_check import check_verdicts
+from gdpr.consent import consents
+from gdpr.judgement.verdict_check import check_verdicts
+from gdpr.publishing import usages
+from gdpr.recognition import identity, people
+from gdpr.requests.erasure import AssetsChoice, erase_person
 from ingest.video import captions
 from search.maintenance import check_index
 from search.service import service_for

@@ -40,6 +40,7 @@ from dam.models import (
     Caption,
     Face,
     FaceState,
+    LicenceStatus,
     Person,
     Rendition,
     Role,
@@ -48,7 +49,9 @@ from dam.models import (
 )
 from dam.runtime import Runtime, build_runtime
 from dam.settings import load_settings
-from gdpr import gate, shares, verdicts
+from gdpr import gate
+from gdpr.judgement import verdicts
+from gdpr.publishing import shares
 from tests import media, video_clips
 from tests.conftest import PG_URL, unavailable
 from tests.test_gate_routes import byte_routes, endpoints
@@ -202,6 +205,7 @@ def _item(
         faces_checked_at=clock.now(),
         embargo_until=clock.now() + timedelta(days=365) if state == "embargoed" else None,
         restricted=state == "restricted",
+        licence_status=LicenceStatus.own,  # the matrix is about faces and embargoes
     )
     session.add(asset)
     session.flush()

@@ -56,10 +56,12 @@ from dam.settings import load_settings
 from gdpr import gate
 from web import files
 from web.app import create_app
+from web.metrics import MetricsResponse
 from web.ui.static import STATIC_DIR
 
-# Responses that carry no asset bytes: serialised data, rendered pages, redirects.
-WITHOUT_BYTES = (JSONResponse, HTMLResponse, RedirectResponse)
+# Responses that carry no asset bytes: serialised data, rendered pages, redirects, the
+# Prometheus figures.
+WITHOUT_BYTES = (JSONResponse, HTMLResponse, RedirectResponse, MetricsResponse)
 # Responses that carry whatever they are given: allowed only without a body.
 BODY_TAKING = (Response, PlainTextResponse)
 WEB_DIR = Path(files.__file__).resolve().parent

@@ -51,3 +51,49 @@ def test_production_refuses_placeholder_secrets(
     else:
         with pytest.raises(SettingsError, match="DAM_SECRET_KEY"):
             load_settings(data_dir=tmp_path, environment=environment, secret_key=secret)
+
+
+SSO = {
+    "oidc_issuer": "https://login.example.test/realms/gov",
+    "oidc_client_id": "beeldbank",
+    "oidc_client_secret": "s3cret-from-the-idp",
+}
+
+
+def test_single_sign_on_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        data_dir=tmp_path, oidc_role_map=" admins=admin , /beeldbank/editors=creative", **SSO
+    )
+    assert settings.sso_enabled
+    assert settings.oidc_role_table == {"admins": "admin", "/beeldbank/editors": "creative"}
+    assert settings.oidc_display_name == "login.example.test"
+    assert load_settings(data_dir=tmp_path, oidc_name="Vlaamse overheid", **SSO).oidc_display_name
+    assert not load_settings(data_dir=tmp_path).sso_enabled
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"oidc_role_map": "admins=boss", **SSO}, "DAM_OIDC_ROLE_MAP"),
+        ({"oidc_role_map": "admins", **SSO}, "DAM_OIDC_ROLE_MAP"),
+        ({"oidc_default_role": "owner", **SSO}, "DAM_OIDC_DEFAULT_ROLE"),
+        ({"oidc_issuer": "ftp://x", "oidc_client_id": "a", "oidc_client_secret": "b"}, "ISSUER"),
+        ({"oidc_issuer": SSO["oidc_issuer"]}, "go together"),
+        ({"local_login": False}, "DAM_LOCAL_LOGIN=false needs single sign-on"),
+        ({"oidc_scopes": "email profile", **SSO}, "DAM_OIDC_SCOPES"),
+        (
+            {
+                "environment": "production",
+                "secret_key": "x" * 40,
+                **SSO,
+                "oidc_issuer": "http://login.example.test",
+            },
+            "must be https:// in production",
+        ),
+    ],
+)
+def test_single_sign_on_settings_are_checked(
+    tmp_path: Path, overrides: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(SettingsError, match=problem):
+        load_settings(data_dir=tmp_path, **overrides)

@@ -15,10 +15,10 @@ from dam.models import Asset, AuditEntry, Consent, FaceState, Role, Usage
 from dam.runtime import Runtime
 from tests import media
 from tests.conftest import Account
-from tests.test_consents_http import person, with_face
+from tests.gdpr.consent.test_consents_http import person, with_face
 from tests.ui_client import csrf_of, log_in, upload
 
-NAME = "Marieke Vandenbroucke"  # as tests.test_consents_http.person names her
+NAME = "Marieke Vandenbroucke"  # as tests.gdpr.consent.test_consents_http.person names her
 
 
 def flashes(html: str) -> list[str]:

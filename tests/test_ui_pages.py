@@ -17,6 +17,7 @@ from tests.conftest import Account
 from tests.ui_client import csrf_of, log_in, upload
 from web.ui.routes import UI_ROUTERS
 from web.ui.routes.account import router as account_router
+from web.ui.routes.sso import router as sso_router
 
 # Which role each page needs at least; anonymous visitors go to the login page.
 PAGES = {
@@ -27,6 +28,8 @@ PAGES = {
     "/admin/users": Role.admin,
     "/admin/tokens": Role.admin,
     "/admin/settings": Role.admin,
+    "/admin/import": Role.admin,
+    "/uploads/edit": Role.creative,
 }
 
 
@@ -41,12 +44,14 @@ def route_permission(route: APIRoute) -> str | None:
 
 
 def test_every_ui_route_checks_a_permission() -> None:
-    public = [id(r) for r in account_router.routes if isinstance(r, APIRoute)]
+    public = [
+        id(r) for r in (*account_router.routes, *sso_router.routes) if isinstance(r, APIRoute)
+    ]
     routes = [r for router in UI_ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     assert len(routes) > 15
     for route in routes:
         if id(route) in public:
-            continue  # login, logout and the language choice work without an account
+            continue  # login (password or single sign-on), logout and the language choice
         assert route_permission(route), f"{route.methods} {route.path} has no role check"
 
 

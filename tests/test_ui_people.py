@@ -24,7 +24,7 @@ from dam.models import (
     Role,
 )
 from dam.runtime import Runtime
-from gdpr import clusters, people_overview
+from gdpr.recognition import clusters, people_overview
 from tests import faces_corpus
 from tests.conftest import Account
 from tests.ui_client import log_in

@@ -17,7 +17,10 @@ from sqlmodel import select
 from dam import audit, clock
 from dam.models import AuditEntry, Face, FaceState, Notification, Role, User
 from dam.runtime import Runtime
-from gdpr import cluster_naming, consents, notifications, people, usages, verdicts
+from gdpr.consent import consents, notifications
+from gdpr.judgement import verdicts
+from gdpr.publishing import usages
+from gdpr.recognition import cluster_naming, people
 from tests.conftest import Account
 from tests.ui_client import csrf_of, log_in, upload
 

@@ -27,7 +27,7 @@ from dam.face_paths import PathSample, pack, unpack
 from dam.media import BlurRegion
 from dam.models import Asset, AssetKind, AssetStatus, Face, FacePath, Role
 from dam.runtime import Runtime
-from gdpr.face_blur import (
+from gdpr.publishing.face_blur import (
     MAX_REGIONS,
     MAX_REGIONS_PER_TRACK,
     VIDEO_PAD,

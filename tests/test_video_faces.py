@@ -21,7 +21,7 @@ from dam.jobs import StageContext
 from dam.models import AssetStatus, Face, FaceEmbedding, FaceState, Job, Role
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, get_settings, load_settings
-from gdpr.matching import MATCH_DISTANCE
+from gdpr.recognition.matching import MATCH_DISTANCE
 from ingest.video.faces import detect_video_faces, sampled_frames
 from ingest.video.guard import Cancelled
 from ingest.video.sampling import plan_sampling

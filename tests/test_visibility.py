@@ -31,7 +31,7 @@ from web.ui.routes import UI_ROUTERS, public
 
 LOADERS = {visible_asset, optional_visible_asset, page_asset}
 MISSING = "f" * 26
-# The byte routes: their one gate (gdpr/egress.py) resolves visibility and has its own
+# The byte routes: their one gate (gdpr/publishing/egress.py) resolves visibility and has its own
 # walk; here they must answer 404 like the others, but their messages are the gate's.
 BYTE_ROUTES = {
     "/api/v1/assets/{asset_id}/renditions/{name}",
@@ -372,3 +372,15 @@ def test_people_and_faces_show_only_visible_assets(
         page = browser.get(f"/people/{person_id}")
         assert page.status_code == 200
         assert world.library_id in page.text and world.restricted_id not in page.text
+    # Naming the group confirms only the faces the creative may see; the hidden one stays
+    # unknown in its group, for someone who may see it.
+    other = client.post("/api/v1/people", headers=admin.headers, json={"name": "An Claes"})
+    named = client.post(
+        "/api/v1/clusters/k1/assign",
+        headers=creative.headers,
+        json={"person_id": other.json()["id"]},
+    )
+    assert named.status_code == 200 and named.json()["confirmed"] == 1, named.text
+    with Session(rt.engine) as session:
+        left = session.exec(select(Face).where(Face.cluster_id == "k1")).all()
+        assert [(f.asset_id, f.state) for f in left] == [(world.restricted_id, FaceState.unknown)]

@@ -7,19 +7,20 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from dam import events, migrate
+from dam import clock, events, jobs, migrate
 from dam.cli import install_commands
 from dam.models import Asset, AssetKind, AssetStatus
 from dam.plugins import BUILTIN_PLUGINS, builtin_wiring
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from gdpr import verdicts
+from gdpr.judgement import verdicts
 from ingest.receive import create_asset
 from ingest.sniff import HEAD_BYTES, sniff
 from search.query import Access, SearchRequest, parse_query
@@ -120,6 +121,31 @@ def test_two_runtimes_in_one_process_keep_to_themselves(two: tuple[Runtime, Runt
     assert ticks == ["internal,web"]
 
 
+def test_a_periodic_task_with_an_interval_runs_once_per_interval_per_runtime(
+    two: tuple[Runtime, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = two
+    start = clock.now()
+    moment = {"now": start}
+    monkeypatch.setattr(jobs, "now", lambda: moment["now"])
+    ran: list[str] = []
+    for rt, name in ((a, "a"), (b, "b")):
+        rt.wiring.add_periodic(
+            "hourly", lambda _rt, n=name: ran.append(n), every=timedelta(hours=1)
+        )
+    a.run_periodic()
+    a.run_periodic()  # within the hour: skipped
+    moment["now"] = start + timedelta(minutes=59)
+    a.run_periodic()
+    b.run_periodic()  # b keeps its own time: its first run
+    assert ran == ["a", "b"]
+    moment["now"] = start + timedelta(minutes=61)
+    a.run_periodic()
+    assert ran == ["a", "b", "a"]
+    # Retention reads every person: it is registered hourly, not on every sweep.
+    assert a.wiring.periodic_every["retention"] == timedelta(hours=1)
+
+
 def test_a_runtime_wired_without_a_plugin_lacks_its_parts(
     settings_factory: Callable[..., Settings],
 ) -> None:
@@ -147,7 +173,7 @@ def test_doctor_wiring_prints_the_whole_wiring() -> None:
     assert shown.exit_code == 0, shown.output
     text = " ".join(shown.output.split())
     assert "image: probe -> renditions -> faces -> identity" in text
-    assert "gdpr.identity.identify_asset_faces" in text
+    assert "gdpr.recognition.identity.identify_asset_faces" in text
     assert "search.plugin.index_step" in text and "gdpr.plugin._refresh_due" in text
     as_json = CliRunner().invoke(cli, ["doctor", "--wiring", "--json"])
     assert as_json.exit_code == 0

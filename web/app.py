@@ -15,6 +15,7 @@ from web.api import (
     faces,
     health,
     jobs,
+    metrics,
     people,
     privacy,
     search,
@@ -24,6 +25,7 @@ from web.api import (
     video,
 )
 from web.input_guard import refuse_nul
+from web.metrics import Metrics, RequestMetrics
 from web.ui import mount as ui
 
 API_PREFIX = "/api/v1"
@@ -64,6 +66,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     ui.install(app, runtime.settings)
+    app.state.metrics = Metrics(runtime)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     proxies.install(app, runtime.settings)
     return app

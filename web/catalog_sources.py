@@ -56,7 +56,10 @@ ERROR_CLASSES = (
     "SearchUnavailableError",
     "LoginRequired",
     "CsrfFailed",
+    "SsoFailed",
 )
+# Errors whose message is not their first argument (SsoFailed(reason, message)).
+MESSAGE_ARGUMENT = {"SsoFailed": (2,)}
 
 KEYWORDS: dict[str, Any] = {
     "_": None,
@@ -64,6 +67,7 @@ KEYWORDS: dict[str, Any] = {
     "ngettext": (1, 2),
     "N_": None,
     **dict.fromkeys(ERROR_CLASSES),
+    **MESSAGE_ARGUMENT,
 }
 
 Message = str | tuple[str, str]

@@ -16,7 +16,7 @@ from dam.errors import Unauthorized
 from dam.models import Asset, Face, User
 from dam.runtime import Runtime
 from dam.settings import Settings
-from gdpr.faces_view import get_visible_face
+from gdpr.recognition.faces_view import get_visible_face
 from web import browser_session
 
 

@@ -30,10 +30,14 @@ def serve_command(
     """Serve the UI and API with an in-process job consumer (migrates first)."""
     import uvicorn
 
+    from dam.restore import reapply_ledger
     from web.app import create_app
     from web.proxies import server_options
 
     with runtime() as rt:
+        # A database put back by hand may hold people erased since: not one request first.
+        if erased := reapply_ledger(rt):
+            console.print(f"Erased again from the erasure ledger: {len(erased)} person(s).")
         web_app = create_app(rt)
         consume_jobs_while_serving(web_app, rt)
         console.print(f"Beeldbank on http://{host}:{port}  (API docs: /docs)")
@@ -43,6 +47,7 @@ def serve_command(
             port=port,
             log_level=rt.settings.log_level.lower(),
             access_log=False,
+            log_config=None,  # dam.logs configured logging (DAM_LOG_FORMAT)
             **server_options(),
         )
 

@@ -1,6 +1,13 @@
 """The database tables of the core. Importing this module registers them all."""
 
-from dam.models.assets import Asset, AssetKind, AssetStatus, AssetTag, Rendition
+from dam.models.assets import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    AssetTag,
+    LicenceStatus,
+    Rendition,
+)
 from dam.models.audit import AuditEntry, AuditHead
 from dam.models.captions import Caption
 from dam.models.changes import ChangeRow
@@ -17,8 +24,8 @@ from dam.models.consent import (
 )
 from dam.models.faces import Face, FaceEmbedding, FacePath, FaceState, Person
 from dam.models.jobs import Job, JobStatus
-from dam.models.uploads import ImportedFile, Upload
-from dam.models.users import ApiToken, Role, User
+from dam.models.uploads import ImportedFile, ImportRun, Upload
+from dam.models.users import ApiToken, OidcLogin, Role, User
 
 __all__ = [
     "ApiToken",
@@ -39,10 +46,13 @@ __all__ = [
     "FaceEmbedding",
     "FacePath",
     "FaceState",
+    "ImportRun",
     "ImportedFile",
     "Job",
     "JobStatus",
+    "LicenceStatus",
     "Notification",
+    "OidcLogin",
     "Person",
     "Rendition",
     "Role",

@@ -21,6 +21,16 @@ class AssetKind(StrEnum):
     document = "document"
 
 
+class LicenceStatus(StrEnum):
+    """Whether Beeldbank may assume the right to publish: the team's own work, a licence
+    (stock, agency, a photographer's agreement) or nobody said yet. External channels need
+    a known one (DESIGN.md, "Licences")."""
+
+    own = "own"
+    licensed = "licensed"
+    unknown = "unknown"
+
+
 class AssetStatus(StrEnum):
     processing = "processing"
     ready = "ready"
@@ -65,6 +75,13 @@ class Asset(SQLModel, table=True):
     alt_text: str = ""
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column("metadata", JSON))
     licence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # Own work, licensed or unknown; the details (terms, credit, source) live in `licence`.
+    licence_status: LicenceStatus = Field(
+        default=LicenceStatus.unknown,
+        sa_type=String(16),
+        sa_column_kwargs={"server_default": LicenceStatus.unknown.value},
+        index=True,
+    )
     # Not to be published before this moment (any channel).
     embargo_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A person said the picture shows people the detector missed: never `cleared`.

@@ -64,7 +64,7 @@ class VerdictSet(SQLModel, table=True):
 
     __tablename__ = "verdict_set"
 
-    # A digest of `facts` (gdpr/verdict_facts.py): equal facts, equal id.
+    # A digest of `facts` (gdpr/judgement/verdict_facts.py): equal facts, equal id.
     id: str = Field(primary_key=True, max_length=32)
     # The facts judged (no names: faces as state and person id) - enough to judge again.
     facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -35,3 +35,24 @@ class ImportedFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     asset_id: str = Field(max_length=32)
     imported_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+
+class ImportRun(SQLModel, table=True):
+    """An import an administrator started from the web UI: what, how far, the outcome."""
+
+    __tablename__ = "import_run"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    folder: str = Field(max_length=1024)  # absolute, inside one of DAM_IMPORT_ROOTS
+    options: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = Field(default="queued", max_length=16)  # queued, running, done, failed
+    total: int = 0
+    done: int = 0
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    report_path: str | None = Field(default=None, max_length=1024)
+    error: str | None = None
+    started_by: str | None = Field(
+        default=None, foreign_key="user.id", ondelete="SET NULL", max_length=32
+    )
+    created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

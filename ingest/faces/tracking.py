@@ -26,7 +26,7 @@ import numpy as np
 
 from ingest.faces.geometry import Box, Reconciled, iou
 
-# Embedding distances on dlib's 128-d descriptor: gdpr/matching.py uses 0.5 for "the
+# Embedding distances on dlib's 128-d descriptor: gdpr/recognition/matching.py uses 0.5 for "the
 # same person" across photos. Within one clip lighting and pose change less, so the same
 # threshold holds for finding someone again; while a face stays where it was, a frame
 # with motion blur or a turned head is allowed to be a little further off.

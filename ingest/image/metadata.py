@@ -89,6 +89,7 @@ class ImageMetadata:
     copyright: str | None = None
     credit: str | None = None
     usage_terms: str | None = None
+    web_statement: str | None = None  # xmpRights:WebStatement: where the licence is
     taken_at: datetime | None = None
     taken_at_offset_min: int | None = None
     camera: str | None = None
@@ -104,6 +105,31 @@ class ImageMetadata:
         """The API's `metadata` object (capture time lives on the asset itself)."""
         skip = ("taken_at", "taken_at_offset_min")
         return {k: v for k, v in self.__dict__.items() if k not in skip}
+
+
+# Embedded rights -> the licence record's fields (IPTC Photo Metadata: Copyright Notice,
+# Credit Line, Web Statement of Rights, Rights Usage Terms, Creator).
+_LICENCE_FROM = (
+    ("copyright", "copyright"),
+    ("credit", "credit"),
+    ("terms", "usage_terms"),
+    ("url", "web_statement"),
+    ("creator", "creator"),
+)
+
+
+def licence_fields(meta: ImageMetadata | dict[str, Any]) -> dict[str, str]:
+    """The licence record's fields the embedded rights fill (never the status: a notice
+    says who owns a picture, not that the team may use it)."""
+    values = meta if isinstance(meta, dict) else meta.__dict__
+    out: dict[str, str] = {}
+    for target, source in _LICENCE_FROM:
+        value = values.get(source)
+        if isinstance(value, str) and value.strip():
+            if target == "url" and not value.strip().lower().startswith(("http://", "https://")):
+                continue
+            out[target] = value.strip()[:500]
+    return out
 
 
 def read_raw(image: Image.Image) -> RawMetadata:
@@ -148,6 +174,7 @@ def build(raw: RawMetadata) -> ImageMetadata:
     )
     meta.credit = _first(xmp.get("credit"), _text(iptc["credit"]))
     meta.usage_terms = _first(xmp.get("usage_terms"))
+    meta.web_statement = _first(xmp.get("web_statement"))
     make, model = _text(raw.ifd0.get(IFD0["make"])), _text(raw.ifd0.get(IFD0["model"]))
     meta.camera = _first(_camera(make, model), _camera(xmp.get("make"), xmp.get("model")))
     meta.lens = _first(_text(raw.exif.get(EXIF["lens_model"])), xmp.get("lens"))
@@ -212,6 +239,7 @@ def parse_xmp(packet: bytes) -> dict[str, Any]:
         ("rights", "dc", "rights"),
         ("credit", "photoshop", "Credit"),
         ("usage_terms", "xmpRights", "UsageTerms"),
+        ("web_statement", "xmpRights", "WebStatement"),
         ("make", "tiff", "Make"),
         ("model", "tiff", "Model"),
         ("lens", "exifEX", "LensModel"),

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, delete
 
+from dam.assets import MAX_TAGS, normalise_tags
 from dam.blobs import write_atomic
 from dam.clock import now
 from dam.jobs import StageContext
 from dam.models import Asset, AssetTag, Rendition
+from ingest import archive_xmp
 from ingest.image import hashes, metadata
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
 from ingest.image.renditions import LARGEST_EDGE, make_renditions
@@ -22,14 +25,17 @@ def probe_image(ctx: StageContext) -> None:
     asset, path, label = load_original(ctx)
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
         width, height = upright_dimensions(image)
-        meta = metadata.build(metadata.read_raw(image))
+        raw = metadata.read_raw(image)
+        meta = metadata.build(raw)
+        archive = archive_xmp.parse(raw.xmp)
     ctx.report_progress(0.8)
     with ctx.session() as session:
         row = session.get(Asset, asset.id)
         if row is None:
             return
         row.width, row.height = width, height
-        row.meta = meta.as_json()
+        # What an import put there (a sidecar's rating, label, people) wins over the file.
+        row.meta = {**meta.as_json(), **archive_xmp.as_meta(archive), **(row.meta or {})}
         if meta.taken_at is not None:
             taken = meta.taken_at
             if taken.tzinfo is None:
@@ -38,12 +44,24 @@ def probe_image(ctx: StageContext) -> None:
             row.taken_at_offset_min = meta.taken_at_offset_min
         # Embedded descriptions fill empty fields only: what a person typed wins.
         row.title = row.title or (meta.title or "")[:500]
+        row.licence = fill_licence(row.licence, metadata.licence_fields(meta))
         row.description = row.description or (meta.description or "")
-        if meta.keywords and not _has_tags(session, row.id):
-            for keyword in meta.keywords:
+        row.alt_text = row.alt_text or (archive.alt_text or "")[:1000]
+        keywords = list(dict.fromkeys([*meta.keywords, *archive.keywords]))
+        if keywords and not _has_tags(session, row.id):
+            for keyword in normalise_tags(keywords)[:MAX_TAGS]:
                 session.add(AssetTag(asset_id=row.id, tag=keyword.strip().lower()[:100]))
         row.updated_at = now()
         session.commit()
+
+
+def fill_licence(record: dict[str, Any] | None, embedded: dict[str, str]) -> dict[str, Any]:
+    """The licence record with the embedded rights in the fields nobody filled."""
+    merged = dict(record or {})
+    for key, value in embedded.items():
+        if not merged.get(key):
+            merged[key] = value
+    return merged
 
 
 def render_image(ctx: StageContext) -> None:

@@ -49,7 +49,8 @@ def probe_video(ctx: StageContext) -> None:
         if taken is not None:
             row.taken_at = taken.at
             row.taken_at_offset_min = taken.offset_min
-        row.meta = capture_metadata(info)
+        # What an import's sidecar put there (rating, label, people) stays beside it.
+        row.meta = {**(row.meta or {}), **capture_metadata(info)}
         # Embedded titles fill empty fields only: what a person typed wins.
         row.title = row.title or (info.tags.title or "")[:500]
         row.description = row.description or (info.tags.description or "")

@@ -87,6 +87,8 @@ def test_every_page_has_no_axe_violations(
         ("/admin/users", "admin-users"),
         ("/admin/tokens", "admin-tokens"),
         ("/admin/settings", "admin-settings"),
+        ("/admin/import", "admin-import"),
+        (f"/uploads/edit?id={ids[0]}", "uploads-edit"),
         ("/no-such-page", "not-found"),
     ]:
         page.goto(path)

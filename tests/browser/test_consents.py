@@ -17,7 +17,7 @@ from dam.models import FaceState, Role
 from dam.runtime import Runtime
 from tests import media
 from tests.browser.conftest import Person, api_token, assert_accessible, log_in, screenshot
-from tests.test_consents_http import with_face
+from tests.gdpr.consent.test_consents_http import with_face
 
 LOCALES = {"nl": "nl-BE", "en": "en-GB"}
 WORDS = {

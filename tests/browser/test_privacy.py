@@ -17,7 +17,9 @@ from dam import clock
 from dam.auth import get_user_by_email
 from dam.models import Face, FaceState, Role
 from dam.runtime import Runtime
-from gdpr import consents, notifications, people, verdicts
+from gdpr.consent import consents, notifications
+from gdpr.judgement import verdicts
+from gdpr.recognition import people
 from tests import media
 from tests.browser.conftest import Person, api_token, assert_accessible, log_in, screenshot
 

@@ -13,7 +13,7 @@ from dam import assets
 from dam.models import User
 from dam.settings import Settings
 from gdpr import gate
-from gdpr.verdict_text import language
+from gdpr.judgement.verdict_text import language
 from ingest.upload import receive_upload
 from web import catalogs
 from web.api.schemas import (

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from dam.models import User
-from gdpr import clusters
+from gdpr.recognition import clusters
 from web.api.face_schemas import ClusterAssigned, ClusterPublic, cluster_public
 from web.deps import SessionDep, require
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel
 
 from dam.models import Asset, Consent, Usage, User
-from gdpr import consents, usages
-from gdpr.identity import get_person
+from gdpr.consent import consents
+from gdpr.publishing import usages
+from gdpr.recognition.identity import get_person
 from ingest.evidence import store_evidence
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.openapi import errors

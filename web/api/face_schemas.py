@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from dam.models import Face, Person
-from gdpr.clusters import Cluster
+from gdpr.recognition.clusters import Cluster
 
 
 class BoxPublic(BaseModel):

@@ -9,7 +9,8 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
 
 from dam.models import FaceState, User
-from gdpr import faces_view, gate, identity
+from gdpr import gate
+from gdpr.recognition import faces_view, identity
 from web.api.face_schemas import FacePublic, face_public
 from web.deps import BlobsDep, OptionalVisibleAsset, SessionDep, SettingsDep, VisibleFace, require
 from web.files import file_response

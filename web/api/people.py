@@ -7,7 +7,8 @@ from pydantic import BaseModel
 
 from dam.auth import has_permission
 from dam.models import User
-from gdpr import consents, people
+from gdpr.consent import consents
+from gdpr.recognition import people
 from web.api.consents import consent_public
 from web.api.face_schemas import (
     EmbeddingsDeleted,

@@ -7,7 +7,8 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
 
 from dam.models import User
-from gdpr import erasure, gate
+from gdpr import gate
+from gdpr.requests import erasure
 from web.deps import BlobsDep, SessionDep, SettingsDep, require
 from web.files import file_response
 

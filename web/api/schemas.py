@@ -38,6 +38,7 @@ class AssetPublic(BaseModel):
     alt_text: str
     tags: list[str]
     licence: dict[str, Any]
+    licence_status: str
     metadata: dict[str, Any]
     placeholder: str | None
     phash: str | None
@@ -127,7 +128,9 @@ def asset_public(view: AssetView, verdict: dict[str, Any] | None = None) -> Asse
         alt_text=asset.alt_text,
         tags=tags,
         licence=asset.licence or {},
-        metadata=asset.meta or {},
+        licence_status=str(asset.licence_status),
+        # Names waiting for the identity stage are people data: never in the asset's JSON.
+        metadata={k: v for k, v in (asset.meta or {}).items() if k != "named_people"},
         placeholder=asset.blurhash,
         phash=asset.phash,
         renditions=[

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from dam.models import ShareLink, User
-from gdpr import shares
+from gdpr.publishing import shares
 from web.deps import SessionDep, SettingsDep, VisibleAsset, require
 
 router = APIRouter(tags=["shares"])

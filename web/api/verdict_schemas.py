@@ -9,9 +9,10 @@ from sqlmodel import Session
 from dam.auth import has_permission
 from dam.models import User
 from dam.settings import Settings
-from gdpr import egress, verdicts
-from gdpr.verdict import Reason
-from gdpr.verdict_text import describe
+from gdpr.judgement import verdicts
+from gdpr.judgement.verdict import Reason
+from gdpr.judgement.verdict_text import describe
+from gdpr.publishing import egress
 
 
 def verdict_public(

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from dam.models import User
-from gdpr import gate, redaction
-from gdpr.verdict_text import language
+from gdpr import gate
+from gdpr.judgement.verdict_text import language
+from gdpr.publishing import redaction
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
 from web.files import file_response

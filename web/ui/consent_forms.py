@@ -2,7 +2,7 @@
 with per-field problems, and the rows that show a person's consent versions.
 
 Problems are message ids (translated when shown), checked here the way
-gdpr.consents.ConsentInput and record_consent check them, so a mistake comes back on the
+gdpr.consent.consents.ConsentInput and record_consent check them, so a mistake comes back on the
 form next to its field instead of as an error page."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from dam import clock
 from dam.models import Consent
 from dam.settings import Settings
-from gdpr.consents import ConsentInput, ConsentState, state_of
+from gdpr.consent.consents import ConsentInput, ConsentState, state_of
 from web.ui.labels import N_
 
 GUARDIAN_MAX, FORM_VERSION_MAX, NOTES_MAX, REASON_MAX = 200, 100, 5000, 1000
@@ -75,7 +75,7 @@ def last_day(consent: Consent, settings: Settings) -> date | None:
     if consent.valid_until is None:
         return None
     local = consent.valid_until.astimezone(ZoneInfo(settings.default_timezone))
-    # "until D" is stored as the midnight after D (gdpr.verdicts.end_of_day).
+    # "until D" is stored as the midnight after D (gdpr.judgement.verdicts.end_of_day).
     return (local - timedelta(microseconds=1)).date()
 
 

@@ -14,7 +14,7 @@ from web import catalogs
 from web.ui import i18n
 from web.ui.templating import Templates, Viewer
 
-NOT_UI_PREFIXES = ("/api/", "/healthz", "/readyz", "/docs", "/openapi.json", "/static/")
+NOT_UI_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/static/")
 
 
 def wants_html(request: Request) -> bool:

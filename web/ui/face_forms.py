@@ -1,5 +1,5 @@
 """The words of the face decision forms on the asset page, the People pages and the review
-flow: the dismiss reasons (gdpr.face_decisions.DISMISS_REASONS) and why a decision was
+flow: the dismiss reasons (gdpr.recognition.face_decisions.DISMISS_REASONS) and why a decision was
 refused, as message ids (translated when shown)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dam.errors import DomainError
 from web.ui.labels import N_
 
-# gdpr.face_decisions.DISMISS_REASONS, by the value stored; the forms show one button each.
+# gdpr.recognition.face_decisions.DISMISS_REASONS, by the value stored; one button each.
 DISMISS_LABELS = {
     "not a face": N_("Not a face"),
     "not recognisable": N_("Not recognisable"),

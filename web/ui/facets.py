@@ -43,7 +43,13 @@ GROUPS = (
     ("collection", "collections", "collections", N_("Collections")),
     ("licence", "licence", "licences", N_("Licence")),
 )
-LICENCE_LABELS = {"none": N_("none recorded"), "expired": N_("expired")}
+LICENCE_LABELS = {
+    "none": N_("none recorded"),
+    "expired": N_("expired"),
+    "own": N_("Own work"),
+    "licensed": N_("Licensed"),
+    "unknown": N_("Unknown"),
+}
 
 
 def facet_groups(facets: Mapping[str, Mapping[str, int]], query: LibraryQuery) -> list[FacetGroup]:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from dam.assets import MAX_TAGS, AssetUpdate, split_tags
+from dam.models import LicenceStatus
 from dam.urls import is_web_address
 from web.ui.labels import N_
 
@@ -20,7 +21,14 @@ ALT_MAX = 1_000
 # Screen readers read alt text in one go; past about 150 characters a description belongs
 # in the description field. This is guidance (a hint), not a rule the server enforces.
 ALT_ADVISED = 150
-LICENCE_FIELDS = ("terms", "source", "credit", "url", "valid_until")
+# `copyright` and `creator` are filled from the file's embedded rights at ingest; the form
+# shows them so that saving it keeps them.
+LICENCE_FIELDS = ("terms", "source", "credit", "copyright", "creator", "url", "valid_until")
+LICENCE_STATUS_LABELS = {
+    "own": N_("Own work"),
+    "licensed": N_("Licensed"),
+    "unknown": N_("Unknown"),
+}
 LICENCE_TEXT_MAX = 500
 
 
@@ -38,7 +46,14 @@ def _text(form: Mapping[str, Any], name: str) -> str:
 
 def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
     """The asset page's metadata form -> an AssetUpdate, or the errors per field."""
-    names = ("title", "description", "alt_text", "tags", *(f"licence_{n}" for n in LICENCE_FIELDS))
+    names = (
+        "title",
+        "description",
+        "alt_text",
+        "tags",
+        "licence_status",
+        *(f"licence_{n}" for n in LICENCE_FIELDS),
+    )
     values = {name: _text(form, name) for name in names}
     errors: dict[str, str] = {}
     if len(values["title"]) > TITLE_MAX:
@@ -66,6 +81,9 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
             errors["licence_valid_until"] = N_("Enter a date like 2026-12-31.")
     if licence.get("url") and not is_web_address(licence["url"]):
         errors["licence_url"] = N_("Enter a web address that starts with https://.")
+    status = values["licence_status"] or None
+    if status is not None and status not in LICENCE_STATUS_LABELS:
+        errors["licence_status"] = N_("Choose own work, licensed or unknown.")
     if errors:
         return FormResult(values, errors)
     update = AssetUpdate(
@@ -74,12 +92,19 @@ def parse_asset_form(form: Mapping[str, Any]) -> FormResult:
         alt_text=values["alt_text"],
         tags=tags,
         licence=licence,
+        licence_status=LicenceStatus(status) if status else None,
     )
     return FormResult(values, update=update)
 
 
 def asset_form_values(
-    *, title: str, description: str, alt_text: str, tags: list[str], licence: Mapping[str, Any]
+    *,
+    title: str,
+    description: str,
+    alt_text: str,
+    tags: list[str],
+    licence: Mapping[str, Any],
+    licence_status: str = "unknown",
 ) -> dict[str, str]:
     """The form's values for an asset as stored."""
     values = {
@@ -87,6 +112,7 @@ def asset_form_values(
         "description": description,
         "alt_text": alt_text,
         "tags": ", ".join(tags),
+        "licence_status": licence_status,
     }
     for name in LICENCE_FIELDS:
         raw = licence.get(name)

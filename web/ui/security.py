@@ -6,6 +6,9 @@ through untouched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,9 +36,19 @@ HEADERS = {
 }
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of `url`, as a CSP source."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, form_origins: Sequence[str] = ()) -> None:
         self.app = app
+        # Origins a form's answer may redirect to (single sign-on's logout), besides 'self'.
+        extra = "".join(f" {item}" for item in form_origins)
+        self.csp = CSP.replace("form-action 'self'", f"form-action 'self'{extra}")
+        self.embed_csp = EMBED_CSP.replace("form-action 'self'", f"form-action 'self'{extra}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +61,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 if not exempt:
-                    headers.setdefault("content-security-policy", EMBED_CSP if frameable else CSP)
+                    headers.setdefault(
+                        "content-security-policy", self.embed_csp if frameable else self.csp
+                    )
                 for name, value in HEADERS.items():
                     if not (frameable and name == "x-frame-options"):
                         headers.setdefault(name, value)

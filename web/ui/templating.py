@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dam.auth import has_permission
 from dam.errors import DomainError
 from dam.models import User
-from gdpr import verdict_text
+from gdpr.judgement import verdict_text
 from web import browser_session as session
 from web import catalogs
 from web.ui import i18n, labels, nav

@@ -124,12 +124,21 @@ export class TusUpload {
     return result;
   }
 
+  #metadata() {
+    // The file's name, then what the page adds for the whole batch (empty values left out).
+    const pairs = [`filename ${base64(this.file.name)}`];
+    for (const [key, value] of Object.entries(this.options.metadata || {})) {
+      if (value) pairs.push(`${key} ${base64(String(value))}`);
+    }
+    return pairs.join(",");
+  }
+
   async #create() {
     const response = await this.#fetch(this.options.endpoint, {
       method: "POST",
       headers: this.#headers({
         "Upload-Length": String(this.file.size),
-        "Upload-Metadata": `filename ${base64(this.file.name)}`,
+        "Upload-Metadata": this.#metadata(),
       }),
     });
     this.url = new URL(response.headers.get("Location"), window.location.href).href;

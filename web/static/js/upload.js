@@ -8,7 +8,36 @@ const list = document.getElementById("upload-list");
 const empty = document.getElementById("queue-empty");
 const input = document.getElementById("file-input");
 const zone = document.getElementById("dropzone");
+const batchForm = document.getElementById("batch-details");
+const editLink = document.getElementById("edit-uploads");
 const PARALLEL = 2;
+const uploaded = [];
+let numbered = 0;
+
+// The batch details apply to every file chosen after they were filled in; the title is a
+// prefix, numbered when a batch holds more than one file.
+function batchMetadata(total) {
+  const data = new FormData(batchForm);
+  const prefix = String(data.get("title_prefix") || "").trim();
+  numbered += 1;
+  return {
+    title: prefix && total > 1 ? `${prefix} ${numbered}` : prefix,
+    tags: data.get("tags"),
+    collection_id: data.get("collection_id"),
+    licence_status: data.get("licence_status"),
+    credit: data.get("credit"),
+    licence_source: data.get("licence_source"),
+  };
+}
+
+function remember(assetId) {
+  if (!editLink || uploaded.includes(assetId)) return;
+  uploaded.push(assetId);
+  const url = new URL(editLink.dataset.base, window.location.href);
+  for (const id of uploaded) url.searchParams.append("id", id);
+  editLink.href = url.pathname + url.search;
+  editLink.hidden = false;
+}
 const numberFormat = new Intl.NumberFormat(config.locale === "nl" ? "nl-BE" : "en-GB", {
   maximumFractionDigits: 1,
 });
@@ -94,7 +123,7 @@ async function waitUntilProcessed(row, assetId) {
   }
 }
 
-async function send(file) {
+async function send(file, metadata) {
   const row = new Row(file);
   if (file.size > config.maxBytes) {
     row.set(t.tooLarge, "failed");
@@ -105,6 +134,7 @@ async function send(file) {
     endpoint: config.endpoint,
     headers: { "X-CSRF-Token": config.csrfToken },
     chunkBytes: config.chunkBytes,
+    metadata,
     retryDelaysMs: config.retryDelaysMs,
     onProgress: (sent) => {
       row.bar.value = file.size ? (100 * sent) / file.size : 100;
@@ -122,6 +152,7 @@ async function send(file) {
   try {
     const result = await upload.start();
     row.bar.value = 100;
+    remember(result.assetId);
     if (result.duplicate) {
       row.set(t.duplicate, "ready");
       row.link(`/assets/${result.assetId}`, t.open);
@@ -142,7 +173,8 @@ let running = 0;
 function pump() {
   while (running < PARALLEL && queue.length) {
     running++;
-    send(queue.shift()).finally(() => {
+    const [file, metadata] = queue.shift();
+    send(file, metadata).finally(() => {
       running--;
       pump();
     });
@@ -150,7 +182,8 @@ function pump() {
 }
 
 function add(files) {
-  queue.push(...files);
+  numbered = 0;
+  queue.push(...files.map((file) => [file, batchMetadata(files.length)]));
   pump();
 }
 

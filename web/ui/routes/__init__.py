@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from web.ui.routes import (
     account,
     admin,
+    admin_import,
     asset_page,
     asset_verdict,
     collections,
@@ -14,14 +15,18 @@ from web.ui.routes import (
     privacy,
     privacy_review,
     shares,
+    sso,
     upload,
+    upload_edit,
 )
 
 UI_ROUTERS: tuple[APIRouter, ...] = (
     account.router,
+    sso.router,
     library.router,
     asset_page.router,
     upload.router,
+    upload_edit.router,
     collections.router,
     people.router,
     consents.router,
@@ -30,4 +35,5 @@ UI_ROUTERS: tuple[APIRouter, ...] = (
     privacy_review.router,
     shares.router,
     admin.router,
+    admin_import.router,
 )

@@ -22,8 +22,8 @@ from web.ui.templating import Viewer, flash
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 Admin = Annotated[Viewer, Depends(page("users.manage"))]
-SECRET_SETTINGS = {"secret_key"}
-URL_SETTINGS = {"database_url", "queue_url", "search_url"}
+SECRET_SETTINGS = {"secret_key", "face_key", "search_api_key", "oidc_client_secret"}
+URL_SETTINGS = {"database_url", "queue_url", "search_url", "smtp_url"}
 
 
 def _users_page(
@@ -46,6 +46,7 @@ def _users_page(
         values=values or {"email": "", "role": Role.viewer.value},
         error=error,
         min_password=auth.MIN_PASSWORD_LENGTH,
+        local_login=request.app.state.runtime.settings.local_login,
     )
 
 

@@ -12,7 +12,8 @@ from dam import assets, audit, collections, tags
 from dam.errors import DomainError, Forbidden, NotCleared
 from dam.models import AssetKind, Face, User
 from dam.settings import Settings
-from gdpr import egress, face_decisions, people
+from gdpr.publishing import egress
+from gdpr.recognition import face_decisions, people
 from web.api.schemas import local_taken_at, rendition_url
 from web.api.video_schemas import playback_public
 from web.deps import SessionDep, get_runtime
@@ -79,6 +80,7 @@ def _render(
             alt_text=asset.alt_text,
             tags=view.tags,
             licence=asset.licence or {},
+            licence_status=str(asset.licence_status),
         )
     return templates.render(
         request,
@@ -107,6 +109,7 @@ def _render(
         values=values,
         errors=errors or {},
         alt_advised=forms.ALT_ADVISED,
+        licence_statuses=forms.LICENCE_STATUS_LABELS,
         playback=playback,
         faces=face_marks(view.faces, names=names, video=video),
         people_choice=[(p.id, p.name) for p, _ in known or []],

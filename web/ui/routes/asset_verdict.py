@@ -21,7 +21,7 @@ from dam import assets
 from dam.assets import AssetUpdate
 from dam.models import Asset
 from dam.settings import Settings
-from gdpr import usages
+from gdpr.publishing import usages
 from web.api.verdict_schemas import verdict_public
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import PageAsset, csrf_protect, page

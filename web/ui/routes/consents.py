@@ -20,9 +20,11 @@ from dam import clock
 from dam.errors import Conflict, DomainError, TooLarge, UnsupportedMedia
 from dam.models import Person
 from dam.settings import Settings
-from gdpr import consents, dashboard, usages
-from gdpr.identity import get_person
-from gdpr.withdrawal_impact import withdrawal_impact
+from gdpr import dashboard
+from gdpr.consent import consents
+from gdpr.consent.withdrawal_impact import withdrawal_impact
+from gdpr.publishing import usages
+from gdpr.recognition.identity import get_person
 from ingest.evidence import store_evidence
 from web.deps import BlobsDep, SessionDep, SettingsDep
 from web.ui import consent_forms

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 
 from dam.assets import RESTRICTED_PERMISSION
 from dam.errors import DomainError
-from gdpr import cluster_naming, face_decisions, identity, people, people_overview
+from gdpr.recognition import cluster_naming, face_decisions, identity, people, people_overview
 from web.deps import SessionDep
 from web.ui import face_forms, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
@@ -31,7 +31,7 @@ Manager = Annotated[Viewer, Depends(page("people.manage"))]
 Text = Annotated[str, Form(max_length=10_000)]
 Back = Annotated[str, Form(max_length=2000)]
 
-NAME_MAX, NOTES_MAX, EMAIL_MAX = 200, 5000, 320  # as gdpr.people.PersonCreate
+NAME_MAX, NOTES_MAX, EMAIL_MAX = 200, 5000, 320  # as gdpr.recognition.people.PersonCreate
 
 # Service errors the forms can cause, in the viewer's language: the face decisions' words,
 # with the People pages' own for a name (they name groups, not one face).
@@ -114,7 +114,7 @@ def create_person(
 
 
 def _person_errors(*, name: str, notes: str, email: str = "") -> dict[str, str]:
-    """The person form's problems per field (message ids), as gdpr.people checks them."""
+    """The person form's problems per field (message ids), as gdpr.recognition.people checks."""
     errors = {}
     name = " ".join(name.split())
     if not name or len(name) > NAME_MAX:

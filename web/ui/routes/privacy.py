@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from dam import audit
 from dam.auth import get_user_by_email
 from dam.errors import NotFound
-from gdpr import dashboard, notifications
+from gdpr import dashboard
+from gdpr.consent import notifications
 from web.deps import SessionDep, SettingsDep
 from web.ui import audit_filters, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page

@@ -16,7 +16,8 @@ from fastapi.responses import Response
 from dam.assets import get_library_asset
 from dam.errors import DomainError
 from dam.models import AssetKind
-from gdpr import dashboard, face_decisions, face_review
+from gdpr import dashboard
+from gdpr.recognition import face_decisions, face_review
 from web.api.schemas import rendition_url
 from web.deps import SessionDep
 from web.ui import face_forms

@@ -23,7 +23,8 @@ from dam.blobs import BlobStore
 from dam.errors import DomainError, Gone, NotCleared, NotFound
 from dam.models import ShareLink
 from dam.settings import Settings
-from gdpr import gate, shares
+from gdpr import gate
+from gdpr.publishing import shares
 from web.deps import BlobsDep, SessionDep, SettingsDep
 from web.files import file_response
 from web.proxies import client_address
@@ -128,8 +129,9 @@ def open_link(
     locale: str,
     serve: Callable[[shares.OpenedShare], Response],
 ) -> Response:
-    """The one way a public route opens its link (gdpr.shares.open_share): `serve(opened)` when
-    it serves, else the password form, or the page that says why not without naming anyone.
+    """The one way a public route opens its link (gdpr.publishing.shares.open_share):
+    `serve(opened)` when it serves, else the password form, or the page that says why not
+    without naming anyone.
     An embed never reads the password cookie (it is scoped to the share page anyway), so a
     protected link is never embedded."""
     embed = kind == "embed"

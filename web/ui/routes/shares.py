@@ -20,7 +20,7 @@ from dam import clock
 from dam.errors import InvalidInput
 from dam.models import ShareLink
 from dam.settings import Settings
-from gdpr import shares
+from gdpr.publishing import shares
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import PageAsset, TemplatesDep, csrf_protect, page
 from web.ui.redirects import safe_next, see_other

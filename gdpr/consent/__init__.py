@@ -1,0 +1,1 @@
+"""gdpr.consent: consent versions, withdrawal and its impact, notices."""

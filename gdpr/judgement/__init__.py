@@ -1,0 +1,1 @@
+"""gdpr.judgement: the verdicts: rules, facts, cache, texts, feed step, check."""

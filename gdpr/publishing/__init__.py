@@ -1,0 +1,1 @@
+"""gdpr.publishing: what leaves with consent: share links, usages, redaction, file access."""

@@ -1,0 +1,169 @@
+"""What may leave the system: the check every exit (download, share link, embed,
+original, large renditions) makes against the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlmodel import Session, col, select
+
+from dam import audit
+from dam.assets import get_asset, get_visible_asset
+from dam.auth import has_permission
+from dam.errors import N_, InvalidInput, NotCleared
+from dam.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Person,
+    Rendition,
+    User,
+    VerdictStatus,
+)
+from dam.settings import Settings
+from gdpr.judgement import verdicts
+from gdpr.judgement.verdict import Verdict
+from gdpr.judgement.verdict_text import channel_label, describe
+
+# Renditions the application shows on its own pages (grid, asset page, player). Every
+# other file (large, full-HD video, the original) counts as leaving the system.
+DISPLAY_RENDITIONS = frozenset(
+    {"thumb", "preview", "poster", "storyboard", "storyboard_vtt", "web_720"}
+)
+# Within the organisation: what a rendition or original download is judged against.
+INTERNAL = "internal"
+BYPASS = "assets.any_verdict"
+
+# Best file for each kind, first that exists.
+DOWNLOAD_ORDER = {
+    AssetKind.image: ("large", "preview"),
+    AssetKind.video: ("web_1080", "web_720"),
+}
+
+
+def require_channel(settings: Settings, channel: str) -> None:
+    """InvalidInput (422) unless `channel` is one of DAM_CHANNELS."""
+    if channel not in settings.channel_list:
+        raise InvalidInput(
+            f"Unknown channel {channel!r}. Channels are: {', '.join(settings.channel_list)}."
+        )
+
+
+def may_bypass(user: User) -> bool:
+    """Privacy officers and admins see everything (their downloads are audited)."""
+    return has_permission(user, BYPASS)
+
+
+def require_cleared(
+    session: Session,
+    asset_id: str,
+    channel: str,
+    *,
+    settings: Settings,
+    lang: str = "nl",
+    names_visible: bool = False,
+) -> Verdict:
+    """The verdict for `channel`, raising NotCleared (409) with its reasons unless cleared."""
+    verdict = verdicts.current(session, asset_id, channel, settings=settings)
+    if verdict is None:
+        require_channel(settings, channel)
+        get_asset(session, asset_id)
+        raise NotCleared("This asset has no verdict yet.", channel=channel, reasons=[])
+    if verdict.status != VerdictStatus.cleared:
+        raise refusal(session, verdict, settings=settings, lang=lang, names_visible=names_visible)
+    return verdict
+
+
+def refusal(
+    session: Session, verdict: Verdict, *, settings: Settings, lang: str, names_visible: bool
+) -> NotCleared:
+    """The 409 for a verdict that is not `cleared`, its reasons described."""
+    channel = verdict.channel
+    names = person_names(session, verdict) if names_visible else {}
+    reasons = [
+        {
+            **r.as_json(),
+            "message": describe(
+                r, channel=channel, lang=lang, names=names, zone=settings.default_timezone
+            ),
+        }
+        for r in verdict.reasons
+    ]
+    text = "; ".join(str(r["message"]) for r in reasons)
+    return NotCleared(
+        N_("Not cleared for %(channel)s: %(reasons)s"),
+        params={"channel": channel_label(channel, lang), "reasons": text},
+        channel=channel,
+        status=str(verdict.status),
+        reasons=reasons,
+    )
+
+
+def check_file_access(
+    session: Session, user: User, asset_id: str, name: str | None, *, settings: Settings
+) -> None:
+    """Renditions beyond what the app displays, and originals (`name` None), leave the
+    system: below privacy officer they need a `cleared` verdict for internal use. Whoever
+    uploaded a file may always have their own original back."""
+    asset = get_visible_asset(session, asset_id, user)
+    if name in DISPLAY_RENDITIONS or may_bypass(user):
+        return
+    if name is None and asset.owner_id == user.id:
+        return
+    require_cleared(session, asset_id, INTERNAL, settings=settings)
+
+
+def cleared_download(
+    session: Session,
+    asset: Asset,
+    channel: str,
+    *,
+    settings: Settings,
+    actor: User,
+    lang: str,
+    names_visible: bool,
+) -> Rendition:
+    """The rendition to hand out for `channel` once its verdict is `cleared` (NotCleared
+    otherwise); the download is audited."""
+    require_cleared(
+        session, asset.id, channel, settings=settings, lang=lang, names_visible=names_visible
+    )
+    rendition = download_rendition(session, asset)
+    audit.record(
+        session,
+        action="asset.downloaded",
+        actor_id=actor.id,
+        subject_type="asset",
+        subject_id=asset.id,
+        details={"channel": channel, "rendition": rendition.name},
+    )
+    session.commit()
+    return rendition
+
+
+def download_rendition(session: Session, asset: Asset) -> Rendition:
+    """The best rendition to hand out for a channel."""
+    if asset.status != AssetStatus.ready:
+        raise NotCleared("The asset is not processed yet.", reasons=[])
+    names = DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
+    found = {
+        r.name: r
+        for r in session.exec(
+            select(Rendition).where(Rendition.asset_id == asset.id, col(Rendition.name).in_(names))
+        )
+    }
+    for name in names:
+        if name in found:
+            return found[name]
+    raise NotCleared("This asset has no rendition to download yet.", reasons=[])
+
+
+def person_names(session: Session, verdict: Verdict) -> Mapping[str, str]:
+    return names_of(session, [r.person_id for r in verdict.reasons if r.person_id])
+
+
+def names_of(session: Session, person_ids: list[str]) -> dict[str, str]:
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    return dict(session.exec(select(Person.id, Person.name).where(col(Person.id).in_(ids))).all())

@@ -1,0 +1,1 @@
+"""gdpr.recognition: who a face is: suggestions, matching, clusters, people, face decisions."""

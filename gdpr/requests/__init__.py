@@ -1,0 +1,1 @@
+"""gdpr.requests: data subject requests: access export, erasure, retention."""

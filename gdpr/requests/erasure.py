@@ -1,0 +1,346 @@
+"""Erasure (GDPR art. 17): the person, their biometric data and crops, their consents'
+personal fields and evidence, and the pictures they are on (deleted or redacted, as the
+privacy officer chooses) go; an ErasureTombstone and an audit entry with ids only stay.
+
+Everything in the database happens in one transaction; files are removed after it
+commits (a failed erasure leaves nothing half done in the database), and search has
+purged them before the call returns (the tombstone makes the change feed purge every
+asset the transaction touched, drained at once).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, delete, select, update
+
+from dam import audit, erasure_ledger, events
+from dam.assets import remove_asset_rows, unused_originals
+from dam.blobs import BlobStore
+from dam.chunks import chunks
+from dam.clock import now
+from dam.errors import InvalidInput
+from dam.models import (
+    Asset,
+    AssetTag,
+    Consent,
+    ErasureTombstone,
+    Face,
+    FaceState,
+    Notification,
+    Person,
+    User,
+)
+from dam.settings import Settings
+from gdpr.judgement import verdicts
+from gdpr.publishing import redaction
+from gdpr.recognition import embeddings
+from gdpr.recognition.identity import get_person
+from gdpr.requests import erasure_originals, erasure_redaction
+
+log = logging.getLogger(__name__)
+
+ERASED = "erased"  # the dismiss reason of a face whose person was erased
+PLACEHOLDER = "[…]"  # what the name becomes in titles, descriptions and alt texts
+
+
+class AssetsChoice(StrEnum):
+    """What happens to the photos and videos the person was confirmed on."""
+
+    redact = "redact"  # their face blurred in every rendition; the asset stays
+    delete = "delete"  # the asset, its original and every derived file go
+
+
+@dataclass(frozen=True)
+class ErasureSummary:
+    tombstone_id: str
+    person_id: str
+    assets: AssetsChoice
+    assets_deleted: list[str]
+    assets_redacted: list[str]
+    evidence_deleted: list[str]
+    faces: int
+    embeddings: int
+    crops: int
+    consents: int
+    rejudged: int
+    texts_scrubbed: int
+
+
+@dataclass
+class _Files:
+    """Files to remove once the transaction committed."""
+
+    paths: list[Path] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)
+    originals: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)  # assets with redacted downloads
+
+    def remove(self, blobs: BlobStore) -> None:
+        for path in self.paths:
+            path.unlink(missing_ok=True)
+        for asset_id in self.derived:
+            blobs.delete_derived(asset_id)
+        for sha in self.originals:
+            blobs.delete_original(sha)
+        # A redacted download made before shows whoever was cleared then.
+        for asset_id in self.cached:
+            redaction.forget(blobs, asset_id)
+
+
+def parse_choice(value: str) -> AssetsChoice:
+    try:
+        return AssetsChoice(value)
+    except ValueError:
+        raise InvalidInput(
+            "Say what happens to the pictures the person is on: assets=redact or assets=delete."
+        ) from None
+
+
+def erase_person(
+    session: Session,
+    *,
+    person_id: str,
+    assets: AssetsChoice,
+    actor: User,
+    blobs: BlobStore,
+    settings: Settings,
+) -> ErasureSummary:
+    """Erase one person; every affected verdict is recomputed and search has forgotten
+    them when this returns."""
+    person = get_person(session, person_id)
+    name = person.name
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        # Deleted and overwritten rows are zeroed in the file, not just unlinked.
+        session.execute(text("PRAGMA secure_delete=ON"))
+    faces = list(session.exec(select(Face).where(Face.person_id == person_id)))
+    face_ids = [f.id for f in faces]
+    consents = list(session.exec(select(Consent).where(Consent.person_id == person_id)))
+    evidence_ids = sorted({c.evidence_asset_id for c in consents if c.evidence_asset_id})
+    # A signed form is deleted whatever the choice, so it is not redacted first.
+    confirmed = [
+        f for f in faces if f.state == FaceState.confirmed and f.asset_id not in evidence_ids
+    ]
+    on_assets = sorted({f.asset_id for f in confirmed})
+    also_on = sorted({f.asset_id for f in faces} - {*on_assets, *evidence_ids})
+    files = _Files()
+
+    # Biometric data first: the embeddings of every face linked to them, suggested ones
+    # too (conservatively: they may well be theirs).
+    embedding_count = embeddings.delete_for_faces(session, face_ids)
+
+    crops = 0
+    deleted: list[str] = []
+    redacted: list[str] = []
+    if assets == AssetsChoice.delete:
+        deleted = on_assets
+        _delete_assets(session, deleted, files)
+        faces = [f for f in faces if f.asset_id not in set(deleted)]
+    else:
+        redacted = _redact(session, blobs, confirmed, files)
+    moment = now()
+    for face in faces:
+        if face.crop_path and face.state == FaceState.confirmed:
+            files.paths.append(blobs.root / face.crop_path)
+            crops += 1
+            face.crop_path = None
+        if face.state == FaceState.confirmed:
+            # Blurred (or about to be): no one recognisable, so it no longer counts.
+            face.state, face.dismiss_reason = FaceState.dismissed, ERASED
+            face.decided_by, face.decided_at = actor.id, moment
+        elif face.state == FaceState.suggested:
+            face.state = FaceState.unknown  # back to the review queue, without the guess
+        face.person_id, face.distance = None, None
+        face.updated_at = moment
+        session.add(face)
+    session.exec(
+        update(Face).where(col(Face.not_person_id) == person_id).values(not_person_id=None)
+    )
+
+    # Consents stay as anonymous facts (channels, dates); the personal fields go, and the
+    # signed form (an asset of its own) is deleted entirely.
+    for consent in consents:
+        consent.person_id = None
+        consent.guardian_name = None
+        consent.notes = ""
+        consent.withdrawn_reason = None
+        consent.evidence_asset_id = None
+        session.add(consent)
+    session.flush()
+    _delete_assets(session, evidence_ids, files)
+
+    scrubbed = _scrub_name(session, name, [*redacted, *also_on])
+    # A redacted original was re-encoded without metadata; the others may still carry
+    # the name in their IPTC/XMP/EXIF (a caption, keywords, PersonInImage, face regions).
+    replaced = erasure_originals.scrub_originals(session, blobs, name, also_on)
+    files.originals.extend(replaced.values())
+    rewritten = sorted(replaced)
+    session.exec(
+        delete(Notification).where(
+            col(Notification.subject_type) == "person", col(Notification.subject_id) == person_id
+        )
+    )
+    session.delete(session.get(Person, person_id))
+    session.flush()
+
+    remaining = [*redacted, *also_on]
+    rejudged = verdicts.refresh(session, remaining, settings=settings)
+    tombstone = ErasureTombstone(
+        person_id=person_id,
+        executed_by=actor.id,
+        executed_at=moment,
+        assets="deleted" if assets == AssetsChoice.delete else "redacted",
+        asset_count=len(deleted) + len(redacted),
+        face_count=len(face_ids),
+    )
+    session.add(tombstone)
+    session.flush()
+    # Ids and counts only: the chain keeps the fact, never the person.
+    audit.record(
+        session,
+        action="person.erased",
+        actor_id=actor.id,
+        subject_type="person",
+        subject_id=person_id,
+        details={
+            "tombstone_id": tombstone.id,
+            "assets": assets.value,
+            "assets_deleted": deleted,
+            "assets_redacted": redacted,
+            "evidence_deleted": evidence_ids,
+            "faces": len(face_ids),
+            "embeddings": embedding_count,
+            "consents": [c.id for c in consents],
+            "originals_rewritten": rewritten,
+        },
+    )
+    for asset_id in [*deleted, *evidence_ids]:
+        events.publish_after_commit(session, events.AssetDeleted(asset_id=asset_id))
+    affected = tuple(dict.fromkeys([*deleted, *redacted, *also_on, *evidence_ids]))
+    events.publish_after_commit(
+        session, events.PersonErased(person_id=person_id, asset_ids=affected)
+    )
+    files.cached.extend(affected)
+    # An original a remaining asset shares (a form and a photo with the same bytes) stays.
+    files.originals = unused_originals(session, files.originals)
+    session.commit()
+    # Outside the database: a restore from an older backup erases them again.
+    erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
+    files.remove(blobs)
+    if sqlite:
+        _checkpoint(session)
+    log.info("person %s erased (tombstone %s)", person_id, tombstone.id)
+    return ErasureSummary(
+        tombstone_id=tombstone.id,
+        person_id=person_id,
+        assets=assets,
+        assets_deleted=deleted,
+        assets_redacted=redacted,
+        evidence_deleted=evidence_ids,
+        faces=len(face_ids),
+        embeddings=embedding_count,
+        crops=crops,
+        consents=len(consents),
+        rejudged=rejudged,
+        texts_scrubbed=scrubbed,
+    )
+
+
+def _checkpoint(session: Session) -> None:
+    """Copy the write-ahead log into the database file and empty it: the log still holds
+    page images from before the erasure."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
+
+
+def _delete_assets(session: Session, asset_ids: Sequence[str], files: _Files) -> None:
+    for asset_id in asset_ids:
+        asset = session.get(Asset, asset_id)
+        if asset is None:
+            continue
+        files.originals.append(remove_asset_rows(session, asset))
+        files.derived.append(asset_id)
+    session.flush()
+
+
+def _redact(session: Session, blobs: BlobStore, faces: Sequence[Face], files: _Files) -> list[str]:
+    """Blur these faces into the stored files of their assets; the ids of those assets."""
+    by_asset: dict[str, list[Face]] = {}
+    for face in faces:
+        by_asset.setdefault(face.asset_id, []).append(face)
+    if not by_asset:
+        return []
+    assets = [a for a in (session.get(Asset, i) for i in sorted(by_asset)) if a is not None]
+    erasure_redaction.check_redactable(assets)
+    for asset in assets:
+        done = erasure_redaction.redact_stored(session, blobs, asset, by_asset[asset.id])
+        files.originals.append(done.replaced_original)
+    return [a.id for a in assets]
+
+
+def _scrub_name(session: Session, name: str, asset_ids: Iterable[str]) -> int:
+    """Replace the name in the titles, descriptions, alt texts and embedded metadata
+    (EXIF/IPTC/XMP captions, keywords, people shown) of the assets the person was on, and
+    drop tags that are the name; how many fields changed."""
+    ids = list(asset_ids)
+    if not ids or not name.strip():
+        return 0
+    pattern = name_pattern(name)
+    changed = 0
+    for chunk in chunks(ids):
+        # Every asset is read, not only those a LIKE would find: the metadata is JSON
+        # text (json.dumps writes "ñ" as "\u00f1") and SQLite's lower() folds only ASCII.
+        for asset in session.exec(select(Asset).where(col(Asset.id).in_(chunk))):
+            found = 0
+            for attr in ("title", "description", "alt_text", "meta"):
+                new, count = scrub(getattr(asset, attr), pattern)
+                if count:
+                    # A new object, not an edit in place: the JSON column sees only that.
+                    setattr(asset, attr, new)
+                    found += count
+            if found:
+                session.add(asset)
+                changed += found
+        result = session.exec(
+            delete(AssetTag).where(
+                col(AssetTag.asset_id).in_(chunk), col(AssetTag.tag) == name.lower()
+            )
+        )
+        changed += int(result.rowcount or 0)
+    return changed
+
+
+def name_pattern(name: str) -> re.Pattern[str]:
+    """The name as a whole phrase, in any case."""
+    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+
+
+def scrub(value: Any, pattern: re.Pattern[str]) -> tuple[Any, int]:
+    """`value` with every match in every string inside it (through dicts and lists; keys
+    are field names and stay) replaced by PLACEHOLDER, and how many strings changed."""
+    if isinstance(value, str):
+        new = pattern.sub(PLACEHOLDER, value)
+        return new, int(new != value)
+    if isinstance(value, dict):
+        items = {key: scrub(item, pattern) for key, item in value.items()}
+        return {key: new for key, (new, _) in items.items()}, sum(n for _, n in items.values())
+    if isinstance(value, list):
+        pairs = [scrub(item, pattern) for item in value]
+        return [new for new, _ in pairs], sum(n for _, n in pairs)
+    return value, 0

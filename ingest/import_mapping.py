@@ -1,0 +1,109 @@
+"""A migration's mapping file (TOML): custom XMP fields of an old DAM -> Beeldbank fields.
+
+    [namespaces]
+    acme = "http://acme.example/ns/1.0/"
+
+    [fields]
+    "acme:Project" = "tags"
+    "photoshop:Headline" = "title"
+    "acme:Photographer" = "licence.credit"
+    "acme:ArchiveCode" = "meta.archive_code"
+
+Targets: `title`, `description`, `alt_text`, `tags`, `licence.<field>` (terms, source,
+credit, copyright, creator, url) and `meta.<name>` (kept in the asset's metadata). A
+mapped value fills the target only where the standard fields left it empty; `tags` and
+`meta` add. Pure apart from reading the file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dam.errors import N_, InvalidInput
+from ingest.archive_xmp import ARCHIVE_NS
+
+TEXT_TARGETS = ("title", "description", "alt_text", "tags")
+LICENCE_KEYS = ("terms", "source", "credit", "copyright", "creator", "url")
+_NAME = re.compile(r"^[A-Za-z_][\w.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    fields: dict[str, str] = field(default_factory=dict)  # "prefix:Name" -> target
+    namespaces: dict[str, str] = field(default_factory=dict)  # "prefix:Name" -> URI
+
+    def apply(self, custom: dict[str, list[str]], into: dict[str, Any]) -> None:
+        """Put the mapped values of `custom` (as archive_xmp.parse collected them) into
+        `into` (title, description, alt_text, tags, licence, meta)."""
+        for key, target in self.fields.items():
+            values = custom.get(key) or []
+            if not values:
+                continue
+            if target == "tags":
+                into.setdefault("tags", []).extend(values)
+            elif target in TEXT_TARGETS:
+                if not into.get(target):
+                    into[target] = values[0]
+            elif target.startswith("licence."):
+                licence = into.setdefault("licence", {})
+                licence.setdefault(target.removeprefix("licence."), values[0])
+            elif target.startswith("meta."):
+                into.setdefault("meta", {})[target.removeprefix("meta.")] = (
+                    values[0] if len(values) == 1 else values
+                )
+
+
+def parse_mapping(data: dict[str, Any]) -> FieldMapping:
+    """A mapping from TOML's data; every problem named at once."""
+    problems: list[str] = []
+    declared = data.get("namespaces") or {}
+    if not isinstance(declared, dict):
+        raise InvalidInput("[namespaces] must be a table of prefix = URI.")
+    known = {**ARCHIVE_NS, **{str(k): str(v) for k, v in declared.items()}}
+    raw = data.get("fields") or {}
+    if not isinstance(raw, dict) or not raw:
+        raise InvalidInput('The mapping needs a [fields] table, e.g. "acme:Project" = "tags".')
+    fields: dict[str, str] = {}
+    namespaces: dict[str, str] = {}
+    for key, target in raw.items():
+        prefix, _, name = str(key).partition(":")
+        if not name or not _NAME.match(name):
+            problems.append(f"{key}: write a field as prefix:Name.")
+            continue
+        if prefix not in known:
+            problems.append(f"{key}: declare the prefix {prefix!r} under [namespaces].")
+            continue
+        target = str(target)
+        ok = (
+            target in TEXT_TARGETS
+            or (target.startswith("licence.") and target[8:] in LICENCE_KEYS)
+            or (target.startswith("meta.") and bool(_NAME.match(target[5:])))
+        )
+        if not ok:
+            problems.append(
+                f"{key}: unknown target {target!r} (title, description, alt_text, tags, "
+                f"licence.<{'|'.join(LICENCE_KEYS)}> or meta.<name>)."
+            )
+            continue
+        fields[str(key)] = target
+        namespaces[str(key)] = known[prefix]
+    if problems:
+        raise InvalidInput(
+            N_("The mapping file has problems: %(problems)s"),
+            params={"problems": " ".join(problems)},
+        )
+    return FieldMapping(fields, namespaces)
+
+
+def load_mapping(path: Path) -> FieldMapping:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Cannot read the mapping file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"The mapping file {path} is not valid TOML: {exc}") from None
+    return parse_mapping(data)

@@ -1,0 +1,214 @@
+"""The archive import from the web UI (administrators, a folder under DAM_IMPORT_ROOTS, a
+background run with progress) and the upload page's batch details: licence, title,
+tags and collection for every file, your default licence, "Edit these uploads"."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from dam import collections
+from dam.collections import CollectionCreate
+from dam.models import Asset, CollectionAsset, ImportRun, Role, User
+from dam.runtime import Runtime
+from dam.settings import Settings
+from ingest.demo import xmp_packet
+from tests import media
+from tests.conftest import Account
+from tests.ui_client import log_in
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+@pytest.fixture
+def share(tmp_path: Path) -> Path:
+    root = tmp_path / "share"
+    events = root / "Evenementen" / "2019"
+    events.mkdir(parents=True)
+    (events / "lint.jpg").write_bytes(media.jpeg(640, 480, seed=51))
+    (events / "lint.jpg.xmp").write_bytes(xmp_packet(title="Opening brug", rating=4))
+    (root / "Evenementen" / "notities.txt").write_bytes(b"geen foto " * 20)
+    (tmp_path / "elders").mkdir()
+    (tmp_path / "elders" / "geheim.jpg").write_bytes(media.jpeg(seed=52))
+    return root
+
+
+@pytest.fixture
+def settings(settings_factory: Callable[..., Settings], share: Path) -> Settings:
+    return settings_factory(import_roots=str(share))
+
+
+def _wait_until_finished(client: TestClient, url: str) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        html = client.get(url).text
+        if 'http-equiv="refresh"' not in html:  # the page stops refreshing when done
+            return html
+        time.sleep(0.2)
+    raise AssertionError("the import did not finish")
+
+
+def test_an_administrator_imports_a_folder_from_the_web(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account], share: Path
+) -> None:
+    admin = make_account(Role.admin)
+    token = log_in(client, admin)
+    page = client.get("/admin/import")
+    assert page.status_code == 200
+    assert str(share) in page.text and "Een archief importeren" in page.text
+
+    # Only folders inside the configured root: no way out with .. or an absolute path.
+    for folder in ("../elders", "/etc", "Evenementen/../../elders", "bestaat-niet"):
+        refused = client.post(
+            "/admin/import", data={"csrf_token": token, "root": "0", "folder": folder}
+        )
+        assert refused.status_code == 422, folder
+        assert "importmap" in refused.text
+    with rt.session() as session:
+        assert session.exec(select(ImportRun)).first() is None
+
+    started = client.post(
+        "/admin/import",
+        data={
+            "csrf_token": token,
+            "root": "0",
+            "folder": "Evenementen",
+            "licence_status": "own",
+            "credit": "Foto: archief",
+            "collections": "true",
+            "folder_depth": "1",
+        },
+        follow_redirects=False,
+    )
+    assert started.status_code == 303, started.text
+    html = _wait_until_finished(client, started.headers["location"])
+    assert "Klaar" in html
+    assert "1 bestand geïmporteerd" in html
+    assert "1 bestand geweigerd" in html and "notities.txt" in html
+    with rt.session() as session:
+        [asset] = session.exec(select(Asset))
+        assert asset.title == "Opening brug"
+        assert asset.licence_status == "own"
+        assert asset.licence["credit"] == "Foto: archief"
+        assert asset.meta["rating"] == 4
+        [member] = session.exec(select(CollectionAsset))
+        assert member.asset_id == asset.id
+        run = session.exec(select(ImportRun)).one()
+        assert run.status == "done" and run.counts["imported"] == 1
+        assert run.report_path and Path(run.report_path).is_file()
+    listing = client.get("/admin/import").text
+    assert "Recente imports" in listing and "Klaar" in listing
+
+
+def _tus_upload(client: TestClient, account: Account, data: bytes, **metadata: str) -> str:
+    pairs = [f"filename {base64.b64encode(b'batch.jpg').decode()}"]
+    pairs += [f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in metadata.items()]
+    created = client.post(
+        "/api/v1/uploads",
+        headers={
+            **account.headers,
+            **TUS,
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": ",".join(pairs),
+        },
+    )
+    assert created.status_code == 201, created.text
+    done = client.patch(
+        created.headers["location"],
+        content=data,
+        headers={
+            **account.headers,
+            **TUS,
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert done.status_code == 204, done.text
+    return done.headers["beeldbank-asset-id"]
+
+
+def test_an_upload_batch_gives_every_file_its_details(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    creative = make_account(Role.creative)
+    with rt.session() as session:
+        user = session.get(User, creative.user.id)
+        assert user is not None
+        collection = collections.create_collection(
+            session, data=CollectionCreate(title="Persmoment", description=""), owner=user
+        )
+        collection_id = collection.id
+    batch = {
+        "title": "Persmoment 1",
+        "tags": "pers, gent",
+        "collection_id": collection_id,
+        "licence_status": "licensed",
+        "credit": "Belga",
+        "licence_source": "Belga Image",
+    }
+    asset_id = _tus_upload(client, creative, media.jpeg(seed=53), **batch)
+    with rt.session() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        assert (asset.title, asset.licence_status) == ("Persmoment 1", "licensed")
+        assert asset.licence == {"credit": "Belga", "source": "Belga Image"}
+        assert collections.collection_asset_ids(session, collection_id, None) == [asset_id]
+    # A wrong collection or licence is refused before any byte is sent.
+    for wrong in ({"collection_id": "nope"}, {"licence_status": "gratis"}):
+        key, value = next(iter(wrong.items()))
+        refused = client.post(
+            "/api/v1/uploads",
+            headers={
+                **creative.headers,
+                **TUS,
+                "Upload-Length": "10",
+                "Upload-Metadata": f"{key} {base64.b64encode(value.encode()).decode()}",
+            },
+        )
+        assert refused.status_code in (404, 422), refused.text
+
+    token = log_in(client, creative, next_path="/upload")
+    page = client.get("/upload").text
+    assert "Gegevens voor elk bestand dat je toevoegt" in page
+    saved = client.post(
+        "/upload/licence-default",
+        data={"csrf_token": token, "licence_status": "own", "credit": "Foto: An"},
+    )
+    assert saved.status_code == 200 and "Je uploads starten voortaan" in saved.text
+    with rt.session() as session:
+        user = session.get(User, creative.user.id)
+        assert user is not None
+        assert (user.default_licence_status, user.default_credit) == ("own", "Foto: An")
+    mine = _tus_upload(client, creative, media.jpeg(seed=54))
+    with rt.session() as session:
+        own = session.get(Asset, mine)
+        assert own is not None and own.licence_status == "own"
+        assert own.licence == {"credit": "Foto: An"}
+
+    edit = client.get(f"/uploads/edit?id={asset_id}&id={mine}")
+    assert edit.status_code == 200
+    assert "Deze uploads bewerken" in edit.text and f'name="title-{mine}"' in edit.text
+    stored = client.post(
+        "/uploads/edit",
+        data={
+            "csrf_token": token,
+            "id": [asset_id, mine],
+            f"title-{asset_id}": "Persmoment, de minister",
+            f"alt_text-{asset_id}": "De minister aan het spreekgestoelte.",
+            f"tags-{asset_id}": "pers",
+            f"title-{mine}": "Portret",
+            f"alt_text-{mine}": "",
+            f"tags-{mine}": "",
+        },
+    )
+    assert stored.status_code == 200 and "2 beelden bewaard." in stored.text
+    with rt.session() as session:
+        first = session.get(Asset, asset_id)
+        assert first is not None and first.alt_text == "De minister aan het spreekgestoelte."
+        assert first.title == "Persmoment, de minister"
