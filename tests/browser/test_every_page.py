@@ -24,7 +24,7 @@ import pytest
 from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page
 
-from dam.models import Role
+from dam.models import ImportRun, Role
 from dam.runtime import Runtime
 from tests import media
 from tests.browser.conftest import SCREENSHOTS, Person, api_token, log_in
@@ -177,8 +177,15 @@ def site(server: str, ui_runtime: Runtime, make_person_module: Callable[..., Per
             json={"channel": "internal", "password": "strandwandeling 2026"},
         )
         assert locked.status_code == 201, locked.text
+    with ui_runtime.unit_of_work() as session:
+        # A finished import as the import page leaves it (running one needs import roots).
+        run = ImportRun(folder="/srv/import/kust", status="done", total=2, done=2)
+        session.add(run)
+        session.flush()
+        run_id = run.id
     return Site(
         values={
+            "run_id": run_id,
             "asset_id": ids[0],
             "collection_id": collection["id"],
             "person_id": person["id"],
