@@ -179,7 +179,8 @@ def site(server: str, ui_runtime: Runtime, make_person_module: Callable[..., Per
         assert locked.status_code == 201, locked.text
     with ui_runtime.unit_of_work() as session:
         # A finished import as the import page leaves it (running one needs import roots).
-        run = ImportRun(folder="/srv/import/kust", status="done", total=2, done=2)
+        counts = {"imported": 2, "duplicates": 1, "skipped": 0, "refused": 1}
+        run = ImportRun(folder="/srv/import/kust", status="done", total=4, done=4, counts=counts)
         session.add(run)
         session.flush()
         run_id = run.id
