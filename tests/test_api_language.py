@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dam.runtime import Runtime
-from gdpr.verdict import Reason
-from gdpr.verdict_text import describe
+from gdpr.judgement.verdict import Reason
+from gdpr.judgement.verdict_text import describe
 from tests.conftest import Account
-from tests.test_shares import give_consent, officer, upload, with_person
+from tests.gdpr.publishing.test_shares import give_consent, officer, upload, with_person
 
 __all__ = ["officer"]  # the fixture, shared with the share-link tests
 
