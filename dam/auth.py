@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from dam import audit
 from dam.clock import now
-from dam.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from dam.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from dam.models import ApiToken, Role, User
 
 _hasher = PasswordHasher()
@@ -20,6 +20,16 @@ TOKEN_PREFIX = "bb_"  # noqa: S105 - a visible prefix, not a secret
 
 # Which role an action needs at least. The docs table (docs/roles.md) is checked against
 # this by a test, and every API route declares one of these names.
+# What a role is called where people read it (message ids of the catalogs in
+# web/translations: raadpleger, maker, privacyverantwoordelijke, beheerder). The codes stay
+# the API's.
+ROLE_NAMES: dict[Role, str] = {
+    Role.viewer: N_("viewer"),
+    Role.creative: N_("creative"),
+    Role.privacy_officer: N_("privacy officer"),
+    Role.admin: N_("administrator"),
+}
+
 PERMISSIONS: dict[str, Role] = {
     "assets.read": Role.viewer,
     "assets.download_rendition": Role.viewer,
@@ -71,7 +81,8 @@ def role_has_permission(role: Role | str, permission: str) -> bool:
 def check_permission(user: User, permission: str) -> None:
     """Raise Forbidden unless `user`'s role includes the one `permission` needs."""
     if not has_permission(user, permission):
-        raise Forbidden(f"This needs the role {PERMISSIONS[permission].value} or higher.")
+        role = ROLE_NAMES[PERMISSIONS[permission]]
+        raise Forbidden(N_("This needs the role %(role)s or higher."), params={"role": role})
 
 
 def create_user(
@@ -81,7 +92,9 @@ def create_user(
     if "@" not in email:
         raise InvalidInput("An e-mail address needs an @.")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput(
+            N_("A password needs at least %(n)s characters."), params={"n": MIN_PASSWORD_LENGTH}
+        )
     if session.exec(select(User).where(User.email == email)).first():
         raise Conflict("A user with this e-mail address exists already.")
     user = User(email=email, password_hash=hash_password(password), role=role)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
+
+
+def N_(message: str) -> str:
+    """Mark `message` for the catalogs (web/translations) without translating it here."""
+    return message
 
 
 class DomainError(Exception):
@@ -13,9 +19,15 @@ class DomainError(Exception):
     # Whether `details` belong in the error body that clients see.
     public_details: ClassVar[bool] = False
 
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, message: str, *, params: Mapping[str, Any] | None = None, **details: Any
+    ) -> None:
+        # `message` is a gettext message id (English, the catalogs translate it where it is
+        # shown); values go in `params` as %(name)s placeholders, never into the id itself.
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.details = details
 
 

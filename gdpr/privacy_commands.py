@@ -91,8 +91,14 @@ def erase_command(
         summary.assets_deleted if choice == erasure.AssetsChoice.delete else summary.assets_redacted
     )
     console.print(
-        f"Erased person {person_id} (tombstone {summary.tombstone_id}): {len(done)} picture(s) "
+        f"Erased person {person_id} (tombstone {summary.tombstone_id}): "
+        f"{_count(len(done), 'picture')} "
         f"{'deleted' if choice == erasure.AssetsChoice.delete else 'redacted'}, "
-        f"{summary.faces} face(s), {summary.embeddings} embedding(s), "
-        f"{summary.consents} consent(s) made anonymous."
+        f"{_count(summary.faces, 'face')}, {_count(summary.embeddings, 'embedding')}, "
+        f"{_count(summary.consents, 'consent')} made anonymous."
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 picture', '2 pictures' (the CLI speaks English; these nouns take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

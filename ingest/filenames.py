@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote
 
-from dam.errors import BadRequest
+from dam.errors import N_, BadRequest
 
 MAX_FILENAME_BYTES = 255
 
@@ -33,8 +33,11 @@ def client_filename(raw: str | None) -> str | None:
     size = len(name.encode("utf-8"))
     if size > MAX_FILENAME_BYTES:
         raise BadRequest(
-            f"The file name is {size} bytes long; names may be at most {MAX_FILENAME_BYTES} "
-            "bytes (UTF-8). Rename the file and send it again."
+            N_(
+                "The file name is %(size)s bytes long; names may be at most %(max)s bytes "
+                "(UTF-8). Rename the file and send it again."
+            ),
+            params={"size": size, "max": MAX_FILENAME_BYTES},
         )
     return name or None
 

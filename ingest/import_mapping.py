@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dam.errors import InvalidInput
+from dam.errors import N_, InvalidInput
 from ingest.archive_xmp import ARCHIVE_NS
 
 TEXT_TARGETS = ("title", "description", "alt_text", "tags")
@@ -92,7 +92,10 @@ def parse_mapping(data: dict[str, Any]) -> FieldMapping:
         fields[str(key)] = target
         namespaces[str(key)] = known[prefix]
     if problems:
-        raise InvalidInput("The mapping file has problems: " + " ".join(problems))
+        raise InvalidInput(
+            N_("The mapping file has problems: %(problems)s"),
+            params={"problems": " ".join(problems)},
+        )
     return FieldMapping(fields, namespaces)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from dam.errors import UnsupportedMedia
+from dam.errors import N_, UnsupportedMedia
 from dam.models import AssetKind
 from ingest.video.signatures import HEAD_BYTES_NEEDED, VIDEO_ACCEPTED, sniff_video
 
@@ -60,9 +60,22 @@ def sniff(head: bytes) -> Sniffed:
     video = sniff_video(head)
     if video is not None:
         return Sniffed(AssetKind.video, video.mime, video.label)
+    what = _guess(head)
+    accepted = {"photos": ACCEPTED, "videos": VIDEO_ACCEPTED}
+    if what:
+        raise UnsupportedMedia(
+            N_(
+                "This file type is not accepted (it is %(what)s). Beeldbank accepts %(photos)s "
+                "photos and %(videos)s videos."
+            ),
+            params={"what": what, **accepted},
+        )
     raise UnsupportedMedia(
-        f"This file type is not accepted{_guess(head)}. Beeldbank accepts {ACCEPTED} photos "
-        f"and {VIDEO_ACCEPTED} videos."
+        N_(
+            "This file type is not accepted. "
+            "Beeldbank accepts %(photos)s photos and %(videos)s videos."
+        ),
+        params=accepted,
     )
 
 
@@ -114,34 +127,34 @@ def _ftyp_brands(head: bytes) -> set[bytes]:
 # Formats people actually try to upload, so the refusal can say what the file is and what to
 # do instead. Matched on the first bytes only, like the accepted types.
 _KNOWN_OTHERS: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive or an Office document"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office or FlashPix document"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"BM", "a BMP bitmap; save it as PNG or JPEG first"),
-    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "a JPEG 2000 image; export it as JPEG or TIFF"),
-    (b"\xffO\xffQ", "a JPEG 2000 codestream; export it as JPEG or TIFF"),
-    (b"\xff\x0a", "a JPEG XL image; export it as JPEG or PNG"),
-    (b"\x00\x00\x00\x0cJXL ", "a JPEG XL image; export it as JPEG or PNG"),
-    (b"\x00\x00\x01\x00", "an icon (ICO)"),
-    (b"\x00\x00\x02\x00", "a cursor (CUR)"),
-    (b"icns", "a macOS icon"),
-    (b"%!PS", "a PostScript or EPS drawing; export it as PNG or PDF"),
-    (b"\xc5\xd0\xd3\xc6", "an EPS drawing; export it as PNG"),
-    (b"DDS ", "a DirectDraw texture"),
-    (b"qoif", "a QOI image; save it as PNG"),
-    (b"\x01\xda", "an SGI image; save it as PNG"),
-    (b"SIMPLE  =", "a FITS astronomy file"),
-    (b"/* XPM */", "an XPM image; save it as PNG"),
-    (b"GIMP ", "a GIMP resource, not a photo"),
-    (b"gimp xcf", "a GIMP document; export it as PNG or JPEG"),
-    (b"\x59\xa6\x6a\x95", "a Sun raster image; save it as PNG"),
-    (b"\xd7\xcd\xc6\x9a", "a Windows metafile drawing; export it as PNG"),
-    (b"#EXTM3U", "a playlist"),
-    (b"<svg", "an SVG drawing; export it as PNG"),
-    (b"<?xml", "an XML or SVG document; export drawings as PNG"),
+    (b"%PDF", N_("a PDF document")),
+    (b"PK\x03\x04", N_("a ZIP archive or an Office document")),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", N_("an old Office or FlashPix document")),
+    (b"Rar!", N_("a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", N_("a 7-Zip archive")),
+    (b"\x1f\x8b", N_("a gzip archive")),
+    (b"BM", N_("a BMP bitmap; save it as PNG or JPEG first")),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", N_("a JPEG 2000 image; export it as JPEG or TIFF")),
+    (b"\xffO\xffQ", N_("a JPEG 2000 codestream; export it as JPEG or TIFF")),
+    (b"\xff\x0a", N_("a JPEG XL image; export it as JPEG or PNG")),
+    (b"\x00\x00\x00\x0cJXL ", N_("a JPEG XL image; export it as JPEG or PNG")),
+    (b"\x00\x00\x01\x00", N_("an icon (ICO)")),
+    (b"\x00\x00\x02\x00", N_("a cursor (CUR)")),
+    (b"icns", N_("a macOS icon")),
+    (b"%!PS", N_("a PostScript or EPS drawing; export it as PNG or PDF")),
+    (b"\xc5\xd0\xd3\xc6", N_("an EPS drawing; export it as PNG")),
+    (b"DDS ", N_("a DirectDraw texture")),
+    (b"qoif", N_("a QOI image; save it as PNG")),
+    (b"\x01\xda", N_("an SGI image; save it as PNG")),
+    (b"SIMPLE  =", N_("a FITS astronomy file")),
+    (b"/* XPM */", N_("an XPM image; save it as PNG")),
+    (b"GIMP ", N_("a GIMP resource, not a photo")),
+    (b"gimp xcf", N_("a GIMP document; export it as PNG or JPEG")),
+    (b"\x59\xa6\x6a\x95", N_("a Sun raster image; save it as PNG")),
+    (b"\xd7\xcd\xc6\x9a", N_("a Windows metafile drawing; export it as PNG")),
+    (b"#EXTM3U", N_("a playlist")),
+    (b"<svg", N_("an SVG drawing; export it as PNG")),
+    (b"<?xml", N_("an XML or SVG document; export drawings as PNG")),
 )
 
 _QUICKTIME_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip"}
@@ -149,17 +162,17 @@ _NETPBM = {b"P1", b"P2", b"P3", b"P4", b"P5", b"P6", b"P7", b"Pf", b"PF"}
 
 
 def _guess(head: bytes) -> str:
-    """' (it is ...)' for a format we recognise, else nothing."""
+    """What the file is, for a format we recognise (a message id), else nothing."""
     what = None
     # Box-structured media first: a box size such as 0x00000100 would look like an icon.
     if head[4:8] == b"ftyp" or head[4:8] in _QUICKTIME_BOXES:
-        what = "an ISO media file, but neither a photo nor a video format Beeldbank reads"
+        what = N_("an ISO media file, but neither a photo nor a video format Beeldbank reads")
     if what is None:
         what = next((text for magic, text in _KNOWN_OTHERS if head.startswith(magic)), None)
     if what is None and head[:2] in _NETPBM and head[2:3] in (b"\n", b"\r", b" ", b"\t"):
-        what = "a Netpbm image (PPM, PGM or PBM); save it as PNG"
+        what = N_("a Netpbm image (PPM, PGM or PBM); save it as PNG")
     if what is None and head[:4] == b"RIFF":
-        what = "a RIFF file, but neither a WebP photo nor an AVI video"
+        what = N_("a RIFF file, but neither a WebP photo nor an AVI video")
     if what is None and head.lstrip()[:5].lower() in (b"<!doc", b"<html"):
-        what = "a web page"
-    return f" (it is {what})" if what else ""
+        what = N_("a web page")
+    return what or ""

@@ -5,29 +5,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from dam.errors import N_, DomainError, InvalidInput
+from web import catalog_sources
 from web.ui import i18n
 
-ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sr]")
 
 
 def extracted() -> set[str | tuple[str, str]]:
-    """Every message the templates and the UI code use, found the way pybabel finds them."""
-    method_map = [("web/ui/**.py", "python"), ("web/templates/**.html", "jinja2")]
-    options = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-    found: set[str | tuple[str, str]] = set()
-    for _, _, message, _, _ in extract_from_dir(
-        str(ROOT), method_map, options_map=options, keywords=KEYWORDS
-    ):
-        found.add(message if isinstance(message, str) else (message[0], message[1]))
-    return found
+    """Every message the templates, the UI code and the services' errors use."""
+    return catalog_sources.extract()
 
 
 def test_extraction_finds_the_ui_strings() -> None:
@@ -36,6 +27,11 @@ def test_extraction_finds_the_ui_strings() -> None:
     assert "You are logged out." in messages  # Python code of a route
     assert "privacy officer" in messages  # an N_() label
     assert ("%(num)s asset", "%(num)s assets") in messages
+    assert "There is no asset with this id." in messages  # a service's error
+    assert (
+        "This file type is not accepted (it is %(what)s). "
+        "Beeldbank accepts %(photos)s photos and %(videos)s videos." in messages
+    )
     assert len(messages) > 150
 
 
@@ -102,3 +98,81 @@ def test_choosing_the_language(
 ) -> None:
     chosen = i18n.choose_locale(user_locale=user, session_locale=session, accept_language=header)
     assert chosen == expected
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_every_domain_error_class_is_an_extraction_keyword() -> None:
+    """The catalogs find an error's message by its class name: a new subclass must be named
+    in web/catalog_sources.py, or its messages stay English in Dutch answers."""
+    import web.app  # noqa: F401  (imports every package, so every subclass is defined)
+
+    names = {cls.__name__ for cls in _subclasses(DomainError) | {DomainError}}
+    assert names <= set(catalog_sources.ERROR_CLASSES)
+
+
+def test_no_plural_placeholders_and_one_apostrophe_in_the_catalogs() -> None:
+    """Plurals go through ngettext ("1 gezicht", "2 gezichten"), never "gezicht(en)"; one
+    apostrophe in Dutch: foto\u2019s (the typographic one, which HTML need not escape)."""
+    bad = re.compile(r"\w\((s|en|n|es)\)(?!\w)")
+    straight = re.compile(r"(?<=\w)'(?=\w)")
+    for locale in i18n.LOCALES:
+        with i18n.po_path(locale).open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        for entry in catalog:
+            strings = [entry.string] if isinstance(entry.string, str) else list(entry.string)
+            for text in strings:
+                assert not bad.search(text), (locale, text)
+                if locale == "nl":
+                    assert not straight.search(text), text
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("nl-BE,nl;q=0.9", "Er is geen bestand met deze id."),
+        ("en", "There is no asset with this id."),
+    ],
+)
+def test_api_errors_speak_the_callers_language(header: str, expected: str) -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from dam.errors import NotFound
+    from web import errors
+
+    app = FastAPI()
+    errors.install(app)
+
+    @app.get("/api/v1/thing")
+    def thing() -> None:
+        raise NotFound("There is no asset with this id.")
+
+    @app.get("/api/v1/counted")
+    def counted() -> None:
+        raise InvalidInput(N_("A password needs at least %(n)s characters."), params={"n": 12})
+
+    client = TestClient(app)
+    body = client.get("/api/v1/thing", headers={"Accept-Language": header}).json()
+    assert body["error"] == {"code": "not_found", "message": expected}
+    counted_body = client.get("/api/v1/counted", headers={"Accept-Language": header}).json()
+    assert "12" in counted_body["error"]["message"]
+    assert ("tekens" in counted_body["error"]["message"]) == header.startswith("nl")
+
+
+def test_a_message_value_is_translated_with_its_message() -> None:
+    from web import catalogs
+
+    message = (
+        "This file type is not accepted (it is %(what)s). "
+        "Beeldbank accepts %(photos)s photos and %(videos)s videos."
+    )
+    text = catalogs.translate(
+        "nl", message, {"what": "a PDF document", "photos": "JPEG", "videos": "MP4"}
+    )
+    assert text.startswith("Dit bestandstype wordt niet aanvaard (het is een PDF-document).")

@@ -173,6 +173,11 @@ def test_viewers_cannot_use_bulk_actions(
     owner = make_account(Role.creative)
     asset_id = upload(client, owner, seed=34)
     token = log_in(client, make_account(Role.viewer))
+    # Nothing to do with a selection, so nothing to select with: no boxes, no bar.
+    library = client.get("/").text
+    assert asset_id in library
+    assert 'class="select"' not in library and 'id="bulk"' not in library
+    assert 'form="bulk"' not in client.get("/?fragment=1").text
     for action in ("tag", "delete"):
         response = client.post(
             "/library/bulk",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, FastAPI
 
 from dam.runtime import Runtime
-from web import errors, openapi, proxies
+from web import api_docs, errors, openapi, proxies
 from web.api import (
     assets,
     audit,
@@ -55,13 +55,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="Beeldbank",
         version="0.1.0",
         description="Digital asset management with GDPR consent enforcement. See API.md.",
-        docs_url="/docs",
+        docs_url=None,  # web/api_docs.py serves /docs without any other host
         redoc_url=None,
         dependencies=[Depends(refuse_nul)],
     )
     app.state.runtime = runtime
     errors.install(app)
     openapi.install(app)
+    api_docs.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for router in API_ROUTERS:
         api.include_router(router)

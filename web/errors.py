@@ -4,6 +4,9 @@ into the error page the UI installed (`app.state.html_errors`, see HtmlErrors)."
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from functools import partial
+from http import HTTPStatus
 from typing import Protocol
 
 from fastapi import FastAPI, Request
@@ -15,7 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from dam.disk import STORAGE_FULL_MESSAGE, is_disk_full
-from dam.errors import DomainError, StorageFull
+from dam.errors import N_, DomainError, StorageFull
+from web import browser_session, catalogs
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,14 @@ class HtmlErrors(Protocol):
 
     def wants_html(self, request: Request) -> bool: ...
 
-    def html_error(self, request: Request, *, status: int, message: str) -> Response: ...
+    def html_error(
+        self,
+        request: Request,
+        *,
+        status: int,
+        message: str,
+        params: Mapping[str, object] | None = None,
+    ) -> Response: ...
 
 
 class _NoPages:
@@ -34,7 +45,14 @@ class _NoPages:
     def wants_html(self, request: Request) -> bool:
         return False
 
-    def html_error(self, request: Request, *, status: int, message: str) -> Response:
+    def html_error(
+        self,
+        request: Request,
+        *,
+        status: int,
+        message: str,
+        params: Mapping[str, object] | None = None,
+    ) -> Response:
         raise NotImplementedError
 
 
@@ -57,6 +75,36 @@ _HTTP_CODES = {
 }
 
 
+# What a bare HTTP error says when its route gave no words of its own.
+_HTTP_MESSAGES = {
+    "bad_request": N_("The request is not right."),
+    "unauthorized": N_("Log in or send an API token."),
+    "forbidden": N_("You may not do this."),
+    "not_found": N_("Not found."),
+    "method_not_allowed": N_("This address does not accept this method."),
+    "conflict": N_("This conflicts with the current state."),
+    "too_large": N_("This is too large."),
+    "unsupported_media": N_("This type of content is not accepted."),
+    "range_not_satisfiable": N_("This part of the file does not exist."),
+    "invalid_input": N_("Something in the request is not right."),
+    "error": N_("Something went wrong."),
+}
+
+
+def api_locale(request: Request) -> str:
+    """The language of an API answer: the browser session's choice (the UI's scripts call
+    the API with the cookie), else Accept-Language. A client that states neither (a script)
+    gets the messages as written, in English, which is what API.md documents."""
+    session_locale = browser_session.session_locale(request)
+    if not session_locale and not request.headers.get("accept-language"):
+        return "en"
+    return catalogs.choose_locale(
+        user_locale=None,
+        session_locale=browser_session.session_locale(request),
+        accept_language=request.headers.get("accept-language"),
+    )
+
+
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
@@ -77,7 +125,13 @@ def install(app: FastAPI) -> None:
         ui_errors = _pages(request)
         if ui_errors.wants_html(request):
             return await run_in_threadpool(
-                ui_errors.html_error, request, status=exc.status, message=exc.message
+                partial(
+                    ui_errors.html_error,
+                    request,
+                    status=exc.status,
+                    message=exc.template,
+                    params=exc.params,
+                )
             )
         headers = {}
         if exc.status == 401:
@@ -86,8 +140,9 @@ def install(app: FastAPI) -> None:
             headers["Upload-Offset"] = str(exc.details["offset"])
             headers["Tus-Resumable"] = "1.0.0"
         extra = exc.details if exc.public_details else {}
+        message = catalogs.translate(api_locale(request), exc.template, exc.params)
         return JSONResponse(
-            error_body(exc.code, exc.message, **extra), status_code=exc.status, headers=headers
+            error_body(exc.code, message, **extra), status_code=exc.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -101,7 +156,16 @@ def install(app: FastAPI) -> None:
             {"field": ".".join(str(p) for p in err["loc"] if p != "body"), "message": err["msg"]}
             for err in exc.errors()
         ]
-        message = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "Invalid input."
+        # pydantic words each problem in English: English answers quote it, others name
+        # the fields (the English wording stays in `fields` for every language).
+        locale = api_locale(request)
+        if locale == "en":
+            listed = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        else:
+            listed = ", ".join(str(p["field"]) for p in problems)
+        message = catalogs.gettext(
+            locale, N_("Something in the request is not right: %(fields)s."), fields=listed or "-"
+        )
         return JSONResponse(error_body("invalid_input", message, fields=problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -117,7 +181,11 @@ def install(app: FastAPI) -> None:
             )
             page.headers.update(headers)
             return page
-        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        locale = api_locale(request)
+        if isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase:
+            message = catalogs.gettext(locale, exc.detail)
+        else:
+            message = catalogs.gettext(locale, _HTTP_MESSAGES.get(code, _HTTP_MESSAGES["error"]))
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
@@ -132,6 +200,11 @@ def install(app: FastAPI) -> None:
         if ui_errors.wants_html(request):
             return await run_in_threadpool(ui_errors.html_error, request, status=500, message="")
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on the server; it was logged."),
+            error_body(
+                "internal_error",
+                catalogs.gettext(
+                    api_locale(request), N_("Something went wrong on the server; it was logged.")
+                ),
+            ),
             status_code=500,
         )

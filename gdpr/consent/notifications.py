@@ -36,8 +36,10 @@ OFFICERS = col(Notification.recipient_id).is_(None)
 _TEXTS = {
     "nl": {
         CONSENT_ENDING: "Een toestemming loopt af: geldig tot en met {date}.",
-        CONSENT_WITHDRAWN: "Een toestemming werd ingetrokken; {usages} publicatie(s) terug "
-        "te roepen.",
+        CONSENT_WITHDRAWN: "Een toestemming werd ingetrokken; {usages} publicaties terug te "
+        "roepen.",
+        CONSENT_WITHDRAWN + "/1": "Een toestemming werd ingetrokken; 1 publicatie terug te roepen.",
+        CONSENT_WITHDRAWN + "/0": "Een toestemming werd ingetrokken; niets terug te roepen.",
         ERASURE_PROPOSED: "Een persoon zonder geldige toestemming en zonder bevestigde "
         "gezichten kan gewist worden.",
         REVIEW_REQUESTED: "Een collega vraagt een controle van een beeld voor het kanaal "
@@ -45,7 +47,9 @@ _TEXTS = {
     },
     "en": {
         CONSENT_ENDING: "A consent runs out: valid until {date} inclusive.",
-        CONSENT_WITHDRAWN: "A consent was withdrawn; {usages} publication(s) to recall.",
+        CONSENT_WITHDRAWN: "A consent was withdrawn; {usages} publications to recall.",
+        CONSENT_WITHDRAWN + "/1": "A consent was withdrawn; 1 publication to recall.",
+        CONSENT_WITHDRAWN + "/0": "A consent was withdrawn; nothing to recall.",
         ERASURE_PROPOSED: "A person without a valid consent and without confirmed faces can "
         "be erased.",
         REVIEW_REQUESTED: "A colleague asks for a review of a picture for the channel {channel}.",
@@ -89,7 +93,10 @@ def text(notice: Notification, lang: str, zone: str) -> str:
     if "date" in params:
         # The stored end is the midnight after the last valid day: name that day.
         params["date"] = format_day(params["date"], lang, zone, last_day=True)
-    return _TEXTS.get(lang, _TEXTS["nl"]).get(notice.kind, notice.kind).format(**params)
+    texts = _TEXTS.get(lang, _TEXTS["nl"])
+    # Counted texts have their own wording for none and for one ("/0", "/1").
+    counted = f"{notice.kind}/{params['usages']}" if "usages" in params else ""
+    return texts.get(counted, texts.get(notice.kind, notice.kind)).format(**params)
 
 
 def link(notice: Notification) -> str:
@@ -232,7 +239,12 @@ def send_pending(session: Session, settings: Settings) -> int:
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = ", ".join(sorted(recipients))
-    message["Subject"] = f"Beeldbank: {len(pending)} melding(en) / notice(s)"
+    count = len(pending)
+    message["Subject"] = (
+        "Beeldbank: 1 melding / 1 notice"
+        if count == 1
+        else f"Beeldbank: {count} meldingen / {count} notices"
+    )
     base = settings.public_url.rstrip("/")
     lines = []
     for notice in pending:

@@ -48,8 +48,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "guardian_missing": "{person} is minderjarig: de toestemming vermeldt geen ouder of voogd.",
         "consent_channel": "De toestemming van {person} dekt {channel} niet.",
         "consent_missing": "Er is geen toestemming van {person}.",
-        "faces_unidentified": "{count} gezicht(en) nog niet herkend: wie staat erop?",
-        "faces_suggested": "{count} gezicht(en) automatisch herkend maar nog niet bevestigd.",
+        "faces_unidentified": "1 gezicht nog niet herkend: wie staat erop?",
+        "faces_unidentified+": "{count} gezichten nog niet herkend: wie staat erop?",
+        "faces_suggested": "1 gezicht automatisch herkend maar nog niet bevestigd.",
+        "faces_suggested+": "{count} gezichten automatisch herkend maar nog niet bevestigd.",
         "people_not_detected": "Iemand meldde dat er niet-gedetecteerde personen op staan.",
         "faces_not_checked": "Nog niet nagekeken op gezichten.",
         "no_people": "Geen personen gedetecteerd.",
@@ -68,8 +70,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "guardian_missing": "{person} is a minor: the consent names no parent or guardian.",
         "consent_channel": "The consent of {person} does not cover {channel}.",
         "consent_missing": "There is no consent from {person}.",
-        "faces_unidentified": "{count} face(s) not identified yet: who is this?",
-        "faces_suggested": "{count} face(s) recognised automatically but not confirmed yet.",
+        "faces_unidentified": "1 face not identified yet: who is this?",
+        "faces_unidentified+": "{count} faces not identified yet: who are they?",
+        "faces_suggested": "1 face recognised automatically but not confirmed yet.",
+        "faces_suggested+": "{count} faces recognised automatically but not confirmed yet.",
         "people_not_detected": "Someone reported people the detector missed.",
         "faces_not_checked": "Not checked for faces yet.",
         "no_people": "No people detected.",
@@ -77,6 +81,8 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+# A code with a count has its plural under "code+" (Dutch and English both use the singular
+# for exactly one only).
 _UNTIL = {"nl": " tot en met {date}", "en": " until {date}"}
 # Roles that may not read people, and people no longer on record, are "someone".
 _SOMEONE = {"nl": "iemand", "en": "someone"}
@@ -101,7 +107,9 @@ def describe(
 ) -> str:
     """One reason as a sentence in `lang` (nl or en)."""
     texts = _TEXTS.get(lang, _TEXTS["nl"])
-    template = texts.get(reason.code, reason.code)
+    count = reason.count or 0
+    code = f"{reason.code}+" if count != 1 and f"{reason.code}+" in texts else reason.code
+    template = texts.get(code, reason.code)
     person = names.get(reason.person_id or "", _SOMEONE.get(lang, _SOMEONE["nl"]))
     when = _day(reason.at, lang, zone, end=reason.code in ("consent_valid",)) if reason.at else ""
     until = _UNTIL[lang].format(date=when) if reason.code == "consent_valid" and when else ""
@@ -110,7 +118,7 @@ def describe(
         date=when,
         until=until,
         channel=channel_label(channel, lang),
-        count=reason.count or 0,
+        count=count,
     )
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from dam import audit
 from dam.assets import get_asset, get_visible_asset
 from dam.auth import has_permission
-from dam.errors import InvalidInput, NotCleared
+from dam.errors import N_, InvalidInput, NotCleared
 from dam.models import (
     Asset,
     AssetKind,
@@ -23,7 +23,7 @@ from dam.models import (
 from dam.settings import Settings
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict import Verdict
-from gdpr.judgement.verdict_text import describe
+from gdpr.judgement.verdict_text import channel_label, describe
 
 # Renditions the application shows on its own pages (grid, asset page, player). Every
 # other file (large, full-HD video, the original) counts as leaving the system.
@@ -91,7 +91,8 @@ def refusal(
     ]
     text = "; ".join(str(r["message"]) for r in reasons)
     return NotCleared(
-        f"Not cleared for {channel} ({verdict.status}): {text}",
+        N_("Not cleared for %(channel)s: %(reasons)s"),
+        params={"channel": channel_label(channel, lang), "reasons": text},
         channel=channel,
         status=str(verdict.status),
         reasons=reasons,

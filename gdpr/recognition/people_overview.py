@@ -100,7 +100,7 @@ def cluster_page(
     per_page: int = CLUSTERS_PER_PAGE,
     shown: int = FACES_PER_CLUSTER,
 ) -> ClusterPage:
-    """One page of unnamed groups, biggest first (gdpr.clusters.clusters_page)."""
+    """One page of unnamed groups, biggest first (gdpr.recognition.clusters.clusters_page)."""
     paging = _paging(clusters.count_clusters(session), page, per_page)
     found = clusters.clusters_page(
         session, offset=(paging.page - 1) * per_page, limit=per_page, shown=shown

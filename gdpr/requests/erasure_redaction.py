@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from sqlmodel import Session, select
 
 from dam.blobs import BlobStore, write_atomic
-from dam.errors import InvalidInput
+from dam.errors import N_, InvalidInput
 from dam.models import Asset, AssetKind, Face, Rendition
 from gdpr.publishing.face_blur import FaceArea, blur_photo, photo_boxes
 
@@ -38,8 +38,11 @@ def check_redactable(assets: Sequence[Asset]) -> None:
     videos = [a.id for a in assets if AssetKind(a.kind) != AssetKind.image]
     if videos:
         raise InvalidInput(
-            f"{len(videos)} video(s) show this person; blurring faces into stored videos "
-            "is not available yet. Erase with assets=delete, or delete those videos first."
+            N_(
+                "Videos show this person (%(count)s); blurring faces into stored videos is not "
+                "available yet. Erase with assets=delete, or delete those videos first."
+            ),
+            params={"count": len(videos)},
         )
 
 

@@ -22,13 +22,13 @@ communicatiedienst, over u bewaart (inzageverzoek, artikel 15 AVG).
 - `evidence/`: het ondertekende toestemmingsformulier (scan of foto) per toestemming,
   genoemd naar de id van de toestemming
 - `person.json` → `faces`: elk gezicht dat aan u gekoppeld is: op welke foto of video,
-  waar (`box`: positie en grootte als fractie van de breedte en hoogte), bij video's van
+  waar (`box`: positie en grootte als fractie van de breedte en hoogte), bij video’s van
   welke tot welke seconde (`time_s`, `time_end_s`) en waar het gezicht in elk doorzocht
   beeld was (`path`: seconde, x, y, breedte, hoogte), de toestand (`confirmed`: een
   medewerker heeft bevestigd dat u het bent; `suggested`: het systeem vermoedt het,
   niemand heeft het bevestigd)
 - `faces/`: een uitsnede van elk gezicht, genoemd naar de id van het gezicht
-- `person.json` → `assets`: de foto's en video's waarop u staat, met titel,
+- `person.json` → `assets`: de foto’s en video’s waarop u staat, met titel,
   beschrijving, opnamedatum en waar ze gepubliceerd zijn (`usages`: kanaal, adres,
   datum)
 - `assets/`: een kleine versie (thumbnail) van elke foto of video, genoemd naar de id
@@ -39,14 +39,14 @@ communicatiedienst, over u bewaart (inzageverzoek, artikel 15 AVG).
 **Gezichtskenmerken.** Voor elk gezicht waarbij `embedding_stored` op `true`
 staat, bewaart Beeldbank een reeks van 128 getallen die een
 gezichtsherkenningsmodel uit de uitsnede berekent. Ze dienen alleen om nieuwe
-foto's van u voor te stellen aan een medewerker, die moet bevestigen. Deze
+foto’s van u voor te stellen aan een medewerker, die moet bevestigen. Deze
 getallen zitten bewust niet in dit archief: ze zeggen een mens niets, ze zijn
 versleuteld opgeslagen, en een losse kopie zou een biometrisch kenmerk van u
 buiten onze beveiliging brengen. De uitsneden waaruit ze berekend zijn, zitten
 wel in `faces/`. U kunt vragen ze te wissen; bij het wissen van uw gegevens
 verdwijnen ze altijd.
 
-Id's van medewerkers en van foto's zijn interne nummers. Hebt u vragen, of wilt u
+Id’s van medewerkers en van foto’s zijn interne nummers. Hebt u vragen, of wilt u
 gegevens laten verbeteren of wissen, neem dan contact op met de
 privacyfunctionaris.
 

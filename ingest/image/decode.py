@@ -13,7 +13,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
 from dam.blobs import human_size
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from ingest.image import camera_raw, layered
 from ingest.image.errors import explain, too_many_pixels
 from ingest.image.geometry import fit_within, upright_size
@@ -107,8 +107,11 @@ def open_image(
             width, height = image.size
             if width <= 0 or height <= 0:
                 raise ProcessingError(
-                    f"The {label} file says its picture is {width} × {height} pixels, which "
-                    "cannot be right: the file is damaged."
+                    N_(
+                        "The %(label)s file says its picture is %(width)s × %(height)s pixels, "
+                        "which cannot be right: the file is damaged."
+                    ),
+                    params={"label": label, "width": width, "height": height},
                 )
             if width * height > max_pixels:
                 raise ProcessingError(too_many_pixels(width * height, max_pixels, (width, height)))

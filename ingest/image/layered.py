@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from ingest.image.camera_raw import FULL_SIZE
 from ingest.image.errors import too_many_pixels
 
@@ -91,11 +91,17 @@ def open_layered(
     except Exception as exc:
         log.info("psd-tools could not read a %s file: %s", label, type(exc).__name__)
         raise ProcessingError(
-            f"The {label} file could not be read: it is damaged, or from a Photoshop version "
-            "psd-tools does not know. The original is kept."
+            N_(
+                "The %(label)s file could not be read: it is damaged, or from a Photoshop "
+                "version psd-tools does not know. The original is kept."
+            ),
+            params={"label": label},
         ) from None
     if image is None:
-        raise ProcessingError(f"The {label} file holds no picture to show. The original is kept.")
+        raise ProcessingError(
+            N_("The %(label)s file holds no picture to show. The original is kept."),
+            params={"label": label},
+        )
     if isinstance(xmp, bytes):
         image.info["xmp"] = xmp
     try:

@@ -17,7 +17,7 @@ from dam import audit, events
 from dam.assets import get_asset, get_rendition
 from dam.blobs import BlobStore
 from dam.clock import now
-from dam.errors import Conflict, InvalidInput, NotFound
+from dam.errors import N_, Conflict, InvalidInput, NotFound
 from dam.models import AssetKind, Caption, User
 from dam.owner import temp_prefix
 from ingest.ffmpeg import ffmpeg_binary
@@ -65,8 +65,8 @@ def normalise_language(value: str) -> str:
     tag = "-".join([parts[0].lower()] + [p.upper() if len(p) == 2 else p for p in parts[1:]])
     if not _LANGUAGE.match(tag):
         raise InvalidInput(
-            f"{value.strip()[:40]!r} is not a language code. Use a code such as nl, en, fr "
-            "or nl-BE."
+            N_("%(value)r is not a language code. Use a code such as nl, en, fr or nl-BE."),
+            params={"value": value.strip()[:40]},
         )
     return tag
 

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from ingest.video import limits
 from ingest.video.display import display_size, orientation_from_matrix
 from ingest.video.formats import AUDIO_CODECS, VIDEO_CODECS
@@ -125,8 +125,11 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
     first = scan.get("first_frame")
     if first is None:
         raise ProcessingError(
-            f"None of the video's first pictures could be decoded: the file is damaged, or "
-            f"it uses a variant of {VIDEO_CODECS[codec]} that Beeldbank cannot read."
+            N_(
+                "None of the video's first pictures could be decoded: the file is damaged, or "
+                "it uses a variant of %(codec)s that Beeldbank cannot read."
+            ),
+            params={"codec": VIDEO_CODECS[codec]},
         )
     duration = _duration(raw, video, scan)
     sar = _sar(video.get("sar"))
@@ -180,8 +183,11 @@ def _duration(raw: dict[str, Any], video: dict[str, Any], scan: dict[str, Any]) 
         duration = max(stamps) - min(stamps) + _frame_interval(stamps)
     if duration > limits.MAX_DURATION_S:
         raise ProcessingError(
-            f"The file claims to last {_hours(duration)}. Beeldbank takes videos up to 24 "
-            "hours; this file is probably damaged."
+            N_(
+                "The file claims to last %(length)s. Beeldbank takes videos up to 24 hours; "
+                "this file is probably damaged."
+            ),
+            params={"length": _hours(duration)},
         )
     return round(duration, 3)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dam.errors import UnsupportedMedia
+from dam.errors import N_, UnsupportedMedia
 
 # Bytes the sniffer must read: an M2TS file shows its third packet sync byte at 388.
 HEAD_BYTES_NEEDED = 392
@@ -57,14 +57,14 @@ _OGG_AUDIO = (b"\x01vorbis", b"OpusHead", b"\x7fFLAC", b"Speex   ")
 
 # Audio and video formats people try, with what to do instead; matched on the first bytes.
 _AUDIO: tuple[tuple[bytes, int, str], ...] = (
-    (b"ID3", 0, "an MP3 recording"),
-    (b"fLaC", 0, "a FLAC recording"),
-    (b"#!AMR", 0, "an AMR voice recording"),
-    (b"WAVE", 8, "a WAV recording"),
-    (b"AIFF", 8, "an AIFF recording"),
-    (b"AIFC", 8, "an AIFF recording"),
+    (b"ID3", 0, N_("an MP3 recording")),
+    (b"fLaC", 0, N_("a FLAC recording")),
+    (b"#!AMR", 0, N_("an AMR voice recording")),
+    (b"WAVE", 8, N_("a WAV recording")),
+    (b"AIFF", 8, N_("an AIFF recording")),
+    (b"AIFC", 8, N_("an AIFF recording")),
 )
-_OTHER_VIDEO: tuple[tuple[bytes, str], ...] = ((b".RMF", "a RealMedia file"),)
+_OTHER_VIDEO: tuple[tuple[bytes, str], ...] = ((b".RMF", N_("a RealMedia file")),)
 
 
 def sniff_video(head: bytes) -> VideoSignature | None:
@@ -133,7 +133,7 @@ def _iso_media(head: bytes) -> VideoSignature | None:
     size = int.from_bytes(head[:4], "big")
     compatible = {head[i : i + 4] for i in range(16, min(len(head), max(size, 16)) - 3, 4)}
     if major in _AUDIO_BRANDS:
-        raise _audio("an MPEG-4 audio file (M4A)")
+        raise _audio(N_("an MPEG-4 audio file (M4A)"))
     if major in _OTHER_BRANDS:
         return None
     if major in _QUICKTIME_BRANDS:
@@ -163,17 +163,23 @@ def _refuse_known(head: bytes) -> None:
     # MPEG audio and ADTS AAC frames start with an 11-bit sync word (0xFFE..); JPEG's
     # 0xFFD8 never matches it.
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        raise _audio("an MP3 or AAC recording")
+        raise _audio(N_("an MP3 or AAC recording"))
     for magic, what in _OTHER_VIDEO:
         if head.startswith(magic):
             raise UnsupportedMedia(
-                f"This file type is not accepted (it is {what}). Convert it to MP4 "
-                f"(H.264 or HEVC) first; Beeldbank accepts {VIDEO_ACCEPTED} videos."
+                N_(
+                    "This file type is not accepted (it is %(what)s). Convert it to MP4 "
+                    "(H.264 or HEVC) first; Beeldbank accepts %(videos)s videos."
+                ),
+                params={"what": what, "videos": VIDEO_ACCEPTED},
             )
 
 
 def _audio(what: str) -> UnsupportedMedia:
     return UnsupportedMedia(
-        f"This file type is not accepted (it is {what}). Beeldbank keeps photos and videos "
-        "only; to publish a recording, add it to a video first."
+        N_(
+            "This file type is not accepted (it is %(what)s). Beeldbank keeps photos and videos "
+            "only; to publish a recording, add it to a video first."
+        ),
+        params={"what": what},
     )

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 from sqlmodel import col, select
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.ffmpeg import ffmpeg_binary
@@ -281,8 +281,11 @@ def _failure(
         return ProcessingError(_too_long(duration))
     _log_failure(ctx, exc, what)
     return ProcessingError(
-        f"The {what} could not be made: ffmpeg stopped on an error in the file, which is "
-        "probably damaged. The original is kept."
+        N_(
+            "The %(what)s could not be made: ffmpeg stopped on an error in the file, which "
+            "is probably damaged. The original is kept."
+        ),
+        params={"what": what},
     )
 
 

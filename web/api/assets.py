@@ -15,6 +15,7 @@ from dam.settings import Settings
 from gdpr import gate
 from gdpr.judgement.verdict_text import language
 from ingest.upload import receive_upload
+from web import catalogs
 from web.api.schemas import (
     AssetList,
     AssetPublic,
@@ -26,6 +27,7 @@ from web.api.schemas import (
 )
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.errors import api_locale
 from web.files import file_response
 from web.openapi import errors
 
@@ -102,7 +104,12 @@ def _asset_json(
 ) -> AssetPublic:
     lang = language(request.headers.get("accept-language"))
     verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
-    return asset_public(assets.asset_view(session, asset_id), verdict)
+    public = asset_public(assets.asset_view(session, asset_id), verdict)
+    if public.error:
+        # A processing failure is stored as its English message: shown in the caller's
+        # language where the catalogs know it (messages without values).
+        public.error = catalogs.translate(api_locale(request), public.error)
+    return public
 
 
 @router.get("/{asset_id}", response_model=AssetPublic)

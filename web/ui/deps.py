@@ -41,6 +41,10 @@ def get_viewer(request: Request, db: SessionDep) -> Viewer:
         session_locale=session.session_locale(request),
         accept_language=request.headers.get("accept-language"),
     )
+    if user is not None and user.locale == locale != session.session_locale(request):
+        # The page's scripts call the API with this cookie: its errors (web/errors.py)
+        # then speak the language the user chose, not only the browser's.
+        session.remember_locale(request, locale)
     viewer = Viewer(user=user, locale=locale)
     request.state.viewer = viewer  # the HTML error pages render in the same language
     # Menu badges (web.ui.nav) read through the request's own session: a second one would

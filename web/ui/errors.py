@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dam.accounts import active_user
 from web import browser_session as session
+from web import catalogs
 from web.ui import i18n
 from web.ui.templating import Templates, Viewer
 
@@ -38,7 +40,9 @@ def _viewer(request: Request) -> Viewer:
     return Viewer(user=user, locale=locale)
 
 
-def html_error(request: Request, *, status: int, message: str) -> Response:
+def html_error(
+    request: Request, *, status: int, message: str, params: Mapping[str, object] | None = None
+) -> Response:
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -46,7 +50,12 @@ def html_error(request: Request, *, status: int, message: str) -> Response:
     viewer = _viewer(request)
     try:
         return templates.render(
-            request, "error.html", viewer, status=status, status_code=status, message=message
+            request,
+            "error.html",
+            viewer,
+            status=status,
+            status_code=status,
+            message=catalogs.translate(viewer.locale, message, params) if message else "",
         )
     except Exception:  # the error page must not fail: fall back to plain HTML
         return HTMLResponse(f"<h1>{status}</h1>", status_code=status)

@@ -1,81 +1,31 @@
-"""Languages of the UI: gettext catalogs through Babel, the choice of language, formatting.
-
-Catalogs are the .po files in web/translations, compiled in memory when first used: no
-build step, and no compiled .mo files to keep in step with their sources.
-"""
+"""Languages of the UI: the catalogs and choice of language (from web/catalogs.py) and
+formatting of dates, numbers and sizes per language."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import Translations
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-LOCALES = ("nl", "en")  # Dutch first: the default when nothing else says otherwise
-DEFAULT_LOCALE = "nl"
+# The catalogs and the choice of language are shared with the API's errors (web/catalogs.py).
+from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
+    DEFAULT_LOCALE,
+    LOCALES,
+    TRANSLATIONS,
+    choose_locale,
+    gettext,
+    ngettext,
+    parse_accept_language,
+    po_path,
+    translations,
+)
+
 # Formatting follows the team's region: Belgian Dutch (3 maart 2026, 1.234) and British
 # English (3 March 2026, 1,234), the English most Flemish colleagues read.
 FORMAT_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
-
-
-def po_path(locale: str) -> Path:
-    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-
-
-@cache
-def translations(locale: str) -> Translations:
-    """The compiled catalog for `locale` (read once per process)."""
-    with po_path(locale).open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(buffer)
-
-
-def gettext(locale: str, message: str, **values: object) -> str:
-    """Translate `message` (Python code of the UI; templates use `_()`)."""
-    text = translations(locale).gettext(message)
-    return text % values if values else text
-
-
-def parse_accept_language(header: str | None) -> list[str]:
-    """Primary language subtags from an Accept-Language header, most preferred first."""
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate((header or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            weighted.append((-quality, index, tag.split("-")[0].lower()))
-    return [tag for _, _, tag in sorted(weighted)]
-
-
-def choose_locale(
-    *, user_locale: str | None, session_locale: str | None, accept_language: str | None
-) -> str:
-    """The user's saved choice, else this browser session's, else the browser's, else Dutch."""
-    for candidate in (user_locale, session_locale):
-        if candidate in LOCALES:
-            return candidate
-    for tag in parse_accept_language(accept_language):
-        if tag in LOCALES:
-            return tag
-    return DEFAULT_LOCALE
 
 
 def _zone(tz: str | None) -> ZoneInfo:

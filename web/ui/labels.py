@@ -6,18 +6,15 @@ the extractor finds them, since a template's `_()` of a variable cannot be extra
 
 from __future__ import annotations
 
+from dam.auth import ROLE_NAMES
+
 
 def N_(message: str) -> str:
     """Mark `message` for extraction without translating it here."""
     return message
 
 
-role = {
-    "viewer": N_("viewer"),
-    "creative": N_("creative"),
-    "privacy_officer": N_("privacy officer"),
-    "admin": N_("administrator"),
-}
+role = {r.value: name for r, name in ROLE_NAMES.items()}
 
 status = {
     "processing": N_("processing"),
@@ -67,16 +64,76 @@ rendition = {
     "storyboard_vtt": N_("storyboard index (WebVTT)"),
 }
 
+# Every audit action (dam/audit.py records them; the history and the audit log show them).
+# tests/test_ui_language.py checks that each action the code records has a label here.
 action = {
     "asset.uploaded": N_("uploaded"),
     "asset.updated": N_("edited"),
-    "asset.original_downloaded": N_("downloaded the original"),
     "asset.deleted": N_("deleted"),
+    "asset.downloaded": N_("downloaded"),
+    "asset.downloaded_redacted": N_("downloaded with faces blurred"),
+    "asset.original_downloaded": N_("downloaded the original"),
+    "asset.captioned_downloaded": N_("downloaded with subtitles"),
+    "asset.captions_downloaded": N_("downloaded the subtitles"),
     "caption.added": N_("subtitles added"),
     "caption.removed": N_("subtitles removed"),
     "person.export_requested": N_("started an access export"),
     "person.export_downloaded": N_("downloaded an access export"),
     "person.erasure_requested": N_("started an erasure"),
+    "collection.created": N_("collection made"),
+    "collection.updated": N_("collection edited"),
+    "collection.deleted": N_("collection deleted"),
+    "collection.assets_added": N_("added to a collection"),
+    "collection.assets_removed": N_("removed from a collection"),
+    "consent.recorded": N_("consent recorded"),
+    "consent.replaced": N_("consent changed"),
+    "consent.withdrawn": N_("consent withdrawn"),
+    "face.confirmed": N_("face confirmed"),
+    "face.dismissed": N_("face dismissed"),
+    "face.split": N_("face taken out of its group"),
+    "face.ungrouped": N_("face taken out of its group"),
+    "person.created": N_("person added"),
+    "person.updated": N_("person edited"),
+    "person.merged": N_("people merged"),
+    "person.embeddings_deleted": N_("biometric data deleted"),
+    "person.erased": N_("person erased"),
+    "person.exported": N_("access request exported"),
+    "person.erasure_proposed": N_("erasure proposed"),
+    "retention.embeddings_deleted": N_("biometric data deleted after the retention period"),
+    "share.created": N_("share link made"),
+    "share.downloaded": N_("downloaded through a share link"),
+    "share.revoked": N_("share link withdrawn"),
+    "token.created": N_("API token made"),
+    "token.revoked": N_("API token withdrawn"),
+    "usage.recorded": N_("publication recorded"),
+    "usage.recalled": N_("publication taken down"),
+    "user.created": N_("user added"),
+    "user.deactivated": N_("user deactivated"),
+    "user.reactivated": N_("user reactivated"),
+    "user.role_changed": N_("role changed"),
+    "user.logged_in": N_("logged in"),
+    "user.logged_out": N_("logged out"),
+}
+
+# What an audit entry is about.
+subject = {
+    "asset": N_("asset"),
+    "collection": N_("collection"),
+    "consent": N_("consent"),
+    "face": N_("face"),
+    "person": N_("person"),
+    "share": N_("share link"),
+    "token": N_("API token"),
+    "usage": N_("publication"),
+    "user": N_("user"),
+}
+
+# Why a face no longer counts (gdpr.recognition.face_decisions.DISMISS_REASONS,
+# gdpr.requests.erasure.ERASED).
+face_reason = {
+    "not a face": N_("not a face"),
+    "not recognisable": N_("not recognisable"),
+    "erased": N_("the person was erased"),
 }
 
 # Messages the services raise that people meet in the UI; translated when shown.

@@ -12,9 +12,11 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dam.auth import has_permission
+from dam.errors import DomainError
 from dam.models import User
 from gdpr.judgement import verdict_text
 from web import browser_session as session
+from web import catalogs
 from web.ui import grid_focus, i18n, labels, nav
 from web.ui.static import static_url
 
@@ -34,8 +36,11 @@ class Viewer:
         return i18n.gettext(self.locale, message, **values)
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
-        text = i18n.translations(self.locale).ngettext(singular, plural, n)
-        return text % {"num": n, **values}
+        return i18n.ngettext(self.locale, singular, plural, n, **values)
+
+    def explain(self, error: DomainError) -> str:
+        """A service's error in this viewer's language."""
+        return catalogs.translate(self.locale, error.template, error.params)
 
     def can(self, permission: str) -> bool:
         return self.user is not None and has_permission(self.user, permission)

@@ -142,9 +142,7 @@ def test_ending_and_withdrawn_consents_notify_in_app_and_by_mail(
                 select(Notification).where(Notification.kind == notifications.CONSENT_WITHDRAWN)
             ).one()
         assert withdrawn.params == {"person_id": pid, "usages": 1}
-        assert "1 publication(s) to recall" in notifications.text(
-            withdrawn, "en", "Europe/Brussels"
-        )
+        assert "1 publication to recall" in notifications.text(withdrawn, "en", "Europe/Brussels")
         assert len(messages) == 2 and f"/people/{pid}/takedown" in messages[1].get_payload()
 
 

@@ -1,5 +1,5 @@
 """GET /api/v1/clusters a page at a time: groups counted and cut in the database, only the
-sample faces of the page's groups read (gdpr.clusters.clusters_page)."""
+sample faces of the page's groups read (gdpr.recognition.clusters.clusters_page)."""
 
 from __future__ import annotations
 

@@ -250,7 +250,7 @@ def test_the_cli_exports_and_erases_in_an_officers_name(tmp_path: Path) -> None:
     out = tmp_path / "export.zip"
 
     refused = dam("privacy", "export", person_id, "--out", str(out), "--by", "cr@example.test")
-    assert refused.exit_code == 1 and "privacy_officer" in refused.output
+    assert refused.exit_code == 1 and "privacy officer" in refused.output
     exported = dam("privacy", "export", person_id, "--out", str(out), "--by", "po@example.test")
     assert exported.exit_code == 0, exported.output
     with zipfile.ZipFile(out) as archive:

@@ -15,6 +15,8 @@ function setUpSelection(root) {
     const all = boxes();
     const chosen = all.filter((b) => b.checked).length;
     for (const box of all) box.closest(".card").classList.toggle("selected", box.checked);
+    // The bar sticks to the top (and shows its actions) only while something is selected.
+    counter.closest(".bulk-bar")?.classList.toggle("has-selection", chosen > 0);
     counter.textContent =
       chosen === 1
         ? counter.dataset.templateOne
@@ -83,10 +85,29 @@ function setUpInfiniteScroll(root, refresh) {
   return () => observer.disconnect();
 }
 
+// On a narrow screen the filters fold behind their summary (served open, so that they show
+// without scripts); on a wide one they are always open. The choice survives a new search.
+const wide = window.matchMedia("(min-width: 48rem)");
+let filtersOpen = false;
+
+function setUpFilters(root) {
+  const details = root.querySelector("details.facets-toggle");
+  if (!details) return;
+  const apply = () => {
+    details.open = wide.matches || filtersOpen;
+  };
+  details.addEventListener("toggle", () => {
+    if (!wide.matches) filtersOpen = details.open;
+  });
+  wide.onchange = apply;
+  apply();
+}
+
 let stopScrolling = () => {};
 
 function setUp(root) {
   stopScrolling();
+  setUpFilters(root);
   const refresh = setUpSelection(root);
   stopScrolling = setUpInfiniteScroll(root, refresh);
 }

@@ -79,7 +79,7 @@ def create_user(
             viewer,
             templates,
             values={"email": email, "role": role.value},
-            error=viewer.gettext(exc.message),
+            error=viewer.explain(exc),
             status=exc.status,
         )
     flash(request, "success", viewer.gettext("User %(email)s created.", email=user.email))
@@ -98,7 +98,7 @@ def change_role(
     try:
         user = accounts.change_role(db, user_id=user_id, role=role, actor=viewer.user)
     except DomainError as exc:
-        flash(request, "error", viewer.gettext(exc.message))
+        flash(request, "error", viewer.explain(exc))
         return see_other("/admin/users")
     flash(
         request,
@@ -124,7 +124,7 @@ def set_active(
     try:
         user = accounts.set_active(db, user_id=user_id, active=active == "1", actor=viewer.user)
     except DomainError as exc:
-        flash(request, "error", viewer.gettext(exc.message))
+        flash(request, "error", viewer.explain(exc))
         return see_other("/admin/users")
     if user.is_active:
         message = viewer.gettext("%(email)s can log in again.", email=user.email)

@@ -108,7 +108,7 @@ def start_import(
     except DomainError as exc:
         return _render(
             request, db, settings, viewer, templates,
-            error=viewer.gettext(exc.message), status=exc.status,
+            error=viewer.explain(exc), status=exc.status,
         )  # fmt: skip
     return see_other(f"/admin/import/{run.id}")
 

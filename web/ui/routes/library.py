@@ -24,6 +24,15 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)]
 Reader = Annotated[Viewer, Depends(page("assets.read"))]
 
 
+def has_bulk_actions(viewer: Viewer) -> bool:
+    """Whether this role can do anything with a selection (tag, collect, delete, download
+    as a ZIP): roles that cannot get no check boxes and no selection bar."""
+    return any(
+        viewer.can(p)
+        for p in ("assets.edit", "collections.edit", "assets.delete", "assets.download_rendition")
+    )
+
+
 @router.get("/")
 def library(
     request: Request,
@@ -52,7 +61,8 @@ def library(
             viewer,
             headers=next_page_header(view.result, "/"),
             result=view.result,
-            select_form="bulk",  # the cards' check boxes belong to the bulk-action form
+            # The cards' check boxes belong to the bulk-action form, if there is one.
+            select_form="bulk" if has_bulk_actions(viewer) else None,
         )
     values: dict[str, Any] = {
         "view": view,
@@ -62,6 +72,7 @@ def library(
         if viewer.can("collections.edit")
         else [],
         **zip_choices(request, viewer, db),
+        "bulk": has_bulk_actions(viewer),
     }
     if fragment == "results":
         # What the instant search replaces: sidebar, count, bulk bar, grid, pager.

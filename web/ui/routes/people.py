@@ -51,7 +51,7 @@ ERRORS = face_forms.PROBLEMS | {
 
 def _error(request: Request, viewer: Viewer, exc: DomainError) -> None:
     message = ERRORS.get(exc.code)
-    flash(request, "error", viewer.gettext(message) if message else exc.message)
+    flash(request, "error", viewer.gettext(message) if message else viewer.explain(exc))
 
 
 def _page_number(request: Request) -> int:

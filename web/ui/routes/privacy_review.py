@@ -132,7 +132,7 @@ def _failed(
     request: Request, viewer: Viewer, exc: DomainError, asset_id: str, face_id: str
 ) -> Response:
     message = ERRORS.get(exc.code)
-    flash(request, "error", viewer.gettext(message) if message else exc.message)
+    flash(request, "error", viewer.gettext(message) if message else viewer.explain(exc))
     return see_other(f"/privacy/review?asset={asset_id}#face-{face_id}")
 
 

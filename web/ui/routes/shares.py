@@ -165,7 +165,11 @@ def create_share(
             db, asset_id=asset_id, data=data, actor=viewer.user, settings=settings
         )
     except InvalidInput as exc:  # what the form cannot check itself (consent evidence)
-        flash(request, "error", viewer.gettext("The link was not made: %(why)s", why=exc.message))
+        flash(
+            request,
+            "error",
+            viewer.gettext("The link was not made: %(why)s", why=viewer.explain(exc)),
+        )
         return see_other(back)
     base = str(request.base_url)
     request.session[CREATED_KEY] = {

@@ -1,0 +1,93 @@
+"""The gettext catalogs (nl, en) and the choice of language: shared by the UI's pages and
+the API's error messages, so an error reads the same wherever a person meets it.
+
+Catalogs are the .po files in web/translations, compiled in memory when first used: no
+build step, and no compiled .mo files to keep in step with their sources.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LOCALES = ("nl", "en")  # Dutch first: the default when nothing else says otherwise
+DEFAULT_LOCALE = "nl"
+
+
+def po_path(locale: str) -> Path:
+    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def translations(locale: str) -> Translations:
+    """The compiled catalog for `locale` (read once per process)."""
+    with po_path(locale).open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def gettext(locale: str, message: str, **values: object) -> str:
+    """Translate `message`, then fill in its %(name)s placeholders."""
+    text = translations(locale).gettext(message)
+    return text % values if values else text
+
+
+def ngettext(locale: str, singular: str, plural: str, n: int, **values: object) -> str:
+    """The form of `singular`/`plural` for `n` in `locale`; `%(num)s` is `n`."""
+    text = translations(locale).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+def translate(locale: str, message: str, params: Mapping[str, object] | None = None) -> str:
+    """A message that may hold placeholders (an error's template and its values). A value
+    that is itself a message id (marked with N_ where it is defined, such as "a PDF
+    document") is translated too; other values (names, numbers) are not in the catalog."""
+    catalog = translations(locale)
+    text = catalog.gettext(message)
+    if not params:
+        return text
+    values = {k: catalog.gettext(v) if isinstance(v, str) and v else v for k, v in params.items()}
+    try:
+        return text % values
+    except (KeyError, ValueError, TypeError):  # a broken translation must not hide the error
+        return message % dict(params)
+
+
+def parse_accept_language(header: str | None) -> list[str]:
+    """Primary language subtags from an Accept-Language header, most preferred first."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate((header or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.split("-")[0].lower()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def choose_locale(
+    *, user_locale: str | None, session_locale: str | None, accept_language: str | None
+) -> str:
+    """The user's saved choice, else this browser session's, else the browser's, else Dutch."""
+    for candidate in (user_locale, session_locale):
+        if candidate in LOCALES:
+            return candidate
+    for tag in parse_accept_language(accept_language):
+        if tag in LOCALES:
+            return tag
+    return DEFAULT_LOCALE
