@@ -55,18 +55,22 @@ from dam.runtime import build_runtime
 from dam.settings import load_settings
 from gdpr import gate
 from web import files
+from web.api_docs import ScriptResponse, swagger_ui_path
 from web.app import create_app
 from web.metrics import MetricsResponse
 from web.ui.static import STATIC_DIR
 
 # Responses that carry no asset bytes: serialised data, rendered pages, redirects, the
-# Prometheus figures.
-WITHOUT_BYTES = (JSONResponse, HTMLResponse, RedirectResponse, MetricsResponse)
+# Prometheus figures, the API docs' start script.
+WITHOUT_BYTES = (JSONResponse, HTMLResponse, RedirectResponse, MetricsResponse, ScriptResponse)
 # Responses that carry whatever they are given: allowed only without a body.
 BODY_TAKING = (Response, PlainTextResponse)
 WEB_DIR = Path(files.__file__).resolve().parent
-# FastAPI's own pages (the OpenAPI schema and its viewer): no asset data in them.
-FRAMEWORK_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect"}
+# FastAPI's own page (the OpenAPI schema): no asset data in it.
+FRAMEWORK_PATHS = {"/openapi.json"}
+# Mounted folders of files that ship with Beeldbank: the UI's CSS, scripts and icons, and
+# Swagger UI's (web/api_docs.py). No asset bytes.
+STATIC_DIRS = {STATIC_DIR, Path(str(swagger_ui_path))}
 
 
 @pytest.fixture(scope="module")
@@ -198,16 +202,16 @@ def _resolve(node: ast.expr, scope: dict[str, Any]) -> Any:
 
 
 def endpoints(app: FastAPI) -> list[tuple[str, str, Callable[..., Any], type | None]]:
-    """(methods, path, endpoint, response class) of every route; a mount must be the UI's
-    static files."""
+    """(methods, path, endpoint, response class) of every route; a mount must be files that
+    ship with Beeldbank (STATIC_DIRS)."""
     found = []
     # FastAPI keeps included routers as branches; this yields the routes it serves.
     for route in iter_route_contexts(app.routes):
         original = route.original_route
         if isinstance(original, Mount):
             assert isinstance(original.app, StaticFiles), f"unexpected mount {original.path}"
-            assert Path(str(original.app.directory)) == STATIC_DIR, original.path
-            continue  # the app's own CSS, scripts and icons: no asset bytes
+            assert Path(str(original.app.directory)) in STATIC_DIRS, original.path
+            continue  # files that ship with Beeldbank: no asset bytes
         path, methods = str(route.path), ",".join(sorted(route.methods or ()))
         endpoint = route.endpoint
         assert endpoint is not None, f"a route without an endpoint: {path}"
