@@ -230,7 +230,7 @@ def test_confirm_and_dismiss_through_the_forms(
         data={"csrf_token": token, "reason": "not recognisable", "number": "3"},
     )
     assert "Gezicht 3 is afgewezen." in dismissed.text
-    assert "Reden: Niet herkenbaar" in dismissed.text
+    assert "Reden: niet herkenbaar" in dismissed.text
 
     with rt.session() as session:
         states = {f.id: f.state for f in session.exec(select(Face))}
