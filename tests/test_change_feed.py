@@ -41,6 +41,9 @@ def recorded(rt: Runtime, change: Callable[[Session], object]) -> set[tuple[str,
     """What `change` recorded, run in a plain session (no drainer kicked: rows stay)."""
     with rt.session() as session:
         session.info.pop(changes.FEED_KEY)  # no drainer: the rows stay
+        # Nor jobs run by the inline queue (a merge schedules suggestions), whose end
+        # drains the feed too.
+        session.info.pop("queue")
         change(session)
         session.commit()
     with rt.engine.begin() as conn:

@@ -36,7 +36,8 @@ def upload(client: TestClient, account: Account, *, seed: int = 1, **fields: str
         "/api/v1/assets",
         headers=account.headers,
         files={"file": (f"zomer-{seed}.jpg", media.jpeg(seed=seed), "image/jpeg")},
-        data={"title": "Zomerfeest in het park", **fields},
+        # About sharing: the team's own photo, so the licence holds nothing back.
+        data={"title": "Zomerfeest in het park", "licence_status": "own", **fields},
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
