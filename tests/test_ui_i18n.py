@@ -176,3 +176,12 @@ def test_a_message_value_is_translated_with_its_message() -> None:
         "nl", message, {"what": "a PDF document", "photos": "JPEG", "videos": "MP4"}
     )
     assert text.startswith("Dit bestandstype wordt niet aanvaard (het is een PDF-document).")
+
+
+def test_every_stage_and_task_has_a_label() -> None:
+    """The asset page's processing table names every job by its label, never its code."""
+    from dam.plugins import builtin_wiring
+    from web.ui import labels
+
+    wiring = builtin_wiring()
+    assert set(wiring.stages) | set(wiring.tasks) <= set(labels.stage)

@@ -177,6 +177,13 @@ def site(server: str, ui_runtime: Runtime, make_person_module: Callable[..., Per
             json={"channel": "internal", "password": "strandwandeling 2026"},
         )
         assert locked.status_code == 201, locked.text
+        batch = client.post(
+            "/api/v1/downloads",
+            json={"asset_ids": ids, "channel": "internal", "preset": "web", "redact": False},
+        )
+        assert batch.status_code == 202, batch.text
+        export = client.post(f"/api/v1/people/{person['id']}/export-requests")
+        assert export.status_code == 202, export.text
     with ui_runtime.unit_of_work() as session:
         # A finished import as the import page leaves it (running one needs import roots).
         counts = {"imported": 2, "duplicates": 1, "skipped": 0, "refused": 1}
@@ -192,6 +199,8 @@ def site(server: str, ui_runtime: Runtime, make_person_module: Callable[..., Per
             "person_id": person["id"],
             "consent_id": consent["id"],
             "token": share.json()["token"],
+            "batch_id": batch.json()["id"],
+            "job_id": export.json()["id"],
         },
         extra=(
             f"/s/{locked.json()['token']}",

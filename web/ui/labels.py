@@ -39,6 +39,12 @@ stage = {
     "video_renditions": N_("making web versions"),
     "video_storyboard": N_("making the storyboard"),
     "video_faces": N_("finding faces in the video"),
+    # Tasks (Wiring.add_task): jobs that are no pipeline stage.
+    "redact_video": N_("blurring faces in the video"),
+    "pack_download": N_("packing a ZIP download"),
+    "suggest_person": N_("looking for this person in the library"),
+    "person_export": N_("exporting an access request"),
+    "person_erasure": N_("erasing a person"),
 }
 
 kind = {
