@@ -301,7 +301,7 @@ def test_faces_are_named_and_dismissed_with_the_keyboard(
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text("Gezicht 2 is afgewezen.")
     expect(page.get_by_role("link", name="Gezicht 2: afgewezen")).to_be_visible()
-    expect(page.locator(".face-item.state-dismissed")).to_contain_text("Reden: Niet herkenbaar")
+    expect(page.locator(".face-item.state-dismissed")).to_contain_text("Reden: niet herkenbaar")
     page.wait_for_load_state("networkidle")
     assert_accessible(page)
     screenshot(page, "asset-faces-decided")
