@@ -6,7 +6,8 @@
 - the width: at 360 px nothing is wider than the viewport
   (document.documentElement.scrollWidth);
 - screenshots of every page at 1366 and 390 px in both languages under
-  test-artifacts/screenshots/pages/ (gitignored), for review.
+  test-artifacts/screenshots/pages/ (gitignored), for review: as an administrator (who
+  reaches every page) and anonymous; DAM_TEST_SCREENSHOTS=all for every role.
 
 The pages are the app's own GET routes (the UI's routers and the public share pages), so a
 page added later is crawled too; a route with a path parameter this file does not know
@@ -15,6 +16,7 @@ fails the test until a value for it is added to `values_for`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -317,7 +319,14 @@ def test_every_page_in_proper_words_and_within_a_phone(
     assert wide == {}, f"pages wider than {PHONE} px as {who} in {lang}:\n{listed}"
 
 
+# Screenshots cost time on every CI run: by default those of the public pages and of an
+# administrator, who reaches every page; DAM_TEST_SCREENSHOTS=all takes every role's.
+SHOT_ROLES = None if os.environ.get("DAM_TEST_SCREENSHOTS") == "all" else {"anonymous", "admin"}
+
+
 def _shoot(page: Page, name: str, lang: str, width: int) -> None:
+    if SHOT_ROLES is not None and name.rsplit("-", 1)[-1] not in SHOT_ROLES:
+        return
     folder = SCREENSHOTS / "pages"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}-{lang}-{width}.png"), full_page=True)
