@@ -23,6 +23,10 @@ from ingest.image.geometry import fit_within
 from ingest.image.renditions import LARGEST_EDGE
 from ingest.originals import load_original
 
+# The most pixels the detail picture for small faces is decoded at (a 24-megapixel camera
+# photo's half size is 6 MP; a 196-megapixel one is searched at an eighth or a quarter).
+DETAIL_MAX_PIXELS = 26_000_000
+
 
 def detect_asset_faces(ctx: StageContext) -> None:
     """Detect faces in an image asset and store them (identities survive a re-run)."""
@@ -92,6 +96,10 @@ def detail_pixels(path: Path, *, label: str, max_pixels: int, smallest_face: int
         longest = max(image.width, image.height)
         shrink = 1
         while shrink < 8 and smallest_face / (shrink * 2) >= SMALLEST_IN_REGIONS:
+            shrink *= 2
+        # Bounded whatever the original's size: a 196-megapixel picture is searched at
+        # most at DETAIL_MAX_PIXELS (its memory is not in the stage's plan otherwise).
+        while shrink < 8 and image.width * image.height / (shrink * shrink) > DETAIL_MAX_PIXELS:
             shrink *= 2
         full = decode_for_renditions(
             image, label=label, path=path, long_edge=math.ceil(longest / shrink)
