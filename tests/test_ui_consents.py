@@ -43,7 +43,7 @@ def other_client(client: TestClient) -> Iterator[TestClient]:
 
 
 def photo_with(client: TestClient, rt: Runtime, creative: Account, pid: str, seed: int) -> str:
-    asset_id = upload(client, creative, seed=seed, title=f"Optocht {seed}")
+    asset_id = upload(client, creative, seed=seed, title=f"Optocht {seed}", licence_status="own")
     with_face(rt, asset_id, pid, FaceState.confirmed)
     return asset_id
 
@@ -309,7 +309,8 @@ def test_the_asset_page_shows_each_channel_with_its_reasons(
         "✕ geblokkeerd Intern gebruik, intranet, drukwerk, pers : "
         f"Er is geen toestemming van {NAME}." in words
     )  # creatives may read people
-    assert words.count(f"Er is geen toestemming van {NAME}.") == 3
+    # The summary, the other group's line, the share-link panel and the download control.
+    assert words.count(f"Er is geen toestemming van {NAME}.") == 4
 
     # People the detector missed and an embargo: the one details form, saved once.
     form = {"csrf_token": token, "title": "Optocht 13", "undetected_people": "true"}
