@@ -23,7 +23,7 @@ from ingest.image.decode import main_page
 from tests import video_clips as store
 from tests.raw_samples import make_dng
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.one_database]
 
 
 def largest(rt: Runtime, asset_id: str) -> np.ndarray:

@@ -32,6 +32,8 @@ from tests.conftest import Account
 from tests.corpus import message_problem
 from web.app import create_app
 
+pytestmark = pytest.mark.one_database
+
 RED, GREEN, BLUE, YELLOW = (220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 40)
 # Colour error allowed after lossy encoding of the source and of the thumbnail.
 TOLERANCE = 14

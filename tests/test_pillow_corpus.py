@@ -25,7 +25,7 @@ from tests.corpus import CorpusUnavailable, corpus_files, message_problem, pillo
 
 # About 40 s per database backend on an idle 2-core machine; a loaded one (other test runs
 # alongside) has taken 5 minutes, past the suite's default 300 s timeout.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200), pytest.mark.one_database]
 
 pillow_heif.register_heif_opener()
 
@@ -71,9 +71,6 @@ def largest_page(image: Image.Image) -> int:
     return max(areas, key=lambda page: areas[page], default=0)
 
 
-# Decoding does not depend on the database, and the corpus is the suite's longest test:
-# it runs on SQLite only (every other upload test covers PostgreSQL).
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_pillow_test_image_is_refused_ready_or_failed_with_a_reason(
     client: TestClient,
     creative: Account,

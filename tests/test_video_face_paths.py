@@ -46,6 +46,8 @@ from tests import faces_corpus
 from tests import video_clips as clips
 from tests.conftest import Account
 
+pytestmark = pytest.mark.one_database
+
 W, H = 1280, 720
 
 # --- the stored format (pure) -------------------------------------------------------------

@@ -30,7 +30,7 @@ from tests import video_clips as clips
 from tests.conftest import Account
 from tests.video_clips import Clip
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.one_database]
 
 FRAME = "640x360"
 FACE_EDGE = 180

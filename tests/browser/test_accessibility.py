@@ -45,7 +45,7 @@ def seed_library(server: str, token: str) -> tuple[list[str], str]:
 
 def check(page: Page, name: str) -> None:
     expect(page.locator("h1")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")
     assert_accessible(page)
     screenshot(page, name)
 
@@ -116,7 +116,6 @@ def test_pages_fit_a_phone(
     ids, _ = seed_library(server, api_token(ui_runtime, person))
     log_in(page, person)
     page.goto(f"/assets/{ids[0]}" if path == "asset" else path)
-    page.wait_for_load_state("networkidle")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at phone width"
     assert_accessible(page)

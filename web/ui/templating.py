@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, select_autoescape
+from jinja2.bccache import Bucket
 
 from dam.auth import has_permission
 from dam.errors import DomainError
@@ -46,6 +47,24 @@ class Viewer:
         return self.user is not None and has_permission(self.user, permission)
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per process, whatever the number of apps (the tests build
+    one per test): Jinja checks each template's source checksum before it reuses one."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class Templates:
     """Two environments (nl, en): each has its catalog installed, so rendering is lock-free."""
 
@@ -61,6 +80,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,
+            bytecode_cache=_COMPILED,
         )
         env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
         env.filters["day"] = partial(i18n.format_day, locale=locale, tz=self.timezone)
