@@ -146,11 +146,15 @@ def state_of(link: ShareLink, at: datetime | None = None) -> LinkState:
 def create_share(
     session: Session, *, asset_id: str, data: ShareInput, actor: User, settings: Settings
 ) -> CreatedShare:
-    """A new link; the returned token is the only copy there will ever be."""
+    """A new link; the returned token is the only copy there will ever be. Only for a
+    channel the asset is cleared for now (NotCleared with the verdict's reasons
+    otherwise): a link for any other would only show visitors a refusal. It serves only
+    while the verdict stays cleared (`resolve`)."""
     asset = get_asset(session, asset_id)
     if asset.restricted:
         raise InvalidInput("Consent evidence is never shared.")
     egress.require_channel(settings, data.channel)
+    egress.require_cleared(session, asset.id, data.channel, settings=settings)
     expires_at = expiry_moment(data.expires_at, settings.default_timezone)
     if expires_at is not None and expires_at <= clock.now():
         raise InvalidInput("The expiry date lies in the past; choose a later one.")

@@ -73,6 +73,22 @@ def give_consent(client: TestClient, officer: Account, person_id: str, channels:
     return str(response.json()["id"])
 
 
+def set_alt_text(client: TestClient, account: Account, asset_id: str, text: str) -> None:
+    patched = client.patch(
+        f"/api/v1/assets/{asset_id}", headers=account.headers, json={"alt_text": text}
+    )
+    assert patched.status_code == 200, patched.text
+
+
+def withdraw(client: TestClient, officer: Account, consent_id: str) -> None:
+    withdrawn = client.post(
+        f"/api/v1/consents/{consent_id}/withdraw",
+        headers=officer.headers,
+        json={"reason": "wil niet meer online"},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+
 def test_create_serve_download_and_list(client: TestClient, rt: Runtime, creative: Account) -> None:
     asset_id = upload(client, creative, seed=11)
     created = share(client, creative, asset_id)
@@ -237,9 +253,14 @@ def test_not_cleared_says_why_without_names(
 ) -> None:
     asset_id = upload(client, creative, seed=17)
     person_id = with_person(client, rt, officer, asset_id)
-    give_consent(client, officer, person_id, ["internal"])
-    # The website needs alt text and a consent that covers it: neither is there.
+    consent_id = give_consent(client, officer, person_id, ["internal", "website"])
+    set_alt_text(client, creative, asset_id, "Kinderen dansen op het gras")
     token = share(client, creative, asset_id, channel="website")["token"]
+    assert client.get(f"/s/{token}/file").status_code == 200
+    # Then the website loses both what it needs: alt text and a consent that covers it.
+    set_alt_text(client, creative, asset_id, "")
+    withdraw(client, officer, consent_id)
+    give_consent(client, officer, person_id, ["internal"])
     for lang, texts in {
         "nl": ("Alternatieve tekst ontbreekt", "Niet iedereen op dit beeld heeft geldige"),
         "en": ("Alt text is missing", "Not everyone in this picture has given valid"),
@@ -265,12 +286,7 @@ def test_withdrawal_stops_a_working_link_at_once(
     token = share(client, creative, asset_id, channel="intranet")["token"]
     assert client.get(f"/s/{token}/file").status_code == 200
     assert client.get(f"/embed/{token}").status_code == 200
-    withdrawn = client.post(
-        f"/api/v1/consents/{consent_id}/withdraw",
-        headers=officer.headers,
-        json={"reason": "wil niet meer online"},
-    )
-    assert withdrawn.status_code == 200, withdrawn.text
+    withdraw(client, officer, consent_id)
     page = client.get(f"/s/{token}")
     assert page.status_code == 409 and NAME not in page.text
     assert "Niet iedereen op dit beeld heeft geldige toestemming gegeven voor intranet" in page.text
@@ -392,9 +408,11 @@ def test_every_public_path_stops_alike(
 def test_a_protected_link_asks_for_its_password_before_telling_why_it_is_blocked(
     client: TestClient, creative: Account
 ) -> None:
-    # The website needs alt text, which this asset lacks: the link is not cleared.
     asset_id = upload(client, creative, seed=22)
+    set_alt_text(client, creative, asset_id, "Kinderen dansen op het gras")
     token = share(client, creative, asset_id, channel="website", password="geheim genoeg")["token"]
+    # The website needs alt text, which the asset has lost since: the link is not cleared.
+    set_alt_text(client, creative, asset_id, "")
     page = client.get(f"/s/{token}")
     assert page.status_code == 200 and 'type="password"' in page.text
     assert "Alternatieve tekst ontbreekt" not in page.text
@@ -430,5 +448,13 @@ def test_ui_offers_and_makes_links_only_for_cleared_channels(
         f"/assets/{asset_id}/shares", data={"channel": "website", "csrf_token": csrf}
     )
     assert "Er is geen link gemaakt: dit beeld is niet vrijgegeven voor website." in refused.text
+    # The API refuses it the same way, with the verdict's reasons.
+    answer = client.post(
+        f"/api/v1/assets/{asset_id}/shares", headers=creative.headers, json={"channel": "website"}
+    )
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "not_cleared"
+    assert "alt_text_missing" in {reason["code"] for reason in error["reasons"]}
     with rt.session() as session:
         assert session.exec(select(ShareLink).where(ShareLink.asset_id == asset_id)).all() == []

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from dam import clock
-from dam.errors import InvalidInput
+from dam.errors import InvalidInput, NotCleared
 from dam.models import ShareLink, VerdictStatus
 from dam.settings import Settings
 from gdpr.judgement import verdict_text, verdicts
@@ -131,18 +131,6 @@ def create_share(
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose a channel for the link."))
         return see_other(back)
-    if channel not in cleared_channels(db, settings, asset_id):
-        # It would only show visitors a refusal: say so instead of making it.
-        flash(
-            request,
-            "error",
-            viewer.gettext(
-                "No link was made: this asset is not cleared for %(channel)s. The "
-                "verdict at the top of its page says why.",
-                channel=verdict_text.channel_label(channel, viewer.locale),
-            ),
-        )
-        return see_other(back)
     try:
         day = _parse_day(expires_on)
     except ValueError:
@@ -164,6 +152,17 @@ def create_share(
         created = shares.create_share(
             db, asset_id=asset_id, data=data, actor=viewer.user, settings=settings
         )
+    except NotCleared:  # a link would only show visitors a refusal
+        flash(
+            request,
+            "error",
+            viewer.gettext(
+                "No link was made: this asset is not cleared for %(channel)s. The "
+                "verdict at the top of its page says why.",
+                channel=verdict_text.channel_label(channel, viewer.locale),
+            ),
+        )
+        return see_other(back)
     except InvalidInput as exc:  # what the form cannot check itself (consent evidence)
         flash(
             request,
