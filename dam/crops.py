@@ -16,41 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dam.errors import InvalidInput
+from dam.geometry import Box
 
 # Face boxes grow by these fractions of their own size before they must fit: a head is
 # more than the detector's box (hair above, chin below, ears at the sides).
 HEADROOM_TOP = 0.45
 HEADROOM_SIDE = 0.2
 HEADROOM_BOTTOM = 0.25
-
-
-@dataclass(frozen=True)
-class Box:
-    """A rectangle in fractions (0..1) of the upright image."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-
-    @property
-    def right(self) -> float:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> float:
-        return self.y + self.h
-
-    def contains(self, other: Box, slack: float = 1e-6) -> bool:
-        return (
-            other.x >= self.x - slack
-            and other.y >= self.y - slack
-            and other.right <= self.right + slack
-            and other.bottom <= self.bottom + slack
-        )
-
-    def as_text(self) -> str:
-        return ",".join(f"{v:.4f}" for v in (self.x, self.y, self.w, self.h))
 
 
 FULL = Box(0.0, 0.0, 1.0, 1.0)
@@ -83,7 +55,7 @@ def checked_box(x: float, y: float, w: float, h: float) -> Box:
     return Box(x, y, min(w, 1 - x), min(h, 1 - y))
 
 
-def padded(face: Box) -> Box:
+def with_headroom(face: Box) -> Box:
     """A face box grown by the headroom, clipped to the image."""
     x0 = max(0.0, face.x - face.w * HEADROOM_SIDE)
     y0 = max(0.0, face.y - face.h * HEADROOM_TOP)
@@ -110,7 +82,7 @@ def face_crop(width: int, height: int, aspect: float, faces: Sequence[Box]) -> C
     they fit together; None without faces."""
     if not faces:
         return None
-    grown = [padded(f) for f in faces]
+    grown = [with_headroom(f) for f in faces]
     x0 = min(b.x for b in grown)
     y0 = min(b.y for b in grown)
     x1 = max(b.right for b in grown)

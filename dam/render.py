@@ -19,8 +19,9 @@ import numpy as np
 from PIL import Image, ImageCms, ImageFilter
 
 from dam import file_metadata
-from dam.crops import FULL, Box
+from dam.crops import FULL
 from dam.errors import UnsupportedMedia
+from dam.geometry import Box
 from dam.presets import Spec, output_size
 
 ATTENTION_EDGE = 64  # the attention map's longest side, in cells

@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from dam.geometry import Box
 from ingest.demo import scene
-from ingest.faces.geometry import Box, iou
+from ingest.faces.geometry import iou
 from tests.corpus import CACHE as PILLOW_CACHE
 from tests.corpus import _exclusive
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dam import crops, presets
-from dam.crops import Box
 from dam.errors import InvalidInput
+from dam.geometry import Box
 
 BANNER = (1920, 600)
 
@@ -44,7 +44,7 @@ def test_the_automatic_crop_holds_every_face_whole_with_headroom(
     box = crop.box
     assert crop.faces_whole, label
     for face in faces:
-        assert box.contains(crops.padded(face)), label
+        assert box.contains(crops.with_headroom(face)), label
     # Of the preset's shape, within the picture, as large as the picture allows.
     assert box.w * width / (box.h * height) == pytest.approx(aspect, rel=1e-6)
     assert box.x >= 0 and box.y >= 0 and box.right <= 1 + 1e-9 and box.bottom <= 1 + 1e-9
@@ -55,7 +55,7 @@ def test_the_crop_is_centred_on_the_faces_where_the_picture_allows() -> None:
     face = Box(0.45, 0.45, 0.1, 0.1)
     crop = crops.face_crop(3000, 2000, 1.0, [face])
     assert crop is not None
-    padded = crops.padded(face)
+    padded = crops.with_headroom(face)
     centre_faces = padded.x + padded.w / 2
     assert crop.box.x + crop.box.w / 2 == pytest.approx(centre_faces, abs=1e-6)
 

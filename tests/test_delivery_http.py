@@ -22,8 +22,9 @@ from PIL import Image
 from sqlmodel import col, select
 
 from dam import auth, clock, migrate
-from dam.crops import Box, padded
+from dam.crops import with_headroom
 from dam.errors import InvalidInput
+from dam.geometry import Box
 from dam.models import AuditEntry, Face, FaceState, Notification, Role, Usage
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
@@ -253,7 +254,7 @@ def test_crops_keep_the_face_whole_and_a_chosen_crop_is_remembered(
     square = next(c for c in listed.json() if c["preset"] == "square")
     assert square["source"] == "faces" and square["faces_whole"]
     box = Box(square["x"], square["y"], square["w"], square["h"])
-    assert box.contains(padded(face))
+    assert box.contains(with_headroom(face))
     # Not cleared: explained, and the redacted version is offered and made in that crop.
     refused = client.get(
         f"/api/v1/assets/{asset_id}/download",

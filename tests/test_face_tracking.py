@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from dam.geometry import Box
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import Box
 from ingest.faces.tracking import (
     REJOIN_S,
     FoundTrack,

@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from dam.assets import remove_asset_rows
 from dam.face_paths import PathSample, pack, unpack
+from dam.geometry import Box
 from dam.media import BlurRegion
 from dam.models import Asset, AssetKind, AssetStatus, Face, FacePath, Role
 from dam.runtime import Runtime
@@ -36,7 +37,6 @@ from gdpr.publishing.face_blur import (
     video_regions,
 )
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import Box
 from ingest.faces.store import FoundFace, Span, match_by_span, store_faces
 from ingest.faces.tracking import Sighting, Tracker
 from ingest.ffmpeg import ffmpeg_binary

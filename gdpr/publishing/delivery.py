@@ -18,8 +18,9 @@ from sqlmodel import Session, col, select
 from dam import audit, clock, crops, file_metadata, presets, render
 from dam.auth import check_permission
 from dam.blobs import BlobStore
-from dam.crops import Box, Crop
+from dam.crops import Crop
 from dam.errors import InvalidInput, NotCleared
+from dam.geometry import Box
 from dam.models import (
     Asset,
     AssetCrop,

@@ -16,8 +16,9 @@ import dlib
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from dam.geometry import Box
 from ingest.faces import resnet, weights
-from ingest.faces.geometry import Box, to_dlib_square
+from ingest.faces.geometry import to_dlib_square
 
 DESCRIPTOR_MODEL = "dlib-resnet-v1+5pt"
 DIMENSIONS = 128

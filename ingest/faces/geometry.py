@@ -6,35 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Box:
-    """An axis-aligned box in pixels (or in 0..1 units when relative), top-left origin."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-
-    @property
-    def right(self) -> float:
-        return self.x + self.w
-
-    @property
-    def bottom(self) -> float:
-        return self.y + self.h
-
-    @property
-    def area(self) -> float:
-        return max(0.0, self.w) * max(0.0, self.h)
-
-    @property
-    def center(self) -> tuple[float, float]:
-        return self.x + self.w / 2, self.y + self.h / 2
-
-    def scaled(self, factor: float) -> Box:
-        """The same region in an image resized by `factor`."""
-        return Box(self.x * factor, self.y * factor, self.w * factor, self.h * factor)
+from dam.geometry import Box
 
 
 def iou(a: Box, b: Box) -> float:

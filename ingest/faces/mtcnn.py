@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from dam.geometry import Box
 from ingest.faces import weights
-from ingest.faces.geometry import Box
 
 PNET_WINDOW = 12
 PNET_STRIDE = 2

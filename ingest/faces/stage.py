@@ -11,11 +11,12 @@ from PIL import Image
 from sqlmodel import select
 
 from dam import biometrics
+from dam.geometry import Box
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import Box, padded, pixel_bounds, relative
+from ingest.faces.geometry import padded, pixel_bounds, relative
 from ingest.faces.mtcnn import SMALLEST_IN_REGIONS, Detection
 from ingest.faces.store import FoundFace, encode_crop, match_by_place, store_faces
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions

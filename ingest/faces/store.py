@@ -23,10 +23,11 @@ from dam import biometrics, events
 from dam.blobs import BlobStore, write_atomic
 from dam.clock import now
 from dam.face_paths import PathSample, pack
+from dam.geometry import Box
 from dam.ids import new_id
 from dam.models import Asset, Face, FaceEmbedding, FacePath, FaceState
 from ingest.faces.descriptor import DESCRIPTOR_MODEL
-from ingest.faces.geometry import Box, Reconciled, reconcile
+from ingest.faces.geometry import Reconciled, reconcile
 from ingest.faces.tracking import FoundTrack, StoredTrack, reconcile_tracks
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.faces.geometry import Box, Reconciled, iou
+from dam.geometry import Box
+from ingest.faces.geometry import Reconciled, iou
 
 # Embedding distances on dlib's 128-d descriptor: gdpr/recognition/matching.py uses 0.5 for "the
 # same person" across photos. Within one clip lighting and pose change less, so the same

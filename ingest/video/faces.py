@@ -32,11 +32,12 @@ from sqlmodel import Session, col, select
 from dam import biometrics
 from dam.errors import ProcessingError
 from dam.face_paths import PathSample
+from dam.geometry import Box
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import Box, clamp, padded, pixel_bounds, relative
+from ingest.faces.geometry import clamp, padded, pixel_bounds, relative
 from ingest.faces.store import FoundFace, Span, encode_crop, match_by_span, store_faces
 from ingest.faces.tracking import Sighting, Track, Tracker
 from ingest.ffmpeg import ffmpeg_binary

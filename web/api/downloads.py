@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from dam.crops import Box, Crop, checked_box
+from dam.crops import Crop, checked_box
+from dam.geometry import Box
 from dam.models import DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches
