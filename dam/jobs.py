@@ -161,7 +161,9 @@ class JobRunner:
         if job is None:
             return
         wiring = self.runtime.wiring
-        task = job.stage in wiring.tasks
+        # A job about no asset is a task whatever happens: its outcome is its own (a stage
+        # it names but nobody registered fails the job, not an asset).
+        task = job.stage in wiring.tasks or job.asset_id is None
         handler = wiring.tasks.get(job.stage) if task else wiring.stages.get(job.stage)
         ctx = StageContext(
             job_id=job.id,
