@@ -47,7 +47,7 @@ class StageContext:
     services) and the means to report progress."""
 
     job_id: str
-    asset_id: str  # "" for a task about a person
+    asset_id: str  # "" for a task about no asset (a person, a ZIP, an import)
     runtime: Runtime
     report_progress: Callable[[float], None]
     # The runtime's settings, unless a caller (a test) runs the stage with others.
@@ -77,21 +77,20 @@ class StageContext:
 
 
 def schedule(
-    session: Session, *, asset_id: str, stage: str, params: dict[str, Any] | None = None
+    session: Session,
+    *,
+    stage: str,
+    asset_id: str | None = None,
+    person_id: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Job:
-    """Add a job; its id is put on the queue once the session commits."""
-    job = Job(asset_id=asset_id, stage=stage, params=params)
-    session.add(job)
-    session.info.setdefault("jobs_to_enqueue", []).append(job.id)
-    return job
+    """Add a job; its id is put on the queue once the session commits.
 
-
-def schedule_for_person(
-    session: Session, *, person_id: str, stage: str, params: dict[str, Any] | None = None
-) -> Job:
-    """Add a task about a person (it must be registered with `add_task`); queued after
-    the commit like any job."""
-    job = Job(person_id=person_id, stage=stage, params=params)
+    A pipeline stage is about an asset. A task (`Wiring.add_task`) is about an asset, a
+    person (`person_id`: an access export, an erasure), or neither: its `params` say what
+    (a ZIP's batch, an import run). Such a job never borrows an asset: deleting that
+    asset would delete the job with it."""
+    job = Job(asset_id=asset_id, person_id=person_id, stage=stage, params=params)
     session.add(job)
     session.info.setdefault("jobs_to_enqueue", []).append(job.id)
     return job
@@ -162,7 +161,9 @@ class JobRunner:
         if job is None:
             return
         wiring = self.runtime.wiring
-        task = job.stage in wiring.tasks
+        # A job about no asset is a task whatever happens: its outcome is its own (a stage
+        # it names but nobody registered fails the job, not an asset).
+        task = job.stage in wiring.tasks or job.asset_id is None
         handler = wiring.tasks.get(job.stage) if task else wiring.stages.get(job.stage)
         ctx = StageContext(
             job_id=job.id,
@@ -334,7 +335,7 @@ class JobRunner:
         with self.session() as session:
             row = session.get(Job, job.id)
             if row is None:
-                return  # the asset was deleted while we worked
+                return  # its asset was deleted while we worked
             row.status, row.error, row.finished_at = status, error, now()
             row.duration_s = seconds
             if status == JobStatus.done:

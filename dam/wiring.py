@@ -111,8 +111,9 @@ class Wiring:
         return stages
 
     def add_task(self, name: str, handler: StageHandler) -> None:
-        """A job about an asset that is no pipeline stage (a redacted video): its outcome
-        is its own; the asset's status stays as it is and the pipeline does not go on."""
+        """A job that is no pipeline stage (a redacted video, a ZIP, an import): its
+        outcome is its own; an asset it is about keeps its status and its pipeline does
+        not go on. It may be about no asset at all (`jobs.schedule`)."""
         self.tasks[name] = handler
 
     def add_periodic(

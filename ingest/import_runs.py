@@ -1,33 +1,56 @@
 """Imports administrators start from the web UI: a folder under one of DAM_IMPORT_ROOTS,
-run in the background with its progress, counts and report kept in `import_run`.
+run as a job of the queue (`import_folder`), its progress, counts and report kept in
+`import_run`.
 
 The folder is chosen as a root (by its position in the setting) and a path below it; the
 resolved folder must stay inside that root (no `..`, no symlink out of it): the browser
 never names a path the server did not offer. The work is `bulk_import.import_all`, the
-same as `dam import`, so a run that stopped (a restart) is simply started again: what
-was imported is skipped.
+same as `dam import`. A job whose process died (a restart, a kill) is taken over by the
+queue (`jobs.reclaim_orphans`, or the sweeper once its heartbeat is stale) and runs
+again: what was imported is skipped, the rest follows. The run's page reads the job for
+what is going on now (`RunState`): waiting, running, interrupted and continuing, done,
+or failed and why.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from dam import audit
+from dam import audit, jobs
 from dam.clock import now
-from dam.errors import InvalidInput, NotFound
-from dam.models import ImportRun, LicenceStatus, User
-from dam.runtime import Runtime
+from dam.disk import is_disk_full
+from dam.errors import N_, InvalidInput, NotFound, ProcessingError
+from dam.jobs import StageContext
+from dam.models import ImportRun, Job, JobStatus, LicenceStatus, User
 from dam.settings import Settings
 from ingest.bulk_import import FileReport, ImportOptions, import_all, walk, write_report
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY = 25  # files between two progress writes
+IMPORT_TASK = "import_folder"
+PROGRESS_EVERY_S = 2.0  # between two progress writes (the page refreshes every 2 s)
 MAX_DEPTH = 10
+FINISHED = ("done", "failed")
+
+# Why a run failed, for people (catalog message ids: the page shows them translated).
+FOLDER_GONE = N_(
+    "The folder can no longer be read: it was moved or removed, or the share is not "
+    "mounted. Check it, then start the import again."
+)
+FOLDER_NOT_ALLOWED = N_(
+    "This folder is no longer one of the import folders (DAM_IMPORT_ROOTS). "
+    "Start the import again from one of them."
+)
+STOPPED = N_("The import stopped with an error. Start it again: what was imported is skipped.")
+LOST = N_(
+    "The import was interrupted and cannot continue by itself. Start it again: what was "
+    "imported is skipped."
+)
 
 
 @dataclass(frozen=True)
@@ -65,13 +88,12 @@ def resolve_folder(settings: Settings, root: int, folder: str) -> Path:
 
 
 def start_import(
-    rt: Runtime, session: Session, *, request: ImportRequest, actor: User
+    session: Session, *, settings: Settings, request: ImportRequest, actor: User
 ) -> ImportRun:
-    """Record the run in `session` (the request's: on SQLite it holds the write lock),
-    commit, and start it in the background."""
+    """Record the run and its job in `session` and commit: the queue runs it."""
     if not 0 <= request.folder_depth <= MAX_DEPTH:
         raise InvalidInput(f"The folder depth is at most {MAX_DEPTH}.")
-    folder = resolve_folder(rt.settings, request.root, request.folder)
+    folder = resolve_folder(settings, request.root, request.folder)
     run = ImportRun(
         folder=str(folder),
         options={
@@ -82,6 +104,7 @@ def start_import(
         },
         started_by=actor.id,
     )
+    run.job_id = jobs.schedule(session, stage=IMPORT_TASK, params={"run_id": run.id}).id
     session.add(run)
     audit.record(
         session,
@@ -92,19 +115,19 @@ def start_import(
         details={"dry_run": request.dry_run},
     )
     session.commit()
-    run_id = run.id
-    thread = threading.Thread(
-        target=run_import, args=(rt, run_id), name=f"import-{run_id}", daemon=True
-    )
-    thread.start()
     return run
 
 
-def run_import(rt: Runtime, run_id: str) -> None:
-    """Do the import of run `run_id`, writing its progress as it goes."""
-    with rt.session() as session:
+# --- the job --------------------------------------------------------------------------
+
+
+def import_folder(ctx: StageContext) -> None:
+    """The `import_folder` job: the run named in its params, from the start or (run again
+    after an interruption) from where it stopped, since what was imported is skipped."""
+    run_id = str(ctx.params.get("run_id", ""))
+    with ctx.session() as session:
         run = session.get(ImportRun, run_id)
-        if run is None:
+        if run is None or run.status in FINISHED:
             return
         owner = session.get(User, run.started_by) if run.started_by else None
         options = ImportOptions(
@@ -119,27 +142,25 @@ def run_import(rt: Runtime, run_id: str) -> None:
         )
         folder = Path(run.folder)
         if owner is not None:
-            session.expunge(owner)
+            session.expunge(owner)  # read by the import's threads, each in its own session
     try:
+        problem = _folder_problem(ctx.settings, folder)
+        if problem is not None:
+            raise ProcessingError(problem)
         candidates = list(walk([folder]))
-        _update(rt, run_id, status="running", total=len(candidates))
-        done = 0
-        lock = threading.Lock()
-
-        def progress(_report: FileReport) -> None:
-            nonlocal done
-            with lock:
-                done += 1
-                if done % PROGRESS_EVERY == 0:
-                    _update(rt, run_id, done=done)
-
-        workers = max(1, rt.settings.workers)
-        summary = import_all(
-            rt, candidates, owner=owner, options=options, workers=workers, on_file=progress
-        )
-        report = write_report(summary, rt.settings.data_dir / "imports" / f"{run_id}.csv")
+        _update(ctx, run_id, status="running", total=len(candidates), done=0)
+        with _Progress(ctx, run_id, len(candidates)) as progress:
+            summary = import_all(
+                ctx.runtime,
+                candidates,
+                owner=owner,
+                options=options,
+                workers=max(1, ctx.settings.workers),
+                on_file=progress.count,
+            )
+        report = write_report(summary, ctx.settings.data_dir / "imports" / f"{run_id}.csv")
         _update(
-            rt,
+            ctx,
             run_id,
             status="done",
             done=len(candidates),
@@ -153,13 +174,67 @@ def run_import(rt: Runtime, run_id: str) -> None:
             report_path=str(report),
             finished_at=now(),
         )
-    except Exception as exc:  # the run fails, the server goes on
-        log.exception("import %s failed", run_id)
-        _update(rt, run_id, status="failed", error=type(exc).__name__, finished_at=now())
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise  # the queue runs the job again once there is space; the run waits
+        if isinstance(exc, ProcessingError):
+            message = exc.message
+        else:  # the traceback to the log (ids only); the page says what to do
+            log.exception("import %s stopped", run_id)
+            message = STOPPED
+        _update(ctx, run_id, status="failed", error=message, finished_at=now())
+        raise ProcessingError(message) from exc
 
 
-def _update(rt: Runtime, run_id: str, **values: object) -> None:
-    with rt.unit_of_work() as session:
+def _folder_problem(settings: Settings, folder: Path) -> str | None:
+    """Why the run's folder cannot be imported now (it was fine when the run started)."""
+    roots = [root.resolve() for root in settings.import_root_list]
+    if not any(folder.resolve().is_relative_to(root) for root in roots):
+        return FOLDER_NOT_ALLOWED
+    if not folder.is_dir() or not os.access(folder, os.R_OK | os.X_OK):
+        return FOLDER_GONE
+    return None
+
+
+class _Progress:
+    """Files done, written to the run and the job every PROGRESS_EVERY_S by one thread:
+    never a write per file, and a heartbeat even while one large file takes minutes (a
+    job without one for DAM_JOB_STALE_AFTER_S is taken for dead and run again)."""
+
+    def __init__(self, ctx: StageContext, run_id: str, total: int) -> None:
+        self.ctx, self.run_id, self.total = ctx, run_id, total
+        self.done = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name=f"import-progress-{run_id}", daemon=True
+        )
+
+    def count(self, _report: FileReport) -> None:
+        with self._lock:
+            self.done += 1
+
+    def __enter__(self) -> _Progress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(PROGRESS_EVERY_S):
+            with self._lock:
+                done = self.done
+            try:
+                _update(self.ctx, self.run_id, done=done)
+                self.ctx.report_progress(done / self.total if self.total else 0.0)
+            except Exception:  # a missed write is no reason to stop the import
+                log.exception("could not record the progress of import %s", self.run_id)
+
+
+def _update(ctx: StageContext, run_id: str, **values: object) -> None:
+    with ctx.unit_of_work() as session:
         run = session.get(ImportRun, run_id)
         if run is not None:
             for name, value in values.items():
@@ -167,14 +242,60 @@ def _update(rt: Runtime, run_id: str, **values: object) -> None:
             session.add(run)
 
 
-def list_runs(session: Session, limit: int = 20) -> list[ImportRun]:
-    return list(
+# --- reading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunState:
+    """A run as its pages show it: what its job says is going on now."""
+
+    run: ImportRun
+    # queued | running | resuming (interrupted, queued to go on) | done | failed
+    status: str
+    error: str | None = None  # why it failed (a catalog message id)
+    waiting_for_space: bool = False
+    resumed: bool = False  # ran more than once: "imported before" includes its own first part
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+def state_of(run: ImportRun, job: Job | None) -> RunState:
+    """The run's real state: its own row once it finished, else its job's."""
+    resumed = job is not None and job.attempts > 1
+    if run.status == "done":
+        return RunState(run, "done", resumed=resumed)
+    if run.status == "failed":
+        return RunState(run, "failed", error=run.error or STOPPED, resumed=resumed)
+    if job is None:  # a run from before imports were jobs: its thread died with its process
+        return RunState(run, "failed", error=LOST)
+    if job.status == JobStatus.queued:
+        space = job.error == jobs.WAITING_FOR_SPACE
+        status = "resuming" if job.attempts > 0 else "queued"
+        return RunState(run, status, waiting_for_space=space, resumed=job.attempts > 0)
+    if job.status == JobStatus.running:
+        return RunState(run, "running", resumed=resumed)
+    # The job ended and the run did not say how: it could not write its end (its database
+    # was away), or it was cancelled.
+    return RunState(run, "failed", error=STOPPED, resumed=resumed)
+
+
+def list_runs(session: Session, limit: int = 20) -> list[RunState]:
+    runs = list(
         session.exec(select(ImportRun).order_by(col(ImportRun.created_at).desc()).limit(limit))
     )
+    job_ids = [r.job_id for r in runs if r.job_id]
+    found = (
+        {j.id: j for j in session.exec(select(Job).where(col(Job.id).in_(job_ids)))}
+        if job_ids
+        else {}
+    )
+    return [state_of(r, found.get(r.job_id) if r.job_id else None) for r in runs]
 
 
-def get_run(session: Session, run_id: str) -> ImportRun:
+def get_run(session: Session, run_id: str) -> RunState:
     run = session.get(ImportRun, run_id)
     if run is None:
         raise NotFound("There is no import with this id.")
-    return run
+    return state_of(run, session.get(Job, run.job_id) if run.job_id else None)

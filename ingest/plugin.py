@@ -1,10 +1,11 @@
-"""Wires ingest into the core: pipeline stages, periodic tasks, doctor checks, commands."""
+"""Wires ingest into the core: pipeline stages, the web import's job, periodic tasks, doctor
+checks, commands."""
 
 from __future__ import annotations
 
 from dam.models import AssetKind
 from dam.wiring import Wiring
-from ingest import capabilities, commands, tus
+from ingest import capabilities, commands, import_runs, tus
 from ingest.faces.capabilities import check_face_models
 from ingest.faces.stage import detect_asset_faces
 from ingest.image import budget
@@ -17,6 +18,7 @@ def register(wiring: Wiring) -> None:
     wiring.add_stage("renditions", render_image, memory=budget.renditions_need)
     wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need)
     wiring.add_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
+    wiring.add_task(import_runs.IMPORT_TASK, import_runs.import_folder)
     wiring.add_periodic("expire_uploads", tus.expire_uploads)
     wiring.add_doctor_check(capabilities.check_image_codecs)
     wiring.add_doctor_check(capabilities.check_ffmpeg)

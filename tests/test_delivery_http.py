@@ -25,7 +25,7 @@ from dam import auth, clock, migrate
 from dam.crops import with_headroom
 from dam.errors import InvalidInput
 from dam.geometry import Box
-from dam.models import AuditEntry, Face, FaceState, Notification, Role, Usage
+from dam.models import AuditEntry, Face, FaceState, Job, Notification, Role, Usage
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from gdpr.publishing import download_batches
@@ -355,6 +355,15 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     assert len(pictures) == 2
     for name in pictures:
         assert max(Image.open(io.BytesIO(archive.read(name))).size) <= 1600
+    # The job is the batch's, no asset's: none of the assets lists it, and deleting one
+    # would not take the job along.
+    with rt.session() as session:
+        job = session.exec(select(Job).where(Job.stage == download_batches.ZIP_TASK)).one()
+        assert job.asset_id is None and job.params == {"batch_id": batch_id}
+    for asset_id in ids[:3]:
+        listed = client.get(f"/api/v1/jobs?asset_id={asset_id}", headers=creative.headers)
+        assert listed.status_code == 200
+        assert download_batches.ZIP_TASK not in {j["stage"] for j in listed.json()}
     # Every file went through the gate, each download audited.
     assert len(_audits(rt, "asset.downloaded", photo["id"])) == 1
     assert len(_audits(rt, "asset.downloaded", blocked["id"])) == 0

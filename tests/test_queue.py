@@ -372,3 +372,16 @@ def test_failing_jobs_mark_their_asset_failed_and_the_consumer_goes_on(
         ("renditions", JobStatus.failed),
     ]
     assert rt.blobs.original_path(assets[cut_id].sha256).exists()
+
+
+def test_a_job_about_no_asset_whose_task_nobody_registered_fails_on_its_own(
+    rt: Runtime,
+) -> None:
+    # A worker wired without the plugin that registered the task (an older version, say):
+    # the job fails with a reason instead of staying `running` for the sweeper to re-run.
+    with rt.unit_of_work() as session:
+        job_id = jobs.schedule(session, stage="no_such_task", params={"run_id": "x"}).id
+    rt.runner.run(job_id)
+    failed = job(rt, job_id)
+    assert (failed.status, failed.asset_id) == (JobStatus.failed, None)
+    assert "no_such_task" in (failed.error or "")

@@ -1,23 +1,39 @@
 """The archive import from the web UI (administrators, a folder under DAM_IMPORT_ROOTS, a
-background run with progress) and the upload page's batch details: licence, title,
-tags and collection for every file, your default licence, "Edit these uploads"."""
+job of the queue with progress, taken over after a kill) and the upload page's batch
+details: licence, title, tags and collection for every file, your default licence,
+"Edit these uploads"."""
 
 from __future__ import annotations
 
 import base64
+import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from dam import collections
+from dam import collections, jobs, owner
 from dam.collections import CollectionCreate
-from dam.models import Asset, CollectionAsset, ImportRun, Role, User
+from dam.models import (
+    Asset,
+    CollectionAsset,
+    ImportedFile,
+    ImportRun,
+    Job,
+    JobStatus,
+    LicenceStatus,
+    Role,
+    User,
+)
+from dam.owner import Owner
 from dam.runtime import Runtime
 from dam.settings import Settings
+from ingest import bulk_import, import_runs
 from ingest.demo import xmp_packet
 from tests import media
 from tests.conftest import Account
@@ -104,6 +120,174 @@ def test_an_administrator_imports_a_folder_from_the_web(
         assert run.report_path and Path(run.report_path).is_file()
     listing = client.get("/admin/import").text
     assert "Recente imports" in listing and "Klaar" in listing
+
+
+@pytest.fixture
+def dead() -> Owner:
+    """The identity of a process of this host that has ended (as after a kill -9)."""
+    process = subprocess.Popen(["sleep", "30"])
+    started = owner.start_time(process.pid)
+    process.kill()
+    process.wait()
+    me = owner.current()
+    return Owner(host=me.host, boot=me.boot, pid=process.pid, started=started or "")
+
+
+def _start_unqueued(rt: Runtime, admin: Account, folder: str) -> tuple[str, str]:
+    """A run as the page starts it, its job recorded but not yet taken by any consumer
+    (a session without the runtime's queue); (run id, job id)."""
+    with Session(rt.engine, expire_on_commit=False) as session:
+        actor = session.get(User, admin.user.id)
+        assert actor is not None
+        run = import_runs.start_import(
+            session,
+            settings=rt.settings,
+            request=import_runs.ImportRequest(
+                root=0, folder=folder, licence_status=LicenceStatus.own
+            ),
+            actor=actor,
+        )
+        assert run.job_id is not None
+        return run.id, run.job_id
+
+
+def test_an_import_killed_halfway_is_taken_over_and_finishes(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account], share: Path,
+    dead: Owner,
+) -> None:  # fmt: skip
+    more = share / "Evenementen" / "2020"
+    more.mkdir()
+    for seed in (61, 62):
+        (more / f"foto-{seed}.jpg").write_bytes(media.jpeg(320, 240, seed=seed))
+    admin = make_account(Role.admin)
+    log_in(client, admin)
+    run_id, job_id = _start_unqueued(rt, admin, "Evenementen")
+    # What the killed process got done: the job claimed, the first photo imported (as its
+    # import does it, file by file), the run counting; then kill -9.
+    first = share / "Evenementen" / "2019" / "lint.jpg"
+    with rt.session() as session:
+        user = session.get(User, admin.user.id)
+        assert user is not None
+        session.expunge(user)
+    done = bulk_import.import_all(
+        rt,
+        list(bulk_import.walk([first])),
+        owner=user,
+        options=bulk_import.ImportOptions(licence_status=LicenceStatus.own),
+    )
+    assert len(done.imported) == 1
+    with Session(rt.engine) as session:
+        session.execute(
+            update(Job)
+            .where(col(Job.id) == job_id)
+            .values(
+                status=JobStatus.running, attempts=1, owner_host=dead.host,
+                owner_boot=dead.boot, owner_pid=dead.pid, owner_started=dead.started,
+            )
+        )  # fmt: skip
+        session.execute(
+            update(ImportRun)
+            .where(col(ImportRun.id) == run_id)
+            .values(status="running", total=4, done=1)
+        )
+        session.commit()
+    page = client.get(f"/admin/import/{run_id}").text
+    assert "Bezig" in page and 'http-equiv="refresh"' in page
+
+    rt.recover()  # what `dam serve` and `dam worker` do when they start
+
+    html = _wait_until_finished(client, f"/admin/import/{run_id}")
+    assert "Klaar" in html
+    assert "2 bestanden geïmporteerd" in html  # the two it had not reached
+    assert "1 bestand was al eerder geïmporteerd" in html  # its own, before the kill
+    assert "1 bestand geweigerd" in html and "notities.txt" in html
+    assert "werd onderbroken en ging verder waar hij gestopt was" in html
+    with rt.session() as session:
+        assets = session.exec(select(Asset)).all()
+        assert len(assets) == 3  # each photo once
+        assert all(a.licence_status == "own" for a in assets)
+        imported = session.exec(select(ImportedFile.path)).all()
+        assert sorted(Path(p).name for p in imported) == ["foto-61.jpg", "foto-62.jpg", "lint.jpg"]
+        job = session.get(Job, job_id)
+        assert job is not None and job.asset_id is None
+        assert (job.status, job.attempts, job.progress) == (JobStatus.done, 2, 1.0)
+        assert job.owner_pid == owner.current().pid
+        run = session.get(ImportRun, run_id)
+        assert run is not None and run.status == "done" and run.done == 4
+    listing = client.get("/admin/import").text
+    assert "Klaar" in listing
+
+
+def test_an_import_whose_folder_is_gone_says_so(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account], share: Path
+) -> None:
+    admin = make_account(Role.admin)
+    log_in(client, admin)
+    run_id, job_id = _start_unqueued(rt, admin, "Evenementen")
+    page = client.get(f"/admin/import/{run_id}").text
+    assert "Wacht" in page and 'http-equiv="refresh"' in page
+    shutil.rmtree(share / "Evenementen")  # the share was unmounted before the job ran
+
+    rt.queue.enqueue([job_id])  # a consumer takes it
+
+    html = client.get(f"/admin/import/{run_id}").text
+    assert 'http-equiv="refresh"' not in html
+    assert "Gestopt met een fout" in html
+    assert "De map is niet meer te lezen" in html
+    with rt.session() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == JobStatus.failed
+        assert job.error == import_runs.FOLDER_GONE
+        run = session.get(ImportRun, run_id)
+        assert run is not None and (run.status, run.error) == ("failed", import_runs.FOLDER_GONE)
+        assert session.exec(select(Asset)).first() is None
+
+
+def _state(run: dict[str, object], job: dict[str, object] | None) -> tuple[str, str | None]:
+    state = import_runs.state_of(
+        ImportRun(folder="/x", **run),  # type: ignore[arg-type]
+        Job(stage=import_runs.IMPORT_TASK, **job) if job is not None else None,  # type: ignore[arg-type]
+    )
+    return state.status, state.error
+
+
+@pytest.mark.parametrize(
+    ("run", "job", "expected"),
+    [
+        ({"status": "queued"}, {"status": JobStatus.queued}, ("queued", None)),
+        ({"status": "queued"}, {"status": JobStatus.running, "attempts": 1}, ("running", None)),
+        # Its process died and the queue took the job back: it goes on by itself.
+        ({"status": "running"}, {"status": JobStatus.queued, "attempts": 1}, ("resuming", None)),
+        ({"status": "done"}, {"status": JobStatus.done, "attempts": 2}, ("done", None)),
+        (
+            {"status": "failed", "error": import_runs.FOLDER_GONE},
+            {"status": JobStatus.failed},
+            ("failed", import_runs.FOLDER_GONE),
+        ),
+        # The job failed before the run could say why (its database was away).
+        ({"status": "running"}, {"status": JobStatus.failed}, ("failed", import_runs.STOPPED)),
+        # A run from before imports were jobs: its thread died with its process.
+        ({"status": "running"}, None, ("failed", import_runs.LOST)),
+        ({"status": "done"}, None, ("done", None)),
+    ],
+)
+def test_a_run_shows_what_its_job_says(
+    run: dict[str, object], job: dict[str, object] | None, expected: tuple[str, str | None]
+) -> None:
+    assert _state(run, job) == expected
+
+
+def test_waiting_for_disk_space_is_said() -> None:
+    state = import_runs.state_of(
+        ImportRun(folder="/x", status="running"),
+        Job(
+            stage=import_runs.IMPORT_TASK,
+            status=JobStatus.queued,
+            attempts=1,
+            error=jobs.WAITING_FOR_SPACE,
+        ),
+    )
+    assert (state.status, state.waiting_for_space, state.finished) == ("resuming", True, False)
 
 
 def _tus_upload(client: TestClient, account: Account, data: bytes, **metadata: str) -> str:

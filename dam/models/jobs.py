@@ -1,5 +1,5 @@
-"""Jobs: the database record of every stage of work on an asset, and of the tasks about
-a person (an access export, an erasure)."""
+"""Jobs: the database record of every stage of work on an asset, and of the tasks outside
+the pipelines (about an asset, a person, or neither: a ZIP download, an import)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ class JobStatus(StrEnum):
 
 class Job(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    # Empty for a job about a person (an access export, an erasure: `person_id`).
+    # Empty for a task about no asset: a person (`person_id`: an access export, an
+    # erasure, a library-wide suggestion), a ZIP or an import (their `params` say which).
     asset_id: str | None = Field(
         default=None, foreign_key="asset.id", index=True, ondelete="CASCADE"
     )
@@ -41,7 +42,8 @@ class Job(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Seconds spent in the stage's own work, for per-stage figures.
     duration_s: float | None = None
-    # What a job outside the pipelines needs besides its asset (a redacted video's channel).
+    # What a job outside the pipelines needs to know (a redacted video's channel, a ZIP's
+    # batch, an import's run).
     params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # Who claimed it (dam.owner): a starting process takes over, at once, the running
     # jobs of owners on its host that are gone.

@@ -50,7 +50,10 @@ class ImportRun(SQLModel, table=True):
     done: int = 0
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     report_path: str | None = Field(default=None, max_length=1024)
-    error: str | None = None
+    error: str | None = None  # a message for people (a catalog message id)
+    # The job that runs it (ingest.import_runs); its row holds the run's live state.
+    # Empty for runs from before imports were jobs.
+    job_id: str | None = Field(default=None, max_length=32)
     started_by: str | None = Field(
         default=None, foreign_key="user.id", ondelete="SET NULL", max_length=32
     )

@@ -53,8 +53,7 @@ def create_batch(
             f"A ZIP holds at most {settings.download_zip_max_assets} assets; "
             f"this selection has {len(ids)}."
         )
-    anchor = session.exec(select(Asset.id).where(col(Asset.id).in_(ids[:200]))).first()
-    if anchor is None:
+    if session.exec(select(Asset.id).where(col(Asset.id).in_(ids[:200]))).first() is None:
         raise InvalidInput("None of these assets exists.")
     batch = DownloadBatch(
         user_id=actor.id,
@@ -75,8 +74,9 @@ def create_batch(
         subject_id=batch.id,
         details={"channel": batch.channel, "preset": batch.preset, "assets": len(ids)},
     )
-    # A job belongs to an asset: the batch's job hangs on one of its assets.
-    jobs.schedule(session, asset_id=anchor, stage=ZIP_TASK, params={"batch_id": batch.id})
+    # About the batch, no one asset: deleting any of them leaves the job (and the ZIP,
+    # which says the deleted one was not found).
+    jobs.schedule(session, stage=ZIP_TASK, params={"batch_id": batch.id})
     session.commit()
     session.refresh(batch)
     return batch

@@ -154,7 +154,7 @@ def assign_cluster(
         events.publish_after_commit(session, events.AssetChanged(asset_id=face.asset_id))
         confirmed += 1
     if confirmed and search:
-        person_suggestions.request(session, person_id=person_id, asset_id=faces[0].asset_id)
+        person_suggestions.request(session, person_id=person_id)
     session.commit()
     return confirmed
 

@@ -102,7 +102,7 @@ def confirm_face(session: Session, *, face_id: str, person_id: str, actor: User)
     _decide(face, FaceState.confirmed, person_id=person_id, actor=actor)
     _record(session, "face.confirmed", face, actor, person_id=person_id)
     # The person's other photos already in the library: found by a job, not here.
-    person_suggestions.request(session, person_id=person_id, asset_id=face.asset_id)
+    person_suggestions.request(session, person_id=person_id)
     session.commit()
     return face
 

@@ -3,8 +3,8 @@
 Confirming a face for someone, naming a group, merging two people or making a person from
 a face schedules `suggest_person`: every undecided face of the library is compared with
 the person's confirmed faces, with the rules of the identity stage (gdpr.recognition.matching), and
-the close ones become suggestions on the person's page. The job is about the person; as
-every job it carries an asset, that of the face that started it.
+the close ones become suggestions on the person's page. The job is about the person
+(`Job.person_id`), no asset.
 
 The decrypted vectors live only in this worker's memory (gdpr.recognition.face_vectors).
 """
@@ -33,31 +33,32 @@ TASK = "suggest_person"
 SERVICE = "face_vectors"
 
 
-def request(session: Session, *, person_id: str, asset_id: str) -> None:
+def request(session: Session, *, person_id: str) -> None:
     """Schedule the library-wide search for `person_id` (once per transaction)."""
-    params = {"person_id": person_id}
-    if any(isinstance(o, Job) and o.stage == TASK and o.params == params for o in session.new):
+    if any(
+        isinstance(o, Job) and o.stage == TASK and o.person_id == person_id for o in session.new
+    ):
         return
-    jobs.schedule(session, asset_id=asset_id, stage=TASK, params={"person_id": person_id})
+    jobs.schedule(session, person_id=person_id, stage=TASK)
 
 
 def request_for(session: Session, person_id: str) -> None:
     """Schedule the search for a person after their confirmed faces changed (if any)."""
-    asset_id = session.exec(
-        select(Face.asset_id)
+    confirmed = session.exec(
+        select(Face.id)
         .where(Face.person_id == person_id, Face.state == FaceState.confirmed)
-        .order_by(col(Face.id))
         .limit(1)
     ).first()
-    if asset_id is not None:
-        request(session, person_id=person_id, asset_id=asset_id)
+    if confirmed is not None:
+        request(session, person_id=person_id)
 
 
 def suggest_person_everywhere(ctx: StageContext) -> None:
     """The `suggest_person` job: suggestions for one person across the library."""
     if not ctx.settings.face_recognition:
         return
-    person_id = str(ctx.params.get("person_id", ""))
+    # Jobs queued before they were about the person named them in their params.
+    person_id = ctx.person_id or str(ctx.params.get("person_id", ""))
     key = biometrics.face_key(ctx.settings)
     cache: FaceVectors = ctx.runtime.services[SERVICE]
     with ctx.session() as session:

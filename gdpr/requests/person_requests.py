@@ -26,7 +26,7 @@ from dam import audit, clock
 from dam.auth import check_permission
 from dam.blobs import BlobStore
 from dam.errors import Conflict, Gone, InvalidInput, NotFound
-from dam.jobs import StageContext, schedule_for_person
+from dam.jobs import StageContext, schedule
 from dam.models import (
     Asset,
     AssetKind,
@@ -122,7 +122,7 @@ def request_export(session: Session, *, person_id: str, actor: User) -> Job:
     running = _open_job(session, person_id, EXPORT_TASK)
     if running is not None:
         return running
-    job = schedule_for_person(
+    job = schedule(
         session, person_id=person_id, stage=EXPORT_TASK, params={"requested_by": actor.id}
     )
     audit.record(
@@ -190,7 +190,7 @@ def request_erasure(
         )
     if _open_job(session, person_id, ERASURE_TASK) is not None:
         raise Conflict("An erasure of this person is under way already.")
-    job = schedule_for_person(
+    job = schedule(
         session,
         person_id=person_id,
         stage=ERASURE_TASK,

@@ -45,6 +45,7 @@ stage = {
     "suggest_person": N_("looking for this person in the library"),
     "person_export": N_("exporting an access request"),
     "person_erasure": N_("erasing a person"),
+    "import_folder": N_("importing a folder"),
 }
 
 kind = {

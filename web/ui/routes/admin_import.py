@@ -1,5 +1,5 @@
 """Administration: importing an archive from a folder the server can read
-(DAM_IMPORT_ROOTS), as a background run with its progress (ingest/import_runs.py)."""
+(DAM_IMPORT_ROOTS), as a job of the queue with its progress (ingest/import_runs.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from dam.errors import DomainError
 from dam.models import LicenceStatus
 from ingest import import_runs
-from web.deps import RuntimeDep, SessionDep, SettingsDep
+from web.deps import SessionDep, SettingsDep
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.forms import LICENCE_STATUS_LABELS
 from web.ui.labels import N_
@@ -71,7 +71,6 @@ def _render(
 @router.post("/import")
 def start_import(
     request: Request,
-    rt: RuntimeDep,
     db: SessionDep,
     settings: SettingsDep,
     viewer: Admin,
@@ -88,8 +87,8 @@ def start_import(
     try:
         status = LicenceStatus(licence_status) if licence_status else None
         run = import_runs.start_import(
-            rt,
             db,
+            settings=settings,
             request=import_runs.ImportRequest(
                 root=root,
                 folder=folder,
@@ -117,14 +116,14 @@ def start_import(
 def import_run_page(
     run_id: str, request: Request, db: SessionDep, viewer: Admin, templates: TemplatesDep
 ) -> Response:
-    run = import_runs.get_run(db, run_id)
+    state = import_runs.get_run(db, run_id)
     return templates.render(
         request,
         "admin/import_run.html",
         viewer,
-        run=run,
-        refused=_refused(run.report_path),
-        finished=run.status in ("done", "failed"),
+        state=state,
+        run=state.run,
+        refused=_refused(state.run.report_path),
     )
 
 
