@@ -7,25 +7,39 @@ content, and becomes an evidence asset, restricted from the first commit: never
 processed (no renditions, no face detection), never listed or searched, and never
 deduplicated against the library in either direction (an upload must not confirm that a
 file is someone's form). Its bytes may share a stored original with a library photo.
+A PDF gets one rendition, its first page (`ingest.evidence_preview`); a PDF that cannot
+be previewed is stored all the same, and the upload says why it has no preview.
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlmodel import Session
 
 from dam import audit
 from dam.blobs import CHUNK, BlobStore, human_size
-from dam.errors import TooLarge, UnsupportedMedia
+from dam.errors import ProcessingError, TooLarge, UnsupportedMedia
 from dam.models import Asset, AssetKind, AssetStatus, User
-from ingest.evidence_preview import add_preview
+from ingest.evidence_preview import add_preview, render_preview
 from ingest.receive import clean_filename
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
 
 EVIDENCE_ACCEPTED = "PDF, JPEG, PNG or HEIC"
 _EVIDENCE_MIMES = {"image/jpeg", "image/png", "image/heic"}
 PDF = Sniffed(AssetKind.document, "application/pdf", "PDF")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    asset: Asset
+    has_preview: bool = False  # a PDF's first page, as the `preview` rendition
+    # Why a PDF has no preview (a message for a person); None when it has one, or is no PDF.
+    preview_problem: ProcessingError | None = None
 
 
 def sniff_evidence(head: bytes) -> Sniffed:
@@ -53,7 +67,7 @@ def store_evidence(
     filename: str | None,
     max_bytes: int,
     person_id: str | None = None,
-) -> Asset:
+) -> StoredEvidence:
     """A new evidence asset holding `file` (committed, ready: nothing to process)."""
     head = file.read(HEAD_BYTES)
     sniffed = sniff_evidence(head)
@@ -84,8 +98,6 @@ def store_evidence(
     )
     session.add(asset)
     session.flush()
-    if sniffed.mime == PDF.mime:
-        add_preview(session, blobs, asset)  # the first page, for the officer's eye
     audit.record(
         session,
         action="asset.uploaded",
@@ -100,4 +112,16 @@ def store_evidence(
         },
     )
     session.commit()
-    return asset
+    if sniffed.mime != PDF.mime:
+        return StoredEvidence(asset)
+    # The first page, for the officer's eye, drawn after the commit: the form is stored
+    # whatever PDFium does, and no transaction waits on it (on SQLite every transaction
+    # holds the write lock, so a render inside one would stop every other writer).
+    try:
+        page = render_preview(blobs.original_path(stored.sha256))
+    except ProcessingError as problem:
+        log.info("no preview for evidence %s: %s", asset.id, problem.message)
+        return StoredEvidence(asset, preview_problem=problem)
+    add_preview(session, blobs, asset, page)
+    session.commit()
+    return StoredEvidence(asset, has_preview=True)

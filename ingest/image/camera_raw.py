@@ -13,7 +13,7 @@ output and our working copies.
 
 LibRaw parses maker structures of a hostile file in C, so it runs in a child process
 (`raw_child.py`) with a memory cap (the planned need plus 1 GiB), a CPU cap and a
-timeout, at a lower priority, dying with the worker (`ingest.video.launch`), like the
+timeout, at a lower priority, dying with the worker (`ingest.child_process`), like the
 video probe: a crash or a hang there costs that child, never the worker.
 """
 
@@ -22,10 +22,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import io
-import json
 import math
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,10 +33,10 @@ from typing import Any
 from PIL import Image
 
 from dam.errors import ProcessingError
+from ingest import child_process
 from ingest.image.errors import too_many_pixels
 from ingest.image.plan import JpegFrame, read_jpeg_frame
 from ingest.image.plan import decode_need as jpeg_decode_need
-from ingest.video import launch
 
 CHILD = Path(__file__).with_name("raw_child.py")
 # LibRaw's parse and a preview's copy fit in this; a development gets its planned need on top.
@@ -208,29 +205,15 @@ def _child(args: list[str], *, label: str, memory: int) -> dict[str, Any]:
             "Camera RAW files need rawpy, which is not installed on this server; an "
             "administrator can install it (pip install rawpy). The original is kept."
         )
-    command = launch.command(
-        [sys.executable, "-I", str(CHILD), *args],
-        memory=memory,
-        niceness=10,
-        cpu_s=int(CHILD_TIMEOUT_S),
-    )
     try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            timeout=CHILD_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
+        answer = child_process.run_json(
+            CHILD, args, memory=memory, timeout_s=CHILD_TIMEOUT_S, niceness=10
         )
-    except subprocess.TimeoutExpired:
+    except child_process.ChildTimedOut:
         raise ProcessingError(_unreadable(label, "reading it took too long")) from None
-    try:
-        answer = json.loads(done.stdout) if done.returncode == 0 and done.stdout else None
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
+    except child_process.ChildFailed:
         # A crash (signal), the memory cap, or no rawpy: the file cannot be trusted.
-        raise ProcessingError(_unreadable(label, "reading it stopped with an error"))
+        raise ProcessingError(_unreadable(label, "reading it stopped with an error")) from None
     if answer.get("error"):
         raise ProcessingError(_unreadable(label, str(answer.get("detail") or answer["error"])))
     return answer

@@ -2,7 +2,7 @@
 
 LibRaw parses a hostile file's maker structures in C, so it runs here, in a disposable
 process with a memory cap, a CPU cap and a timeout (`ingest.image.camera_raw` starts it
-through `ingest.video.launch`); a crash or a hang costs this child, never the worker. It
+through `ingest.child_process`); a crash or a hang costs this child, never the worker. It
 imports nothing from Beeldbank so that it starts fast.
 
 Usage: python raw_child.py facts PATH          -> JSON on stdout

@@ -7,13 +7,11 @@ wall-clock timeout; a crash or a hang there costs that child, never the worker.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from dam.errors import ProcessingError
-from ingest.video import launch, limits
+from ingest import child_process
+from ingest.video import limits
 from ingest.video.formats import demuxer_for
 from ingest.video.info import VideoInfo, video_info
 from ingest.video.mp4box import top_level_boxes
@@ -42,34 +40,21 @@ def top_level_kinds(path: Path) -> list[str]:
 def probe_raw(path: Path, *, demuxer: str) -> dict[str, object]:
     """The child's plain facts about `path`, read with `demuxer` only."""
     # Capped in memory and CPU time, at a lower priority, and dying with this process.
-    command = launch.command(
-        [sys.executable, "-I", str(CHILD), demuxer, str(limits.MAX_PIXELS), str(path.resolve())],
-        memory=limits.PROBE_MEMORY_BYTES,
-        niceness=10,
-        cpu_s=int(limits.PROBE_TIMEOUT_S),
-    )
     try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            timeout=limits.PROBE_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
+        return child_process.run_json(
+            CHILD,
+            [demuxer, str(limits.MAX_PIXELS), str(path.resolve())],
+            memory=limits.PROBE_MEMORY_BYTES,
+            timeout_s=limits.PROBE_TIMEOUT_S,
+            niceness=10,
         )
-    except subprocess.TimeoutExpired:
+    except child_process.ChildTimedOut:
         raise ProcessingError(
             "Reading the video took too long; the file is probably damaged or crafted."
         ) from None
-    if done.returncode != 0 or not done.stdout:
+    except child_process.ChildFailed:
         # A crash (signal), the memory cap or a missing PyAV: the file cannot be trusted.
         raise ProcessingError(
             "The video could not be read: reading it stopped with an error, so the file is "
             "probably damaged. The original is kept."
-        )
-    try:
-        facts = json.loads(done.stdout)
-    except ValueError:
-        facts = None
-    if not isinstance(facts, dict):
-        raise ProcessingError("The video could not be read; the file is probably damaged.")
-    return facts
+        ) from None

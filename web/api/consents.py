@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from pydantic import BaseModel
 
-from dam.models import Asset, Consent, Usage, User
+from dam.models import Consent, Usage, User
 from gdpr.consent import consents
 from gdpr.publishing import usages
 from gdpr.recognition.identity import get_person
-from ingest.evidence import store_evidence
+from ingest.evidence import StoredEvidence, store_evidence
+from web import catalogs
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.errors import api_locale
 from web.openapi import errors
 
 router = APIRouter(tags=["consent"])
@@ -66,6 +68,10 @@ class EvidencePublic(BaseModel):
     size: int
     sha256: str
     created_at: datetime
+    # A PDF's first page, for the officer's eye (`GET /assets/{id}/renditions/preview`);
+    # when a PDF has none, why not, in the caller's language. The form is stored anyway.
+    preview: bool = False
+    preview_problem: str | None = None
 
 
 def consent_public(consent: Consent, assets_rejudged: int | None = None) -> ConsentPublic:
@@ -135,6 +141,7 @@ def record_consent(
 )
 def upload_evidence(
     person_id: str,
+    request: Request,
     session: SessionDep,
     blobs: BlobsDep,
     settings: SettingsDep,
@@ -144,7 +151,7 @@ def upload_evidence(
     """Store a signed consent form (restricted, never in the library); name its id as
     `evidence_asset_id` when recording or replacing the person's consent."""
     get_person(session, person_id)
-    asset = store_evidence(
+    stored = store_evidence(
         session,
         blobs=blobs,
         owner=user,
@@ -153,10 +160,11 @@ def upload_evidence(
         max_bytes=settings.max_upload_bytes,
         person_id=person_id,
     )
-    return evidence_public(asset)
+    return evidence_public(stored, api_locale(request))
 
 
-def evidence_public(asset: Asset) -> EvidencePublic:
+def evidence_public(stored: StoredEvidence, locale: str) -> EvidencePublic:
+    asset, problem = stored.asset, stored.preview_problem
     return EvidencePublic(
         id=asset.id,
         filename=asset.filename,
@@ -164,6 +172,10 @@ def evidence_public(asset: Asset) -> EvidencePublic:
         size=asset.size,
         sha256=asset.sha256,
         created_at=asset.created_at,
+        preview=stored.has_preview,
+        preview_problem=catalogs.translate(locale, problem.template, problem.params)
+        if problem
+        else None,
     )
 
 

@@ -119,6 +119,7 @@ def _form_page(
 
 
 def _store_evidence(
+    request: Request,
     db: Session,
     blobs: BlobsDep,
     settings: Settings,
@@ -127,13 +128,14 @@ def _store_evidence(
     values: ConsentForm,
 ) -> str | None:
     """The uploaded evidence as a new evidence asset's id (or the kept one); on a bad file
-    the problem goes into `values.errors` and None comes back."""
+    the problem goes into `values.errors` and None comes back. A PDF stored without a
+    preview says why on the next page."""
     upload = consent_forms.evidence_file(form)
     if upload is None:
         return values.evidence_asset_id
     assert viewer.user is not None
     try:
-        asset = store_evidence(
+        stored = store_evidence(
             db,
             blobs=blobs,
             owner=viewer.user,
@@ -144,7 +146,9 @@ def _store_evidence(
     except (UnsupportedMedia, TooLarge) as exc:
         values.errors["evidence"] = EVIDENCE_ERRORS[type(exc)]
         return None
-    return asset.id
+    if stored.preview_problem is not None:
+        flash(request, "info", viewer.explain(stored.preview_problem))
+    return stored.asset.id
 
 
 @router.get("/people/{person_id}/consents/new")
@@ -177,7 +181,7 @@ def record_consent(
     person = get_person(db, person_id)
     values, data = consent_forms.read_form(form, settings=settings, is_minor=person.is_minor)
     if data is not None:
-        evidence = _store_evidence(db, blobs, settings, viewer, form, values)
+        evidence = _store_evidence(request, db, blobs, settings, viewer, form, values)
         if not values.errors:
             data = data.model_copy(update={"evidence_asset_id": evidence})
             consents.record_consent(
@@ -234,7 +238,7 @@ def change_consent(
         form, settings=settings, is_minor=person.is_minor, keep_evidence=old.evidence_asset_id
     )
     if data is not None:
-        evidence = _store_evidence(db, blobs, settings, viewer, form, values)
+        evidence = _store_evidence(request, db, blobs, settings, viewer, form, values)
         if not values.errors:
             data = data.model_copy(update={"evidence_asset_id": evidence})
             try:
