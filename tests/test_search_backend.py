@@ -372,7 +372,7 @@ def holding(path: Path, word: str) -> list[str]:
 
 
 def test_tantivy_purge_empties_only_the_segments_with_older_copies(tmp_path: Path) -> None:
-    from search.tantivy_backend import TantivyBackend, to_tantivy
+    from search.tantivy_backend import TantivyBackend, to_json
 
     backend = TantivyBackend(tmp_path / "search")
 
@@ -382,7 +382,7 @@ def test_tantivy_purge_empties_only_the_segments_with_older_copies(tmp_path: Pat
         for asset_id in [*(d.id for d in docs), *deleted]:
             writer.delete_documents_by_term("id", asset_id)
         for document in docs:
-            writer.add_document(to_tantivy(document))
+            writer.add_json(to_json(document))
         writer.commit()
         writer.wait_merging_threads()
 
