@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the schema or the analyzers change: a new directory is built from scratch
 # (search.sync notices the empty index and re-indexes every asset).
-SCHEMA_VERSION = 3  # 2: the uploader; 3: the stored source
+SCHEMA_VERSION = 3  # 2: the uploader; 3: the stored source, fast fields for facets only
 
 # Weights: a word in the title counts most, then the exact word anywhere, then the same
 # Dutch or English stem; typo and prefix matches score least (they are constant-score).
@@ -45,6 +45,7 @@ FACET_FIELDS = {
     "cleared_for": "cleared_for",
     "licence": "licence",
 }
+FACETED = {*FACET_FIELDS.values(), "hidden_people"}
 SORT_FIELDS = {
     sort: (field, Order.Desc if newest_first else Order.Asc)
     for sort, (field, newest_first) in document.SORT_FIELDS.items()
@@ -61,7 +62,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("words_en", tokenizer_name="bb_english", index_option="freq")
     sb.add_text_field("hidden_words", tokenizer_name="bb_words")
     for name in document.KEYWORD_FIELDS:
-        sb.add_text_field(name, tokenizer_name="raw", fast=True)
+        # Only facets are aggregated (a fast field); filters need the terms alone.
+        sb.add_text_field(name, tokenizer_name="raw", fast=name in FACETED)
     sb.add_boolean_field("restricted", indexed=True, fast=True)
     sb.add_integer_field("taken_ts", indexed=True, fast=True)
     sb.add_integer_field("created_us", indexed=True, fast=True)
@@ -359,21 +361,28 @@ class TantivyWriter:
         # removed. So every segment that holds one of these documents, or any deleted
         # document (an older version of one of them may be among those), is emptied: these
         # documents are written anew from the database, the other live documents of those
-        # segments as they are, from their stored source (no database, no Python building).
+        # segments as they are, from their stored source (no database, no Python building;
+        # read one by one while Tantivy's threads index the ones before).
         self._settle()
         wanted = list(dict.fromkeys(ids))
-        found = self._sharing_segments(wanted)
-        others = {i: source for i, source in found.items() if source is not None}
-        wanted += [i for i in found if i not in others]  # no source: from the database
+        searcher, doomed = self._sharing_segments(wanted)
         fresh, _ = documents(wanted)
-        self.delete([*wanted, *others])  # all: one whose document cannot be made goes too
+        self.delete(wanted)  # all of them: one whose document cannot be made goes too
         for doc in fresh:
             self._writer.add_json(to_json(doc))
-        for source in others.values():
-            self._writer.add_json(_with_source(source))
+        written, skip = len(fresh), set(wanted)
+        for address in doomed:
+            stored = searcher.doc(address)
+            asset_id = str(stored.get_first("id"))
+            if asset_id not in skip:
+                source = stored.get_first("source")
+                assert isinstance(source, bytes), "every document goes in through to_json"
+                self._writer.delete_documents_by_term("id", asset_id)
+                self._writer.add_json(_with_source(source))
+                written += 1
         self.commit()
         self._writer.garbage_collect_files()
-        return len(fresh) + len(others)
+        return written
 
     def _settle(self) -> None:
         """Let merges in flight finish and continue with a fresh writer."""
@@ -383,9 +392,11 @@ class TantivyWriter:
         self._writer.wait_merging_threads()
         self._writer = self._open()
 
-    def _sharing_segments(self, ids: Sequence[str]) -> dict[str, bytes | None]:
-        """The stored source of each live document, other than `ids`, in every segment
-        that holds one of `ids` or a deleted document."""
+    def _sharing_segments(
+        self, ids: Sequence[str]
+    ) -> tuple[tantivy.Searcher, list[tantivy.DocAddress]]:
+        """A searcher, and the addresses of the live documents in every segment that holds
+        one of `ids` or a deleted document."""
         index = self.backend.index
         index.reload()
         searcher = index.searcher()
@@ -406,15 +417,7 @@ class TantivyWriter:
                 query = Query.term_set_query(self.backend.schema, "id", list(ids))
                 hits = searcher.search(query, len(ids)).hits
                 doomed |= {address.segment_ord for _, address in hits}
-        wanted = set(ids)
-        found: dict[str, bytes | None] = {}
-        for _, address in everything:
-            if address.segment_ord in doomed:
-                stored = searcher.doc(address)
-                asset_id = str(stored.get_first("id"))
-                if asset_id not in wanted:
-                    found[asset_id] = stored.get_first("source")
-        return found
+        return searcher, [address for _, address in everything if address.segment_ord in doomed]
 
     def close(self) -> None:
         # Waiting for merges consumes the writer and releases the lock file.
