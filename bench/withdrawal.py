@@ -56,7 +56,7 @@ from dam.models import (  # noqa: E402
     VerdictSet,
 )
 from dam.runtime import Runtime  # noqa: E402
-from gdpr import verdicts  # noqa: E402
+from gdpr.judgement import verdicts  # noqa: E402
 from search.service import service_for  # noqa: E402
 from web.app import create_app  # noqa: E402
 

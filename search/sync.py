@@ -113,8 +113,12 @@ class IndexSync:
         with self.exclusive_writer() as writer:
             # Their marks (the change feed's drain made them) are covered by the purge,
             # which writes these assets itself: once, not once more by the drain below.
-            marks = dirty.rows_of(self.engine, ids)
-            written = writer.purge(ids, self.documents_for)
+            # So is every other mark: the purge re-adds other documents as the index holds
+            # them, and a marked one may be older than the database (and still show the
+            # name), so those are written from the database as well.
+            marks = dirty.oldest(self.engine, 10**9)
+            pending = [asset_id for asset_id, _ in marks]
+            written = writer.purge(list(dict.fromkeys([*ids, *pending])), self.documents_for)
             dirty.remove(self.engine, marks)
             self._drain()
             return written

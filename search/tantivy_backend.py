@@ -6,6 +6,7 @@ sure only the elected process asks for it. Readers in any process see each commi
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import shutil
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import tantivy
-from tantivy import Document, Index, Occur, Order, Query, SchemaBuilder
+from tantivy import Index, Occur, Order, Query, SchemaBuilder
 
 from search import document
 from search.analysis import build_analyzer, stems
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the schema or the analyzers change: a new directory is built from scratch
 # (search.sync notices the empty index and re-indexes every asset).
-SCHEMA_VERSION = 2  # 2: the uploader
+SCHEMA_VERSION = 3  # 2: the uploader; 3: the stored source, fast fields for facets only
 
 # Weights: a word in the title counts most, then the exact word anywhere, then the same
 # Dutch or English stem; typo and prefix matches score least (they are constant-score).
@@ -44,6 +45,7 @@ FACET_FIELDS = {
     "cleared_for": "cleared_for",
     "licence": "licence",
 }
+FACETED = {*FACET_FIELDS.values(), "hidden_people"}
 SORT_FIELDS = {
     sort: (field, Order.Desc if newest_first else Order.Asc)
     for sort, (field, newest_first) in document.SORT_FIELDS.items()
@@ -60,27 +62,28 @@ def build_schema() -> tantivy.Schema:
     sb.add_text_field("words_en", tokenizer_name="bb_english", index_option="freq")
     sb.add_text_field("hidden_words", tokenizer_name="bb_words")
     for name in document.KEYWORD_FIELDS:
-        sb.add_text_field(name, tokenizer_name="raw", fast=True)
+        # Only facets are aggregated (a fast field); filters need the terms alone.
+        sb.add_text_field(name, tokenizer_name="raw", fast=name in FACETED)
     sb.add_boolean_field("restricted", indexed=True, fast=True)
     sb.add_integer_field("taken_ts", indexed=True, fast=True)
     sb.add_integer_field("created_us", indexed=True, fast=True)
     # Everything a hit shows or highlights, as one stored JSON blob.
     sb.add_bytes_field("display", stored=True)
+    # The document's own JSON (to_json without this field): what a purge re-adds.
+    sb.add_bytes_field("source", stored=True)
     return sb.build()
 
 
-def to_tantivy(doc: SearchDocument) -> Document:
-    out = Document()
-    out.add_text("id", doc.id)
-    out.add_text("fingerprint", doc.fingerprint)
-    out.add_text("title", doc.title)
-    for name in TEXT_FIELDS:
-        text = doc.text(name) if name != "filename" else doc.filename.replace("_", " ")
-        if text:
-            for field in ("words", "words_nl", "words_en"):
-                out.add_text(field, text)
-    for name in doc.hidden_people:
-        out.add_text("hidden_words", name)
+def to_json(doc: SearchDocument) -> str:
+    """The document as Tantivy's JSON (IndexWriter.add_json), carrying a copy of itself in
+    the stored `source` field: a purge re-adds documents from that copy as they are."""
+    fields: dict[str, Any] = {"id": doc.id, "fingerprint": doc.fingerprint, "title": doc.title}
+    texts = [
+        doc.text(name) if name != "filename" else doc.filename.replace("_", " ")
+        for name in TEXT_FIELDS
+    ]
+    fields["words"] = fields["words_nl"] = fields["words_en"] = [t for t in texts if t]
+    fields["hidden_words"] = list(doc.hidden_people)
     keywords: dict[str, Iterable[str]] = {
         "kind": [doc.kind],
         "year": [str(doc.year)] if doc.year else [],
@@ -97,16 +100,24 @@ def to_tantivy(doc: SearchDocument) -> Document:
         "uploader": [doc.uploader] if doc.uploader else [],
     }
     for name, values in keywords.items():
-        for value in values:
-            out.add_text(name, value)
-    out.add_boolean("restricted", doc.restricted)
+        fields[name] = list(values)
+    fields["restricted"] = doc.restricted
     if doc.taken_ts is not None:
-        out.add_integer("taken_ts", doc.taken_ts)
-    out.add_integer("created_us", doc.created_us)
+        fields["taken_ts"] = doc.taken_ts
+    fields["created_us"] = doc.created_us
     display = {"kind": doc.kind, **{n: doc.text(n) for n in TEXT_FIELDS}}
     display["hidden_people"] = " · ".join(doc.hidden_people)
-    out.add_bytes("display", json.dumps(display, ensure_ascii=False).encode())
-    return out
+    fields["display"] = _base64(json.dumps(display, ensure_ascii=False).encode())
+    return _with_source(json.dumps(fields, ensure_ascii=False).encode())
+
+
+def _with_source(payload: bytes) -> str:
+    """A document's JSON without `source` (an object), with it: itself (bytes go as base64)."""
+    return f'{payload[:-1].decode()},"source":"{_base64(payload)}"}}'
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 class TantivyBackend:
@@ -317,7 +328,7 @@ class TantivyWriter:
     def upsert(self, documents: Sequence[SearchDocument]) -> None:
         for doc in documents:
             self._writer.delete_documents_by_term("id", doc.id)
-            self._writer.add_document(to_tantivy(doc))
+            self._writer.add_json(to_json(doc))
 
     def delete(self, ids: Sequence[str]) -> None:
         for asset_id in ids:
@@ -335,7 +346,7 @@ class TantivyWriter:
         self._writer.delete_all_documents()
         done = 0
         for doc in documents:
-            self._writer.add_document(to_tantivy(doc))
+            self._writer.add_json(to_json(doc))
             done += 1
             if done % 1000 == 0:
                 progress(done)
@@ -348,17 +359,30 @@ class TantivyWriter:
         # segment is merged away, and tantivy-py offers no merge on demand. A segment whose
         # documents are all deleted, though, is dropped at the commit and its files
         # removed. So every segment that holds one of these documents, or any deleted
-        # document (an older version of one of them may be among those), is emptied: its
-        # live documents are written anew, from the database, into a new segment.
+        # document (an older version of one of them may be among those), is emptied: these
+        # documents are written anew from the database, the other live documents of those
+        # segments as they are, from their stored source (no database, no Python building;
+        # read one by one while Tantivy's threads index the ones before).
         self._settle()
-        rewrite = list(dict.fromkeys([*ids, *self._sharing_segments(ids)]))
-        fresh, _ = documents(rewrite)
-        self.delete(rewrite)  # all of them: one whose document cannot be made goes too
+        wanted = list(dict.fromkeys(ids))
+        searcher, doomed = self._sharing_segments(wanted)
+        fresh, _ = documents(wanted)
+        self.delete(wanted)  # all of them: one whose document cannot be made goes too
         for doc in fresh:
-            self._writer.add_document(to_tantivy(doc))
+            self._writer.add_json(to_json(doc))
+        written, skip = len(fresh), set(wanted)
+        for address in doomed:
+            stored = searcher.doc(address)
+            asset_id = str(stored.get_first("id"))
+            if asset_id not in skip:
+                source = stored.get_first("source")
+                assert isinstance(source, bytes), "every document goes in through to_json"
+                self._writer.delete_documents_by_term("id", asset_id)
+                self._writer.add_json(_with_source(source))
+                written += 1
         self.commit()
         self._writer.garbage_collect_files()
-        return len(fresh)
+        return written
 
     def _settle(self) -> None:
         """Let merges in flight finish and continue with a fresh writer."""
@@ -368,9 +392,11 @@ class TantivyWriter:
         self._writer.wait_merging_threads()
         self._writer = self._open()
 
-    def _sharing_segments(self, ids: Sequence[str]) -> list[str]:
-        """The ids of the live documents in every segment that holds one of `ids` or a
-        deleted document."""
+    def _sharing_segments(
+        self, ids: Sequence[str]
+    ) -> tuple[tantivy.Searcher, list[tantivy.DocAddress]]:
+        """A searcher, and the addresses of the live documents in every segment that holds
+        one of `ids` or a deleted document."""
         index = self.backend.index
         index.reload()
         searcher = index.searcher()
@@ -391,11 +417,7 @@ class TantivyWriter:
                 query = Query.term_set_query(self.backend.schema, "id", list(ids))
                 hits = searcher.search(query, len(ids)).hits
                 doomed |= {address.segment_ord for _, address in hits}
-        return [
-            str(searcher.doc(address).get_first("id"))
-            for _, address in everything
-            if address.segment_ord in doomed
-        ]
+        return searcher, [address for _, address in everything if address.segment_ord in doomed]
 
     def close(self) -> None:
         # Waiting for merges consumes the writer and releases the lock file.
