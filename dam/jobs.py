@@ -143,7 +143,9 @@ class JobRunner:
     def __init__(self, runtime: Runtime, *, ledger: MemoryLedger | None = None) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.ledger = ledger or MemoryLedger(runtime.settings.job_memory_bytes)
+        self.ledger = ledger or MemoryLedger(
+            self.settings.job_memory_bytes, limit=self.settings.job_memory_limit_bytes
+        )
 
     @property
     def blobs(self) -> BlobStore:

@@ -76,8 +76,9 @@ class Settings(BaseSettings):
         None,
         gt=0,
         description="Memory the image and video jobs of one process may use together, in "
-        "MB; a job waits until its estimated share is free. Default: half of the machine's "
-        "memory (or of the container's limit).",
+        "MB; a job waits until its estimated share is free, and one that needs more fails. "
+        "Default: 1280 (or half of the machine's memory, or of the container's limit, if "
+        "that is less), and a job that needs more runs alone, up to half of the memory.",
     )
     min_free_mb: int = Field(
         500,
@@ -393,12 +394,22 @@ class Settings(BaseSettings):
 
     @property
     def job_memory_bytes(self) -> int:
-        """The job memory budget in bytes (DAM_JOB_MEMORY_MB, or half of the memory)."""
+        """The job memory budget in bytes: what the jobs of a process use together."""
         if self.job_memory_mb is not None:
             return self.job_memory_mb * 1024**2
-        from dam.memory import machine_memory_bytes
+        from dam.memory import default_budget_bytes
 
-        return machine_memory_bytes() // 2
+        return default_budget_bytes()
+
+    @property
+    def job_memory_limit_bytes(self) -> int:
+        """The most one job may use (it then runs alone): the budget when it is set,
+        else half of the memory."""
+        if self.job_memory_mb is not None:
+            return self.job_memory_mb * 1024**2
+        from dam.memory import default_limit_bytes
+
+        return default_limit_bytes()
 
     @property
     def min_free_bytes(self) -> int:

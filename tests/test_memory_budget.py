@@ -7,18 +7,32 @@ import random
 import struct
 import threading
 import time
-from collections.abc import Iterator
+import tracemalloc
+from collections.abc import Callable, Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session
 
 from dam.jobs import StageContext
-from dam.memory import MemoryLedger, TooBigForBudget
+from dam.memory import (
+    DEFAULT_BUDGET_BYTES,
+    MemoryLedger,
+    TooBigForBudget,
+    default_limit_bytes,
+    machine_memory_bytes,
+)
 from dam.models import AssetStatus, Job, JobStatus
 from dam.runtime import Runtime
+from dam.settings import Settings
+from ingest.faces import mtcnn
+from ingest.image.budget import RENDITIONS_OVERHEAD, PhotoPlan, faces_memory
+from ingest.image.decode import _to_8bit_gray
 from ingest.image.plan import JpegFrame, decode_need, draft_scale, read_jpeg_frame
+from ingest.image.renditions import LARGEST_EDGE
+from ingest.video import budget as video_budget
 from tests.conftest import Account
 
 SIDE = 14_000  # 196 MP, under the 200 MP pixel limit
@@ -92,6 +106,49 @@ def test_a_progressive_jpeg_needs_its_whole_coefficient_array() -> None:
     assert png > SIDE * SIDE * 4  # no scaled decode for other formats
 
 
+def _jpeg_plan(width: int, height: int, *, progressive: bool) -> PhotoPlan:
+    frame = JpegFrame(0xC2 if progressive else 0xC0, width, height, ((2, 2), (1, 1), (1, 1)))
+    return PhotoPlan(
+        "JPEG",
+        width,
+        height,
+        False,
+        lambda edge: decode_need(
+            format="JPEG", mode="RGB", width=width, height=height, long_edge=edge, frame=frame
+        ),
+    )
+
+
+def test_two_196_megapixel_photos_never_decode_side_by_side_in_the_default_budget() -> None:
+    bomb = _jpeg_plan(SIDE, SIDE, progressive=True)
+    renditions = bomb.need(LARGEST_EDGE) + RENDITIONS_OVERHEAD
+    # The faces stage decodes the original again for its detail picture (the progressive
+    # file's coefficients again): declared, not left out.
+    faces = faces_memory(bomb, edge=2560, smallest_face=20)
+    assert faces > renditions
+    assert 2 * renditions > DEFAULT_BUDGET_BYTES
+    # ...while ordinary work still runs two at a time: a 24-megapixel photo's faces stage
+    # beside a 4K transcode.
+    photo = faces_memory(_jpeg_plan(6000, 4000, progressive=False), edge=2560, smallest_face=20)
+    transcode = video_budget.BASE + 3840 * 2160 * 1.5 * video_budget.FRAMES_IN_FLIGHT
+    assert photo + transcode <= DEFAULT_BUDGET_BYTES
+
+
+def test_a_high_bit_depth_picture_is_scaled_to_8_bits_without_a_float_copy_of_the_whole() -> None:
+    width, height = 3000, 2000
+    values = (np.arange(width * height, dtype=np.uint32) % 65536).astype(np.uint16)
+    image = Image.fromarray(values.reshape(height, width))
+    tracemalloc.start()
+    try:
+        gray = _to_8bit_gray(image)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # float64 arrays of the whole took 32 bytes a pixel; one would take 8.
+    assert peak < width * height * 8
+    assert gray.mode == "L" and gray.getpixel((2999, 0)) == 2999 // 257
+
+
 # --- pure: the ledger ----------------------------------------------------------------
 
 
@@ -124,6 +181,47 @@ def test_the_ledger_refuses_a_job_bigger_than_the_whole_budget() -> None:
         pass
 
 
+def test_a_job_bigger_than_the_budget_runs_alone_up_to_the_limit() -> None:
+    ledger = MemoryLedger(100, limit=300)
+    events: list[str] = []
+    finish = threading.Event()
+
+    def big() -> None:
+        with ledger.reserve(250):
+            events.append("big runs")
+            finish.wait(5)
+
+    with ledger.reserve(30):
+        alone = threading.Thread(target=big)
+        alone.start()
+        time.sleep(0.2)
+        assert events == []  # it waits until nothing else runs
+    deadline = time.monotonic() + 5
+    while "big runs" not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    small = threading.Thread(target=lambda: _reserve(ledger, 10, events))
+    small.start()
+    time.sleep(0.2)
+    assert events == ["big runs"]  # nothing runs beside it
+    finish.set()
+    alone.join(5)
+    small.join(5)
+    assert events == ["big runs", "second"] and ledger.in_use == 0
+    with pytest.raises(TooBigForBudget, match="more than the 300 bytes"), ledger.reserve(301):
+        pass
+
+
+def test_the_default_budget_is_bounded_whatever_the_machine(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    settings = settings_factory(job_memory_mb=None)
+    half = machine_memory_bytes() // 2
+    assert settings.job_memory_bytes == min(DEFAULT_BUDGET_BYTES, half)
+    assert settings.job_memory_limit_bytes == default_limit_bytes() == half
+    chosen = settings.model_copy(update={"job_memory_mb": 300})
+    assert chosen.job_memory_bytes == chosen.job_memory_limit_bytes == 300 * 1024**2
+
+
 def test_a_waiting_job_keeps_its_heartbeat() -> None:
     ledger = MemoryLedger(10)
     beats: list[int] = []
@@ -139,6 +237,45 @@ def test_a_waiting_job_keeps_its_heartbeat() -> None:
         assert beats and 0 not in beats  # heartbeats while it waits, not yet run
     waiter.join(5)
     assert beats[-1] == 0 and ledger.in_use == 0
+
+
+# --- pure: the face detector looks at big pictures in tiles ---------------------------
+
+
+class _RecordingNet:
+    def __init__(self, net: object) -> None:
+        self.net = net
+        self.shapes: list[tuple[int, ...]] = []
+
+    def setInput(self, blob: np.ndarray) -> None:
+        self.shapes.append(blob.shape)
+        self.net.setInput(blob)  # type: ignore[attr-defined]
+
+    def forward(self, names: list[str]) -> object:
+        return self.net.forward(names)  # type: ignore[attr-defined]
+
+
+def test_p_net_sees_a_big_level_in_tiles_and_gives_every_cell_as_in_one_piece(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    detector = mtcnn.MtcnnDetector()
+    level = np.random.default_rng(0).integers(0, 256, (1200, 1301, 3), dtype=np.uint8)
+    detector._pnet.setInput(mtcnn._normalise(level)[None].transpose(0, 2, 1, 3))
+    _regression, probability = detector._pnet.forward(["conv2d_4", "softmax"])
+    recording = _RecordingNet(detector._pnet)
+    detector._pnet = recording  # type: ignore[assignment]
+    detector.detect(level, min_face=12)  # the pyramid's first level: the picture itself
+    # Activations take ~150 bytes per input pixel: the level (1.6 MP) is never looked at
+    # in one piece, only in tiles (the last of a row or column takes a short remainder).
+    largest_tile = (mtcnn.PNET_TILE * 3 // 2 + 10) ** 2
+    assert max(shape[1] * shape[2] for shape in recording.shapes) <= largest_tile < level.size // 3
+    monkeypatch.setattr(mtcnn, "THRESHOLDS", (0.0, *mtcnn.THRESHOLDS[1:]))  # every cell
+    xs, ys, scores, _offsets = detector._pnet_cells(level)
+    whole = probability[0, :, :, 1]
+    assert len(xs) == whole.size  # each cell once
+    tiled = np.zeros_like(whole)
+    tiled[xs, ys] = scores
+    np.testing.assert_allclose(tiled, whole, atol=1e-4)
 
 
 # --- service: the runner keeps to the budget ---------------------------------------------

@@ -27,6 +27,8 @@ from ingest.originals import load_original
 # The most pixels the detail picture for small faces is decoded at (a 24-megapixel camera
 # photo's half size is 6 MP; a 196-megapixel one is searched at an eighth or a quarter).
 DETAIL_MAX_PIXELS = 26_000_000
+# A camera RAW is developed for twice the large rendition's size: its detail picture.
+RAW_DETAIL_EDGE = 2 * LARGEST_EDGE
 
 
 def detect_asset_faces(ctx: StageContext) -> None:
@@ -92,20 +94,22 @@ def detail_pixels(path: Path, *, label: str, max_pixels: int, smallest_face: int
     original still measure SMALLEST_IN_REGIONS px: decoding at 1/2 costs a third of the
     full decode, and P-Net enlarges what it needs (up to 1.5x) inside the regions.
     """
-    # A camera RAW is developed for twice the large rendition's size: its detail picture.
-    with open_image(path, label=label, max_pixels=max_pixels, long_edge=2 * LARGEST_EDGE) as image:
-        longest = max(image.width, image.height)
-        shrink = 1
-        while shrink < 8 and smallest_face / (shrink * 2) >= SMALLEST_IN_REGIONS:
-            shrink *= 2
-        # Bounded whatever the original's size: a 196-megapixel picture is searched at
-        # most at DETAIL_MAX_PIXELS (its memory is not in the stage's plan otherwise).
-        while shrink < 8 and image.width * image.height / (shrink * shrink) > DETAIL_MAX_PIXELS:
-            shrink *= 2
-        full = decode_for_renditions(
-            image, label=label, path=path, long_edge=math.ceil(longest / shrink)
-        )
+    with open_image(path, label=label, max_pixels=max_pixels, long_edge=RAW_DETAIL_EDGE) as image:
+        edge = detail_edge(image.width, image.height, smallest_face)
+        full = decode_for_renditions(image, label=label, path=path, long_edge=edge)
         return np.asarray(_rgb(full))
+
+
+def detail_edge(width: int, height: int, smallest_face: int) -> int:
+    """The long edge of the detail picture: the original at the smallest JPEG DCT scale
+    (1/8 .. 1) that keeps `smallest_face` px at SMALLEST_IN_REGIONS px, and at most
+    DETAIL_MAX_PIXELS (a 196-megapixel picture is searched at a quarter)."""
+    shrink = 1
+    while shrink < 8 and smallest_face / (shrink * 2) >= SMALLEST_IN_REGIONS:
+        shrink *= 2
+    while shrink < 8 and width * height / (shrink * shrink) > DETAIL_MAX_PIXELS:
+        shrink *= 2
+    return math.ceil(max(width, height) / shrink)
 
 
 def _large_rendition(ctx: StageContext, asset_id: str, size: tuple[int, int]) -> Image.Image | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -225,6 +226,10 @@ def decode_for_renditions(
             # Resize in the file's own colour space, then convert fewer pixels: an ICC
             # transform (Display P3, Adobe RGB) costs about as much per pixel as the resize.
             pixels = _fit(image, long_edge)
+        elif image.mode in _EXPANDED or image.mode in _HIGH_BIT_DEPTH:
+            # Not resampled as they are: made 8-bit first (the one copy at full size), then
+            # resized, then converted like the others.
+            pixels = _fit(_eight_bit(image), long_edge)
         pixels = _fit(to_display_mode(pixels), long_edge)
         if orientation is not None:
             pixels = pixels.transpose(_UNDO_ORIENTATION[orientation])  # the fewest pixels
@@ -238,6 +243,20 @@ def decode_for_renditions(
 # Modes Pillow resamples as they are (alpha premultiplied); palette, 1-bit and 16-bit
 # images are converted to RGB/L first.
 _RESIZE_BEFORE_CONVERSION = ("RGB", "RGBA", "L", "LA", "CMYK")
+# Palettes hold colours in the file's space: expanded to RGB(A), the profile applied later.
+_EXPANDED = ("P", "PA", "1")
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A palette, 1-bit or high-bit-depth picture as 8-bit RGB(A) or grey that Pillow can
+    resample, with the colour profile kept for the conversion after the resize."""
+    if image.mode in _HIGH_BIT_DEPTH:
+        gray = _to_8bit_gray(image)
+        if "icc_profile" in image.info:
+            gray.info["icc_profile"] = image.info["icc_profile"]
+        return gray
+    has_alpha = image.mode == "PA" or (image.mode == "P" and "transparency" in image.info)
+    return image.convert("RGBA" if has_alpha else "RGB")  # keeps the profile in .info
 
 
 def _fit(image: Image.Image, long_edge: int) -> Image.Image:
@@ -287,13 +306,38 @@ def _apply_icc(image: Image.Image, icc: bytes, has_alpha: bool) -> Image.Image |
 
 
 def _to_8bit_gray(image: Image.Image) -> Image.Image:
-    values = np.asarray(image, dtype=np.float64)
+    """16-bit, 32-bit integer or float grey as 8-bit grey, band by band: one byte per pixel
+    next to the decoded picture (float64 arrays of the whole took 34 bytes a pixel)."""
+    width, height = image.size
+    rows = max(1, _BAND_PIXELS // max(1, width))
+    bands = [(top, min(height, top + rows)) for top in range(0, height, rows)]
+
+    def band(top: int, bottom: int) -> np.ndarray:
+        return np.asarray(image.crop((0, top, width, bottom)), dtype=np.float64)
+
     if image.mode == "F":
-        finite = values[np.isfinite(values)]
-        low = float(finite.min()) if finite.size else 0.0
-        high = float(finite.max()) if finite.size else 0.0
-        scaled = (values - low) / (high - low or 1.0) * 255.0
+        low, high = math.inf, -math.inf
+        for top, bottom in bands:
+            values = band(top, bottom)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+        if low > high:  # nothing finite
+            low = high = 0.0
+
+        def scale(values: np.ndarray) -> np.ndarray:
+            return (values - low) / (high - low or 1.0) * 255.0
     else:
-        top = float(values.max()) if values.size else 0.0
-        scaled = values / 257.0 if top > 255 else values
-    return Image.fromarray(np.clip(np.nan_to_num(scaled), 0, 255).astype(np.uint8), "L")
+        top_value = max((float(band(*b).max()) for b in bands), default=0.0)
+
+        def scale(values: np.ndarray) -> np.ndarray:
+            return values / 257.0 if top_value > 255 else values
+
+    gray = np.empty((height, width), dtype=np.uint8)
+    for top, bottom in bands:
+        gray[top:bottom] = np.clip(np.nan_to_num(scale(band(top, bottom))), 0, 255).astype(np.uint8)
+    return Image.fromarray(gray, "L")
+
+
+# Pixels of a high-bit-depth picture scaled to 8 bits at once (float64 arrays of a band).
+_BAND_PIXELS = 1 << 20
