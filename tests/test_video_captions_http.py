@@ -17,7 +17,7 @@ from tests import video_clips as clips
 from tests.conftest import Account
 from tests.video_clips import Clip
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.one_database]
 
 VTT = "WEBVTT\n\n00:00:00.100 --> 00:00:00.900\nGoedemorgen.\n"
 SRT = "1\n00:00:00,100 --> 00:00:00,900\nGood <i>morning</i> & welcome.\n"

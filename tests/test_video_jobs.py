@@ -22,7 +22,7 @@ from ingest.video.stages import render_video
 from tests import video_clips as clips
 from tests.video_clips import Clip
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.one_database]
 
 # Long and large enough that its transcode takes far longer than the test waits.
 BUSY = Clip("busy", size="1280x720", seconds=30.0, video=("-c:v", "libx264", "-preset",
