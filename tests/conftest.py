@@ -74,8 +74,10 @@ START_FIRST = ("tests/test_pillow_corpus.py",)
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.split("::")[0] not in START_FIRST)  # stable
-    # `one_database`: files about decoding and transcoding, where the database only holds
-    # the result; they run on SQLite, and every other upload test covers PostgreSQL.
+    # `one_database`: files that are not about the database (decoding, transcoding, page
+    # flows, protocols) run on SQLite only. PostgreSQL runs for the files where the
+    # database's own behaviour is at stake: queue and change feed, concurrency, search,
+    # visibility and gate queries, input hygiene, migrations, backup, erasure.
     left_out = [item for item in items if _second_database_of_a_media_test(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)

@@ -13,6 +13,8 @@ from gdpr.judgement.verdict_text import describe
 from tests.conftest import Account
 from tests.gdpr.publishing.test_shares import give_consent, officer, upload, with_person
 
+pytestmark = pytest.mark.one_database
+
 __all__ = ["officer"]  # the fixture, shared with the share-link tests
 
 

@@ -24,6 +24,8 @@ from ingest.import_mapping import parse_mapping
 from tests import faces_corpus, media
 from tests.test_cli import cli_env, dam  # noqa: F401  (cli_env is a fixture)
 
+pytestmark = pytest.mark.one_database
+
 ACME = 'xmlns:acme="http://acme.example/ns/1.0/" '
 MAPPING = """
 [namespaces]

@@ -24,6 +24,8 @@ from tests.video_clips import Clip
 from web.ui import face_forms
 from web.ui.face_marks import clock, face_marks, time_span
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Jan Peeters"
 
 

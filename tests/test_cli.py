@@ -18,6 +18,8 @@ from dam.settings import get_settings
 from ingest import demo
 from tests import media
 
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def cli_env(

@@ -23,6 +23,8 @@ from tests.conftest import Account
 from tests.test_ui_privacy import add_face, consent, make_desk, person, withdraw
 from tests.ui_client import csrf_of, log_in, upload
 
+pytestmark = pytest.mark.one_database
+
 
 def _words(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())

@@ -35,6 +35,8 @@ from tests.feed_factories import make_user
 from tests.privacy_setup import upload
 from web.app import create_app
 
+pytestmark = pytest.mark.one_database
+
 CHANNEL = "intranet"  # cleared for a photo without people; no alt text needed
 SERIAL = "SN-4711-0815"
 

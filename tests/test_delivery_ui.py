@@ -9,6 +9,7 @@ import re
 import secrets
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -19,6 +20,8 @@ from tests import media
 from tests.conftest import Account
 from tests.privacy_setup import upload
 from tests.ui_client import log_in
+
+pytestmark = pytest.mark.one_database
 
 BLURHASH = "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
 

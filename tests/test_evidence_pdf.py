@@ -27,6 +27,8 @@ from tests.live_server import live_server
 from tests.test_ui_consents import record
 from tests.ui_client import log_in
 
+pytestmark = pytest.mark.one_database
+
 __all__ = ["live_server"]  # the fixture
 
 HUGE_PAGE = pdfs.one_page(pdfs.signature_block(), width=200_000, height=200_000)

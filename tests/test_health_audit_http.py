@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dam.models import Role
@@ -12,6 +13,8 @@ from dam.settings import Settings
 from tests import media
 from tests.conftest import Account
 from web.app import create_app
+
+pytestmark = pytest.mark.one_database
 
 
 def test_health_and_readiness(client: TestClient) -> None:

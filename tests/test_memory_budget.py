@@ -35,6 +35,8 @@ from ingest.image.renditions import LARGEST_EDGE
 from ingest.video import budget as video_budget
 from tests.conftest import Account
 
+pytestmark = pytest.mark.one_database
+
 SIDE = 14_000  # 196 MP, under the 200 MP pixel limit
 
 

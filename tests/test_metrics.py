@@ -26,6 +26,8 @@ from tests import media
 from tests.conftest import Account
 from web.app import create_app
 
+pytestmark = pytest.mark.one_database
+
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "Quirijn Vandermaelen"
 FILE_NAME = "Quirijn_Vandermaelen_op_het_feest.jpg"

@@ -18,6 +18,8 @@ from web.app import create_app
 from web.proxies import server_options
 from web.ui import ratelimit
 
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def client_for(settings_factory: Callable[..., Settings]) -> Iterator[Callable[..., TestClient]]:

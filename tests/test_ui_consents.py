@@ -18,6 +18,8 @@ from tests.conftest import Account
 from tests.gdpr.consent.test_consents_http import person, with_face
 from tests.ui_client import csrf_of, log_in, upload
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Marieke Vandenbroucke"  # as tests.gdpr.consent.test_consents_http.person names her
 
 

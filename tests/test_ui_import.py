@@ -39,6 +39,8 @@ from tests import media
 from tests.conftest import Account
 from tests.ui_client import log_in
 
+pytestmark = pytest.mark.one_database
+
 TUS = {"Tus-Resumable": "1.0.0"}
 
 

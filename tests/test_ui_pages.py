@@ -19,6 +19,8 @@ from web.ui.routes import UI_ROUTERS
 from web.ui.routes.account import router as account_router
 from web.ui.routes.sso import router as sso_router
 
+pytestmark = pytest.mark.one_database
+
 # Which role each page needs at least; anonymous visitors go to the login page.
 PAGES = {
     "/": Role.viewer,

@@ -29,6 +29,8 @@ from tests import faces_corpus
 from tests.conftest import Account
 from tests.ui_client import log_in
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Jan Peeters"
 
 

@@ -25,6 +25,8 @@ from tests.conftest import Account
 from tests.test_ui_privacy import Desk, add_face, consent, make_desk, person, publish
 from tests.ui_client import csrf_of, log_in, upload
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Wendelien Qorvanckx"
 
 

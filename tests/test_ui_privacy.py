@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import select
@@ -23,6 +24,8 @@ from gdpr.publishing import usages
 from gdpr.recognition import cluster_naming, people
 from tests.conftest import Account
 from tests.ui_client import csrf_of, log_in, upload
+
+pytestmark = pytest.mark.one_database
 
 
 @dataclass

@@ -17,6 +17,8 @@ from tests.conftest import Account
 from tests.ui_client import PASSWORD, csrf_of, log_in, upload
 from web.ui import ratelimit
 
+pytestmark = pytest.mark.one_database
+
 
 def test_login_sets_a_signed_httponly_samesite_cookie(
     client: TestClient, creative: Account

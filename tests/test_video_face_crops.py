@@ -22,6 +22,8 @@ from ingest.video.faces import CroppingTracker, FaceCrop, FrameSearch, found_fac
 from ingest.video.frames import Frame
 from tests import faces_corpus
 
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture(scope="module")
 def astronaut() -> np.ndarray:

@@ -25,7 +25,7 @@ from ingest.video.probe import probe, probe_raw
 from tests import video_clips as clips
 from tests.conftest import Account
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.one_database]
 
 PASSWD_LINE = "root:x:0:0"
 

@@ -24,6 +24,8 @@ from tests import media
 from tests.conftest import Account
 from web.app import create_app
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Wannes Verhelst"
 
 

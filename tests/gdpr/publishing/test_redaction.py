@@ -62,6 +62,8 @@ from tests.gdpr.judgement.test_verdict_pure import (
     valid_for,
 )
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Roos Verbeek"
 
 # --- which faces, and what blurring cannot fix (pure) ------------------------------------

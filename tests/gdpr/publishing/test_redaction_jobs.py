@@ -24,6 +24,8 @@ from tests import video_clips as clips
 from tests.conftest import Account
 from web.app import create_app
 
+pytestmark = pytest.mark.one_database
+
 ASK = "channel=internal&redact=true"
 
 

@@ -23,6 +23,8 @@ from tests.conftest import Account
 from tests.feed_factories import make_face
 from tests.ui_client import csrf_of, log_in
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Griet Vermeulen"
 
 

@@ -21,6 +21,8 @@ from tests.conftest import Account
 from tests.corpus import CorpusUnavailable, pillow_tests_dir
 from web.app import create_app
 
+pytestmark = pytest.mark.one_database
+
 NAME = "Jan Peeters"
 
 

@@ -7,6 +7,7 @@ import json
 import zipfile
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -15,6 +16,8 @@ from dam.models import AuditEntry, Role
 from dam.runtime import Runtime
 from tests.conftest import Account
 from tests.privacy_setup import CONSENT_NOTES, GUARDIAN, NAME, NOTES, build_subject
+
+pytestmark = pytest.mark.one_database
 
 
 def test_the_export_holds_everything_about_the_person_and_nothing_biometric(
