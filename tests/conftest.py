@@ -66,10 +66,10 @@ def _share_endpoint_analysis_between_apps() -> None:
 _share_endpoint_analysis_between_apps()
 
 
-# With `--dist loadfile` a worker runs a whole file, in collection order
-# (`--no-loadscope-reorder` in scripts/test). The longest one (a single test through
-# Pillow's ~1,000 images, 2-3 minutes) starts first, so the other workers fill in around
-# it; started last, it ran alone while the other workers were done.
+# With `--dist loadfile` a worker runs a whole file. The longest one (a single test through
+# Pillow's ~1,000 images, 2-3 minutes) is first in collection order, but xdist hands out
+# files by number of tests unless told `--no-loadscope-reorder` (see scripts/test), so in
+# CI it still runs last.
 START_FIRST = ("tests/test_pillow_corpus.py",)
 
 
