@@ -35,13 +35,13 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dam.geometry import Box
+from dam.geometry import Box, iou
 from dam.settings import Settings
 from gdpr.recognition import clustering
 from ingest.faces import mtcnn, stage, weights
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import iou, to_dlib_square
+from ingest.faces.geometry import to_dlib_square
 from ingest.faces.mtcnn import detector
 from ingest.faces.stage import find_faces
 from tests import faces_corpus

@@ -1,6 +1,6 @@
 """The one rectangle: an axis-aligned box with a top-left origin, in pixels or in
 fractions (0..1) of the upright image. Face detection (ingest/faces) and crops (dam/crops)
-both use it."""
+both use it, and what the people named in a file's metadata are matched by."""
 
 from __future__ import annotations
 
@@ -46,3 +46,13 @@ class Box:
 
     def as_text(self) -> str:
         return ",".join(f"{v:.4f}" for v in (self.x, self.y, self.w, self.h))
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union; 0 for boxes that do not touch."""
+    ix = min(a.right, b.right) - max(a.x, b.x)
+    iy = min(a.bottom, b.bottom) - max(a.y, b.y)
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    inter = ix * iy
+    return inter / (a.area + b.area - inter)

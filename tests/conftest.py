@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,9 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from dam import auth, migrate
+from dam import auth, migrate, owner
 from dam.models import Role, User
+from dam.owner import Owner
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings, load_settings
 from ingest.video import process as video_process
@@ -202,6 +204,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield db_templates.schema_url(PG_URL, schema)
     finally:
         template.drop(schema)
+
+
+@pytest.fixture
+def dead() -> Owner:
+    """The identity of a process of this host that has ended (as after a kill -9)."""
+    process = subprocess.Popen(["sleep", "30"])
+    started = owner.start_time(process.pid)
+    process.kill()
+    process.wait()
+    me = owner.current()
+    return Owner(host=me.host, boot=me.boot, pid=process.pid, started=started or "")
 
 
 @pytest.fixture

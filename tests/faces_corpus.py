@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from dam.geometry import Box
+from dam.geometry import Box, iou
 from ingest.demo import scene
-from ingest.faces.geometry import iou
 from tests.corpus import CACHE as PILLOW_CACHE
 from tests.corpus import _exclusive
 

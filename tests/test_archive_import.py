@@ -13,9 +13,10 @@ from PIL import Image
 from sqlmodel import col, select
 
 from dam.errors import InvalidInput
+from dam.geometry import Box, iou
 from dam.models import Asset, AssetTag, Collection, CollectionAsset, Face, FaceState, Person
 from dam.runtime import Runtime
-from gdpr.recognition.named_people import Box, overlap, pair
+from gdpr.recognition.named_people import pair
 from ingest import archive_xmp
 from ingest.bulk_import import ImportOptions, import_all, sidecar_of, walk
 from ingest.demo import jpeg_bytes, scene, xmp_packet
@@ -120,7 +121,7 @@ def test_names_pair_with_the_face_their_region_covers_best() -> None:
     # A region next to every face matches none; a loose name needs a lone face.
     assert pair([("Jan", Box(0.35, 0.6, 0.1, 0.1))], ["Piet"], faces) == {}
     assert pair([], ["Piet"], faces[:1]) == {"left": "Piet"}
-    assert overlap(Box(0, 0, 1, 1), Box(0, 0, 1, 1)) == 1.0
+    assert iou(Box(0, 0, 1, 1), Box(0, 0, 1, 1)) == 1.0
 
 
 def test_sidecars_are_found_beside_their_picture_and_not_imported_themselves(

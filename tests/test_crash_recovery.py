@@ -34,17 +34,6 @@ def photo() -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def dead() -> Owner:
-    """The identity of a process of this host that has ended."""
-    process = subprocess.Popen(["sleep", "30"])
-    started = owner.start_time(process.pid)
-    process.kill()
-    process.wait()
-    me = owner.current()
-    return Owner(host=me.host, boot=me.boot, pid=process.pid, started=started or "")
-
-
 # --- pure-ish: who lives ---------------------------------------------------------------------
 
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dam.geometry import Box
+from dam.geometry import Box, iou
 from dam.settings import Settings
 from gdpr.recognition import clustering
 from ingest.faces.descriptor import describer
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import iou, to_dlib_square
+from ingest.faces.geometry import to_dlib_square
 from tests import faces_corpus
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from dam import biometrics
-from dam.geometry import Box
+from dam.geometry import Box, iou
 from dam.settings import load_settings
 from gdpr.recognition import clustering
 from gdpr.recognition.matching import NewFace, suggest
-from ingest.faces.geometry import clamp, iou, padded, reconcile, relative, suppress
+from ingest.faces.geometry import clamp, padded, reconcile, relative, suppress
 
 
 @pytest.mark.parametrize(

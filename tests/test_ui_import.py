@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,17 +121,6 @@ def test_an_administrator_imports_a_folder_from_the_web(
         assert run.report_path and Path(run.report_path).is_file()
     listing = client.get("/admin/import").text
     assert "Recente imports" in listing and "Klaar" in listing
-
-
-@pytest.fixture
-def dead() -> Owner:
-    """The identity of a process of this host that has ended (as after a kill -9)."""
-    process = subprocess.Popen(["sleep", "30"])
-    started = owner.start_time(process.pid)
-    process.kill()
-    process.wait()
-    me = owner.current()
-    return Owner(host=me.host, boot=me.boot, pid=process.pid, started=started or "")
 
 
 def _start_unqueued(rt: Runtime, admin: Account, folder: str) -> tuple[str, str]:

@@ -14,35 +14,18 @@ undecided face and one such name.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from dam import audit
 from dam.clock import now
+from dam.geometry import Box, iou
 from dam.models import Asset, Face, FaceState, Person
 
 MIN_OVERLAP = 0.3
 KEY = "named_people"
 NOTE = "Genoemd in de metadata van een geïmporteerd bestand."
-
-
-@dataclass(frozen=True)
-class Box:
-    x: float
-    y: float
-    w: float
-    h: float
-
-
-def overlap(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (0..1)."""
-    left, top = max(a.x, b.x), max(a.y, b.y)
-    right, bottom = min(a.x + a.w, b.x + b.w), min(a.y + a.h, b.y + b.h)
-    inter = max(0.0, right - left) * max(0.0, bottom - top)
-    union = a.w * a.h + b.w * b.h - inter
-    return inter / union if union > 0 else 0.0
 
 
 def pair(
@@ -54,7 +37,7 @@ def pair(
     then a lone name to a lone face. Pure."""
     candidates = sorted(
         (
-            (overlap(box, face_box), name, face_id)
+            (iou(box, face_box), name, face_id)
             for name, box in regions
             for face_id, face_box in faces
         ),

@@ -17,8 +17,8 @@ import cv2
 import dlib
 import numpy as np
 
-from dam.geometry import Box
-from ingest.faces.geometry import iou, overlap_of_smaller, padded, pixel_bounds, to_dlib_square
+from dam.geometry import Box, iou
+from ingest.faces.geometry import overlap_of_smaller, padded, pixel_bounds, to_dlib_square
 from ingest.faces.mtcnn import PNET_WINDOW, Detection, Region, detector
 from ingest.faces.regions import small_face_regions
 

@@ -6,17 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dam.geometry import Box
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union; 0 for boxes that do not touch."""
-    ix = min(a.right, b.right) - max(a.x, b.x)
-    iy = min(a.bottom, b.bottom) - max(a.y, b.y)
-    if ix <= 0 or iy <= 0:
-        return 0.0
-    inter = ix * iy
-    return inter / (a.area + b.area - inter)
+from dam.geometry import Box, iou
 
 
 def overlap_of_smaller(a: Box, b: Box) -> float:

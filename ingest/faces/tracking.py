@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from dam.geometry import Box
-from ingest.faces.geometry import Reconciled, iou
+from dam.geometry import Box, iou
+from ingest.faces.geometry import Reconciled
 
 # Embedding distances on dlib's 128-d descriptor: gdpr/recognition/matching.py uses 0.5 for "the
 # same person" across photos. Within one clip lighting and pose change less, so the same

@@ -22,7 +22,7 @@ from PIL import Image
 from sqlmodel import select
 
 from dam.blobs import BlobStore
-from dam.geometry import Box
+from dam.geometry import Box, iou
 from dam.media import BlurRegion
 from dam.models import AuditEntry, FaceState, Role, VerdictStatus
 from dam.runtime import Runtime
@@ -45,7 +45,6 @@ from gdpr.publishing.face_blur import (
     video_regions,
 )
 from ingest.faces.detect import detect_faces
-from ingest.faces.geometry import iou
 from ingest.ffmpeg import ffmpeg_binary
 from ingest.video.blur import blur_command
 from ingest.video.frames import frames_every

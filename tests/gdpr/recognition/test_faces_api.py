@@ -11,11 +11,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from dam import biometrics, jobs, migrate
-from dam.geometry import Box
+from dam.geometry import Box, iou
 from dam.models import AuditEntry, FaceEmbedding, Role
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from ingest.faces.geometry import iou
 from tests import faces_corpus
 from tests.conftest import Account
 from tests.corpus import CorpusUnavailable, pillow_tests_dir
