@@ -81,13 +81,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # flows, protocols) run on SQLite only. PostgreSQL runs for the files where the
     # database's own behaviour is at stake: queue and change feed, concurrency, search,
     # visibility and gate queries, input hygiene, migrations, backup, erasure.
-    left_out = [item for item in items if _second_database_of_a_media_test(item)]
+    left_out = [item for item in items if _postgresql_variant_of_a_one_database_file(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if not _second_database_of_a_media_test(item)]
+        items[:] = [item for item in items if not _postgresql_variant_of_a_one_database_file(item)]
 
 
-def _second_database_of_a_media_test(item: pytest.Item) -> bool:
+def _postgresql_variant_of_a_one_database_file(item: pytest.Item) -> bool:
     callspec = getattr(item, "callspec", None)
     return (
         item.get_closest_marker("one_database") is not None
