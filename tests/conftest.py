@@ -68,15 +68,7 @@ def _share_endpoint_analysis_between_apps() -> None:
 _share_endpoint_analysis_between_apps()
 
 
-# With `--dist loadfile` a worker runs a whole file. The longest one (a single test through
-# Pillow's ~1,000 images, 2-3 minutes) is first in collection order, but xdist hands out
-# files by number of tests unless told `--no-loadscope-reorder` (see scripts/test), so in
-# CI it still runs last.
-START_FIRST = ("tests/test_pillow_corpus.py",)
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in START_FIRST)  # stable
     # `one_database`: files that are not about the database (decoding, transcoding, page
     # flows, protocols) run on SQLite only. PostgreSQL runs for the files where the
     # database's own behaviour is at stake: queue and change feed, concurrency, search,
