@@ -35,8 +35,6 @@ from tests.conftest import Account
 from tests.gdpr.requests.test_erasure import scan_files
 from tests.privacy_setup import NAME, found, johns
 
-pytestmark = pytest.mark.one_database
-
 WIDTH, HEIGHT, FACE_EDGE, SECONDS = 640, 360, 120, 3.0
 
 
