@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from dam import audit, erasure_ledger, events
+from dam import audit, erasure_ledger, events, jobs
 from dam.assets import remove_asset_rows, unused_originals
 from dam.blobs import BlobStore
 from dam.chunks import chunks
@@ -88,6 +88,7 @@ class _Files:
     derived: list[str] = field(default_factory=list)
     originals: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)  # assets with redacted downloads
+    jobs: list[str] = field(default_factory=list)  # to enqueue once the files are gone
 
     def remove(self, blobs: BlobStore) -> None:
         for path in self.paths:
@@ -295,6 +296,7 @@ def _erase(
     # Outside the database: a restore from an older backup erases them again.
     erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
     files.remove(blobs)
+    jobs.enqueue_now(session, files.jobs)  # the pipeline of the re-encoded videos
     if sqlite:
         _checkpoint(session)
     log.info("person %s erased (tombstone %s)", person_id, tombstone.id)
@@ -368,6 +370,7 @@ def _redact(
         applied = erasure_videos.apply(session, blobs, asset, by_asset[asset.id], prepared[plan])
         files.originals.append(applied.old_original)
         files.paths.extend(applied.paths)
+        files.jobs.extend([applied.job_id] if applied.job_id else [])
         removed |= applied.removed_faces
         crops += applied.crops
     return [a.id for a in assets], removed, crops

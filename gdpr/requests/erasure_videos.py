@@ -16,7 +16,7 @@ removes, with their rows, its renditions (web versions, poster, thumbnail, story
 and every face crop, all made from the old one. The person's face tracks are deleted with
 their paths: the pipeline, started again, searches the blurred video for faces, and a
 track kept would be handed to whoever it finds there. It makes everything else anew from
-the blurred original. The old original and files go after the commit.
+the blurred original, once the old original and files are gone after the commit.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class Applied:
     paths: list[Path]  # renditions and face crops made from it: delete them too
     removed_faces: set[str]  # the person's face tracks, deleted
     crops: int  # of which crops
+    job_id: str | None  # the pipeline's first job: enqueue it once the old files are gone
 
 
 def plan_videos(session: Session, faces: Sequence[Face]) -> list[VideoPlan]:
@@ -223,7 +224,9 @@ def apply(
         stem = asset.filename.rsplit(".", 1)[0] or asset.id
         asset.filename, asset.mime = f"{stem}.mp4", MP4
     asset.updated_at = now()
-    jobs.start_pipeline(session, asset)
+    # Sent once the old files are removed: a face kept by the re-run gets its new crop
+    # under the old one's name, which the removal must not take.
+    job = jobs.start_pipeline(session, asset, enqueue=False)
     session.add(asset)
     session.flush()
-    return Applied(old, paths, removed, crops)
+    return Applied(old, paths, removed, crops, job.id if job else None)
