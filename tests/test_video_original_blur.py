@@ -13,8 +13,13 @@ import pytest
 
 from dam.media import BlurRegion
 from ingest.ffmpeg import ffmpeg_binary
-from ingest.video import frames
-from ingest.video.blur import ORIGINAL_CRF, blur_original, original_blur_command
+from ingest.video import frames, limits
+from ingest.video.blur import (
+    ORIGINAL_CRF,
+    blur_original,
+    original_blur_command,
+    original_time_limit,
+)
 from ingest.video.info import AudioInfo, VideoInfo
 from ingest.video.probe import probe
 from ingest.video.tags import read_tags
@@ -78,6 +83,12 @@ def test_the_original_blur_command_reads_only_the_file_and_keeps_sound_and_tags(
         info=info(audio=None), width=1920, height=1080, regions=[],
     )  # fmt: skip
     assert "-c:a" not in silent and "crop=" not in silent[silent.index("-filter_complex") + 1]
+
+
+def test_a_larger_master_gets_more_time_than_the_web_versions() -> None:
+    assert original_time_limit(60.0, 1280, 720) == limits.time_limit(60.0)
+    assert original_time_limit(60.0, 1920, 1080) == limits.time_limit(60.0)
+    assert original_time_limit(60.0, 3840, 2160) == 4 * limits.time_limit(60.0)
 
 
 def test_a_turned_phone_clip_comes_out_upright_with_its_sound_and_the_region_blurred(

@@ -226,10 +226,9 @@ def blur_original(
             tonemap=tonemap,
             copy_sound=copy_sound,
         )
+        limit = original_time_limit(info.duration_s, width, height)
         tick = _ticks(progress, info.duration_s)
-        process.run(
-            process.Run(args=args, time_limit_s=limits.time_limit(info.duration_s), tick=tick)
-        )
+        process.run(process.Run(args=args, time_limit_s=limit, tick=tick))
 
     try:
         try:
@@ -255,6 +254,12 @@ def blur_original(
             "A video could not be blurred: ffmpeg stopped on an error in its original, which "
             "is probably damaged. Nothing was erased."
         ) from exc
+
+
+def original_time_limit(duration_s: float, width: int, height: int) -> float:
+    """The pipeline's time limit, grown with the picture beyond 1080p: the web versions
+    encode at most 1080 lines, a blurred original every pixel of a 4K or 8K master."""
+    return limits.time_limit(duration_s) * max(1.0, width * height / (1920 * 1080))
 
 
 def _ticks(progress: Callable[[float], None], duration_s: float) -> Callable[[float | None], None]:
