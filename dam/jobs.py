@@ -83,8 +83,11 @@ def schedule(
     asset_id: str | None = None,
     person_id: str | None = None,
     params: dict[str, Any] | None = None,
+    enqueue: bool = True,
 ) -> Job:
-    """Add a job; its id is put on the queue once the session commits.
+    """Add a job; its id is put on the queue once the session commits (`enqueue=False`:
+    the caller puts it there with `enqueue_now` once what the job reads is in place after
+    the commit; should the caller die first, the sweeper sends it).
 
     A pipeline stage is about an asset. A task (`Wiring.add_task`) is about an asset, a
     person (`person_id`: an access export, an erasure), or neither: its `params` say what
@@ -92,18 +95,31 @@ def schedule(
     asset would delete the job with it."""
     job = Job(asset_id=asset_id, person_id=person_id, stage=stage, params=params)
     session.add(job)
-    session.info.setdefault("jobs_to_enqueue", []).append(job.id)
+    if enqueue:
+        session.info.setdefault("jobs_to_enqueue", []).append(job.id)
     return job
 
 
-def start_pipeline(session: Session, asset: Asset) -> Job | None:
+def start_pipeline(session: Session, asset: Asset, *, enqueue: bool = True) -> Job | None:
     """Schedule the first stage of the asset's pipeline (None if its kind has none)."""
     stages = runtime_of(session).wiring.pipeline_for(AssetKind(asset.kind))
     if not stages:
         return None
     asset.status = AssetStatus.processing
     asset.error = None
-    return schedule(session, asset_id=asset.id, stage=stages[0])
+    return schedule(session, asset_id=asset.id, stage=stages[0], enqueue=enqueue)
+
+
+def enqueue_now(session: Session, job_ids: Iterable[str]) -> None:
+    """Put committed jobs (scheduled with `enqueue=False`) on the session's queue."""
+    ids = list(job_ids)
+    queue: Enqueuer | None = session.info.get("queue")
+    if not ids or queue is None:
+        return
+    try:
+        queue.enqueue(ids)
+    except Exception:
+        log.exception("could not enqueue %d job(s); the sweeper will", len(ids))
 
 
 @event.listens_for(Session, "after_commit")

@@ -1,17 +1,19 @@
 """Media tools one package lends another through the core.
 
 gdpr decides which faces of a video to blur, but ffmpeg runs (hardened) in ingest, and
-the two do not import each other: ingest lends its video blurrer through the runtime's wiring,
-gdpr asks for it. The blur itself is defined once, here, so photos (blurred by gdpr with
-Pillow) and videos (blurred by ffmpeg) hide a face the same way.
+the two do not import each other: ingest lends its video blurrers through the runtime's
+wiring (one for our renditions, made into redacted downloads; one for a stored original,
+re-encoded when an erased person's face is blurred into it), gdpr asks for them. The blur
+itself is defined once, here, so photos (blurred by gdpr with Pillow) and videos (blurred
+by ffmpeg) hide a face the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from dam.errors import ProcessingError
 from dam.wiring import Wiring
@@ -48,14 +50,44 @@ class VideoBlurrer(Protocol):
         ...
 
 
-# The wiring's extension point for it: `wiring.extend(VIDEO_BLURRER, name, blurrer)`.
+class OriginalBlurrer(Protocol):
+    def __call__(
+        self,
+        source: Path,
+        target: Path,
+        *,
+        width: int,
+        height: int,
+        regions: Sequence[BlurRegion],
+        progress: Callable[[float], None],
+    ) -> None:
+        """Write the stored original `source` (any video the pipeline accepts) to `target`
+        as an MP4 of `width` x `height` (even; upright, square pixels: the picture the
+        asset shows) with `regions` blurred, every frame, the sound and the file's own tags
+        kept; `progress` hears how far it got (0..1). Raises ProcessingError when that
+        fails."""
+        ...
+
+
+# The wiring's extension points for them: `wiring.extend(VIDEO_BLURRER, name, blurrer)`.
 VIDEO_BLURRER = "media.video_blurrer"
+ORIGINAL_BLURRER = "media.original_blurrer"
 
 
 def video_blurrer(wiring: Wiring) -> VideoBlurrer:
     """The video blurrer a package lent (ingest's ffmpeg one); the last one added wins."""
-    lent = list(wiring.extension(VIDEO_BLURRER).values())
+    blurrer: VideoBlurrer = _lent(wiring, VIDEO_BLURRER)
+    return blurrer
+
+
+def original_blurrer(wiring: Wiring) -> OriginalBlurrer:
+    """The blurrer of stored video originals a package lent (ingest's ffmpeg one)."""
+    blurrer: OriginalBlurrer = _lent(wiring, ORIGINAL_BLURRER)
+    return blurrer
+
+
+def _lent(wiring: Wiring, point: str) -> Any:
+    lent = list(wiring.extension(point).values())
     if not lent:
         raise ProcessingError("This installation cannot blur videos (no video tools loaded).")
-    blurrer: VideoBlurrer = lent[-1]
-    return blurrer
+    return lent[-1]

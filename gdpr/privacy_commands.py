@@ -90,10 +90,12 @@ def erase_command(
     done = (
         summary.assets_deleted if choice == erasure.AssetsChoice.delete else summary.assets_redacted
     )
+    reencoded = len(summary.videos_reencoded)
+    videos = f" ({_count(reencoded, 'video')} re-encoded, processed again)" if reencoded else ""
     console.print(
         f"Erased person {person_id} (tombstone {summary.tombstone_id}): "
         f"{_count(len(done), 'picture')} "
-        f"{'deleted' if choice == erasure.AssetsChoice.delete else 'redacted'}, "
+        f"{'deleted' if choice == erasure.AssetsChoice.delete else 'redacted'}{videos}, "
         f"{_count(summary.faces, 'face')}, {_count(summary.embeddings, 'embedding')}, "
         f"{_count(summary.consents, 'consent')} made anonymous."
     )

@@ -12,15 +12,17 @@ import re
 import zipfile
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from dam import clock
-from dam.models import AuditEntry, FaceState, Person, Role
+from dam.models import Asset, AuditEntry, FaceState, Person, Role
 from dam.runtime import Runtime
 from gdpr.requests import person_requests
+from tests import video_clips as clips
 from tests.conftest import Account
 from tests.test_ui_privacy import Desk, add_face, consent, make_desk, person, publish
 from tests.ui_client import csrf_of, log_in, upload
@@ -226,3 +228,32 @@ def test_a_request_waiting_for_the_queue_shows_its_progress(
     done = desk.page(f"/privacy/requests/{job.id}")
     assert "Klaar" in done and "js/person-request.js" not in done
     assert client.get(f"/api/v1/privacy/exports/{job.id}").status_code == 200
+
+
+def test_erasure_offers_to_blur_a_video_and_says_it_is_converted_again(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account], tmp_path: Path
+) -> None:
+    desk = make_desk(client, rt, make_account)
+    person_id = person(desk, NAME)
+    video = clips.store(rt, clips.render(clips.Clip("erase-ui", seconds=1.0), tmp_path))
+    add_face(desk, video, state=FaceState.confirmed, person_id=person_id)
+    with rt.session() as session:
+        asset = session.get(Asset, video)
+        assert asset is not None and asset.status == "ready"
+        old_sha = asset.sha256
+
+    page = desk.page(f"/people/{person_id}/erase")
+    redact = page.split('id="assets-redact"')[1].split(">")[0]
+    assert "disabled" not in redact and 'aria-describedby="redact-videos"' in redact
+    hint = page.split('id="redact-videos">')[1].split("</p>")[0]
+    assert f"{NAME} staat in 1 video: die wordt opnieuw omgezet" in hint
+
+    location = desk.post(f"/people/{person_id}/erase", assets="redact", confirm_name=NAME)
+    shown = desk.page(location)
+    assert "1 vervaagd" in shown.split('id="tombstone"')[1].split("</dl>")[0]
+    assert "1 video is opnieuw omgezet met het gezicht vervaagd" in shown
+    with rt.session() as session:
+        asset = session.get(Asset, video)
+        assert asset is not None
+        assert asset.sha256 != old_sha and asset.status == "ready"
+    assert not rt.blobs.original_path(old_sha).exists()

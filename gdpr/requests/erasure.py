@@ -5,14 +5,15 @@ privacy officer chooses) go; an ErasureTombstone and an audit entry with ids onl
 Everything in the database happens in one transaction; files are removed after it
 commits (a failed erasure leaves nothing half done in the database), and search has
 purged them before the call returns (the tombstone makes the change feed purge every
-asset the transaction touched, drained at once).
+asset the transaction touched, drained at once). Videos to redact are re-encoded before
+that transaction, with none open (gdpr/requests/erasure_videos.py).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -22,12 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
-from dam import audit, erasure_ledger, events
+from dam import audit, erasure_ledger, events, jobs
 from dam.assets import remove_asset_rows, unused_originals
 from dam.blobs import BlobStore
 from dam.chunks import chunks
 from dam.clock import now
-from dam.errors import InvalidInput
+from dam.errors import InvalidInput, ProcessingError
 from dam.models import (
     Asset,
     AssetTag,
@@ -40,22 +41,25 @@ from dam.models import (
     User,
 )
 from dam.settings import Settings
+from dam.wiring import runtime_of
 from gdpr.judgement import verdicts
 from gdpr.publishing import redaction
 from gdpr.recognition import embeddings, person_suggestions
 from gdpr.recognition.identity import get_person
-from gdpr.requests import erasure_originals, erasure_redaction
+from gdpr.requests import erasure_originals, erasure_redaction, erasure_videos
 
 log = logging.getLogger(__name__)
 
 ERASED = "erased"  # the dismiss reason of a face whose person was erased
 PLACEHOLDER = "[…]"  # what the name becomes in titles, descriptions and alt texts
+# How often videos are blurred again when they changed while being blurred.
+PREPARE_ROUNDS = 3
 
 
 class AssetsChoice(StrEnum):
     """What happens to the photos and videos the person was confirmed on."""
 
-    redact = "redact"  # their face blurred in every rendition; the asset stays
+    redact = "redact"  # their face blurred into the original and every rendition; the asset stays
     delete = "delete"  # the asset, its original and every derived file go
 
 
@@ -66,6 +70,7 @@ class ErasureSummary:
     assets: AssetsChoice
     assets_deleted: list[str]
     assets_redacted: list[str]
+    videos_reencoded: list[str]  # of those, videos: a new original, renditions made again
     evidence_deleted: list[str]
     faces: int
     embeddings: int
@@ -83,6 +88,7 @@ class _Files:
     derived: list[str] = field(default_factory=list)
     originals: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)  # assets with redacted downloads
+    jobs: list[str] = field(default_factory=list)  # to enqueue once the files are gone
 
     def remove(self, blobs: BlobStore) -> None:
         for path in self.paths:
@@ -113,9 +119,53 @@ def erase_person(
     actor: User,
     blobs: BlobStore,
     settings: Settings,
+    progress: Callable[[float], None] = lambda _fraction: None,
 ) -> ErasureSummary:
     """Erase one person; every affected verdict is recomputed and search has forgotten
-    them when this returns."""
+    them when this returns. With `redact`, the videos they are on are re-encoded first
+    (`progress` hears how far that got, 0..1), with no transaction open."""
+    prepared = erasure_videos.Prepared()
+    try:
+        for _round in range(PREPARE_ROUNDS):
+            try:
+                return _erase(
+                    session,
+                    person_id=person_id,
+                    assets=assets,
+                    actor=actor,
+                    blobs=blobs,
+                    settings=settings,
+                    prepared=prepared,
+                )
+            except erasure_videos.NotPrepared as needed:
+                # Nothing is written yet; ffmpeg runs without a transaction (and, on
+                # SQLite, without the write lock everyone else needs meanwhile).
+                session.rollback()
+                wiring = runtime_of(session).wiring
+                prepared.make(
+                    needed.plans, blobs=blobs, wiring=wiring, name=needed.name, progress=progress
+                )
+        raise ProcessingError(
+            "The videos this person is on kept changing while they were being blurred. "
+            "Nothing was erased; start the erasure again."
+        )
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        prepared.discard_unused(session, blobs)
+
+
+def _erase(
+    session: Session,
+    *,
+    person_id: str,
+    assets: AssetsChoice,
+    actor: User,
+    blobs: BlobStore,
+    settings: Settings,
+    prepared: erasure_videos.Prepared,
+) -> ErasureSummary:
     person = get_person(session, person_id)
     name = person.name
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -132,6 +182,11 @@ def erase_person(
     ]
     on_assets = sorted({f.asset_id for f in confirmed})
     also_on = sorted({f.asset_id for f in faces} - {*on_assets, *evidence_ids})
+    videos: list[erasure_videos.VideoPlan] = []
+    if assets == AssetsChoice.redact:
+        videos = erasure_videos.plan_videos(session, confirmed)
+        if missing := prepared.missing(videos):
+            raise erasure_videos.NotPrepared(missing, name)  # before anything is written
     files = _Files()
 
     # Biometric data first: the embeddings of every face linked to them, suggested ones
@@ -149,7 +204,8 @@ def erase_person(
         _delete_assets(session, deleted, files)
         faces = [f for f in faces if f.asset_id not in set(deleted)]
     else:
-        redacted = _redact(session, blobs, confirmed, files)
+        redacted, removed, crops = _redact(session, blobs, confirmed, files, videos, prepared)
+        faces = [f for f in faces if f.id not in removed]
     moment = now()
     for face in faces:
         if face.crop_path and face.state == FaceState.confirmed:
@@ -219,6 +275,7 @@ def erase_person(
             "assets": assets.value,
             "assets_deleted": deleted,
             "assets_redacted": redacted,
+            "videos_reencoded": [v.asset_id for v in videos],
             "evidence_deleted": evidence_ids,
             "faces": len(face_ids),
             "embeddings": embedding_count,
@@ -239,6 +296,7 @@ def erase_person(
     # Outside the database: a restore from an older backup erases them again.
     erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
     files.remove(blobs)
+    jobs.enqueue_now(session, files.jobs)  # the pipeline of the re-encoded videos
     if sqlite:
         _checkpoint(session)
     log.info("person %s erased (tombstone %s)", person_id, tombstone.id)
@@ -248,6 +306,7 @@ def erase_person(
         assets=assets,
         assets_deleted=deleted,
         assets_redacted=redacted,
+        videos_reencoded=[v.asset_id for v in videos],
         evidence_deleted=evidence_ids,
         faces=len(face_ids),
         embeddings=embedding_count,
@@ -282,19 +341,39 @@ def _delete_assets(session: Session, asset_ids: Sequence[str], files: _Files) ->
     session.flush()
 
 
-def _redact(session: Session, blobs: BlobStore, faces: Sequence[Face], files: _Files) -> list[str]:
-    """Blur these faces into the stored files of their assets; the ids of those assets."""
+def _redact(
+    session: Session,
+    blobs: BlobStore,
+    faces: Sequence[Face],
+    files: _Files,
+    videos: Sequence[erasure_videos.VideoPlan],
+    prepared: erasure_videos.Prepared,
+) -> tuple[list[str], set[str], int]:
+    """Blur these faces into the stored files of their assets (photos in place; videos
+    get their prepared original and their pipeline again): the ids of those assets, the
+    faces deleted with them (the person's video tracks) and how many crops those had."""
     by_asset: dict[str, list[Face]] = {}
     for face in faces:
         by_asset.setdefault(face.asset_id, []).append(face)
     if not by_asset:
-        return []
+        return [], set(), 0
     assets = [a for a in (session.get(Asset, i) for i in sorted(by_asset)) if a is not None]
-    erasure_redaction.check_redactable(assets)
+    plans = {p.asset_id: p for p in videos}
+    removed: set[str] = set()
+    crops = 0
     for asset in assets:
-        done = erasure_redaction.redact_stored(session, blobs, asset, by_asset[asset.id])
-        files.originals.append(done.replaced_original)
-    return [a.id for a in assets]
+        plan = plans.get(asset.id)
+        if plan is None:
+            done = erasure_redaction.redact_stored(session, blobs, asset, by_asset[asset.id])
+            files.originals.append(done.replaced_original)
+            continue
+        applied = erasure_videos.apply(session, blobs, asset, by_asset[asset.id], prepared[plan])
+        files.originals.append(applied.old_original)
+        files.paths.extend(applied.paths)
+        files.jobs.extend([applied.job_id] if applied.job_id else [])
+        removed |= applied.removed_faces
+        crops += applied.crops
+    return [a.id for a in assets], removed, crops
 
 
 def _scrub_name(session: Session, name: str, asset_ids: Iterable[str]) -> int:

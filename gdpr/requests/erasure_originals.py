@@ -29,11 +29,7 @@ def scrub_originals(
         path = blobs.original_path(asset.sha256)
         if not path.is_file():
             continue
-        stored = (
-            _scrubbed_copy(blobs, path, name)
-            if path.stat().st_size <= IN_MEMORY_SCRUB_BYTES
-            else _scrubbed_stream(blobs, path, name)
-        )
+        stored = scrubbed_copy(blobs, path, name)
         if stored is None:
             continue
         changed[asset_id] = asset.sha256
@@ -44,6 +40,13 @@ def scrub_originals(
 
 
 IN_MEMORY_SCRUB_BYTES = 256 * 1024**2
+
+
+def scrubbed_copy(blobs: BlobStore, path: Path, name: str) -> StoredBlob | None:
+    """The file at `path` stored with the name overwritten in it; None when it holds none."""
+    if path.stat().st_size <= IN_MEMORY_SCRUB_BYTES:
+        return _scrubbed_copy(blobs, path, name)
+    return _scrubbed_stream(blobs, path, name)
 
 
 def _scrubbed_copy(blobs: BlobStore, path: Path, name: str) -> StoredBlob | None:

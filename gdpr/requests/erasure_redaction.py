@@ -1,4 +1,5 @@
-"""Blurring an erased person's faces into the files Beeldbank keeps (art. 17, "redact").
+"""Blurring an erased person's faces into the photos Beeldbank keeps (art. 17, "redact";
+videos: gdpr/requests/erasure_videos.py).
 
 Unlike a redacted download (gdpr/publishing/redaction.py, made per request and thrown away), this
 changes what is stored: every image rendition is blurred where it lies, and the original
@@ -18,8 +19,7 @@ from PIL import Image, ImageOps
 from sqlmodel import Session, select
 
 from dam.blobs import BlobStore, write_atomic
-from dam.errors import N_, InvalidInput
-from dam.models import Asset, AssetKind, Face, Rendition
+from dam.models import Asset, Face, Rendition
 from gdpr.publishing.face_blur import FaceArea, blur_photo, photo_boxes
 
 # Formats a blurred original keeps; anything else (HEIC, TIFF, ...) becomes a JPEG.
@@ -31,19 +31,6 @@ QUALITY = 92
 class StoredRedaction:
     renditions: int
     replaced_original: str  # the unblurred original's hash: delete it after the commit
-
-
-def check_redactable(assets: Sequence[Asset]) -> None:
-    """Refuse before anything changes when a picture cannot be redacted in place."""
-    videos = [a.id for a in assets if AssetKind(a.kind) != AssetKind.image]
-    if videos:
-        raise InvalidInput(
-            N_(
-                "Videos show this person (%(count)s); blurring faces into stored videos is not "
-                "available yet. Erase with assets=delete, or delete those videos first."
-            ),
-            params={"count": len(videos)},
-        )
 
 
 def redact_stored(

@@ -62,7 +62,7 @@ class ErasureImpact:
     person_id: str
     name: str
     impact: WithdrawalImpact  # assets confirmed and suggested, publications, share links
-    confirmed_videos: int  # videos cannot be redacted in place: only `delete` is offered
+    confirmed_videos: int  # `redact` re-encodes these (a while), then processes them again
     evidence: int  # signed forms, deleted whatever the choice
 
 
@@ -178,16 +178,11 @@ def request_erasure(
     actor: User,
 ) -> Job:
     """Schedule an erasure once the officer typed the person's name; refused when one is
-    under way already, or when `redact` is asked for videos (not possible in place)."""
+    under way already."""
     check_permission(actor, "people.erase")
     impact = erasure_impact(session, person_id)
     if not names_match(confirm_name, impact.name):
         raise InvalidInput("Type the person's name exactly to confirm.", field="confirm_name")
-    if assets == erasure.AssetsChoice.redact and impact.confirmed_videos:
-        raise InvalidInput(
-            "Videos show this person; they cannot be redacted in place. Choose delete.",
-            field="assets",
-        )
     if _open_job(session, person_id, ERASURE_TASK) is not None:
         raise Conflict("An erasure of this person is under way already.")
     job = schedule(
@@ -238,8 +233,9 @@ def run_export(ctx: StageContext) -> None:
 
 
 def run_erasure(ctx: StageContext) -> None:
-    """The `person_erasure` task: gdpr.requests.erasure in one transaction; the tombstone's id is
-    noted on the job for the page that shows the end."""
+    """The `person_erasure` task: gdpr.requests.erasure in one transaction (after blurring
+    the videos to redact, most of the progress then); the tombstone's id is noted on the
+    job for the page that shows the end."""
     assert ctx.person_id is not None
     ctx.report_progress(0.05)
     choice = erasure.parse_choice(str(ctx.params.get("assets", "")))
@@ -252,10 +248,12 @@ def run_erasure(ctx: StageContext) -> None:
             actor=actor,
             blobs=ctx.blobs,
             settings=ctx.settings,
+            progress=lambda fraction: ctx.report_progress(0.05 + 0.85 * fraction),
         )
     counts = {
         "assets_deleted": len(summary.assets_deleted),
         "assets_redacted": len(summary.assets_redacted),
+        "videos_reencoded": len(summary.videos_reencoded),
         "evidence_deleted": len(summary.evidence_deleted),
         "faces": summary.faces,
         "consents": summary.consents,

@@ -63,12 +63,12 @@ def web_renditions_command(
     source_in = _input(source, demuxer)
     video = source_in["v:0"]
     if info.interlaced:
-        video = video.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
+        video = deinterlace(video)
     fps = output_fps(info.fps)
     if fps is not None and info.fps is not None and fps < info.fps:
         video = video.filter("fps", fps=f"{fps:g}")
     if info.hdr and tonemap:
-        video = _tonemap(video)
+        video = tonemapped(video)
     videos = [video] if len(outputs) == 1 else _split(video, "split", len(outputs))
     audios: list[ffmpeg.nodes.FilterableStream | None] = [None] * len(outputs)
     if info.audio is not None:
@@ -181,7 +181,12 @@ def _split(
     return [node.stream(i) for i in range(count)]
 
 
-def _tonemap(video: ffmpeg.nodes.FilterableStream) -> ffmpeg.nodes.FilterableStream:
+def deinterlace(video: ffmpeg.nodes.FilterableStream) -> ffmpeg.nodes.FilterableStream:
+    """Interlaced fields to progressive frames, one frame per frame (bwdif)."""
+    return video.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
+
+
+def tonemapped(video: ffmpeg.nodes.FilterableStream) -> ffmpeg.nodes.FilterableStream:
     """HDR (PQ or HLG) to SDR BT.709: linear light, then a filmic curve, then 8-bit."""
     return (
         video.filter("zscale", t="linear", npl=100)

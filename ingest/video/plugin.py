@@ -7,7 +7,7 @@ from dam import media
 from dam.models import AssetKind
 from dam.wiring import Wiring
 from ingest.video import budget
-from ingest.video.blur import blur_video
+from ingest.video.blur import blur_original, blur_video
 from ingest.video.faces import detect_video_faces
 from ingest.video.scratch import sweep_task
 from ingest.video.stages import probe_video, render_video, storyboard_video
@@ -27,3 +27,4 @@ def register(wiring: Wiring) -> None:
     wiring.add_doctor_check(check_video)
     wiring.add_startup("ffmpeg", announce_ffmpeg)
     wiring.extend(media.VIDEO_BLURRER, "ffmpeg", blur_video)
+    wiring.extend(media.ORIGINAL_BLURRER, "ffmpeg", blur_original)

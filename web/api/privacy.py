@@ -25,6 +25,7 @@ class ErasurePublic(BaseModel):
     assets: str
     assets_deleted: list[str]
     assets_redacted: list[str]
+    videos_reencoded: list[str]  # of assets_redacted: a new original, processed again
     evidence_deleted: list[str]
     faces: int
     embeddings: int
@@ -60,7 +61,8 @@ def erase_person(
     assets: str = Query(..., description="redact or delete the pictures they are on"),
     user: User = Depends(require("people.erase")),
 ) -> ErasurePublic:
-    """Erase the person; verdicts and search are up to date when this returns."""
+    """Erase the person; verdicts and search are up to date when this returns (videos to
+    redact are re-encoded first, within the request; their renditions follow)."""
     summary = erasure.erase_person(
         session,
         person_id=person_id,
@@ -75,6 +77,7 @@ def erase_person(
         assets=summary.assets.value,
         assets_deleted=summary.assets_deleted,
         assets_redacted=summary.assets_redacted,
+        videos_reencoded=summary.videos_reencoded,
         evidence_deleted=summary.evidence_deleted,
         faces=summary.faces,
         embeddings=summary.embeddings,

@@ -189,6 +189,7 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
     summary = erase(client, rt, subject, "redact")
     assert summary["assets"] == "redact"
     assert sorted(summary["assets_redacted"]) == sorted(subject.photo_ids)
+    assert summary["videos_reencoded"] == []  # photos are blurred where they lie
     assert summary["crops"] == 2
     # The title and the tag naming them, an alt text and three metadata strings.
     assert summary["texts_scrubbed"] == 6

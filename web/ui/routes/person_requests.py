@@ -31,9 +31,6 @@ Eraser = Annotated[Viewer, Depends(page("people.erase"))]
 # What the erasure form says about a refusal, in the viewer's language.
 ERASE_PROBLEMS = {
     "confirm_name": N_("Type the name exactly as it is written above to confirm."),
-    "assets": N_(
-        "Videos show this person; they cannot be blurred in place. Choose to delete them."
-    ),
     "choice": N_("Choose what happens to the photos and videos."),
 }
 

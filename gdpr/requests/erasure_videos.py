@@ -1,0 +1,232 @@
+"""Blurring an erased person's face into the videos they are confirmed on (art. 17,
+"redact"): a new original, and everything made from the old one made again from it.
+
+The stored original is re-encoded with their face tracks blurred along their paths
+(gdpr.publishing.face_blur.video_regions: the regions a redacted download blurs) by the
+blurrer ingest lends through the core (dam.media.original_blurrer: ffmpeg runs only in
+ingest), and stored under its new content address with the name overwritten in its tags
+(gdpr.requests.erasure_originals).
+
+That takes a while, so it happens before the erasure's transaction (`Prepared.make`): on
+SQLite a transaction holds the write lock, and nothing else could write meanwhile. The
+transaction takes a prepared original only when it was made from the asset's current
+original with the regions its faces give now (the plan's key; `NotPrepared` otherwise,
+and the erasure prepares again). `apply` then points the asset at the new original and
+removes, with their rows, its renditions (web versions, poster, thumbnail, storyboard)
+and every face crop, all made from the old one. The person's face tracks are deleted with
+their paths: the pipeline, started again, searches the blurred video for faces, and a
+track kept would be handed to whoever it finds there. It makes everything else anew from
+the blurred original, once the old original and files are gone after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from dam import face_paths, jobs, media
+from dam.assets import unused_originals
+from dam.blobs import BlobStore, StoredBlob, hash_file
+from dam.clock import now
+from dam.errors import InvalidInput, ProcessingError
+from dam.models import Asset, AssetKind, Face, Rendition
+from dam.owner import temp_prefix
+from dam.wiring import Wiring
+from gdpr.publishing.face_blur import FaceArea, video_regions
+from gdpr.requests import erasure_originals
+
+# Part of every plan's key: a change to how originals are blurred makes new ones.
+VERSION = 1
+MP4 = "video/mp4"
+
+
+@dataclass(frozen=True)
+class VideoPlan:
+    """A video's blurred original to make: from which original, at what size, what."""
+
+    asset_id: str
+    source: str  # the sha256 of the original it is made from
+    width: int
+    height: int
+    duration_s: float
+    regions: tuple[media.BlurRegion, ...]
+
+    @property
+    def key(self) -> str:
+        recipe = json.dumps({"v": VERSION, **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(recipe.encode()).hexdigest()
+
+
+class NotPrepared(Exception):
+    """The erasure needs blurred originals that are not made yet (or no longer fit)."""
+
+    def __init__(self, plans: Sequence[VideoPlan], name: str) -> None:
+        super().__init__(f"{len(plans)} video(s) to blur first")
+        self.plans = list(plans)
+        self.name = name
+
+
+@dataclass(frozen=True)
+class Applied:
+    old_original: str  # the unblurred original's hash: delete it after the commit
+    paths: list[Path]  # renditions and face crops made from it: delete them too
+    removed_faces: set[str]  # the person's face tracks, deleted
+    crops: int  # of which crops
+    job_id: str | None  # the pipeline's first job: enqueue it once the old files are gone
+
+
+def plan_videos(session: Session, faces: Sequence[Face]) -> list[VideoPlan]:
+    """A plan for each video among the assets of `faces` (the person's confirmed faces)."""
+    by_asset: dict[str, list[Face]] = {}
+    for face in faces:
+        by_asset.setdefault(face.asset_id, []).append(face)
+    paths = face_paths.paths_of(session, [f.id for f in faces])
+    plans = []
+    for asset_id in sorted(by_asset):
+        asset = session.get(Asset, asset_id)
+        if asset is None or AssetKind(asset.kind) != AssetKind.video:
+            continue
+        width, height = _even(asset.width), _even(asset.height)
+        duration = asset.duration_s or 0.0
+        if not width or not height or duration <= 0:
+            raise InvalidInput(
+                "A video this person is on was never processed completely (its size or length "
+                "is unknown), so their face cannot be blurred into it. Process it again, or "
+                "erase with assets=delete."
+            )
+        areas = [
+            FaceArea(f.box_x, f.box_y, f.box_w, f.box_h, f.time_s, f.time_end_s, paths.get(f.id))
+            for f in sorted(by_asset[asset_id], key=lambda f: f.id)
+        ]
+        regions = video_regions(areas, width=width, height=height, duration_s=duration)
+        plans.append(VideoPlan(asset.id, asset.sha256, width, height, duration, tuple(regions)))
+    return plans
+
+
+def _even(size: int | None) -> int:
+    return 0 if size is None or size < 2 else size - size % 2
+
+
+@dataclass
+class Prepared:
+    """The blurred originals made for one erasure, by plan key."""
+
+    made: dict[str, StoredBlob] = field(default_factory=dict)
+
+    def missing(self, plans: Sequence[VideoPlan]) -> list[VideoPlan]:
+        return [p for p in plans if p.key not in self.made]
+
+    def __getitem__(self, plan: VideoPlan) -> StoredBlob:
+        return self.made[plan.key]
+
+    def make(
+        self,
+        plans: Sequence[VideoPlan],
+        *,
+        blobs: BlobStore,
+        wiring: Wiring,
+        name: str,
+        progress: Callable[[float], None],
+    ) -> None:
+        """Blur each plan's original into a new stored one (call with no transaction
+        open); `progress` hears how far all of them got (0..1), by length."""
+        blur = media.original_blurrer(wiring)
+        total = sum(p.duration_s for p in plans) or 1.0
+        done = 0.0
+        for plan in plans:
+            source = blobs.original_path(plan.source)
+            if not source.is_file():
+                raise ProcessingError(
+                    "The original of a video this person is on is missing from storage; an "
+                    "administrator can run `dam check`. Nothing was erased."
+                )
+            fd, name_of_temp = tempfile.mkstemp(
+                dir=blobs.tmp_dir, prefix=temp_prefix("erasure-"), suffix=".mp4"
+            )
+            os.close(fd)
+            temp = Path(name_of_temp)
+            start, length = done, plan.duration_s
+
+            def tell(fraction: float, start: float = start, length: float = length) -> None:
+                progress(min(1.0, (start + fraction * length) / total))
+
+            try:
+                blur(
+                    source,
+                    temp,
+                    width=plan.width,
+                    height=plan.height,
+                    regions=plan.regions,
+                    progress=tell,
+                )
+                stored = (
+                    erasure_originals.scrubbed_copy(blobs, temp, name) if name.strip() else None
+                ) or _adopt(blobs, temp)
+            finally:
+                temp.unlink(missing_ok=True)
+            self.made[plan.key] = stored
+            done += plan.duration_s
+            progress(min(1.0, done / total))
+
+    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+        """Remove the blurred originals no asset took (the erasure failed, or a video
+        changed and was blurred again); ends the session's transaction."""
+        if not self.made:
+            return
+        try:
+            for sha in unused_originals(session, [b.sha256 for b in self.made.values()]):
+                blobs.delete_original(sha)
+        finally:
+            session.rollback()
+
+
+def _adopt(blobs: BlobStore, temp: Path) -> StoredBlob:
+    with temp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    return blobs.adopt(temp, hash_file(temp), temp.stat().st_size)
+
+
+def apply(
+    session: Session,
+    blobs: BlobStore,
+    asset: Asset,
+    person_faces: Sequence[Face],
+    stored: StoredBlob,
+) -> Applied:
+    """Make `stored` the asset's original (in the caller's transaction): its renditions
+    and face crops go, the person's face tracks too, and its pipeline starts again."""
+    paths = []
+    for rendition in session.exec(select(Rendition).where(Rendition.asset_id == asset.id)):
+        paths.append(blobs.root / rendition.path)
+        session.delete(rendition)
+    removed = {f.id for f in person_faces}
+    crops = 0
+    for face in session.exec(select(Face).where(Face.asset_id == asset.id)):
+        if face.crop_path:
+            # Any crop may show part of the person (a neighbour's padded box): all are made
+            # again from the blurred video.
+            paths.append(blobs.root / face.crop_path)
+            crops += face.id in removed
+            face.crop_path = None
+            session.add(face)
+        if face.id in removed:
+            session.delete(face)  # its path goes with it (ON DELETE CASCADE)
+    old = asset.sha256
+    asset.sha256, asset.size = stored.sha256, stored.size
+    if asset.mime != MP4:
+        stem = asset.filename.rsplit(".", 1)[0] or asset.id
+        asset.filename, asset.mime = f"{stem}.mp4", MP4
+    asset.updated_at = now()
+    # Sent once the old files are removed: a face kept by the re-run gets its new crop
+    # under the old one's name, which the removal must not take.
+    job = jobs.start_pipeline(session, asset, enqueue=False)
+    session.add(asset)
+    session.flush()
+    return Applied(old, paths, removed, crops, job.id if job else None)
