@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,6 @@ from dam import accounts, auth
 from dam.cli import app, install_commands
 from dam.db import make_engine
 from dam.settings import get_settings
-from ingest import demo
 from tests import media
 
 pytestmark = pytest.mark.one_database
@@ -190,31 +187,3 @@ def test_doctor_reports_the_machine(cli_env: dict[str, str]) -> None:
     assert result.exit_code == 0, result.output
     for part in ("database", "queue", "Pillow JPEG", "HEIC/HEIF", "ffmpeg"):
         assert part in result.output
-
-
-@pytest.fixture(scope="session")
-def demo_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The generated demo photos and video, made once for both databases."""
-    folder = tmp_path_factory.mktemp("demo-library")
-    demo.generate_demo_library(folder)
-    return folder
-
-
-def test_demo_twice_is_harmless(
-    cli_env: dict[str, str], demo_library: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # `dam demo` makes only the files that are missing (test_demo_library checks that):
-    # it finds them made. The demo photos hold no face, and this test is about the command,
-    # not the detector: without it the test takes a fifth less CPU.
-    shutil.copytree(demo_library, Path(cli_env["DAM_DATA_DIR"]) / "demo-library")
-    monkeypatch.setenv("DAM_FACE_DETECTION", "false")
-    get_settings.cache_clear()
-    first = dam("demo")
-    assert first.exit_code == 0, first.output
-    assert "Imported 13 (0 of them could not be processed)" in first.output  # 12 photos, 1 video
-    password = first.output.rsplit("password:", 1)[1].split()[0]
-    second = dam("demo")
-    assert second.exit_code == 0
-    assert "Imported 0" in second.output and "already imported 13" in second.output
-    assert second.output.rsplit("password:", 1)[1].split()[0] == password
-    assert os.stat(Path(cli_env["DAM_DATA_DIR"]) / "demo-admin.txt").st_mode & 0o077 == 0

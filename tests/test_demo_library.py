@@ -4,6 +4,7 @@ photo with a face only when an installed package ships one."""
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -13,9 +14,13 @@ import pytest
 from PIL import Image
 
 from dam.models import AssetKind
+from dam.settings import get_settings
 from ingest import demo
 from ingest.sniff import HEAD_BYTES, sniff
 from tests import faces_corpus
+from tests.test_cli import cli_env, dam  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.one_database
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +76,25 @@ def test_no_face_photo_unless_a_package_ships_one(
     with Image.open(faces) as image:
         assert (image.format, image.size) == ("JPEG", (512, 512))
         assert b"Astronaute Eileen Collins" in image.info["xmp"]
+
+
+def test_demo_twice_is_harmless(
+    cli_env: dict[str, str],  # noqa: F811 (the fixture imported above)
+    library: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `dam demo` makes only the files that are missing (checked above): it finds them
+    # made. The demo photos hold no face, and this test is about the command,
+    # not the detector: without it the test takes a fifth less CPU.
+    shutil.copytree(library, Path(cli_env["DAM_DATA_DIR"]) / "demo-library")
+    monkeypatch.setenv("DAM_FACE_DETECTION", "false")
+    get_settings.cache_clear()
+    first = dam("demo")
+    assert first.exit_code == 0, first.output
+    assert "Imported 13 (0 of them could not be processed)" in first.output  # 12 photos, 1 video
+    password = first.output.rsplit("password:", 1)[1].split()[0]
+    second = dam("demo")
+    assert second.exit_code == 0
+    assert "Imported 0" in second.output and "already imported 13" in second.output
+    assert second.output.rsplit("password:", 1)[1].split()[0] == password
+    assert os.stat(Path(cli_env["DAM_DATA_DIR"]) / "demo-admin.txt").st_mode & 0o077 == 0

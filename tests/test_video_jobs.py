@@ -90,7 +90,9 @@ def niceness(pid: int) -> int:
 
 def transcoding(rt: Runtime, asset_id: str) -> Callable[[], bool]:
     def check() -> bool:
-        return job_for(rt, asset_id, "video_renditions").progress > 0.07 and bool(
+        # The encode has reported once (at production's nice 19 on a busy machine the
+        # first report can take long; more is not needed) and its ffmpeg still runs.
+        return job_for(rt, asset_id, "video_renditions").progress > 0 and bool(
             ffmpeg_pids(asset_id)
         )
 
