@@ -8,9 +8,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from dam import audit
-from dam.auth import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from dam.auth import check_password_length, hash_password, verify_password
 from dam.clock import now
-from dam.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from dam.errors import N_, Conflict, InvalidInput, NotFound, Unauthorized
 from dam.models import ApiToken, LicenceStatus, Role, User
 
 LOCALES = ("nl", "en")
@@ -66,7 +66,7 @@ def active_user(session: Session, user_id: str) -> User | None:
 def set_locale(session: Session, *, user: User, locale: str) -> None:
     """Remember the user's interface language."""
     if locale not in LOCALES:
-        raise InvalidInput(f"Unknown language {locale!r}.")
+        raise InvalidInput(N_("Unknown language %(language)r."), params={"language": locale})
     if user.locale != locale:
         user.locale = locale
         session.add(user)
@@ -157,8 +157,7 @@ def set_break_glass(session: Session, *, email: str, on: bool, password: str | N
     if on and user.role != Role.admin:
         raise InvalidInput("Only an administrator can be a break-glass account.")
     if on and password is not None:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        check_password_length(password)
         user.password_hash = hash_password(password)
     if on and not user.password_hash:
         raise InvalidInput("This account has no password yet: give it one.")

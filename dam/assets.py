@@ -15,7 +15,7 @@ from dam.auth import has_permission
 from dam.blobs import BlobStore
 from dam.chunks import chunks
 from dam.clock import now
-from dam.errors import Conflict, InvalidInput, NotFound
+from dam.errors import N_, Conflict, InvalidInput, NotFound
 from dam.input_types import Flag, Moment
 from dam.models import Asset, AssetTag, Face, Job, LicenceStatus, Rendition, User
 from dam.urls import is_url_key, is_web_address
@@ -163,7 +163,9 @@ def get_rendition(session: Session, asset_id: str, name: str) -> Rendition:
     ).first()
     if rendition is None:
         get_asset(session, asset_id)
-        raise NotFound(f"This asset has no rendition called {name!r} (yet).")
+        raise NotFound(
+            N_("This asset has no rendition called %(name)r (yet)."), params={"name": name}
+        )
     return rendition
 
 

@@ -11,7 +11,15 @@ from sqlmodel import Session, select
 
 from dam import audit
 from dam.clock import now
-from dam.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from dam.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    N_plural,
+    NotFound,
+    Unauthorized,
+)
 from dam.models import ApiToken, Role, User
 
 _hasher = PasswordHasher()
@@ -85,16 +93,25 @@ def check_permission(user: User, permission: str) -> None:
         raise Forbidden(N_("This needs the role %(role)s or higher."), params={"role": role})
 
 
+def check_password_length(password: str) -> None:
+    """InvalidInput unless `password` is at least MIN_PASSWORD_LENGTH characters long."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            N_plural(
+                "A password needs at least %(num)s character.",
+                "A password needs at least %(num)s characters.",
+            ),
+            params={"num": MIN_PASSWORD_LENGTH},
+        )
+
+
 def create_user(
     session: Session, *, email: str, password: str, role: Role, actor_id: str | None = None
 ) -> User:
     email = email.strip().lower()
     if "@" not in email:
         raise InvalidInput("An e-mail address needs an @.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            N_("A password needs at least %(n)s characters."), params={"n": MIN_PASSWORD_LENGTH}
-        )
+    check_password_length(password)
     if session.exec(select(User).where(User.email == email)).first():
         raise Conflict("A user with this e-mail address exists already.")
     user = User(email=email, password_hash=hash_password(password), role=role)

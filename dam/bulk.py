@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from dam import assets
 from dam.blobs import BlobStore
-from dam.errors import InvalidInput, NotFound
+from dam.errors import InvalidInput, N_plural, NotFound
 from dam.models import User
 from dam.models.assets import Asset
 
@@ -20,7 +20,12 @@ def _selection(asset_ids: Iterable[str]) -> list[str]:
     if not ids:
         raise InvalidInput("Select one or more assets first.")
     if len(ids) > MAX_SELECTION:
-        raise InvalidInput(f"Select at most {MAX_SELECTION} assets at once.")
+        raise InvalidInput(
+            N_plural(
+                "Select at most %(num)s asset at once.", "Select at most %(num)s assets at once."
+            ),
+            params={"num": MAX_SELECTION},
+        )
     return ids
 
 

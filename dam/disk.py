@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dam.blobs import human_size
-from dam.errors import StorageFull
+from dam.errors import N_, StorageFull
 
 # ENOSPC: no space; EDQUOT: the user's quota (NFS home directories, XFS project quotas).
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -22,7 +22,7 @@ _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 # ("could not extend file ... No space left on device").
 _FULL_WORDS = ("database or disk is full", "no space left on device", "disk quota exceeded")
 
-STORAGE_FULL_MESSAGE = (
+STORAGE_FULL_MESSAGE = N_(
     "The server's storage is full, so the file was not stored. Try again later, or ask an "
     "administrator to free space."
 )

@@ -5,10 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+# A gettext message id: a sentence, or a sentence with its plural form (N_plural).
+MessageId = str | tuple[str, str]
+
 
 def N_(message: str) -> str:
     """Mark `message` for the catalogs (web/translations) without translating it here."""
     return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message that counts something: the catalogs pick the form for the error's
+    `num` param (ngettext), so a count reads "1 asset", "2 assets" in every language."""
+    return (singular, plural)
+
+
+def plural_form(message: MessageId, params: Mapping[str, Any]) -> str:
+    """The English form of `message` for its params (the singular only for exactly one)."""
+    if isinstance(message, str):
+        return message
+    return message[0] if params.get("num") == 1 else message[1]
 
 
 class DomainError(Exception):
@@ -20,13 +36,15 @@ class DomainError(Exception):
     public_details: ClassVar[bool] = False
 
     def __init__(
-        self, message: str, *, params: Mapping[str, Any] | None = None, **details: Any
+        self, message: MessageId, *, params: Mapping[str, Any] | None = None, **details: Any
     ) -> None:
         # `message` is a gettext message id (English, the catalogs translate it where it is
         # shown); values go in `params` as %(name)s placeholders, never into the id itself.
+        # A count goes in `num`, with the message's plural form marked by N_plural.
         self.template = message
         self.params = dict(params or {})
-        self.message = message % self.params if self.params else message
+        text = plural_form(message, self.params)
+        self.message = text % self.params if self.params else text
         super().__init__(self.message)
         self.details = details
 

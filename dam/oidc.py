@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +24,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from dam import clock
-from dam.errors import DomainError
+from dam.errors import N_, DomainError, MessageId
 from dam.settings import Settings
 
 HTTP_TIMEOUT_S = 10
@@ -40,8 +41,10 @@ class SsoFailed(DomainError):
     status = 401
     code = "sso_failed"
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self, reason: str, message: MessageId, *, params: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, params=params)
         self.reason = reason
 
 
@@ -109,7 +112,9 @@ class OidcClient:
             )
         except KeyError as missing:
             raise SsoFailed(
-                "provider_misconfigured", f"The discovery document lacks {missing.args[0]}."
+                "provider_misconfigured",
+                N_("The discovery document lacks %(field)s."),
+                params={"field": str(missing.args[0])},
             ) from None
         with self._lock:
             self._metadata = (time.monotonic(), found)
@@ -135,7 +140,9 @@ class OidcClient:
             body = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise SsoFailed(
-                "provider_unreachable", f"The identity provider did not answer: {exc}"
+                "provider_unreachable",
+                N_("The identity provider did not answer: %(detail)s"),
+                params={"detail": str(exc)},
             ) from None
         if not isinstance(body, dict):
             raise SsoFailed("provider_unreachable", "The identity provider sent no JSON object.")
@@ -198,7 +205,9 @@ class OidcClient:
                 )
         except Exception as exc:  # Authlib raises OAuthError, requests its own errors
             raise SsoFailed(
-                "code_refused", f"The identity provider refused the code: {exc}"
+                "code_refused",
+                N_("The identity provider refused the code: %(detail)s"),
+                params={"detail": str(exc)},
             ) from None
         return dict(token)
 
@@ -208,7 +217,9 @@ class OidcClient:
             decoded = jwt.decode(id_token, self._key_for, algorithms=list(ID_TOKEN_ALGORITHMS))
         except JoseError as exc:
             raise SsoFailed(
-                "token_invalid", f"The ID token's signature is not valid: {exc}"
+                "token_invalid",
+                N_("The ID token's signature is not valid: %(detail)s"),
+                params={"detail": str(exc)},
             ) from None
         claims = dict(decoded.claims)
         registry = jwt.JWTClaimsRegistry(
@@ -224,7 +235,9 @@ class OidcClient:
             registry.validate(claims)
         except JoseError as exc:
             reason = "token_expired" if exc.error == "expired_token" else "token_invalid"
-            raise SsoFailed(reason, f"The ID token is not valid: {exc}") from None
+            raise SsoFailed(
+                reason, N_("The ID token is not valid: %(detail)s"), params={"detail": str(exc)}
+            ) from None
         audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
         if len(audiences) > 1 and claims.get("azp") != self.client_id:
             raise SsoFailed("token_invalid", "The ID token was issued to another party.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from dam.errors import InvalidInput
+from dam.errors import N_, InvalidInput
 
 Format = Literal["jpeg", "webp", "avif", "png", "tiff"]
 FORMATS: dict[str, str] = {
@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {
 }
 EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif", "png": "png", "tiff": "tif"}
 MAX_EDGE = 12_000  # custom sizes above this are refused (a decompression bomb the other way)
+MIN_EDGE = 16
 VIDEO_PRESETS = ("web_720", "web_1080")
 
 
@@ -56,8 +57,8 @@ def parse_size(text: str) -> tuple[int, int]:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise ValueError(f"{text!r} is not a size like 1920x600") from None
-    if not (16 <= w <= MAX_EDGE and 16 <= h <= MAX_EDGE):
-        raise ValueError(f"{text!r}: each side between 16 and {MAX_EDGE} pixels")
+    if not (MIN_EDGE <= w <= MAX_EDGE and MIN_EDGE <= h <= MAX_EDGE):
+        raise ValueError(f"{text!r}: each side between {MIN_EDGE} and {MAX_EDGE} pixels")
     return (w, h)
 
 
@@ -90,10 +91,16 @@ def resolve(
     """The spec for a preset name with the optional format and custom size; InvalidInput
     for a combination that does not exist."""
     if fmt is not None and fmt not in FORMATS:
-        raise InvalidInput(f"Unknown format {fmt!r}. Formats are: {', '.join(FORMATS)}.")
+        raise InvalidInput(
+            N_("Unknown format %(format)r. Formats are: %(formats)s."),
+            params={"format": fmt, "formats": ", ".join(FORMATS)},
+        )
     for side in (width, height):
-        if side is not None and not 16 <= side <= MAX_EDGE:
-            raise InvalidInput(f"width and height must lie between 16 and {MAX_EDGE} pixels.")
+        if side is not None and not MIN_EDGE <= side <= MAX_EDGE:
+            raise InvalidInput(
+                N_("width and height must lie between %(min)s and %(max)s pixels."),
+                params={"min": MIN_EDGE, "max": MAX_EDGE},
+            )
     if preset in FIT_PRESETS:
         p = FIT_PRESETS[preset]
         if p.mode == "original" and (fmt or width or height):
@@ -107,15 +114,22 @@ def resolve(
     if preset in CROP_SIZES or preset == "banner":
         w, h = CROP_SIZES.get(preset, banner)
         if width or height:
-            raise InvalidInput(f"The {preset} preset has its own size; use preset=custom.")
+            raise InvalidInput(
+                N_("The %(preset)s preset has its own size; use preset=custom."),
+                params={"preset": preset},
+            )
         return Spec(Preset(preset, "crop", w, h), fmt or "jpeg", w, h)
     if preset == "custom":
         if not (width and height):
             raise InvalidInput("preset=custom needs width and height.")
         return Spec(Preset("custom", "crop", width, height), fmt or "jpeg", width, height)
     raise InvalidInput(
-        f"Unknown preset {preset!r}. Presets are: {', '.join(IMAGE_PRESETS)} "
-        f"(videos: {', '.join(VIDEO_PRESETS)})."
+        N_("Unknown preset %(preset)r. Presets are: %(presets)s (videos: %(videos)s)."),
+        params={
+            "preset": preset,
+            "presets": ", ".join(IMAGE_PRESETS),
+            "videos": ", ".join(VIDEO_PRESETS),
+        },
     )
 
 

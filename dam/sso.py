@@ -101,10 +101,10 @@ def sign_in(session: Session, *, claims: Mapping[str, Any], settings: Settings) 
         if user is not None and user.oidc_subject is not None:
             user = None  # someone else's sign-on has it; see the conflict below
     if user is not None and not user.is_active:
-        _refuse(session, user, "account_disabled", "This account is switched off.")
+        _refuse(session, user, SsoFailed("account_disabled", "This account is switched off."))
     if role is None:
         if user is not None:
-            _refuse(session, user, "no_role", "No role is given to this person.")
+            _refuse(session, user, SsoFailed("no_role", "No role is given to this person."))
         raise SsoFailed("no_role", "No role is given to this person.")
     if user is None:
         if email is None:
@@ -160,14 +160,15 @@ def _update(
     session.add(user)
 
 
-def _refuse(session: Session, user: User, reason: str, message: str) -> None:
+def _refuse(session: Session, user: User, refusal: SsoFailed) -> None:
+    """Record that `user` was refused, then raise `refusal`."""
     audit.record(
         session,
         action="user.login_refused",
         actor_id=None,
         subject_type="user",
         subject_id=user.id,
-        details={"method": "sso", "reason": reason},
+        details={"method": "sso", "reason": refusal.reason},
     )
     session.commit()
-    raise SsoFailed(reason, message)
+    raise refusal

@@ -37,7 +37,7 @@ from dam import audit, clock
 from dam.assets import get_rendition, get_visible_asset, original_for_download
 from dam.auth import check_permission, has_permission
 from dam.blobs import BlobStore
-from dam.errors import Forbidden, Gone, InvalidInput, NotFound
+from dam.errors import N_, Forbidden, Gone, InvalidInput, NotFound
 from dam.models import Asset, AssetKind, User
 from dam.settings import Settings
 from gdpr.publishing import delivery, download_batches, egress, redaction, shares
@@ -372,7 +372,10 @@ def _captioned_download(
     """A video's web version for a channel with its captions built in."""
     assert ask.captioned is not None
     if preset not in (None, *egress.DOWNLOAD_ORDER[AssetKind.video]):
-        raise InvalidInput(f"Unknown preset {preset!r} for a video: web_720 or web_1080.")
+        raise InvalidInput(
+            N_("Unknown preset %(preset)r for a video: %(presets)s."),
+            params={"preset": preset, "presets": ", ".join(egress.DOWNLOAD_ORDER[AssetKind.video])},
+        )
     if ask.redact:
         raise InvalidInput("A blurred video comes without built-in captions; leave captions out.")
     egress.require_channel(settings, ask.channel)

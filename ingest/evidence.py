@@ -20,11 +20,11 @@ from typing import BinaryIO
 from sqlmodel import Session
 
 from dam import audit
-from dam.blobs import CHUNK, BlobStore, human_size
-from dam.errors import ProcessingError, TooLarge, UnsupportedMedia
+from dam.blobs import CHUNK, BlobStore
+from dam.errors import N_, ProcessingError, UnsupportedMedia
 from dam.models import Asset, AssetKind, AssetStatus, User
 from ingest.evidence_preview import add_preview, render_preview
-from ingest.receive import clean_filename
+from ingest.receive import clean_filename, over_upload_limit
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
 
 EVIDENCE_ACCEPTED = "PDF, JPEG, PNG or HEIC"
@@ -54,7 +54,9 @@ def sniff_evidence(head: bytes) -> Sniffed:
     except UnsupportedMedia:
         sniffed = None
     if sniffed is None or sniffed.mime not in _EVIDENCE_MIMES:
-        raise UnsupportedMedia(f"Upload the signed form as {EVIDENCE_ACCEPTED}.")
+        raise UnsupportedMedia(
+            N_("Upload the signed form as %(accepted)s."), params={"accepted": EVIDENCE_ACCEPTED}
+        )
     return sniffed
 
 
@@ -77,9 +79,7 @@ def store_evidence(
         while chunk:
             writer.write(chunk)
             if writer.size > max_bytes:
-                raise TooLarge(
-                    f"The file is larger than the upload limit of {human_size(max_bytes)}."
-                )
+                raise over_upload_limit(max_bytes)
             chunk = file.read(CHUNK)
     except BaseException:
         writer.abort()

@@ -111,7 +111,7 @@ def _render(path: Path, side: int) -> RenderedPage:
         raise ProcessingError(
             "No preview could be made: drawing the first page took longer than "
             "%(seconds)s seconds, so it was stopped. The signed form itself is stored.",
-            params={"seconds": f"{RENDER_TIMEOUT_S:g}"},
+            params={"seconds": format(RENDER_TIMEOUT_S, "g")},
         ) from None
     except child_process.ChildFailed:
         # A crash (a signal), the memory or CPU cap: the file cannot be trusted.

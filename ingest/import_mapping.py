@@ -103,7 +103,13 @@ def load_mapping(path: Path) -> FieldMapping:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"Cannot read the mapping file {path}: {exc}") from None
+        raise InvalidInput(
+            N_("Cannot read the mapping file %(path)s: %(detail)s"),
+            params={"path": str(path), "detail": str(exc)},
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"The mapping file {path} is not valid TOML: {exc}") from None
+        raise InvalidInput(
+            N_("The mapping file %(path)s is not valid TOML: %(detail)s"),
+            params={"path": str(path), "detail": str(exc)},
+        ) from None
     return parse_mapping(data)

@@ -92,7 +92,7 @@ def start_import(
 ) -> ImportRun:
     """Record the run and its job in `session` and commit: the queue runs it."""
     if not 0 <= request.folder_depth <= MAX_DEPTH:
-        raise InvalidInput(f"The folder depth is at most {MAX_DEPTH}.")
+        raise InvalidInput(N_("The folder depth is at most %(max)s."), params={"max": MAX_DEPTH})
     folder = resolve_folder(settings, request.root, request.folder)
     run = ImportRun(
         folder=str(folder),

@@ -23,14 +23,24 @@ from starlette.requests import ClientDisconnect
 
 from dam import collections, disk
 from dam.assets import split_tags
-from dam.blobs import BlobStore, hash_file, human_size
+from dam.blobs import BlobStore, hash_file
 from dam.clock import now
-from dam.errors import BadRequest, Conflict, DomainError, Gone, NotFound, TooLarge, UnsupportedMedia
+from dam.errors import (
+    N_,
+    BadRequest,
+    Conflict,
+    DomainError,
+    Gone,
+    N_plural,
+    NotFound,
+    TooLarge,
+    UnsupportedMedia,
+)
 from dam.models import Upload, User
 from dam.runtime import Runtime
 from dam.settings import Settings
 from ingest.filenames import client_filename
-from ingest.receive import Received, create_asset, upload_licence
+from ingest.receive import Received, create_asset, over_upload_limit, upload_licence
 from ingest.sniff import HEAD_BYTES, sniff
 from ingest.spool import FileSink, Spool
 
@@ -70,7 +80,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             )
         except (binascii.Error, UnicodeDecodeError):
             raise BadRequest(
-                f"Upload-Metadata value for {parts[0]!r} is not valid base64."
+                N_("Upload-Metadata value for %(key)r is not valid base64."),
+                params={"key": parts[0]},
             ) from None
         result[parts[0][:64]] = value[:4096]
     return result
@@ -90,9 +101,7 @@ def create_upload(
     if length < 0:
         raise BadRequest("Upload-Length must be zero or more.")
     if length > settings.max_upload_bytes:
-        raise TooLarge(
-            f"The file is larger than the upload limit of {human_size(settings.max_upload_bytes)}."
-        )
+        raise over_upload_limit(settings.max_upload_bytes)
     if length == 0:
         raise UnsupportedMedia("The file is empty (0 bytes).")
     disk.ensure_free(settings.data_dir, min_free=settings.min_free_bytes, incoming=length)
@@ -171,7 +180,9 @@ async def append(
 ) -> PatchResult:
     """Append the request body at `offset`; finish the upload when it is complete."""
     if content_type != PATCH_CONTENT_TYPE:
-        raise UnsupportedMedia(f"PATCH bodies must be sent as {PATCH_CONTENT_TYPE}.")
+        raise UnsupportedMedia(
+            N_("PATCH bodies must be sent as %(type)s."), params={"type": PATCH_CONTENT_TYPE}
+        )
     expected = _parse_checksum(checksum)
     upload = await run_in_threadpool(_current, session, upload_id=upload_id, owner=owner)
     path = upload_path(settings, upload.id)
@@ -212,15 +223,22 @@ def _check_patch(upload: Upload, offset: int | None, content_length: int | None)
         raise BadRequest("Upload-Offset is required: the offset this body starts at.")
     if offset != upload.offset:
         raise Conflict(
-            f"Upload-Offset {offset} does not match the server's offset {upload.offset}.",
+            N_("Upload-Offset %(offset)s does not match the server's offset %(expected)s."),
+            params={"offset": offset, "expected": upload.offset},
             offset=upload.offset,
         )
     if content_length is not None and offset + content_length > upload.length:
-        raise TooLarge(_past_length(upload))
+        raise _past_length(upload)
 
 
-def _past_length(upload: Upload) -> str:
-    return f"The body goes past the declared Upload-Length of {upload.length} bytes."
+def _past_length(upload: Upload) -> TooLarge:
+    return TooLarge(
+        N_plural(
+            "The body goes past the declared Upload-Length of %(num)s byte.",
+            "The body goes past the declared Upload-Length of %(num)s bytes.",
+        ),
+        params={"num": upload.length},
+    )
 
 
 async def _write_body(
@@ -274,7 +292,7 @@ async def _receive(
     try:
         async for chunk in stream:
             if upload.offset + spool.size + len(chunk) > upload.length:
-                raise TooLarge(_past_length(upload))
+                raise _past_length(upload)
             if head is not None:
                 head += chunk[: HEAD_BYTES - len(head)]
                 if len(head) >= min(HEAD_BYTES, upload.length):

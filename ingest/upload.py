@@ -21,13 +21,19 @@ from starlette.concurrency import run_in_threadpool
 
 from dam import disk
 from dam.assets import split_tags
-from dam.blobs import BlobStore, StoredBlob, human_size
-from dam.errors import BadRequest, InvalidInput, TooLarge, UnsupportedMedia
+from dam.blobs import BlobStore, StoredBlob
+from dam.errors import N_, BadRequest, InvalidInput, UnsupportedMedia
 from dam.models import User
 from dam.owner import temp_prefix
 from dam.settings import Settings
 from ingest.filenames import MAX_FILENAME_BYTES, client_filename, disposition_params
-from ingest.receive import LICENCE_UPLOAD_FIELDS, Received, create_asset, upload_licence
+from ingest.receive import (
+    LICENCE_UPLOAD_FIELDS,
+    Received,
+    create_asset,
+    over_upload_limit,
+    upload_licence,
+)
 from ingest.sniff import HEAD_BYTES, Sniffed, sniff
 from ingest.spool import Chunk, FileSink, Spool
 
@@ -47,22 +53,25 @@ class _Parser(MultipartParser):
         try:
             return super().write(data)
         except MultipartParseError as exc:
-            raise BadRequest(_malformed(exc)) from None
+            raise _malformed(exc) from None
 
     def finalize(self) -> None:
         try:
             super().finalize()
         except MultipartParseError as exc:
-            raise BadRequest(_malformed(exc)) from None
+            raise _malformed(exc) from None
 
 
-def _malformed(exc: MultipartParseError) -> str:
+def _malformed(exc: MultipartParseError) -> BadRequest:
     if "header size" in str(exc):
-        return (
-            f"A part header is longer than {HEADER_LIMIT // 1024} kB; file names may be at "
-            f"most {MAX_FILENAME_BYTES} bytes (UTF-8)."
+        return BadRequest(
+            N_(
+                "A part header is longer than %(kb)s kB; file names may be at most %(max)s "
+                "bytes (UTF-8)."
+            ),
+            params={"kb": HEADER_LIMIT // 1024, "max": MAX_FILENAME_BYTES},
         )
-    return "The multipart/form-data body is malformed."
+    return BadRequest("The multipart/form-data body is malformed.")
 
 
 @dataclass
@@ -189,12 +198,15 @@ class MultipartReceiver:
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._part.name != "file":
             if len(self._part.buffer) + (end - start) > FIELD_LIMIT:
-                raise BadRequest(f"The field {self._part.name!r} is longer than 64 kB.")
+                raise BadRequest(
+                    N_("The field %(field)r is longer than %(kb)s kB."),
+                    params={"field": self._part.name, "kb": FIELD_LIMIT // 1024},
+                )
             self._part.buffer.extend(data[start:end])
             return
         self.file_size += end - start
         if self.file_size > self.max_bytes:
-            raise TooLarge(_too_large(self.max_bytes))
+            raise over_upload_limit(self.max_bytes)
         if self.sniffed is None:
             self._head.extend(data[start : min(end, start + HEAD_BYTES)])
             if len(self._head) >= HEAD_BYTES:
@@ -210,7 +222,10 @@ class MultipartReceiver:
         elif self._part.name in TEXT_FIELDS:
             text = self._part.buffer.decode("utf-8", "replace")
             if "\x00" in text:  # PostgreSQL text cannot hold it (see web/input_guard.py)
-                raise InvalidInput(f"The field {self._part.name!r} contains a NUL character.")
+                raise InvalidInput(
+                    N_("The field %(field)r contains a NUL character."),
+                    params={"field": self._part.name},
+                )
             self.fields[self._part.name] = text
 
 
@@ -229,7 +244,7 @@ async def receive_upload(
         content_length is not None
         and content_length > settings.max_upload_bytes + ENVELOPE_ALLOWANCE
     ):
-        raise TooLarge(_too_large(settings.max_upload_bytes))
+        raise over_upload_limit(settings.max_upload_bytes)
     disk.ensure_free(blobs.tmp_dir, min_free=settings.min_free_bytes, incoming=content_length or 0)
     receiver = MultipartReceiver(
         blobs=blobs, content_type=content_type, max_bytes=settings.max_upload_bytes
@@ -268,7 +283,3 @@ async def receive_upload(
         licence_status=licence_status,
         licence=licence,
     )
-
-
-def _too_large(limit: int) -> str:
-    return f"The file is larger than the upload limit of {human_size(limit)}."

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from dam.assets import RESTRICTED_PERMISSION
 from dam.auth import role_has_permission
-from dam.errors import DomainError
+from dam.errors import N_, DomainError
 from dam.models import Role, User
 from dam.runtime import Runtime
 from dam.settings import Settings
@@ -113,5 +113,6 @@ def search_assets(service: SearchService, *, user: User, params: SearchParams) -
         return service.backend().search(request)
     except SearchUnavailable as exc:
         raise SearchUnavailableError(
-            f"Search is unavailable right now ({exc}); try again in a moment."
+            N_("Search is unavailable right now (%(detail)s); try again in a moment."),
+            params={"detail": str(exc)},
         ) from exc

@@ -1,17 +1,24 @@
 """API errors in the caller's language, whole: the refusal of a download reads entirely in
-Dutch or entirely in English (it used to start in English and go on in Dutch), and the
-verdict's counted reasons use real plurals."""
+Dutch or entirely in English (it used to start in English and go on in Dutch), errors with a
+value in them are translated too (issue 15), and counted reasons use real plurals."""
 
 from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
 
+from dam.blobs import human_size
 from dam.runtime import Runtime
 from gdpr.judgement.verdict import Reason
 from gdpr.judgement.verdict_text import describe
 from tests.conftest import Account
-from tests.gdpr.publishing.test_shares import give_consent, officer, upload, with_person
+from tests.gdpr.publishing.test_shares import (
+    NAME,
+    give_consent,
+    officer,
+    upload,
+    with_person,
+)
 
 pytestmark = pytest.mark.one_database
 
@@ -62,3 +69,74 @@ def test_a_missing_asset_in_dutch_and_english(client: TestClient, creative: Acco
             "/api/v1/assets/nope", headers={**creative.headers, "Accept-Language": header}
         )
         assert answer.status_code == 404 and answer.json()["error"]["message"].startswith(text)
+
+
+def test_errors_with_values_answer_in_the_callers_language(
+    client: TestClient, rt: Runtime, creative: Account, officer: Account
+) -> None:
+    """Errors whose message carries a value (a channel, a count, a size) are translated
+    with the value in place, counts in their plural form; the code stays the same string
+    in every language (API.md)."""
+    settings = rt.settings
+    channels = ", ".join(settings.channel_list)
+    person = client.post("/api/v1/people", headers=officer.headers, json={"name": NAME})
+    assert person.status_code == 201, person.text
+    too_many = [f"a{i}" for i in range(settings.download_zip_max_assets + 1)]
+    limit = human_size(settings.max_upload_bytes)
+    tus = {"Tus-Resumable": "1.0.0"}
+    cases = [
+        (
+            creative,
+            ("POST", "/api/v1/downloads", {"json": {"asset_ids": ["x"], "channel": "nope"}}),
+            (422, "invalid_input"),
+            f"Onbekend kanaal 'nope'. Mogelijke kanalen: {channels}.",
+            f"Unknown channel 'nope'. Channels are: {channels}.",
+        ),
+        (
+            creative,
+            ("POST", "/api/v1/downloads", {"json": {"asset_ids": too_many, "channel": "website"}}),
+            (422, "invalid_input"),
+            f"Een ZIP bevat hoogstens {len(too_many) - 1} bestanden; deze selectie telt er "
+            f"{len(too_many)}.",
+            f"A ZIP holds at most {len(too_many) - 1} assets; this selection has {len(too_many)}.",
+        ),
+        (
+            officer,
+            (
+                "POST",
+                f"/api/v1/people/{person.json()['id']}/consents",
+                {"json": {"channels": ["website", "zilch", "nope"], "granted_at": "2026-01-01"}},
+            ),
+            (422, "invalid_input"),
+            f"Onbekende kanalen: nope, zilch. Mogelijke kanalen: {channels}.",
+            f"Unknown channels: nope, zilch. Channels are: {channels}.",
+        ),
+        (
+            creative,
+            (
+                "POST",
+                "/api/v1/uploads",
+                {"headers": {**tus, "Upload-Length": str(settings.max_upload_bytes + 1)}},
+            ),
+            (413, "too_large"),
+            f"Het bestand is groter dan de uploadlimiet van {limit}.",
+            f"The file is larger than the upload limit of {limit}.",
+        ),
+        (
+            creative,
+            (
+                "POST",
+                "/api/v1/uploads",
+                {"headers": {**tus, "Upload-Length": "10", "Upload-Metadata": "filename ***"}},
+            ),
+            (400, "bad_request"),
+            "De Upload-Metadata-waarde voor 'filename' is geen geldige base64.",
+            "Upload-Metadata value for 'filename' is not valid base64.",
+        ),
+    ]
+    for account, (method, url, kwargs), (status, code), dutch, english in cases:
+        for language, expected in (("nl-BE,nl;q=0.9", dutch), ("en-GB", english)):
+            headers = {**account.headers, **kwargs.get("headers", {}), "Accept-Language": language}
+            answer = client.request(method, url, json=kwargs.get("json"), headers=headers)
+            assert answer.status_code == status, (url, answer.text)
+            assert answer.json()["error"] == {"code": code, "message": expected}

@@ -3,13 +3,14 @@ choosing the language."""
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, date, datetime
 
 import pytest
 from babel.messages.pofile import read_po
 
-from dam.errors import N_, DomainError, InvalidInput
+from dam.errors import DomainError, InvalidInput, N_plural
 from web import catalog_sources
 from web.ui import i18n
 
@@ -116,6 +117,109 @@ def test_every_domain_error_class_is_an_extraction_keyword() -> None:
     assert names <= set(catalog_sources.ERROR_CLASSES)
 
 
+def test_extraction_skips_no_message() -> None:
+    """An f-string with values where a message id belongs cannot be in the catalogs: the
+    extractor skips it (and says so on stderr), and the text stays English in Dutch."""
+    import contextlib
+    import io
+
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        catalog_sources.messages()
+    assert "Skipping f-string" not in stderr.getvalue(), stderr.getvalue()
+
+
+# What may stand where an error's message belongs: a message id written out (a literal, or
+# N_(...) / N_plural(...)), or a variable that holds one (a module constant must be marked).
+def _message_problem(node: ast.expr, unmarked: set[str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        if node.func.id in ("N_", "N_plural"):
+            return None
+        return f"the result of {node.func.id}(): raise the error it should build instead"
+    if isinstance(node, ast.BoolOp):
+        problems = [_message_problem(v, unmarked) for v in node.values]
+        return next((p for p in problems if p), None)
+    if isinstance(node, ast.Name):
+        return f"{node.id} is not marked with N_()" if node.id in unmarked else None
+    if isinstance(node, ast.Attribute):
+        return None  # a stored message (a job's error), or a constant of another module
+    return f"built in code ({type(node).__name__}): use %(name)s placeholders and params"
+
+
+def _error_messages_built_in_code() -> list[str]:
+    names = set(catalog_sources.ERROR_CLASSES)
+    found = []
+    for package in ("dam", "gdpr", "ingest", "search", "web"):
+        for path in sorted((catalog_sources.ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            unmarked: set[str] = set()
+            for statement in tree.body:  # module constants holding unmarked text
+                if not isinstance(statement, ast.Assign):
+                    continue
+                value = statement.value
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    unmarked |= {t.id for t in statement.targets if isinstance(t, ast.Name)}
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name not in names:
+                    continue
+                position = catalog_sources.MESSAGE_ARGUMENT.get(name, (1,))[0] - 1
+                if len(node.args) <= position:
+                    continue
+                problem = _message_problem(node.args[position], unmarked)
+                if problem:
+                    where = path.relative_to(catalog_sources.ROOT)
+                    found.append(f"{where}:{node.lineno}: {problem}")
+    return found
+
+
+def test_every_error_message_is_a_message_id() -> None:
+    """An error's message is a message id the catalogs hold, its values in `params` (a
+    count in `num`, with N_plural): an f-string, a .format() or a helper that returns
+    text puts English into Dutch answers and pages."""
+    assert _error_messages_built_in_code() == []
+
+
+def test_the_message_check_finds_text_built_in_code() -> None:
+    source = (
+        "LIMIT = 'At most 5.'\n"
+        "raise InvalidInput(f'Unknown channel {channel!r}.')\n"
+        "raise InvalidInput('At most %s.' % n)\n"
+        "raise NotFound(explain(exc))\n"
+        "raise InvalidInput(LIMIT)\n"
+        "raise InvalidInput(N_('Unknown channel %(channel)r.'), params={'channel': c})\n"
+    )
+    tree = ast.parse(source)
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") in ("InvalidInput", "NotFound")
+    ]
+    problems = [_message_problem(c.args[0], {"LIMIT"}) for c in calls]
+    assert [p is not None for p in problems] == [True, True, True, True, False]
+
+
+def test_plural_messages_take_the_form_for_their_count() -> None:
+    from web import catalogs
+
+    message = N_plural(
+        "Select at most %(num)s asset at once.", "Select at most %(num)s assets at once."
+    )
+    assert (
+        catalogs.translate("nl", message, {"num": 1}) == "Selecteer hoogstens 1 bestand tegelijk."
+    )
+    assert catalogs.translate("nl", message, {"num": 500}) == (
+        "Selecteer hoogstens 500 bestanden tegelijk."
+    )
+    assert InvalidInput(message, params={"num": 1}).message == "Select at most 1 asset at once."
+    assert str(InvalidInput(message, params={"num": 2})) == "Select at most 2 assets at once."
+
+
 def test_no_plural_placeholders_and_one_apostrophe_in_the_catalogs() -> None:
     """Plurals go through ngettext ("1 gezicht", "2 gezichten"), never "gezicht(en)"; one
     apostrophe in Dutch: foto\u2019s (the typographic one, which HTML need not escape)."""
@@ -153,16 +257,29 @@ def test_api_errors_speak_the_callers_language(header: str, expected: str) -> No
     def thing() -> None:
         raise NotFound("There is no asset with this id.")
 
-    @app.get("/api/v1/counted")
-    def counted() -> None:
-        raise InvalidInput(N_("A password needs at least %(n)s characters."), params={"n": 12})
+    @app.get("/api/v1/counted/{n}")
+    def counted(n: int) -> None:
+        raise InvalidInput(
+            N_plural(
+                "A password needs at least %(num)s character.",
+                "A password needs at least %(num)s characters.",
+            ),
+            params={"num": n},
+        )
 
     client = TestClient(app)
     body = client.get("/api/v1/thing", headers={"Accept-Language": header}).json()
     assert body["error"] == {"code": "not_found", "message": expected}
-    counted_body = client.get("/api/v1/counted", headers={"Accept-Language": header}).json()
-    assert "12" in counted_body["error"]["message"]
-    assert ("tekens" in counted_body["error"]["message"]) == header.startswith("nl")
+    dutch = header.startswith("nl")
+    for n, word in (
+        (1, "teken" if dutch else "character"),
+        (12, "tekens" if dutch else "characters"),
+    ):
+        counted_body = client.get(
+            f"/api/v1/counted/{n}", headers={"Accept-Language": header}
+        ).json()
+        assert counted_body["error"]["code"] == "invalid_input"
+        assert f" {n} {word}" in counted_body["error"]["message"], counted_body
 
 
 def test_a_message_value_is_translated_with_its_message() -> None:

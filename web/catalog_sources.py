@@ -66,6 +66,7 @@ KEYWORDS: dict[str, Any] = {
     "gettext": None,
     "ngettext": (1, 2),
     "N_": None,
+    "N_plural": (1, 2),
     **dict.fromkeys(ERROR_CLASSES),
     **MESSAGE_ARGUMENT,
 }

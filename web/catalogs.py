@@ -16,6 +16,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from dam.errors import MessageId, plural_form
+
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("nl", "en")  # Dutch first: the default when nothing else says otherwise
 DEFAULT_LOCALE = "nl"
@@ -48,19 +50,27 @@ def ngettext(locale: str, singular: str, plural: str, n: int, **values: object) 
     return text % {"num": n, **values}
 
 
-def translate(locale: str, message: str, params: Mapping[str, object] | None = None) -> str:
+def translate(locale: str, message: MessageId, params: Mapping[str, object] | None = None) -> str:
     """A message that may hold placeholders (an error's template and its values). A value
     that is itself a message id (marked with N_ where it is defined, such as "a PDF
-    document") is translated too; other values (names, numbers) are not in the catalog."""
+    document") is translated too; other values (names, numbers) are not in the catalog. A
+    message with a plural form (N_plural) takes the form for its `num` param."""
     catalog = translations(locale)
-    text = catalog.gettext(message)
+    if isinstance(message, str):
+        text = catalog.gettext(message)
+    else:
+        text = catalog.ngettext(message[0], message[1], _count((params or {}).get("num")))
     if not params:
         return text
     values = {k: catalog.gettext(v) if isinstance(v, str) and v else v for k, v in params.items()}
     try:
         return text % values
     except (KeyError, ValueError, TypeError):  # a broken translation must not hide the error
-        return message % dict(params)
+        return plural_form(message, params) % dict(params)
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def parse_accept_language(header: str | None) -> list[str]:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from dam.disk import STORAGE_FULL_MESSAGE, is_disk_full
-from dam.errors import N_, DomainError, StorageFull
+from dam.errors import N_, DomainError, MessageId, StorageFull
 from web import browser_session, catalogs
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ class HtmlErrors(Protocol):
         request: Request,
         *,
         status: int,
-        message: str,
+        message: MessageId,
         params: Mapping[str, object] | None = None,
     ) -> Response: ...
 
@@ -50,7 +50,7 @@ class _NoPages:
         request: Request,
         *,
         status: int,
-        message: str,
+        message: MessageId,
         params: Mapping[str, object] | None = None,
     ) -> Response:
         raise NotImplementedError

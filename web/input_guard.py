@@ -14,10 +14,10 @@ from typing import Any
 
 from fastapi import Request
 
-from dam.errors import InvalidInput
+from dam.errors import N_, InvalidInput
 
 NUL = "\x00"
-MESSAGE = "Text may not contain the NUL character (U+0000)."
+MESSAGE = N_("Text may not contain the NUL character (U+0000).")
 
 
 async def refuse_nul(request: Request) -> None:

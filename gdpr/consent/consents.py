@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, select
 
 from dam import audit, clock
-from dam.errors import Conflict, InvalidInput, NotFound
+from dam.errors import Conflict, InvalidInput, N_plural, NotFound
 from dam.input_types import DayOrMoment, Moment
 from dam.models import Asset, Consent, User
 from dam.settings import Settings
@@ -200,8 +200,15 @@ def _new_version(
     unknown = sorted(set(data.channels) - set(settings.channel_list))
     if unknown:
         raise InvalidInput(
-            f"Unknown channel(s): {', '.join(unknown)}. "
-            f"Channels are: {', '.join(settings.channel_list)}."
+            N_plural(
+                "Unknown channel: %(unknown)s. Channels are: %(channels)s.",
+                "Unknown channels: %(unknown)s. Channels are: %(channels)s.",
+            ),
+            params={
+                "num": len(unknown),
+                "unknown": ", ".join(unknown),
+                "channels": ", ".join(settings.channel_list),
+            },
         )
     zone = settings.default_timezone
     granted = moment(data.granted_at, zone)

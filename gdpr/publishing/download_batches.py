@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from dam import audit, clock, jobs
 from dam.blobs import BlobStore
-from dam.errors import Conflict, Gone, InvalidInput, NotFound
+from dam.errors import Conflict, Gone, InvalidInput, N_plural, NotFound
 from dam.models import Asset, DownloadBatch, User
 from dam.runtime import Runtime
 from dam.settings import Settings
@@ -50,8 +50,11 @@ def create_batch(
     ids = list(dict.fromkeys(data.asset_ids))
     if len(ids) > settings.download_zip_max_assets:
         raise InvalidInput(
-            f"A ZIP holds at most {settings.download_zip_max_assets} assets; "
-            f"this selection has {len(ids)}."
+            N_plural(
+                "A ZIP holds at most %(num)s asset; this selection has %(selected)s.",
+                "A ZIP holds at most %(num)s assets; this selection has %(selected)s.",
+            ),
+            params={"num": settings.download_zip_max_assets, "selected": len(ids)},
         )
     if session.exec(select(Asset.id).where(col(Asset.id).in_(ids[:200]))).first() is None:
         raise InvalidInput("None of these assets exists.")

@@ -45,7 +45,8 @@ def require_channel(settings: Settings, channel: str) -> None:
     """InvalidInput (422) unless `channel` is one of DAM_CHANNELS."""
     if channel not in settings.channel_list:
         raise InvalidInput(
-            f"Unknown channel {channel!r}. Channels are: {', '.join(settings.channel_list)}."
+            N_("Unknown channel %(channel)r. Channels are: %(channels)s."),
+            params={"channel": channel, "channels": ", ".join(settings.channel_list)},
         )
 
 
@@ -128,7 +129,10 @@ def cleared_download(
     otherwise); the download is audited. A video's `preset` names its web version."""
     if preset is not None and preset not in DOWNLOAD_ORDER.get(AssetKind(asset.kind), ()):
         names = ", ".join(DOWNLOAD_ORDER.get(AssetKind(asset.kind), ()))
-        raise InvalidInput(f"Unknown preset {preset!r} for this asset. Presets are: {names}.")
+        raise InvalidInput(
+            N_("Unknown preset %(preset)r for this asset. Presets are: %(presets)s."),
+            params={"preset": preset, "presets": names},
+        )
     require_cleared(
         session, asset.id, channel, settings=settings, lang=lang, names_visible=names_visible
     )

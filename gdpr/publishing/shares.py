@@ -26,7 +26,7 @@ from dam.assets import get_asset
 from dam.auth import hash_password, verify_password
 from dam.errors import Gone, InvalidInput, NotFound
 from dam.input_types import DayOrMoment
-from dam.models import Asset, AssetKind, Caption, Rendition, ShareLink, User
+from dam.models import Asset, AssetKind, Caption, Rendition, ShareLink, User, VerdictStatus
 from dam.settings import Settings
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict import BLOCKING, REVIEW
@@ -71,6 +71,15 @@ class ShareInput(BaseModel):
         if len(value) < MIN_PASSWORD_LENGTH:
             raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
         return value
+
+
+@dataclass(frozen=True)
+class ShareChannels:
+    """The channels a new link for an asset can be made for (those it is cleared for now),
+    and the others, each in DAM_CHANNELS order."""
+
+    cleared: tuple[str, ...]
+    not_cleared: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,19 @@ def state_of(link: ShareLink, at: datetime | None = None) -> LinkState:
     if link.expires_at is not None and link.expires_at <= (at or clock.now()):
         return "expired"
     return "active"
+
+
+def share_channels(session: Session, asset_id: str, *, settings: Settings) -> ShareChannels:
+    """Which channels a link can be made for now: `create_share` refuses the others, since
+    a link serves only while the asset's verdict for its channel is `cleared`."""
+    get_asset(session, asset_id)
+    cleared: list[str] = []
+    not_cleared: list[str] = []
+    for channel in settings.channel_list:
+        verdict = verdicts.current(session, asset_id, channel, settings=settings)
+        ok = verdict is not None and verdict.status == VerdictStatus.cleared
+        (cleared if ok else not_cleared).append(channel)
+    return ShareChannels(cleared=tuple(cleared), not_cleared=tuple(not_cleared))
 
 
 def create_share(

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select, update
 
 from dam import audit
 from dam.clock import now
-from dam.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dam.errors import Conflict, Forbidden, InvalidInput, N_plural, NotFound
 from dam.models import Face, FaceState, Person, User
 from gdpr.recognition import clusters, people, person_suggestions
 from gdpr.recognition.identity import get_face
@@ -72,7 +72,13 @@ def person_for_name(
     if not name:
         raise BadName("Type the person's name.")
     if len(name) > NAME_MAX:
-        raise BadName(f"A name can be at most {NAME_MAX} characters long.")
+        raise BadName(
+            N_plural(
+                "A name can be at most %(num)s character long.",
+                "A name can be at most %(num)s characters long.",
+            ),
+            params={"num": NAME_MAX},
+        )
     found = people_named(session, name)
     if len(found) > 1:
         raise AmbiguousName("Several people have this name; choose one of them.")
@@ -92,7 +98,10 @@ def name_clusters(
     if not ids:
         raise NoGroups("Select one or more groups first.")
     if len(ids) > MAX_CLUSTERS:
-        raise InvalidInput(f"Name at most {MAX_CLUSTERS} groups at once.")
+        raise InvalidInput(
+            N_plural("Name at most %(num)s group at once.", "Name at most %(num)s groups at once."),
+            params={"num": MAX_CLUSTERS},
+        )
     live = set(
         session.exec(
             select(Face.cluster_id).where(

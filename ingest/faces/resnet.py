@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 
 CHIP_SIZE = 150  # dlib extracts 150x150 aligned chips with 25 % padding
 CHIP_PADDING = 0.25
@@ -106,7 +106,8 @@ def load(path: Path) -> Network:
         return _assemble(records)
     except (ValueError, IndexError, KeyError, struct.error) as exc:
         raise ProcessingError(
-            f"{path.name} is not dlib's ResNet face descriptor model ({exc})"
+            N_("%(file)s is not dlib's ResNet face descriptor model (%(detail)s)"),
+            params={"file": path.name, "detail": str(exc)},
         ) from exc
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from PIL import Image
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 from ingest import child_process
 from ingest.image.errors import too_many_pixels
 from ingest.image.plan import JpegFrame, read_jpeg_frame
@@ -91,7 +91,9 @@ def read_facts(path: Path, *, label: str) -> RawFacts:
     facts = _child(["facts", str(path)], label=label, memory=CHILD_MEMORY_BYTES)
     width, height = int(facts.get("width") or 0), int(facts.get("height") or 0)
     if width <= 0 or height <= 0:
-        raise ProcessingError(f"The {label} file describes no picture; it is damaged.")
+        raise ProcessingError(
+            N_("The %(label)s file describes no picture; it is damaged."), params={"label": label}
+        )
     preview = None
     head = (facts.get("preview") or {}).get("head")
     if isinstance(head, str):
@@ -154,9 +156,7 @@ def open_camera_raw(
     photo's size (for the probe, which must not decode before the memory plan)."""
     facts = read_facts(path, label=label)
     if facts.width * facts.height > max_pixels:
-        raise ProcessingError(
-            too_many_pixels(facts.width * facts.height, max_pixels, (facts.width, facts.height))
-        )
+        raise too_many_pixels(facts.width * facts.height, max_pixels, (facts.width, facts.height))
     exif = _tiff_exif(path)
     image: Image.Image
     if use_preview(facts, long_edge):
@@ -187,7 +187,7 @@ def _develop(path: Path, label: str, facts: RawFacts, long_edge: int) -> Image.I
         width, height = int(size.get("width") or 0), int(size.get("height") or 0)
         data = out.read_bytes()
     if width <= 0 or height <= 0 or len(data) != width * height * 3:
-        raise ProcessingError(_unreadable(label, "the development came out incomplete"))
+        raise _unreadable(label, N_("the development came out incomplete"))
     return Image.frombytes("RGB", (width, height), data)
 
 
@@ -210,12 +210,12 @@ def _child(args: list[str], *, label: str, memory: int) -> dict[str, Any]:
             CHILD, args, memory=memory, timeout_s=CHILD_TIMEOUT_S, niceness=10
         )
     except child_process.ChildTimedOut:
-        raise ProcessingError(_unreadable(label, "reading it took too long")) from None
+        raise _unreadable(label, N_("reading it took too long")) from None
     except child_process.ChildFailed:
         # A crash (signal), the memory cap, or no rawpy: the file cannot be trusted.
-        raise ProcessingError(_unreadable(label, "reading it stopped with an error")) from None
+        raise _unreadable(label, N_("reading it stopped with an error")) from None
     if answer.get("error"):
-        raise ProcessingError(_unreadable(label, str(answer.get("detail") or answer["error"])))
+        raise _unreadable(label, str(answer.get("detail") or answer["error"]))
     return answer
 
 
@@ -264,9 +264,12 @@ def _tiff_exif(path: Path) -> Image.Exif | None:
     return exif if len(exif) else None
 
 
-def _unreadable(label: str, detail: str) -> str:
-    detail = detail.strip("b'\" ")[:120]
-    return (
-        f"The {label} camera RAW file could not be read ({detail}): it is damaged, or from "
-        "a camera LibRaw does not know yet. The original is kept."
+def _unreadable(label: str, detail: str) -> ProcessingError:
+    """`detail` is LibRaw's own words, or a message id (N_) that is translated with it."""
+    return ProcessingError(
+        N_(
+            "The %(label)s camera RAW file could not be read (%(detail)s): it is damaged, or "
+            "from a camera LibRaw does not know yet. The original is kept."
+        ),
+        params={"label": label, "detail": detail.strip("b'\" ")[:120]},
     )

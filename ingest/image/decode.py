@@ -98,9 +98,7 @@ def open_image(
         try:
             image = Image.open(path, formats=FORMATS)
         except Exception as exc:
-            raise ProcessingError(
-                explain(exc, label=label, path=path, max_pixels=max_pixels)
-            ) from None
+            raise explain(exc, label=label, path=path, max_pixels=max_pixels) from None
         try:
             page = main_page(image)
             if page:
@@ -115,7 +113,7 @@ def open_image(
                     params={"label": label, "width": width, "height": height},
                 )
             if width * height > max_pixels:
-                raise ProcessingError(too_many_pixels(width * height, max_pixels, (width, height)))
+                raise too_many_pixels(width * height, max_pixels, (width, height))
             _refuse_cut_off(image, path, label)
             yield image
         finally:
@@ -167,9 +165,17 @@ def _refuse_cut_off(image: Image.Image, path: Path, label: str) -> None:
     size = path.stat().st_size
     if size < frame.smallest_file:
         raise ProcessingError(
-            f"The file is cut off: its header describes a picture of {frame.width:,} × "
-            f"{frame.height:,} pixels, which needs at least {human_size(frame.smallest_file)}, "
-            f"but the file holds {human_size(size)}. Upload the complete file again."
+            N_(
+                "The file is cut off: its header describes a picture of %(width)s × %(height)s "
+                "pixels, which needs at least %(need)s, but the file holds %(size)s. Upload the "
+                "complete file again."
+            ),
+            params={
+                "width": format(frame.width, ","),
+                "height": format(frame.height, ","),
+                "need": human_size(frame.smallest_file),
+                "size": human_size(size),
+            },
         )
 
 
@@ -236,7 +242,7 @@ def decode_for_renditions(
     except ProcessingError:
         raise
     except Exception as exc:
-        raise ProcessingError(explain(exc, label=label, path=path)) from None
+        raise explain(exc, label=label, path=path) from None
     return pixels
 
 

@@ -17,6 +17,7 @@ from typing import Literal
 from PIL import Image, UnidentifiedImageError
 
 from dam.blobs import human_size
+from dam.errors import N_, ProcessingError
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +36,31 @@ def megapixels(pixels: int) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
 
 
-def too_many_pixels(pixels: int, max_pixels: int, size: tuple[int, int] | None = None) -> str:
+def too_many_pixels(
+    pixels: int, max_pixels: int, size: tuple[int, int] | None = None
+) -> ProcessingError:
     """The decompression-bomb refusal, with the dimensions when they are known."""
-    what = f"{megapixels(pixels)} megapixels"
-    if size is not None:
-        what = f"{size[0]:,} × {size[1]:,} pixels ({what})"
-    return (
-        f"The image is {what}, more than the limit of {megapixels(max_pixels)} megapixels. "
-        "Reduce its size and upload it again."
+    params = {"mp": megapixels(pixels), "max": megapixels(max_pixels)}
+    if size is None:
+        return ProcessingError(
+            N_(
+                "The image is %(mp)s megapixels, more than the limit of %(max)s megapixels. "
+                "Reduce its size and upload it again."
+            ),
+            params=params,
+        )
+    return ProcessingError(
+        N_(
+            "The image is %(width)s × %(height)s pixels (%(mp)s megapixels), more than the "
+            "limit of %(max)s megapixels. Reduce its size and upload it again."
+        ),
+        params={**params, "width": format(size[0], ","), "height": format(size[1], ",")},
     )
 
 
-def explain(exc: BaseException, *, label: str, path: Path, max_pixels: int | None = None) -> str:
+def explain(
+    exc: BaseException, *, label: str, path: Path, max_pixels: int | None = None
+) -> ProcessingError:
     """What went wrong with this file, in words, with the size where it matters."""
     text = " ".join(str(exc).split())
     lowered = text.lower()
@@ -57,37 +71,55 @@ def explain(exc: BaseException, *, label: str, path: Path, max_pixels: int | Non
         pixels = int(match[1]) if match else 0
         return too_many_pixels(pixels, max_pixels or Image.MAX_IMAGE_PIXELS or 0)
     if isinstance(exc, MemoryError) or "out of memory" in lowered or "decoder error -9" in lowered:
-        return f"The {label} image needs more memory to decode than this server allows."
+        return ProcessingError(
+            N_("The %(label)s image needs more memory to decode than this server allows."),
+            params={"label": label},
+        )
     if any(word in lowered for word in _TEXT_BOMB_WORDS):
-        return (
-            f"The {label} file holds a compressed text block that unpacks to an unreasonable "
-            "size, a known way to overload servers, so it was not processed."
+        return ProcessingError(
+            N_(
+                "The %(label)s file holds a compressed text block that unpacks to an "
+                "unreasonable size, a known way to overload servers, so it was not processed."
+            ),
+            params={"label": label},
         )
     if any(word in lowered for word in _TRUNCATED_WORDS) or looks_truncated(path):
-        size = _size(path)
-        return (
-            f"The file is cut off after {human_size(size)}: the {label} data ends early. "
-            "Upload the complete file again."
+        return ProcessingError(
+            N_(
+                "The file is cut off after %(size)s: the %(label)s data ends early. "
+                "Upload the complete file again."
+            ),
+            params={"size": human_size(_size(path)), "label": label},
         )
     if isinstance(exc, UnidentifiedImageError):
-        return (
-            f"The file starts like {_a(label)} image but its contents cannot be read: it is "
-            f"damaged or uses a kind of {label} that is not supported."
+        return ProcessingError(
+            N_(
+                "The file starts as %(label)s image data, but its contents cannot be read: it "
+                "is damaged or uses a kind of %(label)s that is not supported."
+            ),
+            params={"label": label},
         )
     if any(word in lowered for word in _CODEC_WORDS):
-        return (
-            f"The {label} image data is damaged or compressed in a way this server cannot decode."
+        return ProcessingError(
+            N_(
+                "The %(label)s image data is damaged or compressed in a way this server "
+                "cannot decode."
+            ),
+            params={"label": label},
         )
-    return f"The {label} image data is damaged and cannot be decoded{_detail(text, path)}."
-
-
-def _a(label: str) -> str:
-    """'an AVIF', 'a JPEG': the article for a format name as it is spoken."""
-    return f"{'an' if label[:1] in 'AEIOU' else 'a'} {label}"
+    detail = _detail(text, path)
+    if detail:
+        return ProcessingError(
+            N_("The %(label)s image data is damaged and cannot be decoded (%(detail)s)."),
+            params={"label": label, "detail": detail},
+        )
+    return ProcessingError(
+        N_("The %(label)s image data is damaged and cannot be decoded."), params={"label": label}
+    )
 
 
 def _detail(text: str, path: Path) -> str:
-    """The decoder's reason in parentheses when it is plain words, else nothing."""
+    """The decoder's reason when it is plain words, else nothing."""
     text = text.removesuffix(" when reading image file").strip().rstrip(".")
     if path.name in text or str(path) in text:
         return ""
@@ -95,7 +127,7 @@ def _detail(text: str, path: Path) -> str:
         return ""
     if text[1:2].islower():  # "Unable to seek" reads on mid-sentence; "APNG ..." stays
         text = text[0].lower() + text[1:]
-    return f" ({text})"
+    return text
 
 
 def looks_truncated(path: Path) -> bool:

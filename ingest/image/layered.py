@@ -38,7 +38,10 @@ def read_header(path: Path, *, label: str) -> PsdHeader:
     with path.open("rb") as fh:
         head = fh.read(26)
     if len(head) < 26 or head[:4] != b"8BPS":
-        raise ProcessingError(f"The {label} file has no Photoshop header; it is damaged.")
+        raise ProcessingError(
+            N_("The %(label)s file has no Photoshop header; it is damaged."),
+            params={"label": label},
+        )
     return PsdHeader(
         width=int.from_bytes(head[18:22], "big"),
         height=int.from_bytes(head[14:18], "big"),
@@ -65,9 +68,12 @@ def open_layered(
     header = read_header(path, label=label)
     size = (header.width, header.height)
     if header.width <= 0 or header.height <= 0:
-        raise ProcessingError(f"The {label} file says its picture is empty; it is damaged.")
+        raise ProcessingError(
+            N_("The %(label)s file says its picture is empty; it is damaged."),
+            params={"label": label},
+        )
     if header.width * header.height > max_pixels:
-        raise ProcessingError(too_many_pixels(header.width * header.height, max_pixels, size))
+        raise too_many_pixels(header.width * header.height, max_pixels, size)
     try:
         from psd_tools import PSDImage
 

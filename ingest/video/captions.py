@@ -153,7 +153,7 @@ def get_caption(session: Session, asset_id: str, language: str) -> Caption:
     ).first()
     if caption is None:
         get_asset(session, asset_id)
-        raise NotFound(f"This video has no captions in {tag}.")
+        raise NotFound(N_("This video has no captions in %(language)s."), params={"language": tag})
     return caption
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dam.errors import InvalidInput
+from dam.errors import N_, InvalidInput
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_CUES = 20_000
@@ -45,16 +45,23 @@ class _Problems:
             self.items.append(f"line {line}: {message}")
 
     def raise_if_any(self, kind: str) -> None:
-        if self.items:
-            more = "" if len(self.items) < MAX_PROBLEMS else " (and maybe more)"
-            listed = "; ".join(self.items)
-            raise CaptionError(f"The {kind} file has problems{more}: {listed}.")
+        if not self.items:
+            return
+        params = {"kind": kind, "problems": "; ".join(self.items)}
+        if len(self.items) < MAX_PROBLEMS:
+            raise CaptionError(N_("The %(kind)s file has problems: %(problems)s."), params=params)
+        raise CaptionError(
+            N_("The %(kind)s file has problems (and maybe more): %(problems)s."), params=params
+        )
 
 
 def decode(data: bytes, *, kind: str) -> str:
     """The text of a caption file: UTF-8 (SRT files from older tools may be Windows-1252)."""
     if len(data) > MAX_BYTES:
-        raise CaptionError(f"The {kind} file is larger than 2 MB; that is not a caption file.")
+        raise CaptionError(
+            N_("The %(kind)s file is larger than %(mb)s MB; that is not a caption file."),
+            params={"kind": kind, "mb": MAX_BYTES // (1024 * 1024)},
+        )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -63,11 +70,14 @@ def decode(data: bytes, *, kind: str) -> str:
         if kind == "WebVTT":
             line = data[: exc.start].count(b"\n") + 1
             raise CaptionError(
-                f"The WebVTT file has problems: line {line}: not UTF-8 text."
+                N_("The WebVTT file has problems: line %(line)s: not UTF-8 text."),
+                params={"line": line},
             ) from None
         text = data.decode("cp1252", "replace")
     if "\x00" in text:
-        raise CaptionError(f"This is not a {kind} file: it holds binary data.")
+        raise CaptionError(
+            N_("This is not a %(kind)s file: it holds binary data."), params={"kind": kind}
+        )
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

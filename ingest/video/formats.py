@@ -8,7 +8,7 @@ demuxer allowed for the file, and nested opens are refused by the same whitelist
 
 from __future__ import annotations
 
-from dam.errors import ProcessingError
+from dam.errors import N_, ProcessingError
 
 # Sniffed label (ingest.video.signatures) -> ffmpeg demuxer. Each legacy entry says why it
 # is here; none of these demuxers opens another file or URL (that is what the list keeps out:
@@ -89,7 +89,8 @@ def demuxer_for(label: str) -> str:
         return DEMUXERS[label]
     except KeyError:
         raise ProcessingError(
-            f"Beeldbank cannot read {label} files as video. Convert the file to MP4 first."
+            N_("Beeldbank cannot read %(label)s files as video. Convert the file to MP4 first."),
+            params={"label": label},
         ) from None
 
 

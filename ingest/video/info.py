@@ -88,7 +88,7 @@ class VideoInfo:
 def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
     """Check and interpret the probe child's output for a file sniffed as `label`."""
     if raw.get("error"):
-        raise ProcessingError(_unreadable(label, str(raw.get("detail") or "")))
+        raise _unreadable(label, str(raw.get("detail") or ""))
     streams = raw.get("streams") or []
     videos = [s for s in streams if s.get("type") == "video" and not s.get("attached_pic")]
     audios = [s for s in streams if s.get("type") == "audio"]
@@ -98,14 +98,28 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
                 "This file holds only sound, no pictures. Beeldbank keeps photos and videos; "
                 "to publish a recording, add it to a video first."
             )
-        raise ProcessingError(f"This {label} file holds no video track.")
+        raise ProcessingError(
+            N_("This %(label)s file holds no video track."), params={"label": label}
+        )
     video = videos[0]
     codec = str(video.get("codec") or "")
     if codec not in VIDEO_CODECS:
         accepted = ", ".join(VIDEO_CODECS.values())
+        params = {"codec": codec.upper(), "accepted": accepted}
+        if not codec:
+            raise ProcessingError(
+                N_(
+                    "The video is encoded in an unknown format, which Beeldbank does not "
+                    "accept. Convert it first; accepted are %(accepted)s."
+                ),
+                params=params,
+            )
         raise ProcessingError(
-            f"The video is encoded as {codec.upper() or 'an unknown format'}, which Beeldbank "
-            f"does not accept. Convert it first; accepted are {accepted}."
+            N_(
+                "The video is encoded as %(codec)s, which Beeldbank does not accept. Convert "
+                "it first; accepted are %(accepted)s."
+            ),
+            params=params,
         )
     width, height = int(video.get("width") or 0), int(video.get("height") or 0)
     if width <= 0 or height <= 0:
@@ -114,12 +128,15 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
         )
     if max(width, height) > limits.MAX_EDGE_PX or width * height > limits.MAX_PIXELS:
         raise ProcessingError(
-            f"The video is {width} × {height} pixels. Beeldbank takes videos up to 8K "
-            f"({limits.MAX_EDGE_PX} pixels on the longest side)."
+            N_(
+                "The video is %(width)s × %(height)s pixels. Beeldbank takes videos up to 8K "
+                "(%(max)s pixels on the longest side)."
+            ),
+            params={"width": width, "height": height, "max": limits.MAX_EDGE_PX},
         )
     scan = raw.get("scan") or {}
     if scan.get("error"):
-        raise ProcessingError(_unreadable(label, str(scan.get("detail") or "")))
+        raise _unreadable(label, str(scan.get("detail") or ""))
     if not scan.get("packets"):
         raise ProcessingError("The video track holds no pictures (0 frames).")
     first = scan.get("first_frame")
@@ -266,17 +283,23 @@ def _hours(seconds: float) -> str:
 
 
 _KNOWN_READ_ERRORS = {
-    "moov atom not found": "its index (the moov atom) is missing, which happens when a "
-    "recording was interrupted or an upload was cut short",
-    "invalid data found when processing input": "its contents do not match the format "
-    "it starts with",
-    "end of file": "it ends too early",
+    "moov atom not found": N_(
+        "its index (the moov atom) is missing, which happens when a recording was "
+        "interrupted or an upload was cut short"
+    ),
+    "invalid data found when processing input": N_(
+        "its contents do not match the format it starts with"
+    ),
+    "end of file": N_("it ends too early"),
 }
 
 
-def _unreadable(label: str, detail: str) -> str:
+def _unreadable(label: str, detail: str) -> ProcessingError:
     reason = next(
         (text for key, text in _KNOWN_READ_ERRORS.items() if key in detail.lower()),
-        "it is damaged or incomplete",
+        N_("it is damaged or incomplete"),
     )
-    return f"The file could not be read as {label} video: {reason}. The original is kept."
+    return ProcessingError(
+        N_("The file could not be read as %(label)s video: %(reason)s. The original is kept."),
+        params={"label": label, "reason": reason},
+    )

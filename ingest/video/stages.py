@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 from sqlmodel import col, select
 
-from dam.errors import N_, ProcessingError
+from dam.errors import N_, N_plural, ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.ffmpeg import ffmpeg_binary
@@ -248,7 +248,7 @@ def _measure_loudness(
     try:
         process.run(job)
     except process.FfmpegTimedOut:
-        raise ProcessingError(_too_long(info.duration_s)) from None
+        raise _too_long(info.duration_s) from None
     except process.FfmpegFailed as exc:
         # The pass only decodes the sound: when it fails, the sound probably cannot be
         # decoded (ffmpeg 6 and later stop on too many decode errors, 5.1 when no frame
@@ -278,7 +278,7 @@ def _failure(
 ) -> ProcessingError:
     """The error people see when ffmpeg could not make `what`."""
     if isinstance(exc, process.FfmpegTimedOut):
-        return ProcessingError(_too_long(duration))
+        return _too_long(duration)
     _log_failure(ctx, exc, what)
     return ProcessingError(
         N_(
@@ -299,11 +299,15 @@ def _log_failure(ctx: StageContext, exc: process.FfmpegFailed, what: str) -> Non
     )
 
 
-def _too_long(duration: float) -> str:
-    minutes = limits.time_limit(duration) / 60
-    return (
-        f"Converting took longer than the {minutes:.0f}-minute limit for a video of this "
-        "length, so it was stopped; the file is probably damaged. The original is kept."
+def _too_long(duration: float) -> ProcessingError:
+    return ProcessingError(
+        N_plural(
+            "Converting took longer than the %(num)s-minute limit for a video of this length, "
+            "so it was stopped; the file is probably damaged. The original is kept.",
+            "Converting took longer than the %(num)s-minute limit for a video of this length, "
+            "so it was stopped; the file is probably damaged. The original is kept.",
+        ),
+        params={"num": round(limits.time_limit(duration) / 60)},
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from dam.errors import TooLarge
+from dam.errors import N_, TooLarge
 from dam.models import User
 from gdpr import gate
 from ingest.video import captions as service
@@ -75,17 +75,20 @@ async def read_limited(request: Request, limit: int) -> bytes:
     """The request body, refused (413) as soon as it passes `limit` bytes."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise TooLarge(_too_large(limit))
+        raise _too_large(limit)
     body = bytearray()
     async for chunk in request.stream():
         body.extend(chunk)
         if len(body) > limit:
-            raise TooLarge(_too_large(limit))
+            raise _too_large(limit)
     return bytes(body)
 
 
-def _too_large(limit: int) -> str:
-    return f"A caption file is at most {limit // (1024 * 1024)} MB; this is not one."
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        N_("A caption file is at most %(mb)s MB; this is not one."),
+        params={"mb": limit // (1024 * 1024)},
+    )
 
 
 @router.get("/{asset_id}/captions/{language}", response_class=Response, responses=errors(409))

@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dam.accounts import active_user
+from dam.errors import MessageId
 from web import browser_session as session
 from web import catalogs
 from web.ui import i18n
@@ -41,7 +42,7 @@ def _viewer(request: Request) -> Viewer:
 
 
 def html_error(
-    request: Request, *, status: int, message: str, params: Mapping[str, object] | None = None
+    request: Request, *, status: int, message: MessageId, params: Mapping[str, object] | None = None
 ) -> Response:
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -150,22 +150,6 @@ face_reason = {
     "erased": N_("the person was erased"),
 }
 
-# Messages the services raise that people meet in the UI; translated when shown.
-service_messages = (
-    N_("An e-mail address needs an @."),
-    N_("A password needs at least 10 characters."),
-    N_("A user with this e-mail address exists already."),
-    N_("This is the last administrator; make someone else admin first."),
-    N_("There is no asset with this id."),
-    N_("There is no collection with this id."),
-    N_("None of these assets exists."),
-    N_("Select one or more assets first."),
-    N_("Log in to continue."),
-    N_("The form is not valid."),
-    N_("Unknown language."),
-    N_("This form has expired or did not come from Beeldbank; reload the page and try again."),
-)
-
 # Download presets (web/templates/_zip_selection.html) and what a ZIP did per asset.
 preset = {
     "web": N_("Web (1600 px)"),

@@ -16,8 +16,10 @@ from PIL import Image
 from sqlmodel import select
 
 from dam import clock
+from dam.errors import NotFound
 from dam.models import AuditEntry, FaceState, Role, ShareLink
 from dam.runtime import Runtime
+from gdpr.publishing import shares
 from tests import media
 from tests.conftest import Account
 from tests.feed_factories import make_face
@@ -430,6 +432,30 @@ def test_a_protected_link_asks_for_its_password_before_telling_why_it_is_blocked
     # The password opens the share page, never the embed (it reads no cookie).
     client.cookies.set("beeldbank_share", client.cookies["beeldbank_share"], path="/embed/")
     assert client.get(f"/embed/{token}").status_code == 200
+
+
+def test_links_can_be_made_for_the_channels_cleared_now(
+    client: TestClient, rt: Runtime, creative: Account, officer: Account
+) -> None:
+    """The channels a new link may name come from the verdicts as they are now, in
+    DAM_CHANNELS order; a withdrawn consent takes its channels away at once."""
+    asset_id = upload(client, creative, seed=29)
+    person_id = with_person(client, rt, officer, asset_id)
+    consent_id = give_consent(client, officer, person_id, ["print", "internal"])
+    settings = rt.settings
+    with rt.session() as session:
+        channels = shares.share_channels(session, asset_id, settings=settings)
+    assert channels.cleared == ("internal", "print")
+    assert channels.not_cleared == tuple(
+        c for c in settings.channel_list if c not in ("internal", "print")
+    )
+    withdraw(client, officer, consent_id)
+    with rt.session() as session:
+        channels = shares.share_channels(session, asset_id, settings=settings)
+        assert channels.cleared == ()
+        assert channels.not_cleared == settings.channel_list
+        with pytest.raises(NotFound):
+            shares.share_channels(session, "no-such-asset", settings=settings)
 
 
 def test_ui_offers_and_makes_links_only_for_cleared_channels(

@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from dam import clock
 from dam.errors import InvalidInput, NotCleared
-from dam.models import ShareLink, VerdictStatus
+from dam.models import ShareLink
 from dam.settings import Settings
-from gdpr.judgement import verdict_text, verdicts
+from gdpr.judgement import verdict_text
 from gdpr.publishing import shares
 from web.deps import SessionDep, SettingsDep
 from web.ui.deps import PageAsset, TemplatesDep, csrf_protect, page
@@ -61,29 +61,19 @@ def share_panel(
     if not isinstance(created, dict) or created.get("asset_id") != asset_id:
         created = None
     moment = clock.now()
-    cleared = cleared_channels(db, settings, asset_id)
+    channels = shares.share_channels(db, asset_id, settings=settings)
     return SharePanel(
         asset_id=asset_id,
         rows=[
             ShareRow(link, shares.state_of(link, moment))
             for link in shares.list_shares(db, asset_id)
         ],
-        channels=tuple(c for c in settings.channel_list if c in cleared),
-        not_cleared=tuple(c for c in settings.channel_list if c not in cleared),
+        channels=channels.cleared,
+        not_cleared=channels.not_cleared,
         created=created,
         today=clock.today(settings.default_timezone),
         back=back,
     )
-
-
-def cleared_channels(db: Session, settings: Settings, asset_id: str) -> set[str]:
-    """The channels the asset is cleared for now (a link serves only while it is)."""
-    found = set()
-    for channel in settings.channel_list:
-        verdict = verdicts.current(db, asset_id, channel, settings=settings)
-        if verdict is not None and verdict.status == VerdictStatus.cleared:
-            found.add(channel)
-    return found
 
 
 @router.get("/assets/{asset_id}/shares")
