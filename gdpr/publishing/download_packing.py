@@ -99,7 +99,7 @@ def pack_download(ctx: StageContext) -> None:
                 # decodes, scales and encodes), at most AHEAD ahead of the archive, and
                 # written in order, each once it is made.
                 contextlib.closing(
-                    _in_order(pool, job.make, enumerate(asset_ids, start=1))
+                    made_in_order(pool, job.make, enumerate(asset_ids, start=1))
                 ) as made,
             ):
                 for number, (outcome, path, temporary) in enumerate(made, start=1):
@@ -200,7 +200,7 @@ class _Job:
         return {**row, "outcome": LEFT_OUT, "reason": refusal}, None, False
 
 
-def _in_order(
+def made_in_order(
     pool: ThreadPoolExecutor, make: Callable[[_Item], _Made], items: Iterable[_Item]
 ) -> Generator[_Made, None, None]:
     """make(item) for every item, run in `pool` with at most AHEAD made or being made
