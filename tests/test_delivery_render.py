@@ -115,6 +115,31 @@ def test_metadata_written_in_memory_equals_a_write_in_place(tmp_path: Path) -> N
     assert iptc["Iptc.Application2.ObjectName"] == "Grote Markt"
 
 
+def test_a_full_size_print_file_gets_the_same_metadata_written_in_place(tmp_path: Path) -> None:
+    """Above IN_MEMORY_PIXELS the file is encoded to disk and edited there (not held in
+    memory twice): the same metadata, and print keeps a colour profile."""
+    source = tmp_path / "scan.jpg"
+    Image.new("RGB", (3400, 2400), (120, 90, 60)).save(source, "JPEG", quality=90)
+    assert 3400 * 2400 > render.IN_MEMORY_PIXELS
+    spec = presets.resolve("print", fmt=None, width=None, height=None, banner=BANNER)
+    made = render.render(
+        source,
+        tmp_path / "print.jpg",
+        spec=spec,
+        choose=lambda w, h: Box(0, 0, 1, 1),
+        meta=META,
+        max_pixels=10**8,
+    )
+    assert (made.width, made.height) == (3400, 2400)
+    with pyexiv2.Image(str(made.path)) as img:
+        xmp, iptc = img.read_xmp(), img.read_iptc()
+    assert xmp["Xmp.dc.title"] == {'lang="x-default"': "Grote Markt"}
+    assert xmp["Xmp.beeldbank.AssetId"] == "01TESTASSET"
+    assert iptc["Iptc.Application2.Credit"] == "Vlaamse overheid"
+    with Image.open(made.path) as out:
+        assert out.info.get("icc_profile")
+
+
 def test_the_zip_job_makes_only_a_few_files_ahead_of_the_archive(tmp_path: Path) -> None:
     """However long the selection, at most AHEAD files exist that the archive has not
     taken yet; what was made ahead when the archive gives up is removed."""
