@@ -16,7 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFilter
+from PIL import Image, ImageCms, ImageFile, ImageFilter
 
 from dam import file_metadata
 from dam.crops import FULL
@@ -118,6 +118,11 @@ def render(
         picture = picture.crop(tuple(round(v) for v in rect))  # type: ignore[arg-type]
     for op in _TRANSPOSE.get(orientation, []):
         picture = picture.transpose(op)
+    if isinstance(picture, ImageFile.ImageFile):  # nothing was cut, scaled or turned
+        picture = picture.copy()  # a plain picture: a TIFF's own tags (XMP, IPTC) stay behind
+    # Nothing of the source's info travels (Pillow writes a JPEG comment it finds there):
+    # the file says only what is written into it below.
+    picture.info = {}
     picture, profile = _colour(picture, icc, keep=spec.preset.icc)
     if picture.width * picture.height <= IN_MEMORY_PIXELS:
         # Encoded and given its metadata in memory, written once.

@@ -140,6 +140,45 @@ def test_a_full_size_print_file_gets_the_same_metadata_written_in_place(tmp_path
         assert out.info.get("icc_profile")
 
 
+XMP_WITH_SERIAL = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
+    b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description'
+    b' xmlns:aux="http://ns.adobe.com/exif/1.0/aux/" aux:SerialNumber="SN-4711-0815"/>'
+    b"</rdf:RDF></x:xmpmeta>"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "preset", "save"),
+    [
+        # A camera's JPEG comment (free text) in a photo scaled down for the web.
+        ("camera.jpg", "jpeg", "web", {"format": "JPEG", "comment": b"Body SN-4711-0815"}),
+        # A scan's own XMP in a print file of the same size (nothing cut, scaled, turned).
+        ("scan.tif", "tiff", "print", {"format": "TIFF", "tiffinfo": {700: XMP_WITH_SERIAL}}),
+        ("scan.tif", "jpeg", "print", {"format": "TIFF", "tiffinfo": {700: XMP_WITH_SERIAL}}),
+    ],
+)
+def test_nothing_of_the_source_file_travels_but_what_is_written(
+    name: str, fmt: str, preset: str, save: dict[str, object], tmp_path: Path
+) -> None:
+    source = tmp_path / name
+    Image.new("RGB", (2000, 1200) if preset == "web" else (600, 400), (40, 90, 160)).save(
+        source, **save
+    )
+    spec = presets.resolve(preset, fmt=fmt, width=None, height=None, banner=BANNER)
+    made = render.render(
+        source,
+        tmp_path / f"out.{fmt}",
+        spec=spec,
+        choose=lambda w, h: Box(0, 0, 1, 1),
+        meta=META,
+        max_pixels=10**8,
+    )
+    data = made.path.read_bytes()
+    assert b"SN-4711" not in data
+    assert b"Grote Markt" in data  # what is written is there
+
+
 def test_the_zip_job_makes_only_a_few_files_ahead_of_the_archive(tmp_path: Path) -> None:
     """However long the selection, at most AHEAD files exist that the archive has not
     taken yet; what was made ahead when the archive gives up is removed."""
