@@ -110,7 +110,7 @@ def photo(seed: int) -> bytes:
 
 def _write_photo(seed: int) -> None:
     path = CACHE / f"photo-{seed:03d}.jpg"
-    temp = path.with_suffix(".part")
+    temp = path.with_suffix(f".{os.getpid()}.part")  # two benches may fill the cache at once
     temp.write_bytes(photo(seed))
     temp.replace(path)  # an interrupted run leaves no half-written photo behind
 

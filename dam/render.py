@@ -16,7 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageFilter
+from PIL import Image, ImageCms, ImageFile, ImageFilter
 
 from dam import file_metadata
 from dam.crops import FULL
@@ -34,6 +34,21 @@ _TRANSPOSE = {
     7: [Image.Transpose.TRANSVERSE],
     8: [Image.Transpose.ROTATE_90],
 }
+# Where a point (u, v) of the upright picture (fractions) lies in the stored one.
+_TO_STORED: dict[int, Callable[[float, float], tuple[float, float]]] = {
+    1: lambda u, v: (u, v),
+    2: lambda u, v: (1 - u, v),
+    3: lambda u, v: (1 - u, 1 - v),
+    4: lambda u, v: (u, 1 - v),
+    5: lambda u, v: (v, u),
+    6: lambda u, v: (v, 1 - u),
+    7: lambda u, v: (1 - v, 1 - u),
+    8: lambda u, v: (1 - v, u),
+}
+_SWAPS = frozenset({5, 6, 7, 8})  # orientations whose stored width is the upright height
+# Outputs up to this size are encoded and given their metadata in memory, then written
+# once (crops, web, large); a full-size print file is written first and edited in place.
+IN_MEMORY_PIXELS = 8_000_000
 _SRGB = ImageCms.createProfile("sRGB")
 _SRGB_BYTES = ImageCms.ImageCmsProfile(_SRGB).tobytes()
 
@@ -49,6 +64,8 @@ class Rendered:
 def upright_size(im: Image.Image) -> tuple[int, int, int]:
     """(width, height, orientation) of the picture as it is meant to be seen."""
     orientation = int(im.getexif().get(0x0112, 1) or 1)
+    if orientation not in _TO_STORED:  # a value no camera writes: shown as stored
+        orientation = 1
     w, h = im.size
     return (h, w, orientation) if orientation in (5, 6, 7, 8) else (w, h, orientation)
 
@@ -89,6 +106,45 @@ def render(
 ) -> Rendered:
     """Write the download for `spec` to `target`; `choose(width, height)` gives the crop
     (fractions of the upright image). UnsupportedMedia for a file Pillow cannot read."""
+    picture, icc, orientation, box, (out_w, out_h) = _decode(source, spec, choose, max_pixels)
+    # Cut and scaled as stored, turned upright last: the transpose moves the output's
+    # pixels, not the decoded picture's (Lanczos is separable: the same pixels either way).
+    pw, ph = picture.size
+    rect = stored_rect(box, orientation, pw, ph)
+    size = (out_h, out_w) if orientation in _SWAPS else (out_w, out_h)
+    if size != (round(rect[2] - rect[0]), round(rect[3] - rect[1])):
+        picture = picture.resize(size, Image.Resampling.LANCZOS, box=rect, reducing_gap=3.0)
+    elif rect != (0, 0, pw, ph):
+        picture = picture.crop(tuple(round(v) for v in rect))  # type: ignore[arg-type]
+    for op in _TRANSPOSE.get(orientation, []):
+        picture = picture.transpose(op)
+    if isinstance(picture, ImageFile.ImageFile):  # nothing was cut, scaled or turned
+        picture = picture.copy()  # a plain picture: a TIFF's own tags (XMP, IPTC) stay behind
+    # Nothing of the source's info travels (Pillow writes a JPEG comment it finds there):
+    # the file says only what is written into it below.
+    picture.info = {}
+    picture, profile = _colour(picture, icc, keep=spec.preset.icc)
+    if picture.width * picture.height <= IN_MEMORY_PIXELS:
+        # Encoded and given its metadata in memory, written once.
+        buffer = BytesIO()
+        _encode(picture, buffer, spec, profile, meta)
+        data = buffer.getvalue()
+        if spec.fmt in file_metadata.WRITABLE:
+            data = file_metadata.written(data, spec.fmt, meta)
+        target.write_bytes(data)
+    else:  # a full-size print file: not held in memory twice
+        _encode(picture, target, spec, profile, meta)
+        if spec.fmt in file_metadata.WRITABLE:
+            file_metadata.write(target, spec.fmt, meta)
+    return Rendered(path=target, width=picture.width, height=picture.height, crop=box)
+
+
+def _decode(
+    source: Path, spec: Spec, choose: Callable[[int, int], Box], max_pixels: int
+) -> tuple[Image.Image, bytes | None, int, Box, tuple[int, int]]:
+    """The picture as stored, decoded at the smallest JPEG scale that covers the output
+    (RGB, RGBA or sRGB from CMYK), its ICC profile, its orientation, the crop and the
+    output's upright size."""
     try:
         im = Image.open(source)
     except (OSError, ValueError) as exc:
@@ -99,30 +155,29 @@ def render(
         width, height, orientation = upright_size(im)
         box = choose(width, height) if spec.cropped else FULL
         crop_w, crop_h = box.w * width, box.h * height
-        out_w, out_h = output_size(crop_w, crop_h, spec)
-        scale = out_w / crop_w
+        out = output_size(crop_w, crop_h, spec)
+        scale = out[0] / crop_w
         stored = (im.width, im.height)
         im.draft(im.mode if im.mode in ("RGB", "L", "CMYK") else None, _at_least(stored, scale))
         icc = im.info.get("icc_profile")
+        mode = "RGBA" if _has_alpha(im) else "RGB"
         if im.mode == "CMYK":  # print files: through their profile to sRGB, never naive
-            picture, icc = _from_cmyk(im, icc), None
-        else:
-            picture = im.convert("RGBA" if _has_alpha(im) else "RGB")
-    for op in _TRANSPOSE.get(orientation, []):
-        picture = picture.transpose(op)
-    pw, ph = picture.size
-    rect = (box.x * pw, box.y * ph, box.right * pw, box.bottom * ph)
-    if (out_w, out_h) != (round(rect[2] - rect[0]), round(rect[3] - rect[1])):
-        picture = picture.resize(
-            (out_w, out_h), Image.Resampling.LANCZOS, box=rect, reducing_gap=3.0
-        )
-    elif rect != (0, 0, pw, ph):
-        picture = picture.crop(tuple(round(v) for v in rect))  # type: ignore[arg-type]
-    picture, profile = _colour(picture, icc, keep=spec.preset.icc)
-    _encode(picture, target, spec, profile, meta)
-    if spec.fmt in file_metadata.WRITABLE:
-        file_metadata.write(target, spec.fmt, meta)
-    return Rendered(path=target, width=picture.width, height=picture.height, crop=box)
+            return _from_cmyk(im, icc), None, orientation, box, out
+        if im.mode == mode:  # decoded once, not copied
+            im.load()
+            return im, icc, orientation, box, out
+        return im.convert(mode), icc, orientation, box, out
+
+
+def stored_rect(
+    box: Box, orientation: int, width: int, height: int
+) -> tuple[float, float, float, float]:
+    """The crop `box` (fractions of the upright picture) in pixels of a `width` x `height`
+    picture stored with the EXIF `orientation`."""
+    corners = [_TO_STORED[orientation](u, v) for u, v in ((box.x, box.y), (box.right, box.bottom))]
+    xs = sorted(x for x, _ in corners)
+    ys = sorted(y for _, y in corners)
+    return (xs[0] * width, ys[0] * height, xs[1] * width, ys[1] * height)
 
 
 def _at_least(stored: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -168,7 +223,7 @@ def _colour(
 
 def _encode(
     picture: Image.Image,
-    target: Path,
+    target: Path | BytesIO,
     spec: Spec,
     icc: bytes | None,
     meta: file_metadata.FileMetadata,

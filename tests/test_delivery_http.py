@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyexiv2
 import pytest
 from fastapi.testclient import TestClient
@@ -25,14 +26,16 @@ from dam import auth, clock, migrate
 from dam.crops import with_headroom
 from dam.errors import InvalidInput
 from dam.geometry import Box
-from dam.models import AuditEntry, Face, FaceState, Job, Notification, Role, Usage
+from dam.models import AuditEntry, Face, FaceState, Job, Notification, Rendition, Role, Usage
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from gdpr.publishing import download_batches
+from ingest.demo import exif_block, jpeg_bytes, scene, store_oriented
 from tests import media
 from tests.conftest import Account
 from tests.feed_factories import make_user
 from tests.privacy_setup import upload
+from tests.test_image_formats import adobe_rgb_profile
 from web.app import create_app
 
 pytestmark = pytest.mark.one_database
@@ -435,3 +438,75 @@ def test_an_original_that_cannot_be_cleaned_is_not_sent(tmp_path: Path) -> None:
     tags = exiftool(jpeg.read_bytes(), tmp_path, ".jpg")
     assert "GPS" not in json.dumps(tags) and SERIAL not in json.dumps(tags)
     assert tags["XMP-dc:Title"] == "Zee"
+
+
+def test_a_download_made_from_the_large_rendition_is_the_one_made_from_the_original(
+    client: TestClient, rt: Runtime, creative: Account, tmp_path: Path
+) -> None:
+    """A camera photo larger than the `large` rendition, stored turned and in Adobe RGB:
+    the square (a crop chosen off the centre) and web downloads made from the rendition
+    have the crop, size, metadata and picture of the ones made from the original (which
+    they are made from when the rendition's file is missing)."""
+    upright = scene(3000, 2000, seed=11)
+    exif = exif_block(orientation=6, gps=(51.05, 3.72), make="Canon", model="EOS R6")
+    data = jpeg_bytes(store_oriented(upright, 6), exif=exif, icc_profile=adobe_rgb_profile())
+    with pyexiv2.ImageData(data) as img:
+        img.modify_exif({"Exif.Photo.BodySerialNumber": SERIAL})
+        data = bytes(img.get_bytes())
+    asset_id = upload(client, creative, "markt.jpg", data, "image/jpeg")["id"]
+    patched = client.patch(
+        f"/api/v1/assets/{asset_id}",
+        headers=creative.headers,
+        json={"title": "Markt", "alt_text": "Een marktplein", "tags": ["markt"]},
+    )
+    assert patched.status_code == 200, patched.text
+    chosen = client.put(
+        f"/api/v1/assets/{asset_id}/crops/square",
+        headers=creative.headers,
+        json={"x": 0.4, "y": 0.1, "w": 0.6, "h": 0.9},
+    )
+    assert chosen.status_code == 200, chosen.text
+    with rt.session() as session:
+        large = session.exec(
+            select(Rendition).where(Rendition.asset_id == asset_id, Rendition.name == "large")
+        ).one()
+    assert (large.width, large.height) == (2560, 1707)  # smaller than the original
+
+    def download(preset: str) -> bytes:
+        got = client.get(
+            f"/api/v1/assets/{asset_id}/download",
+            params={"channel": CHANNEL, "preset": preset},
+            headers=creative.headers,
+        )
+        assert got.status_code == 200, got.text
+        return got.content
+
+    from_large = {preset: download(preset) for preset in ("square", "web")}
+    (rt.blobs.root / large.path).unlink()
+    from_original = {preset: download(preset) for preset in ("square", "web")}
+
+    described = ("XMP-", "IPTC", "IFD0", "GPS", "ExifIFD")
+    for preset, made in from_large.items():
+        image, reference = (
+            Image.open(io.BytesIO(made)),
+            Image.open(io.BytesIO(from_original[preset])),
+        )
+        assert image.size == reference.size == {"square": (1080, 1080), "web": (1600, 1067)}[preset]
+        assert "icc_profile" not in image.info and "icc_profile" not in reference.info  # sRGB
+        pixels = np.asarray(image, np.int16)
+        expected = np.asarray(reference, np.int16)
+        assert float(np.abs(pixels - expected).mean()) < 2.0, preset
+        assert made != from_original[preset]  # made from another file: the rendition
+        tags = {
+            k: v for k, v in exiftool(made, tmp_path, ".jpg").items() if k.startswith(described)
+        }
+        assert tags == {
+            k: v
+            for k, v in exiftool(from_original[preset], tmp_path, ".jpg").items()
+            if k.startswith(described)
+        }
+        assert tags["XMP-iptcExt:AltTextAccessibility"] == "Een marktplein"
+        assert tags["XMP-beeldbank:AssetId"] == asset_id
+        assert "GPS" not in json.dumps(tags) and SERIAL not in json.dumps(tags)
+    crops = [e.details["crop"] for e in _audits(rt, "asset.downloaded", asset_id)]
+    assert crops[0] == crops[2] and crops[1] == crops[3] == "0.0000,0.0000,1.0000,1.0000"

@@ -5,12 +5,17 @@ English saying what happened to every asset and why."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import math
 import os
 import tempfile
+import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +28,12 @@ from dam.models import Asset, AssetKind, DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches
 
-WORKERS = 2  # files made at the same time
+# Files made at the same time, and how many may be made ahead of the archive: each worker
+# holds one decoded picture (the large rendition: at most 2560 x 2560 x 4 bytes, 26 MB)
+# and its output while it works, so memory stays the same whatever the selection's size.
+WORKERS = 2
+AHEAD = 2 * WORKERS
+PROGRESS_EVERY = 0.5  # seconds between two progress writes (the last file always)
 INCLUDED, REDACTED, LEFT_OUT, MISSING = "included", "redacted", "left_out", "not_found"
 README = """Beeldbank – download
 =====================
@@ -80,14 +90,18 @@ def pack_download(ctx: StageContext) -> None:
         os.close(fd)
         part = Path(name)
         outcomes: list[dict[str, str]] = []
+        reported = -math.inf
         try:
             with (
                 zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
                 ThreadPoolExecutor(WORKERS, thread_name_prefix="zip") as pool,
-            ):
                 # Files are made WORKERS at a time (Pillow lets go of the GIL while it
-                # decodes, scales and encodes) and written in order, each once it is made.
-                made = pool.map(job.make, enumerate(asset_ids, start=1))
+                # decodes, scales and encodes), at most AHEAD ahead of the archive, and
+                # written in order, each once it is made.
+                contextlib.closing(
+                    made_in_order(pool, job.make, enumerate(asset_ids, start=1))
+                ) as made,
+            ):
                 for number, (outcome, path, temporary) in enumerate(made, start=1):
                     if path is not None:
                         try:
@@ -97,16 +111,19 @@ def pack_download(ctx: StageContext) -> None:
                                 path.unlink(missing_ok=True)
                     outcomes.append(outcome)
                     included += outcome["outcome"] in (INCLUDED, REDACTED)
-                    # One short write per file; never a read of `batch` between two files:
-                    # on SQLite that would hold the write lock the workers' audits need.
-                    session.exec(
-                        update(DownloadBatch)
-                        .where(col(DownloadBatch.id) == batch_id)
-                        .values(done=number, included=included)
-                        .execution_options(synchronize_session=False)
-                    )
-                    session.commit()
-                    ctx.report_progress(number / total)
+                    # A short write now and then (and for the last file); never a read of
+                    # `batch` between two files: on SQLite that would hold the write lock
+                    # the workers' audits need.
+                    if number == len(asset_ids) or time.monotonic() - reported >= PROGRESS_EVERY:
+                        reported = time.monotonic()
+                        session.exec(
+                            update(DownloadBatch)
+                            .where(col(DownloadBatch.id) == batch_id)
+                            .values(done=number, included=included)
+                            .execution_options(synchronize_session=False)
+                        )
+                        session.commit()
+                        ctx.report_progress(number / total)
                 archive.writestr("manifest.csv", _manifest(outcomes))
                 archive.writestr("README.txt", _readme(batch))
             final = target_dir / f"{batch.id}.zip"
@@ -128,6 +145,10 @@ def pack_download(ctx: StageContext) -> None:
         session.commit()
 
 
+_Item = tuple[int, str]  # the file's number in the archive, its asset id
+_Made = tuple[dict[str, str], Path | None, bool]  # the manifest row, the file, temporary
+
+
 @dataclass(frozen=True)
 class _Job:
     """What each worker needs to make one file (a session of its own per file)."""
@@ -138,16 +159,14 @@ class _Job:
     redact: bool
     user_id: str
 
-    def make(self, item: tuple[int, str]) -> tuple[dict[str, str], Path | None, bool]:
+    def make(self, item: _Item) -> _Made:
         number, asset_id = item
         with self.ctx.session() as session:
             user = session.get(User, self.user_id)
             assert user is not None
             return self._release(session, user, number, asset_id)
 
-    def _release(
-        self, session: Session, user: User, number: int, asset_id: str
-    ) -> tuple[dict[str, str], Path | None, bool]:
+    def _release(self, session: Session, user: User, number: int, asset_id: str) -> _Made:
         """One asset through the gate: what happened to it, and its file if any."""
         asset = session.get(Asset, asset_id)
         is_photo = asset is not None and AssetKind(asset.kind) == AssetKind.image
@@ -179,6 +198,30 @@ class _Job:
                 released.temporary,
             )
         return {**row, "outcome": LEFT_OUT, "reason": refusal}, None, False
+
+
+def made_in_order(
+    pool: ThreadPoolExecutor, make: Callable[[_Item], _Made], items: Iterable[_Item]
+) -> Generator[_Made, None, None]:
+    """make(item) for every item, run in `pool` with at most AHEAD made or being made
+    ahead of the one handed out, in the items' order. On the way out (a failure, or the
+    archive given up), what was made ahead and not handed out is removed."""
+    waiting: deque[Future[_Made]] = deque()
+    try:
+        for item in items:
+            waiting.append(pool.submit(make, item))
+            if len(waiting) >= AHEAD:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+    finally:
+        for future in waiting:
+            if future.cancel():
+                continue
+            with contextlib.suppress(Exception):
+                _, path, temporary = future.result()
+                if path is not None and temporary:
+                    path.unlink(missing_ok=True)
 
 
 def _reason(exc: DomainError) -> str:
