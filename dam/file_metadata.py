@@ -175,6 +175,8 @@ def scrub_original(path: Path, meta: FileMetadata) -> bool:
         xmp = img.read_xmp()
         img.modify_exif({k: None for k in exif if _identifying(k)})
         img.modify_xmp({k: None for k in xmp if _identifying(k)})
+        # A JPEG comment is free text a camera or an editor wrote: serial numbers, names.
+        img.clear_comment()
         img.modify_exif(
             {k: v for k, v in exif_values(meta).items() if k != "Exif.Image.Orientation"}
         )

@@ -433,10 +433,13 @@ def test_an_original_that_cannot_be_cleaned_is_not_sent(tmp_path: Path) -> None:
     Image.new("RGB", (64, 64), "red").save(heic, "HEIF")
     assert file_metadata.scrub_original(heic, file_metadata.FileMetadata(title="t")) is False
     jpeg = tmp_path / "a.jpg"
-    jpeg.write_bytes(camera_jpeg(200, 100, orientation=1))
+    with Image.open(io.BytesIO(camera_jpeg(200, 100, orientation=1))) as camera:
+        camera.save(jpeg, "JPEG", exif=camera.info["exif"], comment=f"Body {SERIAL}".encode())
+    assert SERIAL.encode() in jpeg.read_bytes()
     assert file_metadata.scrub_original(jpeg, file_metadata.FileMetadata(title="Zee")) is True
     tags = exiftool(jpeg.read_bytes(), tmp_path, ".jpg")
     assert "GPS" not in json.dumps(tags) and SERIAL not in json.dumps(tags)
+    assert SERIAL.encode() not in jpeg.read_bytes()  # the comment segment too
     assert tags["XMP-dc:Title"] == "Zee"
 
 
