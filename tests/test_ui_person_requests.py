@@ -152,9 +152,14 @@ def test_erasure_names_the_impact_needs_the_name_and_ends_on_the_tombstone(
     with rt.session() as session:
         assert session.get(Person, person_id) is not None
 
+    # A ZIP of one of their photos, made before: it goes with them.
+    zip_page = desk.post("/downloads/zip", ids=photos[0], zip_channel="internal")
+    assert "De ZIP is klaar." in desk.page(zip_page)
+
     location = desk.post(
         f"/people/{person_id}/erase", assets="delete", confirm_name=f"  {NAME.lower()} "
     )
+    assert "omdat de gegevens van iemand die erop staat gewist zijn" in desk.page(zip_page)
     shown = desk.page(location)
     assert NAME not in shown
     tombstone = shown.split('id="tombstone"')[1].split("</dl>")[0]
