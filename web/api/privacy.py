@@ -98,7 +98,22 @@ def start_export(
     "/people/{person_id}",
     status_code=202,
     response_model=PersonRequestPublic,
-    responses=errors(409),
+    responses={
+        202: {
+            "description": "The erasure request, run as a job; poll its `status_url`.",
+            "headers": {
+                "Location": {
+                    "description": "The request's status URL (/api/v1/privacy/requests/{id}).",
+                    "schema": {"type": "string"},
+                },
+                "Retry-After": {
+                    "description": "Seconds to wait before asking, while it waits or runs.",
+                    "schema": {"type": "integer"},
+                },
+            },
+        },
+        **errors(409),
+    },
 )
 def erase_person(
     person_id: str,
