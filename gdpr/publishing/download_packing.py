@@ -72,9 +72,20 @@ def pack_download(ctx: StageContext) -> None:
         # would open a transaction (on SQLite the write lock) while the workers audit.
         job = _Job(ctx, batch.channel, batch.preset, batch.redact, user.id)
         asset_ids, total, included = list(batch.asset_ids), max(1, batch.total), 0
-        batch.status, batch.done, batch.included = "running", 0, 0
-        session.add(batch)
+        # Conditional, as every write of the batch's state here: an erasure may withdraw
+        # it at any moment (gdpr/requests/erasure_copies.py), and that must stand.
+        started = session.exec(
+            update(DownloadBatch)
+            .where(
+                col(DownloadBatch.id) == batch_id,
+                col(DownloadBatch.status).in_(("queued", "running")),
+            )
+            .values(status="running", done=0, included=0)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
+        if started.rowcount != 1:
+            return
         target_dir = download_batches.zip_dir(ctx.blobs)
         fd, name = tempfile.mkstemp(dir=target_dir, prefix=".part-", suffix=".zip")
         os.close(fd)

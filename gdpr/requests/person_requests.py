@@ -96,6 +96,12 @@ class PersonRequest:
         return self.job.status in OPEN
 
     @property
+    def assets(self) -> str | None:
+        """An erasure's choice for the pictures the person is on: redact or delete."""
+        choice = (self.job.params or {}).get("assets") if self.kind == "erasure" else None
+        return str(choice) if choice else None
+
+    @property
     def counts(self) -> dict[str, int]:
         found = (self.job.params or {}).get("counts") or {}
         return {k: int(v) for k, v in found.items() if isinstance(v, int)}

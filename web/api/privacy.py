@@ -74,7 +74,7 @@ def request_public(request: person_requests.PersonRequest) -> PersonRequestPubli
         status_url=status_url(job.id),
         download_url=f"/api/v1/privacy/exports/{job.id}" if available else None,
         expires_at=request.expires_at,
-        assets=str(job.params.get("assets")) if request.kind == "erasure" and job.params else None,
+        assets=request.assets,
         tombstone_id=request.tombstone.id if request.tombstone else None,
         counts=request.counts,
     )
