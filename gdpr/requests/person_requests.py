@@ -239,7 +239,9 @@ def run_erasure(ctx: StageContext) -> None:
     assert ctx.person_id is not None
     ctx.report_progress(0.05)
     choice = erasure.parse_choice(str(ctx.params.get("assets", "")))
-    with ctx.session() as session:
+    # Drained at its commit, as in a request: search has purged the person before the
+    # job reports done (otherwise the poller may hold the rows while `done` is read).
+    with ctx.session(drain=True) as session:
         actor = _requester(session, ctx)
         summary = erasure.erase_person(
             session,
