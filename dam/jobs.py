@@ -68,9 +68,11 @@ class StageContext:
         return self.runtime.blobs
 
     # A stage commits through sessions of its own; the runtime drains what they recorded
-    # once, after the job (Runtime._run_job), not after each of their commits.
-    def session(self) -> Session:
-        return self.runtime.session(drain=False)
+    # once, after the job (Runtime._run_job), not after each of their commits. `drain`:
+    # this session's commit drains at once and waits for it, even when another drainer
+    # claimed the rows (an erasure: the person has left search before the job is done).
+    def session(self, *, drain: bool = False) -> Session:
+        return self.runtime.session(drain=drain)
 
     def unit_of_work(self) -> AbstractContextManager[Session]:
         return self.runtime.unit_of_work(drain=False)

@@ -20,16 +20,28 @@ import pyexiv2
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from dam import auth, clock, migrate
 from dam.crops import with_headroom
 from dam.errors import InvalidInput
 from dam.geometry import Box
-from dam.models import AuditEntry, Face, FaceState, Job, Notification, Rendition, Role, Usage
+from dam.jobs import StageContext
+from dam.models import (
+    AuditEntry,
+    DownloadBatch,
+    Face,
+    FaceState,
+    Job,
+    Notification,
+    Rendition,
+    Role,
+    Usage,
+)
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
-from gdpr.publishing import download_batches
+from gdpr.publishing import download_batches, download_packing
+from gdpr.requests import erasure
 from ingest.demo import exif_block, jpeg_bytes, scene, store_oriented
 from tests import media
 from tests.conftest import Account
@@ -403,6 +415,77 @@ def test_a_zip_is_removed_after_a_day(
     download_batches.prune(rt)
     assert not zips[0].exists()
     gone = client.get(file_url, headers=creative.headers)
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "gone"
+
+
+def test_a_zip_packed_while_someone_in_it_is_erased_is_dropped(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    make_account: Callable[[Role], Account],
+    photo: dict[str, Any],
+) -> None:
+    """The erasure withdraws the ZIP while its packer is half way (after the person's
+    photo went in): the packer finishes, sees that, and removes its file; the row stays
+    withdrawn and the file answers 410."""
+    officer = make_account(Role.privacy_officer)
+    theirs = upload(client, creative, "portret.jpg", media.jpeg(900, 600, seed=9), "image/jpeg")
+    person = client.post("/api/v1/people", headers=officer.headers, json={"name": "Oda Vlq"})
+    person_id = person.json()["id"]
+    face_id = _add_face(rt, theirs["id"], Box(0.4, 0.2, 0.2, 0.3), FaceState.unknown)
+    confirmed = client.post(
+        f"/api/v1/faces/{face_id}/confirm", headers=creative.headers, json={"person_id": person_id}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    consent = client.post(
+        f"/api/v1/people/{person_id}/consents",
+        headers=officer.headers,
+        json={"channels": [CHANNEL], "granted_at": "2026-01-05"},
+    )
+    assert consent.status_code == 201, consent.text
+    with Session(rt.engine, expire_on_commit=False) as session:  # no queue: we run it
+        batch = download_batches.create_batch(
+            session,
+            data=download_batches.BatchInput(
+                asset_ids=[theirs["id"], photo["id"]], channel=CHANNEL
+            ),
+            actor=creative.user,
+            settings=rt.settings,
+        )
+        job = session.exec(select(Job).where(Job.stage == download_batches.ZIP_TASK)).one()
+    erased: list[str] = []
+
+    def progress(fraction: float) -> None:
+        """Reported once a file is in the archive: after the first, the erasure runs."""
+        if erased:
+            return
+        with rt.session() as session:
+            summary = erasure.erase_person(
+                session,
+                person_id=person_id,
+                assets=erasure.AssetsChoice.redact,
+                actor=officer.user,
+                blobs=rt.blobs,
+                settings=rt.settings,
+            )
+        erased.extend(summary.downloads_withdrawn)
+
+    ctx = StageContext(
+        job_id=job.id,
+        asset_id="",
+        runtime=rt,
+        report_progress=progress,
+        params={"batch_id": batch.id},
+    )
+    download_packing.pack_download(ctx)
+    assert erased == [batch.id]
+    with rt.session() as session:
+        row = session.get(DownloadBatch, batch.id)
+        assert row is not None
+        assert (row.status, row.path, row.error) == ("expired", None, download_batches.WITHDRAWN)
+        assert row.done == 2  # it did finish packing
+    assert list(download_batches.zip_dir(rt.blobs).iterdir()) == []
+    gone = client.get(f"/api/v1/downloads/{batch.id}/file", headers=creative.headers)
     assert gone.status_code == 410 and gone.json()["error"]["code"] == "gone"
 
 

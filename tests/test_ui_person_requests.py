@@ -21,7 +21,7 @@ from sqlmodel import Session, col, func, select
 from dam import clock
 from dam.models import Asset, AuditEntry, FaceState, Person, Role
 from dam.runtime import Runtime
-from gdpr.requests import person_requests
+from gdpr.requests import erasure, export_files, person_requests
 from tests import video_clips as clips
 from tests.conftest import Account
 from tests.test_ui_privacy import Desk, add_face, consent, make_desk, person, publish
@@ -94,12 +94,12 @@ def test_an_export_from_the_person_page_downloads_for_24_hours(
     assert "klaar om te downloaden" in desk.page(f"/people/{person_id}")
     assert "klaar om te downloaden" in desk.page("/privacy")
 
-    later = clock.now() + person_requests.EXPORT_KEPT + timedelta(minutes=1)
+    later = clock.now() + export_files.EXPORT_KEPT + timedelta(minutes=1)
     monkeypatch.setattr(clock, "now", lambda: later)
     assert client.get(download).status_code == 410
     assert "niet meer beschikbaar" in desk.page(f"/privacy/requests/{job_id}")
     assert _audits(desk, "person.export_downloaded", person_id) == 2
-    assert not person_requests.export_path(rt.blobs, job_id).exists()
+    assert not export_files.export_path(rt.blobs, job_id).exists()
 
 
 def test_only_privacy_officers_start_and_download_exports(
@@ -152,9 +152,14 @@ def test_erasure_names_the_impact_needs_the_name_and_ends_on_the_tombstone(
     with rt.session() as session:
         assert session.get(Person, person_id) is not None
 
+    # A ZIP of one of their photos, made before: it goes with them.
+    zip_page = desk.post("/downloads/zip", ids=photos[0], zip_channel="internal")
+    assert "De ZIP is klaar." in desk.page(zip_page)
+
     location = desk.post(
         f"/people/{person_id}/erase", assets="delete", confirm_name=f"  {NAME.lower()} "
     )
+    assert "omdat de gegevens van iemand die erop staat gewist zijn" in desk.page(zip_page)
     shown = desk.page(location)
     assert NAME not in shown
     tombstone = shown.split('id="tombstone"')[1].split("</dl>")[0]
@@ -228,6 +233,38 @@ def test_a_request_waiting_for_the_queue_shows_its_progress(
     done = desk.page(f"/privacy/requests/{job.id}")
     assert "Klaar" in done and "js/person-request.js" not in done
     assert client.get(f"/api/v1/privacy/exports/{job.id}").status_code == 200
+
+
+def test_the_api_starts_the_same_erasure_job_and_refuses_a_second(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """DELETE /api/v1/people/{id} starts the erasure the UI starts: a job, polled at its
+    status URL; one waiting for the queue makes a second a 409."""
+    desk = make_desk(client, rt, make_account)
+    person_id, photos = _subject(desk)
+    headers = desk.officer.headers
+    # A session without the runtime's queue: committed, not run yet.
+    with Session(rt.engine, expire_on_commit=False) as session:
+        job = person_requests.request_erasure(
+            session, person_id=person_id, assets=erasure.AssetsChoice.delete, actor=desk.user()
+        )
+    status_url = f"/api/v1/privacy/requests/{job.id}"
+    waiting = client.get(status_url, headers=headers).json()
+    assert (waiting["kind"], waiting["status"]) == ("erasure", "queued")
+    assert waiting["assets"] == "delete"
+    assert waiting["status_url"] == status_url and waiting["tombstone_id"] is None
+    again = client.delete(f"/api/v1/people/{person_id}?assets=redact", headers=headers)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict", again.text
+
+    rt.runner.run(job.id)  # what a worker does with the id
+    done = client.get(status_url, headers=headers).json()
+    assert done["status"] == "done" and done["error"] is None and done["tombstone_id"]
+    assert done["counts"]["assets_deleted"] == 2 and done["counts"]["faces"] == 3
+    assert client.get(f"/api/v1/assets/{photos[0]}", headers=headers).status_code == 404
+    gone = client.delete(f"/api/v1/people/{person_id}?assets=delete", headers=headers)
+    assert gone.status_code == 404
+    assert _audits(desk, "person.erasure_requested", person_id) == 1
+    assert _audits(desk, "person.erased", person_id) == 1
 
 
 def test_erasure_offers_to_blur_a_video_and_says_it_is_converted_again(

@@ -1,11 +1,12 @@
 """Selections downloaded as one ZIP: asking for one (a job packs it, see
 gdpr/publishing/download_packing.py), following its progress, fetching the file while it is kept
-(KEEP, a day), and removing it afterwards."""
+(KEEP, a day), and removing it afterwards, or earlier when someone in it is erased
+(gdpr/requests/erasure_copies.py)."""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -22,6 +23,8 @@ from gdpr.publishing import delivery, egress
 KEEP = timedelta(hours=24)
 ZIP_TASK = "pack_download"
 ZIP_DIR = Path("cache", "downloads")
+# The row's `error` of a ZIP withdrawn before its day was over (the API's message too).
+WITHDRAWN = "This download was removed because someone in it was erased; ask for it again."
 
 
 class BatchInput(BaseModel):
@@ -97,6 +100,11 @@ def finished_file(
     session: Session, blobs: BlobStore, batch_id: str, user: User
 ) -> tuple[DownloadBatch, Path]:
     batch = get_batch(session, batch_id, user)
+    if batch.status == "expired" and batch.error == WITHDRAWN:
+        raise Gone(
+            "This download was removed because someone in it was erased; ask for it again.",
+            reason="erased",
+        )
     if batch.expires_at <= clock.now() or batch.status == "expired":
         raise Gone("This download was removed after a day; ask for it again.", reason="expired")
     if batch.status == "failed":
@@ -111,6 +119,13 @@ def finished_file(
 
 def progress(batch: DownloadBatch) -> float:
     return round(batch.done / batch.total, 3) if batch.total else 1.0
+
+
+def withdraw(batch: DownloadBatch, *, at: datetime) -> None:
+    """Mark the batch removed before its day is over (the caller removes its file); a
+    packer still at work sees that and drops what it made."""
+    batch.status, batch.path, batch.error = "expired", None, WITHDRAWN
+    batch.expires_at = min(batch.expires_at, at)
 
 
 def prune(rt: Runtime) -> None:

@@ -82,9 +82,20 @@ def pack_download(ctx: StageContext) -> None:
         # would open a transaction (on SQLite the write lock) while the workers audit.
         job = _Job(ctx, batch.channel, batch.preset, batch.redact, user.id)
         asset_ids, total, included = list(batch.asset_ids), max(1, batch.total), 0
-        batch.status, batch.done, batch.included = "running", 0, 0
-        session.add(batch)
+        # Conditional, as every write of the batch's state here: an erasure may withdraw
+        # it at any moment (gdpr/requests/erasure_copies.py), and that must stand.
+        started = session.exec(
+            update(DownloadBatch)
+            .where(
+                col(DownloadBatch.id) == batch_id,
+                col(DownloadBatch.status).in_(("queued", "running")),
+            )
+            .values(status="running", done=0, included=0)
+            .execution_options(synchronize_session=False)
+        )
         session.commit()
+        if started.rowcount != 1:
+            return
         target_dir = download_batches.zip_dir(ctx.blobs)
         fd, name = tempfile.mkstemp(dir=target_dir, prefix=".part-", suffix=".zip")
         os.close(fd)
@@ -130,19 +141,34 @@ def pack_download(ctx: StageContext) -> None:
             os.replace(part, final)
         except BaseException as exc:
             part.unlink(missing_ok=True)
-            batch.status = "failed"
-            batch.error = (
-                exc.message if isinstance(exc, DomainError) else "The ZIP could not be made."
-            )
-            session.add(batch)
-            session.commit()
+            error = exc.message if isinstance(exc, DomainError) else "The ZIP could not be made."
+            _settle(session, batch_id, status="failed", error=error)
             raise
-        batch.status, batch.finished_at = "done", clock.now()
-        batch.path = str(final.relative_to(ctx.blobs.root))
-        batch.size = final.stat().st_size
-        batch.outcomes = outcomes
-        session.add(batch)
-        session.commit()
+        finished = _settle(
+            session,
+            batch_id,
+            status="done",
+            finished_at=clock.now(),
+            path=str(final.relative_to(ctx.blobs.root)),
+            size=final.stat().st_size,
+            outcomes=outcomes,
+        )
+        if not finished:
+            # Withdrawn while it was packed (someone in it was erased): the file goes too.
+            final.unlink(missing_ok=True)
+
+
+def _settle(session: Session, batch_id: str, **values: object) -> bool:
+    """Record the batch's end unless it was withdrawn meanwhile (then False): a write
+    conditional on `running`, never the row read at the start over a withdrawal."""
+    result = session.exec(
+        update(DownloadBatch)
+        .where(col(DownloadBatch.id) == batch_id, col(DownloadBatch.status) == "running")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount == 1)
 
 
 _Item = tuple[int, str]  # the file's number in the archive, its asset id

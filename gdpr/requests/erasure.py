@@ -2,6 +2,9 @@
 personal fields and evidence, and the pictures they are on (deleted or redacted, as the
 privacy officer chooses) go; an ErasureTombstone and an audit entry with ids only stay.
 
+Copies kept for a while outside the library go with them: selection ZIPs holding
+their pictures or naming them, and their access exports (gdpr/requests/erasure_copies.py).
+
 Everything in the database happens in one transaction; files are removed after it
 commits (a failed erasure leaves nothing half done in the database), and search has
 purged them before the call returns (the tombstone makes the change feed purge every
@@ -46,7 +49,7 @@ from gdpr.judgement import verdicts
 from gdpr.publishing import redaction
 from gdpr.recognition import embeddings, person_suggestions
 from gdpr.recognition.identity import get_person
-from gdpr.requests import erasure_originals, erasure_redaction, erasure_videos
+from gdpr.requests import erasure_copies, erasure_originals, erasure_redaction, erasure_videos
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class ErasureSummary:
     assets_redacted: list[str]
     videos_reencoded: list[str]  # of those, videos: a new original, renditions made again
     evidence_deleted: list[str]
+    downloads_withdrawn: list[str]  # selection ZIPs removed before their day was over
+    exports_deleted: list[str]  # the person's access exports waiting for their download
     faces: int
     embeddings: int
     crops: int
@@ -243,6 +248,14 @@ def _erase(
     replaced = erasure_originals.scrub_originals(session, blobs, name, also_on)
     files.originals.extend(replaced.values())
     rewritten = sorted(replaced)
+    copies = erasure_copies.withdraw_copies(
+        session,
+        blobs,
+        person_id=person_id,
+        asset_ids={*deleted, *redacted, *also_on, *evidence_ids},
+        pattern=name_pattern(name) if name.strip() else None,
+    )
+    files.paths.extend(copies.paths)
     session.exec(
         delete(Notification).where(
             col(Notification.subject_type) == "person", col(Notification.subject_id) == person_id
@@ -281,6 +294,8 @@ def _erase(
             "embeddings": embedding_count,
             "consents": [c.id for c in consents],
             "originals_rewritten": rewritten,
+            "downloads_withdrawn": copies.downloads,
+            "exports_deleted": copies.exports,
         },
     )
     for asset_id in [*deleted, *evidence_ids]:
@@ -308,6 +323,8 @@ def _erase(
         assets_redacted=redacted,
         videos_reencoded=[v.asset_id for v in videos],
         evidence_deleted=evidence_ids,
+        downloads_withdrawn=copies.downloads,
+        exports_deleted=copies.exports,
         faces=len(face_ids),
         embeddings=embedding_count,
         crops=crops,

@@ -1,5 +1,6 @@
-"""Data-subject requests started from the UI: an access export (GDPR art. 15) or an
-erasure (art. 17) as a job about the person, with progress, instead of one long request.
+"""Data-subject requests started from the UI or the API: an access export (GDPR art. 15)
+or an erasure (art. 17) as a job about the person, with progress, instead of one long
+request (an erasure re-encodes the videos it blurs: minutes).
 
 The work itself is gdpr.requests.export and gdpr.requests.erasure; this module schedules
 it (`request_*`), runs it (the `person_export` and `person_erasure` tasks), and says where a
@@ -15,7 +16,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,16 +42,15 @@ from dam.models import (
 from gdpr.consent.withdrawal_impact import WithdrawalImpact, withdrawal_impact
 from gdpr.recognition.identity import get_person
 from gdpr.requests import erasure, export
+from gdpr.requests.export_files import EXPORT_KEPT, EXPORT_TASK, export_path, exports_dir
 
 if TYPE_CHECKING:
     from dam.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-EXPORT_TASK = "person_export"
 ERASURE_TASK = "person_erasure"
 TASKS = (EXPORT_TASK, ERASURE_TASK)
-EXPORT_KEPT = timedelta(hours=24)
 OPEN = (JobStatus.queued, JobStatus.running)
 _JOB_FILE = re.compile(r"^[A-Za-z0-9_-]{1,32}\.zip$")
 
@@ -96,20 +96,15 @@ class PersonRequest:
         return self.job.status in OPEN
 
     @property
+    def assets(self) -> str | None:
+        """An erasure's choice for the pictures the person is on: redact or delete."""
+        choice = (self.job.params or {}).get("assets") if self.kind == "erasure" else None
+        return str(choice) if choice else None
+
+    @property
     def counts(self) -> dict[str, int]:
         found = (self.job.params or {}).get("counts") or {}
         return {k: int(v) for k, v in found.items() if isinstance(v, int)}
-
-
-def exports_dir(blobs: BlobStore) -> Path:
-    """Where finished exports wait for their download (beside originals and derived)."""
-    path = blobs.root / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def export_path(blobs: BlobStore, job_id: str) -> Path:
-    return exports_dir(blobs) / f"{job_id}.zip"
 
 
 # --- starting ----------------------------------------------------------------------------
@@ -174,14 +169,16 @@ def request_erasure(
     *,
     person_id: str,
     assets: erasure.AssetsChoice,
-    confirm_name: str,
     actor: User,
+    confirm_name: str | None = None,
 ) -> Job:
-    """Schedule an erasure once the officer typed the person's name; refused when one is
-    under way already."""
+    """Schedule an erasure (the UI, the API's DELETE and `dam privacy erase` all start it
+    here); refused when one is under way already. `confirm_name`: the name the officer
+    typed on the UI's confirmation page, which must match; the API and the CLI ask for
+    the erasure explicitly and give none."""
     check_permission(actor, "people.erase")
-    impact = erasure_impact(session, person_id)
-    if not names_match(confirm_name, impact.name):
+    person = get_person(session, person_id)
+    if confirm_name is not None and not names_match(confirm_name, person.name):
         raise InvalidInput("Type the person's name exactly to confirm.", field="confirm_name")
     if _open_job(session, person_id, ERASURE_TASK) is not None:
         raise Conflict("An erasure of this person is under way already.")
@@ -229,7 +226,10 @@ def run_export(ctx: StageContext) -> None:
         )
     target = export_path(ctx.blobs, ctx.job_id)
     os.replace(result.path, target)
-    _note(ctx, filename=result.filename, counts=result.counts)
+    if not _note(ctx, filename=result.filename, counts=result.counts):
+        # The person was erased meanwhile (which deletes their exports' jobs): whichever
+        # of the two ends last removes the file.
+        target.unlink(missing_ok=True)
 
 
 def run_erasure(ctx: StageContext) -> None:
@@ -239,7 +239,9 @@ def run_erasure(ctx: StageContext) -> None:
     assert ctx.person_id is not None
     ctx.report_progress(0.05)
     choice = erasure.parse_choice(str(ctx.params.get("assets", "")))
-    with ctx.session() as session:
+    # Drained at its commit, as in a request: search has purged the person before the
+    # job reports done (otherwise the poller may hold the rows while `done` is read).
+    with ctx.session(drain=True) as session:
         actor = _requester(session, ctx)
         summary = erasure.erase_person(
             session,
@@ -255,8 +257,14 @@ def run_erasure(ctx: StageContext) -> None:
         "assets_redacted": len(summary.assets_redacted),
         "videos_reencoded": len(summary.videos_reencoded),
         "evidence_deleted": len(summary.evidence_deleted),
+        "downloads_withdrawn": len(summary.downloads_withdrawn),
+        "exports_deleted": len(summary.exports_deleted),
         "faces": summary.faces,
+        "embeddings": summary.embeddings,
+        "crops": summary.crops,
         "consents": summary.consents,
+        "rejudged": summary.rejudged,
+        "texts_scrubbed": summary.texts_scrubbed,
     }
     _note(ctx, tombstone_id=summary.tombstone_id, counts=counts)
 
@@ -268,12 +276,15 @@ def _requester(session: Session, ctx: StageContext) -> User:
     return user
 
 
-def _note(ctx: StageContext, **values: Any) -> None:
+def _note(ctx: StageContext, **values: Any) -> bool:
+    """Add `values` to the job's params; False when the job is gone."""
     with ctx.unit_of_work() as session:
         job = session.get(Job, ctx.job_id)
-        if job is not None:
-            job.params = {**(job.params or {}), **values}  # a new dict: JSON columns see that
-            session.add(job)
+        if job is None:
+            return False
+        job.params = {**(job.params or {}), **values}  # a new dict: JSON columns see that
+        session.add(job)
+        return True
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from dam import clock
@@ -17,22 +17,6 @@ from web.files import file_response
 from web.openapi import errors
 
 router = APIRouter(tags=["privacy"])
-
-
-class ErasurePublic(BaseModel):
-    tombstone_id: str
-    person_id: str
-    assets: str
-    assets_deleted: list[str]
-    assets_redacted: list[str]
-    videos_reencoded: list[str]  # of assets_redacted: a new original, processed again
-    evidence_deleted: list[str]
-    faces: int
-    embeddings: int
-    crops: int
-    consents: int
-    rejudged: int
-    texts_scrubbed: int
 
 
 @router.get(
@@ -52,42 +36,6 @@ def export_person(
     return file_response(gate.release(session, ask, by=user, settings=settings, blobs=blobs))
 
 
-@router.delete("/people/{person_id}", response_model=ErasurePublic)
-def erase_person(
-    person_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    blobs: BlobsDep,
-    assets: str = Query(..., description="redact or delete the pictures they are on"),
-    user: User = Depends(require("people.erase")),
-) -> ErasurePublic:
-    """Erase the person; verdicts and search are up to date when this returns (videos to
-    redact are re-encoded first, within the request; their renditions follow)."""
-    summary = erasure.erase_person(
-        session,
-        person_id=person_id,
-        assets=erasure.parse_choice(assets),
-        actor=user,
-        blobs=blobs,
-        settings=settings,
-    )
-    return ErasurePublic(
-        tombstone_id=summary.tombstone_id,
-        person_id=summary.person_id,
-        assets=summary.assets.value,
-        assets_deleted=summary.assets_deleted,
-        assets_redacted=summary.assets_redacted,
-        videos_reencoded=summary.videos_reencoded,
-        evidence_deleted=summary.evidence_deleted,
-        faces=summary.faces,
-        embeddings=summary.embeddings,
-        crops=summary.crops,
-        consents=summary.consents,
-        rejudged=summary.rejudged,
-        texts_scrubbed=summary.texts_scrubbed,
-    )
-
-
 class PersonRequestPublic(BaseModel):
     """An access export or erasure run as a job (started here or from the person page)."""
 
@@ -96,12 +44,19 @@ class PersonRequestPublic(BaseModel):
     person_id: str | None
     status: str  # queued | running | done | failed
     progress: float
+    error: str | None  # why it failed, for people
     created_at: datetime
     finished_at: datetime | None
+    status_url: str  # where to ask again
     download_url: str | None = None  # a finished export, until expires_at
     expires_at: datetime | None = None
+    assets: str | None = None  # an erasure: redact or delete the pictures they are on
     tombstone_id: str | None = None  # a finished erasure
     counts: dict[str, int] = {}
+
+
+def status_url(job_id: str) -> str:
+    return f"/api/v1/privacy/requests/{job_id}"
 
 
 def request_public(request: person_requests.PersonRequest) -> PersonRequestPublic:
@@ -113,10 +68,13 @@ def request_public(request: person_requests.PersonRequest) -> PersonRequestPubli
         person_id=job.person_id,
         status=str(job.status),
         progress=job.progress,
+        error=job.error,
         created_at=job.created_at,
         finished_at=job.finished_at,
+        status_url=status_url(job.id),
         download_url=f"/api/v1/privacy/exports/{job.id}" if available else None,
         expires_at=request.expires_at,
+        assets=request.assets,
         tombstone_id=request.tombstone.id if request.tombstone else None,
         counts=request.counts,
     )
@@ -134,6 +92,46 @@ def start_export(
     """Start an access export as a job; its ZIP can be downloaded for 24 hours."""
     job = person_requests.request_export(session, person_id=person_id, actor=user)
     return request_public(person_requests.get_request(session, job.id, user))
+
+
+@router.delete(
+    "/people/{person_id}",
+    status_code=202,
+    response_model=PersonRequestPublic,
+    responses={
+        202: {
+            "description": "The erasure request, run as a job; poll its `status_url`.",
+            "headers": {
+                "Location": {
+                    "description": "The request's status URL (/api/v1/privacy/requests/{id}).",
+                    "schema": {"type": "string"},
+                },
+                "Retry-After": {
+                    "description": "Seconds to wait before asking, while it waits or runs.",
+                    "schema": {"type": "integer"},
+                },
+            },
+        },
+        **errors(409),
+    },
+)
+def erase_person(
+    person_id: str,
+    session: SessionDep,
+    assets: str = Query(..., description="redact or delete the pictures they are on"),
+    user: User = Depends(require("people.erase")),
+) -> JSONResponse:
+    """Erase the person: always 202 with the erasure request (a job, as from the UI),
+    `Location` its status URL; poll that until `status` is `done` (`tombstone_id`) or
+    `failed` (`error`; nothing was erased). 409 while an erasure of them is under way."""
+    job = person_requests.request_erasure(
+        session, person_id=person_id, assets=erasure.parse_choice(assets), actor=user
+    )
+    public = request_public(person_requests.get_request(session, job.id, user))
+    headers = {"Location": public.status_url}
+    if public.status in ("queued", "running"):
+        headers["Retry-After"] = "2"
+    return JSONResponse(public.model_dump(mode="json"), status_code=202, headers=headers)
 
 
 @router.get("/privacy/requests/{job_id}", response_model=PersonRequestPublic, responses=errors(404))

@@ -4,6 +4,7 @@ guardian's name or the person's embeddings."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from collections.abc import Callable
@@ -14,16 +15,18 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select as sa_select
-from sqlmodel import SQLModel, select
+from sqlmodel import Session, SQLModel, select
 
 from dam import audit
 from dam.models import (
     Asset,
     AuditEntry,
     Consent,
+    DownloadBatch,
     ErasureTombstone,
     Face,
     FaceState,
+    Job,
     Person,
     Rendition,
     Role,
@@ -31,6 +34,8 @@ from dam.models import (
 from dam.runtime import Runtime, build_runtime
 from dam.settings import get_settings
 from gdpr.judgement import verdicts
+from gdpr.publishing import download_batches
+from gdpr.requests import export_files
 from gdpr.requests.erasure import PLACEHOLDER
 from ingest.faces.detect import detect_faces
 from search.maintenance import rebuild
@@ -120,6 +125,9 @@ def name_in_meta(rt: Runtime, asset_id: str) -> dict:
 
 
 def erase(client: TestClient, rt: Runtime, subject: Subject, choice: str) -> dict:
+    """Erase through the API: 202 with the erasure request, polled at its Location until
+    it is done (the test queue runs it at once); the request's counts with the ids the
+    audit entry lists."""
     # One segment holding everyone, as after `dam reindex` or a batch of changes: deleting
     # a document alone leaves its text in that segment's files.
     rebuild(service_for(rt))
@@ -129,12 +137,32 @@ def erase(client: TestClient, rt: Runtime, subject: Subject, choice: str) -> dic
     bad = client.delete(url.replace(choice, "keep"), headers=subject.officer.headers)
     assert bad.status_code == 422 and "assets=redact" in bad.text
     response = client.delete(url, headers=subject.officer.headers)
-    assert response.status_code == 200, response.text
-    return response.json()
+    assert response.status_code == 202, response.text
+    started = response.json()
+    status_url = f"/api/v1/privacy/requests/{started['id']}"
+    assert response.headers["location"] == started["status_url"] == status_url
+    assert started["kind"] == "erasure" and started["person_id"] == subject.person_id
+    polled = client.get(status_url, headers=subject.officer.headers)
+    assert polled.status_code == 200, polled.text
+    request = polled.json()
+    assert request["status"] == "done" and request["error"] is None, request
+    assert request["assets"] == choice and request["tombstone_id"]
+    with rt.session() as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "person.erased")).one()
+        requested = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "person.erasure_requested")
+        ).one()
+    assert requested.subject_id == subject.person_id
+    assert requested.details == {"job_id": started["id"], "assets": choice}
+    return {**request["counts"], **entry.details}
 
 
 def check_common(rt: Runtime, client: TestClient, subject: Subject, summary: dict) -> None:
-    assert summary["faces"] == 2 and summary["embeddings"] == 2 and summary["consents"] == 1
+    assert (
+        summary["faces"] == 2
+        and summary["embeddings"] == 2
+        and summary["consents"] == [subject.consent_id]
+    )
     assert summary["evidence_deleted"] == [subject.evidence_id]
     headers = subject.officer.headers
     assert client.get(f"/api/v1/people/{subject.person_id}", headers=headers).status_code == 404
@@ -225,6 +253,88 @@ def test_erasure_redacting_the_pictures_blurs_them_everywhere(
             "xmp": {"Iptc4xmpExt:PersonInImage": [PLACEHOLDER], "xmp:Rating": 5},
         }
     check_common(rt, client, subject, summary)
+
+
+def test_erasure_takes_prepared_zips_and_exports_along(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """A selection ZIP with their (unblurred) photo and their name in its manifest, one
+    asked for but not packed yet, and their access export: all go with the erasure, rows
+    and files; a ZIP of someone else's photo stays."""
+    subject = build_subject(client, rt, make_account)
+    creative, officer = subject.creative.headers, subject.officer.headers
+    theirs = ask_zip(client, subject.creative, subject.photo_ids, included=2)
+    # The other man's face is not identified: left out, the ZIP holds the manifest only.
+    others = ask_zip(client, subject.creative, [subject.other_photo_id], included=0)
+    with Session(rt.engine, expire_on_commit=False) as session:  # no queue: never run yet
+        waiting = download_batches.create_batch(
+            session,
+            data=download_batches.BatchInput(asset_ids=[subject.photo_ids[0]], channel="internal"),
+            actor=subject.creative.user,
+            settings=rt.settings,
+        )
+        pack_job = session.exec(select(Job).where(Job.stage == download_batches.ZIP_TASK)).all()
+    (waiting_job,) = [j.id for j in pack_job if j.params == {"batch_id": waiting.id}]
+    started = client.post(f"/api/v1/people/{subject.person_id}/export-requests", headers=officer)
+    assert started.status_code == 202, started.text
+    export_id = started.json()["id"]
+    export_file = export_files.export_path(rt.blobs, export_id)
+    zip_file = download_batches.zip_dir(rt.blobs) / f"{theirs}.zip"
+    with zipfile.ZipFile(export_file) as archive:
+        crops = [n for n in archive.namelist() if n.startswith("faces/")]
+        assert len(crops) == 2
+        crop_bytes = archive.read(crops[0])
+    fetched = client.get(f"/api/v1/downloads/{theirs}/file", headers=creative)
+    assert fetched.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(fetched.content)) as archive:
+        pictures = [n for n in archive.namelist() if n.endswith(".jpg")]
+        assert len(pictures) == 2
+        picture = archive.read(pictures[0])
+    # Samples from the middle of the files: what a copy of them would hold.
+    samples = [b[len(b) // 2 : len(b) // 2 + 512] for b in (picture, crop_bytes)]
+    # The test must be able to fail: before, the ZIP holds their name and those bytes.
+    assert scan_files([zip_file], subject)
+    assert samples[0] in zip_file.read_bytes() and samples[1] in export_file.read_bytes()
+
+    summary = erase(client, rt, subject, "redact")
+    assert sorted(summary["downloads_withdrawn"]) == sorted([theirs, waiting.id])
+    assert summary["exports_deleted"] == [export_id]
+    assert not zip_file.exists() and not export_file.exists()
+    for path in rt.settings.data_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(sample in data for sample in samples), path
+    # The API answers as documented: the ZIP is gone (410), the export no longer exists.
+    gone = client.get(f"/api/v1/downloads/{theirs}/file", headers=creative)
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "gone", gone.text
+    assert "erased" in gone.json()["error"]["message"]
+    status = client.get(f"/api/v1/downloads/{theirs}", headers=creative).json()
+    assert status["status"] == "expired" and status["file_url"] is None
+    assert {o["title"] for o in status["outcomes"]} == {""}
+    kept = client.get(f"/api/v1/downloads/{others}/file", headers=creative)
+    assert kept.status_code == 200
+    assert client.get(f"/api/v1/privacy/exports/{export_id}", headers=officer).status_code == 404
+    assert client.get(f"/api/v1/privacy/requests/{export_id}", headers=officer).status_code == 404
+    # The ZIP asked for before the erasure is never packed.
+    rt.runner.run(waiting_job)
+    with rt.session() as session:
+        batch = session.get(DownloadBatch, waiting.id)
+        assert batch is not None and batch.status == "expired" and batch.path is None
+    assert not (download_batches.zip_dir(rt.blobs) / f"{waiting.id}.zip").exists()
+    check_common(rt, client, subject, summary)
+
+
+def ask_zip(client: TestClient, account: Account, asset_ids: list[str], included: int) -> str:
+    """A selection packed as one ZIP for the internal channel (the test queue packs it)."""
+    asked = client.post(
+        "/api/v1/downloads",
+        headers=account.headers,
+        json={"asset_ids": asset_ids, "channel": "internal"},
+    )
+    assert asked.status_code == 202, asked.text
+    batch = client.get(asked.headers["location"], headers=account.headers).json()
+    assert batch["status"] == "done" and batch["included"] == included, batch
+    return str(batch["id"])
 
 
 def test_erasing_nobody_is_404(client: TestClient, make_account: Callable[[Role], Account]) -> None:

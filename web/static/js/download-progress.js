@@ -9,7 +9,7 @@ if (box && !["done", "failed", "expired"].includes(box.dataset.status)) {
     const body = await response.json();
     bar.value = Math.round(body.progress * 100);
     bar.textContent = `${bar.value} %`;
-    if (["done", "failed"].includes(body.status)) {
+    if (["done", "failed", "expired"].includes(body.status)) {
       window.location.reload();  // the page lists what happened to each asset
       return;
     }
