@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from dam.errors import MessageId, plural_form
+from dam.messages import HasError, Message, failure_of
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("nl", "en")  # Dutch first: the default when nothing else says otherwise
@@ -67,6 +68,19 @@ def translate(locale: str, message: MessageId, params: Mapping[str, object] | No
         return text % values
     except (KeyError, ValueError, TypeError):  # a broken translation must not hide the error
         return plural_form(message, params) % dict(params)
+
+
+def translate_message(locale: str, message: Message | None) -> str:
+    """A kept message (dam/messages.py) in `locale`; empty for none."""
+    return "" if message is None else translate(locale, message.id, message.params)
+
+
+def failure_text(locale: str, row: HasError) -> str | None:
+    """Why an asset, a job, a ZIP or an import failed, in `locale` (None: it did not). A
+    row from before migration 0022 has only its English text: shown as it is, translated
+    when it is a message without values."""
+    message = failure_of(row)
+    return None if message is None else translate_message(locale, message)
 
 
 def _count(value: object) -> int:

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from dam import audit, clock, jobs
 from dam.blobs import BlobStore
-from dam.errors import Conflict, Gone, InvalidInput, N_plural, NotFound
+from dam.errors import N_, Conflict, Gone, InvalidInput, N_plural, NotFound
+from dam.messages import Message, failure_of
 from dam.models import Asset, DownloadBatch, User
 from dam.runtime import Runtime
 from dam.settings import Settings
@@ -100,7 +101,8 @@ def finished_file(
     if batch.expires_at <= clock.now() or batch.status == "expired":
         raise Gone("This download was removed after a day; ask for it again.", reason="expired")
     if batch.status == "failed":
-        raise Conflict(batch.error or "This download could not be made.")
+        why = failure_of(batch) or Message(N_("This download could not be made."))
+        raise Conflict(why.id, params=why.params)
     if batch.status != "done" or not batch.path:
         raise Conflict("This download is not ready yet.", progress=progress(batch))
     path = blobs.root / batch.path

@@ -17,13 +17,19 @@ from pathlib import Path
 from sqlmodel import Session, col, update
 
 from dam import clock
-from dam.errors import DomainError
+from dam.errors import N_, DomainError
 from dam.jobs import StageContext
+from dam.messages import Message, record_failure
 from dam.models import Asset, AssetKind, DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches
 
 WORKERS = 2  # files made at the same time
+# Why a ZIP failed when nothing said why (the traceback is in the job's log entry).
+PACKING_FAILED = N_(
+    "Something went wrong on the server while packing it. Ask for it again, and tell an "
+    "administrator if it fails again."
+)
 INCLUDED, REDACTED, LEFT_OUT, MISSING = "included", "redacted", "left_out", "not_found"
 README = """Beeldbank – download
 =====================
@@ -114,8 +120,8 @@ def pack_download(ctx: StageContext) -> None:
         except BaseException as exc:
             part.unlink(missing_ok=True)
             batch.status = "failed"
-            batch.error = (
-                exc.message if isinstance(exc, DomainError) else "The ZIP could not be made."
+            record_failure(
+                batch, Message.of(exc) if isinstance(exc, DomainError) else Message(PACKING_FAILED)
             )
             session.add(batch)
             session.commit()
