@@ -23,9 +23,9 @@ from dam import changes, events, owner
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.disk import is_disk_full, shortfall
-from dam.errors import N_, ProcessingError
+from dam.errors import N_, Message, ProcessingError
 from dam.memory import MemoryLedger, TooBigForBudget
-from dam.messages import Message, failure_columns, record_failure
+from dam.messages import failure_columns, record_failure
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus
 from dam.settings import Settings
 from dam.wiring import StageHandler, runtime_of

@@ -27,8 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dam.blobs import human_size
-from dam.errors import N_
-from dam.messages import Message
+from dam.errors import N_, Message
 
 _CGROUP_LIMITS = (
     Path("/sys/fs/cgroup/memory.max"),

@@ -25,9 +25,9 @@ from sqlmodel import Session, col, select
 from dam import audit, jobs
 from dam.clock import now
 from dam.disk import is_disk_full
-from dam.errors import N_, InvalidInput, NotFound, ProcessingError
+from dam.errors import N_, InvalidInput, Message, NotFound, ProcessingError
 from dam.jobs import StageContext
-from dam.messages import Message, failure_columns, failure_of
+from dam.messages import failure_columns, failure_of
 from dam.models import ImportRun, Job, JobStatus, LicenceStatus, User
 from dam.settings import Settings
 from ingest.bulk_import import FileReport, ImportOptions, import_all, walk, write_report

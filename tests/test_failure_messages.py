@@ -13,16 +13,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from dam import clock
-from dam.messages import Message, record_failure
+from dam.errors import Message
+from dam.messages import record_failure
 from dam.models import Asset, AssetStatus, DownloadBatch, Job, User
 from dam.runtime import Runtime
 from gdpr.publishing.download_packing import PACKING_FAILED
+from ingest.video import cues
 from tests import media
 from tests import video_clips as clips
 from tests.conftest import Account
 from tests.corpus import message_problem
 from tests.ui_client import log_in
 from tests.video_clips import Clip
+from web import catalogs
 
 pytestmark = pytest.mark.one_database
 
@@ -180,3 +183,12 @@ def test_a_message_survives_its_trip_through_json() -> None:
     assert again.english == "2 files"
     for junk in (None, "text", {"id": ""}, {"id": 3}, {"id": ["a"]}):
         assert Message.from_json(junk) is None
+    # Messages inside a message (a file's problems, line by line) keep their own values.
+    line = Message(cues.LINE, {"line": 6, "problem": Message(cues.ENDS_BEFORE_START)})
+    sentence = "The %(kind)s file has problems: %(problems)s."
+    nested = Message(sentence, {"kind": "SRT", "problems": [line]})
+    assert Message.from_json(nested.to_json()) == nested
+    assert nested.english == "The SRT file has problems: line 6: the cue ends before it starts."
+    assert catalogs.translate_message("nl", Message.from_json(nested.to_json())) == (
+        "Het SRT-bestand heeft problemen: regel 6: de ondertitel eindigt voor hij begint."
+    )

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from dam import migrate
 from dam.db import make_engine
-from dam.messages import Message, failure_of
+from dam.errors import Message
+from dam.messages import failure_of
 from dam.models import Asset, Job
 from web import catalogs
 

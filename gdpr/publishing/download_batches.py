@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 
 from dam import audit, clock, jobs
 from dam.blobs import BlobStore
-from dam.errors import N_, Conflict, Gone, InvalidInput, N_plural, NotFound
-from dam.messages import Message, failure_of
+from dam.errors import N_, Conflict, Gone, InvalidInput, Message, N_plural, NotFound
+from dam.messages import failure_of
 from dam.models import Asset, DownloadBatch, User
 from dam.runtime import Runtime
 from dam.settings import Settings

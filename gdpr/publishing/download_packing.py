@@ -17,9 +17,9 @@ from pathlib import Path
 from sqlmodel import Session, col, update
 
 from dam import clock
-from dam.errors import N_, DomainError
+from dam.errors import N_, DomainError, Message
 from dam.jobs import StageContext
-from dam.messages import Message, record_failure
+from dam.messages import record_failure
 from dam.models import Asset, AssetKind, DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches

@@ -31,9 +31,9 @@ from sqlmodel import Session, col, select
 from dam import audit, clock, face_paths, jobs, media
 from dam.auth import has_permission
 from dam.blobs import BlobStore
-from dam.errors import N_, NotFound, ProcessingError
+from dam.errors import N_, Message, NotFound, ProcessingError
 from dam.jobs import StageContext
-from dam.messages import Message, failure_of
+from dam.messages import failure_of
 from dam.models import Asset, AssetKind, Face, Job, JobStatus, Rendition, User, VerdictStatus
 from dam.runtime import Runtime
 from dam.settings import Settings
