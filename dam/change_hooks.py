@@ -45,7 +45,7 @@ from dam.models import (
 # Asset columns neither a verdict nor a search document reads (the pipeline writes them
 # often; each would otherwise cost a drain). Anything else, new columns too, is recorded.
 ASSET_IGNORED = frozenset(
-    {"updated_at", "error", "mime", "size", "sha256", "blurhash", "duration_s"}
+    {"updated_at", "error", "error_message", "mime", "size", "sha256", "blurhash", "duration_s"}
     | {"phash", "phash_b0", "phash_b1", "phash_b2", "phash_b3"}
 )
 FACE_READ = frozenset({"asset_id", "state", "person_id"})

@@ -23,8 +23,9 @@ from dam import changes, events, owner
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.disk import is_disk_full, shortfall
-from dam.errors import ProcessingError
+from dam.errors import N_, Message, ProcessingError
 from dam.memory import MemoryLedger, TooBigForBudget
+from dam.messages import failure_columns, record_failure
 from dam.models import Asset, AssetKind, AssetStatus, Job, JobStatus
 from dam.settings import Settings
 from dam.wiring import StageHandler, runtime_of
@@ -108,7 +109,7 @@ def start_pipeline(session: Session, asset: Asset, *, enqueue: bool = True) -> J
     if not stages:
         return None
     asset.status = AssetStatus.processing
-    asset.error = None
+    record_failure(asset, None)
     return schedule(session, asset_id=asset.id, stage=stages[0], enqueue=enqueue)
 
 
@@ -152,7 +153,11 @@ def _forget_rolled_back(session: Session) -> None:
 
 # Seconds before a job that ran out of disk space tries again (then every minute).
 STORAGE_RETRY_S = (5.0, 15.0, 30.0, 60.0)
-WAITING_FOR_SPACE = "Waiting for free disk space; the job will continue by itself."
+WAITING_FOR_SPACE = N_("Waiting for free disk space; the job will continue by itself.")
+# What a person reads when a stage crashed: the traceback (ids only) is in the log.
+CRASHED = N_(
+    "Processing stopped with an unexpected error. The original is kept; an administrator can retry."
+)
 
 
 class JobRunner:
@@ -218,7 +223,7 @@ class JobRunner:
             if self._out_of_space(exc):
                 self._defer(job.id)
                 return
-            message = exc.message if isinstance(exc, ProcessingError) else str(exc)
+            message = Message.of(exc) if isinstance(exc, ProcessingError) else exc.message
             if task:
                 self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
             else:
@@ -230,10 +235,7 @@ class JobRunner:
             # The traceback goes to the log (no personal data in it: ids only); the person
             # sees what happened and that nothing was lost.
             log.exception("job %s (stage %s, asset %s) crashed", job.id, job.stage, job.asset_id)
-            message = (
-                f"Processing stopped with an unexpected error in the {job.stage} stage "
-                f"({type(exc).__name__}). The original is kept; an administrator can retry."
-            )
+            message = Message(CRASHED)
             if task:
                 self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
             else:
@@ -275,7 +277,7 @@ class JobRunner:
                     heartbeat_at=moment,
                     progress=0.0,  # a re-run starts over (progress never goes back within one)
                     attempts=col(Job.attempts) + 1,
-                    error=None,
+                    **failure_columns(None),
                     owner_host=me.host,
                     owner_boot=me.boot,
                     owner_pid=me.pid,
@@ -303,7 +305,9 @@ class JobRunner:
                     session.execute(
                         update(Job)
                         .where(col(Job.id) == job_id, col(Job.status) == JobStatus.running)
-                        .values(status=JobStatus.queued, error=WAITING_FOR_SPACE)
+                        .values(
+                            status=JobStatus.queued, **failure_columns(Message(WAITING_FOR_SPACE))
+                        )
                     )
                     session.commit()
                 self.queue.enqueue([job_id])
@@ -350,27 +354,30 @@ class JobRunner:
             self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
             self.runtime.publish(events.AssetChanged(asset_id=asset.id))
 
-    def _end_task(self, job: Job, status: JobStatus, seconds: float, error: str | None) -> None:
+    def _end_task(self, job: Job, status: JobStatus, seconds: float, error: Message | None) -> None:
         """A task's outcome is its own: the asset and its pipeline are left as they are."""
         with self.session() as session:
             row = session.get(Job, job.id)
             if row is None:
                 return  # its asset was deleted while we worked
-            row.status, row.error, row.finished_at = status, error, now()
+            row.status, row.finished_at = status, now()
+            record_failure(row, error)
             row.duration_s = seconds
             if status == JobStatus.done:
                 row.progress = 1.0
             session.commit()
 
-    def _fail(self, job: Job, message: str, seconds: float) -> None:
+    def _fail(self, job: Job, message: Message, seconds: float) -> None:
         with self.session() as session:
             row = session.get(Job, job.id)
             asset = session.get(Asset, job.asset_id)
             if row is None or asset is None:
                 return
-            row.status, row.error, row.finished_at = JobStatus.failed, message, now()
+            row.status, row.finished_at = JobStatus.failed, now()
             row.duration_s = seconds
-            asset.status, asset.error, asset.updated_at = AssetStatus.failed, message, now()
+            asset.status, asset.updated_at = AssetStatus.failed, now()
+            record_failure(row, message)
+            record_failure(asset, message)
             session.commit()
         self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=AssetStatus.failed))
         self.runtime.publish(events.AssetChanged(asset_id=asset.id))

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dam.blobs import human_size
+from dam.errors import N_, Message
 
 _CGROUP_LIMITS = (
     Path("/sys/fs/cgroup/memory.max"),
@@ -66,11 +67,16 @@ class TooBigForBudget(Exception):
     """The job needs more than the whole budget; waiting would never help."""
 
     def __init__(self, need: int, budget: int) -> None:
-        super().__init__(
-            f"Processing this file needs about {human_size(need)} of memory, more than the "
-            f"{human_size(budget)} this server gives one job (DAM_JOB_MEMORY_MB). The original "
-            "is kept; reduce its size and upload it again, or raise the limit."
+        # A message id with its values: the failed asset shows it in its reader's language.
+        self.message = Message(
+            N_(
+                "Processing this file needs about %(need)s of memory, more than the "
+                "%(budget)s this server gives one job (DAM_JOB_MEMORY_MB). The original is "
+                "kept; reduce its size and upload it again, or raise the limit."
+            ),
+            {"need": human_size(need), "budget": human_size(budget)},
         )
+        super().__init__(self.message.english)
         self.need = need
         self.budget = budget
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dam.errors import N_, InvalidInput
+from dam.errors import N_, InvalidInput, Message
 from ingest.archive_xmp import ARCHIVE_NS
 
 TEXT_TARGETS = ("title", "description", "alt_text", "tags")
@@ -59,7 +59,7 @@ class FieldMapping:
 
 def parse_mapping(data: dict[str, Any]) -> FieldMapping:
     """A mapping from TOML's data; every problem named at once."""
-    problems: list[str] = []
+    problems: list[Message] = []
     declared = data.get("namespaces") or {}
     if not isinstance(declared, dict):
         raise InvalidInput("[namespaces] must be a table of prefix = URI.")
@@ -72,10 +72,15 @@ def parse_mapping(data: dict[str, Any]) -> FieldMapping:
     for key, target in raw.items():
         prefix, _, name = str(key).partition(":")
         if not name or not _NAME.match(name):
-            problems.append(f"{key}: write a field as prefix:Name.")
+            problems.append(Message(N_("%(key)s: write a field as prefix:Name"), {"key": key}))
             continue
         if prefix not in known:
-            problems.append(f"{key}: declare the prefix {prefix!r} under [namespaces].")
+            problems.append(
+                Message(
+                    N_("%(key)s: declare the prefix %(prefix)r under [namespaces]"),
+                    {"key": key, "prefix": prefix},
+                )
+            )
             continue
         target = str(target)
         ok = (
@@ -85,16 +90,20 @@ def parse_mapping(data: dict[str, Any]) -> FieldMapping:
         )
         if not ok:
             problems.append(
-                f"{key}: unknown target {target!r} (title, description, alt_text, tags, "
-                f"licence.<{'|'.join(LICENCE_KEYS)}> or meta.<name>)."
+                Message(
+                    N_(
+                        "%(key)s: unknown target %(target)r (title, description, alt_text, "
+                        "tags, licence.<%(licence)s> or meta.<name>)"
+                    ),
+                    {"key": key, "target": target, "licence": "|".join(LICENCE_KEYS)},
+                )
             )
             continue
         fields[str(key)] = target
         namespaces[str(key)] = known[prefix]
     if problems:
         raise InvalidInput(
-            N_("The mapping file has problems: %(problems)s"),
-            params={"problems": " ".join(problems)},
+            N_("The mapping file has problems: %(problems)s."), params={"problems": problems}
         )
     return FieldMapping(fields, namespaces)
 

@@ -25,8 +25,9 @@ from sqlmodel import Session, col, select
 from dam import audit, jobs
 from dam.clock import now
 from dam.disk import is_disk_full
-from dam.errors import N_, InvalidInput, NotFound, ProcessingError
+from dam.errors import N_, InvalidInput, Message, NotFound, ProcessingError
 from dam.jobs import StageContext
+from dam.messages import failure_columns, failure_of
 from dam.models import ImportRun, Job, JobStatus, LicenceStatus, User
 from dam.settings import Settings
 from ingest.bulk_import import FileReport, ImportOptions, import_all, walk, write_report
@@ -178,12 +179,12 @@ def import_folder(ctx: StageContext) -> None:
         if is_disk_full(exc):
             raise  # the queue runs the job again once there is space; the run waits
         if isinstance(exc, ProcessingError):
-            message = exc.message
+            message = Message.of(exc)
         else:  # the traceback to the log (ids only); the page says what to do
             log.exception("import %s stopped", run_id)
-            message = STOPPED
-        _update(ctx, run_id, status="failed", error=message, finished_at=now())
-        raise ProcessingError(message) from exc
+            message = Message(STOPPED)
+        _update(ctx, run_id, status="failed", finished_at=now(), **failure_columns(message))
+        raise ProcessingError(message.id, params=message.params) from exc
 
 
 def _folder_problem(settings: Settings, folder: Path) -> str | None:
@@ -252,7 +253,7 @@ class RunState:
     run: ImportRun
     # queued | running | resuming (interrupted, queued to go on) | done | failed
     status: str
-    error: str | None = None  # why it failed (a catalog message id)
+    error: Message | None = None  # why it failed (shown in the reader's language)
     waiting_for_space: bool = False
     resumed: bool = False  # ran more than once: "imported before" includes its own first part
 
@@ -267,9 +268,9 @@ def state_of(run: ImportRun, job: Job | None) -> RunState:
     if run.status == "done":
         return RunState(run, "done", resumed=resumed)
     if run.status == "failed":
-        return RunState(run, "failed", error=run.error or STOPPED, resumed=resumed)
+        return RunState(run, "failed", error=failure_of(run) or Message(STOPPED), resumed=resumed)
     if job is None:  # a run from before imports were jobs: its thread died with its process
-        return RunState(run, "failed", error=LOST)
+        return RunState(run, "failed", error=Message(LOST))
     if job.status == JobStatus.queued:
         space = job.error == jobs.WAITING_FOR_SPACE
         status = "resuming" if job.attempts > 0 else "queued"
@@ -278,7 +279,7 @@ def state_of(run: ImportRun, job: Job | None) -> RunState:
         return RunState(run, "running", resumed=resumed)
     # The job ended and the run did not say how: it could not write its end (its database
     # was away), or it was cancelled.
-    return RunState(run, "failed", error=STOPPED, resumed=resumed)
+    return RunState(run, "failed", error=Message(STOPPED), resumed=resumed)
 
 
 def list_runs(session: Session, limit: int = 20) -> list[RunState]:

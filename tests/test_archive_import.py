@@ -24,6 +24,7 @@ from ingest.faces.detect import detect_faces
 from ingest.import_mapping import parse_mapping
 from tests import faces_corpus, media
 from tests.test_cli import cli_env, dam  # noqa: F401  (cli_env is a fixture)
+from web import catalogs
 
 pytestmark = pytest.mark.one_database
 
@@ -109,6 +110,10 @@ def test_a_mapping_names_every_problem_at_once() -> None:
     message = caught.value.message
     for part in ("nons:Thing", "'colour'", "acme:", "licence.price"):
         assert part in message
+    # Each problem is a message of its own: the list reads in the reader's language too.
+    dutch = catalogs.translate("nl", caught.value.template, caught.value.params)
+    assert dutch.startswith("Het koppelingsbestand heeft problemen: nons:Thing: vermeld het prefix")
+    assert "dc:title: onbekend doel 'colour'" in dutch and "unknown" not in dutch
     mapping = parse_mapping({"fields": {"photoshop:Headline": "title"}})
     into: dict = {"title": ""}
     mapping.apply({"photoshop:Headline": ["Kop"]}, into)

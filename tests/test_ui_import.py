@@ -238,7 +238,7 @@ def _state(run: dict[str, object], job: dict[str, object] | None) -> tuple[str, 
         ImportRun(folder="/x", **run),  # type: ignore[arg-type]
         Job(stage=import_runs.IMPORT_TASK, **job) if job is not None else None,  # type: ignore[arg-type]
     )
-    return state.status, state.error
+    return state.status, state.error.id if state.error is not None else None
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,14 @@ def test_invalid_captions_are_refused_with_line_numbers(
     assert response.status_code == 422  # type: ignore[attr-defined]
     message = response.json()["error"]["message"]  # type: ignore[attr-defined]
     assert "line 3:" in message and "line 6: the cue ends before it starts" in message
+    # Each line's problem is a message of its own: whole in the caller's language.
+    dutch = client.put(
+        f"/api/v1/assets/{video_id}/captions/nl",
+        headers={**creative.headers, "Content-Type": "text/plain", "Accept-Language": "nl"},
+        content=bad.encode(),
+    ).json()["error"]["message"]
+    assert dutch.startswith("Het WebVTT-bestand heeft problemen: regel 3: '00:00:01,000' is geen")
+    assert dutch.endswith("; regel 6: de ondertitel eindigt voor hij begint."), dutch
     for language, text in (("dutch!", VTT), ("nl", "just some notes")):
         refused = upload(client, creative, video_id, language, text)
         assert refused.status_code == 422  # type: ignore[attr-defined]

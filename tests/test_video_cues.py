@@ -6,6 +6,7 @@ import pytest
 
 from ingest.video.cues import CaptionError, Cue, parse_srt, parse_webvtt, to_srt, to_webvtt
 from tests.corpus import message_problem
+from web import catalogs
 
 GOOD_VTT = """WEBVTT - Persconferentie
 
@@ -86,6 +87,23 @@ def test_webvtt_problems_are_reported_by_line(text: str, problems: list[str]) ->
     # A sentence for people (the arrow is caption syntax, so the shared checker cannot judge).
     assert message.startswith("The WebVTT file") and message.endswith(".")
     assert message_problem(message.replace("-->", "arrow")) is None
+
+
+def test_problems_read_in_the_readers_language() -> None:
+    """Every line's problem is a message with its values, translated inside the sentence
+    that lists them (no English in a Dutch answer)."""
+    text = "1\n00:00:01 --> 00:00:02,000\nHallo\n\n2\n00:00:03,000 --> 00:00:02,000\nDag\n"
+    with pytest.raises(CaptionError) as refused:
+        parse_srt(text.encode())
+    error = refused.value
+    assert error.message == (
+        "The SRT file has problems: line 2: '00:00:01' is not a time like 00:00:01,000; "
+        "line 6: the cue ends before it starts."
+    )
+    assert catalogs.translate("nl", error.template, error.params) == (
+        "Het SRT-bestand heeft problemen: regel 2: '00:00:01' is geen tijd zoals 00:00:01,000; "
+        "regel 6: de ondertitel eindigt voor hij begint."
+    )
 
 
 def test_every_problem_is_listed_at_once() -> None:

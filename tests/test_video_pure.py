@@ -268,7 +268,8 @@ def _set(path: str, value: Any) -> Any:
         (_set("streams.0.height", 0), "damaged"),
         (_set("scan.packets", 0), "0 frames"),
         (_set("scan.first_frame", None), "could be decoded"),
-        (_set("duration_s", 86400.0 * 400), "1 years"),
+        (_set("duration_s", 86400.0 * 400), "to last 1 year."),  # its plural form
+        (_set("duration_s", 86400.0 * 3), "to last 3 days."),
         (_set("error", "open"), "could not be read"),
     ],
 )

@@ -16,7 +16,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from dam.errors import MessageId, plural_form
+from dam.errors import LIST_SEPARATOR, Message, MessageId, is_message_list
+from dam.messages import HasError, failure_of
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("nl", "en")  # Dutch first: the default when nothing else says otherwise
@@ -53,8 +54,10 @@ def ngettext(locale: str, singular: str, plural: str, n: int, **values: object) 
 def translate(locale: str, message: MessageId, params: Mapping[str, object] | None = None) -> str:
     """A message that may hold placeholders (an error's template and its values). A value
     that is itself a message id (marked with N_ where it is defined, such as "a PDF
-    document") is translated too; other values (names, numbers) are not in the catalog. A
-    message with a plural form (N_plural) takes the form for its `num` param."""
+    document") is translated too, and so is a Message (dam.errors) with values of its own,
+    or a list of them (the lines of a file's problems); other values (names, numbers) are
+    not in the catalog. A message with a plural form (N_plural) takes the form for its
+    `num` param."""
     catalog = translations(locale)
     if isinstance(message, str):
         text = catalog.gettext(message)
@@ -62,11 +65,34 @@ def translate(locale: str, message: MessageId, params: Mapping[str, object] | No
         text = catalog.ngettext(message[0], message[1], _count((params or {}).get("num")))
     if not params:
         return text
-    values = {k: catalog.gettext(v) if isinstance(v, str) and v else v for k, v in params.items()}
+    values = {k: _value(locale, v) for k, v in params.items()}
     try:
         return text % values
     except (KeyError, ValueError, TypeError):  # a broken translation must not hide the error
-        return plural_form(message, params) % dict(params)
+        return Message(message, params).english
+
+
+def _value(locale: str, value: object) -> object:
+    if isinstance(value, str):
+        return translations(locale).gettext(value) if value else value
+    if isinstance(value, Message):
+        return translate_message(locale, value)
+    if is_message_list(value):
+        return LIST_SEPARATOR.join(translate_message(locale, m) for m in value)
+    return value
+
+
+def translate_message(locale: str, message: Message | None) -> str:
+    """A kept message (dam/messages.py) in `locale`; empty for none."""
+    return "" if message is None else translate(locale, message.id, message.params)
+
+
+def failure_text(locale: str, row: HasError) -> str | None:
+    """Why an asset, a job, a ZIP or an import failed, in `locale` (None: it did not). A
+    row from before migration 0022 has only its English text: shown as it is, translated
+    when it is a message without values."""
+    message = failure_of(row)
+    return None if message is None else translate_message(locale, message)
 
 
 def _count(value: object) -> int:

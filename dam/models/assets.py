@@ -57,7 +57,12 @@ class Asset(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     kind: AssetKind = Field(sa_type=String(16), index=True)
     status: AssetStatus = Field(default=AssetStatus.processing, sa_type=String(16), index=True)
+    # Why processing failed: the English text, and the message id with its values that
+    # pages and the API show in the reader's language (dam/messages.py).
     error: str | None = None
+    error_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
     filename: str = Field(max_length=255)
     mime: str = Field(max_length=100)
     size: int = Field(sa_type=BigInteger)

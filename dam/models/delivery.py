@@ -61,6 +61,10 @@ class DownloadBatch(SQLModel, table=True):
     total: int = 0
     included: int = 0
     error: str | None = None
+    # The error as a message id with its values (dam/messages.py).
+    error_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
     # What happened to each asset: [{"asset_id", "outcome", "file", "reason"}].
     outcomes: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     path: str | None = Field(default=None, max_length=500)

@@ -35,6 +35,11 @@ class Job(SQLModel, table=True):
     status: JobStatus = Field(default=JobStatus.queued, sa_type=String(16), index=True)
     progress: float = 0.0
     error: str | None = None
+    # The error as a message id with its values, shown in the reader's language
+    # (dam/messages.py); `error` is its English text.
+    error_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
     attempts: int = 0
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -50,7 +50,11 @@ class ImportRun(SQLModel, table=True):
     done: int = 0
     counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     report_path: str | None = Field(default=None, max_length=1024)
-    error: str | None = None  # a message for people (a catalog message id)
+    error: str | None = None  # a message for people (English)
+    # The error as a message id with its values (dam/messages.py).
+    error_message: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True))
+    )
     # The job that runs it (ingest.import_runs); its row holds the run's live state.
     # Empty for runs from before imports were jobs.
     job_id: str | None = Field(default=None, max_length=32)

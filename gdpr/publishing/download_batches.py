@@ -14,7 +14,8 @@ from sqlmodel import Session, col, select
 
 from dam import audit, clock, jobs
 from dam.blobs import BlobStore
-from dam.errors import Conflict, Gone, InvalidInput, N_plural, NotFound
+from dam.errors import N_, Conflict, Gone, InvalidInput, Message, N_plural, NotFound
+from dam.messages import failure_of, record_failure
 from dam.models import Asset, DownloadBatch, User
 from dam.runtime import Runtime
 from dam.settings import Settings
@@ -24,7 +25,7 @@ KEEP = timedelta(hours=24)
 ZIP_TASK = "pack_download"
 ZIP_DIR = Path("cache", "downloads")
 # The row's `error` of a ZIP withdrawn before its day was over (the API's message too).
-WITHDRAWN = "This download was removed because someone in it was erased; ask for it again."
+WITHDRAWN = N_("This download was removed because someone in it was erased; ask for it again.")
 
 
 class BatchInput(BaseModel):
@@ -108,7 +109,8 @@ def finished_file(
     if batch.expires_at <= clock.now() or batch.status == "expired":
         raise Gone("This download was removed after a day; ask for it again.", reason="expired")
     if batch.status == "failed":
-        raise Conflict(batch.error or "This download could not be made.")
+        why = failure_of(batch) or Message(N_("This download could not be made."))
+        raise Conflict(why.id, params=why.params)
     if batch.status != "done" or not batch.path:
         raise Conflict("This download is not ready yet.", progress=progress(batch))
     path = blobs.root / batch.path
@@ -124,7 +126,8 @@ def progress(batch: DownloadBatch) -> float:
 def withdraw(batch: DownloadBatch, *, at: datetime) -> None:
     """Mark the batch removed before its day is over (the caller removes its file); a
     packer still at work sees that and drops what it made."""
-    batch.status, batch.path, batch.error = "expired", None, WITHDRAWN
+    batch.status, batch.path = "expired", None
+    record_failure(batch, Message(WITHDRAWN))
     batch.expires_at = min(batch.expires_at, at)
 
 

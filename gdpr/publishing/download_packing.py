@@ -22,8 +22,9 @@ from pathlib import Path
 from sqlmodel import Session, col, update
 
 from dam import clock
-from dam.errors import DomainError
+from dam.errors import N_, DomainError, Message
 from dam.jobs import StageContext
+from dam.messages import failure_columns
 from dam.models import Asset, AssetKind, DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches
@@ -34,6 +35,11 @@ from gdpr.publishing import delivery, download_batches
 WORKERS = 2
 AHEAD = 2 * WORKERS
 PROGRESS_EVERY = 0.5  # seconds between two progress writes (the last file always)
+# Why a ZIP failed when nothing said why (the traceback is in the job's log entry).
+PACKING_FAILED = N_(
+    "Something went wrong on the server while packing it. Ask for it again, and tell an "
+    "administrator if it fails again."
+)
 INCLUDED, REDACTED, LEFT_OUT, MISSING = "included", "redacted", "left_out", "not_found"
 README = """Beeldbank – download
 =====================
@@ -141,8 +147,8 @@ def pack_download(ctx: StageContext) -> None:
             os.replace(part, final)
         except BaseException as exc:
             part.unlink(missing_ok=True)
-            error = exc.message if isinstance(exc, DomainError) else "The ZIP could not be made."
-            _settle(session, batch_id, status="failed", error=error)
+            message = Message.of(exc) if isinstance(exc, DomainError) else Message(PACKING_FAILED)
+            _settle(session, batch_id, status="failed", **failure_columns(message))
             raise
         finished = _settle(
             session,

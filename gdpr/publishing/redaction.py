@@ -31,8 +31,9 @@ from sqlmodel import Session, col, select
 from dam import audit, clock, face_paths, jobs, media
 from dam.auth import has_permission
 from dam.blobs import BlobStore
-from dam.errors import NotFound, ProcessingError
+from dam.errors import N_, Message, NotFound, ProcessingError
 from dam.jobs import StageContext
+from dam.messages import failure_of
 from dam.models import Asset, AssetKind, Face, Job, JobStatus, Rendition, User, VerdictStatus
 from dam.runtime import Runtime
 from dam.settings import Settings
@@ -170,7 +171,8 @@ def _request_video(session: Session, asset: Asset, channel: str, plan: Plan) -> 
             and failed_at is not None
             and (clock.now() - failed_at).total_seconds() < RETRY_FAILED_AFTER_S
         ):
-            raise ProcessingError(job.error or "The redacted version could not be made.")
+            why = failure_of(job) or Message(N_("The redacted version could not be made."))
+            raise ProcessingError(why.id, params=why.params)
         break
     job = jobs.schedule(
         session,

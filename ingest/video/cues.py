@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from dam.errors import N_, InvalidInput
+from dam.errors import N_, InvalidInput, Message
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_CUES = 20_000
@@ -36,18 +36,28 @@ class CaptionError(InvalidInput):
     """A caption file that cannot be used; the message lists its problems by line."""
 
 
+# One problem of a caption file: where, and what (each a message of its own, so the list
+# reads in the reader's language inside the sentence that holds it).
+LINE = N_("line %(line)s: %(problem)s")
+VTT_TIMING = N_("expected a cue timing like 00:00:01.000 --> 00:00:04.000")
+SRT_TIMING = N_("expected a cue timing like 00:00:01,000 --> 00:00:04,000")
+NO_CUES = N_("the file holds no cues")
+TOO_MANY_CUES = N_("more than %(max)s cues")
+ENDS_BEFORE_START = N_("the cue ends before it starts")
+
+
 @dataclass
 class _Problems:
-    items: list[str] = field(default_factory=list)
+    items: list[Message] = field(default_factory=list)
 
-    def add(self, line: int, message: str) -> None:
+    def add(self, line: int, problem: str, **values: object) -> None:
         if len(self.items) < MAX_PROBLEMS:
-            self.items.append(f"line {line}: {message}")
+            self.items.append(Message(LINE, {"line": line, "problem": Message(problem, values)}))
 
     def raise_if_any(self, kind: str) -> None:
         if not self.items:
             return
-        params = {"kind": kind, "problems": "; ".join(self.items)}
+        params = {"kind": kind, "problems": list(self.items)}
         if len(self.items) < MAX_PROBLEMS:
             raise CaptionError(N_("The %(kind)s file has problems: %(problems)s."), params=params)
         raise CaptionError(
@@ -86,12 +96,12 @@ def parse_webvtt(data: bytes) -> list[Cue]:
     lines = decode(data, kind="WebVTT").split("\n")
     problems = _Problems()
     if not re.match(r"^WEBVTT(?:[ \t].*)?$", lines[0]):
-        problems.add(1, "a WebVTT file starts with the word WEBVTT")
+        problems.add(1, N_("a WebVTT file starts with the word WEBVTT"))
         problems.raise_if_any("WebVTT")
     n = 1
     while n < len(lines) and lines[n].strip():  # the header runs to the first blank line
         if "-->" in lines[n]:
-            problems.add(n + 1, "a blank line must separate the WEBVTT line from the first cue")
+            problems.add(n + 1, N_("a blank line must separate the WEBVTT line from the first cue"))
         n += 1
     cues: list[Cue] = []
     for start, block in _blocks(lines, n):
@@ -102,27 +112,28 @@ def parse_webvtt(data: bytes) -> list[Cue]:
         if "-->" not in first:
             identifier, block, start = first.strip(), block[1:], start + 1
             if not block:
-                problems.add(start - 1, "expected a cue timing like 00:00:01.000 --> 00:00:04.000")
+                problems.add(start - 1, VTT_TIMING)
                 continue
         timing = _vtt_timing(block[0], start, problems)
         text = []
         for offset, line in enumerate(block[1:], start=1):
             if "-->" in line:
                 problems.add(
-                    start + offset, "cue text cannot hold -->, so a blank line is probably missing"
+                    start + offset,
+                    N_("cue text cannot hold -->, so a blank line is probably missing"),
                 )
             text.append(line)
         if timing is None:
             continue
         begin, end, settings = timing
         if cues and begin < cues[-1].start_ms:
-            problems.add(start, "cues must be in order of their start time")
+            problems.add(start, N_("cues must be in order of their start time"))
         cues.append(Cue(begin, end, "\n".join(text), identifier, settings))
         if len(cues) > MAX_CUES:
-            problems.add(start, f"more than {MAX_CUES} cues")
+            problems.add(start, TOO_MANY_CUES, max=MAX_CUES)
             break
     if not cues and not problems.items:
-        problems.add(len(lines), "the file holds no cues")
+        problems.add(len(lines), NO_CUES)
     problems.raise_if_any("WebVTT")
     return cues
 
@@ -134,10 +145,10 @@ def parse_srt(data: bytes) -> list[Cue]:
     cues: list[Cue] = []
     for start, block in _blocks(lines, 0):
         if not block[0].strip().isdigit():
-            problems.add(start, "expected the cue number (1, 2, 3, ...)")
+            problems.add(start, N_("expected the cue number (1, 2, 3, ...)"))
             continue
         if len(block) < 2:
-            problems.add(start + 1, "expected a cue timing like 00:00:01,000 --> 00:00:04,000")
+            problems.add(start + 1, SRT_TIMING)
             continue
         timing = _srt_timing(block[1], start + 1, problems)
         if timing is None:
@@ -146,10 +157,10 @@ def parse_srt(data: bytes) -> list[Cue]:
         text = "\n".join(_srt_text(line) for line in block[2:])
         cues.append(Cue(begin, end, text, block[0].strip()))
         if len(cues) > MAX_CUES:
-            problems.add(start, f"more than {MAX_CUES} cues")
+            problems.add(start, TOO_MANY_CUES, max=MAX_CUES)
             break
     if not cues and not problems.items:
-        problems.add(max(1, len(lines)), "the file holds no cues")
+        problems.add(max(1, len(lines)), NO_CUES)
     problems.raise_if_any("SRT")
     # SRT players sort by time; WebVTT requires it.
     return sorted(cues, key=lambda c: (c.start_ms, c.end_ms))
@@ -201,21 +212,32 @@ def _blocks(lines: list[str], start: int) -> list[tuple[int, list[str]]]:
 def _vtt_timing(line: str, number: int, problems: _Problems) -> tuple[int, int, str] | None:
     match = re.match(r"^(\S+)[ \t]+-->[ \t]+(\S+)(.*)$", line)
     if match is None:
-        problems.add(number, "expected a cue timing like 00:00:01.000 --> 00:00:04.000")
+        problems.add(number, VTT_TIMING)
         return None
     begin, end = _vtt_time(match[1]), _vtt_time(match[2])
     for raw, parsed in ((match[1], begin), (match[2], end)):
         if parsed is None:
-            hint = "; WebVTT writes a dot before the milliseconds" if "," in raw else ""
-            problems.add(number, f"{raw!r} is not a time like 00:01.000 or 00:00:01.000{hint}")
+            if "," in raw:
+                problems.add(
+                    number,
+                    N_(
+                        "%(raw)r is not a time like 00:01.000 or 00:00:01.000; WebVTT writes "
+                        "a dot before the milliseconds"
+                    ),
+                    raw=raw,
+                )
+            else:
+                problems.add(
+                    number, N_("%(raw)r is not a time like 00:01.000 or 00:00:01.000"), raw=raw
+                )
     settings = match[3].split()
     for setting in settings:
         if not _SETTING.match(setting):
-            problems.add(number, f"{setting!r} is not a cue setting")
+            problems.add(number, N_("%(setting)r is not a cue setting"), setting=setting)
     if begin is None or end is None:
         return None
     if end <= begin:
-        problems.add(number, "the cue ends before it starts")
+        problems.add(number, ENDS_BEFORE_START)
         return None
     return begin, end, " ".join(settings)
 
@@ -223,16 +245,16 @@ def _vtt_timing(line: str, number: int, problems: _Problems) -> tuple[int, int, 
 def _srt_timing(line: str, number: int, problems: _Problems) -> tuple[int, int] | None:
     match = re.match(r"^\s*(\S+)\s+-->\s+(\S+)", line)
     if match is None:
-        problems.add(number, "expected a cue timing like 00:00:01,000 --> 00:00:04,000")
+        problems.add(number, SRT_TIMING)
         return None
     begin, end = _srt_time(match[1]), _srt_time(match[2])
     for raw, parsed in ((match[1], begin), (match[2], end)):
         if parsed is None:
-            problems.add(number, f"{raw!r} is not a time like 00:00:01,000")
+            problems.add(number, N_("%(raw)r is not a time like 00:00:01,000"), raw=raw)
     if begin is None or end is None:
         return None
     if end <= begin:
-        problems.add(number, "the cue ends before it starts")
+        problems.add(number, ENDS_BEFORE_START)
         return None
     return begin, end
 

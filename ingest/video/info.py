@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from dam.errors import N_, ProcessingError
+from dam.errors import N_, MessageId, N_plural, ProcessingError
 from ingest.video import limits
 from ingest.video.display import display_size, orientation_from_matrix
 from ingest.video.formats import AUDIO_CODECS, VIDEO_CODECS
@@ -199,13 +199,8 @@ def _duration(raw: dict[str, Any], video: dict[str, Any], scan: dict[str, Any]) 
         # The header lies, but the probe read every picture: their times are the length.
         duration = max(stamps) - min(stamps) + _frame_interval(stamps)
     if duration > limits.MAX_DURATION_S:
-        raise ProcessingError(
-            N_(
-                "The file claims to last %(length)s. Beeldbank takes videos up to 24 hours; "
-                "this file is probably damaged."
-            ),
-            params={"length": _hours(duration)},
-        )
+        message, count = _too_long(duration)
+        raise ProcessingError(message, params={"num": count})
     return round(duration, 3)
 
 
@@ -273,13 +268,33 @@ def _bit_depth(pix_fmt: str | None) -> int:
     return 8
 
 
-def _hours(seconds: float) -> str:
+def _too_long(seconds: float) -> tuple[MessageId, int]:
+    """The refusal of an absurd length, counted in the unit that reads best (a count with
+    its plural form in each language, never a unit word built in code)."""
     days = seconds / 86400
     if days >= 365:
-        return f"{days / 365:.0f} years"
+        message = N_plural(
+            "The file claims to last %(num)s year. Beeldbank takes videos up to 24 hours; "
+            "this file is probably damaged.",
+            "The file claims to last %(num)s years. Beeldbank takes videos up to 24 hours; "
+            "this file is probably damaged.",
+        )
+        return message, round(days / 365)
     if days >= 2:
-        return f"{days:.0f} days"
-    return f"{seconds / 3600:.0f} hours"
+        message = N_plural(
+            "The file claims to last %(num)s day. Beeldbank takes videos up to 24 hours; "
+            "this file is probably damaged.",
+            "The file claims to last %(num)s days. Beeldbank takes videos up to 24 hours; "
+            "this file is probably damaged.",
+        )
+        return message, round(days)
+    message = N_plural(
+        "The file claims to last %(num)s hour. Beeldbank takes videos up to 24 hours; "
+        "this file is probably damaged.",
+        "The file claims to last %(num)s hours. Beeldbank takes videos up to 24 hours; "
+        "this file is probably damaged.",
+    )
+    return message, round(seconds / 3600)
 
 
 _KNOWN_READ_ERRORS = {

@@ -15,7 +15,6 @@ from dam.settings import Settings
 from gdpr import gate
 from gdpr.judgement.verdict_text import language
 from ingest.upload import receive_upload
-from web import catalogs
 from web.api.schemas import (
     AssetList,
     AssetPublic,
@@ -104,12 +103,7 @@ def _asset_json(
 ) -> AssetPublic:
     lang = language(request.headers.get("accept-language"))
     verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
-    public = asset_public(assets.asset_view(session, asset_id), verdict)
-    if public.error:
-        # A processing failure is stored as its English message: shown in the caller's
-        # language where the catalogs know it (messages without values).
-        public.error = catalogs.translate(api_locale(request), public.error)
-    return public
+    return asset_public(assets.asset_view(session, asset_id), verdict, locale=api_locale(request))
 
 
 @router.get("/{asset_id}", response_model=AssetPublic)

@@ -15,7 +15,9 @@ from dam.geometry import Box
 from dam.models import DownloadBatch, User
 from gdpr import gate
 from gdpr.publishing import delivery, download_batches
+from web import catalogs
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.errors import api_locale
 from web.files import file_response
 from web.openapi import errors
 
@@ -38,7 +40,8 @@ class DownloadPublic(BaseModel):
     outcomes: list[dict[str, Any]] | None
 
 
-def download_public(batch: DownloadBatch) -> DownloadPublic:
+def download_public(batch: DownloadBatch, *, locale: str = "en") -> DownloadPublic:
+    """A ZIP batch as API.md shows it; why it failed in `locale` (the caller's language)."""
     return DownloadPublic(
         id=batch.id,
         status=batch.status,
@@ -49,7 +52,7 @@ def download_public(batch: DownloadBatch) -> DownloadPublic:
         channel=batch.channel,
         preset=batch.preset,
         redact=batch.redact,
-        error=batch.error,
+        error=catalogs.failure_text(locale, batch),
         expires_at=batch.expires_at,
         file_url=f"/api/v1/downloads/{batch.id}/file" if batch.status == "done" else None,
         outcomes=batch.outcomes,
@@ -59,6 +62,7 @@ def download_public(batch: DownloadBatch) -> DownloadPublic:
 @router.post("/downloads", status_code=202, response_model=DownloadPublic, responses=errors(422))
 def create_download(
     data: download_batches.BatchInput,
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     user: User = Depends(require("assets.download_rendition")),
@@ -66,7 +70,7 @@ def create_download(
     """Pack `asset_ids` for `channel` in `preset` as one ZIP; 202 with its id."""
     batch = download_batches.create_batch(session, data=data, actor=user, settings=settings)
     session.refresh(batch)
-    body = download_public(batch).model_dump(mode="json")
+    body = download_public(batch, locale=api_locale(request)).model_dump(mode="json")
     headers = {"Location": f"/api/v1/downloads/{batch.id}"}
     return JSONResponse(body, status_code=202, headers=headers)
 
@@ -74,11 +78,13 @@ def create_download(
 @router.get("/downloads/{batch_id}", response_model=DownloadPublic, responses=errors(404))
 def read_download(
     batch_id: str,
+    request: Request,
     session: SessionDep,
     user: User = Depends(require("assets.download_rendition")),
 ) -> DownloadPublic:
     """Status and progress; `file_url` once the ZIP is there."""
-    return download_public(download_batches.get_batch(session, batch_id, user))
+    batch = download_batches.get_batch(session, batch_id, user)
+    return download_public(batch, locale=api_locale(request))
 
 
 @router.get(

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from dam.assets import AssetView
 from dam.models import Asset, Face, Job
+from web import catalogs
 
 
 class RenditionPublic(BaseModel):
@@ -108,13 +109,16 @@ def local_taken_at(asset: Asset) -> datetime | None:
     return asset.taken_at.astimezone(timezone(timedelta(minutes=asset.taken_at_offset_min)))
 
 
-def asset_public(view: AssetView, verdict: dict[str, Any] | None = None) -> AssetPublic:
+def asset_public(
+    view: AssetView, verdict: dict[str, Any] | None = None, *, locale: str = "en"
+) -> AssetPublic:
+    """The asset as API.md shows it; why it failed in `locale` (the caller's language)."""
     asset, tags, renditions = view.asset, view.tags, view.renditions
     return AssetPublic(
         id=asset.id,
         kind=asset.kind,
         status=asset.status,
-        error=asset.error,
+        error=catalogs.failure_text(locale, asset),
         filename=asset.filename,
         mime=asset.mime,
         size=asset.size,
@@ -180,5 +184,8 @@ def asset_summary(asset: Asset) -> AssetSummary:
     )
 
 
-def job_public(job: Job) -> JobPublic:
-    return JobPublic.model_validate(job, from_attributes=True)
+def job_public(job: Job, *, locale: str = "en") -> JobPublic:
+    """A job as API.md shows it; its error in `locale` (the caller's language)."""
+    public = JobPublic.model_validate(job, from_attributes=True)
+    public.error = catalogs.failure_text(locale, job)
+    return public

@@ -92,6 +92,9 @@ class Templates:
         env.globals["language_names"] = i18n.LANGUAGE_NAMES
         env.globals["labels"] = labels
         env.globals["card_focus"] = grid_focus.card_focus
+        # Why an asset, job, ZIP or import failed, and other kept messages, in this language.
+        env.globals["failure"] = lambda row: catalogs.failure_text(locale, row) or ""
+        env.globals["message_text"] = partial(catalogs.translate_message, locale)
         # Channels are named by gdpr (its verdict texts name them too): one table.
         env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env

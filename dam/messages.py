@@ -1,0 +1,44 @@
+"""Messages for people that the database keeps: why an asset, a job, a ZIP or an import
+failed. A row stores the message id and its values (`error_message`, JSON: a
+`dam.errors.Message`) beside the English text (`error`), so every page and API answer shows
+it in its reader's language through the one translate path (web/catalogs.py), long after
+the failure. The English text serves the command line and the logs, and is all that rows
+from before migration 0022 have: those are shown as they are (translated when the text is
+a message without values).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from dam.errors import Message
+
+Stored = dict[str, Any]  # Message.to_json(): {"id": "..." | [singular, plural], "params": {}}
+
+
+class HasError(Protocol):
+    """A row that can fail: an asset, a job, a ZIP batch, an import run."""
+
+    error: str | None
+    error_message: Stored | None
+
+
+def failure_of(row: HasError) -> Message | None:
+    """Why `row` failed: its stored message, else (a row from before 0022) its text."""
+    stored = Message.from_json(row.error_message)
+    if stored is not None:
+        return stored
+    return Message(row.error) if row.error else None
+
+
+def record_failure(row: HasError, message: Message | None) -> None:
+    """Set (or, with None, clear) why `row` failed: the message and its English text."""
+    row.error = message.english if message is not None else None
+    row.error_message = message.to_json() if message is not None else None
+
+
+def failure_columns(message: Message | None) -> dict[str, Any]:
+    """The same as values for an UPDATE statement."""
+    if message is None:
+        return {"error": None, "error_message": None}
+    return {"error": message.english, "error_message": message.to_json()}
