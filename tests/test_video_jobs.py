@@ -69,16 +69,18 @@ def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
 
 
 def ffmpeg_pids(asset_id: str) -> list[int]:
-    """Processes whose command line names this asset's scratch directory."""
+    """ffmpeg processes whose command line names this asset's scratch directory (not the
+    launcher that becomes one: until its exec it runs at the parent's priority)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes()
+            program = (entry / "comm").read_text()
         except OSError:
             continue
-        if f"video-{asset_id}-".encode() in cmdline and b"ffmpeg" in cmdline:
+        if f"video-{asset_id}-".encode() in cmdline and program.startswith("ffmpeg"):
             found.append(int(entry.name))
     return found
 
