@@ -18,7 +18,7 @@ from dam.models import User
 from gdpr.judgement import verdict_text
 from web import browser_session as session
 from web import catalogs
-from web.ui import grid_focus, i18n, labels, nav
+from web.ui import grid_focus, grid_tiles, i18n, labels, nav
 from web.ui.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -92,6 +92,7 @@ class Templates:
         env.globals["language_names"] = i18n.LANGUAGE_NAMES
         env.globals["labels"] = labels
         env.globals["card_focus"] = grid_focus.card_focus
+        env.globals["card_tiles"] = grid_tiles.card_tiles
         # Channels are named by gdpr (its verdict texts name them too): one table.
         env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env
