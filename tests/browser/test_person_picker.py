@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
 from dam.auth import get_user_by_email
 from dam.models import Face, FaceState, Role
@@ -113,3 +114,43 @@ def test_a_face_is_named_with_the_keyboard_through_the_picker(
     with ui_runtime.session() as session:
         face = session.get(Face, second)
         assert face is not None and face.state == FaceState.unknown
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_without_scripts_a_page_of_matches_names_the_face(
+    browser: Browser,
+    server: str,
+    ui_runtime: Runtime,
+    make_person: Callable[..., Person],
+    lang: str,
+) -> None:
+    officer = make_person(Role.privacy_officer)
+    token = api_token(ui_runtime, officer)
+    asset_id = upload(server, token, seed=7110 + ord(lang[0]), title="Markt")
+    (face,) = seed_faces(ui_runtime, asset_id, (FaceState.unknown, None))
+    word = f"Zoekpagina{lang}"
+    add_people(ui_runtime, officer, (f"Bram {word}", False), (f"Bo {word}", True))
+    locale = {"nl": "nl-BE", "en": "en-GB"}[lang]
+    plain = browser.new_context(base_url=server, locale=locale, java_script_enabled=False)
+    page = plain.new_page()
+    log_in(page, officer, path=f"/assets/{asset_id}")
+    page.locator(f"#face-{face} summary").click()  # the face's forms
+    page.locator(f"#face-person-{face}").fill(word.lower())
+    page.locator(f"#face-{face} button[name=search]").click()  # the button scripts hide
+    page.wait_for_url(f"**/assets/{asset_id}/faces/{face}/people?name={word.lower()}")
+    matches = page.url
+    buttons = page.locator(".person-matches button")
+    expect(buttons).to_have_count(2)  # an officer finds the hidden one too
+    buttons.last.click()
+    page.wait_for_url(f"**/assets/{asset_id}#face-{face}")
+    with ui_runtime.session() as session:
+        decided = session.get(Face, face)
+        assert decided is not None and decided.state == FaceState.confirmed
+    plain.close()
+    # axe-core runs as a script: the same page in a browser that runs them.
+    scripted = browser.new_context(base_url=server, locale=locale)
+    page = scripted.new_page()
+    log_in(page, officer, path=matches)
+    expect(page.locator(".person-matches button")).to_have_count(2)
+    assert_accessible(page)
+    scripted.close()
