@@ -154,3 +154,35 @@ def test_without_scripts_a_page_of_matches_names_the_face(
     expect(page.locator(".person-matches button")).to_have_count(2)
     assert_accessible(page)
     scripted.close()
+
+
+def test_the_review_flow_names_a_face_through_the_picker(
+    page: Page, server: str, ui_runtime: Runtime, make_person: Callable[..., Person]
+) -> None:
+    officer = make_person(Role.privacy_officer)
+    asset_id = upload(server, api_token(ui_runtime, officer), seed=7120, title="Optocht")
+    first, _second = seed_faces(
+        ui_runtime, asset_id, (FaceState.unknown, None), (FaceState.unknown, None)
+    )
+    (hidden,) = add_people(ui_runtime, officer, ("Wanda Reviewpicker", True))
+    log_in(page, officer, path=f"/privacy/review?asset={asset_id}")
+    expect(page.locator(f"#face-{first}")).to_be_focused()
+    page.keyboard.press("n")  # the review flow's key for the name field
+    field = page.locator(f"#name-{first}")
+    expect(field).to_be_focused()
+    page.keyboard.type("reviewpick")
+    option = page.locator(f"#name-{first}-options [role=option]")
+    expect(option).to_have_text(["Wanda Reviewpicker 0 foto’s"])  # hidden: officers find her
+    # Escape closes the list and leaves focus in the field (the flow's Escape waits).
+    page.keyboard.press("Escape")
+    expect(field).to_have_attribute("aria-expanded", "false")
+    expect(field).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(field).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flash-success")).to_have_text(
+        "Gezicht 1 is bevestigd als Wanda Reviewpicker."
+    )
+    with ui_runtime.session() as session:
+        face = session.get(Face, first)
+        assert face is not None and face.person_id == hidden

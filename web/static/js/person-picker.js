@@ -176,6 +176,7 @@ function setUp(field) {
       case "Escape":
         if (open) {
           event.preventDefault();
+          event.stopPropagation(); // closing the list is all this Escape does
           expand(false);
         } else if (input.value) {
           event.preventDefault();
