@@ -15,7 +15,7 @@ from dam.auth import get_user_by_email
 from dam.models import Face, FaceState, Role
 from dam.runtime import Runtime
 from gdpr.recognition import people
-from tests.browser.conftest import Person, api_token, assert_accessible, log_in
+from tests.browser.conftest import Person, api_token, assert_accessible, log_in, screenshot
 from tests.browser.test_privacy import seed_faces, upload
 
 
@@ -77,6 +77,8 @@ def test_a_face_is_named_with_the_keyboard_through_the_picker(
     expect(field).to_have_attribute("aria-activedescendant", str(active))
     assert page.evaluate("document.activeElement.getAttribute('role')") == "combobox"
     assert_accessible(page)  # with the list open
+    field.scroll_into_view_if_needed()
+    screenshot(page, "person-picker")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status").first).to_have_text("Gezicht 1 is bevestigd.")
     expect(page.get_by_role("link", name="Gezicht 1: Jozef Pickerveld (bevestigd)")).to_be_visible()
