@@ -1,8 +1,10 @@
 """Library page benchmark: 60 thumbnails from a library of 50,000 assets.
 
-Creates the rows directly (no files: the page only reads rows), logs in through the form
-and times GET / server-side (the app called in-process, no network), then weighs the
-page with everything it loads before thumbnails (HTML, CSS, scripts, icon).
+Creates the rows directly (no files: the page only reads rows; each photo has its thumb
+and preview rendition rows, in a mix of shapes, as the tiles read them), logs in through
+the form and times GET / server-side (the app called in-process, no network), then weighs
+the page with everything it loads before thumbnails (HTML, CSS, scripts, icon). Then the
+people picker's search (GET /api/v1/people/search) among 5,000 people.
 
     .venv/bin/python bench/ui.py                 # SQLite in a temporary directory
     .venv/bin/python bench/ui.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -32,7 +34,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from dam import auth, migrate  # noqa: E402
 from dam.ids import new_id  # noqa: E402
-from dam.models import Asset, AssetTag, Role  # noqa: E402
+from dam.models import Asset, AssetTag, Person, Rendition, Role  # noqa: E402
 from dam.runtime import build_runtime  # noqa: E402
 from dam.settings import load_settings  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -40,6 +42,14 @@ from web.app import create_app  # noqa: E402
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway account in a temporary database
 BLURHASH = "LEHV6nWB2yk8pyo0adR*.7kCMdnj"
 TAGS = ["zee", "strand", "campagne", "welzijn", "gent", "antwerpen", "brussel", "portret"]
+SHAPES = [(6000, 4000), (4000, 6000), (5000, 5000), (6000, 3375), (3000, 4000)]
+FIRST = ["Jan", "Els", "Pieter", "An", "Tom", "Sofie", "Koen", "Lies", "Wim", "Griet", "Gaëlle"]
+LAST = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens"]
+
+
+def _fit(width: int, height: int, longest: int) -> tuple[int, int]:
+    scale = longest / max(width, height)
+    return round(width * scale), round(height * scale)
 
 
 def fill(runtime, count: int, owner_id: str) -> None:
@@ -50,9 +60,18 @@ def fill(runtime, count: int, owner_id: str) -> None:
     with runtime.engine.begin() as conn:
         for first in range(0, count, batch):
             assets, tags = [], []
+            renditions = []
             for n in range(first, min(first + batch, count)):
                 asset_id = new_id()
                 created = start + timedelta(minutes=n)
+                width, height = SHAPES[n % len(SHAPES)]
+                for name, longest in (("thumb", 400), ("preview", 1600)):
+                    w, h = _fit(width, height, longest)
+                    renditions.append(
+                        {"id": new_id(), "asset_id": asset_id, "name": name, "mime": "image/webp",
+                         "width": w, "height": h, "size": 20_000, "sha256": secrets.token_hex(32),
+                         "path": f"derived/{asset_id}/{name}.webp", "created_at": created}
+                    )  # fmt: skip
                 assets.append(
                     {
                         "id": asset_id,
@@ -62,8 +81,8 @@ def fill(runtime, count: int, owner_id: str) -> None:
                         "mime": "image/jpeg",
                         "size": 2_000_000 + n,
                         "sha256": secrets.token_hex(32),
-                        "width": 6000,
-                        "height": 4000,
+                        "width": width,
+                        "height": height,
                         "taken_at": created - timedelta(days=rng.randint(0, 900)),
                         "title": f"Foto {n}" if n % 3 else "",
                         "description": "",
@@ -79,8 +98,23 @@ def fill(runtime, count: int, owner_id: str) -> None:
                 tags += [{"asset_id": asset_id, "tag": t} for t in rng.sample(TAGS, 2)]
             conn.execute(insert(Asset.__table__), assets)  # type: ignore[attr-defined]
             conn.execute(insert(AssetTag.__table__), tags)  # type: ignore[attr-defined]
+            conn.execute(insert(Rendition.__table__), renditions)  # type: ignore[attr-defined]
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE"))
+
+
+def fill_people(runtime, count: int) -> None:
+    """`count` people; their search key comes from the column's default (bulk insert)."""
+    with runtime.engine.begin() as conn:
+        rows = [
+            {"id": new_id(), "name": f"{FIRST[n % 11]} {LAST[(n // 11) % 8]} {n:05d}",
+             "hidden": n % 50 == 0, "created_at": datetime.now(UTC),
+             "updated_at": datetime.now(UTC)}
+            for n in range(count)
+        ]  # fmt: skip
+        conn.execute(insert(Person.__table__), rows)  # type: ignore[attr-defined]
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE person"))
 
 
 def log_in(client: TestClient, email: str) -> None:
@@ -122,7 +156,7 @@ def page_weight(client: TestClient, html: str) -> dict[str, int]:
         seen[path] = len(body)
         if path.endswith(".js"):  # ES modules load what they import
             base = path.rsplit("/", 1)[0]
-            imported = re.findall(r'from "\./([\w.]+)"', body.decode())
+            imported = re.findall(r'from "\./([\w.-]+)"', body.decode())
             queue += [f"{base}/{name}" for name in imported]
     return seen
 
@@ -131,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--people", type=int, default=5_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -161,11 +196,18 @@ def main() -> None:
             ]:
                 timed(client, path, 3)  # warm up: templates compiled, caches filled
                 median, p95, size = timed(client, path, args.runs)
-                cards = client.get(path).text.count('<li class="card">')
+                cards = client.get(path).text.count('<li class="card ')
                 print(
                     f"GET {path:<18} {cards} thumbnails  median {median:6.1f} ms  "
                     f"p95 {p95:6.1f} ms  html {size / 1000:.1f} kB"
                 )
+            asset_id = re.search(r'href="/assets/(\w+)\?i=0"', client.get("/").text)[1]  # type: ignore[index]
+            timed(client, f"/assets/{asset_id}?i=0", 3)
+            median, p95, size = timed(client, f"/assets/{asset_id}?i=0", args.runs)
+            print(
+                f"GET /assets/{{id}}?i=0  (an asset page)  median {median:6.1f} ms  "
+                f"p95 {p95:6.1f} ms  html {size / 1000:.1f} kB"
+            )
             html = client.get("/").text
             weight = page_weight(client, html)
             for name, size in sorted(weight.items()):
@@ -174,6 +216,18 @@ def main() -> None:
                 f"page weight before thumbnails: {sum(weight.values()) / 1000:.1f} kB "
                 "(uncompressed)"
             )
+            began = time.perf_counter()
+            fill_people(runtime, args.people)
+            print(f"{args.people:,} people created in {time.perf_counter() - began:.1f} s")
+            for words in ("j", "sofie", "sofie maes", "gael pee 0", "zzz"):
+                path = f"/api/v1/people/search?q={words.replace(' ', '+')}&limit=8"
+                timed(client, path, 3)
+                median, p95, size = timed(client, path, args.runs)
+                found = len(client.get(path).json()["items"])
+                print(
+                    f"GET people/search q={words!r:<13} {found} found  median {median:6.1f} ms  "
+                    f"p95 {p95:6.1f} ms"
+                )
         runtime.close()
 
 

@@ -156,7 +156,7 @@ def test_viewers_see_boxes_but_no_names(
 def test_creatives_see_names_and_states(
     client: TestClient, creative: Account, photo_with_faces: tuple[str, dict[str, str]]
 ) -> None:
-    asset_id, ids = photo_with_faces
+    asset_id, _ = photo_with_faces
     log_in(client, creative)
     html = client.get(f"/assets/{asset_id}").text
     # Reading order: top to bottom, left to right.
@@ -167,8 +167,10 @@ def test_creatives_see_names_and_states(
     ]
     assert 'x="50.0%" y="10.0%" width="20.0%" height="30.0%"' in html
     assert f"Ja, dit is {NAME}" in html
-    assert html.count(f'<option value="{ids["person"]}"') == 3
-    assert html.count('name="name"') == 3  # a known name can be typed too
+    # A name field per face, which finds people as you type: the page lists nobody else.
+    assert html.count("data-person-picker") == 3
+    assert html.count('name="name"') == 3 and '<datalist id="face-people' not in html
+    assert html.count('<input type="hidden" name="person_id" value="">') == 3
     assert "Alleen een privacyverantwoordelijke kan een nieuwe persoon toevoegen." in html
     # Dismissing offers the one list of reasons, one button each.
     reasons = re.findall(r'name="reason" value="([^"]+)"', html)
@@ -317,6 +319,91 @@ def test_an_ambiguous_name_is_refused_on_the_page(
         assert face is not None and face.state == FaceState.unknown
     # Picked from the list by id, either of them can be meant.
     picked = client.post(url, data={"csrf_token": token, "person_id": twin})
+    assert picked.status_code == 200
+    with rt.session() as session:
+        face = session.get(Face, ids["unknown"])
+        assert face is not None and face.person_id == twin
+
+
+def test_without_scripts_a_typed_name_is_searched_on_a_page_of_matches(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    make_account: Callable[[Role], Account],
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    asset_id, ids = photo_with_faces
+    officer = make_account(Role.privacy_officer)
+    with rt.session() as session:
+        for name, hidden in (("Jana Peeters", False), ("Jan Peeterman", True)):
+            data = people.PersonCreate.model_validate({"name": name, "hidden": hidden})
+            people.create_person(session, data=data, actor=officer.user)
+    token = log_in(client, creative)
+    face = ids["unknown"]
+    # "Search people by name" in the face's form: the page of matches for what was typed,
+    # keeping the asset's result set; nothing is confirmed.
+    searched = client.post(
+        f"/assets/{asset_id}/faces/{face}/confirm?sort=title&i=0",
+        data={"csrf_token": token, "name": " peet  ", "search": "1", "number": "3"},
+        follow_redirects=False,
+    )
+    assert searched.status_code == 303
+    page_url = searched.headers["location"]
+    assert page_url == f"/assets/{asset_id}/faces/{face}/people?name=peet&sort=title&i=0"
+    page = client.get(page_url)
+    assert page.status_code == 200
+    assert "<h1>Wie is gezicht 3?</h1>" in page.text
+    # Hidden people are not found by name below privacy officer.
+    assert re.findall(r"Dit is ([^<]+)</button>", page.text) == ["Jan Peeters", "Jana Peeters"]
+    assert "1 foto" in page.text  # Jan Peeters is confirmed on this photo
+    assert f'action="/assets/{asset_id}/faces/{face}/confirm?sort=title&amp;i=0"' in page.text
+    assert "als nieuwe persoon toevoegen" not in page.text  # creatives add nobody
+    nobody = client.get(f"/assets/{asset_id}/faces/{face}/people?name=xyz").text
+    assert "Niemand gevonden met deze naam." in nobody
+    assert "Alleen een privacyverantwoordelijke kan een nieuwe persoon toevoegen." in nobody
+
+    with rt.session() as session:
+        jana = cluster_naming.people_named(session, "Jana Peeters")[0].id
+    done = client.post(
+        f"/assets/{asset_id}/faces/{face}/confirm?sort=title&i=0",
+        data={"csrf_token": token, "person_id": jana, "number": "3"},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == f"/assets/{asset_id}?sort=title&i=0#face-{face}"
+    with rt.session() as session:
+        confirmed = session.get(Face, face)
+        assert confirmed is not None and confirmed.person_id == jana
+
+    log_in(client, officer)
+    officer_page = client.get(f"/assets/{asset_id}/faces/{face}/people?name=peet").text
+    assert re.findall(r"Dit is ([^<]+)</button>", officer_page) == [
+        "Jan Peeterman",
+        "Jan Peeters",
+        "Jana Peeters",
+    ]
+    new_name = client.get(f"/assets/{asset_id}/faces/{face}/people?name=Els+Claes").text
+    assert "Els Claes als nieuwe persoon toevoegen" in new_name
+    log_in(client, make_account(Role.viewer))
+    assert client.get(f"/assets/{asset_id}/faces/{face}/people").status_code == 403
+    other = upload(client, creative, seed=62)
+    assert client.get(f"/assets/{other}/faces/{face}/people").status_code in (403, 404)
+
+
+def test_a_picked_person_wins_over_the_name_shown(
+    client: TestClient,
+    rt: Runtime,
+    make_account: Callable[[Role], Account],
+    photo_with_faces: tuple[str, dict[str, str]],
+) -> None:
+    # The picker sends the name it shows and the person chosen, who may share that name.
+    asset_id, ids = photo_with_faces
+    creative = make_account(Role.creative)
+    with rt.session() as session:
+        data = people.PersonCreate.model_validate({"name": NAME})
+        twin = people.create_person(session, data=data, actor=make_account(Role.admin).user).id
+    token = log_in(client, creative)
+    url = f"/assets/{asset_id}/faces/{ids['unknown']}/confirm"
+    picked = client.post(url, data={"csrf_token": token, "person_id": twin, "name": NAME})
     assert picked.status_code == 200
     with rt.session() as session:
         face = session.get(Face, ids["unknown"])

@@ -116,7 +116,7 @@ def test_library_sorts_filters_and_pages_without_scripts(
     assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
     # What the infinite-scroll script fetches: just the cards, and where to go next.
     fragment = client.get("/?sort=title&page=1&fragment=1")
-    assert fragment.text.lstrip().startswith('<li class="card">')
+    assert fragment.text.lstrip().startswith('<li class="card ar-')
     assert fragment.text.count('form="bulk"') == 3  # appended cards can be selected too
     assert fragment.headers["x-next-page"] == "/?sort=title&page=2"
     assert "x-next-page" not in client.get("/?sort=title&page=2&fragment=1").headers

@@ -3,10 +3,13 @@ paths of video face tracks."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import Index, LargeBinary, String, event
 from sqlmodel import Field, SQLModel
 
 from dam.clock import now
@@ -21,9 +24,32 @@ class FaceState(StrEnum):
     dismissed = "dismissed"  # a person said it is no face, or no one recognisable
 
 
+NAME_KEY_MAX = 250
+_NOT_IN_WORDS = re.compile(r"[\W_]+")
+
+
+def name_key(name: str) -> str:
+    """A name as people type it when they search: lower case, without accents, words
+    apart ("Gaëlle D'Hondt-Peeters" -> "gaelle d hondt peeters"), so that "gael" and
+    "hondt" find her."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(w for w in _NOT_IN_WORDS.split(plain) if w)[:NAME_KEY_MAX]
+
+
+def _name_key_default(context: Any) -> str:
+    # Rows inserted without the ORM (bulk inserts) get their key from their name too.
+    return name_key(str(context.get_current_parameters().get("name") or ""))
+
+
 class Person(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     name: str = Field(max_length=200)
+    # `name_key(name)`, kept with the name (below): people are found by it, through its
+    # index, without reading everyone (gdpr/recognition/people_search.py).
+    name_key: str = Field(
+        default="", max_length=NAME_KEY_MAX, sa_column_kwargs={"default": _name_key_default}
+    )
     email: str | None = Field(default=None, max_length=320)
     notes: str = Field(default="", max_length=5000)
     is_minor: bool = False
@@ -31,6 +57,15 @@ class Person(SQLModel, table=True):
     hidden: bool = False
     created_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+
+    # Matches are listed by name, then id: both in the index, so a page needs no sort.
+    __table_args__ = (Index("ix_person_name_key", "name_key", "id"),)
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _keep_name_key(_mapper: Any, _connection: Any, person: Person) -> None:
+    person.name_key = name_key(person.name)
 
 
 class Face(SQLModel, table=True):

@@ -48,17 +48,19 @@ def confirm(
     actor: User,
     may_create: bool,
 ) -> Person:
-    """Confirm a face as the person called `name` when one is typed, else as `person_id`.
+    """Confirm a face as `person_id` when one was picked, else as the person called `name`.
 
-    A typed name is an existing person's when exactly one has it; several are refused, and
-    a new person is made only when `may_create` (cluster_naming.person_for_name).
+    (The asset page's picker sends both: the name it shows and the person chosen, who may
+    share that name with others.) A typed name is an existing person's when exactly one
+    has it; several are refused, and a new person is made only when `may_create`
+    (cluster_naming.person_for_name).
     """
-    if name.strip():
+    if person_id:
+        person = identity.get_person(session, person_id)
+    elif name.strip():
         person, _ = cluster_naming.person_for_name(
             session, name=name, actor=actor, may_create=may_create
         )
-    elif person_id:
-        person = identity.get_person(session, person_id)
     else:
         raise NoPerson("Choose a person, or type their name.")
     identity.confirm_face(session, face_id=face_id, person_id=person.id, actor=actor)

@@ -53,13 +53,3 @@ def review_item(session: Session, asset_id: str) -> ReviewItem:
         session.exec(select(Rendition.name).where(Rendition.asset_id == asset_id))
     )
     return ReviewItem(asset=asset, faces=faces, names=names, renditions=renditions)
-
-
-def all_people(session: Session) -> list[tuple[str, str]]:
-    """(id, name) of everyone, by name: the choices of the person field."""
-    return [
-        (pid, name)
-        for pid, name in session.exec(
-            select(Person.id, Person.name).order_by(col(Person.name), col(Person.id))
-        )
-    ]

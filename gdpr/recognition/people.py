@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, field_validator
@@ -111,6 +112,15 @@ def list_people(session: Session) -> list[tuple[Person, int]]:
     )
     people = session.exec(select(Person).order_by(func.lower(Person.name), col(Person.id)))
     return [(p, int(counts.get(p.id, 0))) for p in people]
+
+
+def names_of(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
+    """{person id: name} for those of `person_ids` that exist (a page's few, not everyone)."""
+    wanted = sorted({p for p in person_ids if p})
+    if not wanted:
+        return {}
+    rows = session.exec(select(Person.id, Person.name).where(col(Person.id).in_(wanted)))
+    return {person_id: name for person_id, name in rows}
 
 
 def person_view(session: Session, person_id: str, viewer: User | None = None) -> PersonView:

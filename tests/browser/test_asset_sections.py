@@ -109,6 +109,8 @@ def test_saving_keeps_the_result_set_and_links_only_for_cleared_channels(
     ids = [upload(server, token, title=f"Reeks {n}", alt="Een reeks foto's") for n in range(6)]
     log_in(page, creative, path="/?mine=1")
     page.get_by_role("link", name="Reeks 0").click()  # the oldest: the last of six
+    page.get_by_role("dialog", name="Reeks 0").get_by_role("link", name="Pagina openen").click()
+    page.wait_for_url("**/assets/**")
     expect(page.get_by_text("6 van 6")).to_be_visible()
     here = page.url
     assert "i=5" in here and "mine=1" in here

@@ -30,7 +30,7 @@ import pytest
 from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page
 
-from dam.models import ImportRun, Role
+from dam.models import Face, ImportRun, Role
 from dam.runtime import Runtime
 from tests import media
 from tests.browser.conftest import SCREENSHOTS, Person, api_token, log_in
@@ -195,12 +195,17 @@ def site(server: str, ui_runtime: Runtime, make_person_module: Callable[..., Per
         counts = {"imported": 2, "duplicates": 1, "skipped": 0, "refused": 1}
         run = ImportRun(folder="/srv/import/kust", status="done", total=4, done=4, counts=counts)
         session.add(run)
+        # A face as the detector stores one, for the page that names it without scripts.
+        face = Face(asset_id=ids[0], box_x=0.3, box_y=0.2, box_w=0.2, box_h=0.3, score=0.9,
+                    detector="test")  # fmt: skip
+        session.add(face)
         session.flush()
-        run_id = run.id
+        run_id, face_id = run.id, face.id
     return Site(
         values={
             "run_id": run_id,
             "asset_id": ids[0],
+            "face_id": face_id,
             "collection_id": collection["id"],
             "person_id": person["id"],
             "consent_id": consent["id"],

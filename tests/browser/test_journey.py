@@ -87,7 +87,11 @@ def test_creative_journey(page: Page, make_person: Callable[..., Person], tmp_pa
     screenshot(page, "library")
 
     # Edit the metadata of the beach photo, with a server-side validation message first.
+    # A tile opens the lightbox; from there the photo's page.
     page.get_by_role("link", name="strand.jpg").click()
+    lightbox = page.get_by_role("dialog", name="strand.jpg")
+    expect(lightbox).to_be_visible()
+    lightbox.get_by_role("link", name="Pagina openen").click()
     expect(page.get_by_role("heading", name="strand.jpg", level=1)).to_be_visible()
     page.get_by_role("tab", name="Technische gegevens").click()  # the page's parts
     expect(page.get_by_text("Canon EOS R6")).to_be_visible()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from dam.auth import has_permission
 from dam.models import User
 from gdpr.consent import consents
-from gdpr.recognition import people
+from gdpr.recognition import people, people_search
 from web.api.consents import consent_public
 from web.api.face_schemas import (
     EmbeddingsDeleted,
@@ -33,6 +35,37 @@ def list_people(
     session: SessionDep, user: User = Depends(require("people.read"))
 ) -> list[PersonSummary]:
     return [person_summary(p, n) for p, n in people.list_people(session)]
+
+
+class PersonMatchPublic(BaseModel):
+    id: str
+    name: str
+    photos: int  # library assets the caller may see on which the person is confirmed
+
+
+class PeopleFoundPublic(BaseModel):
+    items: list[PersonMatchPublic]
+    more: bool  # more people match than `limit`: more words narrow them down
+
+
+# Declared before /{person_id}, which would otherwise take "search" for an id.
+@router.get("/search", response_model=PeopleFoundPublic)
+def search_people(
+    session: SessionDep,
+    user: User = Depends(require("people.read")),
+    q: Annotated[str, Query(max_length=200)] = "",
+    limit: Annotated[int, Query(ge=1, le=people_search.MAX_LIMIT)] = people_search.DEFAULT_LIMIT,
+) -> PeopleFoundPublic:
+    """People whose name has a word starting with each word of `q` (any case, accents
+    optional), by name; people marked hidden only for privacy officers."""
+    found = people_search.find_people(session, text=q, viewer=user, limit=limit)
+    return PeopleFoundPublic(
+        items=[
+            PersonMatchPublic(id=m.person.id, name=m.person.name, photos=m.photos)
+            for m in found.matches
+        ],
+        more=found.more,
+    )
 
 
 @router.post("", status_code=201, response_model=PersonPublic)

@@ -18,7 +18,7 @@ from dam.models import User
 from gdpr.judgement import verdict_text
 from web import browser_session as session
 from web import catalogs
-from web.ui import grid_focus, i18n, labels, nav
+from web.ui import grid_focus, grid_tiles, i18n, labels, nav
 from web.ui.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -95,6 +95,7 @@ class Templates:
         # Why an asset, job, ZIP or import failed, and other kept messages, in this language.
         env.globals["failure"] = lambda row: catalogs.failure_text(locale, row) or ""
         env.globals["message_text"] = partial(catalogs.translate_message, locale)
+        env.globals["card_tiles"] = grid_tiles.card_tiles
         # Channels are named by gdpr (its verdict texts name them too): one table.
         env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env

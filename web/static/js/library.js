@@ -3,6 +3,7 @@
 // The instant search (library-search.js) replaces the results; they are set up anew.
 import { placeholders } from "./app.js";
 import { startInstantSearch } from "./library-search.js";
+import { startLightbox } from "./lightbox.js";
 
 function setUpSelection(root) {
   const grid = root.querySelector("#grid");
@@ -48,41 +49,55 @@ function setUpSelection(root) {
 }
 
 // Infinite scroll: when the pager's "next page" link comes into view, fetch that page's
-// cards and append them. Without scripts the pager links work as they are.
+// cards and append them. Without scripts the pager links work as they are. The lightbox
+// asks for the next page the same way when it goes past the last tile (`more`).
 function setUpInfiniteScroll(root, refresh) {
   const grid = root.querySelector("#grid");
   const nextLink = root.querySelector("[data-next-page]");
-  if (!grid || !nextLink || !("IntersectionObserver" in window)) return () => {};
-  let loading = false;
-  const observer = new IntersectionObserver(async (entries) => {
-    if (!entries.some((e) => e.isIntersecting) || loading) return;
-    loading = true;
-    try {
-      const url = new URL(nextLink.href);
-      url.searchParams.set("fragment", "1");
-      const response = await fetch(url, { headers: { Accept: "text/html" } });
-      if (!response.ok || !grid.isConnected) return;
-      const template = document.createElement("template");
-      template.innerHTML = await response.text();
-      grid.append(template.content);
-      placeholders(grid);
-      refresh();
-      const following = response.headers.get("X-Next-Page");
-      if (following) {
-        nextLink.href = following;
-        // Still in view (a tall screen, short pages): observing anew reports it again.
-        observer.unobserve(nextLink);
-        observer.observe(nextLink);
-      } else {
-        observer.disconnect();
-        nextLink.closest(".pager").hidden = true;
-      }
-    } finally {
-      loading = false;
+  if (!grid || !nextLink) return { stop: () => {}, more: async () => false };
+  let loading = null;
+  let observer = null; // none in a browser without IntersectionObserver: only `more`
+
+  async function load() {
+    const url = new URL(nextLink.href);
+    url.searchParams.set("fragment", "1");
+    const response = await fetch(url, { headers: { Accept: "text/html" } });
+    if (!response.ok || !grid.isConnected) return false;
+    const template = document.createElement("template");
+    template.innerHTML = await response.text();
+    grid.append(template.content);
+    placeholders(grid);
+    refresh();
+    const following = response.headers.get("X-Next-Page");
+    if (following) {
+      nextLink.href = following;
+      // Still in view (a tall screen, short pages): observing anew reports it again.
+      observer?.unobserve(nextLink);
+      observer?.observe(nextLink);
+    } else {
+      observer?.disconnect();
+      nextLink.removeAttribute("data-next-page");
+      nextLink.closest(".pager").hidden = true;
     }
-  }, { rootMargin: "600px" });
-  observer.observe(nextLink);
-  return () => observer.disconnect();
+    return true;
+  }
+
+  // One page at a time, whoever asks (the scroll or the lightbox).
+  function more() {
+    if (!nextLink.hasAttribute("data-next-page")) return Promise.resolve(false);
+    loading ??= load().finally(() => {
+      loading = null;
+    });
+    return loading;
+  }
+
+  if ("IntersectionObserver" in window) {
+    observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) more();
+    }, { rootMargin: "600px" });
+    observer.observe(nextLink);
+  }
+  return { stop: () => observer?.disconnect(), more };
 }
 
 // On a narrow screen the filters fold behind their summary (served open, so that they show
@@ -103,14 +118,16 @@ function setUpFilters(root) {
   apply();
 }
 
-let stopScrolling = () => {};
+let scrolling = { stop: () => {}, more: async () => false };
 
 function setUp(root) {
-  stopScrolling();
+  scrolling.stop();
   setUpFilters(root);
   const refresh = setUpSelection(root);
-  stopScrolling = setUpInfiniteScroll(root, refresh);
+  scrolling = setUpInfiniteScroll(root, refresh);
 }
 
 setUp(document);
 startInstantSearch((region) => setUp(region));
+// The results may be replaced (instant search): ask whichever scroll is current.
+startLightbox({ more: () => scrolling.more() });

@@ -26,6 +26,7 @@ from web.ui.library_search import LibrarySearcher
 from web.ui.redirects import see_other
 from web.ui.routes.asset_download import download_context
 from web.ui.routes.asset_verdict import verdict_context
+from web.ui.routes.face_people import face_people_url
 from web.ui.routes.shares import share_panel
 from web.ui.templating import Viewer, flash
 
@@ -44,6 +45,7 @@ def _render(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     face_error: tuple[str, str] | None = None,
+    face_typed: str = "",
     status: int = 200,
 ) -> Response:
     assert viewer.user is not None
@@ -73,9 +75,13 @@ def _render(
     playback = playback_public(db, asset.id) if video else None
     if playback is not None:  # the player must not switch to a file it may not have
         playback.sources = [s for s in playback.sources if may_load(s.name)]
-    # Names only for roles that may see people (GDPR: a viewer sees that someone is there).
-    known = people.list_people(db) if viewer.can("people.read") else None
-    names = {p.id: p.name for p, _ in known} if known is not None else None
+    # Names only for roles that may see people (GDPR: a viewer sees that someone is there),
+    # and only of the people on this asset: the picker finds others by name as you type.
+    names = (
+        people.names_of(db, (f.person_id for f in view.faces if f.person_id))
+        if viewer.can("people.read")
+        else None
+    )
     verdict = verdict_context(request, db, viewer, asset)
     if values is None:
         values = forms.asset_form_values(
@@ -119,7 +125,7 @@ def _render(
         licence_statuses=forms.LICENCE_STATUS_LABELS,
         playback=playback,
         faces=face_marks(view.faces, names=names, video=video),
-        people_choice=[(p.id, p.name) for p, _ in known or []],
+        face_typed=face_typed,
         dismiss_labels=face_forms.DISMISS_LABELS,
         face_error=face_error,
         **download_context(request, db, viewer, asset),
@@ -190,17 +196,20 @@ def confirm_face(
     """Say who a face is: a person picked, or one typed by name (a new person: officers)."""
     assert viewer.user is not None
     face = face_decisions.face_on(db, asset.id, face_id)
+    name = str(form.get("name") or "")
+    if form.get("search"):  # without scripts: "Search people by name" for what was typed
+        return see_other(face_people_url(request, face, name))
     try:
         face_decisions.confirm(
             db,
             face_id=face.id,
             person_id=str(form.get("person_id") or ""),
-            name=str(form.get("name") or ""),
+            name=name,
             actor=viewer.user,
             may_create=viewer.can("people.manage"),
         )
     except DomainError as exc:
-        return _refused(request, db, viewer, templates, face, exc)
+        return _refused(request, db, viewer, templates, face, exc, typed=name)
     flash(request, "success", viewer.gettext("Face %(n)s is confirmed.", n=_number(form)))
     return _back(request, face)
 
@@ -236,6 +245,7 @@ def _refused(
     templates: TemplatesDep,
     face: Face,
     exc: DomainError,
+    typed: str = "",
 ) -> Response:
     """The page again with why the decision was refused next to the face (other errors go
     to the error page)."""
@@ -244,7 +254,16 @@ def _refused(
         raise exc
     status = 403 if isinstance(exc, Forbidden) else 422
     problem = (face.id, viewer.gettext(message))
-    return _render(request, db, viewer, templates, face.asset_id, face_error=problem, status=status)
+    return _render(
+        request,
+        db,
+        viewer,
+        templates,
+        face.asset_id,
+        face_error=problem,
+        face_typed=typed[:200],  # back in the field, and what "search" looks for
+        status=status,
+    )
 
 
 def _loadable(

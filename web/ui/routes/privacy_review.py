@@ -66,7 +66,6 @@ def review_page(
         if video and "poster" in item.renditions
         else None,
         next_id=following if following != asset_id else None,
-        people_choice=face_review.all_people(db),
         dismiss_labels=face_forms.DISMISS_LABELS,
     )
 
