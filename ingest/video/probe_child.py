@@ -140,7 +140,9 @@ def _scan(container: Any, max_pixels: int) -> dict[str, Any]:
 
 def _frame_facts(frame: Any) -> dict[str, Any]:
     matrix = None
-    for side in frame.side_data:
+    for item in frame.side_data:
+        # PyAV up to 18.1.0 yields the side data, 18.1.1 (a mapping) their types.
+        side = item if hasattr(item, "type") else frame.side_data[item]
         if "DISPLAYMATRIX" in str(side.type):
             raw = bytes(side)
             if len(raw) == 36:
