@@ -20,7 +20,7 @@ import numpy as np
 from dam.geometry import Box, iou
 from ingest.faces.geometry import overlap_of_smaller, padded, pixel_bounds, to_dlib_square
 from ingest.faces.mtcnn import PNET_WINDOW, Detection, Region, detector
-from ingest.faces.regions import small_face_regions
+from ingest.faces.regions import SkinMap
 
 SURE = 0.95
 VERIFY_SIDE = 160  # px of the neighbourhood (twice the face) handed to HOG
@@ -46,18 +46,22 @@ def detect_faces(
     if whole_frame_from is None or whole_frame_from <= max(min_face, PNET_WINDOW):
         return _checked(rgb, detector().detect(rgb, min_face=max(min_face, PNET_WINDOW)))
     found = _checked(rgb, detector().detect(rgb, min_face=whole_frame_from))
-    regions = small_face_regions(rgb, largest_face=whole_frame_from)
-    if regions:
+    skin = SkinMap(rgb, largest_face=whole_frame_from)
+    if skin.any():
         source, factor = rgb, 1.0
         if min_face < PNET_WINDOW and detail is not None:
             sharper = detail()
             if sharper.shape[1] > rgb.shape[1]:
                 source, factor = sharper, sharper.shape[1] / rgb.shape[1]
+
+        def regions(face: float) -> list[Region]:
+            return [_scaled_region(r, factor, source.shape) for r in skin.regions(face / factor)]
+
         small = detector().detect(
             source,
             min_face=min_face * factor,
             max_face=whole_frame_from * factor,
-            regions=[_scaled_region(r, factor, source.shape) for r in regions],
+            regions=regions,
         )
         found += [_scaled(d, 1 / factor) for d in _checked(source, small)]
     return _distinct(found)

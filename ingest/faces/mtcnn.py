@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -44,6 +44,9 @@ PNET_TILE = 512
 BATCH = 128
 
 Region = tuple[int, int, int, int]  # left, top, right, bottom in pixels
+# Where to look: the same rectangles at every level, or the rectangles that could hold a
+# face of up to the given size (px of the picture searched), asked per level.
+Regions = Sequence[Region] | Callable[[float], Sequence[Region]]
 Window = tuple[Region, float]  # where P-Net looks, and at which scale
 
 
@@ -71,12 +74,13 @@ class MtcnnDetector:
         *,
         min_face: float = 20.0,
         max_face: float | None = None,
-        regions: Sequence[Region] | None = None,
+        regions: Regions | None = None,
     ) -> list[Detection]:
         """Faces of at least `min_face` pixels in an RGB uint8 image, best first.
 
         `max_face` leaves out the pyramid levels for bigger faces (one level of overlap
-        kept); `regions` limits the search to those rectangles (a face must lie inside).
+        kept); `regions` limits the search to those rectangles (a face must lie inside),
+        or gives them per level for the biggest face it looks for.
         """
         height, width = rgb.shape[:2]
         if min(height, width) < PNET_WINDOW:
@@ -86,8 +90,7 @@ class MtcnnDetector:
         scales = pyramid(width, height, max(min_face, smallest))
         if max_face is not None:
             scales = [s for s in scales if s * max_face > PNET_WINDOW * PYRAMID_FACTOR]
-        areas = [(0, 0, width, height)] if regions is None else list(regions)
-        boxes = self._propose(rgb, [(area, s) for s in scales for area in areas])
+        boxes = self._propose(rgb, windows(width, height, scales, regions))
         if len(boxes) == 0:
             return []
         boxes = self._refine(rgb, boxes)
@@ -200,6 +203,18 @@ class MtcnnDetector:
         return boxes[order], points[order]
 
 
+def windows(width: int, height: int, scales: list[float], regions: Regions | None) -> list[Window]:
+    """Where P-Net looks at each scale: the whole picture, or the regions given for it.
+    Per level, those for the faces it finds (up to the next level's smallest) and a level
+    more: a skin cell at the edge of a face can be a face's width from its other edge."""
+    if regions is None:
+        return [((0, 0, width, height), s) for s in scales]
+    if not callable(regions):
+        return [(area, s) for s in scales for area in regions]
+    around = regions
+    return [(area, s) for s in scales for area in around(PNET_WINDOW / (s * PYRAMID_FACTOR**2))]
+
+
 def _batched(
     net: cv2.dnn.Net, rgb: np.ndarray, boxes: np.ndarray, size: int, outputs: list[str]
 ) -> list[np.ndarray]:
@@ -234,7 +249,9 @@ def pyramid(width: int, height: int, min_face: float) -> list[float]:
 
 
 def nms(boxes: np.ndarray, threshold: float, *, of_smaller: bool = False) -> np.ndarray:
-    """Indices kept by greedy suppression over rows (x1, y1, x2, y2, score, ...)."""
+    """Indices kept by greedy suppression over rows (x1, y1, x2, y2, score, ...), best
+    first: a box goes when it overlaps a better one kept by more than `threshold`, as
+    intersection over union or (`of_smaller`) over the smaller box's area."""
     if len(boxes) == 0:
         return np.empty(0, dtype=np.int64)
     x1, y1, x2, y2, score = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], boxes[:, 4]
