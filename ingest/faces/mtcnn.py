@@ -64,9 +64,9 @@ class MtcnnDetector:
     """One instance per thread: OpenCV nets keep per-call state."""
 
     def __init__(self) -> None:
-        self._pnet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_PNET.path()))
-        self._rnet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_RNET.path()))
-        self._onet = cv2.dnn.readNetFromONNX(str(weights.MTCNN_ONET.path()))
+        self._pnet = _net(weights.MTCNN_PNET)
+        self._rnet = _net(weights.MTCNN_RNET)
+        self._onet = _net(weights.MTCNN_ONET)
 
     def detect(
         self,
@@ -213,6 +213,15 @@ def windows(width: int, height: int, scales: list[float], regions: Regions | Non
         return [(area, s) for s in scales for area in regions]
     around = regions
     return [(area, s) for s in scales for area in around(PNET_WINDOW / (s * PYRAMID_FACTOR**2))]
+
+
+def _net(model: weights.ModelFile) -> cv2.dnn.Net:
+    net = cv2.dnn.readNetFromONNX(str(model.path()))
+    # OpenCV fuses each PReLU into the convolution before it, and its fused kernel is the
+    # slower one: unfused, P-Net takes two thirds of the time (R-Net and O-Net ~10 % less)
+    # and gives the same numbers, bit for bit.
+    net.enableFusion(False)
+    return net
 
 
 def _batched(
