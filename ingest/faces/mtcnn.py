@@ -75,12 +75,14 @@ class MtcnnDetector:
         min_face: float = 20.0,
         max_face: float | None = None,
         regions: Regions | None = None,
+        propose_above: float = THRESHOLDS[0],
     ) -> list[Detection]:
         """Faces of at least `min_face` pixels in an RGB uint8 image, best first.
 
         `max_face` leaves out the pyramid levels for bigger faces (one level of overlap
         kept); `regions` limits the search to those rectangles (a face must lie inside),
-        or gives them per level for the biggest face it looks for.
+        or gives them per level for the biggest face it looks for. `propose_above`: P-Net's
+        threshold.
         """
         height, width = rgb.shape[:2]
         if min(height, width) < PNET_WINDOW:
@@ -90,7 +92,7 @@ class MtcnnDetector:
         scales = pyramid(width, height, max(min_face, smallest))
         if max_face is not None:
             scales = [s for s in scales if s * max_face > PNET_WINDOW * PYRAMID_FACTOR]
-        boxes = self._propose(rgb, windows(width, height, scales, regions))
+        boxes = self._propose(rgb, windows(width, height, scales, regions), propose_above)
         if len(boxes) == 0:
             return []
         boxes = self._refine(rgb, boxes)
@@ -106,7 +108,9 @@ class MtcnnDetector:
             for b, p in zip(boxes, points, strict=True)
         ]
 
-    def _propose(self, rgb: np.ndarray, windows: list[Window]) -> np.ndarray:
+    def _propose(
+        self, rgb: np.ndarray, windows: list[Window], threshold: float = THRESHOLDS[0]
+    ) -> np.ndarray:
         found = []
         # Levels of one region two steps apart differ by a factor of ~2 (0.709²): each is
         # averaged down from the one two above it, which gives the same pixels as
@@ -125,7 +129,7 @@ class MtcnnDetector:
             )
             made.append(level)
             del made[:-2]
-            xs, ys, score, offsets = self._pnet_cells(level)
+            xs, ys, score, offsets = self._pnet_cells(level, threshold)
             if len(xs) == 0:
                 continue
             x1s = x0 + PNET_STRIDE * xs / scale
@@ -140,7 +144,9 @@ class MtcnnDetector:
         cells = cells[nms(cells, 0.7)]
         return to_square(regress(cells[:, :5], cells[:, 5:9]))
 
-    def _pnet_cells(self, level: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _pnet_cells(
+        self, level: np.ndarray, threshold: float = THRESHOLDS[0]
+    ) -> tuple[np.ndarray, ...]:
         """P-Net over a level, tile by tile: the cells scoring above its threshold, as
         (column, row) indices of the level's cell grid, scores and box offsets."""
         height, width = level.shape[:2]
@@ -157,7 +163,7 @@ class MtcnnDetector:
                 self._pnet.setInput(blob)
                 regression, probability = self._pnet.forward(["conv2d_4", "softmax"])
                 # Outputs are (1, x, y, channels): the input was transposed.
-                xs, ys = np.nonzero(probability[0, :, :, 1] >= THRESHOLDS[0])
+                xs, ys = np.nonzero(probability[0, :, :, 1] >= threshold)
                 # A tile's last cells belong to the next tile (they are its first ones).
                 mine = np.ones(len(xs), dtype=bool)
                 if right is not None:
