@@ -19,7 +19,7 @@ import numpy as np
 
 from dam.geometry import Box, iou
 from ingest.faces.geometry import overlap_of_smaller, padded, pixel_bounds, to_dlib_square
-from ingest.faces.mtcnn import PNET_WINDOW, THRESHOLDS, Detection, Region, detector
+from ingest.faces.mtcnn import PNET_WINDOW, Detection, Region, detector
 from ingest.faces.regions import SkinMap
 
 SURE = 0.95
@@ -31,7 +31,8 @@ DUPLICATE_OVERLAP = 0.7  # as MTCNN's own last suppression: inside a surer box, 
 # tests/test_faces_camera.py (384 faces) were found alike from 0.95 and from 0.8, with
 # 4 false faces instead of 10, and R-Net had a fifth of the proposals to check on the
 # textured bench photos (62 against 318). In a photo searched as it is (no bigger than
-# the working size) one face of dlib's photos is proposed at 0.94 at most: THRESHOLDS.
+# the working size) one face of dlib's photos is proposed at 0.94 at most: there P-Net
+# keeps mtcnn.THRESHOLDS.
 DETAIL_PROPOSALS = 0.95
 
 
@@ -68,7 +69,7 @@ def detect_faces(
             min_face=min_face * factor,
             max_face=whole_frame_from * factor,
             regions=regions,
-            propose_above=THRESHOLDS[0] if source is rgb else DETAIL_PROPOSALS,
+            propose_above=None if source is rgb else DETAIL_PROPOSALS,
         )
         found += [_scaled(d, 1 / factor) for d in _checked(source, small)]
     return _distinct(found)

@@ -75,14 +75,14 @@ class MtcnnDetector:
         min_face: float = 20.0,
         max_face: float | None = None,
         regions: Regions | None = None,
-        propose_above: float = THRESHOLDS[0],
+        propose_above: float | None = None,
     ) -> list[Detection]:
         """Faces of at least `min_face` pixels in an RGB uint8 image, best first.
 
         `max_face` leaves out the pyramid levels for bigger faces (one level of overlap
         kept); `regions` limits the search to those rectangles (a face must lie inside),
         or gives them per level for the biggest face it looks for. `propose_above`: P-Net's
-        threshold.
+        threshold, if not THRESHOLDS'.
         """
         height, width = rgb.shape[:2]
         if min(height, width) < PNET_WINDOW:
@@ -109,7 +109,7 @@ class MtcnnDetector:
         ]
 
     def _propose(
-        self, rgb: np.ndarray, windows: list[Window], threshold: float = THRESHOLDS[0]
+        self, rgb: np.ndarray, windows: list[Window], threshold: float | None = None
     ) -> np.ndarray:
         found = []
         # Levels of one region two steps apart differ by a factor of ~2 (0.709²): each is
@@ -145,11 +145,12 @@ class MtcnnDetector:
         return to_square(regress(cells[:, :5], cells[:, 5:9]))
 
     def _pnet_cells(
-        self, level: np.ndarray, threshold: float = THRESHOLDS[0]
+        self, level: np.ndarray, threshold: float | None = None
     ) -> tuple[np.ndarray, ...]:
         """P-Net over a level, tile by tile: the cells scoring above its threshold, as
         (column, row) indices of the level's cell grid, scores and box offsets."""
         height, width = level.shape[:2]
+        threshold = THRESHOLDS[0] if threshold is None else threshold
         overlap = PNET_WINDOW - PNET_STRIDE  # the last window of a tile ends there
         xs_all, ys_all, scores, offsets = [], [], [], []
         rows, columns = tile_starts(height), tile_starts(width)
