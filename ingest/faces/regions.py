@@ -4,8 +4,9 @@ Looking for faces of 20-40 px over a whole 24-megapixel photo costs P-Net severa
 what the photo's renditions cost, almost all of it on sky, grass, walls and water. A face
 shows skin, and skin of every tone sits in a narrow band of chroma (Cr, Cb in YCbCr;
 brightness varies with tone and light, chroma much less): only blocks with such colours,
-grown by a face's size, get the fine search. Photos without colour (black and white, or
-nearly so) give no such hint and are searched whole. Measured in bench/faces.py.
+grown by the size of the faces each level of the search looks for, get the fine search.
+Photos without colour (black and white, or nearly so) give no such hint and are searched
+whole. Measured in bench/faces.py and docs/models.md.
 """
 
 from __future__ import annotations

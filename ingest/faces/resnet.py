@@ -2,7 +2,7 @@
 
 The dlib-bin wheel is built without BLAS: its network takes 85-100 ms per face here, more
 than all of detection. The same weights run through numpy's BLAS (all faces of a photo
-in one product per layer) take ~19 ms per face and give the same vectors
+in one product per layer) take ~9 ms per face and give the same vectors
 (tests/test_faces_resnet.py compares them with dlib's own).
 
 The weights are read from the model file of face-recognition-models
