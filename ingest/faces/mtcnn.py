@@ -225,8 +225,8 @@ def windows(width: int, height: int, scales: list[float], regions: Regions | Non
 def _net(model: weights.ModelFile) -> cv2.dnn.Net:
     net = cv2.dnn.readNetFromONNX(str(model.path()))
     # OpenCV fuses each PReLU into the convolution before it, and its fused kernel is the
-    # slower one: unfused, P-Net takes two thirds of the time (R-Net and O-Net ~10 % less)
-    # and gives the same numbers, bit for bit.
+    # slower one: unfused, P-Net takes 0.67-0.87 of the time (by tile size; R-Net and O-Net
+    # ~10 % less) and gives the same numbers, bit for bit.
     net.enableFusion(False)
     return net
 
