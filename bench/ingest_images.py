@@ -9,8 +9,10 @@ orientation 6) and caches them under .cache/bench-images/. Then:
 1. Pipeline: a fresh data dir in a temp folder, a real SQLite database, the default SQLite
    Huey queue and N consumer worker threads in this process. The files are imported one
    after the other (store + schedule, as `dam import` does) while the workers process them.
-   Prints the per-stage medians of Job.duration_s and images per second from the first
-   store to the moment the last asset became ready.
+   Prints per stage the median of Job.duration_s (wall) and the CPU seconds per photo (the
+   worker thread's own CPU time while the stage ran), where the rest of the process's CPU
+   went (the main thread storing and polling, the workers' job bookkeeping, other threads),
+   and images per second from the first store to the moment the last asset became ready.
 2. Comparison, single-threaded, workers stopped: for every file in turn, the renditions
    stage (render_image(), called directly) and libvips producing the same three outputs
    (pyvips.Image.thumbnail from the file, concurrency 1, operation cache off), interleaved
@@ -29,6 +31,7 @@ import secrets
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -150,8 +153,41 @@ class CpuMeter:
         return time.perf_counter() - self._wall, ours, others
 
 
+def _thread_cpu_s() -> dict[int, float]:
+    """CPU seconds per live thread of this process, by native thread id."""
+    return {t.id: t.user_time + t.system_time for t in psutil.Process().threads()}
+
+
+class StageCpu:
+    """The CPU time each stage's jobs spend in their worker thread, by wrapping the
+    runtime's stage handlers (time.thread_time: what a library does in threads of its own,
+    an OpenCV or BLAS pool, is not counted here but under the other threads)."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.cpu: dict[str, list[float]] = {}
+        self.workers: set[int] = set()
+        self._lock = threading.Lock()
+        for name, handler in list(rt.wiring.stages.items()):
+            rt.wiring.stages[name] = self._timed(name, handler)
+
+    def _timed(self, name: str, handler: Callable[[StageContext], None]) -> Callable:
+        def run(ctx: StageContext) -> None:
+            started = time.thread_time()
+            try:
+                handler(ctx)
+            finally:
+                spent = time.thread_time() - started
+                with self._lock:
+                    self.cpu.setdefault(name, []).append(spent)
+                    self.workers.add(threading.get_native_id())
+
+        return run
+
+
 def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str], dict]:
     """Import `paths` with `workers` consumer threads running; wait until all are done."""
+    stage_cpu = StageCpu(rt)
+    threads_before = _thread_cpu_s()
     rt.queue.start_consumer(workers)
     summary = ImportSummary()
     store_s = []
@@ -178,7 +214,11 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
         # from Job.finished_at, not from this loop.
         time.sleep(0.1)
     _, cpu_ours, cpu_others = meter.read()
+    threads = {tid: spent - threads_before.get(tid, 0.0) for tid, spent in _thread_cpu_s().items()}
     rt.queue.stop_consumer()
+    main_thread = threading.main_thread().native_id
+    in_workers = sum(spent for tid, spent in threads.items() if tid in stage_cpu.workers)
+    in_stages = sum(sum(values) for values in stage_cpu.cpu.values())
     with rt.session() as session:
         jobs = list(session.exec(select(Job).where(col(Job.asset_id).in_(ids))))
         failed = list(
@@ -199,6 +239,14 @@ def run_pipeline(rt: Runtime, paths: list[Path], workers: int) -> tuple[list[str
         "elapsed_s": (last_ready - first_store).total_seconds(),
         "cpu_ours_s": cpu_ours,
         "cpu_others_s": cpu_others,
+        "stage_cpu": stage_cpu.cpu,
+        "cpu_main_s": threads.get(main_thread, 0.0),
+        "cpu_bookkeeping_s": in_workers - in_stages,
+        "cpu_other_threads_s": sum(
+            spent
+            for tid, spent in threads.items()
+            if tid != main_thread and tid not in stage_cpu.workers
+        ),
         "failed": len(failed),
     }
 
@@ -356,8 +404,18 @@ def report_pipeline(pipe: dict, count: int, workers: int, faces: bool) -> None:
         "threads, SQLite database, SQLite Huey queue"
     )
     print(f"  {'store (import_file, main thread)':34s} median {ms(pipe['store_s'])}")
+    print(f"  {'':34s} wall: median         CPU: median    per photo")
     for stage, values in pipe["stages"].items():
-        print(f"  {stage:34s} median {ms(values)}  (Job.duration_s, {len(values)} jobs)")
+        cpu = pipe["stage_cpu"].get(stage, [])
+        cpu_text = f"{ms(cpu)}     {sum(cpu) / count * 1000:5.0f} ms" if cpu else ""
+        print(f"  {stage:34s}       {ms(values)}         {cpu_text}  ({len(values)} jobs)")
+    print(
+        "  CPU per photo outside the stages: main thread (store, polling) "
+        f"{pipe['cpu_main_s'] / count * 1000:.0f} ms, worker threads' job bookkeeping (claim, "
+        f"record, schedule, change feed) {pipe['cpu_bookkeeping_s'] / count * 1000:.0f} ms, "
+        "other threads (queue scheduler, sweeper, OpenCV/BLAS pools) "
+        f"{pipe['cpu_other_threads_s'] / count * 1000:.0f} ms"
+    )
     print(
         f"  end to end: {count} images in {pipe['elapsed_s']:.2f} s = {per_s:.2f} images/s "
         f"(first store to last ready), {pipe['failed']} failed "
@@ -470,6 +528,11 @@ def main() -> None:
         help="with --faces: first run the pipeline with the faces stage as it was before "
         f"issue 16 ({FACES_BEFORE}), in a data dir of its own, then as it is",
     )
+    parser.add_argument(
+        "--pipeline-only",
+        action="store_true",
+        help="only the pipeline figures, not the single-threaded comparison",
+    )
     args = parser.parse_args()
 
     paths = ensure_photos(args.count)
@@ -515,6 +578,8 @@ def main() -> None:
             migrate.upgrade(rt.engine)
             ids, pipe = run_pipeline(rt, paths, args.workers)
             report_pipeline(pipe, args.count, args.workers, args.faces)
+            if args.pipeline_only:
+                return
             scratch = Path(temp) / "libvips"
             meter = CpuMeter()
             times = compare(rt, ids, scratch, with_faces=args.faces)

@@ -257,9 +257,7 @@ class _RecordingNet:
         return self.net.forward(names)  # type: ignore[attr-defined]
 
 
-def test_p_net_sees_a_big_level_in_tiles_and_gives_every_cell_as_in_one_piece(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_p_net_sees_a_big_level_in_tiles_and_gives_every_cell_as_in_one_piece() -> None:
     detector = mtcnn.MtcnnDetector()
     level = np.random.default_rng(0).integers(0, 256, (1200, 1301, 3), dtype=np.uint8)
     detector._pnet.setInput(mtcnn._normalise(level)[None].transpose(0, 2, 1, 3))
@@ -271,8 +269,7 @@ def test_p_net_sees_a_big_level_in_tiles_and_gives_every_cell_as_in_one_piece(
     # in one piece, only in tiles (the last of a row or column takes a short remainder).
     largest_tile = (mtcnn.PNET_TILE * 3 // 2 + 10) ** 2
     assert max(shape[1] * shape[2] for shape in recording.shapes) <= largest_tile < level.size // 3
-    monkeypatch.setattr(mtcnn, "THRESHOLDS", (0.0, *mtcnn.THRESHOLDS[1:]))  # every cell
-    xs, ys, scores, _offsets = detector._pnet_cells(level)
+    xs, ys, scores, _offsets = detector._pnet_cells(level, 0.0)  # every cell
     whole = probability[0, :, :, 1]
     assert len(xs) == whole.size  # each cell once
     tiled = np.zeros_like(whole)
