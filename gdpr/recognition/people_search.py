@@ -38,6 +38,12 @@ class PeopleFound:
     matches: list[PersonMatch]
     more: bool  # more people match than were asked for: typing more narrows them down
 
+    def new_name(self, text: str) -> bool:
+        """Whether `text` is a name (as people search it) that nobody found has: one an
+        officer may add as a new person."""
+        typed = name_key(text)
+        return bool(typed) and not any(name_key(m.person.name) == typed for m in self.matches)
+
 
 def findable_by(user: User) -> Any:
     """A WHERE clause for the people `user` may find by name."""

@@ -17,7 +17,6 @@ from fastapi.responses import Response
 
 from dam import assets
 from dam.models import Face
-from dam.models.faces import name_key
 from gdpr.recognition import face_decisions, people_search
 from web.api.face_schemas import crop_url
 from web.deps import SessionDep
@@ -56,7 +55,6 @@ def face_people(
     found = people_search.find_people(db, text=name, viewer=viewer.user, limit=SHOWN)
     marks = face_marks(assets.faces_of(db, asset.id), names={}, video=asset.kind == "video")
     number = next((m.number for m in marks if m.id == face.id), 1)
-    typed = name_key(name)
     result_set = _result_set(request)
     return templates.render(
         request,
@@ -69,9 +67,7 @@ def face_people(
         typed_name=" ".join(name.split()),
         found=found,
         # An officer may add the name typed as a new person, unless someone has it already.
-        may_add=bool(typed)
-        and viewer.can("people.manage")
-        and not any(name_key(m.person.name) == typed for m in found.matches),
+        may_add=viewer.can("people.manage") and found.new_name(name),
         result_set=result_set,
         back_query=f"?{urlencode(result_set)}" if result_set else "",
     )
