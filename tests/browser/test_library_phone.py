@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, expect
 
 from dam.models import Role
 from dam.runtime import Runtime
+from search.service import service_for
 from tests.browser.conftest import Person, api_token, log_in
 from tests.browser.test_library import seed
 
@@ -21,6 +22,9 @@ def test_filters_fold_and_the_bar_sticks_only_with_a_selection(
 ) -> None:
     creative = make_person(Role.creative)
     seed(server, api_token(ui_runtime, creative), 3, first_seed=520)
+    # The facets come from the search index: without this the page can be served before
+    # the uploads are indexed, with no facet to fold (seen once in CI).
+    assert service_for(ui_runtime).sync.flush()  # the live server runs in this process
     context = browser.new_context(base_url=server, locale="nl-BE", viewport=PHONE)
     page = context.new_page()
     log_in(page, creative, path="/?mine=1")
