@@ -363,18 +363,9 @@ def already_imported(session: Session, candidates: Sequence[Candidate]) -> dict[
     wanted = {str(c.path): (c.size, c.mtime_ns) for c in candidates}
     done: dict[str, Imported] = {}
     for piece in chunks(list(wanted), 500):
-        for path, size, mtime_ns, asset_id, run_id, outcome in session.exec(
-            select(
-                ImportedFile.path,
-                ImportedFile.size,
-                ImportedFile.mtime_ns,
-                ImportedFile.asset_id,
-                ImportedFile.run_id,
-                ImportedFile.outcome,
-            ).where(col(ImportedFile.path).in_(piece))
-        ):
-            if wanted.get(path) == (size, mtime_ns):
-                done[path] = Imported(asset_id, run_id, outcome)
+        for row in session.exec(select(ImportedFile).where(col(ImportedFile.path).in_(piece))):
+            if wanted.get(row.path) == (row.size, row.mtime_ns):
+                done[row.path] = Imported(row.asset_id, row.run_id, row.outcome)
     return done
 
 
