@@ -5,8 +5,9 @@ RAW, psd-tools for Photoshop documents, PDFium for a consent form's first page) 
 stranger's bytes: a crafted file may crash them, loop or allocate without end. Each runs
 as a small script of its own (`*_child.py`, importing nothing from Beeldbank) that prints
 one JSON object, started through `ingest.video.launch`: a memory cap (address space), a
-CPU cap, a lower priority, and death with this process. Here the wall clock is kept too: past `timeout_s` the child's
-whole process group is killed, so nothing it started outlives the call that waited for it.
+CPU cap, a lower priority, and death with this process. Here the wall clock is kept too:
+past `timeout_s` the child's whole process group is killed, so nothing it started
+outlives the call that waited for it.
 
 A crash, a cap or a garbled answer is `ChildFailed`, the clock `ChildTimedOut`; each
 caller words them for a person (what it was reading, and that the original is kept). An
