@@ -56,6 +56,7 @@ class VideoInfo:
     tags: CaptureTags
     # Why the file's sound is not in the web versions, when it has sound we cannot take.
     audio_note: str | None = None
+    xmp: str | None = None  # the container's XMP packet (MP4/QuickTime), as the file has it
 
     def facts(self) -> dict[str, Any]:
         """The technical facts as JSON for the asset's metadata."""
@@ -177,6 +178,7 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
         audio=_audio(audios),
         tags=read_tags(raw.get("tags") or {}, video.get("tags") or {}),
         audio_note=_audio_note(audios),
+        xmp=raw["xmp"] if isinstance(raw.get("xmp"), str) else None,
     )
 
 
