@@ -160,6 +160,31 @@ def test_a_photoshop_document_shows_its_composite(
     assert is_red(region(pixels, 0.5, 0.25)) and is_blue(region(pixels, 0.5, 0.75))
 
 
+def test_a_photoshop_documents_xmp_is_read_without_parsing_the_document(
+    tmp_path: Path,
+) -> None:
+    from psd_tools import PSDImage
+    from psd_tools.psd.image_resources import ImageResource
+
+    psd = PSDImage.frompil(photoshop_picture())
+    packet = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + b" " * 301 + b"</x:xmpmeta>"
+    psd._record.image_resources[1060] = ImageResource(key=1060, name="odd", data=packet)
+    path = tmp_path / "met-xmp.psd"
+    psd.save(path)
+    assert layered.read_xmp(path) == packet == PSDImage.open(path).image_resources.get_data(1060)
+    whole = path.read_bytes()
+    # Cut inside the resources, and a block claiming more than the section holds: none.
+    at = whole.index(packet)
+    (tmp_path / "cut.psd").write_bytes(whole[: at + 10])
+    assert layered.read_xmp(tmp_path / "cut.psd") is None
+    size_at = at - 4
+    huge = whole[:size_at] + (2**31).to_bytes(4, "big") + whole[size_at + 4 :]
+    (tmp_path / "huge.psd").write_bytes(huge)
+    assert layered.read_xmp(tmp_path / "huge.psd") is None
+    PSDImage.frompil(photoshop_picture()).save(tmp_path / "zonder.psd")
+    assert layered.read_xmp(tmp_path / "zonder.psd") is None
+
+
 def test_a_photoshop_bomb_is_stopped_in_its_child_with_the_reason(
     rt: Runtime, tmp_path: Path
 ) -> None:
@@ -251,6 +276,7 @@ def test_a_reduced_resolution_page_is_never_the_main_one(tmp_path: Path) -> None
         assert image.n_frames == 2 and main_page(image) == 0
 
 
+@pytest.mark.timeout(600)  # each Photoshop file is a child process: seconds under load
 def test_photoshop_and_multipage_tiffs_from_pillows_corpus(tmp_path: Path) -> None:
     """Real Photoshop files (and fuzzed ones: out-of-bounds writes, timeouts, huge byte
     counts) and Pillow's multi-page TIFFs: each becomes a picture or a refusal in words."""

@@ -14,7 +14,6 @@ one fails with the reason, its original kept.
 
 from __future__ import annotations
 
-import base64
 import logging
 import tempfile
 from collections.abc import Iterator
@@ -40,6 +39,9 @@ CHILD = Path(__file__).with_name("psd_child.py")
 CHILD_MEMORY_BYTES = 1024**3
 CHILD_TIMEOUT_S = 120.0
 _WORKING_COPIES = 2
+_XMP_RESOURCE = 1060  # XMP metadata, as Photoshop keeps it
+# The image resources (thumbnail, XMP, paths...) read for the XMP: at most this much.
+MAX_RESOURCES_BYTES = 16 * 1024 * 1024
 # What the child may answer as the composite's mode (psd_child._PLAIN_MODES).
 _MODES = frozenset({"1", "L", "LA", "RGB", "RGBA", "CMYK", "I", "I;16", "F"})
 
@@ -66,6 +68,34 @@ def read_header(path: Path, *, label: str) -> PsdHeader:
         channels=int.from_bytes(head[12:14], "big"),
         depth=int.from_bytes(head[22:24], "big"),
     )
+
+
+def read_xmp(path: Path) -> bytes | None:
+    """The XMP packet (image resource 1060) of a document, read from its image resources
+    section without psd-tools: bounded reads of length-prefixed blocks, nothing decoded.
+    None when there is none or the section is malformed."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(26)
+            colour_data = int.from_bytes(fh.read(4), "big")
+            fh.seek(colour_data, 1)
+            length = int.from_bytes(fh.read(4), "big")
+            section = fh.read(min(length, MAX_RESOURCES_BYTES))
+    except OSError:
+        return None
+    at = 0
+    while at + 12 <= len(section) and section[at : at + 4] == b"8BIM":
+        resource = int.from_bytes(section[at + 4 : at + 6], "big")
+        name = section[at + 6]
+        at += 6 + name + 1 + (name + 1) % 2  # a Pascal string padded to an even length
+        size = int.from_bytes(section[at : at + 4], "big")
+        at += 4
+        if at + size > len(section):
+            return None
+        if resource == _XMP_RESOURCE:
+            return section[at : at + size]
+        at += size + size % 2
+    return None
 
 
 def decode_need(header: PsdHeader, long_edge: int) -> int:
@@ -99,14 +129,13 @@ def open_layered(
         raise too_many_pixels(header.width * header.height, max_pixels, size)
     image: Image.Image
     if header_only:
-        answer = _child(["xmp", str(path)], label=label, memory=CHILD_MEMORY_BYTES)
         image = Image.new("RGB", (1, 1))
         image.info[FULL_SIZE] = size
     else:
-        image, answer = _composite(path, label, header, long_edge)
-    xmp = answer.get("xmp")
-    if isinstance(xmp, str):
-        image.info["xmp"] = base64.b64decode(xmp)
+        image = _composite(path, label, header, long_edge)
+    xmp = read_xmp(path)  # a block of the resources right after the header
+    if xmp is not None:
+        image.info["xmp"] = xmp
     try:
         yield image
     finally:
@@ -119,9 +148,7 @@ def child_memory(header: PsdHeader, long_edge: int) -> int:
     return CHILD_MEMORY_BYTES + decode_need(header, long_edge)
 
 
-def _composite(
-    path: Path, label: str, header: PsdHeader, long_edge: int
-) -> tuple[Image.Image, dict[str, Any]]:
+def _composite(path: Path, label: str, header: PsdHeader, long_edge: int) -> Image.Image:
     with tempfile.TemporaryDirectory(prefix="beeldbank-psd-") as scratch:
         out = Path(scratch) / "pixels"
         memory = child_memory(header, long_edge)
@@ -134,7 +161,7 @@ def _composite(
             image = Image.frombytes(mode, (width, height), out.read_bytes())
         except ValueError:  # fewer bytes than the size needs
             raise _unreadable(label, N_("its composite came out incomplete")) from None
-    return image, answer
+    return image
 
 
 def _child(args: list[str], *, label: str, memory: int) -> dict[str, Any]:

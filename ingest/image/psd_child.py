@@ -7,9 +7,9 @@ a memory cap, a CPU cap and a timeout (`ingest.image.layered` starts it through
 `ingest.child_process`): running out costs this child, never the worker. It imports
 nothing from Beeldbank so that it starts fast.
 
-Usage: python psd_child.py xmp PATH                    -> JSON {"xmp": base64 or null}
-       python psd_child.py composite PATH OUT BUDGET   -> the composite's pixels written to
-                                              OUT, JSON {"mode", "width", "height", "xmp"}
+Usage: python psd_child.py composite PATH OUT BUDGET   -> the composite's pixels written to
+                                              OUT, JSON {"mode", "width", "height"}
+(The XMP is read by the parent from the image resources, without psd-tools.)
 
 BUDGET (bytes, or "unlimited") is handed to psd-tools' own allocation check, where it
 has one (1.22 and later): an array it knows to be larger is refused before it is made.
@@ -18,12 +18,10 @@ The address-space cap stops what that check does not foresee.
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 from typing import Any
 
-_XMP_RESOURCE = 1060  # XMP metadata, as Photoshop keeps it
 # Modes whose pixels travel as Image.tobytes() and come back with Image.frombytes();
 # anything else (a palette) is turned into RGBA first.
 _PLAIN_MODES = frozenset({"1", "L", "LA", "RGB", "RGBA", "CMYK", "I", "I;16", "F"})
@@ -34,14 +32,8 @@ def main(argv: list[str]) -> int:
     try:
         from psd_tools import PSDImage
 
-        psd = _open(PSDImage, path, argv[4] if len(argv) > 4 else None)
-        xmp = psd.image_resources.get_data(_XMP_RESOURCE)
-        answer: dict[str, Any] = {
-            "xmp": base64.b64encode(xmp).decode("ascii") if isinstance(xmp, bytes) else None
-        }
-        if mode == "xmp":
-            return _emit(answer)
         if mode == "composite":
+            psd = _open(PSDImage, path, argv[4])
             image = psd.topil() if psd.has_preview() else None
             if image is None:  # saved without "maximise compatibility": from the layers
                 image = psd.composite()
@@ -51,8 +43,7 @@ def main(argv: list[str]) -> int:
                 image = image.convert("RGBA")
             with open(argv[3], "wb") as out:
                 out.write(image.tobytes())
-            answer.update(mode=image.mode, width=image.width, height=image.height)
-            return _emit(answer)
+            return _emit({"mode": image.mode, "width": image.width, "height": image.height})
     except MemoryError:
         return _emit({"error": "memory"})
     except ImportError:
@@ -64,9 +55,7 @@ def main(argv: list[str]) -> int:
     return _emit({"error": "usage"})
 
 
-def _open(psd_image: Any, path: str, budget: str | None) -> Any:
-    if budget is None:
-        return psd_image.open(path)
+def _open(psd_image: Any, path: str, budget: str) -> Any:
     limit: str | int = budget if budget == "unlimited" else int(budget)
     try:
         return psd_image.open(path, max_alloc_bytes=limit)
