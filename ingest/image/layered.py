@@ -5,11 +5,13 @@ by default); psd-tools reads that. A document saved without it is composited fro
 layers by psd-tools. Layers are never edited; the original is kept as uploaded. What the
 decode costs is planned from the 26-byte header before anything is read.
 
-psd-tools parses the whole document (layer records, resources, compressed channels) in
-a child process (`psd_child.py`, through `ingest.child_process`, like camera RAW and
-PDFs): an address-space cap of what the header says the composite takes plus 1 GiB, a
-CPU and a wall-clock limit, its process group killed at the limit. A document that breaks
-one fails with the reason, its original kept.
+psd-tools parses the document (layer records, resources, compressed channels) only in a
+child process (`psd_child.py`, through `ingest.child_process`, like camera RAW and PDFs):
+an address-space cap of what the header says the composite takes plus 1 GiB (also handed
+to psd-tools' own allocation check), a CPU and a wall-clock limit, its process group
+killed at the limit. A document that breaks one fails with the reason, its original kept.
+The worker itself reads only the header and the XMP block of the image resources
+(`read_xmp`: length-checked reads, nothing decoded), so the probe stage starts no child.
 """
 
 from __future__ import annotations
