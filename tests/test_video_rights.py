@@ -118,6 +118,7 @@ def test_hostile_xmp_in_an_mp4_fills_nothing(clip_dir: Path) -> None:
     )
     plain = clips.render(small("no-rights-bomb", "mp4", extra=()), clip_dir)
     info = probe_file(with_xmp(plain, clip_dir / "bomb.mp4", bomb))
+    assert info.xmp is not None and "ENTITY" in info.xmp  # it was read, then refused
     assert embedded_licence(info) == {}
 
 
