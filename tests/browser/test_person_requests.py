@@ -137,10 +137,12 @@ def test_an_erasures_progress_follows_it_while_it_runs(
             session, person_id=person_id, assets=erasure.AssetsChoice.redact, actor=actor
         )
     job_id = job.id
+    log_in(page, officer, path=f"/privacy/requests/{job_id}")
+    expect(page.locator("#request-status")).to_have_text("Wacht om te starten")
+    # A worker takes it and counts its files: the page says so without a reload.
     _set_job(ui_runtime, job_id, status=JobStatus.running, progress=3.5 / 8,
              params={**(job.params or {}), "files": 8})  # fmt: skip
-
-    log_in(page, officer, path=f"/privacy/requests/{job_id}")
+    expect(page.locator("#request-status")).to_have_text("Bezig", timeout=10_000)
     bar = page.get_by_role("progressbar", name="Voortgang")
     expect(bar).to_have_attribute("max", "8")
     assert bar.evaluate("b => b.value") == pytest.approx(3.5)

@@ -23,6 +23,7 @@ function show(box, job) {
   const bar = box.querySelector("progress");
   const words = box.querySelector(".request-progress-text");
   if (job.status !== "running") return;
+  say(document.getElementById(box.dataset.statusId), box.dataset.busy);
   if (job.files_total !== null && job.files_total !== undefined) {
     const total = job.files_total;
     bar.max = Math.max(total, 1);
@@ -42,8 +43,7 @@ function ended(box, job) {
     window.location.reload();
     return;
   }
-  const item = box.parentElement;
-  const status = item.querySelector(".request-status");
+  const status = document.getElementById(box.dataset.statusId);
   box.remove();
   say(status, job.status === "done" ? box.dataset.done : box.dataset.failed);
 }
