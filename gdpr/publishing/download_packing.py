@@ -77,7 +77,7 @@ README_METADATA = N_(
 README_MANIFEST = N_("manifest.csv says per picture what happened to it:")
 README_OUTCOMES = {
     INCLUDED: N_("cleared for this channel"),
-    REDACTED: N_("with faces blurred: there is no consent for this channel"),
+    REDACTED: N_("whoever gave no consent for this channel was made unrecognisable"),
     LEFT_OUT: N_("the column “%(reason)s” says why"),
     MISSING: N_("this picture does not exist (any more) or you may not see it"),
 }
