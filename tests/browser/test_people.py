@@ -149,6 +149,10 @@ def test_name_a_group_then_decide_suggestions_with_the_keyboard(
     page.reload()
     expect(page.get_by_text("Geen suggesties te controleren.")).to_be_visible()
     expect(page.locator(".tiles .card")).to_have_count(4)
+    page.locator(".tiles .card-link").first.click()  # the library's tiles and lightbox
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
 
 
 def test_the_decide_forms_work_without_scripts(

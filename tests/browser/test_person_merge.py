@@ -1,6 +1,7 @@
 """Merging two people from a person's page in Chromium: by keyboard alone through the people
 picker (which never offers the person themself, and tells namesakes apart by id), then the
-confirmation page; and the same without scripts through the page of matches."""
+confirmation page; and the same without scripts through the page of matches (axe-core finds
+nothing on it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from dam.models import Person as PersonRow
 from dam.models import Role
 from dam.runtime import Runtime
-from tests.browser.conftest import Person, log_in
+from tests.browser.conftest import Person, assert_accessible, log_in
 from tests.browser.test_person_picker import add_people
 
 
@@ -64,6 +65,12 @@ def test_merge_by_keyboard_through_the_picker(
     expect(page.locator(".flash-success")).to_have_text("De twee personen zijn samengevoegd.")
     expect(page).to_have_url(re.compile(f"/people/{me}$"))
     assert gone(ui_runtime, namesake) and not gone(ui_runtime, other) and not gone(ui_runtime, me)
+
+    page.goto(f"/people/{me}/merge?name=samenv")  # the page without scripts, for axe too
+    expect(page.locator(".person-matches").get_by_role("button")).to_have_text(
+        ["Mark Samenvoeg samenvoegen met Merel Samenvoeg…"]
+    )
+    assert_accessible(page)
 
 
 def test_merge_without_scripts_through_the_page_of_matches(
