@@ -175,3 +175,41 @@ def test_person_page_and_dashboard_show_the_library_tiles(
     assert '<ul class="tiles review-tiles">' in dashboard
     assert f'href="/privacy/review?asset={wide}"' in dashboard
     assert '<span class="card-snippet">1 gezicht te bekijken</span>' in dashboard
+
+
+def test_a_group_is_named_as_the_person_picked_even_with_a_namesake(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    creative = make_account(Role.creative)
+    asset_id = upload(client, creative, seed=82)
+    with rt.unit_of_work() as session:
+        first, second = Person(name="Lot Dubbel"), Person(name="Lot Dubbel")
+        session.add_all([first, second])
+        session.flush()
+        faces = [
+            Face(id=f"grp{n}", asset_id=asset_id, box_x=0.1 + n / 4, box_y=0.1, box_w=0.2,
+                 box_h=0.2, score=0.9, detector="test", cluster_id="grp0")
+            for n in range(2)
+        ]  # fmt: skip
+        session.add_all(faces)
+        second_id = second.id
+    token = log_in(client, creative)
+    page = client.get("/people").text
+    assert "<datalist" not in page and page.count("data-person-picker") == 2  # bar + group
+    by_name = client.post(
+        "/people/groups", data={"csrf_token": token, "cluster_ids": "grp0", "name": "Lot Dubbel"}
+    )
+    assert "Meerdere personen hebben deze naam." in by_name.text
+    picked = client.post(
+        "/people/groups",
+        data={
+            "csrf_token": token,
+            "cluster_ids": "grp0",
+            "name": "Lot Dubbel",
+            "person_id": second_id,
+        },
+    )
+    assert "2 gezichten bevestigd als Lot Dubbel." in picked.text
+    with rt.session() as session:
+        named = [session.get(Face, f"grp{n}") for n in range(2)]
+    assert {(f.person_id, f.state) for f in named if f} == {(second_id, FaceState.confirmed)}
