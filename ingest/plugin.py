@@ -16,7 +16,7 @@ from ingest.video import plugin as video
 def register(wiring: Wiring) -> None:
     wiring.add_stage("probe", probe_image)
     wiring.add_stage("renditions", render_image, memory=budget.renditions_need)
-    wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need)
+    wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need, same_worker=True)
     wiring.add_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
     wiring.add_task(import_runs.IMPORT_TASK, import_runs.import_folder)
     wiring.add_periodic("expire_uploads", tus.expire_uploads)
