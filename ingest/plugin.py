@@ -6,6 +6,7 @@ from __future__ import annotations
 from dam.models import AssetKind
 from dam.wiring import Wiring
 from ingest import capabilities, commands, import_runs, tus
+from ingest.faces import threads
 from ingest.faces.capabilities import check_face_models
 from ingest.faces.stage import detect_asset_faces
 from ingest.image import budget
@@ -23,5 +24,6 @@ def register(wiring: Wiring) -> None:
     wiring.add_doctor_check(capabilities.check_image_codecs)
     wiring.add_doctor_check(capabilities.check_ffmpeg)
     wiring.add_doctor_check(check_face_models)
+    wiring.add_startup("opencv_threads", threads.share_the_cores)
     video.register(wiring)
     commands.register(wiring)
