@@ -3,10 +3,12 @@
 The job workers (DAM_WORKERS threads) already keep the cores busy side by side. OpenCV
 runs each network layer of a face job over its own pool of one thread per core as well;
 with every core taken by a worker, those threads only wait for each other, spinning
-between the many small layers of MTCNN: on 2 cores with 2 workers that cost ~80 ms of CPU
-per 24-megapixel photo beside the faces stage's ~220 ms (bench/ingest_images.py, "other
-threads"), for no gain in photos per second. Each job's OpenCV therefore gets the cores
-divided by the workers (at least one: then it runs in the worker's own thread).
+between the many small layers of MTCNN. On 2 cores with 2 workers that cost ~0.03 CPU s
+per 24-megapixel photo on a quiet machine and 0.08-0.10 s under load (bench/ingest_images.py
+"other threads": 78-102 ms -> 26-38 ms at load 13-20), for no gain in photos per second.
+Each job's OpenCV therefore gets the cores divided by the workers (at least one: then it
+runs in the worker's own thread). A single video faces job on an otherwise idle machine
+gives up the second core for it (docs/models.md).
 """
 
 from __future__ import annotations
