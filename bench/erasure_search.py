@@ -1,12 +1,14 @@
 """Erasure and the search index: what forgetting one person costs as the library grows.
 
     .venv/bin/python bench/erasure_search.py [--assets 20000] [--on 20]
-        [--database sqlite|postgresql|both] [--rebuild]
+        [--database sqlite|postgresql|both] [--rebuild] [--spread]
 
 1. A fresh database (as bench/withdrawal.py fills it: N ready assets, one person confirmed
    on `--on` of them, the others showing one of 2,000 other people) indexed in the
    embedded Tantivy index; with `--rebuild` the index is then rebuilt (`dam reindex`), so
-   that one or two large segments hold every document, the worst case for a purge.
+   that one or two large segments hold every document, the worst case for a purge. The
+   person is on the first `--on` assets, or with `--spread` on assets spread evenly over
+   the library (so in every segment: the purge then rewrites all of them).
 2. The person is erased (gdpr.requests.erasure.erase_person, their pictures deleted), which
    returns once search has forgotten them: the time of that call and of the index purge
    in it, and of the search subscriber alone (run once more on the same assets), are
@@ -67,10 +69,10 @@ def segments(rt: object) -> str:
     return f"{searcher.num_docs:,} documents in {searcher.num_segments} segment(s)"
 
 
-def run(database: str, n_assets: int, n_on: int, rebuild_first: bool) -> None:
+def run(database: str, n_assets: int, n_on: int, rebuild_first: bool, spread: bool) -> None:
     with scratch_runtime(database) as rt:
         settings = rt.settings
-        star_id, _ = fill(rt, n_assets, n_on, clock.now())
+        star_id, _ = fill(rt, n_assets, n_on, clock.now(), spread=spread)
         service = service_for(rt)
         t = time.perf_counter()
         assert service.sync.flush(timeout=600)
@@ -136,10 +138,11 @@ def main() -> None:
     parser.add_argument("--on", type=int, default=20)
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index first")
+    parser.add_argument("--spread", action="store_true", help="the person all over the library")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     for database in ["sqlite", "postgresql"] if args.database == "both" else [args.database]:
-        run(database, args.assets, args.on, args.rebuild)
+        run(database, args.assets, args.on, args.rebuild, args.spread)
 
 
 if __name__ == "__main__":
