@@ -45,14 +45,17 @@ from search.sync import IndexSync  # noqa: E402
 # The erased person's first name ("Bench Person"): a term dictionary shares prefixes, so
 # the two words seldom stand side by side in the files; "person" is in field names.
 NAME = b"bench"
-purges: list[tuple[float, int]] = []  # (seconds, documents written) of each purge
+# (seconds, CPU seconds of the whole process, documents written) of each purge. The CPU
+# time (every thread: Tantivy indexes on its own) says more than the seconds on a
+# machine that others share.
+purges: list[tuple[float, float, int]] = []
 
 
 def timed_purge(purge):  # type: ignore[no-untyped-def]
     def run(self, asset_ids):  # type: ignore[no-untyped-def]
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         written = purge(self, asset_ids)
-        purges.append((time.perf_counter() - t, written))
+        purges.append((time.perf_counter() - t, time.process_time() - cpu, written))
         return written
 
     return run
@@ -116,10 +119,11 @@ def run(database: str, n_assets: int, n_on: int, rebuild_first: bool, spread: bo
             )
             erased = time.perf_counter() - t
         left = index_files_holding_name(index_dir)
-        seconds, written = purges[-1]
+        seconds, cpu, written = purges[-1]
         print(
             f"[{database}] erasure: {erased:.2f} s until erase_person returned, of which "
-            f"the index purge {seconds:.2f} s ({written:,} documents written); "
+            f"the index purge {seconds:.2f} s, {cpu:.2f} CPU s ({written:,} documents "
+            f"written, {cpu / max(1, written) * 1e6:.0f} CPU us each); "
             f"{segments(rt)}; index files still holding the name: {left or 'none'}"
         )
         t = time.perf_counter()
