@@ -33,11 +33,6 @@ TEXT_FIELDS = (
     "filename",
 )
 
-# The text fields whose words are also matched by their Dutch and English stems: not
-# names (people, creator) or file names, which are no words of a language. Fewer words to
-# stem also make a document cheaper to index (an erasure's purge re-adds many).
-STEMMED_FIELDS = tuple(n for n in TEXT_FIELDS if n not in {"people", "creator", "filename"})
-
 # Exact-match fields of a document (filters and facets); both backends index these.
 KEYWORD_FIELDS = (
     "kind",

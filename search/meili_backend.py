@@ -18,7 +18,7 @@ from meilisearch.errors import MeilisearchApiError, MeilisearchError
 from search import document
 from search.analysis import stems, words
 from search.backend import DocumentSource, Progress, SearchUnavailable
-from search.document import STEMMED_FIELDS, TEXT_FIELDS, SearchDocument
+from search.document import TEXT_FIELDS, SearchDocument
 from search.highlight import highlight_fields
 from search.query import FACET_SIZE, FACETS, Hit, ParsedQuery, SearchRequest, SearchResult
 
@@ -99,7 +99,7 @@ def meili_document(doc: SearchDocument) -> dict[str, Any]:
 
 def _stems_of(doc: SearchDocument) -> list[str]:
     found: set[str] = set()
-    for name in STEMMED_FIELDS:
+    for name in TEXT_FIELDS:
         for word in words(doc.text(name)):
             found.update(s for s in stems(word).values() if s != word)
     return sorted(found)

@@ -22,7 +22,7 @@ from tantivy import Index, Occur, Order, Query, SchemaBuilder
 from search import document
 from search.analysis import build_analyzer, stems
 from search.backend import DocumentSource, Progress, SearchUnavailable, WriterBusy
-from search.document import STEMMED_FIELDS, TEXT_FIELDS, SearchDocument
+from search.document import TEXT_FIELDS, SearchDocument
 from search.highlight import highlight_fields
 from search.query import FACET_SIZE, Hit, ParsedQuery, SearchRequest, SearchResult, Word
 
@@ -30,9 +30,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the schema or the analyzers change: a new directory is built from scratch
 # (search.sync notices the empty index and re-indexes every asset).
-# 2: the uploader; 3: the stored source, fast fields for facets only; 4: no positions
-# where no phrase is asked, names and file names not stemmed, what a hit shows in `source`.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 3  # 2: the uploader; 3: the stored source, fast fields for facets only
 
 # Weights: a word in the title counts most, then the exact word anywhere, then the same
 # Dutch or English stem; typo and prefix matches score least (they are constant-score).
@@ -55,25 +53,23 @@ SORT_FIELDS = {
 
 
 def build_schema() -> tantivy.Schema:
-    # Positions only where phrases are searched (words, hidden_words), frequencies only
-    # where they rank: every posting costs indexing time, and an erasure's purge re-adds
-    # whole segments (tens of thousands of documents).
     sb = SchemaBuilder()
-    sb.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("fingerprint", stored=True, tokenizer_name="raw", index_option="basic")
-    sb.add_text_field("title", tokenizer_name="bb_words", index_option="freq")
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("fingerprint", stored=True, tokenizer_name="raw")
+    sb.add_text_field("title", tokenizer_name="bb_words")
     sb.add_text_field("words", tokenizer_name="bb_words")
     sb.add_text_field("words_nl", tokenizer_name="bb_dutch", index_option="freq")
     sb.add_text_field("words_en", tokenizer_name="bb_english", index_option="freq")
     sb.add_text_field("hidden_words", tokenizer_name="bb_words")
     for name in document.KEYWORD_FIELDS:
         # Only facets are aggregated (a fast field); filters need the terms alone.
-        sb.add_text_field(name, tokenizer_name="raw", fast=name in FACETED, index_option="basic")
+        sb.add_text_field(name, tokenizer_name="raw", fast=name in FACETED)
     sb.add_boolean_field("restricted", indexed=True, fast=True)
     sb.add_integer_field("taken_ts", indexed=True, fast=True)
     sb.add_integer_field("created_us", indexed=True, fast=True)
-    # The document's own JSON (to_json without this field): what a purge re-adds, and
-    # what a hit shows or highlights (its `display`, kept in no stored field of its own).
+    # Everything a hit shows or highlights, as one stored JSON blob.
+    sb.add_bytes_field("display", stored=True)
+    # The document's own JSON (to_json without this field): what a purge re-adds.
     sb.add_bytes_field("source", stored=True)
     return sb.build()
 
@@ -82,13 +78,11 @@ def to_json(doc: SearchDocument) -> str:
     """The document as Tantivy's JSON (IndexWriter.add_json), carrying a copy of itself in
     the stored `source` field: a purge re-adds documents from that copy as they are."""
     fields: dict[str, Any] = {"id": doc.id, "fingerprint": doc.fingerprint, "title": doc.title}
-    texts = {
-        name: doc.text(name) if name != "filename" else doc.filename.replace("_", " ")
+    texts = [
+        doc.text(name) if name != "filename" else doc.filename.replace("_", " ")
         for name in TEXT_FIELDS
-    }
-    fields["words"] = [t for t in texts.values() if t]
-    stemmed = [texts[name] for name in STEMMED_FIELDS if texts[name]]
-    fields["words_nl"] = fields["words_en"] = stemmed
+    ]
+    fields["words"] = fields["words_nl"] = fields["words_en"] = [t for t in texts if t]
     fields["hidden_words"] = list(doc.hidden_people)
     keywords: dict[str, Iterable[str]] = {
         "kind": [doc.kind],
@@ -113,8 +107,7 @@ def to_json(doc: SearchDocument) -> str:
     fields["created_us"] = doc.created_us
     display = {"kind": doc.kind, **{n: doc.text(n) for n in TEXT_FIELDS}}
     display["hidden_people"] = " · ".join(doc.hidden_people)
-    # Not a field of the index: read back from `source` (json.loads of that copy).
-    fields["display"] = display
+    fields["display"] = _base64(json.dumps(display, ensure_ascii=False).encode())
     return _with_source(json.dumps(fields, ensure_ascii=False).encode())
 
 
@@ -179,7 +172,7 @@ class TantivyBackend:
         hits = []
         for _, address in result.hits:
             stored = searcher.doc(address)
-            display = _display(stored)
+            display = json.loads(stored.get_first("display") or b"{}")
             texts = {n: display[n] for n in TEXT_FIELDS if display.get(n)}
             if request.access.hidden_people and display.get("hidden_people"):
                 both = [texts.get("people", ""), display["hidden_people"]]
@@ -298,12 +291,6 @@ class TantivyBackend:
         if len(words) == 1:
             return self._term(field, words[0])
         return Query.phrase_query(self.schema, field, list(words))
-
-
-def _display(stored: tantivy.Document) -> dict[str, Any]:
-    """What a hit shows, from the document's stored source."""
-    display: dict[str, Any] = json.loads(stored.get_first("source") or b"{}").get("display", {})
-    return display
 
 
 def _any(queries: list[Query]) -> Query:
