@@ -3,8 +3,10 @@
 Creates the rows directly (no files: the page only reads rows; each photo has its thumb
 and preview rendition rows, in a mix of shapes, as the tiles read them), logs in through
 the form and times GET / server-side (the app called in-process, no network), then weighs
-the page with everything it loads before thumbnails (HTML, CSS, scripts, icon). Then the
-people picker's search (GET /api/v1/people/search) among 5,000 people.
+the page with everything it loads before thumbnails (HTML, CSS, scripts, icon). Then, among
+5,000 people (each confirmed on a few photos, one on 2,000, every tenth with a suggestion):
+the people picker's search (GET /api/v1/people/search), the People page (a page of 48,
+searched, far pages, nobody found) and a person's page.
 
     .venv/bin/python bench/ui.py                 # SQLite in a temporary directory
     .venv/bin/python bench/ui.py --database-url postgresql://postgres@127.0.0.1:5432/test
@@ -30,11 +32,11 @@ import time  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from dam import auth, migrate  # noqa: E402
 from dam.ids import new_id  # noqa: E402
-from dam.models import Asset, AssetTag, Person, Rendition, Role  # noqa: E402
+from dam.models import Asset, AssetTag, Face, Person, Rendition, Role  # noqa: E402
 from dam.runtime import build_runtime  # noqa: E402
 from dam.settings import load_settings  # noqa: E402
 from web.app import create_app  # noqa: E402
@@ -103,7 +105,7 @@ def fill(runtime, count: int, owner_id: str) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def fill_people(runtime, count: int) -> None:
+def fill_people(runtime, count: int) -> list[str]:
     """`count` people; their search key comes from the column's default (bulk insert)."""
     with runtime.engine.begin() as conn:
         rows = [
@@ -115,6 +117,34 @@ def fill_people(runtime, count: int) -> None:
         conn.execute(insert(Person.__table__), rows)  # type: ignore[attr-defined]
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE person"))
+    return [row["id"] for row in rows]
+
+
+def fill_faces(runtime, people: list[str], *, star_photos: int) -> None:
+    """Each person confirmed on 3 photos (with a crop), every tenth with a suggestion too,
+    and the first (the "star") on `star_photos` photos."""
+    rng = random.Random(11)
+    with runtime.engine.begin() as conn:
+        assets = list(conn.execute(select(Asset.id).order_by(Asset.id)).scalars())  # type: ignore[arg-type]
+        now = datetime.now(UTC)
+        faces = []
+
+        def face(asset_id: str, person_id: str, state: str) -> dict:
+            face_id = new_id()
+            return {"id": face_id, "asset_id": asset_id, "box_x": 0.4, "box_y": 0.3,
+                    "box_w": 0.2, "box_h": 0.3, "score": 0.95, "detector": "bench",
+                    "state": state, "person_id": person_id, "crop_path": f"crops/{face_id}.jpg",
+                    "created_at": now, "updated_at": now}  # fmt: skip
+
+        for n, person_id in enumerate(people):
+            photos = star_photos if n == 0 else 3
+            faces += [face(a, person_id, "confirmed") for a in rng.sample(assets, photos)]
+            if n % 10 == 0:
+                faces.append(face(rng.choice(assets), person_id, "suggested"))
+        for first in range(0, len(faces), 5_000):
+            conn.execute(insert(Face.__table__), faces[first : first + 5_000])  # type: ignore[attr-defined]
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE face"))
 
 
 def log_in(client: TestClient, email: str) -> None:
@@ -166,6 +196,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--people", type=int, default=5_000)
+    parser.add_argument("--star-photos", type=int, default=2_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,8 +248,12 @@ def main() -> None:
                 "(uncompressed)"
             )
             began = time.perf_counter()
-            fill_people(runtime, args.people)
-            print(f"{args.people:,} people created in {time.perf_counter() - began:.1f} s")
+            people = fill_people(runtime, args.people)
+            fill_faces(runtime, people, star_photos=args.star_photos)
+            print(
+                f"{args.people:,} people with {3 * args.people + args.star_photos:,} confirmed "
+                f"faces created in {time.perf_counter() - began:.1f} s"
+            )
             for words in ("j", "sofie", "sofie maes", "gael pee 0", "zzz"):
                 path = f"/api/v1/people/search?q={words.replace(' ', '+')}&limit=8"
                 timed(client, path, 3)
@@ -227,6 +262,23 @@ def main() -> None:
                 print(
                     f"GET people/search q={words!r:<13} {found} found  median {median:6.1f} ms  "
                     f"p95 {p95:6.1f} ms"
+                )
+            pages = [
+                ("/people", "first page"),
+                ("/people?page=50", "page 50"),
+                ("/people?q=sofie+maes", "searched"),
+                ("/people?q=zzz", "nobody found"),
+                (f"/people/{people[0]}", f"person, {args.star_photos:,} photos"),
+                (f"/people/{people[1]}", "person, 3 photos"),
+            ]
+            for path, what in pages:
+                timed(client, path, 3)
+                median, p95, size = timed(client, path, args.runs)
+                html = client.get(path).text
+                shown = html.count('class="person-card"') or html.count('<li class="card ')
+                print(
+                    f"GET {path[:24]:<24} ({what}, {shown} shown)  median {median:6.1f} ms  "
+                    f"p95 {p95:6.1f} ms  html {size / 1000:.1f} kB"
                 )
         runtime.close()
 

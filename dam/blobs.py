@@ -122,14 +122,6 @@ def hash_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def human_size(size: int) -> str:
-    """1536 -> '1.5 kB'; decimal-free for bytes."""
-    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
-        if size >= factor:
-            return f"{size / factor:.1f} {unit}"
-    return f"{size} bytes"
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a derived file so that readers never see half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)

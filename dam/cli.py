@@ -16,12 +16,12 @@ from rich.console import Console
 from rich.table import Table
 
 from dam import accounts, audit, auth, doctor, logs, migrate, wiring_text
-from dam.blobs import human_size
 from dam.errors import DomainError
 from dam.models import Role
 from dam.plugins import builtin_wiring
 from dam.runtime import Runtime, build_runtime
 from dam.settings import SettingsError, get_settings
+from dam.sizes import format_size
 from dam.wiring import Wiring
 
 app = typer.Typer(
@@ -217,8 +217,8 @@ def backup_command(
             raise fail(str(exc)) from None
     console.print(
         f"Backup {report.snapshot.name}: {report.files} files "
-        f"({human_size(report.total_bytes)}), {report.copied} new "
-        f"({human_size(report.copied_bytes)}), {report.ledger_entries} erasure(s) in the "
+        f"({format_size(report.total_bytes)}), {report.copied} new "
+        f"({format_size(report.copied_bytes)}), {report.ledger_entries} erasure(s) in the "
         f"ledger, {report.seconds:.1f} s."
     )
     for note in report.notes:
@@ -245,7 +245,7 @@ def restore_command(
     migrated = " (migrated to the current version)" if report.migrated else ""
     console.print(
         f"Restored {report.snapshot.name}: {report.files} files "
-        f"({human_size(report.bytes)}) checked against their hashes, audit log intact "
+        f"({format_size(report.bytes)}) checked against their hashes, audit log intact "
         f"({report.audit_entries} entries){migrated}; {report.ledger_entries} erasure(s) in "
         f"the ledger, {len(report.erased_again)} person(s) erased again; rebuilt: "
         f"{', '.join(report.rebuilt) or 'nothing'}."

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dam.blobs import human_size
 from dam.errors import N_, StorageFull
+from dam.sizes import format_size
 
 # ENOSPC: no space; EDQUOT: the user's quota (NFS home directories, XFS project quotas).
 _FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -38,8 +38,8 @@ def shortfall(path: Path, *, min_free: int, incoming: int = 0) -> str | None:
     free = free_bytes(path)
     if free - incoming >= min_free:
         return None
-    return f"{human_size(free)} free, {human_size(min_free)} must stay free" + (
-        f" and {human_size(incoming)} would be written" if incoming else ""
+    return f"{format_size(free)} free, {format_size(min_free)} must stay free" + (
+        f" and {format_size(incoming)} would be written" if incoming else ""
     )
 
 

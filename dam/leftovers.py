@@ -39,9 +39,9 @@ class Leftover:
     why: str
 
     def describe(self, root: Path) -> str:
-        from dam.blobs import human_size
+        from dam.sizes import format_size
 
-        return f"{self.path.relative_to(root)} ({human_size(self.size)}, {self.why})"
+        return f"{self.path.relative_to(root)} ({format_size(self.size)}, {self.why})"
 
 
 Sessions = Callable[[], Session]  # the runtime's (Runtime.session)

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dam.blobs import human_size
 from dam.errors import N_, Message
+from dam.sizes import Size
 
 _CGROUP_LIMITS = (
     Path("/sys/fs/cgroup/memory.max"),
@@ -74,7 +74,7 @@ class TooBigForBudget(Exception):
                 "%(budget)s this server gives one job (DAM_JOB_MEMORY_MB). The original is "
                 "kept; reduce its size and upload it again, or raise the limit."
             ),
-            {"need": human_size(need), "budget": human_size(budget)},
+            {"need": Size(need), "budget": Size(budget)},
         )
         super().__init__(self.message.english)
         self.need = need

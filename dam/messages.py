@@ -9,9 +9,13 @@ a message without values).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dam.errors import Message
+
+if TYPE_CHECKING:
+    from dam.wiring import Wiring
 
 Stored = dict[str, Any]  # Message.to_json(): {"id": "..." | [singular, plural], "params": {}}
 
@@ -42,3 +46,20 @@ def failure_columns(message: Message | None) -> dict[str, Any]:
     if message is None:
         return {"error": None, "error_message": None}
     return {"error": message.english, "error_message": message.to_json()}
+
+
+# The wiring's extension point through which web lends its catalogs to jobs that write
+# text for a person outside a page (a ZIP's manifest and README in its requester's
+# language): `wiring.extend(TRANSLATOR, name, translate)`, translate(locale, message).
+TRANSLATOR = "messages.translator"
+Translate = Callable[[str, Message], str]
+
+
+def translator(wiring: Wiring) -> Translate:
+    """How `wiring` renders a message in a language (web's catalogs); without one, in
+    English as written."""
+    lent = list(wiring.extension(TRANSLATOR).values())
+    if lent:
+        found: Translate = lent[-1]
+        return found
+    return lambda _locale, message: message.english

@@ -24,6 +24,17 @@ EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif", "png": "png", "tiff
 MAX_EDGE = 12_000  # custom sizes above this are refused (a decompression bomb the other way)
 MIN_EDGE = 16
 VIDEO_PRESETS = ("web_720", "web_1080")
+# The presets' names for people (the ZIP form, a ZIP's README), as message ids.
+PRESET_LABELS = {
+    "web": N_("Web (1600 px)"),
+    "large": N_("Large (2560 px)"),
+    "print": N_("Print (full resolution)"),
+    "square": N_("Square (1080 × 1080)"),
+    "portrait": N_("Portrait (1080 × 1350)"),
+    "landscape": N_("Landscape (1920 × 1080)"),
+    "story": N_("Story (1080 × 1920)"),
+    "banner": N_("Banner"),
+}
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,7 @@ EXPORTED = "person.exported"
 class ReviewAsset:
     """An asset with faces nobody decided yet (unknown, or only suggested)."""
 
-    id: str
-    title: str
-    kind: str
-    has_thumb: bool
-    created_at: datetime
+    asset: Asset
     undecided: int
 
 
@@ -99,31 +95,14 @@ def review_count(session: Session) -> int:
 
 def review_assets(session: Session, *, limit: int = 24) -> list[ReviewAsset]:
     """The newest assets with undecided faces, with how many each has."""
-    newest = session.execute(
-        sa_select(
-            col(Asset.id),
-            col(Asset.title),
-            col(Asset.filename),
-            col(Asset.kind),
-            col(Asset.blurhash),
-            col(Asset.created_at),
-        )
+    newest = session.exec(
+        select(Asset)
         .where(_undecided_face(Asset.id), col(Asset.is_evidence).is_(False))
         .order_by(col(Asset.created_at).desc(), col(Asset.id).desc())
         .limit(limit)
     ).all()
-    counts = _undecided_counts(session, [row.id for row in newest])
-    return [
-        ReviewAsset(
-            id=row.id,
-            title=row.title or row.filename,
-            kind=str(row.kind),
-            has_thumb=bool(row.blurhash),
-            created_at=row.created_at,
-            undecided=counts.get(row.id, 0),
-        )
-        for row in newest
-    ]
+    counts = _undecided_counts(session, [asset.id for asset in newest])
+    return [ReviewAsset(asset, counts.get(asset.id, 0)) for asset in newest]
 
 
 def _undecided_counts(session: Session, asset_ids: list[str]) -> dict[str, int]:

@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 
 from dam import audit, events, jobs
 from dam.assets import set_tags
-from dam.blobs import StoredBlob, human_size
+from dam.blobs import StoredBlob
 from dam.errors import N_, InvalidInput, TooLarge
 from dam.models import Asset, LicenceStatus, User
+from dam.sizes import Size
 from ingest.filenames import MAX_FILENAME_BYTES, normalize_filename
 from ingest.sniff import Sniffed
 
@@ -28,7 +29,7 @@ def over_upload_limit(limit: int) -> TooLarge:
     """The 413 for a file larger than the upload limit (`limit` bytes)."""
     return TooLarge(
         N_("The file is larger than the upload limit of %(limit)s."),
-        params={"limit": human_size(limit)},
+        params={"limit": Size(limit)},
     )
 
 

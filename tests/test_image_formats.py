@@ -21,11 +21,11 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageCms
 
 from dam import auth, migrate
-from dam.blobs import human_size
 from dam.errors import ProcessingError
 from dam.models import Role
 from dam.runtime import build_runtime
 from dam.settings import Settings
+from dam.sizes import Size
 from ingest.demo import exif_block, jpeg_bytes, store_oriented
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
 from tests.conftest import Account
@@ -526,7 +526,7 @@ def test_truncated_jpeg_says_where_it_is_cut(client: TestClient, creative: Accou
     asset = processed(client, creative, cut)
     assert asset["status"] == "failed"
     assert asset["error"] == (
-        f"The file is cut off after {human_size(len(cut))}: the JPEG data ends early. "
+        f"The file is cut off after {Size(len(cut))}: the JPEG data ends early. "
         "Upload the complete file again."
     )
 
@@ -595,7 +595,7 @@ def test_cut_off_files_are_reported_as_cut_off(
         cut = whole[: int(len(whole) * fraction)]
         path.write_bytes(cut)
         assert run_pipeline_decode(path, label) == (
-            f"The file is cut off after {human_size(len(cut))}: the {label} data ends early. "
+            f"The file is cut off after {Size(len(cut))}: the {label} data ends early. "
             "Upload the complete file again."
         ), fraction
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from dam.models import Asset, Face, FaceState, Person, Role
 from dam.models.faces import name_key
 from dam.runtime import Runtime
-from gdpr.recognition import people, people_search
+from gdpr.recognition import people, people_overview, people_search
 from gdpr.requests import erasure
 from tests.conftest import Account
 from tests.ui_client import upload
@@ -180,3 +180,74 @@ def test_five_thousand_people_are_searched_through_the_name_index(
                 str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
             )
         assert "ix_person_name_key" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_exclude_leaves_one_person_out(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    officer = make_account(Role.privacy_officer)
+    jan, _ = make_people(rt, officer, "Jan Peeters", "Jan Peeters")
+    answer = client.get(URL, params={"q": "jan", "exclude": jan}, headers=officer.headers).json()
+    assert [p["id"] for p in answer["items"]] != [jan] and len(answer["items"]) == 1
+    assert jan not in {p["id"] for p in answer["items"]}
+    assert len(names(client, officer, "jan")) == 2
+
+
+def test_a_page_of_five_thousand_people_for_the_people_page(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """people_overview.people_page: the People page's list, as the picker finds people."""
+    creative = make_account(Role.creative)
+    officer = make_account(Role.privacy_officer)
+    with rt.session() as session:
+        five_thousand(session)
+    with rt.session() as session:
+        first = people_overview.people_page(session, text="", viewer=creative.user)
+        last = people_overview.people_page(session, text="", viewer=creative.user, page=9_999)
+        everyone = people_overview.people_page(session, text="", viewer=officer.user)
+        sofie = people_overview.people_page(session, text="sofie maes", viewer=creative.user)
+        hidden = people_overview.people_page(session, text="jan peeters 04", viewer=creative.user)
+        for_officer = people_overview.people_page(
+            session, text="jan peeters 04", viewer=officer.user
+        )
+    assert (first.paging.total, everyone.paging.total) == (4_900, 5_000)  # every 50th hidden
+    assert first.paging.per_page == 48 and len(first.rows) == 48
+    listed = [r.person.name_key for r in first.rows]
+    assert listed == sorted(listed) and listed[0].startswith("an claes")
+    assert last.paging.page == last.paging.pages == 103  # clamped to the end
+    assert len(last.rows) == 4_900 - 102 * 48
+    assert not any(r.person.hidden for r in first.rows + last.rows)
+    assert sofie.paging.total == 63  # Sofie (n % 10 == 5) Maes (n // 10 % 8 == 2), none hidden
+    assert all(r.person.name.startswith("Sofie Maes ") for r in sofie.rows)
+    assert [r.person.name for r in hidden.rows] == ["Jan Peeters 0480"]
+    assert [r.person.name for r in for_officer.rows] == ["Jan Peeters 0400", "Jan Peeters 0480"]
+
+
+def test_the_people_page_counts_and_covers_only_what_the_viewer_may_see(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    officer = make_account(Role.privacy_officer)
+    creative = make_account(Role.creative)
+    (person_id,) = make_people(rt, officer, "Sanne Wouters")
+    shown, secret = upload(client, creative, seed=74), upload(client, creative, seed=75)
+    with rt.unit_of_work() as session:
+        restricted = session.get(Asset, secret)
+        assert restricted is not None
+        restricted.restricted = True
+        faces = {}
+        for key, asset_id, state in (
+            ("secret", secret, FaceState.confirmed),
+            ("shown", shown, FaceState.confirmed),
+            ("suggested", shown, FaceState.suggested),
+        ):
+            face = Face(asset_id=asset_id, box_x=0.1, box_y=0.1, box_w=0.2, box_h=0.2,
+                        score=0.9, detector="test", state=state, person_id=person_id,
+                        crop_path=f"crops/{key}.jpg")  # fmt: skip
+            session.add(face)
+            faces[key] = face.id
+    with rt.session() as session:
+        (mine,) = people_overview.people_page(session, text="", viewer=creative.user).rows
+        (theirs,) = people_overview.people_page(session, text="", viewer=officer.user).rows
+    assert (mine.photos, mine.pending, mine.cover_face_id) == (1, 1, faces["shown"])
+    assert (theirs.photos, theirs.pending) == (2, 1)
+    assert theirs.cover_face_id == min(faces["shown"], faces["secret"])

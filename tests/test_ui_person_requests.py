@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from dam import clock
-from dam.models import Asset, AuditEntry, FaceState, Person, Role
+from dam.models import Asset, AuditEntry, FaceState, Job, JobStatus, Person, Role
 from dam.runtime import Runtime
 from gdpr.requests import erasure, export_files, person_requests
 from tests import video_clips as clips
@@ -294,3 +294,65 @@ def test_erasure_offers_to_blur_a_video_and_says_it_is_converted_again(
         assert asset is not None
         assert asset.sha256 != old_sha and asset.status == "ready"
     assert not rt.blobs.original_path(old_sha).exists()
+
+
+def _running_erasure(desk: Desk, person_id: str, *, files: int, progress: float) -> str:
+    """An erasure a worker is running (not run here: its state is what the pages read)."""
+    with Session(desk.rt.engine, expire_on_commit=False) as session:
+        job = person_requests.request_erasure(
+            session, person_id=person_id, assets=erasure.AssetsChoice.redact, actor=desk.user()
+        )
+        row = session.get(Job, job.id)
+        assert row is not None
+        row.status, row.progress = JobStatus.running, progress
+        row.params = {**(row.params or {}), "files": files}
+        session.add(row)
+        session.commit()
+        return job.id
+
+
+def test_an_erasure_shows_its_progress_in_files(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """While it runs, the request's page and the dashboard show the erasure's files done of
+    how many, as a bar and in words, and the API says the same; once done, all of them."""
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)
+    job_id = _running_erasure(desk, person_id, files=8, progress=3.5 / 8)
+    page = desk.page(f"/privacy/requests/{job_id}")
+    assert re.search(
+        r'<progress id="request-progress" aria-label="Voortgang" max="8" value="3.50"', page
+    )
+    assert "3 van 8 bestanden verwerkt" in page and "js/person-request.js" in page
+    dashboard = desk.page("/privacy")
+    item = dashboard.split(f'href="/privacy/requests/{job_id}"')[1].split("</li>")[0]
+    assert "bezig" in item and "3 van 8 bestanden verwerkt" in item and 'max="8"' in item
+    assert "js/person-request.js" in dashboard
+    english = client.get(f"/privacy/requests/{job_id}", headers={"Accept-Language": "en"})
+    assert "3 of 8 files processed" in english.text
+    status = client.get(f"/api/v1/privacy/requests/{job_id}").json()
+    assert (status["files_done"], status["files_total"]) == (3, 8)
+    assert status["progress"] == pytest.approx(3.5 / 8)
+
+    # One file: the singular, and none of it done yet.
+    other = person(desk, "Enkel Bestand")
+    add_face(
+        desk, upload(desk.client, desk.creative, seed=9), state=FaceState.confirmed, person_id=other
+    )
+    one = _running_erasure(desk, other, files=1, progress=0.0)
+    assert "0 van 1 bestand verwerkt" in desk.page(f"/privacy/requests/{one}")
+
+
+def test_an_erasure_counts_the_files_it_processes(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """The erasure notes how many photos and videos it processes (those the person is
+    confirmed on) before the first; once done, all of them are."""
+    desk = make_desk(client, rt, make_account)
+    person_id, _ = _subject(desk)  # confirmed on two photos, suggested on a third
+    with rt.session() as session:
+        assert erasure.files_of(session, person_id) == 2
+    location = desk.post(f"/people/{person_id}/erase", assets="redact", confirm_name=NAME)
+    status = client.get(f"/api/v1/privacy/requests/{_job_of(location)}").json()
+    assert status["status"] == "done"
+    assert (status["files_done"], status["files_total"], status["progress"]) == (2, 2, 1.0)

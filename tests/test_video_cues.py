@@ -135,7 +135,7 @@ def test_srt_problems_are_reported_by_line(text: str, problem: str) -> None:
 def test_binary_and_oversized_files_are_refused() -> None:
     with pytest.raises(CaptionError, match="binary"):
         parse_webvtt(b"WEBVTT\n\n\x00\x01\x02")
-    with pytest.raises(CaptionError, match="larger than 2 MB"):
+    with pytest.raises(CaptionError, match="larger than 2 MB;"):
         parse_srt(b"1\n" * (1024 * 1024 + 1))
     with pytest.raises(CaptionError, match="line 3: not UTF-8"):
         parse_webvtt(b"WEBVTT\n\n\xff\xfe")

@@ -18,10 +18,15 @@ from babel.support import Translations
 
 from dam.errors import LIST_SEPARATOR, Message, MessageId, is_message_list
 from dam.messages import HasError, failure_of
+from dam.sizes import Size, format_size
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LOCALES = ("nl", "en")  # Dutch first: the default when nothing else says otherwise
 DEFAULT_LOCALE = "nl"
+# Dates, numbers and sizes follow the team's region: Belgian Dutch (3 maart 2026, 1.234,
+# 1,5 MB) and British English (3 March 2026, 1,234, 1.5 MB), the English most Flemish
+# colleagues read.
+FORMAT_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 
 
 def po_path(locale: str) -> Path:
@@ -55,8 +60,9 @@ def translate(locale: str, message: MessageId, params: Mapping[str, object] | No
     """A message that may hold placeholders (an error's template and its values). A value
     that is itself a message id (marked with N_ where it is defined, such as "a PDF
     document") is translated too, and so is a Message (dam.errors) with values of its own,
-    or a list of them (the lines of a file's problems); other values (names, numbers) are
-    not in the catalog. A message with a plural form (N_plural) takes the form for its
+    or a list of them (the lines of a file's problems), and a file size (dam.sizes.Size)
+    is written the language's way; other values (names, numbers) are not in the
+    catalog. A message with a plural form (N_plural) takes the form for its
     `num` param."""
     catalog = translations(locale)
     if isinstance(message, str):
@@ -79,7 +85,14 @@ def _value(locale: str, value: object) -> object:
         return translate_message(locale, value)
     if is_message_list(value):
         return LIST_SEPARATOR.join(translate_message(locale, m) for m in value)
+    if isinstance(value, Size):
+        return size_text(value.bytes, locale)
     return value
+
+
+def size_text(size: int, locale: str) -> str:
+    """A byte count in `locale` ("1,5 MB" / "1.5 MB"): pages, API messages, kept failures."""
+    return format_size(size, FORMAT_LOCALES[locale])
 
 
 def translate_message(locale: str, message: Message | None) -> str:

@@ -10,15 +10,19 @@ import typer
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from dam import messages
 from dam.cli import console, runtime
 from dam.runtime import Runtime
 from dam.wiring import Wiring
+from web import catalogs
 from web.ui import nav
 from web.ui.routes import notices, people, privacy
 
 
 def register(wiring: Wiring) -> None:
     wiring.add_command("serve", serve_command)
+    # Jobs that write for a person (a ZIP's manifest) do so in that person's language.
+    wiring.extend(messages.TRANSLATOR, "catalogs", catalogs.translate_message)
     for item in (*nav.CORE_ITEMS, notices.NAV_ITEM, people.NAV_ITEM, privacy.NAV_ITEM):
         nav.add(wiring, item)
 

@@ -44,9 +44,10 @@ def zip_dir(blobs: BlobStore) -> Path:
 
 
 def create_batch(
-    session: Session, *, data: BatchInput, actor: User, settings: Settings
+    session: Session, *, data: BatchInput, actor: User, settings: Settings, lang: str | None = None
 ) -> DownloadBatch:
-    """Ask for a ZIP of `data.asset_ids`; a job packs it (202 at the API)."""
+    """Ask for a ZIP of `data.asset_ids`; a job packs it (202 at the API), its manifest and
+    README in `lang` (the page's or the API caller's language; else the requester's)."""
     egress.require_channel(settings, data.channel)
     if data.preset == "original":
         raise InvalidInput("A ZIP holds downloads in a preset, not originals.")
@@ -83,7 +84,8 @@ def create_batch(
     )
     # About the batch, no one asset: deleting any of them leaves the job (and the ZIP,
     # which says the deleted one was not found).
-    jobs.schedule(session, stage=ZIP_TASK, params={"batch_id": batch.id})
+    params = {"batch_id": batch.id, **({"lang": lang} if lang else {})}
+    jobs.schedule(session, stage=ZIP_TASK, params=params)
     session.commit()
     session.refresh(batch)
     return batch

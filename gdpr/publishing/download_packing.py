@@ -1,7 +1,8 @@
 """The job that packs a selection as one ZIP: every file through the gate (judged and
 audited one by one, as a single download would be), written straight into the archive
-on disk (never the archive in memory), then `manifest.csv` and a README in Dutch and
-English saying what happened to every asset and why."""
+on disk (never the archive in memory), then `manifest.csv` and a README saying what
+happened to every asset and why, in the language the ZIP was asked in (the wiring's
+translator: web's catalogs)."""
 
 from __future__ import annotations
 
@@ -17,16 +18,19 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import Session, col, update
 
-from dam import clock
-from dam.errors import N_, DomainError, Message
+from dam import clock, messages
+from dam.errors import LIST_SEPARATOR, N_, DomainError, Message, N_plural
 from dam.jobs import StageContext
 from dam.messages import failure_columns
 from dam.models import Asset, AssetKind, DownloadBatch, User
+from dam.presets import PRESET_LABELS
 from gdpr import gate
+from gdpr.judgement.verdict_text import LANGUAGES, channel_label
 from gdpr.publishing import delivery, download_batches
 
 # Files made at the same time, and how many may be made ahead of the archive: each worker
@@ -41,37 +45,46 @@ PACKING_FAILED = N_(
     "administrator if it fails again."
 )
 INCLUDED, REDACTED, LEFT_OUT, MISSING = "included", "redacted", "left_out", "not_found"
-README = """Beeldbank – download
-=====================
-
-NEDERLANDS
-Deze map bevat {included} van de {total} gevraagde beelden voor het kanaal
-"{channel}" in het formaat "{preset}". Elk bestand bevat titel, beschrijving,
-alternatieve tekst, makers, rechten en licentie als XMP (en IPTC/EXIF waar het
-formaat dat kent); GPS-posities en serienummers van toestellen zijn verwijderd.
-In manifest.csv staat per beeld wat er gebeurde:
-  included   = toegevoegd (vrijgegeven voor dit kanaal)
-  redacted   = toegevoegd met vervaagde gezichten (geen toestemming voor dit kanaal)
-  left_out   = niet toegevoegd; de kolom reason zegt waarom
-  not_found  = dit beeld bestaat niet (meer) of je mag het niet zien
-Gebruik de beelden alleen voor het gekozen kanaal. Deze download wordt na 24 uur
-verwijderd.
-
-ENGLISH
-This folder holds {included} of the {total} requested pictures for the channel
-"{channel}" in the "{preset}" preset. Every file carries its title, description,
-alt text, creators, rights and licence as XMP (and IPTC/EXIF where the format has
-them); GPS positions and device serial numbers were removed. manifest.csv says
-per picture what happened:
-  included   = added (cleared for this channel)
-  redacted   = added with faces blurred (no consent for this channel)
-  left_out   = not added; the reason column says why
-  not_found  = this picture does not exist (any more) or you may not see it
-Use the pictures for the chosen channel only. This download is removed after
-24 hours.
-
-Made on {made} (UTC).
-"""
+# What happened to each asset (the manifest's result column, the ZIP's page).
+OUTCOME_LABELS = {
+    INCLUDED: N_("included"),
+    REDACTED: N_("included, faces blurred"),
+    LEFT_OUT: N_("left out"),
+    MISSING: N_("not found"),
+}
+# The manifest's columns (the API's outcome keys) and their headings.
+COLUMNS = {
+    "asset_id": N_("Beeldbank id"),
+    "title": N_("Title"),
+    "file": N_("File"),
+    "outcome": N_("Result"),
+    "reason": N_("Reason"),
+}
+BLURRING = N_("The version with blurred faces is still being made; ask for the ZIP again later.")
+# The README, a line (or paragraph) per message, in the requester's language.
+README_TITLE = N_("Beeldbank – download")
+README_INTRO = N_plural(
+    "%(num)s picture was asked for, for the channel “%(channel)s” in the size “%(preset)s”; "
+    "this ZIP holds %(included)s.",
+    "%(num)s pictures were asked for, for the channel “%(channel)s” in the size "
+    "“%(preset)s”; this ZIP holds %(included)s of them.",
+)
+README_METADATA = N_(
+    "Every file carries its title, description, alt text, creators, rights and licence as "
+    "XMP (and IPTC/EXIF where the format has them); GPS positions and device serial numbers "
+    "were removed."
+)
+README_MANIFEST = N_("manifest.csv says per picture what happened to it:")
+README_OUTCOMES = {
+    INCLUDED: N_("cleared for this channel"),
+    REDACTED: N_("whoever gave no consent for this channel was made unrecognisable"),
+    LEFT_OUT: N_("the column “%(reason)s” says why"),
+    MISSING: N_("this picture does not exist (any more) or you may not see it"),
+}
+README_USE = N_(
+    "Use the pictures for the chosen channel only. This download is removed after 24 hours."
+)
+README_MADE = N_("Made on %(made)s (UTC).")
 
 
 def pack_download(ctx: StageContext) -> None:
@@ -86,7 +99,9 @@ def pack_download(ctx: StageContext) -> None:
             return
         # Everything the workers need, read before the commit: afterwards a read of `batch`
         # would open a transaction (on SQLite the write lock) while the workers audit.
-        job = _Job(ctx, batch.channel, batch.preset, batch.redact, user.id)
+        lang = requester_language(ctx.params.get("lang"), user)
+        say = partial(messages.translator(ctx.runtime.wiring), lang)
+        job = _Job(ctx, batch.channel, batch.preset, batch.redact, user.id, lang, say)
         asset_ids, total, included = list(batch.asset_ids), max(1, batch.total), 0
         # Conditional, as every write of the batch's state here: an erasure may withdraw
         # it at any moment (gdpr/requests/erasure_copies.py), and that must stand.
@@ -141,8 +156,8 @@ def pack_download(ctx: StageContext) -> None:
                         )
                         session.commit()
                         ctx.report_progress(number / total)
-                archive.writestr("manifest.csv", _manifest(outcomes))
-                archive.writestr("README.txt", _readme(batch))
+                archive.writestr("manifest.csv", manifest(outcomes, say))
+                archive.writestr("README.txt", readme(batch, included, lang, say))
             final = target_dir / f"{batch.id}.zip"
             os.replace(part, final)
         except BaseException as exc:
@@ -190,6 +205,8 @@ class _Job:
     preset: str
     redact: bool
     user_id: str
+    lang: str  # the requester's: every reason is written in it
+    say: Callable[[Message], str]
 
     def make(self, item: _Item) -> _Made:
         number, asset_id = item
@@ -209,18 +226,21 @@ class _Job:
             ask = gate.ChannelDownload(asset_id, self.channel, redact=redact, options=options)
             try:
                 released = gate.release(
-                    session, ask, by=user, settings=self.ctx.settings, blobs=self.ctx.blobs
+                    session,
+                    ask,
+                    by=user,
+                    settings=self.ctx.settings,
+                    blobs=self.ctx.blobs,
+                    lang=self.lang,
                 )
             except DomainError as exc:
                 session.rollback()
                 if exc.status == 404:
                     return {**row, "title": "", "outcome": MISSING, "reason": ""}, None, False
-                refusal = refusal or _reason(exc)
+                refusal = refusal or _reason(exc, self.say)
                 continue
             if released.pending is not None or released.path is None:
-                refusal = (
-                    "De versie met vervaagde gezichten wordt nog gemaakt; vraag later opnieuw."
-                )
+                refusal = self.say(Message(BLURRING))
                 continue
             name = f"{number:03d}-{released.filename or asset_id}"
             outcome = REDACTED if redact else INCLUDED
@@ -256,25 +276,56 @@ def made_in_order(
                     path.unlink(missing_ok=True)
 
 
-def _reason(exc: DomainError) -> str:
+def requester_language(asked: object, user: User) -> str:
+    """The language the ZIP was asked in (its job's params), else the requester's own."""
+    for lang in (asked, user.locale):
+        if lang in LANGUAGES:
+            return str(lang)
+    return LANGUAGES[0]
+
+
+def _reason(exc: DomainError, say: Callable[[Message], str]) -> str:
+    """Why the gate refused: the verdict's reasons (described in the requester's language
+    by the gate), else the refusal itself."""
     reasons = exc.details.get("reasons") or []
     messages = [str(r.get("message")) for r in reasons if isinstance(r, dict) and r.get("message")]
-    return "; ".join(messages) or exc.message
+    return LIST_SEPARATOR.join(messages) or say(Message.of(exc))
 
 
-def _manifest(outcomes: list[dict[str, str]]) -> str:
+def manifest(outcomes: list[dict[str, str]], say: Callable[[Message], str]) -> str:
+    """manifest.csv: a row per asset, its headings and results in the requester's language."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["asset_id", "title", "file", "outcome", "reason"])
-    writer.writeheader()
-    writer.writerows(outcomes)
+    writer = csv.writer(out)
+    writer.writerow([say(Message(heading)) for heading in COLUMNS.values()])
+    for row in outcomes:
+        result = say(Message(OUTCOME_LABELS.get(row["outcome"], row["outcome"])))
+        writer.writerow([*(row[key] for key in list(COLUMNS)[:3]), result, row["reason"]])
     return out.getvalue()
 
 
-def _readme(batch: DownloadBatch) -> str:
-    return README.format(
-        included=batch.included,
-        total=batch.total,
-        channel=batch.channel,
-        preset=batch.preset,
-        made=clock.now().strftime("%Y-%m-%d %H:%M"),
-    )
+def readme(batch: DownloadBatch, included: int, lang: str, say: Callable[[Message], str]) -> str:
+    """README.txt, in the requester's language."""
+    title = say(Message(README_TITLE))
+    preset = PRESET_LABELS.get(batch.preset)
+    values = {
+        "included": included,
+        "num": batch.total,
+        "channel": channel_label(batch.channel, lang),
+        "preset": say(Message(preset)) if preset else batch.preset,
+    }
+    reason = say(Message(COLUMNS["reason"]))
+    lines = [
+        title,
+        "=" * len(title),
+        "",
+        say(Message(README_INTRO, values)),
+        say(Message(README_METADATA)),
+        "",
+        say(Message(README_MANIFEST)),
+    ]
+    for outcome, meaning in README_OUTCOMES.items():
+        label = say(Message(OUTCOME_LABELS[outcome]))
+        lines.append(f"  {label}: {say(Message(meaning, {'reason': reason}))}")
+    made = clock.now().strftime("%Y-%m-%d %H:%M")
+    lines += ["", say(Message(README_USE)), "", say(Message(README_MADE, {"made": made})), ""]
+    return "\n".join(lines)

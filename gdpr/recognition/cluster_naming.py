@@ -18,7 +18,7 @@ from dam.clock import now
 from dam.errors import Conflict, Forbidden, InvalidInput, N_plural, NotFound
 from dam.models import Face, FaceState, Person, User
 from gdpr.recognition import clusters, people, person_suggestions
-from gdpr.recognition.identity import get_face
+from gdpr.recognition.identity import get_face, get_person
 
 MAX_CLUSTERS = 200  # one naming action; a page shows far fewer
 NAME_MAX = 200  # as gdpr.recognition.people.PersonCreate
@@ -91,9 +91,16 @@ def person_for_name(
 
 
 def name_clusters(
-    session: Session, *, cluster_ids: list[str], name: str, actor: User, may_create: bool
+    session: Session,
+    *,
+    cluster_ids: list[str],
+    name: str,
+    actor: User,
+    may_create: bool,
+    person_id: str = "",
 ) -> Naming:
-    """Confirm every face of `cluster_ids` as the person called `name` (person_for_name)."""
+    """Confirm every face of `cluster_ids` as `person_id` when one was picked (the people
+    picker sends both), else as the person called `name` (person_for_name)."""
     ids = list(dict.fromkeys(c for c in cluster_ids if c))
     if not ids:
         raise NoGroups("Select one or more groups first.")
@@ -111,7 +118,10 @@ def name_clusters(
     )
     if not live:  # checked first: nobody is made for groups that are gone
         raise NotFound("These groups were named or changed meanwhile; reload the page.")
-    person, created = person_for_name(session, name=name, actor=actor, may_create=may_create)
+    if person_id:
+        person, created = get_person(session, person_id), False
+    else:
+        person, created = person_for_name(session, name=name, actor=actor, may_create=may_create)
     confirmed = 0
     for cluster_id in ids:
         if cluster_id not in live:

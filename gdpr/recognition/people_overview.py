@@ -1,9 +1,11 @@
-"""What the People pages read: people with their counts, one person's page, clusters by page.
+"""What the People pages read: a page of people with their counts, one person's page,
+clusters by page.
 
 Reads only; every decision goes through gdpr.recognition.identity, gdpr.recognition.clusters,
 gdpr.recognition.people and gdpr.recognition.cluster_naming, which audit it. Queries are paged
-or aggregated in the database, so a library with thousands of unnamed groups renders one page
-of them at a time.
+or aggregated in the database, so a library with thousands of people or unnamed groups
+renders one page of them at a time; people are listed and searched as people_search finds
+them (by `person.name_key`, hidden people only for the roles that may find them).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, distinct, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from dam.models import Asset, Face, FaceState, Person
-from gdpr.recognition import clusters
+from dam.assets import visible_to
+from dam.auth import check_permission
+from dam.models import Asset, Face, FaceState, Person, User
+from gdpr.recognition import clusters, people_search
 from gdpr.recognition.identity import get_person
 
+PEOPLE_PER_PAGE = 48
 CLUSTERS_PER_PAGE = 20
 FACES_PER_CLUSTER = 8
 ASSETS_PER_PAGE = 60
@@ -27,9 +32,9 @@ SUGGESTIONS_SHOWN = 200
 @dataclass(frozen=True)
 class PersonRow:
     person: Person
-    photos: int  # assets with a confirmed face of the person
+    photos: int  # library assets the viewer may see with a confirmed face of the person
     pending: int  # suggestions waiting for a decision
-    cover_face_id: str | None  # a confirmed face that has a crop
+    cover_face_id: str | None  # a confirmed face with a crop, on an asset the viewer may see
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,12 @@ class Paging:
     pages: int
     total: int
     per_page: int
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    rows: list[PersonRow]
+    paging: Paging
 
 
 @dataclass(frozen=True)
@@ -68,29 +79,59 @@ def _paging(total: int, page: int, per_page: int) -> Paging:
     return Paging(page=min(max(page, 1), pages), pages=pages, total=total, per_page=per_page)
 
 
-def people_rows(session: Session, *, query: str = "") -> list[PersonRow]:
-    """Every person (by name) with photo and suggestion counts; `query` filters by name."""
-    confirmed = col(Face.state) == FaceState.confirmed
-    stats = session.exec(
-        select(
-            Face.person_id,
-            func.count(distinct(case((confirmed, Face.asset_id)))),
-            func.sum(case((col(Face.state) == FaceState.suggested, 1), else_=0)),
-            func.min(case((confirmed & col(Face.crop_path).is_not(None), Face.id))),
-        )
-        .where(col(Face.person_id).is_not(None))
+def people_page(
+    session: Session,
+    *,
+    text: str,
+    viewer: User,
+    page: int = 1,
+    per_page: int = PEOPLE_PER_PAGE,
+) -> PeoplePage:
+    """One page of the people `viewer` may find whose name matches `text` (by name, as
+    people_search finds them; with no words, everyone findable), with their counts."""
+    check_permission(viewer, "people.read")
+    found = people_search.matching(text, viewer)
+    counted = found.order_by(None).subquery()
+    total = int(session.exec(select(func.count()).select_from(counted)).one())
+    paging = _paging(total, page, per_page)
+    people = list(session.exec(found.offset((paging.page - 1) * per_page).limit(per_page)))
+    ids = [p.id for p in people]
+    photos = people_search.photo_counts(session, ids, viewer)
+    pending, covers = _pending(session, ids), _covers(session, ids, viewer)
+    rows = [
+        PersonRow(p, photos.get(p.id, 0), pending.get(p.id, 0), covers.get(p.id)) for p in people
+    ]
+    return PeoplePage(rows, paging)
+
+
+def _pending(session: Session, person_ids: list[str]) -> dict[str, int]:
+    """{person id: suggestions waiting for a decision} (face.person_id index)."""
+    if not person_ids:
+        return {}
+    rows = session.exec(
+        select(Face.person_id, func.count())
+        .where(col(Face.person_id).in_(person_ids), Face.state == FaceState.suggested)
         .group_by(col(Face.person_id))
     ).all()
-    by_person = {pid: (int(n or 0), int(p or 0), cover) for pid, n, p, cover in stats}
-    people = select(Person).order_by(func.lower(Person.name), col(Person.id))
-    needle = " ".join(query.split()).lower()
-    rows = []
-    for person in session.exec(people):
-        if needle and needle not in person.name.lower():
-            continue
-        photos, pending, cover = by_person.get(person.id, (0, 0, None))
-        rows.append(PersonRow(person, photos, pending, cover))
-    return rows
+    return {str(pid): int(n) for pid, n in rows}
+
+
+def _covers(session: Session, person_ids: list[str], viewer: User) -> dict[str, str]:
+    """{person id: a confirmed face with a crop, on an asset `viewer` may see}."""
+    if not person_ids:
+        return {}
+    rows = session.exec(
+        select(Face.person_id, func.min(Face.id))
+        .join(Asset, col(Asset.id) == col(Face.asset_id))
+        .where(
+            col(Face.person_id).in_(person_ids),
+            Face.state == FaceState.confirmed,
+            col(Face.crop_path).is_not(None),
+            visible_to(viewer),
+        )
+        .group_by(col(Face.person_id))
+    ).all()
+    return {str(pid): str(face_id) for pid, face_id in rows}
 
 
 def cluster_page(
@@ -144,17 +185,6 @@ def person_page(
         .limit(per_page)
     ).all()
     return PersonPage(person, cover, list(suggestions), pending, list(items), paging)
-
-
-def other_people(session: Session, person_id: str) -> list[Person]:
-    """Everyone but `person_id`, by name: the choices to merge with."""
-    return list(
-        session.exec(
-            select(Person)
-            .where(Person.id != person_id)
-            .order_by(func.lower(Person.name), col(Person.id))
-        )
-    )
 
 
 def names_of(session: Session, person_ids: Iterable[str | None]) -> dict[str, str]:

@@ -66,19 +66,28 @@ def matching(text: str, viewer: User) -> SelectOfScalar[Person]:
 
 
 def find_people(
-    session: Session, *, text: str, viewer: User, limit: int = DEFAULT_LIMIT
+    session: Session,
+    *,
+    text: str,
+    viewer: User,
+    limit: int = DEFAULT_LIMIT,
+    exclude: str | None = None,
 ) -> PeopleFound:
     """The first `limit` people (by name) whose name has a word starting with each word of
-    `text`; with no words, the first people by name."""
+    `text`; with no words, the first people by name. `exclude`: a person left out (the
+    one whose page asks, to merge another into)."""
     check_permission(viewer, "people.read")
     limit = min(max(limit, 1), MAX_LIMIT)
-    found = list(session.exec(matching(text, viewer).limit(limit + 1)))
+    query = matching(text, viewer)
+    if exclude:
+        query = query.where(col(Person.id) != exclude)
+    found = list(session.exec(query.limit(limit + 1)))
     people = found[:limit]
-    photos = _photos(session, [p.id for p in people], viewer)
+    photos = photo_counts(session, [p.id for p in people], viewer)
     return PeopleFound([PersonMatch(p, photos.get(p.id, 0)) for p in people], len(found) > limit)
 
 
-def _photos(session: Session, person_ids: list[str], viewer: User) -> dict[str, int]:
+def photo_counts(session: Session, person_ids: list[str], viewer: User) -> dict[str, int]:
     """{person id: library assets `viewer` may see with a confirmed face of theirs}."""
     if not person_ids:
         return {}

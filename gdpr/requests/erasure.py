@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select, update
 
@@ -127,8 +127,10 @@ def erase_person(
     progress: Callable[[float], None] = lambda _fraction: None,
 ) -> ErasureSummary:
     """Erase one person; every affected verdict is recomputed and search has forgotten
-    them when this returns. With `redact`, the videos they are on are re-encoded first
-    (`progress` hears how far that got, 0..1), with no transaction open."""
+    them when this returns. With `redact`, the videos they are on are re-encoded first,
+    with no transaction open: `progress` hears how many of the files (`files_of`) are
+    done, videos as they are blurred (in part while one is); photos are blurred (or files
+    deleted) in the erasure's one transaction, done when it commits."""
     prepared = erasure_videos.Prepared()
     try:
         for _round in range(PREPARE_ROUNDS):
@@ -159,6 +161,21 @@ def erase_person(
         raise
     finally:
         prepared.discard_unused(session, blobs)
+
+
+def files_of(session: Session, person_id: str) -> int:
+    """How many photos and videos an erasure processes: those the person is confirmed
+    on (blurred or deleted), their signed forms aside (deleted whatever the choice)."""
+    found = session.exec(
+        select(func.count(func.distinct(Face.asset_id)))
+        .join(Asset, col(Asset.id) == col(Face.asset_id))
+        .where(
+            Face.person_id == person_id,
+            Face.state == FaceState.confirmed,
+            col(Asset.is_evidence).is_(False),
+        )
+    ).one()
+    return int(found)
 
 
 def _erase(

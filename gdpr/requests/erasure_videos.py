@@ -155,11 +155,10 @@ class Prepared:
         progress: Callable[[float], None],
     ) -> None:
         """Blur each plan's original into a new stored one (call with no transaction
-        open); `progress` hears how far all of them got (0..1), by length."""
+        open); `progress` hears how many of them are done (the one being blurred counts
+        with the part of it that is)."""
         blur = media.original_blurrer(wiring)
-        total = sum(p.duration_s for p in plans) or 1.0
-        done = 0.0
-        for plan in plans:
+        for number, plan in enumerate(plans):
             source = blobs.original_path(plan.source)
             if not source.is_file():
                 raise ProcessingError(
@@ -171,10 +170,9 @@ class Prepared:
             )
             os.close(fd)
             temp = Path(name_of_temp)
-            start, length = done, plan.duration_s
 
-            def tell(fraction: float, start: float = start, length: float = length) -> None:
-                progress(min(1.0, (start + fraction * length) / total))
+            def tell(fraction: float, number: int = number) -> None:
+                progress(number + max(0.0, min(1.0, fraction)))
 
             try:
                 blur(
@@ -191,8 +189,7 @@ class Prepared:
             finally:
                 temp.unlink(missing_ok=True)
             self.made[plan.key] = stored
-            done += plan.duration_s
-            progress(min(1.0, done / total))
+            progress(number + 1)
 
     def discard_unused(self, session: Session, blobs: BlobStore) -> None:
         """Remove the blurred originals no asset took (the erasure failed, or a video

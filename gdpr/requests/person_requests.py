@@ -13,6 +13,7 @@ and leaves only through the gate (gate.PreparedExport, audited each time); the p
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -100,6 +101,23 @@ class PersonRequest:
         """An erasure's choice for the pictures the person is on: redact or delete."""
         choice = (self.job.params or {}).get("assets") if self.kind == "erasure" else None
         return str(choice) if choice else None
+
+    @property
+    def files(self) -> tuple[float, int] | None:
+        """An erasure's progress in files: how many are done (a video being blurred counts
+        in part) of how many; None before it counted them, or for an export."""
+        total = (self.job.params or {}).get("files") if self.kind == "erasure" else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            return None
+        if self.job.status == JobStatus.done:
+            return float(total), total
+        return min(float(total), self.job.progress * total), total
+
+    @property
+    def files_done(self) -> int | None:
+        """Files finished, whole ("3 of 8 files processed")."""
+        found = self.files
+        return None if found is None else math.floor(found[0] + 1e-6)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -234,11 +252,16 @@ def run_export(ctx: StageContext) -> None:
 
 def run_erasure(ctx: StageContext) -> None:
     """The `person_erasure` task: gdpr.requests.erasure in one transaction (after blurring
-    the videos to redact, most of the progress then); the tombstone's id is noted on the
-    job for the page that shows the end."""
+    the videos to redact, each a step of the progress, in part while it is blurred); the
+    number of files is noted on the job first, the tombstone's id at the end, for the
+    pages that show them."""
     assert ctx.person_id is not None
-    ctx.report_progress(0.05)
     choice = erasure.parse_choice(str(ctx.params.get("assets", "")))
+    # The pages count the files (progress is done / files): noted before the first one.
+    with ctx.session() as session:
+        files = erasure.files_of(session, ctx.person_id)
+    if not _note(ctx, files=files):
+        return
     # Drained at its commit, as in a request: search has purged the person before the
     # job reports done (otherwise the poller may hold the rows while `done` is read).
     with ctx.session(drain=True) as session:
@@ -250,7 +273,7 @@ def run_erasure(ctx: StageContext) -> None:
             actor=actor,
             blobs=ctx.blobs,
             settings=ctx.settings,
-            progress=lambda fraction: ctx.report_progress(0.05 + 0.85 * fraction),
+            progress=lambda done: ctx.report_progress(done / max(files, 1)),
         )
     counts = {
         "assets_deleted": len(summary.assets_deleted),

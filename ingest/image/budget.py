@@ -6,9 +6,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dam.blobs import human_size
 from dam.errors import N_, ProcessingError
 from dam.jobs import StageContext
+from dam.sizes import Size
 from ingest.faces.mtcnn import PNET_STRIDE, PNET_TILE, PNET_WINDOW
 from ingest.faces.stage import RAW_DETAIL_EDGE, detail_edge
 from ingest.image import camera_raw, layered
@@ -119,8 +119,8 @@ def affordable(ctx: StageContext, plan: PhotoPlan, need: int) -> int:
                 "width": f"{plan.width:,}",
                 "height": f"{plan.height:,}",
                 "mp": megapixels(plan.width * plan.height),
-                "need": human_size(need),
-                "budget": human_size(limit),
+                "need": Size(need),
+                "budget": Size(limit),
             },
         )
     return need

@@ -13,8 +13,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
-from dam.blobs import human_size
 from dam.errors import N_, ProcessingError
+from dam.sizes import Size
 from ingest.image import camera_raw, layered
 from ingest.image.errors import explain, too_many_pixels
 from ingest.image.geometry import fit_within, upright_size
@@ -85,7 +85,11 @@ def open_image(
         with (
             _decoder_warnings_ignored(),
             layered.open_layered(
-                path, label=label, max_pixels=max_pixels, header_only=header_only
+                path,
+                label=label,
+                max_pixels=max_pixels,
+                long_edge=long_edge,
+                header_only=header_only,
             ) as image,
         ):
             yield image
@@ -173,8 +177,8 @@ def _refuse_cut_off(image: Image.Image, path: Path, label: str) -> None:
             params={
                 "width": format(frame.width, ","),
                 "height": format(frame.height, ","),
-                "need": human_size(frame.smallest_file),
-                "size": human_size(size),
+                "need": Size(frame.smallest_file),
+                "size": Size(size),
             },
         )
 

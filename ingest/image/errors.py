@@ -16,8 +16,8 @@ from typing import Literal
 
 from PIL import Image, UnidentifiedImageError
 
-from dam.blobs import human_size
 from dam.errors import N_, ProcessingError
+from dam.sizes import Size
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def explain(
                 "The file is cut off after %(size)s: the %(label)s data ends early. "
                 "Upload the complete file again."
             ),
-            params={"size": human_size(_size(path)), "label": label},
+            params={"size": Size(_size(path)), "label": label},
         )
     if isinstance(exc, UnidentifiedImageError):
         return ProcessingError(

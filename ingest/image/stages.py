@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, delete
@@ -45,7 +44,7 @@ def probe_image(ctx: StageContext) -> None:
             row.taken_at_offset_min = meta.taken_at_offset_min
         # Embedded descriptions fill empty fields only: what a person typed wins.
         row.title = row.title or (meta.title or "")[:500]
-        row.licence = fill_licence(row.licence, metadata.licence_fields(meta))
+        row.licence = metadata.fill_licence(row.licence, metadata.licence_fields(meta))
         row.description = row.description or (meta.description or "")
         row.alt_text = row.alt_text or (archive.alt_text or "")[:1000]
         keywords = list(dict.fromkeys([*meta.keywords, *archive.keywords]))
@@ -54,15 +53,6 @@ def probe_image(ctx: StageContext) -> None:
                 session.add(AssetTag(asset_id=row.id, tag=keyword.strip().lower()[:100]))
         row.updated_at = now()
         session.commit()
-
-
-def fill_licence(record: dict[str, Any] | None, embedded: dict[str, str]) -> dict[str, Any]:
-    """The licence record with the embedded rights in the fields nobody filled."""
-    merged = dict(record or {})
-    for key, value in embedded.items():
-        if not merged.get(key):
-            merged[key] = value
-    return merged
 
 
 def render_image(ctx: StageContext) -> None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from dam.errors import N_, InvalidInput, Message
+from dam.sizes import Size
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_CUES = 20_000
@@ -69,8 +70,8 @@ def decode(data: bytes, *, kind: str) -> str:
     """The text of a caption file: UTF-8 (SRT files from older tools may be Windows-1252)."""
     if len(data) > MAX_BYTES:
         raise CaptionError(
-            N_("The %(kind)s file is larger than %(mb)s MB; that is not a caption file."),
-            params={"kind": kind, "mb": MAX_BYTES // (1024 * 1024)},
+            N_("The %(kind)s file is larger than %(limit)s; that is not a caption file."),
+            params={"kind": kind, "limit": Size(MAX_BYTES)},
         )
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

@@ -56,9 +56,10 @@ class VideoInfo:
     tags: CaptureTags
     # Why the file's sound is not in the web versions, when it has sound we cannot take.
     audio_note: str | None = None
-    # Every sound track we can take, `audio` (the web versions' sound) first or among them:
-    # a blurred original keeps them all (a second language, a commentary).
+    # Every sound track we can take, `audio` (the web versions' sound) first: a blurred
+    # original keeps them all (a second language, a commentary).
     audio_tracks: tuple[AudioInfo, ...] = ()
+    xmp: str | None = None  # the container's XMP packet (MP4/QuickTime), as the file has it
 
     def facts(self) -> dict[str, Any]:
         """The technical facts as JSON for the asset's metadata."""
@@ -181,6 +182,7 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
         tags=read_tags(raw.get("tags") or {}, video.get("tags") or {}),
         audio_note=_audio_note(audios),
         audio_tracks=_audio_tracks(audios),
+        xmp=raw["xmp"] if isinstance(raw.get("xmp"), str) else None,
     )
 
 

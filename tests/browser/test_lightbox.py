@@ -2,8 +2,8 @@
 one height, the title over the picture on hover and keyboard focus; a tile opens the
 lightbox by keyboard, Right and Left walk the result set (the next page of tiles loaded
 when the last is passed), Tab stays inside, Escape closes it and focus returns to the tile
-of the picture shown; the same from a collection; axe-core finds nothing with it open,
-and nothing is wider than a phone."""
+of the picture shown; the same from a collection; a video plays there, poster first;
+axe-core finds nothing with it open, and nothing is wider than a phone."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from dam.models import Role
 from dam.runtime import Runtime
 from tests import media
+from tests import video_clips as clips
 from tests.browser.conftest import Person, api_token, assert_accessible, log_in, screenshot
+from tests.browser.test_asset_page import wait_until
+from tests.video_clips import Clip
 
 # Titles in sort order, with the picture's shape.
 PICTURES = {"Rij 1 breed": (640, 360), "Rij 2 hoog": (360, 640), "Rij 3 vierkant": (480, 480),
@@ -181,3 +184,79 @@ def test_without_scripts_a_tile_goes_to_the_asset_page_and_tiles_fit_a_phone(
     page.wait_for_url("**/assets/**")
     expect(page.get_by_role("heading", level=1)).to_have_text("Rij 1 breed")
     plain.close()
+
+
+def test_a_video_plays_in_the_lightbox_poster_first(
+    page: Page,
+    server: str,
+    ui_runtime: Runtime,
+    make_person: Callable[..., Person],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A video's tile opens its player in the lightbox: the poster first, its web version
+    (through the gated rendition route, as a viewer may see it) with controls, never
+    playing by itself. Arrow keys in the video are its own; elsewhere they walk the tiles,
+    and leaving the video stops it. Escape closes from inside the video too."""
+    creative, viewer = make_person(Role.creative), make_person(Role.viewer)
+    clip = clips.render(Clip("lightbox", size="320x180", seconds=4.0), tmp_path_factory.mktemp("v"))
+    with httpx.Client(
+        base_url=server,
+        headers={"Authorization": f"Bearer {api_token(ui_runtime, creative)}"},
+        timeout=180,
+    ) as client:
+        for title, name, data, mime in (
+            ("Lichtbakvideo 1", "clip.mp4", clip.read_bytes(), "video/mp4"),
+            ("Lichtbakvideo 2 foto", "f.jpg", media.jpeg(480, 320, seed=7320), "image/jpeg"),
+        ):
+            made = client.post(
+                "/api/v1/assets", files={"file": (name, data, mime)}, data={"title": title}
+            )
+            assert made.status_code == 201, made.text
+            assert client.get(f"/api/v1/assets/{made.json()['id']}").json()["status"] == "ready"
+    log_in(page, viewer, path="/?q=Lichtbakvideo&sort=title")
+    tiles = page.locator("#grid .card-link")
+    expect(tiles).to_have_count(2)
+    tiles.first.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#lightbox")
+    expect(page.get_by_role("dialog", name="Lichtbakvideo 1")).to_be_visible()
+    player = dialog.locator("video.lightbox-player")
+    expect(player).to_be_visible()
+    expect(dialog.locator(".lightbox-image")).to_be_hidden()
+    expect(player).to_have_attribute(
+        "poster", re.compile(r"^/api/v1/assets/\w+/renditions/poster$")
+    )
+    expect(player).to_have_attribute("src", re.compile(r"^/api/v1/assets/\w+/renditions/web_720$"))
+    assert player.evaluate("v => v.controls && v.paused && !v.autoplay && v.currentTime === 0")
+    assert_accessible(page)
+    screenshot(page, "lightbox-video")
+
+    # It plays (the viewer gets the web version through the gate), muted here by the test.
+    player.evaluate("v => { v.muted = true; return v.play(); }")
+    wait_until(page, "document.querySelector('#lightbox video').currentTime > 0.3")
+    player.evaluate("v => v.pause()")
+    # The arrow keys inside the video wind it; the lightbox stays on the video.
+    player.focus()
+    before = player.evaluate("v => v.currentTime")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(dialog.locator(".lightbox-position")).to_have_text("1 van 2")
+    expect(page.get_by_role("dialog", name="Lichtbakvideo 1")).to_be_visible()
+    assert player.evaluate("v => v.currentTime") >= before
+    # Elsewhere in the dialog they walk the tiles: the video stops and lets go of its file.
+    dialog.get_by_role("button", name="Sluiten").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("dialog", name="Lichtbakvideo 2 foto")).to_be_visible()
+    expect(player).to_be_hidden()
+    assert player.evaluate("v => v.paused && !v.getAttribute('src')")
+    wait_for_picture(dialog)
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("dialog", name="Lichtbakvideo 1")).to_be_visible()
+    expect(player).to_be_visible()
+    assert player.evaluate("v => v.paused && v.currentTime === 0")
+    # Escape with the focus in the video closes the lightbox; focus returns to the tile.
+    player.focus()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(tiles.first).to_be_focused()
+    assert player.evaluate("v => v.paused && !v.getAttribute('src')")

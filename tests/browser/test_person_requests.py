@@ -11,10 +11,14 @@ import secrets
 import zipfile
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlmodel import Session
 
-from dam.models import FaceState, Role
+from dam.auth import get_user_by_email
+from dam.models import FaceState, Job, JobStatus, Role
 from dam.runtime import Runtime
+from gdpr.requests import erasure, person_requests
 from tests.browser.conftest import Person, api_token, assert_accessible, log_in, screenshot
 from tests.browser.test_privacy import named, seed_faces, upload
 
@@ -105,3 +109,64 @@ def test_export_and_erasure_from_the_ui(
         assert overflow <= 0, f"the dashboard scrolls sideways by {overflow}px"
     finally:
         phone.close()
+
+
+def _set_job(runtime: Runtime, job_id: str, **values: object) -> None:
+    """What the worker running the erasure writes (the pages only read it)."""
+    with Session(runtime.engine) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        for key, value in values.items():
+            setattr(job, key, value)
+        session.add(job)
+        session.commit()
+
+
+def test_an_erasures_progress_follows_it_while_it_runs(
+    page: Page, ui_runtime: Runtime, make_person: Callable[..., Person]
+) -> None:
+    """The request's page and the dashboard show a running erasure's files done of how
+    many, as a <progress> bar and in words, and follow it without a reload; once it ends,
+    the page shows the end and the dashboard says so in place."""
+    officer = make_person(Role.privacy_officer)
+    name = f"Voortgang Volger {secrets.token_hex(3).upper()}"
+    person_id = named(ui_runtime, officer, name)
+    with Session(ui_runtime.engine, expire_on_commit=False) as session:
+        actor = get_user_by_email(session, officer.email)
+        job = person_requests.request_erasure(
+            session, person_id=person_id, assets=erasure.AssetsChoice.redact, actor=actor
+        )
+    job_id = job.id
+    log_in(page, officer, path=f"/privacy/requests/{job_id}")
+    expect(page.locator("#request-status")).to_have_text("Wacht om te starten")
+    # A worker takes it and counts its files: the page says so without a reload.
+    _set_job(ui_runtime, job_id, status=JobStatus.running, progress=3.5 / 8,
+             params={**(job.params or {}), "files": 8})  # fmt: skip
+    expect(page.locator("#request-status")).to_have_text("Bezig", timeout=10_000)
+    bar = page.get_by_role("progressbar", name="Voortgang")
+    expect(bar).to_have_attribute("max", "8")
+    assert bar.evaluate("b => b.value") == pytest.approx(3.5)
+    words = page.locator("#request-state .request-progress-text")
+    expect(words).to_have_text("3 van 8 bestanden verwerkt")
+    assert_accessible(page)
+    screenshot(page, "privacy-erasure-progress")
+    # The worker gets on (a video half blurred): the page follows without a reload.
+    _set_job(ui_runtime, job_id, progress=5.5 / 8)
+    expect(words).to_have_text("5 van 8 bestanden verwerkt", timeout=10_000)
+    assert bar.evaluate("b => b.value") == pytest.approx(5.5)
+
+    other = page.context.new_page()
+    other.goto("/privacy")
+    item = other.locator(".request-list li", has_text=name)
+    expect(item.get_by_role("progressbar", name="Voortgang")).to_have_attribute("max", "8")
+    expect(item).to_contain_text("5 van 8 bestanden verwerkt")
+    assert_accessible(other)
+    _set_job(ui_runtime, job_id, progress=7 / 8)
+    expect(item).to_contain_text("7 van 8 bestanden verwerkt", timeout=10_000)
+
+    # Done: its page shows the end; the dashboard's line says so in place.
+    _set_job(ui_runtime, job_id, status=JobStatus.done, progress=1.0)
+    expect(page.get_by_role("heading", name="De persoon is gewist")).to_be_visible(timeout=10_000)
+    expect(item).to_contain_text("klaar", timeout=10_000)
+    expect(item.get_by_role("progressbar")).to_have_count(0)
+    other.close()

@@ -68,9 +68,12 @@ def create_download(
     user: User = Depends(require("assets.download_rendition")),
 ) -> JSONResponse:
     """Pack `asset_ids` for `channel` in `preset` as one ZIP; 202 with its id."""
-    batch = download_batches.create_batch(session, data=data, actor=user, settings=settings)
+    locale = api_locale(request)
+    batch = download_batches.create_batch(
+        session, data=data, actor=user, settings=settings, lang=locale
+    )
     session.refresh(batch)
-    body = download_public(batch, locale=api_locale(request)).model_dump(mode="json")
+    body = download_public(batch, locale=locale).model_dump(mode="json")
     headers = {"Location": f"/api/v1/downloads/{batch.id}"}
     return JSONResponse(body, status_code=202, headers=headers)
 

@@ -55,10 +55,14 @@ def search_people(
     user: User = Depends(require("people.read")),
     q: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=people_search.MAX_LIMIT)] = people_search.DEFAULT_LIMIT,
+    exclude: Annotated[str, Query(max_length=64)] = "",
 ) -> PeopleFoundPublic:
     """People whose name has a word starting with each word of `q` (any case, accents
-    optional), by name; people marked hidden only for privacy officers."""
-    found = people_search.find_people(session, text=q, viewer=user, limit=limit)
+    optional), by name; people marked hidden only for privacy officers; `exclude` leaves
+    one person out (the one another is merged into)."""
+    found = people_search.find_people(
+        session, text=q, viewer=user, limit=limit, exclude=exclude or None
+    )
     return PeopleFoundPublic(
         items=[
             PersonMatchPublic(id=m.person.id, name=m.person.name, photos=m.photos)

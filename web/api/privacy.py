@@ -53,6 +53,10 @@ class PersonRequestPublic(BaseModel):
     assets: str | None = None  # an erasure: redact or delete the pictures they are on
     tombstone_id: str | None = None  # a finished erasure
     counts: dict[str, int] = {}
+    # An erasure's progress in files (photos and videos it blurs or deletes): whole files
+    # done of how many; null until it counted them. `progress` is the same, in part.
+    files_done: int | None = None
+    files_total: int | None = None
 
 
 def status_url(job_id: str) -> str:
@@ -77,6 +81,8 @@ def request_public(request: person_requests.PersonRequest) -> PersonRequestPubli
         assets=request.assets,
         tombstone_id=request.tombstone.id if request.tombstone else None,
         counts=request.counts,
+        files_done=request.files_done,
+        files_total=request.files[1] if request.files else None,
     )
 
 

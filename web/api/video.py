@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dam.errors import N_, TooLarge
 from dam.models import User
+from dam.sizes import Size
 from gdpr import gate
 from ingest.video import captions as service
 from ingest.video.cues import MAX_BYTES
@@ -86,8 +87,8 @@ async def read_limited(request: Request, limit: int) -> bytes:
 
 def _too_large(limit: int) -> TooLarge:
     return TooLarge(
-        N_("A caption file is at most %(mb)s MB; this is not one."),
-        params={"mb": limit // (1024 * 1024)},
+        N_("A caption file is at most %(limit)s; this is not one."),
+        params={"limit": Size(limit)},
     )
 
 

@@ -5,8 +5,8 @@ The shape is a class per tenth of the aspect ratio (`ar-5`..`ar-25`, tiles.css):
 Content-Security-Policy allows no inline styles. Very tall and very wide pictures are
 clamped to 1:2 and 5:2 (their tile crops them, at the face-aware position of
 web/ui/grid_focus.py). The lightbox shows only renditions the app displays to everyone who
-may see the asset (`preview`, a video's `poster`), through the same gated rendition route
-as the tile's thumbnail.
+may see the asset (`preview`, a video's `poster`; and it plays a video's `web_720`, poster
+first), through the same gated rendition route as the tile's thumbnail.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ MIN_TENTHS, MAX_TENTHS = 5, 25
 SQUARE = "ar-10"
 # What the lightbox shows of each kind, best first.
 VIEWS = {"image": ("preview", "thumb"), "video": ("poster", "thumb")}
+# What it plays of a video (its poster first): the web version the asset page's player
+# starts with, which the app displays to everyone who may see the asset.
+PLAY = "web_720"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Tile:
     view_url: str | None  # the larger picture the lightbox shows
     view_width: int | None
     view_height: int | None
+    play_url: str | None = None  # a video's web version, played in the lightbox
 
 
 def tile_shape(width: int | None, height: int | None) -> str:
@@ -51,7 +55,7 @@ def card_tiles(request: Request, items: Iterable[Any]) -> dict[str, Tile]:
     session = getattr(request.state, "db", None)
     if not assets or session is None:  # a page rendered without the request's session
         return {}
-    names = {name for views in VIEWS.values() for name in views}
+    names = {PLAY, *(name for views in VIEWS.values() for name in views)}
     found: dict[str, dict[str, Rendition]] = {}
     for rendition in session.exec(
         select(Rendition).where(
@@ -72,5 +76,8 @@ def card_tiles(request: Request, items: Iterable[Any]) -> dict[str, Tile]:
             view_url=rendition_url(asset_id, view.name) if view else None,
             view_width=view.width if view else None,
             view_height=view.height if view else None,
+            play_url=rendition_url(asset_id, PLAY)
+            if str(asset.kind) == "video" and PLAY in made
+            else None,
         )
     return tiles

@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 # The catalogs and the choice of language are shared with the API's errors (web/catalogs.py).
 from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
     DEFAULT_LOCALE,
+    FORMAT_LOCALES,
     LOCALES,
     TRANSLATIONS,
     choose_locale,
@@ -19,12 +20,10 @@ from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
     ngettext,
     parse_accept_language,
     po_path,
+    size_text,
     translations,
 )
 
-# Formatting follows the team's region: Belgian Dutch (3 maart 2026, 1.234) and British
-# English (3 March 2026, 1,234), the English most Flemish colleagues read.
-FORMAT_LOCALES = {"nl": "nl_BE", "en": "en_GB"}
 LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 
@@ -59,14 +58,5 @@ def format_number(value: float | int | None, locale: str) -> str:
 
 
 def format_size(size: int | None, locale: str) -> str:
-    """A byte count for people: 1,2 MB / 1.2 MB."""
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            pattern = "#,##0" if unit == "B" else "#,##0.#"
-            text = format_decimal(value, format=pattern, locale=FORMAT_LOCALES[locale])
-            return f"{text} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
+    """A byte count for people: 1,2 MB / 1.2 MB (dam.sizes, the one way sizes are written)."""
+    return "" if size is None else size_text(size, locale)

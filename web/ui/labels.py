@@ -7,6 +7,8 @@ the extractor finds them, since a template's `_()` of a variable cannot be extra
 from __future__ import annotations
 
 from dam.auth import ROLE_NAMES
+from dam.presets import PRESET_LABELS
+from gdpr.publishing.download_packing import OUTCOME_LABELS
 
 
 def N_(message: str) -> str:
@@ -150,20 +152,7 @@ face_reason = {
     "erased": N_("the person was erased"),
 }
 
-# Download presets (web/templates/_zip_selection.html) and what a ZIP did per asset.
-preset = {
-    "web": N_("Web (1600 px)"),
-    "large": N_("Large (2560 px)"),
-    "print": N_("Print (full resolution)"),
-    "square": N_("Square (1080 × 1080)"),
-    "portrait": N_("Portrait (1080 × 1350)"),
-    "landscape": N_("Landscape (1920 × 1080)"),
-    "story": N_("Story (1080 × 1920)"),
-    "banner": N_("Banner"),
-}
-zip_outcome = {
-    "included": N_("included"),
-    "redacted": N_("included, faces blurred"),
-    "left_out": N_("left out"),
-    "not_found": N_("not found"),
-}
+# Download presets (web/templates/_zip_selection.html) and what a ZIP did per asset: named
+# where the ZIP's README names them too.
+preset = PRESET_LABELS
+zip_outcome = OUTCOME_LABELS

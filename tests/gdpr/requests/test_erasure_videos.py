@@ -182,8 +182,16 @@ def test_redacting_a_video_blurs_the_face_into_a_new_original_and_everything_mad
     # video again for where the face is now.
     real = media.original_blurrer(rt.wiring)
     calls: list[float] = []
+    heard: list[tuple[float, int]] = []
 
     def meanwhile(source: Path, target: Path, **options: Any) -> None:
+        if not calls:
+            # Half-way through its one file (the video), the job says so: progress is
+            # files done, the video being blurred in part.
+            options["progress"](0.5)
+            with rt.session() as session:
+                running = session.exec(select(Job).where(Job.stage == "person_erasure")).one()
+                heard.append((running.progress, running.params["files"]))
         real(source, target, **options)
         calls.append(1.0)
         if len(calls) == 1:
@@ -214,6 +222,7 @@ def test_redacting_a_video_blurs_the_face_into_a_new_original_and_everything_mad
         )
         job_id = job.id
     assert len(calls) == 2
+    assert heard == [(0.5, 1)]
 
     with rt.session() as session:
         done = session.get(Job, job_id)

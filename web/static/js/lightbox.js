@@ -4,8 +4,11 @@
 // next page of tiles when the last one is reached; Escape (or Close) closes it and focus
 // returns to the tile of the picture shown. While open, Tab stays inside the dialog.
 // The pictures are the tiles' `data-view` renditions (preview, a video's poster), served
-// through the same gated rendition route as the thumbnails. A click with a modifier key
-// (a new tab), and every tile without scripts, still opens the asset page.
+// through the same gated rendition route as the thumbnails; a video with a web version
+// (`data-play`, its web_720 through that route) is played there instead, with the native
+// controls and its poster first, never by itself. While the focus is in the video, its
+// controls keep the arrow keys (wind back and forward); Escape still closes. A click with
+// a modifier key (a new tab), and every tile without scripts, still opens the asset page.
 
 const TILES = "#grid .card-link";
 
@@ -15,6 +18,7 @@ export function startLightbox({ more = async () => false } = {}) {
   const title = dialog.querySelector(".lightbox-title");
   const position = dialog.querySelector(".lightbox-position");
   const image = dialog.querySelector(".lightbox-image");
+  const player = dialog.querySelector(".lightbox-player");
   const badge = dialog.querySelector(".lightbox-video");
   const open = dialog.querySelector("[data-lightbox-open]");
   const previous = dialog.querySelector("[data-lightbox-prev]");
@@ -42,14 +46,25 @@ export function startLightbox({ more = async () => false } = {}) {
       .replace("{total}", String(total()));
     position.textContent = where;
     said.textContent = `${name}, ${where}`;
-    image.alt = tile.dataset.alt || "";
+    stopPlaying();
+    const playing = Boolean(tile.dataset.play) && player !== null;
+    const shown = playing ? player : image;
     if (tile.dataset.viewWidth && tile.dataset.viewHeight) {
-      image.width = Number(tile.dataset.viewWidth);
-      image.height = Number(tile.dataset.viewHeight);
+      shown.width = Number(tile.dataset.viewWidth);
+      shown.height = Number(tile.dataset.viewHeight);
     }
-    image.src = tile.dataset.view;
+    if (playing) {
+      image.removeAttribute("src");
+      player.poster = tile.dataset.view;
+      player.src = tile.dataset.play;
+    } else {
+      image.alt = tile.dataset.alt || "";
+      image.src = tile.dataset.view;
+    }
+    image.hidden = playing;
+    if (player) player.hidden = !playing;
     const video = tile.dataset.kind === "video";
-    badge.hidden = !video;
+    badge.hidden = !video || playing;
     badge.textContent = video
       ? `▶ ${dialog.dataset.video}${tile.dataset.duration ? `, ${tile.dataset.duration}` : ""}`
       : "";
@@ -83,8 +98,18 @@ export function startLightbox({ more = async () => false } = {}) {
     }
   }
 
+  function stopPlaying() {
+    if (!player || !player.getAttribute("src")) return;
+    player.pause();
+    player.removeAttribute("src");
+    player.removeAttribute("poster");
+    player.load(); // lets go of the file being streamed
+  }
+
   function focusables() {
-    return [...dialog.querySelectorAll("button, a[href]")].filter((e) => !e.disabled);
+    return [...dialog.querySelectorAll("button, a[href], video")].filter(
+      (e) => !e.disabled && !e.hidden,
+    );
   }
 
   document.addEventListener("click", (event) => {
@@ -101,7 +126,8 @@ export function startLightbox({ more = async () => false } = {}) {
   });
 
   dialog.addEventListener("keydown", (event) => {
-    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    const inVideo = event.target instanceof Element && event.target.closest("video") !== null;
+    if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && !inVideo) {
       event.preventDefault();
       step(event.key === "ArrowLeft" ? -1 : 1);
     } else if (event.key === "Tab") {
@@ -124,6 +150,7 @@ export function startLightbox({ more = async () => false } = {}) {
   dialog.addEventListener("close", () => {
     document.documentElement.classList.remove("has-lightbox");
     image.removeAttribute("src");
+    stopPlaying();
     if (current?.isConnected) current.focus();
     current = null;
   });

@@ -6,6 +6,8 @@
 // field. Focus stays in the field throughout (aria-activedescendant names the option).
 // Without this script the field takes a whole name and "Search people by name" opens a
 // page of matches (web/ui/routes/face_people.py).
+// The person page's merge picker is the same: its chosen person goes into the hidden field
+// named in data-chosen (`other_id`), and data-exclude leaves the person themself out.
 
 const DELAY_MS = 150;
 const LIMIT = 8;
@@ -17,7 +19,7 @@ function counted(template, n) {
 function setUp(field) {
   const input = field.querySelector("input[type=text]");
   const form = input && input.form;
-  const chosen = form && form.querySelector("input[name=person_id]");
+  const chosen = form && form.querySelector(`input[name=${field.dataset.chosen || "person_id"}]`);
   const status = field.querySelector("[data-picker-status]");
   if (!input || !chosen || !status) return;
   const texts = field.dataset;
@@ -107,7 +109,9 @@ function setUp(field) {
     request?.abort();
     request = new AbortController();
     const url = new URL(texts.searchUrl, window.location.href);
-    url.search = new URLSearchParams({ q: words, limit: String(LIMIT) }).toString();
+    const params = { q: words, limit: String(LIMIT) };
+    if (texts.exclude) params.exclude = texts.exclude;
+    url.search = new URLSearchParams(params).toString();
     try {
       const response = await fetch(url, {
         headers: { Accept: "application/json" },

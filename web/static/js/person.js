@@ -1,6 +1,10 @@
 // A person's page: confirm or reject suggestions at speed. Each suggestion is focusable;
 // Y/Enter confirms, N/Delete rejects, J/K or the arrow keys move. The decision goes to the
 // JSON API with the session cookie and the CSRF header; the forms are the no-script way.
+// The photos and videos are the library's tiles, opening in its lightbox.
+import { startLightbox } from "./lightbox.js";
+
+startLightbox();
 
 const list = document.getElementById("suggestion-list");
 const status = document.getElementById("decision-status");

@@ -38,19 +38,20 @@ function remember(assetId) {
   editLink.href = url.pathname + url.search;
   editLink.hidden = false;
 }
-const numberFormat = new Intl.NumberFormat(config.locale === "nl" ? "nl-BE" : "en-GB", {
-  maximumFractionDigits: 1,
-});
+const formatLocale = config.locale === "nl" ? "nl-BE" : "en-GB";
+const numberFormat = new Intl.NumberFormat(formatLocale, { maximumFractionDigits: 1 });
+const integerFormat = new Intl.NumberFormat(formatLocale, { maximumFractionDigits: 0 });
 
+// As the server writes sizes (dam/sizes.py): powers of 1024, one decimal at most.
 function size(bytes) {
-  const units = ["B", "kB", "MB", "GB"];
+  const units = ["B", "kB", "MB", "GB", "TB"];
   let value = bytes;
   let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (unit < units.length - 1 && (unit === 0 ? value >= 1024 : Math.round(value * 10) / 10 >= 1024)) {
+    value /= 1024;
     unit++;
   }
-  return `${numberFormat.format(value)} ${units[unit]}`;
+  return `${(unit === 0 ? integerFormat : numberFormat).format(value)} ${units[unit]}`;
 }
 
 function element(tag, className, text) {

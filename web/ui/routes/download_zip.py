@@ -65,7 +65,9 @@ def ask_zip(
             preset=zip_preset if zip_preset in ZIP_PRESETS else "web",
             redact=zip_redact == "true",
         )
-        batch = download_batches.create_batch(db, data=data, actor=viewer.user, settings=settings)
+        batch = download_batches.create_batch(
+            db, data=data, actor=viewer.user, settings=settings, lang=viewer.locale
+        )
     except (DomainError, ValueError):
         flash(
             request,

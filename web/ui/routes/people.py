@@ -6,22 +6,33 @@ up the same actions. Every decision is a gdpr service call, which audits it by i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from dam.assets import RESTRICTED_PERMISSION
 from dam.errors import DomainError
-from gdpr.recognition import cluster_naming, face_decisions, identity, people, people_overview
+from gdpr.recognition import (
+    cluster_naming,
+    face_decisions,
+    identity,
+    people,
+    people_overview,
+    people_search,
+)
 from gdpr.requests import person_requests
 from web.deps import SessionDep
 from web.ui import face_forms, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.labels import N_
+from web.ui.people_list import PeopleListing, PeopleQuery
 from web.ui.redirects import safe_next, see_other
 from web.ui.routes.consents import consent_panel
 from web.ui.templating import Viewer, flash
+from web.ui.tile_pages import TilePage
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 NAV_ITEM = nav.NavItem(N_("People"), "/people", "people.read", order=40)
@@ -33,6 +44,7 @@ Text = Annotated[str, Form(max_length=10_000)]
 Back = Annotated[str, Form(max_length=2000)]
 
 NAME_MAX, NOTES_MAX, EMAIL_MAX = 200, 5000, 320  # as gdpr.recognition.people.PersonCreate
+MERGE_SHOWN = 20  # people offered to merge with, without scripts
 
 # Service errors the forms can cause, in the viewer's language: the face decisions' words,
 # with the People pages' own for a name (they name groups, not one face).
@@ -63,20 +75,36 @@ def _page_number(request: Request) -> int:
 def people_list(
     request: Request, db: SessionDep, viewer: Reader, templates: TemplatesDep
 ) -> Response:
-    query = request.query_params.get("q", "")[:200]
-    everyone = people_overview.people_rows(db)
-    shown = people_overview.people_rows(db, query=query) if query.strip() else everyone
+    return _render_list(request, db, viewer, templates)
+
+
+def _render_list(
+    request: Request,
+    db: SessionDep,
+    viewer: Viewer,
+    templates: TemplatesDep,
+    *,
+    values: dict[str, object] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """One page of people (searched by name) and one page of unnamed groups."""
+    assert viewer.user is not None
+    wanted = PeopleQuery.from_params(request.query_params)
+    found = people_overview.people_page(db, text=wanted.q, viewer=viewer.user, page=wanted.page)
+    groups = people_overview.cluster_page(db, page=wanted.groups)
+    query = replace(wanted, page=found.paging.page, groups=groups.paging.page)
     return templates.render(
         request,
         "people/list.html",
         viewer,
-        everyone=everyone,
-        people=shown,
+        status=status,
+        listing=PeopleListing(found, query),
         query=query,
-        groups=people_overview.cluster_page(db, page=_page_number(request)),
+        groups=groups,
         reasons=face_forms.DISMISS_LABELS,
-        values={"name": "", "notes": "", "is_minor": False},
-        errors={},
+        values=values or {"name": "", "notes": "", "is_minor": False},
+        errors=errors or {},
     )
 
 
@@ -94,19 +122,8 @@ def create_person(
     values: dict[str, object] = {"name": name, "notes": notes, "is_minor": is_minor}
     errors = _person_errors(name=name, notes=notes)
     if errors:
-        everyone = people_overview.people_rows(db)
-        return templates.render(
-            request,
-            "people/list.html",
-            viewer,
-            status=422,
-            everyone=everyone,
-            people=everyone,
-            query="",
-            groups=people_overview.cluster_page(db),
-            reasons=face_forms.DISMISS_LABELS,
-            values=values,
-            errors=errors,
+        return _render_list(
+            request, db, viewer, templates, values=values, errors=errors, status=422
         )
     data = people.PersonCreate(name=name, notes=notes, is_minor=is_minor, email=None)
     person = people.create_person(db, data=data, actor=viewer.user)
@@ -134,9 +151,11 @@ def name_groups(
     viewer: Identifier,
     cluster_ids: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
     name: Text = "",
+    person_id: Annotated[str, Form(max_length=64)] = "",
     back: Back = "/people",
 ) -> Response:
-    """Name one group (its own form) or every selected group (the bulk bar) at once."""
+    """Name one group (its own form) or every selected group (the bulk bar) at once: as the
+    person picked (person-picker.js), else by the name typed."""
     assert viewer.user is not None
     target = safe_next(back, "/people")
     try:
@@ -146,6 +165,7 @@ def name_groups(
             name=name,
             actor=viewer.user,
             may_create=viewer.can("people.manage"),
+            person_id=person_id,
         )
     except DomainError as exc:
         _error(request, viewer, exc)
@@ -218,7 +238,7 @@ def _render_person(
         status=status,
         view=view,
         person=person,
-        others=people_overview.other_people(db, person_id) if viewer.can("people.manage") else [],
+        tiles=TilePage(view.assets, first_index=(view.paging.page - 1) * view.paging.per_page),
         values=values
         or {
             "name": person.name,
@@ -293,6 +313,28 @@ def decide_suggestion(
     return see_other(f"/people/{person_id}#suggestions")
 
 
+@router.get("/people/{person_id}/merge")
+def merge_candidates(
+    person_id: str,
+    request: Request,
+    db: SessionDep,
+    viewer: Manager,
+    templates: TemplatesDep,
+    name: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """Without scripts: the people whose name matches what was typed in the merge field,
+    each a button that opens the confirmation (person-picker.js offers them as you type)."""
+    assert viewer.user is not None
+    person = identity.get_person(db, person_id)
+    typed = " ".join(name.split())
+    found = people_search.find_people(
+        db, text=typed, viewer=viewer.user, limit=MERGE_SHOWN, exclude=person_id
+    )
+    return templates.render(
+        request, "people/merge_with.html", viewer, person=person, typed_name=typed, found=found
+    )
+
+
 @router.post("/people/{person_id}/merge")
 def merge_person(
     person_id: str,
@@ -301,14 +343,19 @@ def merge_person(
     viewer: Manager,
     templates: TemplatesDep,
     other_id: Annotated[str, Form(max_length=64)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """Merge `other_id` into this person, after a confirmation page."""
+    """Merge `other_id` into this person, after a confirmation page; a name typed without
+    choosing anyone (no scripts) opens the page of people with that name first."""
     assert viewer.user is not None
     person = identity.get_person(db, person_id)
+    if not other_id and name.strip():
+        query = urlencode({"name": " ".join(name.split())})
+        return see_other(f"/people/{person_id}/merge?{query}")
     if not other_id or other_id == person_id:
         flash(request, "error", viewer.gettext("Choose the person to merge with."))
-        return see_other(f"/people/{person_id}")
+        return see_other(f"/people/{person_id}#merge")
     other = identity.get_person(db, other_id)
     if confirm != "yes":
         return templates.render(

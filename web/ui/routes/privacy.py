@@ -19,14 +19,15 @@ from dam.auth import get_user_by_email
 from dam.errors import NotFound
 from gdpr import dashboard
 from gdpr.consent import notifications
-from gdpr.recognition import people_overview
+from gdpr.recognition import people_overview, people_search
 from gdpr.requests import person_requests
 from web.deps import SessionDep, SettingsDep
-from web.ui import audit_filters, nav
+from web.ui import audit_filters, i18n, nav
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.labels import N_
 from web.ui.redirects import safe_next, see_other
 from web.ui.templating import Viewer, flash
+from web.ui.tile_pages import TileLinks, TilePage
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
@@ -37,6 +38,7 @@ Next = Annotated[str, Form(max_length=2000)]
 REVIEW_SHOWN = 12  # thumbnails on the dashboard; the review flow walks all of them
 FOUND_SHOWN = 10  # people found to start an export or erasure for
 REQUESTS_SHOWN = 10
+REVIEW_LINK = "/privacy/review?asset={id}"
 
 
 def unread_badge(request: Request) -> int:
@@ -68,7 +70,12 @@ def dashboard_page(
     erasures = dashboard.erasures_done(db)
     actors = [e.actor_id for e in exports] + [t.executed_by for t in erasures]
     wanted = request.query_params.get("person", "")[:200].strip()
-    found = people_overview.people_rows(db, query=wanted)[:FOUND_SHOWN] if wanted else []
+    assert viewer.user is not None
+    found = (
+        people_search.find_people(db, text=wanted, viewer=viewer.user, limit=FOUND_SHOWN).matches
+        if wanted
+        else []
+    )
     running = person_requests.recent_requests(db, limit=REQUESTS_SHOWN)
     return templates.render(
         request,
@@ -80,7 +87,7 @@ def dashboard_page(
         ],
         unread_total=notifications.unread_count(db),
         review_total=dashboard.review_count(db),
-        review=dashboard.review_assets(db, limit=REVIEW_SHOWN),
+        review=_review_tiles(viewer, dashboard.review_assets(db, limit=REVIEW_SHOWN)),
         ending=dashboard.consents_ending(db, days=settings.consent_notice_days),
         notice_days=settings.consent_notice_days,
         withdrawn=dashboard.withdrawn_published(db),
@@ -92,6 +99,20 @@ def dashboard_page(
         person_requests=running,
         request_names=people_overview.names_of(db, [r.job.person_id for r in running]),
     )
+
+
+def _review_tiles(viewer: Viewer, rows: list[dashboard.ReviewAsset]) -> TilePage:
+    """The assets to review as the library's tiles, each opening the review flow."""
+    notes = {
+        row.asset.id: viewer.ngettext(
+            "%(num)s face to review",
+            "%(num)s faces to review",
+            row.undecided,
+            num=i18n.format_number(row.undecided, viewer.locale),
+        )
+        for row in rows
+    }
+    return TilePage([row.asset for row in rows], TileLinks(REVIEW_LINK), notes)
 
 
 @router.post("/privacy/notices/{notice_id}/read")
