@@ -126,11 +126,18 @@ class Wiring:
                 stages.insert(stages.index(after) + 1, stage)
         return stages
 
-    def add_task(self, name: str, handler: StageHandler) -> None:
+    def add_task(
+        self, name: str, handler: StageHandler, *, memory: MemoryEstimate | None = None
+    ) -> None:
         """A job that is no pipeline stage (a redacted video, a ZIP, an import): its
         outcome is its own; an asset it is about keeps its status and its pipeline does
-        not go on. It may be about no asset at all (`jobs.schedule`)."""
+        not go on. It may be about no asset at all (`jobs.schedule`). `memory` declares
+        what a job of it needs, as for a stage."""
         self.tasks[name] = handler
+        if memory is not None:
+            self.memory[name] = memory
+        else:
+            self.memory.pop(name, None)
 
     def add_periodic(
         self, name: str, task: PeriodicTask, *, every: timedelta | None = None
