@@ -115,6 +115,12 @@ def test_saving_keeps_the_result_set_and_links_only_for_cleared_channels(
     here = page.url
     assert "i=5" in here and "mine=1" in here
 
+    # The licence status's radio buttons sit beside their names, one line each.
+    for name in ("Eigen werk", "Onder licentie", "Onbekend"):
+        radio = page.get_by_label(name, exact=True)
+        button, line = radio.bounding_box(), radio.locator("xpath=..").bounding_box()
+        assert button is not None and line is not None
+        assert button["width"] < 40 and line["height"] < 40, (name, button, line)
     page.get_by_label("Titel").fill("Reeks 0, bewerkt")
     page.get_by_label("Embargo: niet publiceren vóór").fill("2099-01-01")
     page.get_by_role("button", name="Bewaren").click()
