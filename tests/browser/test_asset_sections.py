@@ -7,6 +7,7 @@ only for channels the asset is cleared for."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 
@@ -143,3 +144,14 @@ def test_saving_keeps_the_result_set_and_links_only_for_cleared_channels(
     page.goto(f"/assets/{ids[1]}#publishing")
     expect(page.get_by_role("tab", name="Publiceren")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("button", name="Link maken")).to_be_visible()
+    page.get_by_role("button", name="Link maken").click()
+    created = page.locator("#share-created-url")
+    expect(created).to_have_value(re.compile(r"^http://.+/s/[\w-]+$"))
+    # Copied where it was made: the button puts the link on the clipboard and says so.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="De link kopiëren").click()
+    expect(page.get_by_text("Gekopieerd.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == created.input_value()
+    page.get_by_role("button", name="De insluitcode kopiëren").click()
+    assert page.evaluate("navigator.clipboard.readText()").startswith("<iframe src=")
+    assert_accessible(page)
