@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeGuard
 
+from dam.numbers import Number
 from dam.sizes import Size
 
 # A gettext message id: a sentence, or a sentence with its plural form (N_plural).
@@ -36,7 +37,8 @@ class Message:
     """A message id and its %(name)s values. A value may itself be a Message, or a list of
     them (each line of a file's problems, say): rendered with it, in the same language
     (web/catalogs.translate), the list's items joined by LIST_SEPARATOR. A file size is a
-    `dam.sizes.Size`, formatted in that language too ("1,5 MB", "1.5 MB")."""
+    `dam.sizes.Size` and a number a `dam.numbers.Number`, formatted in that language too
+    ("1,5 MB", "6.000 × 4.000")."""
 
     id: MessageId
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -93,7 +95,7 @@ def _english(value: object) -> object:
         return value.english
     if is_message_list(value):
         return LIST_SEPARATOR.join(m.english for m in value)
-    if isinstance(value, Size):
+    if isinstance(value, (Size, Number)):
         return str(value)
     return value
 
@@ -103,7 +105,7 @@ def _to_json(value: object) -> object:
         return value.to_json()
     if is_message_list(value):
         return [m.to_json() for m in value]
-    if isinstance(value, Size):
+    if isinstance(value, (Size, Number)):
         return value.to_json()
     # JSON keeps numbers and words; anything else (a Path, say) as its text.
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
@@ -113,6 +115,8 @@ def _from_json(value: object) -> object:
     if isinstance(value, Mapping):
         if set(value) == {"bytes"} and isinstance(value["bytes"], int):
             return Size(value["bytes"])
+        if set(value) == {"number"} and isinstance(value["number"], (int, float)):
+            return Number(value["number"])
         return Message.from_json(value) or str(value)
     if isinstance(value, list):
         items = [Message.from_json(v) for v in value]

@@ -55,7 +55,9 @@ class Settings(BaseSettings):
         "development-only-secret", description="Signs sessions and share links."
     )
     max_upload_bytes: int = Field(
-        20 * 1024**3, gt=0, description="Largest accepted upload in bytes (413 above)."
+        20 * 1024**3,
+        gt=0,
+        description="Largest accepted upload in bytes; larger files are refused.",
     )
     max_image_pixels: int = Field(
         200_000_000,

@@ -390,7 +390,10 @@ def render_demo_photo(photo: DemoPhoto, seed: int) -> bytes:
         taken=taken,
         gps=photo.place,
         artist="Team Communicatie",
-        copyright="© Vlaamse overheid",
+        # Pillow writes the EXIF of a TIFF and an AVIF again as ASCII only ("©" as "??").
+        copyright=(
+            "Copyright Vlaamse overheid" if photo.fmt in ("TIFF", "AVIF") else "© Vlaamse overheid"
+        ),
         lens="RF24-105mm F4 L IS USM",
     )
     if photo.fmt == "JPEG":

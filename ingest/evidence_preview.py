@@ -35,6 +35,7 @@ from sqlmodel import Session
 from dam.blobs import BlobStore, write_atomic
 from dam.errors import ProcessingError
 from dam.models import Asset, Rendition
+from dam.numbers import Number
 from ingest import child_process
 
 log = logging.getLogger(__name__)
@@ -140,12 +141,12 @@ def _stopped() -> ProcessingError:
     )
 
 
-def _cm(points: object) -> str:
+def _cm(points: object) -> Number | str:
     try:
         value = float(points)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "?"
-    return f"{value * _CM_PER_POINT:.0f}"
+    return Number(round(value * _CM_PER_POINT))
 
 
 def add_preview(session: Session, blobs: BlobStore, asset: Asset, page: RenderedPage) -> Rendition:

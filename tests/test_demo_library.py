@@ -50,6 +50,14 @@ def test_the_demo_library_holds_a_video_and_is_made_once(library: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in library.iterdir()} == made  # nothing made twice
 
 
+def test_every_demo_photo_names_its_copyright_holder_readably(library: Path) -> None:
+    """No "?? Vlaamse overheid": a TIFF's ASCII Copyright tag gets no "©" it cannot hold."""
+    for photo in demo.DEMO:
+        with Image.open(library / photo.filename) as image:
+            holder = str(image.getexif().get(0x8298, ""))
+        assert holder.endswith("Vlaamse overheid") and "?" not in holder, (photo.filename, holder)
+
+
 def test_no_face_photo_unless_a_package_ships_one(
     library: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -121,13 +121,13 @@ def test_a_page_larger_than_pdf_allows_is_refused_quickly_and_the_form_kept(
     assert took < RENDER_TIMEOUT_S, f"refusing the page took {took:.1f} s"
     assert answer.json()["preview"] is False
     assert answer.json()["preview_problem"] == (
-        "Er kon geen voorbeeld gemaakt worden: de eerste pagina is 7056 × 7056 cm, groter "
+        "Er kon geen voorbeeld gemaakt worden: de eerste pagina is 7.056 × 7.056 cm, groter "
         "dan een pdf-pagina kan zijn (508 cm per zijde). Het ondertekende formulier zelf "
         "is bewaard."
     )
     english = send(client, officer, pid, HUGE_PAGE + b"% again\n", language="en")
     assert english.json()["preview_problem"].startswith(
-        "No preview could be made: the first page is 7056 × 7056 cm, larger than a PDF page "
+        "No preview could be made: the first page is 7,056 × 7,056 cm, larger than a PDF page "
         "can be (508 cm a side)."
     )
     kept_and_usable(client, officer, pid, answer.json()["id"], HUGE_PAGE)
@@ -144,7 +144,7 @@ def test_the_consent_form_says_why_a_pdf_has_no_preview(
     assert "De toestemming is geregistreerd." in page.text
     assert (
         '<p class="flash flash-info" role="status">Er kon geen voorbeeld gemaakt worden: de '
-        "eerste pagina is 7056 × 7056 cm" in page.text
+        "eerste pagina is 7.056 × 7.056 cm" in page.text
     )
     assert 'class="evidence-preview"' not in page.text
     assert "Het ondertekende formulier openen (versie 1)" in page.text

@@ -493,6 +493,26 @@ def test_the_pixel_limit_setting_is_honoured(limited_client: tuple[TestClient, A
     assert small["status"] == "ready", small["error"]
 
 
+def test_the_pixel_refusal_writes_its_numbers_in_the_readers_language(
+    limited_client: tuple[TestClient, Account],
+) -> None:
+    """The dimensions stay numbers in the kept failure (issue 15): "2.500 × 1.000" and
+    "2,5 megapixels" for a Dutch reader, "2,500 × 1,000" and "2.5" for an English one."""
+    client, account = limited_client
+    asset = processed(client, account, encode(Image.new("1", (2500, 1000), 1), "PNG"))
+    url = f"/api/v1/assets/{asset['id']}"
+    dutch = client.get(url, headers={**account.headers, "Accept-Language": "nl-BE"}).json()
+    english = client.get(url, headers={**account.headers, "Accept-Language": "en-GB"}).json()
+    assert dutch["error"] == (
+        "De afbeelding is 2.500 × 1.000 pixels (2,5 megapixels), meer dan de limiet van "
+        "2 megapixels. Maak ze kleiner en laad ze opnieuw op."
+    )
+    assert english["error"] == (
+        "The image is 2,500 × 1,000 pixels (2.5 megapixels), more than the limit of "
+        "2 megapixels. Reduce its size and upload it again."
+    )
+
+
 def test_empty_and_random_files_are_refused(client: TestClient, creative: Account) -> None:
     empty = upload(client, creative, b"", "empty.jpg")
     assert empty.status_code == 415

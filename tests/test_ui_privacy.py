@@ -415,6 +415,45 @@ def test_audit_log_filters_pages_and_verifies_the_chain(
     assert flash_of(desk, where).startswith(f"error: De keten is gebroken bij regel {tampered.seq}")
 
 
+def test_audit_details_are_named_in_words(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """An entry's details by name, and roles, channels, sign-in methods, yes/no and sizes
+    in words (issue 15); ids and fingerprints as recorded, an unknown key as it is."""
+    desk = make_desk(client, rt, make_account)
+    with rt.unit_of_work() as session:
+        audit.record(
+            session,
+            action="test.details",
+            subject_type="thing",
+            subject_id="thing-details",
+            details={
+                "method": "password",
+                "from": "viewer",
+                "to": "privacy_officer",
+                "channel": "social",
+                "is_minor": True,
+                "size": 2_492_140,
+                "sha256": "9925b0627752",
+                "odd_key": 1234,
+            },
+        )
+    html = desk.page("/privacy/audit?subject=thing-details")
+    cell = re.search(r'<td class="audit-details">(.*?)</td>', html, re.S)
+    assert cell is not None
+    shown = re.sub(r"\s+", " ", cell[1]).strip()
+    assert shown == (
+        "<span>aanmeldwijze: wachtwoord</span> "
+        "<span>rol ervoor: raadpleger</span> "
+        "<span>rol erna: privacyverantwoordelijke</span> "
+        "<span>kanaal: sociale media</span> "
+        "<span>minderjarig: ja</span> "
+        "<span>bestandsgrootte: 2,4 MB</span> "
+        "<span>vingerafdruk (SHA-256): <code>9925b0627752</code></span> "
+        "<span><code>odd_key</code>: 1.234</span>"
+    )
+
+
 # --- notices --------------------------------------------------------------------------------
 
 

@@ -153,7 +153,7 @@ def test_a_16k_video_is_refused_before_decoding(rt: Runtime, clip_dir: Path) -> 
         clip_dir,
     )  # fmt: skip
     status, error, _ = outcome(rt, huge)
-    assert status == AssetStatus.failed and error is not None and "15360 × 8640" in error
+    assert status == AssetStatus.failed and error is not None and "15,360 × 8,640" in error
 
 
 def test_a_header_claiming_decades_is_corrected_from_the_pictures(

@@ -18,6 +18,7 @@ from babel.support import Translations
 
 from dam.errors import LIST_SEPARATOR, Message, MessageId, is_message_list
 from dam.messages import HasError, failure_of
+from dam.numbers import Number, format_number
 from dam.sizes import Size, format_size
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -61,9 +62,9 @@ def translate(locale: str, message: MessageId, params: Mapping[str, object] | No
     that is itself a message id (marked with N_ where it is defined, such as "a PDF
     document") is translated too, and so is a Message (dam.errors) with values of its own,
     or a list of them (the lines of a file's problems), and a file size (dam.sizes.Size)
-    is written the language's way; other values (names, numbers) are not in the
-    catalog. A message with a plural form (N_plural) takes the form for its
-    `num` param."""
+    or a number (dam.numbers.Number) is written the language's way; other values (names,
+    counts) are not in the catalog. A message with a plural form (N_plural) takes the form
+    for its `num` param."""
     catalog = translations(locale)
     if isinstance(message, str):
         text = catalog.gettext(message)
@@ -87,6 +88,8 @@ def _value(locale: str, value: object) -> object:
         return LIST_SEPARATOR.join(translate_message(locale, m) for m in value)
     if isinstance(value, Size):
         return size_text(value.bytes, locale)
+    if isinstance(value, Number):
+        return format_number(value.value, FORMAT_LOCALES[locale])
     return value
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from dam.errors import N_, ProcessingError
 from dam.jobs import StageContext
+from dam.numbers import Number
 from dam.sizes import Size
 from ingest.faces.mtcnn import PNET_STRIDE, PNET_TILE, PNET_WINDOW
 from ingest.faces.stage import RAW_DETAIL_EDGE, detail_edge
@@ -128,8 +129,8 @@ def affordable(ctx: StageContext, plan: PhotoPlan, need: int) -> int:
             ),
             params={
                 "label": plan.label,
-                "width": f"{plan.width:,}",
-                "height": f"{plan.height:,}",
+                "width": Number(plan.width),
+                "height": Number(plan.height),
                 "mp": megapixels(plan.width * plan.height),
                 "need": Size(need),
                 "budget": Size(limit),

@@ -14,6 +14,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
 from dam.errors import N_, ProcessingError
+from dam.numbers import Number
 from dam.sizes import Size
 from ingest.image import camera_raw, layered
 from ingest.image.errors import explain, too_many_pixels
@@ -114,7 +115,7 @@ def open_image(
                         "The %(label)s file says its picture is %(width)s × %(height)s pixels, "
                         "which cannot be right: the file is damaged."
                     ),
-                    params={"label": label, "width": width, "height": height},
+                    params={"label": label, "width": Number(width), "height": Number(height)},
                 )
             if width * height > max_pixels:
                 raise too_many_pixels(width * height, max_pixels, (width, height))
@@ -175,8 +176,8 @@ def _refuse_cut_off(image: Image.Image, path: Path, label: str) -> None:
                 "complete file again."
             ),
             params={
-                "width": format(frame.width, ","),
-                "height": format(frame.height, ","),
+                "width": Number(frame.width),
+                "height": Number(frame.height),
                 "need": Size(frame.smallest_file),
                 "size": Size(size),
             },

@@ -17,6 +17,7 @@ from typing import Literal
 from PIL import Image, UnidentifiedImageError
 
 from dam.errors import N_, ProcessingError
+from dam.numbers import Number
 from dam.sizes import Size
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,10 @@ _MAX_STEPS = 1_000_000
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,:;()%'-]*")
 
 
-def megapixels(pixels: int) -> str:
-    """12_345_678 -> '12', 1_500_000 -> '1.5': as precise as a limit needs to be read."""
+def megapixels(pixels: int) -> Number:
+    """12_345_678 -> 12, 1_500_000 -> 1.5: as precise as a limit needs to be read."""
     value = pixels / 1e6
-    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}".removesuffix(".0")
+    return Number(round(value) if value >= 10 else round(value, 1))
 
 
 def too_many_pixels(
@@ -54,7 +55,7 @@ def too_many_pixels(
             "The image is %(width)s × %(height)s pixels (%(mp)s megapixels), more than the "
             "limit of %(max)s megapixels. Reduce its size and upload it again."
         ),
-        params={**params, "width": format(size[0], ","), "height": format(size[1], ",")},
+        params={**params, "width": Number(size[0]), "height": Number(size[1])},
     )
 
 

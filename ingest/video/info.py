@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from dam.errors import N_, MessageId, N_plural, ProcessingError
+from dam.numbers import Number
 from ingest.video import limits
 from ingest.video.display import display_size, orientation_from_matrix
 from ingest.video.formats import AUDIO_CODECS, VIDEO_CODECS
@@ -136,7 +137,11 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
                 "The video is %(width)s × %(height)s pixels. Beeldbank takes videos up to 8K "
                 "(%(max)s pixels on the longest side)."
             ),
-            params={"width": width, "height": height, "max": limits.MAX_EDGE_PX},
+            params={
+                "width": Number(width),
+                "height": Number(height),
+                "max": Number(limits.MAX_EDGE_PX),
+            },
         )
     scan = raw.get("scan") or {}
     if scan.get("error"):

@@ -7,6 +7,7 @@ only for channels the asset is cleared for."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 
@@ -115,6 +116,12 @@ def test_saving_keeps_the_result_set_and_links_only_for_cleared_channels(
     here = page.url
     assert "i=5" in here and "mine=1" in here
 
+    # The licence status's radio buttons sit beside their names, one line each.
+    for name in ("Eigen werk", "Onder licentie", "Onbekend"):
+        radio = page.get_by_label(name, exact=True)
+        button, line = radio.bounding_box(), radio.locator("xpath=..").bounding_box()
+        assert button is not None and line is not None
+        assert button["width"] < 40 and line["height"] < 40, (name, button, line)
     page.get_by_label("Titel").fill("Reeks 0, bewerkt")
     page.get_by_label("Embargo: niet publiceren vóór").fill("2099-01-01")
     page.get_by_role("button", name="Bewaren").click()
@@ -137,3 +144,14 @@ def test_saving_keeps_the_result_set_and_links_only_for_cleared_channels(
     page.goto(f"/assets/{ids[1]}#publishing")
     expect(page.get_by_role("tab", name="Publiceren")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("button", name="Link maken")).to_be_visible()
+    page.get_by_role("button", name="Link maken").click()
+    created = page.locator("#share-created-url")
+    expect(created).to_have_value(re.compile(r"^http://.+/s/[\w-]+$"))
+    # Copied where it was made: the button puts the link on the clipboard and says so.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="De link kopiëren").click()
+    expect(page.get_by_text("Gekopieerd.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == created.input_value()
+    page.get_by_role("button", name="De insluitcode kopiëren").click()
+    assert page.evaluate("navigator.clipboard.readText()").startswith("<iframe src=")
+    assert_accessible(page)

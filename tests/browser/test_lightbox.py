@@ -195,7 +195,8 @@ def test_a_video_plays_in_the_lightbox_poster_first(
 ) -> None:
     """A video's tile opens its player in the lightbox: the poster first, its web version
     (through the gated rendition route, as a viewer may see it) with controls, never
-    playing by itself. Arrow keys in the video are its own; elsewhere they walk the tiles,
+    playing by itself, with its subtitles as tracks through the gated caption route, as on
+    the asset page. Arrow keys in the video are its own; elsewhere they walk the tiles,
     and leaving the video stops it. Escape closes from inside the video too."""
     creative, viewer = make_person(Role.creative), make_person(Role.viewer)
     clip = clips.render(Clip("lightbox", size="320x180", seconds=4.0), tmp_path_factory.mktemp("v"))
@@ -213,6 +214,10 @@ def test_a_video_plays_in_the_lightbox_poster_first(
             )
             assert made.status_code == 201, made.text
             assert client.get(f"/api/v1/assets/{made.json()['id']}").json()["status"] == "ready"
+            if mime == "video/mp4":
+                vtt = b"WEBVTT\n\n00:00:00.000 --> 00:00:03.000\nGoedemorgen.\n"
+                added = client.put(f"/api/v1/assets/{made.json()['id']}/captions/nl", content=vtt)
+                assert added.status_code == 201, added.text
     log_in(page, viewer, path="/?q=Lichtbakvideo&sort=title")
     tiles = page.locator("#grid .card-link")
     expect(tiles).to_have_count(2)
@@ -228,6 +233,13 @@ def test_a_video_plays_in_the_lightbox_poster_first(
     )
     expect(player).to_have_attribute("src", re.compile(r"^/api/v1/assets/\w+/renditions/web_720$"))
     assert player.evaluate("v => v.controls && v.paused && !v.autoplay && v.currentTime === 0")
+    track = player.locator("track")
+    expect(track).to_have_count(1)
+    expect(track).to_have_attribute("src", re.compile(r"^/api/v1/assets/\w+/captions/nl$"))
+    expect(track).to_have_attribute("srclang", "nl")
+    # The viewer gets the subtitles through the gate: shown, their cue loads.
+    player.evaluate("v => { v.textTracks[0].mode = 'showing'; }")
+    wait_until(page, "document.querySelector('#lightbox video').textTracks[0].cues?.length === 1")
     assert_accessible(page)
     screenshot(page, "lightbox-video")
 
@@ -249,10 +261,12 @@ def test_a_video_plays_in_the_lightbox_poster_first(
     expect(page.get_by_role("dialog", name="Lichtbakvideo 2 foto")).to_be_visible()
     expect(player).to_be_hidden()
     assert player.evaluate("v => v.paused && !v.getAttribute('src')")
+    expect(track).to_have_count(0)
     wait_for_picture(dialog)
     page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("dialog", name="Lichtbakvideo 1")).to_be_visible()
     expect(player).to_be_visible()
+    expect(track).to_have_count(1)  # its own subtitles again, not twice
     assert player.evaluate("v => v.paused && v.currentTime === 0")
     # Escape with the focus in the video closes the lightbox; focus returns to the tile.
     player.focus()

@@ -6,20 +6,23 @@ Content-Security-Policy allows no inline styles. Very tall and very wide picture
 clamped to 1:2 and 5:2 (their tile crops them, at the face-aware position of
 web/ui/grid_focus.py). The lightbox shows only renditions the app displays to everyone who
 may see the asset (`preview`, a video's `poster`; and it plays a video's `web_720`, poster
-first), through the same gated rendition route as the tile's thumbnail.
+first), through the same gated rendition route as the tile's thumbnail; a video's subtitles
+come through the same gated caption route as the asset page's player (video/player.html).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 from sqlmodel import col, select
 
-from dam.models import Rendition
+from dam.models import Caption, Rendition
 from web.api.schemas import rendition_url
+from web.api.video_schemas import caption_url
 
 MIN_TENTHS, MAX_TENTHS = 5, 25
 SQUARE = "ar-10"
@@ -39,6 +42,22 @@ class Tile:
     view_width: int | None
     view_height: int | None
     play_url: str | None = None  # a video's web version, played in the lightbox
+    captions: tuple[Caption, ...] = field(default=())  # its subtitles, by language
+
+    @property
+    def captions_json(self) -> str:
+        """The played video's <track>s for the lightbox: [{kind, language, label, url}]."""
+        return json.dumps(
+            [
+                {
+                    "kind": c.kind,
+                    "language": c.language,
+                    "label": c.label,
+                    "url": caption_url(c.asset_id, c.language),
+                }
+                for c in self.captions
+            ]
+        )
 
 
 def tile_shape(width: int | None, height: int | None) -> str:
@@ -63,6 +82,13 @@ def card_tiles(request: Request, items: Iterable[Any]) -> dict[str, Tile]:
         )
     ):
         found.setdefault(rendition.asset_id, {})[rendition.name] = rendition
+    played = [i for i, a in assets.items() if str(a.kind) == "video" and PLAY in found.get(i, {})]
+    captions: dict[str, list[Caption]] = {}
+    if played:
+        for caption in session.exec(
+            select(Caption).where(col(Caption.asset_id).in_(played)).order_by(col(Caption.language))
+        ):
+            captions.setdefault(caption.asset_id, []).append(caption)
     tiles = {}
     for asset_id, asset in assets.items():
         made = found.get(asset_id, {})
@@ -76,8 +102,7 @@ def card_tiles(request: Request, items: Iterable[Any]) -> dict[str, Tile]:
             view_url=rendition_url(asset_id, view.name) if view else None,
             view_width=view.width if view else None,
             view_height=view.height if view else None,
-            play_url=rendition_url(asset_id, PLAY)
-            if str(asset.kind) == "video" and PLAY in made
-            else None,
+            play_url=rendition_url(asset_id, PLAY) if asset_id in played else None,
+            captions=tuple(captions.get(asset_id, ())),
         )
     return tiles

@@ -156,3 +156,66 @@ face_reason = {
 # where the ZIP's README names them too.
 preset = PRESET_LABELS
 zip_outcome = OUTCOME_LABELS
+
+# The details an audit entry keeps (dam.audit.record's `details`), named on the audit log
+# (privacy/audit.html); their values stay as recorded, except roles and channels, which
+# have names of their own. A key not named here is shown as it is.
+detail = {
+    "asset_id": N_("asset"),
+    "asset_ids": N_("assets"),
+    "assets": N_("assets"),
+    "assets_deleted": N_("assets deleted"),
+    "assets_redacted": N_("assets redacted"),
+    "audit_entries": N_("audit entries"),
+    "channel": N_("channel"),
+    "channels": N_("channels"),
+    "cluster_id": N_("face group"),
+    "consents": N_("consents"),
+    "crop": N_("crop"),
+    "cues": N_("subtitle lines"),
+    "disposition": N_("delivered as"),
+    "downloads_withdrawn": N_("downloads withdrawn"),
+    "dry_run": N_("trial run"),
+    "embeddings": N_("face prints"),
+    "evidence_deleted": N_("evidence deleted"),
+    "expires_at": N_("expires"),
+    "exports_deleted": N_("exports deleted"),
+    "face_ids": N_("faces"),
+    "faces": N_("faces"),
+    "fields": N_("fields"),
+    "format": N_("file format"),
+    "found_before": N_("found before"),
+    "from": N_("role before"),
+    "is_minor": N_("minor"),
+    "job_id": N_("job"),
+    "language": N_("language"),
+    "link_id": N_("share link"),
+    "media_type": N_("file type"),
+    "merged_id": N_("merged into"),
+    "method": N_("sign-in method"),
+    "originals_rewritten": N_("originals rewritten"),
+    "password": N_("password"),
+    "path": N_("path"),
+    "person_id": N_("person"),
+    "preset": N_("picture size"),
+    "reason": N_("reason"),
+    "rendition": N_("version"),
+    "role": N_("role"),
+    "sha256": N_("fingerprint (SHA-256)"),
+    "size": N_("file size"),
+    "source": N_("source"),
+    "status": N_("status"),
+    "to": N_("role after"),
+    "token_id": N_("API token"),
+    "tombstone_id": N_("erasure record"),
+    "usage_id": N_("publication"),
+    "version": N_("version"),
+    "videos_reencoded": N_("videos re-encoded"),
+}
+
+# How someone signed in (dam.accounts, dam.sso: the audit entry's "method").
+sign_in = {
+    "password": N_("password"),
+    "break_glass": N_("emergency password"),
+    "sso": N_("single sign-on"),
+}

@@ -6,7 +6,9 @@
 // The pictures are the tiles' `data-view` renditions (preview, a video's poster), served
 // through the same gated rendition route as the thumbnails; a video with a web version
 // (`data-play`, its web_720 through that route) is played there instead, with the native
-// controls and its poster first, never by itself. While the focus is in the video, its
+// controls and its poster first, never by itself; its subtitles (`data-captions`) become
+// the player's <track>s, through the same gated caption route as the asset page's player
+// (video/player.html), in its menu as there. While the focus is in the video, its
 // controls keep the arrow keys (wind back and forward); Escape still closes. A click with
 // a modifier key (a new tab), and every tile without scripts, still opens the asset page.
 
@@ -56,6 +58,14 @@ export function startLightbox({ more = async () => false } = {}) {
     if (playing) {
       image.removeAttribute("src");
       player.poster = tile.dataset.view;
+      for (const caption of captionsOf(tile)) {
+        const track = document.createElement("track");
+        track.kind = caption.kind;
+        track.srclang = caption.language;
+        track.label = caption.label;
+        track.src = caption.url;
+        player.append(track);
+      }
       player.src = tile.dataset.play;
     } else {
       image.alt = tile.dataset.alt || "";
@@ -98,8 +108,17 @@ export function startLightbox({ more = async () => false } = {}) {
     }
   }
 
+  function captionsOf(tile) {
+    try {
+      return JSON.parse(tile.dataset.captions || "[]");
+    } catch {
+      return [];
+    }
+  }
+
   function stopPlaying() {
     if (!player || !player.getAttribute("src")) return;
+    for (const track of player.querySelectorAll("track")) track.remove();
     player.pause();
     player.removeAttribute("src");
     player.removeAttribute("poster");

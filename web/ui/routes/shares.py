@@ -34,6 +34,7 @@ Next = Annotated[str, Form(max_length=2000)]
 # The address of a link just made, for the page the creator comes back to: the token is
 # never stored, so this is the one time it can be shown.
 CREATED_KEY = "share_created"
+SECTION = "#shares"  # the panel's id (shares/_asset_shares.html)
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ def create_share(
     next: Next = "",
 ) -> Response:
     assert viewer.user is not None
-    back = safe_next(next, f"/assets/{asset_id}/shares")
+    # Back to the links' section: on the asset page, the publishing part holding it is the
+    # one shown (js/asset-tabs.js), so the link just made is in sight, not in a hidden tab.
+    back = safe_next(next, f"/assets/{asset_id}/shares") + SECTION
     if channel not in settings.channel_list:
         flash(request, "error", viewer.gettext("Choose a channel for the link."))
         return see_other(back)
@@ -186,4 +189,4 @@ def revoke_share(
     assert viewer.user is not None
     link = shares.revoke_share(db, link_id=link_id, actor=viewer.user)
     flash(request, "success", viewer.gettext("The link is revoked: it no longer works."))
-    return see_other(safe_next(next, f"/assets/{link.asset_id}/shares"))
+    return see_other(safe_next(next, f"/assets/{link.asset_id}/shares") + SECTION)
