@@ -237,5 +237,7 @@ def _print_summary(summary: ImportSummary, *, dry_run: bool = False) -> None:
     )
     for path, reason in summary.failed:
         console.print(f"  [red]refused[/red] {path}: {reason}")
+    if summary.processing_failed:
+        console.print("Could not be processed (their originals are kept):")
     for name, reason in summary.processing_failed:
-        console.print(f"  [yellow]failed[/yellow] {name}: {reason} (the original is kept)")
+        console.print(f"  [yellow]failed[/yellow] {name}: {reason}")

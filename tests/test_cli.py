@@ -149,6 +149,9 @@ def test_import_summary_resume_and_check(cli_env: dict[str, str], tmp_path: Path
     )
     assert "notes.txt:Thisfiletypeisnotaccepted" in first.compact
     assert "cut.jpg:Thefileiscutoff" in first.compact
+    # Said once for all, not appended to reasons that may say it themselves.
+    assert "Could not be processed (their originals are kept):" in first.output
+    assert "(the original is kept)" not in first.output
 
     second = dam("import", str(folder))
     assert (
