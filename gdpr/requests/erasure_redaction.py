@@ -2,64 +2,224 @@
 videos: gdpr/requests/erasure_videos.py).
 
 Unlike a redacted download (gdpr/publishing/redaction.py, made per request and thrown away), this
-changes what is stored: every image rendition is blurred where it lies, and the original
-is replaced by a blurred copy, since renditions are rebuilt from the original and must
-not bring the face back. The blurring itself is gdpr.publishing.face_blur's, the same as downloads'.
+changes what is stored: every image rendition is blurred, and the original is replaced by
+a blurred copy, since renditions are rebuilt from the original and must not bring the face
+back. The blurring itself is gdpr.publishing.face_blur's, the same as downloads'.
+
+Decoding, blurring and encoding take a while, so they happen before the erasure's
+transaction, one photo at a time (`Prepared.make`; on SQLite a transaction holds the write
+lock, and nothing else could write meanwhile, the job's progress included). The results
+wait as temp files in the data dir's tmp/ named after this process (a crash leaves only
+those, removed by the next start: dam.leftovers). The transaction takes a prepared photo
+only when it was made from the asset's current original and renditions with the boxes its
+faces have now (the plan's key); `apply` then only moves the files into place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageOps
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from dam.blobs import BlobStore, write_atomic
-from dam.models import Asset, Face, Rendition
+from dam.assets import unused_originals
+from dam.blobs import BlobStore
+from dam.errors import ProcessingError
+from dam.models import Asset, AssetKind, Face, Rendition
+from dam.owner import temp_prefix
 from gdpr.publishing.face_blur import FaceArea, blur_photo, photo_boxes
 
 # Formats a blurred original keeps; anything else (HEIC, TIFF, ...) becomes a JPEG.
 KEPT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 QUALITY = 92
+# Part of every plan's key: a change to how photos are blurred makes new ones.
+VERSION = 1
+TEMP_KIND = "erasure-photo-"
 
 
 @dataclass(frozen=True)
-class StoredRedaction:
+class RenditionSource:
+    """An image rendition to blur: its row, its file, and the content it has now."""
+
+    rendition_id: str
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PhotoPlan:
+    """A photo's blurred files to make: from which original and renditions, where."""
+
+    asset_id: str
+    source: str  # the sha256 of the original it is made from
+    boxes: tuple[tuple[float, float, float, float], ...]  # the faces, relative, upright
+    renditions: tuple[RenditionSource, ...]
+
+    @property
+    def key(self) -> str:
+        recipe = json.dumps({"v": VERSION, **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(recipe.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BlurredFile:
+    temp: Path  # in the blob store's tmp/, named after this process
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class PreparedPhoto:
+    original: BlurredFile
+    format: str  # one of KEPT_FORMATS
+    renditions: dict[str, BlurredFile]  # by rendition id
+
+    def temps(self) -> list[Path]:
+        return [self.original.temp, *(r.temp for r in self.renditions.values())]
+
+
+@dataclass(frozen=True)
+class Applied:
+    old_original: str  # the unblurred original's hash: delete it after the commit
     renditions: int
-    replaced_original: str  # the unblurred original's hash: delete it after the commit
 
 
-def redact_stored(
-    session: Session, blobs: BlobStore, asset: Asset, faces: Sequence[Face]
-) -> StoredRedaction:
-    """Blur `faces` into every image rendition of `asset` and into a new original."""
-    areas = [FaceArea(f.box_x, f.box_y, f.box_w, f.box_h) for f in faces]
+def plan_photos(session: Session, faces: Sequence[Face]) -> list[PhotoPlan]:
+    """A plan for each asset of `faces` (the person's confirmed faces) that is no video."""
+    by_asset: dict[str, list[Face]] = {}
+    for face in faces:
+        by_asset.setdefault(face.asset_id, []).append(face)
+    plans = []
+    for asset_id in sorted(by_asset):
+        asset = session.get(Asset, asset_id)
+        if asset is None or AssetKind(asset.kind) == AssetKind.video:
+            continue
+        renditions = session.exec(
+            select(Rendition)
+            .where(Rendition.asset_id == asset_id, col(Rendition.mime).startswith("image/"))
+            .order_by(col(Rendition.id))
+        )
+        boxes = sorted((f.box_x, f.box_y, f.box_w, f.box_h) for f in by_asset[asset_id])
+        plans.append(
+            PhotoPlan(
+                asset_id=asset.id,
+                source=asset.sha256,
+                boxes=tuple(boxes),
+                renditions=tuple(RenditionSource(r.id, r.path, r.sha256) for r in renditions),
+            )
+        )
+    return plans
+
+
+@dataclass
+class Prepared:
+    """The blurred photos made for one erasure, by plan key, and the originals it moved
+    into the store (taken by an asset, unless the transaction then failed)."""
+
+    made: dict[str, PreparedPhoto] = field(default_factory=dict)
+    adopted: list[str] = field(default_factory=list)
+
+    def missing(self, plans: Sequence[PhotoPlan]) -> list[PhotoPlan]:
+        return [p for p in plans if p.key not in self.made]
+
+    def make(
+        self, plans: Sequence[PhotoPlan], *, blobs: BlobStore, progress: Callable[[int], None]
+    ) -> None:
+        """Blur each plan's photo into temp files (call with no transaction open);
+        `progress` hears how many of them are done after each."""
+        for number, plan in enumerate(plans):
+            self.made[plan.key] = prepare(blobs, plan)
+            progress(number + 1)
+
+    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+        """Remove the blurred files no asset took (the erasure failed, or a photo changed
+        and was blurred again); ends the session's transaction."""
+        for photo in self.made.values():
+            for temp in photo.temps():
+                temp.unlink(missing_ok=True)  # a taken one was moved away
+        self.made.clear()
+        if not self.adopted:
+            return
+        try:
+            for sha in unused_originals(session, self.adopted):
+                blobs.delete_original(sha)
+        finally:
+            self.adopted.clear()
+            session.rollback()
+
+
+def prepare(blobs: BlobStore, plan: PhotoPlan) -> PreparedPhoto:
+    """The plan's original and renditions with the faces blurred, as temp files."""
+    areas = [FaceArea(*box) for box in plan.boxes]
+    made: list[Path] = []
+    try:
+        renditions = {}
+        for rendition in plan.renditions:
+            path = blobs.root / rendition.path
+            if not path.is_file():
+                continue
+            data = _blurred(path, areas, upright=False)[0]
+            renditions[rendition.rendition_id] = _temp(blobs, data, made)
+        source = blobs.original_path(plan.source)
+        if not source.is_file():
+            raise ProcessingError(
+                "The original of a photo this person is on is missing from storage; an "
+                "administrator can run `dam check`. Nothing was erased."
+            )
+        data, fmt = _blurred(source, areas, upright=True)
+        return PreparedPhoto(_temp(blobs, data, made), fmt, renditions)
+    except BaseException:
+        for temp in made:
+            temp.unlink(missing_ok=True)
+        raise
+
+
+def apply(
+    session: Session, blobs: BlobStore, asset: Asset, plan: PhotoPlan, prepared: Prepared
+) -> Applied:
+    """Swap the prepared files in (in the caller's transaction, its plan checked): the
+    renditions are blurred where they lie, the blurred original becomes the asset's."""
+    photo = prepared.made[plan.key]
     count = 0
-    for rendition in session.exec(select(Rendition).where(Rendition.asset_id == asset.id)):
-        if not rendition.mime.startswith("image/"):
+    for source in plan.renditions:
+        blurred = photo.renditions.get(source.rendition_id)
+        rendition = session.get(Rendition, source.rendition_id)
+        if blurred is None or rendition is None:
             continue
-        path = blobs.root / rendition.path
-        if not path.is_file():
-            continue
-        data = _blurred(path, areas, upright=False)[0]
-        write_atomic(path, data)
-        rendition.sha256, rendition.size = hashlib.sha256(data).hexdigest(), len(data)
+        # Before the commit: should it fail, a blurred rendition is the safe side (the
+        # erasure is run again and blurs it once more).
+        os.replace(blurred.temp, blobs.root / rendition.path)
+        rendition.sha256, rendition.size = blurred.sha256, blurred.size
         session.add(rendition)
         count += 1
+    stored = blobs.adopt(photo.original.temp, photo.original.sha256, photo.original.size)
+    prepared.adopted.append(stored.sha256)
     old = asset.sha256
-    data, fmt = _blurred(blobs.original_path(old), areas, upright=True)
-    stored = blobs.put_stream([data])
-    if KEPT_FORMATS[fmt] != asset.mime:  # e.g. a HEIC original is now a JPEG
+    if KEPT_FORMATS[photo.format] != asset.mime:  # e.g. a HEIC original is now a JPEG
         stem = asset.filename.rsplit(".", 1)[0] or asset.id
-        asset.filename = f"{stem}.{fmt.lower().replace('jpeg', 'jpg')}"
-        asset.mime = KEPT_FORMATS[fmt]
+        asset.filename = f"{stem}.{photo.format.lower().replace('jpeg', 'jpg')}"
+        asset.mime = KEPT_FORMATS[photo.format]
     asset.sha256, asset.size = stored.sha256, stored.size
     session.add(asset)
-    return StoredRedaction(count, old)
+    return Applied(old, count)
+
+
+def _temp(blobs: BlobStore, data: bytes, made: list[Path]) -> BlurredFile:
+    fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix=temp_prefix(TEMP_KIND))
+    path = Path(name)
+    made.append(path)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return BlurredFile(path, hashlib.sha256(data).hexdigest(), len(data))
 
 
 def _blurred(path: Path, areas: Sequence[FaceArea], *, upright: bool) -> tuple[bytes, str]:

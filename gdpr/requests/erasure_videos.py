@@ -10,8 +10,8 @@ ingest), and stored under its new content address with the name overwritten in i
 That takes a while, so it happens before the erasure's transaction (`Prepared.make`): on
 SQLite a transaction holds the write lock, and nothing else could write meanwhile. The
 transaction takes a prepared original only when it was made from the asset's current
-original with the regions its faces give now (the plan's key; `NotPrepared` otherwise,
-and the erasure prepares again). `apply` then points the asset at the new original and
+original with the regions its faces give now (the plan's key; otherwise the erasure
+prepares again). `apply` then points the asset at the new original and
 removes, with their rows, its renditions (web versions, poster, thumbnail, storyboard)
 and every face crop, all made from the old one. The person's face tracks are deleted with
 their paths: the pipeline, started again, searches the blurred video for faces, and a
@@ -62,15 +62,6 @@ class VideoPlan:
     def key(self) -> str:
         recipe = json.dumps({"v": VERSION, **asdict(self)}, sort_keys=True)
         return hashlib.sha256(recipe.encode()).hexdigest()
-
-
-class NotPrepared(Exception):
-    """The erasure needs blurred originals that are not made yet (or no longer fit)."""
-
-    def __init__(self, plans: Sequence[VideoPlan], name: str) -> None:
-        super().__init__(f"{len(plans)} video(s) to blur first")
-        self.plans = list(plans)
-        self.name = name
 
 
 @dataclass(frozen=True)
