@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,14 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from dam.errors import NotFound
 from dam.jobs import schedule
 from dam.models import Asset, Face, FaceState, Job, JobStatus, Person, Rendition, Role
 from dam.runtime import Runtime
+from gdpr.recognition import identity
 from gdpr.requests import erasure, erasure_redaction, person_requests
 from ingest.faces.detect import detect_faces
 from tests.conftest import Account
@@ -266,3 +270,60 @@ def test_the_probe_of_the_write_lock_can_fail(rt: Runtime) -> None:
         else:
             write_elsewhere(rt, "nothing")
         session.rollback()
+
+
+def test_a_face_confirmed_during_the_swap_waits_and_is_refused(
+    client: TestClient,
+    rt: Runtime,
+    make_account: Callable[[Role], Account],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the transaction swaps the blurred photos in, a colleague confirms the person
+    on another photo: that waits for the erasure (SQLite: the write lock; PostgreSQL: the
+    person's row), then fails, since they are gone; the photo stays as it was, nobody's."""
+    subject = build_subject(client, rt, make_account)
+    third = upload(
+        client, subject.creative, "derde.jpg", johns()["John_Salley"][2].read_bytes(), "image/jpeg"
+    )
+    (third_face,) = third["faces"]
+    with rt.session() as session:
+        old = {a.id: a.sha256 for a in session.exec(select(Asset))}
+    real = erasure_redaction.apply
+    outcome: list[BaseException | None] = []
+    threads: list[threading.Thread] = []
+
+    def confirm() -> None:
+        try:
+            with rt.session() as session:
+                identity.confirm_face(
+                    session,
+                    face_id=third_face["id"],
+                    person_id=subject.person_id,
+                    actor=subject.creative.user,
+                )
+            outcome.append(None)
+        except Exception as exc:
+            outcome.append(exc)
+
+    def swapping(*args: Any, **kwargs: Any) -> Any:
+        if not threads:
+            threads.append(threading.Thread(target=confirm))
+            threads[0].start()
+            threads[0].join(1.5)
+            assert threads[0].is_alive(), outcome  # waiting for the erasure
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(erasure_redaction, "apply", swapping)
+    summary = erase(client, rt, subject, "redact")
+    threads[0].join(30)
+    assert not threads[0].is_alive()
+    (error,) = outcome
+    assert isinstance(error, NotFound | IntegrityError), error
+    assert sorted(summary["assets_redacted"]) == sorted(subject.photo_ids)
+    with rt.session() as session:
+        face = session.get(Face, third_face["id"])
+        assert face is not None and face.person_id is None
+        assert face.state != FaceState.confirmed
+        assert session.get(Person, subject.person_id) is None
+    check_blurred(rt, subject.photo_ids, old)
+    assert leftovers(rt, subject) == []
