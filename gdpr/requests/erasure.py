@@ -475,7 +475,7 @@ def _redact(
             files.originals.append(done.old_original)
             continue
         applied = erasure_videos.apply(
-            session, blobs, asset, by_asset[asset.id], prepared.videos[plan]
+            session, blobs, asset, by_asset[asset.id], prepared.videos.take(plan, blobs)
         )
         files.originals.append(applied.old_original)
         files.paths.extend(applied.paths)

@@ -9,8 +9,8 @@ back. The blurring itself is gdpr.publishing.face_blur's, the same as downloads'
 Decoding, blurring and encoding take a while, so they happen before the erasure's
 transaction, one photo at a time (`Prepared.make`; on SQLite a transaction holds the write
 lock, and nothing else could write meanwhile, the job's progress included). The results
-wait as temp files in the data dir's tmp/ named after this process (a crash leaves only
-those, removed by the next start: dam.leftovers). The transaction takes a prepared photo
+wait as temp files (gdpr/requests/erasure_staging.py: a crash leaves only those, removed
+by the next start). The transaction takes a prepared photo
 only when it was made from the asset's current original and renditions with the boxes its
 faces have now (the plan's key); `apply` then only moves the files into place.
 """
@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,15 +32,14 @@ from dam.assets import unused_originals
 from dam.blobs import BlobStore
 from dam.errors import ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition
-from dam.owner import temp_prefix
 from gdpr.publishing.face_blur import FaceArea, blur_photo, photo_boxes
+from gdpr.requests.erasure_staging import Staged, stage_chunks
 
 # Formats a blurred original keeps; anything else (HEIC, TIFF, ...) becomes a JPEG.
 KEPT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 QUALITY = 92
 # Part of every plan's key: a change to how photos are blurred makes new ones.
 VERSION = 1
-TEMP_KIND = "erasure-photo-"
 
 
 @dataclass(frozen=True)
@@ -69,20 +67,14 @@ class PhotoPlan:
 
 
 @dataclass(frozen=True)
-class BlurredFile:
-    temp: Path  # in the blob store's tmp/, named after this process
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
 class PreparedPhoto:
-    original: BlurredFile
+    original: Staged
     format: str  # one of KEPT_FORMATS
-    renditions: dict[str, BlurredFile]  # by rendition id
+    renditions: dict[str, Staged]  # by rendition id
 
-    def temps(self) -> list[Path]:
-        return [self.original.temp, *(r.temp for r in self.renditions.values())]
+    def discard(self) -> None:
+        for staged in (self.original, *self.renditions.values()):
+            staged.discard()
 
 
 @dataclass(frozen=True)
@@ -142,8 +134,7 @@ class Prepared:
         """Remove the blurred files no asset took (the erasure failed, or a photo changed
         and was blurred again); ends the session's transaction."""
         for photo in self.made.values():
-            for temp in photo.temps():
-                temp.unlink(missing_ok=True)  # a taken one was moved away
+            photo.discard()
         self.made.clear()
         if not self.adopted:
             return
@@ -158,15 +149,14 @@ class Prepared:
 def prepare(blobs: BlobStore, plan: PhotoPlan) -> PreparedPhoto:
     """The plan's original and renditions with the faces blurred, as temp files."""
     areas = [FaceArea(*box) for box in plan.boxes]
-    made: list[Path] = []
+    renditions: dict[str, Staged] = {}
     try:
-        renditions = {}
         for rendition in plan.renditions:
             path = blobs.root / rendition.path
             if not path.is_file():
                 continue
             data = _blurred(path, areas, upright=False)[0]
-            renditions[rendition.rendition_id] = _temp(blobs, data, made)
+            renditions[rendition.rendition_id] = stage_chunks(blobs, [data])
         source = blobs.original_path(plan.source)
         if not source.is_file():
             raise ProcessingError(
@@ -174,10 +164,10 @@ def prepare(blobs: BlobStore, plan: PhotoPlan) -> PreparedPhoto:
                 "administrator can run `dam check`. Nothing was erased."
             )
         data, fmt = _blurred(source, areas, upright=True)
-        return PreparedPhoto(_temp(blobs, data, made), fmt, renditions)
+        return PreparedPhoto(stage_chunks(blobs, [data]), fmt, renditions)
     except BaseException:
-        for temp in made:
-            temp.unlink(missing_ok=True)
+        for staged in renditions.values():
+            staged.discard()
         raise
 
 
@@ -199,7 +189,7 @@ def apply(
         rendition.sha256, rendition.size = blurred.sha256, blurred.size
         session.add(rendition)
         count += 1
-    stored = blobs.adopt(photo.original.temp, photo.original.sha256, photo.original.size)
+    stored = photo.original.adopt(blobs)
     prepared.adopted.append(stored.sha256)
     old = asset.sha256
     if KEPT_FORMATS[photo.format] != asset.mime:  # e.g. a HEIC original is now a JPEG
@@ -209,17 +199,6 @@ def apply(
     asset.sha256, asset.size = stored.sha256, stored.size
     session.add(asset)
     return Applied(old, count)
-
-
-def _temp(blobs: BlobStore, data: bytes, made: list[Path]) -> BlurredFile:
-    fd, name = tempfile.mkstemp(dir=blobs.tmp_dir, prefix=temp_prefix(TEMP_KIND))
-    path = Path(name)
-    made.append(path)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return BlurredFile(path, hashlib.sha256(data).hexdigest(), len(data))
 
 
 def _blurred(path: Path, areas: Sequence[FaceArea], *, upright: bool) -> tuple[bytes, str]:

@@ -8,7 +8,9 @@ ingest), and stored under its new content address with the name overwritten in i
 (gdpr.requests.erasure_originals).
 
 That takes a while, so it happens before the erasure's transaction (`Prepared.make`): on
-SQLite a transaction holds the write lock, and nothing else could write meanwhile. The
+SQLite a transaction holds the write lock, and nothing else could write meanwhile. The new
+original waits as a temp file (gdpr/requests/erasure_staging.py) until the transaction
+moves it into the store. The
 transaction takes a prepared original only when it was made from the asset's current
 original with the regions its faces give now (the plan's key; otherwise the erasure
 prepares again). `apply` then points the asset at the new original and
@@ -23,8 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,14 +33,14 @@ from sqlmodel import Session, select
 
 from dam import face_paths, jobs, media
 from dam.assets import unused_originals
-from dam.blobs import BlobStore, StoredBlob, hash_file
+from dam.blobs import BlobStore, StoredBlob
 from dam.clock import now
 from dam.errors import InvalidInput, ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition
-from dam.owner import temp_prefix
 from dam.wiring import Wiring
 from gdpr.publishing.face_blur import FaceArea, video_regions
-from gdpr.requests import erasure_originals
+from gdpr.requests import erasure_originals, erasure_staging
+from gdpr.requests.erasure_staging import Staged
 
 # Part of every plan's key: a change to how originals are blurred makes new ones.
 VERSION = 1
@@ -109,13 +109,18 @@ def _even(size: int | None) -> int:
 class Prepared:
     """The blurred originals made for one erasure, by plan key."""
 
-    made: dict[str, StoredBlob] = field(default_factory=dict)
+    made: dict[str, Staged] = field(default_factory=dict)
+    adopted: list[str] = field(default_factory=list)
 
     def missing(self, plans: Sequence[VideoPlan]) -> list[VideoPlan]:
         return [p for p in plans if p.key not in self.made]
 
-    def __getitem__(self, plan: VideoPlan) -> StoredBlob:
-        return self.made[plan.key]
+    def take(self, plan: VideoPlan, blobs: BlobStore) -> StoredBlob:
+        """The plan's blurred original, moved into the store (in the erasure's transaction;
+        removed again by `discard_unused` should that fail)."""
+        stored = self.made[plan.key].adopt(blobs)
+        self.adopted.append(stored.sha256)
+        return stored
 
     def make(
         self,
@@ -126,7 +131,7 @@ class Prepared:
         name: str,
         progress: Callable[[float], None],
     ) -> None:
-        """Blur each plan's original into a new stored one (call with no transaction
+        """Blur each plan's original into a staged file (call with no transaction
         open); `progress` hears how many of them are done (the one being blurred counts
         with the part of it that is)."""
         blur = media.original_blurrer(wiring)
@@ -137,11 +142,7 @@ class Prepared:
                     "The original of a video this person is on is missing from storage; an "
                     "administrator can run `dam check`. Nothing was erased."
                 )
-            fd, name_of_temp = tempfile.mkstemp(
-                dir=blobs.tmp_dir, prefix=temp_prefix("erasure-"), suffix=".mp4"
-            )
-            os.close(fd)
-            temp = Path(name_of_temp)
+            temp = erasure_staging.new_temp(blobs, suffix=".mp4")
 
             def tell(fraction: float, number: int = number) -> None:
                 progress(number + max(0.0, min(1.0, fraction)))
@@ -155,30 +156,32 @@ class Prepared:
                     regions=plan.regions,
                     progress=tell,
                 )
-                stored = (
-                    erasure_originals.scrubbed_copy(blobs, temp, name) if name.strip() else None
-                ) or _adopt(blobs, temp)
-            finally:
+                chunks = erasure_originals.scrubbed_chunks(temp, name) if name.strip() else None
+                if chunks is None:
+                    stored = erasure_staging.stage_file(temp)
+                else:
+                    stored = erasure_staging.stage_chunks(blobs, chunks)
+                    temp.unlink()
+            except BaseException:
                 temp.unlink(missing_ok=True)
+                raise
             self.made[plan.key] = stored
             progress(number + 1)
 
     def discard_unused(self, session: Session, blobs: BlobStore) -> None:
         """Remove the blurred originals no asset took (the erasure failed, or a video
         changed and was blurred again); ends the session's transaction."""
-        if not self.made:
+        for staged in self.made.values():
+            staged.discard()
+        self.made.clear()
+        if not self.adopted:
             return
         try:
-            for sha in unused_originals(session, [b.sha256 for b in self.made.values()]):
+            for sha in unused_originals(session, self.adopted):
                 blobs.delete_original(sha)
         finally:
+            self.adopted.clear()
             session.rollback()
-
-
-def _adopt(blobs: BlobStore, temp: Path) -> StoredBlob:
-    with temp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    return blobs.adopt(temp, hash_file(temp), temp.stat().st_size)
 
 
 def apply(

@@ -27,7 +27,7 @@ from dam.jobs import schedule
 from dam.models import Asset, Face, FaceState, Job, JobStatus, Person, Rendition, Role
 from dam.runtime import Runtime
 from gdpr.recognition import identity
-from gdpr.requests import erasure, erasure_redaction, person_requests
+from gdpr.requests import erasure, erasure_redaction, erasure_staging, person_requests
 from ingest.faces.detect import detect_faces
 from tests.conftest import Account
 from tests.gdpr.requests.test_erasure import check_common, erase, leftovers
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def erasure_temps(rt: Runtime) -> list[Path]:
     """The blurred photos waiting in tmp/ for an erasure's transaction."""
-    return sorted(rt.blobs.tmp_dir.glob(f"{erasure_redaction.TEMP_KIND}*"))
+    return sorted(rt.blobs.tmp_dir.glob(f"{erasure_staging.KIND}*"))
 
 
 def check_blurred(rt: Runtime, asset_ids: list[str], old: dict[str, str]) -> None:
