@@ -2,14 +2,14 @@
 how long other writers wait, and how its progress moves.
 
     .venv/bin/python bench/erasure_photos.py [--photos 12] [--size 3000x2000]
-        [--database sqlite|postgresql|both]
+        [--database sqlite|postgresql|both] [--alone]
 
 A fresh library of `--photos` camera-sized JPEGs (imported as `dam import` does, so each has
 its renditions), one person confirmed on each; the person is erased with assets=redact
 through the `person_erasure` job. Meanwhile one thread writes a small change to another
 asset every 50 ms (each in a transaction of its own) and another reads the job's progress
-every 100 ms. Printed: the erasure's time, the writers' waits (median, worst, how many
-writes got through while it ran), and the progress values seen. To compare with another
+every 100 ms (`--alone`: nobody). Printed: the erasure's time, the writers' waits (median,
+worst, how many writes got through while it ran), and the progress values seen. To compare with another
 checkout, run this file with BEELDBANK_ROOT pointing at it.
 
 Not part of the test run.
@@ -85,7 +85,7 @@ def library(rt: Runtime, photos: int, width: int, height: int) -> tuple[str, str
         return person.id, ids[photos], officer.id
 
 
-def run(database: str, photos: int, width: int, height: int) -> None:
+def run(database: str, photos: int, width: int, height: int, *, alone: bool) -> None:
     with scratch_runtime(database) as rt:
         t = time.perf_counter()
         person_id, other_id, officer_id = library(rt, photos, width, height)
@@ -120,7 +120,9 @@ def run(database: str, photos: int, width: int, height: int) -> None:
                         progress.append(job.progress)
                 time.sleep(0.1)
 
-        threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+        threads = (
+            [] if alone else [threading.Thread(target=writer), threading.Thread(target=reader)]
+        )
         for thread in threads:
             thread.start()
         with rt.session() as session:
@@ -138,6 +140,9 @@ def run(database: str, photos: int, width: int, height: int) -> None:
         with rt.session() as session:
             done = session.get(Job, job.id)
             assert done is not None and done.status == "done", done and done.error
+        if alone:
+            print(f"[{database}] erasure of {photos} photos, nobody else: {took:.2f} s")
+            return
         print(
             f"[{database}] erasure of {photos} photos: {took:.2f} s; other writer: "
             f"{len(waits)} writes meanwhile, median {statistics.median(waits) * 1000:.0f} ms, "
@@ -150,11 +155,12 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=12)
     parser.add_argument("--size", default="3000x2000")
     parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--alone", action="store_true", help="no writer or reader meanwhile")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     print(f"code: {ROOT}; load average before: {os.getloadavg()[0]:.2f} (2 cores)")
     for database in ("sqlite", "postgresql") if args.database == "both" else (args.database,):
-        run(database, args.photos, width, height)
+        run(database, args.photos, width, height, alone=args.alone)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
