@@ -9,8 +9,8 @@ its renditions), one person confirmed on each; the person is erased with assets=
 through the `person_erasure` job. Meanwhile one thread writes a small change to another
 asset every 50 ms (each in a transaction of its own) and another reads the job's progress
 every 100 ms (`--alone`: nobody). Printed: the erasure's time, the writers' waits (median,
-worst, how many writes got through while it ran), and the progress values seen. To compare with another
-checkout, run this file with BEELDBANK_ROOT pointing at it.
+worst, how many writes got through while it ran), and the progress values seen. To compare
+with another checkout, run this file with BEELDBANK_ROOT pointing at it.
 
 Not part of the test run.
 """
