@@ -53,7 +53,13 @@ from gdpr.judgement import verdicts
 from gdpr.publishing import redaction
 from gdpr.recognition import embeddings, person_suggestions
 from gdpr.recognition.identity import get_person
-from gdpr.requests import erasure_copies, erasure_originals, erasure_redaction, erasure_videos
+from gdpr.requests import (
+    erasure_copies,
+    erasure_originals,
+    erasure_redaction,
+    erasure_staging,
+    erasure_videos,
+)
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +132,13 @@ class _Prepared:
 
     videos: erasure_videos.Prepared = field(default_factory=erasure_videos.Prepared)
     photos: erasure_redaction.Prepared = field(default_factory=erasure_redaction.Prepared)
+    placement: erasure_staging.Placement = field(default_factory=erasure_staging.Placement)
+
+    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+        """Remove what no asset took; ends the session's transaction."""
+        self.photos.discard()
+        self.videos.discard()
+        self.placement.discard_unused(session, blobs)
 
 
 class _NotPrepared(Exception):
@@ -189,10 +202,7 @@ def erase_person(
         session.rollback()
         raise
     finally:
-        try:
-            prepared.photos.discard_unused(session, blobs)
-        finally:
-            prepared.videos.discard_unused(session, blobs)
+        prepared.discard_unused(session, blobs)
 
 
 def _prepare(
@@ -392,6 +402,8 @@ def _erase(
     files.cached.extend(affected)
     # An original a remaining asset shares (a form and a photo with the same bytes) stays.
     files.originals = unused_originals(session, files.originals)
+    # The blurred files go into place only now: until here a crash leaves temp files only.
+    prepared.placement.settle(blobs)
     session.commit()
     # Outside the database: a restore from an older backup erases them again.
     erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
@@ -470,12 +482,12 @@ def _redact(
         plan = plans.get(asset.id)
         if plan is None:
             done = erasure_redaction.apply(
-                session, blobs, asset, photo_plans[asset.id], prepared.photos
+                session, asset, photo_plans[asset.id], prepared.photos, prepared.placement
             )
             files.originals.append(done.old_original)
             continue
         applied = erasure_videos.apply(
-            session, blobs, asset, by_asset[asset.id], prepared.videos.take(plan, blobs)
+            session, blobs, asset, by_asset[asset.id], prepared.videos[plan], prepared.placement
         )
         files.originals.append(applied.old_original)
         files.paths.extend(applied.paths)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,12 +27,11 @@ from pathlib import Path
 from PIL import Image, ImageOps
 from sqlmodel import Session, col, select
 
-from dam.assets import unused_originals
 from dam.blobs import BlobStore
 from dam.errors import ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition
 from gdpr.publishing.face_blur import FaceArea, blur_photo, photo_boxes
-from gdpr.requests.erasure_staging import Staged, stage_chunks
+from gdpr.requests.erasure_staging import Placement, Staged, stage_chunks
 
 # Formats a blurred original keeps; anything else (HEIC, TIFF, ...) becomes a JPEG.
 KEPT_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -112,11 +110,9 @@ def plan_photos(session: Session, faces: Sequence[Face]) -> list[PhotoPlan]:
 
 @dataclass
 class Prepared:
-    """The blurred photos made for one erasure, by plan key, and the originals it moved
-    into the store (taken by an asset, unless the transaction then failed)."""
+    """The blurred photos made for one erasure, by plan key."""
 
     made: dict[str, PreparedPhoto] = field(default_factory=dict)
-    adopted: list[str] = field(default_factory=list)
 
     def missing(self, plans: Sequence[PhotoPlan]) -> list[PhotoPlan]:
         return [p for p in plans if p.key not in self.made]
@@ -130,20 +126,12 @@ class Prepared:
             self.made[plan.key] = prepare(blobs, plan)
             progress(number + 1)
 
-    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+    def discard(self) -> None:
         """Remove the blurred files no asset took (the erasure failed, or a photo changed
-        and was blurred again); ends the session's transaction."""
+        and was blurred again)."""
         for photo in self.made.values():
             photo.discard()
         self.made.clear()
-        if not self.adopted:
-            return
-        try:
-            for sha in unused_originals(session, self.adopted):
-                blobs.delete_original(sha)
-        finally:
-            self.adopted.clear()
-            session.rollback()
 
 
 def prepare(blobs: BlobStore, plan: PhotoPlan) -> PreparedPhoto:
@@ -172,10 +160,11 @@ def prepare(blobs: BlobStore, plan: PhotoPlan) -> PreparedPhoto:
 
 
 def apply(
-    session: Session, blobs: BlobStore, asset: Asset, plan: PhotoPlan, prepared: Prepared
+    session: Session, asset: Asset, plan: PhotoPlan, prepared: Prepared, placement: Placement
 ) -> Applied:
-    """Swap the prepared files in (in the caller's transaction, its plan checked): the
-    renditions are blurred where they lie, the blurred original becomes the asset's."""
+    """Take the prepared photo (in the caller's transaction, its plan checked): the blurred
+    renditions go where the renditions lie, the blurred original becomes the asset's, both
+    when the transaction settles its `placement`."""
     photo = prepared.made[plan.key]
     count = 0
     for source in plan.renditions:
@@ -183,14 +172,12 @@ def apply(
         rendition = session.get(Rendition, source.rendition_id)
         if blurred is None or rendition is None:
             continue
-        # Before the commit: should it fail, a blurred rendition is the safe side (the
-        # erasure is run again and blurs it once more).
-        os.replace(blurred.temp, blobs.root / rendition.path)
+        placement.files.append((blurred, Path(rendition.path)))
         rendition.sha256, rendition.size = blurred.sha256, blurred.size
         session.add(rendition)
         count += 1
-    stored = photo.original.adopt(blobs)
-    prepared.adopted.append(stored.sha256)
+    stored = photo.original
+    placement.originals.append(stored)
     old = asset.sha256
     if KEPT_FORMATS[photo.format] != asset.mime:  # e.g. a HEIC original is now a JPEG
         stem = asset.filename.rsplit(".", 1)[0] or asset.id

@@ -1,6 +1,7 @@
 """Files an erasure prepares before its transaction (blurred photos and videos, their
 renditions): temp files in the blob store's tmp/, fsynced and hashed, named after this
-process. The transaction moves them into place; a crash leaves only these, which the next
+process. The transaction moves them into place just before it commits (`Placement`); a
+crash leaves only these, which the next
 process to start removes (dam.leftovers), so a job run again leaves nothing behind."""
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlmodel import Session
+
+from dam.assets import unused_originals
 from dam.blobs import CHUNK, BlobStore, StoredBlob
 from dam.owner import temp_prefix
 
@@ -63,3 +67,36 @@ def stage_file(path: Path) -> Staged:
             digest.update(chunk)
         os.fsync(fh.fileno())
     return Staged(path, digest.hexdigest(), path.stat().st_size)
+
+
+@dataclass
+class Placement:
+    """The staged files an erasure's transaction took, moved into place only just before
+    it commits (`settle`): a crash before leaves only temp files, and should the commit
+    fail, `discard_unused` removes the originals no asset has."""
+
+    originals: list[Staged] = field(default_factory=list)
+    files: list[tuple[Staged, Path]] = field(default_factory=list)  # to where, in the store
+    adopted: list[str] = field(default_factory=list)
+
+    def settle(self, blobs: BlobStore) -> None:
+        for staged in self.originals:
+            self.adopted.append(staged.adopt(blobs).sha256)
+        # Derived files are replaced where they lie; should the commit fail after all, a
+        # blurred rendition is the safe side (the erasure runs again and blurs it again).
+        for staged, target in self.files:
+            os.replace(staged.temp, blobs.root / target)
+        self.originals.clear()
+        self.files.clear()
+
+    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+        """Remove the originals moved into the store that no asset took; ends the
+        session's transaction."""
+        if not self.adopted:
+            return
+        try:
+            for sha in unused_originals(session, self.adopted):
+                blobs.delete_original(sha)
+        finally:
+            self.adopted.clear()
+            session.rollback()

@@ -32,15 +32,14 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from dam import face_paths, jobs, media
-from dam.assets import unused_originals
-from dam.blobs import BlobStore, StoredBlob
+from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import InvalidInput, ProcessingError
 from dam.models import Asset, AssetKind, Face, Rendition
 from dam.wiring import Wiring
 from gdpr.publishing.face_blur import FaceArea, video_regions
 from gdpr.requests import erasure_originals, erasure_staging
-from gdpr.requests.erasure_staging import Staged
+from gdpr.requests.erasure_staging import Placement, Staged
 
 # Part of every plan's key: a change to how originals are blurred makes new ones.
 VERSION = 1
@@ -110,17 +109,12 @@ class Prepared:
     """The blurred originals made for one erasure, by plan key."""
 
     made: dict[str, Staged] = field(default_factory=dict)
-    adopted: list[str] = field(default_factory=list)
 
     def missing(self, plans: Sequence[VideoPlan]) -> list[VideoPlan]:
         return [p for p in plans if p.key not in self.made]
 
-    def take(self, plan: VideoPlan, blobs: BlobStore) -> StoredBlob:
-        """The plan's blurred original, moved into the store (in the erasure's transaction;
-        removed again by `discard_unused` should that fail)."""
-        stored = self.made[plan.key].adopt(blobs)
-        self.adopted.append(stored.sha256)
-        return stored
+    def __getitem__(self, plan: VideoPlan) -> Staged:
+        return self.made[plan.key]
 
     def make(
         self,
@@ -168,20 +162,12 @@ class Prepared:
             self.made[plan.key] = stored
             progress(number + 1)
 
-    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+    def discard(self) -> None:
         """Remove the blurred originals no asset took (the erasure failed, or a video
-        changed and was blurred again); ends the session's transaction."""
+        changed and was blurred again)."""
         for staged in self.made.values():
             staged.discard()
         self.made.clear()
-        if not self.adopted:
-            return
-        try:
-            for sha in unused_originals(session, self.adopted):
-                blobs.delete_original(sha)
-        finally:
-            self.adopted.clear()
-            session.rollback()
 
 
 def apply(
@@ -189,10 +175,13 @@ def apply(
     blobs: BlobStore,
     asset: Asset,
     person_faces: Sequence[Face],
-    stored: StoredBlob,
+    stored: Staged,
+    placement: Placement,
 ) -> Applied:
-    """Make `stored` the asset's original (in the caller's transaction): its renditions
-    and face crops go, the person's face tracks too, and its pipeline starts again."""
+    """Make `stored` the asset's original (in the caller's transaction; moved into the
+    store when it settles its `placement`): its renditions and face crops go, the person's
+    face tracks too, and its pipeline starts again."""
+    placement.originals.append(stored)
     paths = []
     for rendition in session.exec(select(Rendition).where(Rendition.asset_id == asset.id)):
         paths.append(blobs.root / rendition.path)
