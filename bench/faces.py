@@ -284,7 +284,12 @@ def camera(count: int) -> None:
         for index, (frame, _truth) in enumerate(frames):
             paths.append(Path(folder) / f"frame-{index}.jpg")
             frame.save(paths[-1], "JPEG", quality=92)
-        for label, setting in (("before", _STAGE_BEFORE), ("now (the pipeline's)", _stage_now())):
+        runs: tuple[tuple[str, dict], ...] = (
+            ("before", _STAGE_BEFORE),
+            ("now (the pipeline's)", _stage_now()),
+            ("now, a re-run", {**_stage_now(), "handed_on": False}),
+        )
+        for label, setting in runs:
             buckets: dict[str, list[bool]] = {"20-39 px": [], "40-79 px": [], "80+ px": []}
             strays = found_total = 0
             started, cpu = time.perf_counter(), _cpu()

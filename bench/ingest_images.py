@@ -78,7 +78,7 @@ FACES_BEFORE = {"face_max_edge_px": 4000, "face_whole_frame_px": 20}
 # keep=none: our renditions carry no metadata either (and must not: GPS, names).
 VIPS_SAVE = {
     "large": {"Q": 85, "optimize_coding": False, "interlace": False},
-    "preview": {"Q": 80, "effort": 4},
+    "preview": {"Q": 80, "effort": 2},
     "thumb": {"Q": 75, "effort": 4},
 }
 
@@ -457,7 +457,7 @@ def report_comparison(
         "  ours        render_image() called directly: open, decode (JPEG draft), orientation,\n"
         "              sRGB, resize, encode, placeholder, perceptual hash, write 3 files, DB\n"
         "  libvips     pyvips.Image.thumbnail(file) per output, then write_to_file:\n"
-        "              2560 JPEG Q85 baseline no optimize_coding, 1600 WebP Q80 effort 4,\n"
+        "              2560 JPEG Q85 baseline no optimize_coding, 1600 WebP Q80 effort 2,\n"
         "              400 WebP Q75 effort 4; concurrency 1, operation cache off, keep=none\n"
         "  one decode  libvips again, but like ours: thumbnail(file, 2560), then\n"
         "              thumbnail_image() from the previous size (for information)\n"

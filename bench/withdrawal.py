@@ -63,8 +63,13 @@ from web.app import create_app  # noqa: E402
 OTHERS = 2000
 
 
-def fill(rt: Runtime, n_assets: int, n_on: int, expiry: datetime) -> tuple[str, str]:
-    """Assets, people, faces and consents in bulk; returns (person id, consent id)."""
+def fill(
+    rt: Runtime, n_assets: int, n_on: int, expiry: datetime, *, spread: bool = False
+) -> tuple[str, str]:
+    """Assets, people, faces and consents in bulk; returns (person id, consent id). The
+    person is on the first `n_on` assets, or with `spread` on every n_assets/n_on-th one
+    (across the whole library, so in every segment of a search index)."""
+    every = max(1, n_assets // max(1, n_on)) if spread else 1
     rng = random.Random(7)
     now = clock.now()
     granted = now - timedelta(days=100)
@@ -144,7 +149,8 @@ def fill(rt: Runtime, n_assets: int, n_on: int, expiry: datetime) -> tuple[str, 
                         "updated_at": now,
                     }
                 )
-                person = star_id if i < n_on else rng.choice(others)["id"]
+                on = i % every == 0 and i // every < n_on
+                person = star_id if on else rng.choice(others)["id"]
                 faces.append(face_row(aid, person, FaceState.confirmed, now))
                 if i % 10 == 0:
                     faces.append(face_row(aid, None, FaceState.unknown, now))

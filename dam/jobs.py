@@ -55,10 +55,19 @@ class StageContext:
     settings: Settings = None  # type: ignore[assignment]
     params: dict[str, Any] = field(default_factory=dict)  # a task's Job.params
     person_id: str | None = None  # whom a task about a person is about
+    # What the asset's stage before this one handed on (`hand_on`), when this stage runs
+    # right after it in the same worker (Wiring.add_stage(same_worker=True)); else None.
+    received: Any = None
+    handed: Any = None
 
     def __post_init__(self) -> None:
         if self.settings is None:
             self.settings = self.runtime.settings
+
+    def hand_on(self, value: object) -> None:
+        """Leave `value` for the asset's next stage if it runs in this worker right after
+        this one (its `received`); dropped otherwise. Held in memory only in between."""
+        self.handed = value
 
     @property
     def engine(self) -> Engine:
@@ -182,9 +191,18 @@ class JobRunner:
         return self.runtime.session(drain=False)  # drained after the job (Runtime._run_job)
 
     def run(self, job_id: str) -> None:
+        """Run the job, then the asset's next stages that run in the same worker."""
+        next_id: str | None = job_id
+        received: object = None
+        while next_id is not None:
+            next_id, received = self._run_one(next_id, received)
+
+    def _run_one(self, job_id: str, received: object) -> tuple[str | None, object]:
+        """Run one job; the asset's next job if it is to run here at once, and what this
+        one handed on to it."""
         job = self._claim(job_id)
         if job is None:
-            return
+            return None, None
         wiring = self.runtime.wiring
         # A job about no asset is a task whatever happens: its outcome is its own (a stage
         # it names but nobody registered fails the job, not an asset).
@@ -197,19 +215,22 @@ class JobRunner:
             report_progress=lambda fraction: self._progress(job.id, fraction),
             params=dict(job.params or {}),
             person_id=job.person_id,
+            received=received,
         )
         try:
-            self._run_stage(job, handler, ctx, task=task)
+            next_id = self._run_stage(job, handler, ctx, task=task)
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
             # Recording the outcome hit the full disk (SQLite lives there too): run the
             # stage again once there is space (stages are idempotent).
             self._defer(job.id)
+            return None, None
+        return next_id, ctx.handed if next_id is not None else None
 
     def _run_stage(
         self, job: Job, handler: StageHandler | None, ctx: StageContext, *, task: bool
-    ) -> None:
+    ) -> str | None:
         started = time.perf_counter()
         try:
             if handler is None:
@@ -222,7 +243,7 @@ class JobRunner:
         except (ProcessingError, TooBigForBudget) as exc:
             if self._out_of_space(exc):
                 self._defer(job.id)
-                return
+                return None
             message = Message.of(exc) if isinstance(exc, ProcessingError) else exc.message
             if task:
                 self._end_task(job, JobStatus.failed, time.perf_counter() - started, message)
@@ -231,7 +252,7 @@ class JobRunner:
         except Exception as exc:
             if self._out_of_space(exc):
                 self._defer(job.id)
-                return
+                return None
             # The traceback goes to the log (no personal data in it: ids only); the person
             # sees what happened and that nothing was lost.
             log.exception("job %s (stage %s, asset %s) crashed", job.id, job.stage, job.asset_id)
@@ -244,7 +265,8 @@ class JobRunner:
             if task:
                 self._end_task(job, JobStatus.done, time.perf_counter() - started, None)
             else:
-                self._finish(job, time.perf_counter() - started)
+                return self._finish(job, time.perf_counter() - started)
+        return None
 
     def _out_of_space(self, exc: BaseException) -> bool:
         """Whether a stage failed for want of disk space, not because of its file: said
@@ -333,19 +355,30 @@ class JobRunner:
             )
             session.commit()
 
-    def _finish(self, job: Job, seconds: float) -> None:
+    def _finish(self, job: Job, seconds: float) -> str | None:
+        """Record the job done and schedule the asset's next stage; return that job's id
+        when this worker is to run it at once (a `same_worker` stage)."""
+        wiring = self.runtime.wiring
+        here: str | None = None
         with self.session() as session:
             row = session.get(Job, job.id)
             asset = session.get(Asset, job.asset_id)
             if row is None or asset is None:
-                return  # the asset was deleted while we worked
+                return None  # the asset was deleted while we worked
             row.status, row.progress, row.finished_at = JobStatus.done, 1.0, now()
             row.duration_s = seconds
-            stages = self.runtime.wiring.pipeline_for(AssetKind(asset.kind))
+            stages = wiring.pipeline_for(AssetKind(asset.kind))
             position = stages.index(job.stage) if job.stage in stages else len(stages)
             done = position + 1 >= len(stages)
             if not done:
-                schedule(session, asset_id=asset.id, stage=stages[position + 1])
+                following = stages[position + 1]
+                # Run here: not put on the queue (should this process die first, the
+                # sweeper sends it, as any job committed but never enqueued).
+                at_once = following in wiring.same_worker
+                follower = schedule(
+                    session, asset_id=asset.id, stage=following, enqueue=not at_once
+                )
+                here = follower.id if at_once else None
             elif asset.status != AssetStatus.failed:
                 asset.status = AssetStatus.ready
                 asset.updated_at = now()
@@ -353,6 +386,7 @@ class JobRunner:
         if done:
             self.runtime.publish(events.AssetProcessed(asset_id=asset.id, status=asset.status))
             self.runtime.publish(events.AssetChanged(asset_id=asset.id))
+        return here
 
     def _end_task(self, job: Job, status: JobStatus, seconds: float, error: Message | None) -> None:
         """A task's outcome is its own: the asset and its pipeline are left as they are."""

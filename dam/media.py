@@ -69,9 +69,17 @@ class OriginalBlurrer(Protocol):
         ...
 
 
+class BlurMemory(Protocol):
+    def __call__(self, width: int, height: int, hdr: bool) -> int:
+        """The bytes of memory the original blurrer needs for a video of `width` x
+        `height` (HDR or not): what a job that runs it declares to the memory budget."""
+        ...
+
+
 # The wiring's extension points for them: `wiring.extend(VIDEO_BLURRER, name, blurrer)`.
 VIDEO_BLURRER = "media.video_blurrer"
 ORIGINAL_BLURRER = "media.original_blurrer"
+ORIGINAL_BLUR_MEMORY = "media.original_blur_memory"
 
 
 def video_blurrer(wiring: Wiring) -> VideoBlurrer:
@@ -84,6 +92,12 @@ def original_blurrer(wiring: Wiring) -> OriginalBlurrer:
     """The blurrer of stored video originals a package lent (ingest's ffmpeg one)."""
     blurrer: OriginalBlurrer = _lent(wiring, ORIGINAL_BLURRER)
     return blurrer
+
+
+def original_blur_memory(wiring: Wiring) -> BlurMemory:
+    """What the lent original blurrer needs, by video size."""
+    need: BlurMemory = _lent(wiring, ORIGINAL_BLUR_MEMORY)
+    return need
 
 
 def _lent(wiring: Wiring, point: str) -> Any:

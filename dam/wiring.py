@@ -57,6 +57,8 @@ class Wiring:
     plugins: list[str] = field(default_factory=list)
     stages: dict[str, StageHandler] = field(default_factory=dict)
     memory: dict[str, MemoryEstimate] = field(default_factory=dict)
+    # Stages whose job runs in the worker that finished the asset's stage before, at once.
+    same_worker: set[str] = field(default_factory=set)
     tasks: dict[str, StageHandler] = field(default_factory=dict)
     pipelines: dict[AssetKind, list[str]] = field(default_factory=dict)
     insertions: defaultdict[AssetKind, list[tuple[str, str]]] = field(
@@ -84,14 +86,28 @@ class Wiring:
     # --- the job pipeline ------------------------------------------------------------------
 
     def add_stage(
-        self, name: str, handler: StageHandler, *, memory: MemoryEstimate | None = None
+        self,
+        name: str,
+        handler: StageHandler,
+        *,
+        memory: MemoryEstimate | None = None,
+        same_worker: bool = False,
     ) -> None:
-        """`memory` declares what a job of the stage needs (the runner keeps to a budget)."""
+        """`memory` declares what a job of the stage needs (the runner keeps to a budget).
+
+        `same_worker`: when the asset's stage before this one finishes, the same worker
+        runs this stage's job at once instead of putting it at the end of the queue, and
+        hands it what that stage left for it (`StageContext.hand_on`: a decoded picture
+        that need not be decoded again)."""
         self.stages[name] = handler
         if memory is not None:
             self.memory[name] = memory
         else:
             self.memory.pop(name, None)
+        if same_worker:
+            self.same_worker.add(name)
+        else:
+            self.same_worker.discard(name)
 
     def add_pipeline(self, kind: AssetKind, stages: list[str]) -> None:
         """The ordered stages an asset of `kind` goes through after it is stored."""
@@ -110,11 +126,18 @@ class Wiring:
                 stages.insert(stages.index(after) + 1, stage)
         return stages
 
-    def add_task(self, name: str, handler: StageHandler) -> None:
+    def add_task(
+        self, name: str, handler: StageHandler, *, memory: MemoryEstimate | None = None
+    ) -> None:
         """A job that is no pipeline stage (a redacted video, a ZIP, an import): its
         outcome is its own; an asset it is about keeps its status and its pipeline does
-        not go on. It may be about no asset at all (`jobs.schedule`)."""
+        not go on. It may be about no asset at all (`jobs.schedule`). `memory` declares
+        what a job of it needs, as for a stage."""
         self.tasks[name] = handler
+        if memory is not None:
+            self.memory[name] = memory
+        else:
+            self.memory.pop(name, None)
 
     def add_periodic(
         self, name: str, task: PeriodicTask, *, every: timedelta | None = None
@@ -195,7 +218,15 @@ class Wiring:
             "pipelines": {
                 str(kind): self.pipeline_for(kind) for kind in sorted(self.pipelines, key=str)
             },
-            "stages": {name: callable_name(fn) for name, fn in self.stages.items()},
+            "stages": {
+                name: callable_name(fn)
+                + (
+                    " (right after the stage before, same worker)"
+                    if name in self.same_worker
+                    else ""
+                )
+                for name, fn in self.stages.items()
+            },
             "tasks": {name: callable_name(fn) for name, fn in self.tasks.items()},
             "subscribers": {
                 event.__name__: [callable_name(fn) for fn in handlers]

@@ -32,7 +32,11 @@ def register(wiring: Wiring) -> None:
     wiring.add_task(download_batches.ZIP_TASK, download_packing.pack_download)
     # Data-subject requests started from the UI run as jobs about the person.
     wiring.add_task(person_requests.EXPORT_TASK, person_requests.run_export)
-    wiring.add_task(person_requests.ERASURE_TASK, person_requests.run_erasure)
+    wiring.add_task(
+        person_requests.ERASURE_TASK,
+        person_requests.run_erasure,
+        memory=person_requests.erasure_need,
+    )
     # Every drain of the change feed re-judges what changed, before search indexes it.
     wiring.add_change_step("verdicts", changes.JUDGE, verdict_step)
     # Every minute: a consent that ends at midnight blocks its assets by 00:01.

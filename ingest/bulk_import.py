@@ -96,6 +96,27 @@ class ImportOptions:
     folder_depth: int = 0  # >0: the first N folder levels name a collection
     mapping: FieldMapping | None = None
     dry_run: bool = False
+    run_id: str | None = None  # the web import (`import_run`) this is: kept per file
+
+
+EARLIER_RUN = "Already imported by an earlier run."
+THIS_RUN = "Imported by this run before it was interrupted."
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an earlier (or this, interrupted) run recorded for a path."""
+
+    asset_id: str
+    run_id: str | None
+    outcome: str | None  # IMPORTED or DUPLICATE; None for rows from before it was kept
+
+    def report(self, path: str, run_id: str | None) -> FileReport:
+        """The file's line in `run_id`'s report: its own outcome when this run took it
+        before an interruption, else skipped."""
+        if run_id is not None and self.run_id == run_id and self.outcome in (IMPORTED, DUPLICATE):
+            return FileReport(path, self.outcome, THIS_RUN, asset_id=self.asset_id)
+        return FileReport(path, SKIPPED, EARLIER_RUN, asset_id=self.asset_id)
 
 
 def is_sidecar(path: Path) -> bool:
@@ -243,8 +264,7 @@ def import_file(
     report = FileReport(key, SKIPPED, size=candidate.size)
     seen = session.get(ImportedFile, key)
     if seen is not None and (seen.size, seen.mtime_ns) == (candidate.size, candidate.mtime_ns):
-        report.asset_id = seen.asset_id
-        report.reason = "Already imported by an earlier run."
+        report = Imported(seen.asset_id, seen.run_id, seen.outcome).report(key, options.run_id)
         summary.add(report)
         return report
     report.collection = folder_collection(candidate, options.folder_depth)
@@ -304,6 +324,8 @@ def import_file(
             mtime_ns=candidate.mtime_ns,
             sha256=stored.sha256,
             asset_id=received.asset.id,
+            run_id=options.run_id,
+            outcome=report.outcome,
         )
     )
     session.commit()
@@ -334,19 +356,16 @@ def fill_empty(session: Session, asset: Asset, fields: dict[str, Any]) -> None:
         session.add(asset)
 
 
-def already_imported(session: Session, candidates: Sequence[Candidate]) -> set[str]:
-    """The paths among `candidates` an earlier run imported as they are now (same size and
-    date): read in a few queries, so a re-run over a finished archive is quick."""
+def already_imported(session: Session, candidates: Sequence[Candidate]) -> dict[str, Imported]:
+    """The paths among `candidates` an earlier run (or this one, before an interruption)
+    imported as they are now (same size and date), with what it recorded: read in a few
+    queries, so a re-run over a finished archive is quick."""
     wanted = {str(c.path): (c.size, c.mtime_ns) for c in candidates}
-    done: set[str] = set()
+    done: dict[str, Imported] = {}
     for piece in chunks(list(wanted), 500):
-        for path, size, mtime_ns in session.exec(
-            select(ImportedFile.path, ImportedFile.size, ImportedFile.mtime_ns).where(
-                col(ImportedFile.path).in_(piece)
-            )
-        ):
-            if wanted.get(path) == (size, mtime_ns):
-                done.add(path)
+        for row in session.exec(select(ImportedFile).where(col(ImportedFile.path).in_(piece))):
+            if wanted.get(row.path) == (row.size, row.mtime_ns):
+                done[row.path] = Imported(row.asset_id, row.run_id, row.outcome)
     return done
 
 
@@ -366,10 +385,10 @@ def import_all(
         done = already_imported(session, candidates)
     todo = []
     for candidate in candidates:
-        if str(candidate.path) in done:
-            report = FileReport(
-                str(candidate.path), SKIPPED, "Already imported by an earlier run.", size=0
-            )
+        earlier = done.get(str(candidate.path))
+        if earlier is not None:
+            report = earlier.report(str(candidate.path), options.run_id)
+            report.collection = folder_collection(candidate, options.folder_depth)
             summary.add(report)
             if on_file is not None:
                 on_file(report)

@@ -1,12 +1,13 @@
 """A hostile file's parser, run in a disposable child process under caps, answering JSON.
 
-The C libraries that read uploads (PyAV's FFmpeg for the video probe, LibRaw for camera
-RAW, PDFium for a consent form's first page) parse a stranger's bytes: a crafted file may
-crash them, loop or allocate without end. Each runs as a small script of its own
-(`*_child.py`, importing nothing from Beeldbank) that prints one JSON object, started
-through `ingest.video.launch`: a memory cap (address space), a CPU cap, a lower priority,
-and death with this process. Here the wall clock is kept too: past `timeout_s` the child's
-whole process group is killed, so nothing it started outlives the call that waited for it.
+The libraries that read uploads (PyAV's FFmpeg for the video probe, LibRaw for camera
+RAW, psd-tools for Photoshop documents, PDFium for a consent form's first page) parse a
+stranger's bytes: a crafted file may crash them, loop or allocate without end. Each runs
+as a small script of its own (`*_child.py`, importing nothing from Beeldbank) that prints
+one JSON object, started through `ingest.video.launch`: a memory cap (address space), a
+CPU cap, a lower priority, and death with this process. Here the wall clock is kept too:
+past `timeout_s` the child's whole process group is killed, so nothing it started
+outlives the call that waited for it.
 
 A crash, a cap or a garbled answer is `ChildFailed`, the clock `ChildTimedOut`; each
 caller words them for a person (what it was reading, and that the original is kept). An

@@ -61,7 +61,11 @@ def import_command(
         1, "--folder-depth", min=1, max=10, help="Folder levels that name the collection."
     ),
     mapping: Path | None = typer.Option(
-        None, "--mapping", exists=True, dir_okay=False, help="TOML file mapping custom fields."
+        None,
+        "--mapping",
+        exists=True,
+        dir_okay=False,
+        help="TOML or YAML file mapping custom fields.",
     ),
     report: Path | None = typer.Option(
         None, "--report", help="Where to write the CSV report (default: in the data dir)."

@@ -1,4 +1,5 @@
-"""A migration's mapping file (TOML): custom XMP fields of an old DAM -> Beeldbank fields.
+"""A migration's mapping file (TOML or YAML): custom XMP fields of an old DAM -> Beeldbank
+fields.
 
     [namespaces]
     acme = "http://acme.example/ns/1.0/"
@@ -8,6 +9,14 @@
     "photoshop:Headline" = "title"
     "acme:Photographer" = "licence.credit"
     "acme:ArchiveCode" = "meta.archive_code"
+
+or the same in YAML (`.yaml`, `.yml`; read with PyYAML's safe loader: plain data only):
+
+    namespaces:
+      acme: http://acme.example/ns/1.0/
+    fields:
+      acme:Project: tags
+      photoshop:Headline: title
 
 Targets: `title`, `description`, `alt_text`, `tags`, `licence.<field>` (terms, source,
 credit, copyright, creator, url) and `meta.<name>` (kept in the asset's metadata). A
@@ -23,12 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dam.errors import N_, InvalidInput, Message
 from ingest.archive_xmp import ARCHIVE_NS
 
 TEXT_TARGETS = ("title", "description", "alt_text", "tags")
 LICENCE_KEYS = ("terms", "source", "credit", "copyright", "creator", "url")
 _NAME = re.compile(r"^[A-Za-z_][\w.-]{0,63}$")
+YAML_SUFFIXES = (".yaml", ".yml")
+MAX_BYTES = 1024 * 1024  # a mapping is a few dozen lines
 
 
 @dataclass(frozen=True)
@@ -57,13 +70,17 @@ class FieldMapping:
                 )
 
 
-def parse_mapping(data: dict[str, Any]) -> FieldMapping:
-    """A mapping from TOML's data; every problem named at once."""
+def parse_mapping(data: object) -> FieldMapping:
+    """A mapping from the TOML's or YAML's data; every problem named at once."""
+    if not isinstance(data, dict):
+        raise InvalidInput('The mapping needs a [fields] table, e.g. "acme:Project" = "tags".')
     problems: list[Message] = []
     declared = data.get("namespaces") or {}
-    if not isinstance(declared, dict):
+    if not isinstance(declared, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in declared.items()
+    ):
         raise InvalidInput("[namespaces] must be a table of prefix = URI.")
-    known = {**ARCHIVE_NS, **{str(k): str(v) for k, v in declared.items()}}
+    known = {**ARCHIVE_NS, **declared}
     raw = data.get("fields") or {}
     if not isinstance(raw, dict) or not raw:
         raise InvalidInput('The mapping needs a [fields] table, e.g. "acme:Project" = "tags".')
@@ -82,7 +99,8 @@ def parse_mapping(data: dict[str, Any]) -> FieldMapping:
                 )
             )
             continue
-        target = str(target)
+        if not isinstance(target, str):  # YAML: a list, a table, a number
+            target = type(target).__name__
         ok = (
             target in TEXT_TARGETS
             or (target.startswith("licence.") and target[8:] in LICENCE_KEYS)
@@ -109,13 +127,30 @@ def parse_mapping(data: dict[str, Any]) -> FieldMapping:
 
 
 def load_mapping(path: Path) -> FieldMapping:
+    """The mapping in `path`: YAML when its name ends in .yaml or .yml, else TOML."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_BYTES:
+            raise InvalidInput(
+                N_("The mapping file %(path)s is larger than a mapping can be."),
+                params={"path": str(path)},
+            )
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(
             N_("Cannot read the mapping file %(path)s: %(detail)s"),
             params={"path": str(path), "detail": str(exc)},
         ) from None
+    if path.suffix.lower() in YAML_SUFFIXES:
+        try:
+            data: object = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise InvalidInput(
+                N_("The mapping file %(path)s is not valid YAML: %(detail)s"),
+                params={"path": str(path), "detail": str(exc)},
+            ) from None
+        return parse_mapping(data)
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(
             N_("The mapping file %(path)s is not valid TOML: %(detail)s"),

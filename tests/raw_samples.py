@@ -179,3 +179,29 @@ def make_dng(
     tiff.first(main)
     path.write_bytes(bytes(tiff.data))
     return path
+
+
+def psd_bomb(path: Path, side: int) -> Path:
+    """A 64 x 48 Photoshop document saved without its composite, whose one layer claims
+    `side` x `side` pixels of ZIP-compressed zeros: a few hundred kB that unpack to
+    gigabytes when psd-tools composites the layers."""
+    import zlib
+
+    from psd_tools import PSDImage
+    from psd_tools.constants import Compression, Resource
+
+    psd = PSDImage.new("RGB", (64, 48))
+    psd.create_pixel_layer(Image.new("RGB", (64, 48), (200, 0, 0)), name="bom")
+    record = psd._record
+    record.image_resources[Resource.VERSION_INFO].data.has_composite = False
+    layers = record.layer_and_mask_information.layer_info
+    layer = layers.layer_records[0]
+    layer.bottom, layer.right = side, side
+    packer = zlib.compressobj(9)
+    row = bytes(side)
+    zeros = b"".join([packer.compress(row) for _ in range(side)] + [packer.flush()])
+    for channel in layers.channel_image_data[0]:
+        channel.compression, channel.data = Compression.ZIP, zeros
+    with path.open("wb") as fh:
+        record.write(fh)  # as it is: PSDImage.save would composite it first
+    return path

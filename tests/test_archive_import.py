@@ -21,7 +21,7 @@ from ingest import archive_xmp
 from ingest.bulk_import import ImportOptions, import_all, sidecar_of, walk
 from ingest.demo import jpeg_bytes, scene, xmp_packet
 from ingest.faces.detect import detect_faces
-from ingest.import_mapping import parse_mapping
+from ingest.import_mapping import load_mapping, parse_mapping
 from tests import faces_corpus, media
 from tests.test_cli import cli_env, dam  # noqa: F401  (cli_env is a fixture)
 from web import catalogs
@@ -37,6 +37,14 @@ acme = "http://acme.example/ns/1.0/"
 "acme:Project" = "tags"
 "acme:Code" = "meta.archive_code"
 "acme:Photographer" = "licence.credit"
+"""
+MAPPING_YAML = """
+namespaces:
+  acme: http://acme.example/ns/1.0/
+fields:
+  acme:Project: tags
+  "acme:Code": meta.archive_code
+  acme:Photographer: licence.credit
 """
 
 
@@ -118,6 +126,54 @@ def test_a_mapping_names_every_problem_at_once() -> None:
     into: dict = {"title": ""}
     mapping.apply({"photoshop:Headline": ["Kop"]}, into)
     assert into["title"] == "Kop"
+
+
+def test_a_yaml_mapping_reads_as_its_toml_twin(tmp_path: Path) -> None:
+    (tmp_path / "m.toml").write_text(MAPPING)
+    for name in ("m.yaml", "m.YML"):
+        (tmp_path / name).write_text(MAPPING_YAML)
+        assert load_mapping(tmp_path / name) == load_mapping(tmp_path / "m.toml")
+    into: dict = {}
+    load_mapping(tmp_path / "m.yaml").apply({"acme:Code": ["GNT-7"]}, into)
+    assert into == {"meta": {"archive_code": "GNT-7"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("fields: [a, b", "is not valid YAML"),
+        ("- acme:Project\n- tags\n", "needs a [fields] table"),
+        ("fields:\n  dc:title: [title, tags]\n", "dc:title: unknown target 'list'"),
+        ("fields:\n  nons:Thing: tags\n", "declare the prefix 'nons' under [namespaces]"),
+        ("namespaces:\n  acme: [1]\nfields:\n  acme:X: tags\n", "must be a table of prefix"),
+        ("fields:\n  dc:title: !!python/object/apply:os.system [echo]\n", "not valid YAML"),
+        # Aliases that would expand to 9^9 strings: read as shared references, refused
+        # as a target without being expanded.
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n"
+                for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+            )
+            + "fields:\n  dc:title: *i\n",
+            "unknown target 'list'",
+        ),
+    ],
+    ids=["syntax", "not-a-table", "list-target", "prefix", "namespaces", "python-tag", "bomb"],
+)
+def test_a_yaml_mapping_says_what_is_wrong(tmp_path: Path, text: str, says: str) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput) as caught:
+        load_mapping(path)
+    assert says in caught.value.message
+
+
+def test_a_mapping_file_larger_than_a_mapping_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text("# " + "x" * (1024 * 1024) + "\nfields:\n  dc:title: title\n")
+    with pytest.raises(InvalidInput, match="larger than a mapping can be"):
+        load_mapping(path)
 
 
 def test_names_pair_with_the_face_their_region_covers_best() -> None:
@@ -267,6 +323,11 @@ def test_the_migration_import(cli_env: dict[str, str], tmp_path: Path) -> None: 
     refused = dam("import", str(root), "--mapping", str(mapping_error))
     assert refused.exit_code != 0
     assert "declaretheprefix'nons'" in refused.compact
+    yaml_error = tmp_path / "bad.yaml"
+    yaml_error.write_text("fields:\n  dc:title: kleur\n")
+    refused = dam("import", str(root), "--mapping", str(yaml_error))
+    assert refused.exit_code != 0
+    assert "unknowntarget'kleur'" in refused.compact
 
 
 def _count_assets(url: str) -> int:

@@ -21,7 +21,7 @@ from dam.runtime import Runtime
 from ingest.image import camera_raw, layered
 from ingest.image.decode import main_page
 from tests import video_clips as store
-from tests.raw_samples import make_dng
+from tests.raw_samples import make_dng, psd_bomb
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.one_database]
 
@@ -160,6 +160,86 @@ def test_a_photoshop_document_shows_its_composite(
     assert is_red(region(pixels, 0.5, 0.25)) and is_blue(region(pixels, 0.5, 0.75))
 
 
+def test_a_photoshop_documents_xmp_is_read_without_parsing_the_document(
+    tmp_path: Path,
+) -> None:
+    from psd_tools import PSDImage
+    from psd_tools.psd.image_resources import ImageResource
+
+    psd = PSDImage.frompil(photoshop_picture())
+    packet = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + b" " * 301 + b"</x:xmpmeta>"
+    psd._record.image_resources[1060] = ImageResource(key=1060, name="odd", data=packet)
+    path = tmp_path / "met-xmp.psd"
+    psd.save(path)
+    assert layered.read_xmp(path) == packet == PSDImage.open(path).image_resources.get_data(1060)
+    whole = path.read_bytes()
+    # Cut inside the resources, and a block claiming more than the section holds: none.
+    at = whole.index(packet)
+    (tmp_path / "cut.psd").write_bytes(whole[: at + 10])
+    assert layered.read_xmp(tmp_path / "cut.psd") is None
+    size_at = at - 4
+    huge = whole[:size_at] + (2**31).to_bytes(4, "big") + whole[size_at + 4 :]
+    (tmp_path / "huge.psd").write_bytes(huge)
+    assert layered.read_xmp(tmp_path / "huge.psd") is None
+    PSDImage.frompil(photoshop_picture()).save(tmp_path / "zonder.psd")
+    assert layered.read_xmp(tmp_path / "zonder.psd") is None
+
+
+def test_a_photoshop_bomb_is_stopped_in_its_child_with_the_reason(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    # 64 x 48 by its header (well within every budget), one layer of 12,000² by its
+    # records: psd-tools would need 3.5 GB to composite it.
+    path = psd_bomb(tmp_path / "bom.psd", 12_000)
+    assert path.stat().st_size < 1024**2
+    row = store.asset(rt, store.store(rt, path))
+    assert row.status == AssetStatus.failed
+    assert row.error is not None and "Traceback" not in row.error
+    assert "needs far more memory than its size allows" in row.error
+    assert rt.blobs.original_path(row.sha256).read_bytes() == path.read_bytes()
+
+
+def test_the_address_space_cap_stops_what_psd_tools_does_not_foresee(tmp_path: Path) -> None:
+    from ingest import child_process
+
+    path = psd_bomb(tmp_path / "bom.psd", 6_000)
+    # psd-tools' own check switched off: only the cap of the child's address space is left.
+    args = ["composite", str(path), str(tmp_path / "out"), "unlimited"]
+    try:
+        answer = child_process.run_json(layered.CHILD, args, memory=600 * 1024**2, timeout_s=90)
+    except child_process.ChildTimedOut:
+        raise  # a hang is not what this is about
+    except child_process.ChildFailed:
+        answer = {"error": "memory"}  # killed outright by the cap: as good
+    assert answer.get("error") == "memory"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_photoshop_header_claiming_a_huge_picture_is_refused_before_parsing(
+    rt: Runtime, tmp_path: Path
+) -> None:
+    header = b"8BPS" + (1).to_bytes(2, "big") + bytes(6) + (3).to_bytes(2, "big")
+    header += (29_000).to_bytes(4, "big") + (29_000).to_bytes(4, "big")  # height, width
+    header += (8).to_bytes(2, "big") + (3).to_bytes(2, "big")  # depth, RGB
+    path = tmp_path / "groot.psd"
+    path.write_bytes(header + bytes(4096))
+    row = store.asset(rt, store.store(rt, path))
+    assert row.status == AssetStatus.failed
+    assert row.error is not None and "29,000 × 29,000 pixels" in row.error
+
+
+def test_a_damaged_photoshop_document_fails_with_a_reason(rt: Runtime, tmp_path: Path) -> None:
+    from psd_tools import PSDImage
+
+    PSDImage.frompil(photoshop_picture()).save(tmp_path / "heel.psd")
+    whole = (tmp_path / "heel.psd").read_bytes()
+    path = tmp_path / "kapot.psd"
+    path.write_bytes(whole[:26] + b"\xff" * 64 + whole[90:200])
+    row = store.asset(rt, store.store(rt, path))
+    assert row.status == AssetStatus.failed
+    assert row.error is not None and "PSD file could not be read" in row.error
+
+
 def test_a_tiff_of_several_pages_shows_its_largest_page(rt: Runtime, tmp_path: Path) -> None:
     thumbnail = Image.new("RGB", (64, 48), (0, 160, 0))  # a green thumbnail page first
     full = photoshop_picture().resize((640, 480))
@@ -196,6 +276,7 @@ def test_a_reduced_resolution_page_is_never_the_main_one(tmp_path: Path) -> None
         assert image.n_frames == 2 and main_page(image) == 0
 
 
+@pytest.mark.timeout(600)  # each Photoshop file is a child process: seconds under load
 def test_photoshop_and_multipage_tiffs_from_pillows_corpus(tmp_path: Path) -> None:
     """Real Photoshop files (and fuzzed ones: out-of-bounds writes, timeouts, huge byte
     counts) and Pillow's multi-page TIFFs: each becomes a picture or a refusal in words."""

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
+import cv2
 import numpy as np
 import pytest
 
 from dam import biometrics
 from dam.geometry import Box, iou
-from dam.settings import load_settings
+from dam.runtime import build_runtime
+from dam.settings import Settings, load_settings
 from gdpr.recognition import clustering
 from gdpr.recognition.matching import NewFace, suggest
 from ingest.faces.geometry import clamp, padded, reconcile, relative, suppress
+from ingest.faces.threads import opencv_threads
 
 
 @pytest.mark.parametrize(
@@ -165,3 +171,26 @@ def test_partitioned_neighbour_pairs_find_nearly_all_close_pairs() -> None:
     assert found <= exact  # only true pairs, i < j
     assert len(found) >= 0.95 * len(exact)
     assert np.allclose(d, np.linalg.norm(x[i] - x[j], axis=1), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "expected"),
+    [(2, 2, 1), (8, 2, 4), (2, 1, 2), (4, 3, 1), (1, 4, 1), (2, 0, 2)],
+)
+def test_opencv_gets_each_workers_share_of_the_cores(
+    cores: int, workers: int, expected: int
+) -> None:
+    assert opencv_threads(cores, workers) == expected
+
+
+def test_job_consumers_give_opencv_each_workers_share(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    before = cv2.getNumThreads()
+    rt = build_runtime(settings_factory(workers=2))
+    try:
+        rt.recover()  # what starting the consumers does first
+        assert cv2.getNumThreads() == opencv_threads(len(os.sched_getaffinity(0)), 2)
+    finally:
+        cv2.setNumThreads(before)
+        rt.close()

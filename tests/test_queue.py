@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -26,6 +26,7 @@ from dam.plugins import builtin_wiring
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
 from dam.wiring import StageHandler
+from ingest.faces.stage import DecodedPhoto
 from ingest.receive import create_asset
 from ingest.sniff import HEAD_BYTES, sniff
 from tests import media
@@ -190,6 +191,57 @@ def test_uploads_wait_on_the_queue_until_consumer_threads_process_them(
     assert len(renditions) == 3 * len(ids)
     assert all(rt.blobs.derived_dir(r.asset_id).is_dir() for r in renditions)
     assert rt.queue.pending_count() == 0
+
+
+def test_a_photos_faces_job_runs_right_after_its_renditions_in_the_same_worker(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Run there, the faces stage gets the renditions stage's decode: the original is
+    # decoded once. A camera-sized JPEG (DCT-scaled to half size for the large
+    # rendition) also hands on that half-size decode, the faces stage's detail picture.
+    ran: dict[tuple[str, str], tuple[int, object]] = {}
+    for name in ("renditions", "faces"):
+        real = rt.wiring.stages[name]
+
+        def watched(ctx: StageContext, real: StageHandler = real, name: str = name) -> None:
+            real(ctx)
+            ran[(ctx.asset_id, name)] = (threading.get_ident(), ctx.received)
+
+        monkeypatch.setitem(rt.wiring.stages, name, watched)
+    sent: list[str] = []
+    send = rt.queue.enqueue
+
+    def enqueue(job_ids: Iterable[str]) -> None:
+        job_ids = list(job_ids)
+        sent.extend(job_ids)
+        send(job_ids)
+
+    monkeypatch.setattr(rt.queue, "enqueue", enqueue)
+    camera = media.jpeg(5200, 3000, seed=31, orientation=6)
+    ids = [store(rt, data)[0] for data in (camera, media.jpeg(seed=32), media.png(seed=33))]
+
+    rt.queue.start_consumer(2)
+    assets = wait_until_settled(rt, ids)
+
+    assert {a.status for a in assets.values()} == {AssetStatus.ready}
+    for asset_id in ids:
+        renditions_thread, _ = ran[(asset_id, "renditions")]
+        faces_thread, handed = ran[(asset_id, "faces")]
+        assert faces_thread == renditions_thread
+        assert isinstance(handed, DecodedPhoto) and handed.sha256 == assets[asset_id].sha256
+        faces_job = next(j for j in jobs_of(rt, asset_id) if j.stage == "faces")
+        assert faces_job.id not in sent  # never on the queue
+        assert faces_job.status == JobStatus.done
+    camera_handed = ran[(ids[0], "faces")][1]
+    assert isinstance(camera_handed, DecodedPhoto)
+    assert camera_handed.full_size == (5200, 3000)  # upright (stored turned: EXIF 6)
+    assert camera_handed.working.size == (2560, 1477)
+    assert camera_handed.detail is not None and camera_handed.detail.size == (2600, 1500)
+    small_handed = ran[(ids[1], "faces")][1]
+    assert isinstance(small_handed, DecodedPhoto) and small_handed.detail is None
+    # The other stages go through the queue.
+    queued = {j.id for i in ids for j in jobs_of(rt, i) if j.stage not in ("probe", "faces")}
+    assert queued and queued <= set(sent)
 
 
 def test_consumer_starts_off_the_main_thread_and_leaves_the_signals_alone(rt: Runtime) -> None:

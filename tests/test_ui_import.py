@@ -6,6 +6,7 @@ details: licence, title, tags and collection for every file, your default licenc
 from __future__ import annotations
 
 import base64
+import csv
 import shutil
 import time
 from collections.abc import Callable
@@ -147,25 +148,34 @@ def test_an_import_killed_halfway_is_taken_over_and_finishes(
 ) -> None:  # fmt: skip
     more = share / "Evenementen" / "2020"
     more.mkdir()
-    for seed in (61, 62):
+    for seed in (61, 62, 63):
         (more / f"foto-{seed}.jpg").write_bytes(media.jpeg(320, 240, seed=seed))
+    (more / "kopie-61.jpg").write_bytes((more / "foto-61.jpg").read_bytes())
     admin = make_account(Role.admin)
     log_in(client, admin)
-    run_id, job_id = _start_unqueued(rt, admin, "Evenementen")
-    # What the killed process got done: the job claimed, the first photo imported (as its
-    # import does it, file by file), the run counting; then kill -9.
-    first = share / "Evenementen" / "2019" / "lint.jpg"
     with rt.session() as session:
         user = session.get(User, admin.user.id)
         assert user is not None
         session.expunge(user)
+    # An earlier import (from the command line) took one photo: that one is "imported
+    # before" for the run below, the others are the run's own.
+    earlier = bulk_import.import_all(
+        rt, list(bulk_import.walk([more / "foto-63.jpg"])), owner=user,
+        options=bulk_import.ImportOptions(),
+    )  # fmt: skip
+    assert len(earlier.imported) == 1
+    run_id, job_id = _start_unqueued(rt, admin, "Evenementen")
+    # What the killed process got done: the job claimed, two photos imported (as its import
+    # does it, file by file: a new one and a copy of one the kill kept it from), the run
+    # counting; then kill -9.
+    first = share / "Evenementen" / "2019" / "lint.jpg"
     done = bulk_import.import_all(
         rt,
-        list(bulk_import.walk([first])),
+        list(bulk_import.walk([first, more / "kopie-61.jpg"])),
         owner=user,
-        options=bulk_import.ImportOptions(licence_status=LicenceStatus.own),
+        options=bulk_import.ImportOptions(licence_status=LicenceStatus.own, run_id=run_id),
     )
-    assert len(done.imported) == 1
+    assert len(done.imported) == 2
     with Session(rt.engine) as session:
         session.execute(
             update(Job)
@@ -178,7 +188,7 @@ def test_an_import_killed_halfway_is_taken_over_and_finishes(
         session.execute(
             update(ImportRun)
             .where(col(ImportRun.id) == run_id)
-            .values(status="running", total=4, done=1)
+            .values(status="running", total=6, done=2)
         )
         session.commit()
     page = client.get(f"/admin/import/{run_id}").text
@@ -188,22 +198,40 @@ def test_an_import_killed_halfway_is_taken_over_and_finishes(
 
     html = _wait_until_finished(client, f"/admin/import/{run_id}")
     assert "Klaar" in html
-    assert "2 bestanden geïmporteerd" in html  # the two it had not reached
-    assert "1 bestand was al eerder geïmporteerd" in html  # its own, before the kill
+    # Its own before the kill (lint, kopie-61) and after it (foto-62): foto-61 found
+    # kopie-61 already in the library, foto-63 came with the earlier import.
+    assert "3 bestanden geïmporteerd" in html
+    assert "1 bestand stond al in de beeldbank" in html
+    assert "1 bestand was al eerder geïmporteerd" in html
     assert "1 bestand geweigerd" in html and "notities.txt" in html
     assert "werd onderbroken en ging verder waar hij gestopt was" in html
     with rt.session() as session:
         assets = session.exec(select(Asset)).all()
-        assert len(assets) == 3  # each photo once
-        assert all(a.licence_status == "own" for a in assets)
-        imported = session.exec(select(ImportedFile.path)).all()
-        assert sorted(Path(p).name for p in imported) == ["foto-61.jpg", "foto-62.jpg", "lint.jpg"]
+        assert len(assets) == 4  # each photo once
+        imported = {Path(f.path).name: f for f in session.exec(select(ImportedFile))}
+        assert sorted(imported) == [
+            "foto-61.jpg", "foto-62.jpg", "foto-63.jpg", "kopie-61.jpg", "lint.jpg"
+        ]  # fmt: skip
+        assert {name for name, f in imported.items() if f.run_id == run_id} == {
+            "foto-61.jpg", "foto-62.jpg", "kopie-61.jpg", "lint.jpg"
+        }  # fmt: skip
+        assert imported["foto-61.jpg"].outcome == "duplicate"
+        assert imported["foto-63.jpg"].run_id is None
         job = session.get(Job, job_id)
         assert job is not None and job.asset_id is None
         assert (job.status, job.attempts, job.progress) == (JobStatus.done, 2, 1.0)
         assert job.owner_pid == owner.current().pid
         run = session.get(ImportRun, run_id)
-        assert run is not None and run.status == "done" and run.done == 4
+        assert run is not None and run.status == "done" and run.done == 6
+        assert run.counts == {
+            "imported": 3, "would_import": 0, "duplicates": 1, "skipped": 1, "refused": 1
+        }  # fmt: skip
+        assert run.report_path is not None
+        with Path(run.report_path).open(encoding="utf-8") as fh:
+            lines = {Path(r["path"]).name: r for r in csv.DictReader(fh)}
+        assert lines["lint.jpg"]["outcome"] == "imported"
+        assert lines["lint.jpg"]["reason"] == bulk_import.THIS_RUN
+        assert lines["foto-63.jpg"]["outcome"] == "skipped"
     listing = client.get("/admin/import").text
     assert "Klaar" in listing
 

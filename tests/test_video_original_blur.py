@@ -5,6 +5,7 @@ sound kept losslessly, the region blurred and the rest as it was."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def test_the_original_blur_command_reads_only_the_file_and_keeps_sound_and_tags(
     assert graph.index("bwdif") < graph.index("scale=1920:1080") < graph.index("crop=100:120")
     assert "setsar=1" in graph and "between(t\\,1.000\\,4.500)" in graph
     assert args[args.index("-crf") + 1] == str(ORIGINAL_CRF)
-    assert "0:2" in args and "-c:a copy" in text
+    assert "0:2" in args and "-c:a:0 copy" in text
     # The file's own tags stay (the erasure overwrites the name in them afterwards).
     assert "-map_metadata" not in args and "-map_chapters" not in args
 
@@ -71,8 +72,8 @@ def test_the_original_blur_command_reads_only_the_file_and_keeps_sound_and_tags(
             info=info(audio=sound(codec)), width=1920, height=1080, regions=[],
             copy_sound=copy,
         )  # fmt: skip
-        rate = made[made.index("-b:a") + 1] if "-b:a" in made else None
-        return made[made.index("-c:a") + 1], rate
+        rate = made[made.index("-b:a:0") + 1] if "-b:a:0" in made else None
+        return made[made.index("-c:a:0") + 1], rate
 
     assert sound_args("pcm_s24le") == ("alac", None)
     assert sound_args("opus") == ("copy", None)
@@ -82,7 +83,21 @@ def test_the_original_blur_command_reads_only_the_file_and_keeps_sound_and_tags(
         "/usr/bin/ffmpeg", tmp_path / "in.mkv", tmp_path / "out.mp4", demuxer="matroska",
         info=info(audio=None), width=1920, height=1080, regions=[],
     )  # fmt: skip
-    assert "-c:a" not in silent and "crop=" not in silent[silent.index("-filter_complex") + 1]
+    assert not any(a.startswith("-c:a") for a in silent)
+    assert "crop=" not in silent[silent.index("-filter_complex") + 1]
+
+
+def test_every_sound_track_is_kept_each_as_mp4_can_hold_it(tmp_path: Path) -> None:
+    tracks = (sound("aac"), replace(sound("pcm_s16le"), index=3), replace(sound("wmav2"), index=5))
+    args = original_blur_command(
+        "/usr/bin/ffmpeg", tmp_path / "in.mkv", tmp_path / "out.mp4", demuxer="matroska",
+        info=replace(info(audio=tracks[0]), audio_tracks=tracks), width=1920, height=1080,
+        regions=[],
+    )  # fmt: skip
+    maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
+    assert maps[1:] == ["0:2", "0:3", "0:5"]
+    chosen = {a: args[i + 1] for i, a in enumerate(args) if a.startswith(("-c:a", "-b:a"))}
+    assert chosen == {"-c:a:0": "copy", "-c:a:1": "alac", "-c:a:2": "aac", "-b:a:2": "320k"}
 
 
 def test_a_larger_master_gets_more_time_than_the_web_versions() -> None:
@@ -127,3 +142,20 @@ def test_a_turned_phone_clip_comes_out_upright_with_its_sound_and_the_region_blu
     outside = np.ones(old.shape[:2], dtype=bool)
     outside[box] = False
     assert np.abs(old[outside] - new[outside]).mean() < 4.0
+
+
+def test_a_second_sound_track_stays(tmp_path: Path) -> None:
+    # A commentary beside the main sound (MKV, the second as PCM): both come out, the
+    # first copied, the second lossless.
+    two = clips.render(
+        Clip("two-tracks", "mkv", size="320x180", rate=25, audio=("-c:a", "aac"),
+             extra=("-map", "1:a", "-c:a:1", "pcm_s16le", "-metadata:s:a:1", "language=eng")),
+        tmp_path,
+    )  # fmt: skip
+    source = probe(two, label="Matroska")
+    assert len(source.audio_tracks) == 2
+    out = tmp_path / "blurred.mp4"
+    blur_original(two, out, width=320, height=180, regions=[], progress=lambda _f: None)
+    made = probe(out, label="MP4")
+    assert [t.codec for t in made.audio_tracks] == ["aac", "alac"]
+    assert made.audio is not None and made.audio.codec == "aac"

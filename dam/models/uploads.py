@@ -35,6 +35,11 @@ class ImportedFile(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     asset_id: str = Field(max_length=32)
     imported_at: datetime = Field(default_factory=now, sa_type=UTCDateTime)
+    # The web import (`import_run`) that took it, and whether it became a new asset
+    # ("imported") or matched one ("duplicate"): a run taken over after a kill counts
+    # what it did itself before the kill as its own. None for `dam import` and older rows.
+    run_id: str | None = Field(default=None, max_length=32)
+    outcome: str | None = Field(default=None, max_length=16)
 
 
 class ImportRun(SQLModel, table=True):

@@ -348,6 +348,7 @@ def _erase(
         blobs,
         person_id=person_id,
         asset_ids={*deleted, *redacted, *also_on, *evidence_ids},
+        name=name,
         pattern=name_pattern(name) if name.strip() else None,
     )
     files.paths.extend(copies.paths)

@@ -29,13 +29,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dam import face_paths, jobs, media
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import InvalidInput, ProcessingError
-from dam.models import Asset, AssetKind, Face, Rendition
+from dam.models import Asset, AssetKind, Face, FaceState, Rendition
 from dam.wiring import Wiring
 from gdpr.publishing.face_blur import FaceArea, video_regions
 from gdpr.requests import erasure_originals, erasure_staging
@@ -98,6 +98,25 @@ def plan_videos(session: Session, faces: Sequence[Face]) -> list[VideoPlan]:
         regions = video_regions(areas, width=width, height=height, duration_s=duration)
         plans.append(VideoPlan(asset.id, asset.sha256, width, height, duration, tuple(regions)))
     return plans
+
+
+def memory_need(session: Session, person_id: str, wiring: Wiring) -> int:
+    """The memory blurring the videos a person is confirmed on needs: the largest one's
+    (they are blurred one after another), as the lent blurrer estimates it."""
+    on = select(Face.asset_id).where(
+        col(Face.person_id) == person_id, col(Face.state) == FaceState.confirmed
+    )
+    videos = session.exec(
+        select(Asset).where(col(Asset.id).in_(on), col(Asset.kind) == AssetKind.video)
+    )
+    sizes = {
+        (_even(a.width), _even(a.height), bool(((a.meta or {}).get("video") or {}).get("hdr")))
+        for a in videos
+    }
+    if not sizes:
+        return 0
+    need = media.original_blur_memory(wiring)
+    return max(need(width, height, hdr) for width, height, hdr in sizes)
 
 
 def _even(size: int | None) -> int:

@@ -42,7 +42,7 @@ from dam.models import (
 )
 from gdpr.consent.withdrawal_impact import WithdrawalImpact, withdrawal_impact
 from gdpr.recognition.identity import get_person
-from gdpr.requests import erasure, export
+from gdpr.requests import erasure, erasure_videos, export
 from gdpr.requests.export_files import EXPORT_KEPT, EXPORT_TASK, export_path, exports_dir
 
 if TYPE_CHECKING:
@@ -302,6 +302,17 @@ def run_erasure(ctx: StageContext) -> None:
         "texts_scrubbed": summary.texts_scrubbed,
     }
     _note(ctx, tombstone_id=summary.tombstone_id, counts=counts)
+
+
+def erasure_need(ctx: StageContext) -> int:
+    """The `person_erasure` task's memory (the job runner keeps to a budget): ffmpeg's
+    when it blurs videos (assets=redact), nothing to speak of otherwise."""
+    if ctx.person_id is None or ctx.params.get("assets") != erasure.AssetsChoice.redact:
+        return 0
+    with ctx.session() as session:
+        need = erasure_videos.memory_need(session, ctx.person_id, ctx.runtime.wiring)
+    # Never refused for size (ffmpeg has its own caps): a large video then runs alone.
+    return min(need, ctx.settings.job_memory_bytes)
 
 
 def _requester(session: Session, ctx: StageContext) -> User:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from ingest.faces.detect import detect_faces
 from ingest.faces.geometry import padded, pixel_bounds, relative
 from ingest.faces.mtcnn import SMALLEST_IN_REGIONS, Detection
 from ingest.faces.store import FoundFace, encode_crop, match_by_place, store_faces
+from ingest.image import camera_raw
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
 from ingest.image.geometry import fit_within
 from ingest.image.renditions import LARGEST_EDGE
@@ -31,22 +33,56 @@ DETAIL_MAX_PIXELS = 26_000_000
 RAW_DETAIL_EDGE = 2 * LARGEST_EDGE
 
 
+@dataclass(frozen=True)
+class DecodedPhoto:
+    """What the renditions stage decoded, handed on to the faces stage when that runs
+    right after it in the same worker (`Wiring.add_stage(same_worker=True)`), so that
+    the original is decoded once per photo."""
+
+    sha256: str  # the original's
+    full_size: tuple[int, int]  # the original's upright width and height
+    working: Image.Image  # upright sRGB at the large rendition's size, before its encoding
+    detail: Image.Image | None  # upright sRGB at `detail_edge` (None: not decoded at it)
+
+
+def shared_detail_edge(
+    path: Path, *, label: str, width: int, height: int, smallest_face: int
+) -> int | None:
+    """The long edge of the faces stage's detail picture of a photo stored `width` x
+    `height` (None for a camera RAW: it develops one of its own, bigger)."""
+    if camera_raw.is_camera_raw(path, label):
+        return None
+    return detail_edge(width, height, smallest_face)
+
+
 def detect_asset_faces(ctx: StageContext) -> None:
     """Detect faces in an image asset and store them (identities survive a re-run)."""
     if not ctx.settings.face_detection:
         return
     asset, path, label = load_original(ctx)
     key = biometrics.face_key(ctx.settings) if ctx.settings.face_recognition else None
-    upright, full_width = working_image(ctx, asset.id, path, label)
+    handed = ctx.received
+    if not isinstance(handed, DecodedPhoto) or handed.sha256 != asset.sha256:
+        handed = None
+    upright, full_width = working_image(ctx, asset.id, path, label, handed)
     ctx.report_progress(0.2)
     factor = upright.width / full_width
 
+    smallest = ctx.settings.face_min_size_px
+    shared = handed.detail if handed is not None else None
+    if shared is not None and handed is not None:
+        width, height = handed.full_size
+        if max(shared.size) != detail_edge(width, height, smallest):
+            shared = None  # decoded for another smallest face
+
     def original() -> np.ndarray:
+        if shared is not None:
+            return np.asarray(_rgb(shared))
         return detail_pixels(
             path,
             label=label,
             max_pixels=ctx.settings.max_image_pixels,
-            smallest_face=ctx.settings.face_min_size_px,
+            smallest_face=smallest,
         )
 
     found = find_faces(
@@ -67,16 +103,24 @@ def detect_asset_faces(ctx: StageContext) -> None:
 
 
 def working_image(
-    ctx: StageContext, asset_id: str, path: Path, label: str
+    ctx: StageContext, asset_id: str, path: Path, label: str, handed: DecodedPhoto | None = None
 ) -> tuple[Image.Image, int]:
     """The upright RGB photo at the working size, and the original's upright width.
 
-    The renditions stage decoded the original once already and wrote it, upright and in
-    sRGB, as the `large` rendition: when that has the working size it is read instead
-    (a 2560 px JPEG decodes in a tenth of the time of a 24-megapixel one). Otherwise
-    (another working size, a rendition not there) the original is decoded here.
+    The renditions stage decoded the original once already, upright and in sRGB, for the
+    `large` rendition: when that has the working size, the picture it handed on (run
+    right after it) or else the rendition is read instead (a 2560 px JPEG decodes in a
+    tenth of the time of a 24-megapixel one). Otherwise (another working size, a
+    rendition not there) the original is decoded here.
     """
     edge = ctx.settings.face_max_edge_px
+    # A picture with transparency is searched as the rendition shows it (on white).
+    if (
+        handed is not None
+        and handed.working.mode == "RGB"
+        and handed.working.size == fit_within(*handed.full_size, edge)
+    ):
+        return handed.working, handed.full_size[0]
     with open_image(
         path, label=label, max_pixels=ctx.settings.max_image_pixels, long_edge=edge
     ) as image:

@@ -47,7 +47,19 @@ class PhotoPlan:
 
 def renditions_need(ctx: StageContext) -> int:
     plan = photo_plan(ctx)
-    return affordable(ctx, plan, plan.need(LARGEST_EDGE) + RENDITIONS_OVERHEAD)
+    return affordable(
+        ctx, plan, plan.need(LARGEST_EDGE) + RENDITIONS_OVERHEAD + handed_on(ctx, plan)
+    )
+
+
+def handed_on(ctx: StageContext, plan: PhotoPlan) -> int:
+    """The detail picture the renditions stage makes for the faces stage from its own
+    decode (ingest.faces.stage.DecodedPhoto), when faces are detected: converted and
+    turned, two of them at once at worst, 4 bytes a pixel (Pillow's RGB)."""
+    if not ctx.settings.face_detection or plan.raw:
+        return 0
+    edge = detail_edge(plan.width, plan.height, ctx.settings.face_min_size_px)
+    return 2 * 4 * math.prod(fit_within(plan.width, plan.height, edge))
 
 
 def faces_need(ctx: StageContext) -> int:

@@ -85,7 +85,11 @@ def open_image(
         with (
             _decoder_warnings_ignored(),
             layered.open_layered(
-                path, label=label, max_pixels=max_pixels, header_only=header_only
+                path,
+                label=label,
+                max_pixels=max_pixels,
+                long_edge=long_edge,
+                header_only=header_only,
             ) as image,
         ):
             yield image

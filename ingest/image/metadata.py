@@ -132,6 +132,30 @@ def licence_fields(meta: ImageMetadata | dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def fill_licence(record: dict[str, Any] | None, embedded: dict[str, str]) -> dict[str, Any]:
+    """The licence record with the embedded rights in the fields nobody filled (what a
+    person entered is never overwritten)."""
+    merged = dict(record or {})
+    for key, value in embedded.items():
+        if not merged.get(key):
+            merged[key] = value
+    return merged
+
+
+def xmp_licence(packet: bytes) -> dict[str, str]:
+    """The licence record's fields an XMP packet's rights fill (as a photo's)."""
+    xmp = parse_xmp(packet)
+    return licence_fields(
+        {
+            "copyright": xmp.get("rights"),
+            "credit": xmp.get("credit"),
+            "usage_terms": xmp.get("usage_terms"),
+            "web_statement": xmp.get("web_statement"),
+            "creator": xmp.get("creator"),
+        }
+    )
+
+
 def read_raw(image: Image.Image) -> RawMetadata:
     """Collect the raw EXIF, IPTC and XMP blocks; a broken block is skipped, not fatal."""
     raw = RawMetadata()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, delete
@@ -14,6 +13,7 @@ from dam.clock import now
 from dam.jobs import StageContext
 from dam.models import Asset, AssetTag, Rendition
 from ingest import archive_xmp
+from ingest.faces.stage import DecodedPhoto, shared_detail_edge
 from ingest.image import hashes, metadata
 from ingest.image.decode import decode_for_renditions, open_image, upright_dimensions
 from ingest.image.renditions import LARGEST_EDGE, make_renditions
@@ -45,7 +45,7 @@ def probe_image(ctx: StageContext) -> None:
             row.taken_at_offset_min = meta.taken_at_offset_min
         # Embedded descriptions fill empty fields only: what a person typed wins.
         row.title = row.title or (meta.title or "")[:500]
-        row.licence = fill_licence(row.licence, metadata.licence_fields(meta))
+        row.licence = metadata.fill_licence(row.licence, metadata.licence_fields(meta))
         row.description = row.description or (meta.description or "")
         row.alt_text = row.alt_text or (archive.alt_text or "")[:1000]
         keywords = list(dict.fromkeys([*meta.keywords, *archive.keywords]))
@@ -56,20 +56,33 @@ def probe_image(ctx: StageContext) -> None:
         session.commit()
 
 
-def fill_licence(record: dict[str, Any] | None, embedded: dict[str, str]) -> dict[str, Any]:
-    """The licence record with the embedded rights in the fields nobody filled."""
-    merged = dict(record or {})
-    for key, value in embedded.items():
-        if not merged.get(key):
-            merged[key] = value
-    return merged
-
-
 def render_image(ctx: StageContext) -> None:
-    """Decode once; write the renditions, the placeholder and the perceptual hash."""
+    """Decode once; write the renditions, the placeholder and the perceptual hash.
+
+    What was decoded is handed on to the faces stage (it runs next, in this worker): the
+    large rendition's picture, and the decode itself when it is the size that stage
+    searches for small faces at (a camera JPEG's half size, its DCT-scaled decode)."""
     asset, path, label = load_original(ctx)
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
+        full_size = upright_dimensions(image)
+        detail_edge = (
+            shared_detail_edge(
+                path,
+                label=label,
+                width=image.width,
+                height=image.height,
+                smallest_face=ctx.settings.face_min_size_px,
+            )
+            if ctx.settings.face_detection
+            else None
+        )
         upright = decode_for_renditions(image, label=label, path=path, long_edge=LARGEST_EDGE)
+        detail = None
+        if detail_edge is not None and max(image.size) == detail_edge:
+            # Decoded already: this only converts and turns it.
+            detail = decode_for_renditions(image, label=label, path=path, long_edge=detail_edge)
+    if ctx.settings.face_detection:
+        ctx.hand_on(DecodedPhoto(asset.sha256, full_size, upright, detail))
     ctx.report_progress(0.4)
     encoded, smallest = make_renditions(upright)
     placeholder = hashes.placeholder(smallest)

@@ -15,9 +15,14 @@ The blur runs only while its region is shown.
 A blurred original is the master from then on (the web versions are made again from it):
 H.264 at a high quality (ORIGINAL_CRF) in the picture the asset shows (upright, square
 pixels, deinterlaced; HDR tone-mapped where ffmpeg can), every frame at its own time, the
-file's own tags and chapters kept. Its sound is copied as it is when MP4 holds it
-(MP4_SOUND), PCM becomes ALAC (lossless), anything else AAC at SOUND_KBPS; a sound that
-cannot be copied after all is encoded to AAC in a second try.
+file's own tags and chapters kept. Every sound track we can read is kept (a second
+language, a commentary), each copied as it is when MP4 holds it (MP4_SOUND), PCM as ALAC
+(lossless), anything else as AAC at SOUND_KBPS; when copying fails after all, every track
+is encoded to AAC in a second try.
+
+ffmpeg holds frames of the whole picture (no 1080-line cap here, unlike the web
+versions): the erasure's job declares that to the memory budget through
+ingest.video.budget.blur_need, lent to gdpr as dam.media.ORIGINAL_BLUR_MEMORY.
 """
 
 from __future__ import annotations
@@ -118,12 +123,20 @@ def original_blur_command(
         "t": f"{info.duration_s * 1.05 + 2:.3f}",
         "f": "mp4",
     }
-    if info.audio is not None:
-        streams.append(source_in[str(info.audio.index)])
-        options.update(sound_options(info.audio, copy=copy_sound))
+    for n, track in enumerate(sound_tracks(info)):
+        streams.append(source_in[str(track.index)])
+        chosen = sound_options(track, copy=copy_sound)
+        options.update({f"{key}:{n}": value for key, value in chosen.items()})
     out = ffmpeg.output(*streams, f"file:{target.resolve()}", **options)
     args: list[str] = out.global_args(*global_args()).compile(cmd=binary, overwrite_output=True)
     return args
+
+
+def sound_tracks(info: VideoInfo) -> tuple[AudioInfo, ...]:
+    """Every sound track a blurred original keeps."""
+    if info.audio_tracks:
+        return info.audio_tracks
+    return (info.audio,) if info.audio is not None else ()
 
 
 def sound_options(audio: AudioInfo, *, copy: bool = True) -> dict[str, object]:
@@ -234,10 +247,10 @@ def blur_original(
         try:
             encode(copy_sound=True)
         except process.FfmpegFailed as exc:
-            if isinstance(exc, process.FfmpegTimedOut) or info.audio is None:
+            tracks = sound_tracks(info)
+            if isinstance(exc, process.FfmpegTimedOut) or not tracks:
                 raise
-            copied = sound_options(info.audio)
-            if copied == sound_options(info.audio, copy=False):
+            if all(sound_options(t) == sound_options(t, copy=False) for t in tracks):
                 raise
             log.warning("blurring %s with its sound as it was failed: %s", source.name, exc.tail)
             encode(copy_sound=False)

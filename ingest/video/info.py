@@ -56,6 +56,10 @@ class VideoInfo:
     tags: CaptureTags
     # Why the file's sound is not in the web versions, when it has sound we cannot take.
     audio_note: str | None = None
+    # Every sound track we can take, `audio` (the web versions' sound) first: a blurred
+    # original keeps them all (a second language, a commentary).
+    audio_tracks: tuple[AudioInfo, ...] = ()
+    xmp: str | None = None  # the container's XMP packet (MP4/QuickTime), as the file has it
 
     def facts(self) -> dict[str, Any]:
         """The technical facts as JSON for the asset's metadata."""
@@ -82,7 +86,7 @@ class VideoInfo:
 
     def without_audio(self, note: str) -> VideoInfo:
         """The same video with its sound left out, and why."""
-        return replace(self, audio=None, audio_note=note)
+        return replace(self, audio=None, audio_note=note, audio_tracks=())
 
 
 def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
@@ -177,6 +181,8 @@ def video_info(raw: dict[str, Any], *, label: str) -> VideoInfo:
         audio=_audio(audios),
         tags=read_tags(raw.get("tags") or {}, video.get("tags") or {}),
         audio_note=_audio_note(audios),
+        audio_tracks=_audio_tracks(audios),
+        xmp=raw["xmp"] if isinstance(raw.get("xmp"), str) else None,
     )
 
 
@@ -210,18 +216,27 @@ def _frame_interval(stamps: list[float]) -> float:
 
 
 def _audio(audios: list[dict[str, Any]]) -> AudioInfo | None:
+    tracks = _audio_tracks(audios)
+    return tracks[0] if tracks else None
+
+
+def _audio_tracks(audios: list[dict[str, Any]]) -> tuple[AudioInfo, ...]:
+    """The sound tracks in a codec we take and with a readable header, in file order."""
+    tracks = []
     for stream in audios:
         codec = str(stream.get("codec") or "")
         channels = int(stream.get("channels") or 0)
         if codec in AUDIO_CODECS and channels > 0:
-            return AudioInfo(
-                index=int(stream.get("index") or 0),
-                codec=codec,
-                channels=channels,
-                sample_rate=stream.get("sample_rate"),
-                bit_rate=stream.get("bit_rate"),
+            tracks.append(
+                AudioInfo(
+                    index=int(stream.get("index") or 0),
+                    codec=codec,
+                    channels=channels,
+                    sample_rate=stream.get("sample_rate"),
+                    bit_rate=stream.get("bit_rate"),
+                )
             )
-    return None
+    return tuple(tracks)
 
 
 def _audio_note(audios: list[dict[str, Any]]) -> str | None:

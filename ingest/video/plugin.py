@@ -28,3 +28,4 @@ def register(wiring: Wiring) -> None:
     wiring.add_startup("ffmpeg", announce_ffmpeg)
     wiring.extend(media.VIDEO_BLURRER, "ffmpeg", blur_video)
     wiring.extend(media.ORIGINAL_BLURRER, "ffmpeg", blur_original)
+    wiring.extend(media.ORIGINAL_BLUR_MEMORY, "ffmpeg", budget.blur_need)

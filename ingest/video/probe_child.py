@@ -17,6 +17,8 @@ from typing import Any
 
 import av
 
+# An XMP packet (Premiere, Lightroom) is a few kB; a larger one is left out, not cut.
+MAX_XMP_CHARS = 1024 * 1024
 # Enough packets to judge the frame rate (ten seconds at 60 fps), few enough to be quick.
 MAX_PACKETS = 600
 MAX_SCAN_SECONDS = 30.0
@@ -28,6 +30,7 @@ def main(argv: list[str]) -> int:
     options = {"format_whitelist": demuxer, "protocol_whitelist": "file,pipe"}
     if demuxer == "mov":
         options["enable_drefs"] = "0"
+        options["export_xmp"] = "1"  # an XMP box (uuid or XMP_) as the "xmp" tag
     try:
         container = av.open("file:" + path, format=demuxer, options=options)
     except av.FFmpegError as exc:
@@ -76,11 +79,14 @@ def _container_facts(container: Any) -> dict[str, Any]:
                 sample_rate=ctx.sample_rate,
             )
         streams.append(item)
+    metadata = dict(container.metadata)
+    xmp = metadata.pop("xmp", None)
     return {
         "format": container.format.name,
         "duration_s": container.duration / 1_000_000 if container.duration else None,
         "bit_rate": container.bit_rate or None,
-        "tags": _tags(container.metadata),
+        "tags": _tags(metadata),
+        "xmp": xmp if isinstance(xmp, str) and len(xmp) <= MAX_XMP_CHARS else None,
         "streams": streams,
     }
 

@@ -15,6 +15,7 @@ from dam.errors import N_, N_plural, ProcessingError
 from dam.jobs import StageContext
 from dam.models import Asset, Rendition
 from ingest.ffmpeg import ffmpeg_binary
+from ingest.image.metadata import fill_licence, licence_fields, xmp_licence
 from ingest.originals import load_original
 from ingest.video import commands, frames, limits, process
 from ingest.video.formats import demuxer_for
@@ -51,10 +52,23 @@ def probe_video(ctx: StageContext) -> None:
             row.taken_at_offset_min = taken.offset_min
         # What an import's sidecar put there (rating, label, people) stays beside it.
         row.meta = {**(row.meta or {}), **capture_metadata(info)}
-        # Embedded titles fill empty fields only: what a person typed wins.
+        # Embedded titles and rights fill empty fields only: what a person typed wins.
         row.title = row.title or (info.tags.title or "")[:500]
         row.description = row.description or (info.tags.description or "")
+        row.licence = fill_licence(row.licence, embedded_licence(info))
         session.commit()
+
+
+def embedded_licence(info: VideoInfo) -> dict[str, str]:
+    """The licence record's fields the video's own rights fill, by the photo's rules: its
+    XMP first (copyright, credit, terms, rights URL, creator), then the container's
+    tags (copyright, artist or author, Matroska's licence or terms of use)."""
+    tags = info.tags
+    from_tags = licence_fields(
+        {"copyright": tags.copyright, "creator": tags.creator, "usage_terms": tags.terms}
+    )
+    from_xmp = xmp_licence(info.xmp.encode("utf-8", "replace")) if info.xmp else {}
+    return {**from_tags, **from_xmp}
 
 
 def capture_metadata(info: VideoInfo) -> dict[str, Any]:

@@ -1,8 +1,11 @@
-"""Capture facts from container tags: creation time, camera, location, title.
+"""Capture facts from container tags: creation time, camera, location, title, rights.
 
 Phones and cameras write these as QuickTime keys (com.apple.quicktime.*), classic
 QuickTime user data (©mak, ©mod, ©xyz, which ffmpeg names make, model, location),
-Android keys (com.android.*) or plain MP4/Matroska tags.
+Android keys (com.android.*) or plain MP4/Matroska tags. Rights: MP4's `cprt` and
+QuickTime's `©cpy` (ffmpeg: copyright), `©ART`/`©aut` (artist, author), Matroska's
+COPYRIGHT, ARTIST, LICENSE and TERMS_OF_USE (ffmpeg gives tag names as written; they are
+compared in lower case).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ _MODEL_KEYS = ("com.apple.quicktime.model", "model", "com.android.model")
 _LOCATION_KEYS = ("com.apple.quicktime.location.iso6709", "location", "location-eng")
 _TITLE_KEYS = ("com.apple.quicktime.title", "title")
 _DESCRIPTION_KEYS = ("com.apple.quicktime.description", "description", "comment")
-_CREATOR_KEYS = ("com.apple.quicktime.author", "artist", "author")
+_CREATOR_KEYS = ("com.apple.quicktime.author", "com.apple.quicktime.artist", "artist", "author")
 _COPYRIGHT_KEYS = ("com.apple.quicktime.copyright", "copyright")
+_TERMS_KEYS = ("terms_of_use", "license", "licence")  # Matroska's rights tags
 
 # Cameras without a set clock write the epoch of their format (1904, 1970).
 _EARLIEST_YEAR = 1980
@@ -42,6 +46,7 @@ class CaptureTags:
     description: str | None
     creator: str | None
     copyright: str | None
+    terms: str | None = None  # the terms of use or licence the file names
 
     @property
     def camera(self) -> str | None:
@@ -66,6 +71,7 @@ def read_tags(*tag_sets: Mapping[str, str]) -> CaptureTags:
         description=_first(merged, _DESCRIPTION_KEYS),
         creator=_first(merged, _CREATOR_KEYS),
         copyright=_first(merged, _COPYRIGHT_KEYS),
+        terms=_first(merged, _TERMS_KEYS),
     )
 
 

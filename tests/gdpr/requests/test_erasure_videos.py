@@ -296,3 +296,46 @@ def test_redacting_a_video_blurs_the_face_into_a_new_original_and_everything_mad
     assert scan_files(sorted(files), embedding) == []  # type: ignore[arg-type]
     for word in NAME.split():
         assert found(rt, word) == []
+
+
+def test_the_erasure_job_declares_what_blurring_its_largest_video_needs(rt: Runtime) -> None:
+    # The blur re-encodes every pixel of the original (no 1080-line cap): a job that runs
+    # it reserves that from the memory budget before ffmpeg starts, as a transcode does.
+    from dam.jobs import StageContext
+    from dam.models import AssetKind, FaceState, Person
+    from ingest.video import budget
+    from tests.feed_factories import make_asset, make_face
+
+    with rt.unit_of_work() as session:
+        person = Person(name="Vera Claes")
+        session.add(person)
+        session.flush()
+        person_id = person.id
+    small, large, photo = (
+        make_asset(rt, kind=AssetKind.video),
+        make_asset(rt, kind=AssetKind.video),
+        make_asset(rt),
+    )
+    with rt.unit_of_work() as session:
+        big = session.get(Asset, large)
+        assert big is not None
+        big.width, big.height, big.meta = 3840, 2160, {"video": {"hdr": "pq"}}
+    for asset_id in (small, large, photo):
+        make_face(rt, asset_id, state=FaceState.confirmed, person_id=person_id)
+
+    def need(assets: str, settings: Any = None) -> int:
+        ctx = StageContext(
+            job_id="j", asset_id="", runtime=rt, report_progress=lambda _f: None,
+            settings=settings, params={"assets": assets}, person_id=person_id,
+        )  # fmt: skip
+        estimate = rt.wiring.memory[person_requests.ERASURE_TASK]
+        return estimate(ctx)
+
+    expected = budget.blur_need(3840, 2160, True)
+    assert expected > budget.blur_need(3840, 2160, False) > budget.blur_need(1600, 1200, False)
+    assert expected < rt.settings.job_memory_bytes  # so the cap below is not what counts
+    assert need("redact") == expected
+    assert need("delete") == 0  # nothing to blur
+    # Never more than the budget: a larger job runs alone instead of being refused.
+    tight = rt.settings.model_copy(update={"job_memory_mb": 512})
+    assert need("redact", tight) == tight.job_memory_bytes
