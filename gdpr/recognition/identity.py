@@ -98,7 +98,14 @@ def get_person(session: Session, person_id: str) -> Person:
 def confirm_face(session: Session, *, face_id: str, person_id: str, actor: User) -> Face:
     """A person says who this face is."""
     face = get_face(session, face_id)
-    get_person(session, person_id)
+    # An erasure holds the person's row (PostgreSQL; SQLite's write lock is the whole
+    # database's): a confirmation meanwhile waits for it here and then finds them gone. The
+    # foreign key would not wait when a suggested face keeps its person.
+    locked = session.exec(
+        select(Person.id).where(Person.id == person_id).with_for_update(read=True, key_share=True)
+    ).first()
+    if locked is None:
+        raise NotFound("There is no person with this id.")
     _decide(face, FaceState.confirmed, person_id=person_id, actor=actor)
     _record(session, "face.confirmed", face, actor, person_id=person_id)
     # The person's other photos already in the library: found by a job, not here.

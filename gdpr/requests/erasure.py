@@ -8,8 +8,12 @@ their pictures or naming them, and their access exports (gdpr/requests/erasure_c
 Everything in the database happens in one transaction; files are removed after it
 commits (a failed erasure leaves nothing half done in the database), and search has
 purged them before the call returns (the tombstone makes the change feed purge every
-asset the transaction touched, drained at once). Videos to redact are re-encoded before
-that transaction, with none open (gdpr/requests/erasure_videos.py).
+asset the transaction touched, drained at once). The photos and videos to redact are
+blurred before that transaction, with none open, one at a time with the progress written
+after each (gdpr/requests/erasure_redaction.py, erasure_videos.py): the transaction only
+swaps the prepared files in. It reads what it erases under a lock (SQLite's write lock,
+taken at BEGIN; PostgreSQL's on the person's row, which a face confirmed meanwhile waits
+for), so a photo confirmed while the others were blurred is seen there and prepared too.
 """
 
 from __future__ import annotations
@@ -49,13 +53,19 @@ from gdpr.judgement import verdicts
 from gdpr.publishing import redaction
 from gdpr.recognition import embeddings, person_suggestions
 from gdpr.recognition.identity import get_person
-from gdpr.requests import erasure_copies, erasure_originals, erasure_redaction, erasure_videos
+from gdpr.requests import (
+    erasure_copies,
+    erasure_originals,
+    erasure_redaction,
+    erasure_staging,
+    erasure_videos,
+)
 
 log = logging.getLogger(__name__)
 
 ERASED = "erased"  # the dismiss reason of a face whose person was erased
 PLACEHOLDER = "[…]"  # what the name becomes in titles, descriptions and alt texts
-# How often videos are blurred again when they changed while being blurred.
+# How often pictures are blurred again when they changed while being blurred.
 PREPARE_ROUNDS = 3
 
 
@@ -116,6 +126,38 @@ def parse_choice(value: str) -> AssetsChoice:
         ) from None
 
 
+@dataclass
+class _Prepared:
+    """What an erasure blurred before its transaction."""
+
+    videos: erasure_videos.Prepared = field(default_factory=erasure_videos.Prepared)
+    photos: erasure_redaction.Prepared = field(default_factory=erasure_redaction.Prepared)
+    placement: erasure_staging.Placement = field(default_factory=erasure_staging.Placement)
+
+    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+        """Remove what no asset took; ends the session's transaction."""
+        self.photos.discard()
+        self.videos.discard()
+        self.placement.discard_unused(session, blobs)
+
+
+class _NotPrepared(Exception):
+    """The erasure needs blurred pictures that are not made yet (or no longer fit)."""
+
+    def __init__(
+        self,
+        videos: Sequence[erasure_videos.VideoPlan],
+        photos: Sequence[erasure_redaction.PhotoPlan],
+        *,
+        ready: int,
+        name: str,
+    ) -> None:
+        super().__init__(f"{len(videos)} video(s) and {len(photos)} photo(s) to blur first")
+        self.videos, self.photos = list(videos), list(photos)
+        self.ready = ready  # the pictures to redact that are prepared already
+        self.name = name
+
+
 def erase_person(
     session: Session,
     *,
@@ -124,14 +166,16 @@ def erase_person(
     actor: User,
     blobs: BlobStore,
     settings: Settings,
-    progress: Callable[[float], None] = lambda _fraction: None,
+    progress: Callable[[float], None] = lambda _done: None,
+    recount: Callable[[int], None] = lambda _files: None,
 ) -> ErasureSummary:
     """Erase one person; every affected verdict is recomputed and search has forgotten
-    them when this returns. With `redact`, the videos they are on are re-encoded first,
-    with no transaction open: `progress` hears how many of the files (`files_of`) are
-    done, videos as they are blurred (in part while one is); photos are blurred (or files
-    deleted) in the erasure's one transaction, done when it commits."""
-    prepared = erasure_videos.Prepared()
+    them when this returns. With `redact`, the photos and videos they are on are blurred
+    first, one at a time, with no transaction open: `progress` hears how many of the files
+    (`files_of`) are done after each (a video also in part while it is blurred), and
+    `recount` how many there are when that changed meanwhile (a photo of them confirmed
+    while the others were blurred). With `delete`, the files go at the commit."""
+    prepared = _Prepared()
     try:
         for _round in range(PREPARE_ROUNDS):
             try:
@@ -144,16 +188,14 @@ def erase_person(
                     settings=settings,
                     prepared=prepared,
                 )
-            except erasure_videos.NotPrepared as needed:
-                # Nothing is written yet; ffmpeg runs without a transaction (and, on
-                # SQLite, without the write lock everyone else needs meanwhile).
+            except _NotPrepared as needed:
+                # Nothing is written yet; the blurring runs without a transaction (and, on
+                # SQLite, without the write lock everyone else needs meanwhile: the job's
+                # progress too).
                 session.rollback()
-                wiring = runtime_of(session).wiring
-                prepared.make(
-                    needed.plans, blobs=blobs, wiring=wiring, name=needed.name, progress=progress
-                )
+                _prepare(session, blobs, needed, prepared, progress, recount)
         raise ProcessingError(
-            "The videos this person is on kept changing while they were being blurred. "
+            "The pictures this person is on kept changing while they were being blurred. "
             "Nothing was erased; start the erasure again."
         )
     except BaseException:
@@ -161,6 +203,31 @@ def erase_person(
         raise
     finally:
         prepared.discard_unused(session, blobs)
+
+
+def _prepare(
+    session: Session,
+    blobs: BlobStore,
+    needed: _NotPrepared,
+    prepared: _Prepared,
+    progress: Callable[[float], None],
+    recount: Callable[[int], None],
+) -> None:
+    recount(needed.ready + len(needed.videos) + len(needed.photos))
+    done = needed.ready
+    if needed.videos:
+        wiring = runtime_of(session).wiring
+        prepared.videos.make(
+            needed.videos,
+            blobs=blobs,
+            wiring=wiring,
+            name=needed.name,
+            progress=lambda number: progress(done + number),
+        )
+    done += len(needed.videos)
+    prepared.photos.make(
+        needed.photos, blobs=blobs, progress=lambda number: progress(done + number)
+    )
 
 
 def files_of(session: Session, person_id: str) -> int:
@@ -186,8 +253,12 @@ def _erase(
     actor: User,
     blobs: BlobStore,
     settings: Settings,
-    prepared: erasure_videos.Prepared,
+    prepared: _Prepared,
 ) -> ErasureSummary:
+    # Whoever confirms a face as theirs meanwhile waits for this transaction (PostgreSQL:
+    # the face's reference to the person needs its row; SQLite: BEGIN IMMEDIATE took the
+    # write lock already), and then finds them gone: what is read here is all there is.
+    session.exec(select(Person.id).where(Person.id == person_id).with_for_update()).first()
     person = get_person(session, person_id)
     name = person.name
     sqlite = session.get_bind().dialect.name == "sqlite"
@@ -205,10 +276,15 @@ def _erase(
     on_assets = sorted({f.asset_id for f in confirmed})
     also_on = sorted({f.asset_id for f in faces} - {*on_assets, *evidence_ids})
     videos: list[erasure_videos.VideoPlan] = []
+    photos: list[erasure_redaction.PhotoPlan] = []
     if assets == AssetsChoice.redact:
         videos = erasure_videos.plan_videos(session, confirmed)
-        if missing := prepared.missing(videos):
-            raise erasure_videos.NotPrepared(missing, name)  # before anything is written
+        photos = erasure_redaction.plan_photos(session, confirmed)
+        missing_videos = prepared.videos.missing(videos)
+        missing_photos = prepared.photos.missing(photos)
+        if missing_videos or missing_photos:  # before anything is written
+            ready = len(videos) + len(photos) - len(missing_videos) - len(missing_photos)
+            raise _NotPrepared(missing_videos, missing_photos, ready=ready, name=name)
     files = _Files()
 
     # Biometric data first: the embeddings of every face linked to them, suggested ones
@@ -226,7 +302,9 @@ def _erase(
         _delete_assets(session, deleted, files)
         faces = [f for f in faces if f.asset_id not in set(deleted)]
     else:
-        redacted, removed, crops = _redact(session, blobs, confirmed, files, videos, prepared)
+        redacted, removed, crops = _redact(
+            session, blobs, confirmed, files, videos, photos, prepared
+        )
         faces = [f for f in faces if f.id not in removed]
     moment = now()
     for face in faces:
@@ -325,6 +403,8 @@ def _erase(
     files.cached.extend(affected)
     # An original a remaining asset shares (a form and a photo with the same bytes) stays.
     files.originals = unused_originals(session, files.originals)
+    # The blurred files go into place only now: until here a crash leaves temp files only.
+    prepared.placement.settle(blobs)
     session.commit()
     # Outside the database: a restore from an older backup erases them again.
     erasure_ledger.append(settings.erasure_ledger_path, erasure_ledger.entry_for(tombstone))
@@ -382,11 +462,13 @@ def _redact(
     faces: Sequence[Face],
     files: _Files,
     videos: Sequence[erasure_videos.VideoPlan],
-    prepared: erasure_videos.Prepared,
+    photos: Sequence[erasure_redaction.PhotoPlan],
+    prepared: _Prepared,
 ) -> tuple[list[str], set[str], int]:
-    """Blur these faces into the stored files of their assets (photos in place; videos
-    get their prepared original and their pipeline again): the ids of those assets, the
-    faces deleted with them (the person's video tracks) and how many crops those had."""
+    """Swap the prepared blurred files of these faces' assets in (photos: their original
+    and renditions; videos: their original, and their pipeline again): the ids of those
+    assets, the faces deleted with them (the person's video tracks) and how many crops
+    those had."""
     by_asset: dict[str, list[Face]] = {}
     for face in faces:
         by_asset.setdefault(face.asset_id, []).append(face)
@@ -394,15 +476,20 @@ def _redact(
         return [], set(), 0
     assets = [a for a in (session.get(Asset, i) for i in sorted(by_asset)) if a is not None]
     plans = {p.asset_id: p for p in videos}
+    photo_plans = {p.asset_id: p for p in photos}
     removed: set[str] = set()
     crops = 0
     for asset in assets:
         plan = plans.get(asset.id)
         if plan is None:
-            done = erasure_redaction.redact_stored(session, blobs, asset, by_asset[asset.id])
-            files.originals.append(done.replaced_original)
+            done = erasure_redaction.apply(
+                session, asset, photo_plans[asset.id], prepared.photos, prepared.placement
+            )
+            files.originals.append(done.old_original)
             continue
-        applied = erasure_videos.apply(session, blobs, asset, by_asset[asset.id], prepared[plan])
+        applied = erasure_videos.apply(
+            session, blobs, asset, by_asset[asset.id], prepared.videos[plan], prepared.placement
+        )
         files.originals.append(applied.old_original)
         files.paths.extend(applied.paths)
         files.jobs.extend([applied.job_id] if applied.job_id else [])

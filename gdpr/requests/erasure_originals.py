@@ -5,7 +5,7 @@ address; the old blob is removed once the erasure committed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from sqlmodel import Session
@@ -44,12 +44,18 @@ IN_MEMORY_SCRUB_BYTES = 256 * 1024**2
 
 def scrubbed_copy(blobs: BlobStore, path: Path, name: str) -> StoredBlob | None:
     """The file at `path` stored with the name overwritten in it; None when it holds none."""
+    chunks = scrubbed_chunks(path, name)
+    return None if chunks is None else blobs.put_stream(chunks)
+
+
+def scrubbed_chunks(path: Path, name: str) -> Iterable[bytes] | None:
+    """The bytes of the file at `path` with the name overwritten; None when it holds none."""
     if path.stat().st_size <= IN_MEMORY_SCRUB_BYTES:
-        return _scrubbed_copy(blobs, path, name)
-    return _scrubbed_stream(blobs, path, name)
+        return _scrubbed_bytes(path, name)
+    return _scrubbed_stream(path, name)
 
 
-def _scrubbed_copy(blobs: BlobStore, path: Path, name: str) -> StoredBlob | None:
+def _scrubbed_bytes(path: Path, name: str) -> list[bytes] | None:
     data = path.read_bytes()
     new, count = metadata_scrub.scrub(data, name)
     if metadata_scrub.contains(new, name):
@@ -57,10 +63,10 @@ def _scrubbed_copy(blobs: BlobStore, path: Path, name: str) -> StoredBlob | None
         # overwrite every occurrence in the whole file.
         new, more = metadata_scrub.replace_all(new, name)
         count += more
-    return blobs.put_stream([new]) if count else None
+    return [new] if count else None
 
 
-def _scrubbed_stream(blobs: BlobStore, path: Path, name: str) -> StoredBlob | None:
+def _scrubbed_stream(path: Path, name: str) -> Iterator[bytes] | None:
     with path.open("rb") as fh:
         found = any(
             count
@@ -68,8 +74,10 @@ def _scrubbed_stream(blobs: BlobStore, path: Path, name: str) -> StoredBlob | No
         )
     if not found:
         return None
+    return _scrubbing(path, name)
+
+
+def _scrubbing(path: Path, name: str) -> Iterator[bytes]:
     with path.open("rb") as fh:
-        return blobs.put_stream(
-            chunk
-            for chunk, _ in metadata_scrub.scrub_chunks(iter(lambda: fh.read(CHUNK), b""), name)
-        )
+        for chunk, _ in metadata_scrub.scrub_chunks(iter(lambda: fh.read(CHUNK), b""), name):
+            yield chunk

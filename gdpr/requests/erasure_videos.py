@@ -8,10 +8,12 @@ ingest), and stored under its new content address with the name overwritten in i
 (gdpr.requests.erasure_originals).
 
 That takes a while, so it happens before the erasure's transaction (`Prepared.make`): on
-SQLite a transaction holds the write lock, and nothing else could write meanwhile. The
+SQLite a transaction holds the write lock, and nothing else could write meanwhile. The new
+original waits as a temp file (gdpr/requests/erasure_staging.py) until the transaction
+moves it into the store. The
 transaction takes a prepared original only when it was made from the asset's current
-original with the regions its faces give now (the plan's key; `NotPrepared` otherwise,
-and the erasure prepares again). `apply` then points the asset at the new original and
+original with the regions its faces give now (the plan's key; otherwise the erasure
+prepares again). `apply` then points the asset at the new original and
 removes, with their rows, its renditions (web versions, poster, thumbnail, storyboard)
 and every face crop, all made from the old one. The person's face tracks are deleted with
 their paths: the pipeline, started again, searches the blurred video for faces, and a
@@ -23,8 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,15 +32,14 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from dam import face_paths, jobs, media
-from dam.assets import unused_originals
-from dam.blobs import BlobStore, StoredBlob, hash_file
+from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import InvalidInput, ProcessingError
 from dam.models import Asset, AssetKind, Face, FaceState, Rendition
-from dam.owner import temp_prefix
 from dam.wiring import Wiring
 from gdpr.publishing.face_blur import FaceArea, video_regions
-from gdpr.requests import erasure_originals
+from gdpr.requests import erasure_originals, erasure_staging
+from gdpr.requests.erasure_staging import Placement, Staged
 
 # Part of every plan's key: a change to how originals are blurred makes new ones.
 VERSION = 1
@@ -62,15 +61,6 @@ class VideoPlan:
     def key(self) -> str:
         recipe = json.dumps({"v": VERSION, **asdict(self)}, sort_keys=True)
         return hashlib.sha256(recipe.encode()).hexdigest()
-
-
-class NotPrepared(Exception):
-    """The erasure needs blurred originals that are not made yet (or no longer fit)."""
-
-    def __init__(self, plans: Sequence[VideoPlan], name: str) -> None:
-        super().__init__(f"{len(plans)} video(s) to blur first")
-        self.plans = list(plans)
-        self.name = name
 
 
 @dataclass(frozen=True)
@@ -137,12 +127,12 @@ def _even(size: int | None) -> int:
 class Prepared:
     """The blurred originals made for one erasure, by plan key."""
 
-    made: dict[str, StoredBlob] = field(default_factory=dict)
+    made: dict[str, Staged] = field(default_factory=dict)
 
     def missing(self, plans: Sequence[VideoPlan]) -> list[VideoPlan]:
         return [p for p in plans if p.key not in self.made]
 
-    def __getitem__(self, plan: VideoPlan) -> StoredBlob:
+    def __getitem__(self, plan: VideoPlan) -> Staged:
         return self.made[plan.key]
 
     def make(
@@ -154,7 +144,7 @@ class Prepared:
         name: str,
         progress: Callable[[float], None],
     ) -> None:
-        """Blur each plan's original into a new stored one (call with no transaction
+        """Blur each plan's original into a staged file (call with no transaction
         open); `progress` hears how many of them are done (the one being blurred counts
         with the part of it that is)."""
         blur = media.original_blurrer(wiring)
@@ -165,11 +155,7 @@ class Prepared:
                     "The original of a video this person is on is missing from storage; an "
                     "administrator can run `dam check`. Nothing was erased."
                 )
-            fd, name_of_temp = tempfile.mkstemp(
-                dir=blobs.tmp_dir, prefix=temp_prefix("erasure-"), suffix=".mp4"
-            )
-            os.close(fd)
-            temp = Path(name_of_temp)
+            temp = erasure_staging.new_temp(blobs, suffix=".mp4")
 
             def tell(fraction: float, number: int = number) -> None:
                 progress(number + max(0.0, min(1.0, fraction)))
@@ -183,30 +169,24 @@ class Prepared:
                     regions=plan.regions,
                     progress=tell,
                 )
-                stored = (
-                    erasure_originals.scrubbed_copy(blobs, temp, name) if name.strip() else None
-                ) or _adopt(blobs, temp)
-            finally:
+                chunks = erasure_originals.scrubbed_chunks(temp, name) if name.strip() else None
+                if chunks is None:
+                    stored = erasure_staging.stage_file(temp)
+                else:
+                    stored = erasure_staging.stage_chunks(blobs, chunks)
+                    temp.unlink()
+            except BaseException:
                 temp.unlink(missing_ok=True)
+                raise
             self.made[plan.key] = stored
             progress(number + 1)
 
-    def discard_unused(self, session: Session, blobs: BlobStore) -> None:
+    def discard(self) -> None:
         """Remove the blurred originals no asset took (the erasure failed, or a video
-        changed and was blurred again); ends the session's transaction."""
-        if not self.made:
-            return
-        try:
-            for sha in unused_originals(session, [b.sha256 for b in self.made.values()]):
-                blobs.delete_original(sha)
-        finally:
-            session.rollback()
-
-
-def _adopt(blobs: BlobStore, temp: Path) -> StoredBlob:
-    with temp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    return blobs.adopt(temp, hash_file(temp), temp.stat().st_size)
+        changed and was blurred again)."""
+        for staged in self.made.values():
+            staged.discard()
+        self.made.clear()
 
 
 def apply(
@@ -214,10 +194,13 @@ def apply(
     blobs: BlobStore,
     asset: Asset,
     person_faces: Sequence[Face],
-    stored: StoredBlob,
+    stored: Staged,
+    placement: Placement,
 ) -> Applied:
-    """Make `stored` the asset's original (in the caller's transaction): its renditions
-    and face crops go, the person's face tracks too, and its pipeline starts again."""
+    """Make `stored` the asset's original (in the caller's transaction; moved into the
+    store when it settles its `placement`): its renditions and face crops go, the person's
+    face tracks too, and its pipeline starts again."""
+    placement.originals.append(stored)
     paths = []
     for rendition in session.exec(select(Rendition).where(Rendition.asset_id == asset.id)):
         paths.append(blobs.root / rendition.path)

@@ -252,9 +252,13 @@ def run_export(ctx: StageContext) -> None:
 
 def run_erasure(ctx: StageContext) -> None:
     """The `person_erasure` task: gdpr.requests.erasure in one transaction (after blurring
-    the videos to redact, each a step of the progress, in part while it is blurred); the
-    number of files is noted on the job first, the tombstone's id at the end, for the
-    pages that show them."""
+    the photos and videos to redact, each a step of the progress, a video in part while it
+    is blurred); the number of files is noted on the job first (again should it change),
+    the tombstone's id at the end, for the pages that show them.
+
+    Run again after a crash, it starts over: the erasure's transaction never committed,
+    and the files it had blurred were temp files of the process that died (removed when
+    the next one starts, dam.leftovers)."""
     assert ctx.person_id is not None
     choice = erasure.parse_choice(str(ctx.params.get("assets", "")))
     # The pages count the files (progress is done / files): noted before the first one.
@@ -262,6 +266,13 @@ def run_erasure(ctx: StageContext) -> None:
         files = erasure.files_of(session, ctx.person_id)
     if not _note(ctx, files=files):
         return
+    total = [files]
+
+    def recount(files: int) -> None:
+        if files != total[0]:
+            total[0] = files
+            _note(ctx, files=files)
+
     # Drained at its commit, as in a request: search has purged the person before the
     # job reports done (otherwise the poller may hold the rows while `done` is read).
     with ctx.session(drain=True) as session:
@@ -273,7 +284,8 @@ def run_erasure(ctx: StageContext) -> None:
             actor=actor,
             blobs=ctx.blobs,
             settings=ctx.settings,
-            progress=lambda done: ctx.report_progress(done / max(files, 1)),
+            progress=lambda done: ctx.report_progress(done / max(total[0], 1)),
+            recount=recount,
         )
     counts = {
         "assets_deleted": len(summary.assets_deleted),

@@ -26,7 +26,7 @@ from dam.media import BlurRegion
 from dam.models import Asset, AuditEntry, Face, FaceEmbedding, FacePath, Job, Rendition, Role
 from dam.runtime import Runtime
 from gdpr.publishing.face_blur import FaceArea, video_regions
-from gdpr.requests import erasure, person_requests
+from gdpr.requests import erasure, erasure_staging, person_requests
 from ingest.faces.detect import detect_faces
 from ingest.ffmpeg import ffmpeg_binary
 from ingest.video.frames import Frame, frames_every
@@ -251,8 +251,10 @@ def test_redacting_a_video_blurs_the_face_into_a_new_original_and_everything_mad
         assert audit.verify(session).ok
         all_shas = {a.sha256 for a in session.exec(select(Asset))}
     assert not rt.blobs.original_path(old_sha).exists()
-    # Neither the unblurred original, nor the first (discarded) blurred one, is stored.
+    # Neither the unblurred original, nor the first (discarded) blurred one, is stored,
+    # nor left waiting in tmp/.
     assert {p.name for p in rt.blobs.iter_originals()} == all_shas
+    assert list(rt.blobs.tmp_dir.glob(f"{erasure_staging.KIND}*")) == []
     assert set(new_renditions) == set(old_renditions)
     new_files = files_under(rt.blobs.derived_dir(asset_id))
     # Every file was made again: the kept face's crop under its old name, the rest anew.
