@@ -4,8 +4,10 @@ leaves them, faces as the detector stores them."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from dam import auth
+from dam.assets import set_tags
 from dam.clock import now
 from dam.models import (
     Asset,
@@ -38,9 +40,11 @@ def make_asset(
     owner: User | None = None,
     faces_checked: bool = True,
     licence_status: LicenceStatus = LicenceStatus.own,
+    tags: Sequence[str] = (),
 ) -> str:
-    """A processed asset (no files: nothing here reads them). Own work unless said
-    otherwise: tests about consent must not be held back by an unknown licence."""
+    """A processed asset (no files: nothing here reads them, so no page or link that
+    shows its picture). Own work unless said otherwise: tests about consent must not be
+    held back by an unknown licence. Tags as the upload form sets them."""
     with rt.unit_of_work() as session:
         asset = Asset(
             kind=kind,
@@ -57,6 +61,8 @@ def make_asset(
             licence_status=licence_status,
         )
         session.add(asset)
+        if tags:
+            set_tags(session, asset.id, list(tags))
         return asset.id
 
 

@@ -19,6 +19,7 @@ from gdpr.judgement import verdicts
 from gdpr.recognition import cluster_naming, face_decisions, people
 from tests import video_clips as clips
 from tests.conftest import Account
+from tests.feed_factories import make_asset
 from tests.ui_client import log_in, upload
 from tests.video_clips import Clip
 from web.ui import face_forms
@@ -385,7 +386,7 @@ def test_without_scripts_a_typed_name_is_searched_on_a_page_of_matches(
     assert "Els Claes als nieuwe persoon toevoegen" in new_name
     log_in(client, make_account(Role.viewer))
     assert client.get(f"/assets/{asset_id}/faces/{face}/people").status_code == 403
-    other = upload(client, creative, seed=62)
+    other = make_asset(rt, owner=creative.user)
     assert client.get(f"/assets/{other}/faces/{face}/people").status_code in (403, 404)
 
 
@@ -428,7 +429,7 @@ def test_face_forms_check_role_csrf_and_asset(
 
     token = log_in(client, creative)
     assert client.post(url, data={"reason": "x"}).status_code == 403  # no CSRF token
-    other = upload(client, creative, seed=62)
+    other = make_asset(rt, owner=creative.user)
     wrong_asset = f"/assets/{other}/faces/{ids['unknown']}/dismiss"
     assert client.post(wrong_asset, data={"csrf_token": token, "reason": "x"}).status_code == 404
     with rt.session() as session:

@@ -18,7 +18,8 @@ from dam.runtime import Runtime
 from search import facts
 from search.service import service_for
 from tests.conftest import Account
-from tests.ui_client import log_in, upload
+from tests.feed_factories import make_asset
+from tests.ui_client import log_in
 
 LIBRARY = [
     ("Fietsers op de Graslei in Gent", "gent, zomer, fietsen"),
@@ -30,12 +31,15 @@ LIBRARY = [
 Provided = Mapping[str, Mapping[str, Any]]
 
 
+def tags(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",")]
+
+
 @pytest.fixture
 def library(client: TestClient, creative: Account, rt: Runtime) -> dict[str, str]:
-    ids = {
-        title: upload(client, creative, seed=60 + n, title=title, tags=tags)
-        for n, (title, tags) in enumerate(LIBRARY)
-    }
+    """The photos as ingest leaves them, through the services (this file is about the
+    page, not the upload)."""
+    ids = {title: make_asset(rt, title, owner=creative.user, tags=tags(t)) for title, t in LIBRARY}
     assert service_for(rt).sync.flush()
     log_in(client, creative)
     return ids
@@ -191,7 +195,7 @@ def test_only_my_uploads_works_with_words_and_facets(
     rt: Runtime,
 ) -> None:
     other = make_account(Role.creative)
-    upload(client, other, seed=70, title="Fietsers aan de Korenmarkt in Gent", tags="gent, winter")
+    make_asset(rt, "Fietsers aan de Korenmarkt in Gent", owner=other.user, tags=["gent", "winter"])
     assert service_for(rt).sync.flush()
     everyone = client.get("/", params={"q": "fietsers gent"}).text
     assert sorted(card_titles(everyone)) == [

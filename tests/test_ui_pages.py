@@ -14,7 +14,8 @@ from sqlmodel import select
 from dam.models import ApiToken, Asset, AssetTag, Role, User
 from dam.runtime import Runtime
 from tests.conftest import Account
-from tests.ui_client import csrf_of, log_in, upload
+from tests.feed_factories import make_asset
+from tests.ui_client import csrf_of, log_in
 from web.ui.routes import UI_ROUTERS
 from web.ui.routes.account import router as account_router
 from web.ui.routes.sso import router as sso_router
@@ -92,12 +93,15 @@ def titles_in_grid(html: str) -> list[str]:
 
 
 def test_library_sorts_filters_and_pages_without_scripts(
-    client: TestClient, make_account: Callable[[Role], Account], monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    rt: Runtime,
+    make_account: Callable[[Role], Account],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     me, other = make_account(Role.creative), make_account(Role.creative)
-    for seed, title in [(21, "Beta"), (22, "alfa"), (23, "Gamma")]:
-        upload(client, me, seed=seed, title=title, tags="zee" if title != "Gamma" else "bos")
-    upload(client, other, seed=24, title="Delta")
+    for title in ("Beta", "alfa", "Gamma"):
+        make_asset(rt, title, owner=me.user, tags=["zee" if title != "Gamma" else "bos"])
+    make_asset(rt, "Delta", owner=other.user)
     log_in(client, me)
     assert titles_in_grid(client.get("/?sort=title").text) == ["alfa", "Beta", "Delta", "Gamma"]
     assert titles_in_grid(client.get("/?sort=newest").text)[0] == "Delta"
@@ -125,7 +129,7 @@ def test_library_sorts_filters_and_pages_without_scripts(
 def test_bulk_tags_collection_and_delete_with_confirmation(
     client: TestClient, rt: Runtime, creative: Account
 ) -> None:
-    ids = [upload(client, creative, seed=s) for s in (31, 32, 33)]
+    ids = [make_asset(rt, owner=creative.user) for _ in range(3)]
     token = log_in(client, creative)
     response = client.post(
         "/library/bulk",
@@ -170,10 +174,10 @@ def test_bulk_tags_collection_and_delete_with_confirmation(
 
 
 def test_viewers_cannot_use_bulk_actions(
-    client: TestClient, make_account: Callable[[Role], Account]
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
 ) -> None:
     owner = make_account(Role.creative)
-    asset_id = upload(client, owner, seed=34)
+    asset_id = make_asset(rt, owner=owner.user)
     token = log_in(client, make_account(Role.viewer))
     # A viewer's only action on a selection is the ZIP download: the bar offers that alone.
     library = client.get("/").text
@@ -198,7 +202,7 @@ def test_viewers_cannot_use_bulk_actions(
 def test_asset_form_validates_on_the_server(
     client: TestClient, rt: Runtime, creative: Account
 ) -> None:
-    asset_id = upload(client, creative, seed=41)
+    asset_id = make_asset(rt, owner=creative.user)
     token = log_in(client, creative)
     page = f"/assets/{asset_id}"
     bad = client.post(
@@ -241,8 +245,10 @@ def test_asset_form_validates_on_the_server(
         assert asset.licence == {"terms": "CC BY 4.0", "valid_until": "2026-12-31"}
 
 
-def test_asset_page_walks_the_result_set(client: TestClient, creative: Account) -> None:
-    ids = [upload(client, creative, seed=s, title=t) for s, t in [(51, "A"), (52, "B"), (53, "C")]]
+def test_asset_page_walks_the_result_set(
+    client: TestClient, rt: Runtime, creative: Account
+) -> None:
+    ids = [make_asset(rt, title, owner=creative.user) for title in ("A", "B", "C")]
     log_in(client, creative)
     html = client.get(f"/assets/{ids[1]}?sort=title&i=1").text
     assert "2 van 3" in html

@@ -12,14 +12,14 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from dam import clock
-from dam.models import AssetVerdict, AuditEntry, FaceState, Role, User
+from dam.models import AssetVerdict, AuditEntry, FaceState, LicenceStatus, Role, User
 from dam.runtime import Runtime
 from gdpr.judgement import verdicts
 from ingest.demo import jpeg_bytes, scene, xmp_packet
 from tests import media
 from tests.conftest import Account
 from tests.corpus import CorpusUnavailable, pillow_tests_dir
-from tests.feed_factories import make_face
+from tests.feed_factories import make_asset, make_face
 
 NAME = "Marieke Vandenbroucke"
 
@@ -41,6 +41,15 @@ def upload(
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+def photo(rt: Runtime, owner: Account, licence: str = "own") -> str:
+    """A processed photo straight through the services, for the tests whose subject is
+    what consents, faces and licences do to its verdict (uploading, reading embedded
+    rights and detecting faces are tested above and in the ingest tests)."""
+    return make_asset(
+        rt, "Fietsers in Gent", owner=owner.user, licence_status=LicenceStatus(licence)
+    )
 
 
 def with_face(rt: Runtime, asset_id: str, person_id: str | None, state: FaceState) -> str:
@@ -89,9 +98,9 @@ def test_an_asset_without_people_is_cleared_except_where_alt_text_is_required(
 
 
 def test_an_unknown_licence_holds_external_channels_back_until_someone_records_it(
-    client: TestClient, creative: Account
+    client: TestClient, rt: Runtime, creative: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=11), licence="unknown")
+    asset_id = photo(rt, creative, licence="unknown")
     client.patch(
         f"/api/v1/assets/{asset_id}", headers=creative.headers, json={"alt_text": "Twee fietsers"}
     )
@@ -185,7 +194,7 @@ def test_an_upload_starts_from_its_uploaders_default_licence(
 def test_consent_clears_and_withdrawal_blocks_before_the_call_returns(
     client: TestClient, rt: Runtime, creative: Account, officer: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=2))
+    asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     blocked = verdict(client, officer, asset_id)["internal"]
@@ -228,7 +237,7 @@ def test_names_in_reasons_only_for_roles_that_read_people(
     officer: Account,
     make_account: Callable[[Role], Account],
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=3))
+    asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     viewer = make_account(Role.viewer)
@@ -239,7 +248,7 @@ def test_names_in_reasons_only_for_roles_that_read_people(
 def test_a_change_is_a_new_version_and_history_is_kept(
     client: TestClient, rt: Runtime, creative: Account, officer: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=4))
+    asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     first = give(client, officer, pid, channels=["internal"])
@@ -266,7 +275,7 @@ def test_a_change_is_a_new_version_and_history_is_kept(
 def test_a_minor_needs_a_guardian_and_unknown_channels_are_refused(
     client: TestClient, rt: Runtime, creative: Account, officer: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=5))
+    asset_id = photo(rt, creative)
     pid = person(client, officer, is_minor=True)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     give(client, officer, pid)
@@ -285,7 +294,7 @@ def test_a_minor_needs_a_guardian_and_unknown_channels_are_refused(
 def test_unidentified_faces_and_reported_missing_people_need_review(
     client: TestClient, rt: Runtime, creative: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=6))
+    asset_id = photo(rt, creative)
     face_id = with_face(rt, asset_id, None, FaceState.unknown)
     v = verdict(client, creative, asset_id)["internal"]
     assert v["status"] == "review" and v["reasons"][0]["code"] == "faces_unidentified"
@@ -308,7 +317,7 @@ def test_deadlines_pass_by_themselves(
     officer: Account,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=7))
+    asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     today = clock.now().date()
@@ -337,7 +346,7 @@ def test_assets_sharing_facts_share_a_verdict_set_and_follow_their_people(
     change re-judges the set; a photo without a verdict yet (after an upgrade) is
     judged in full by the same change."""
     pid = person(client, officer)
-    first, second, third = (upload(client, creative, media.jpeg(seed=s)) for s in (21, 22, 23))
+    first, second, third = (photo(rt, creative) for _ in range(3))
     for asset_id in (first, second, third):
         with_face(rt, asset_id, pid, FaceState.confirmed)
     with rt.session() as session:
@@ -372,7 +381,7 @@ def test_the_deadline_task_never_overwrites_a_fresher_verdict(
     someone changed since fails and the batch is read again."""
     if rt.engine.dialect.name != "postgresql":
         pytest.skip("SQLite serialises whole transactions: no such race")
-    asset_id = upload(client, creative, media.jpeg(seed=11))
+    asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     today = clock.now().date()
@@ -471,8 +480,8 @@ def test_download_obeys_the_verdict_and_files_follow_it_for_non_privacy_roles(
 def test_usages_and_the_takedown_list(
     client: TestClient, rt: Runtime, creative: Account, officer: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=9))
-    other_id = upload(client, creative, media.jpeg(seed=10))
+    asset_id = photo(rt, creative)
+    other_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     with_face(rt, other_id, pid, FaceState.suggested)
@@ -528,7 +537,7 @@ def test_real_face_end_to_end(client: TestClient, creative: Account, officer: Ac
 def test_stored_verdicts_hold_no_names(
     client: TestClient, rt: Runtime, creative: Account, officer: Account
 ) -> None:
-    asset_id = upload(client, creative, media.jpeg(seed=11))
+    asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
     with rt.session() as session:
@@ -586,7 +595,7 @@ def test_a_licence_that_runs_out_blocks_and_search_follows(
 ) -> None:
     from search.service import service_for
 
-    asset_id = upload(client, creative, media.jpeg(seed=14), licence="licensed")
+    asset_id = photo(rt, creative, licence="licensed")
     last_day = clock.now().date() + timedelta(days=1)
     client.patch(
         f"/api/v1/assets/{asset_id}",
