@@ -433,6 +433,7 @@ def test_audit_details_are_named_in_words(
                 "from": "viewer",
                 "to": "privacy_officer",
                 "channel": "social",
+                "channels": ["website", "print"],
                 "is_minor": True,
                 "size": 2_492_140,
                 "sha256": "9925b0627752",
@@ -448,6 +449,7 @@ def test_audit_details_are_named_in_words(
         "<span>rol ervoor: raadpleger</span> "
         "<span>rol erna: privacyverantwoordelijke</span> "
         "<span>kanaal: sociale media</span> "
+        "<span>kanalen: website, drukwerk</span> "
         "<span>minderjarig: ja</span> "
         "<span>bestandsgrootte: 2,4 MB</span> "
         "<span>vingerafdruk (SHA-256): <code>9925b0627752</code></span> "
