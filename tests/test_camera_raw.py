@@ -120,7 +120,7 @@ def test_a_raw_over_the_memory_budget_fails_before_decoding(rt: Runtime, tmp_pat
     row = store.asset(rt, store.store(rt, path))
     assert row.status == AssetStatus.failed
     assert row.error is not None and "12,000 × 9,000 pixels" in row.error
-    assert "more than the 512.0 MB this server gives one job" in row.error
+    assert "more than the 512 MB this server gives one job" in row.error
 
 
 def test_a_damaged_raw_fails_with_a_reason_and_is_kept(rt: Runtime, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from dam.errors import Message
 from dam.messages import record_failure
 from dam.models import Asset, AssetStatus, DownloadBatch, Job, User
 from dam.runtime import Runtime
+from dam.sizes import format_size
 from gdpr.publishing.download_packing import PACKING_FAILED
 from ingest.video import cues
 from tests import media
@@ -71,9 +72,12 @@ def test_a_cut_off_photo_fails_in_the_readers_language(
         stored = row.error_message
     assert stored is not None and stored["params"]["label"] == "JPEG"
     assert str(stored["id"]).startswith("The file is cut off after %(size)s")
-    size = stored["params"]["size"]
-    english = f"The file is cut off after {size}: the JPEG data ends early."
-    dutch = f"Het bestand is afgebroken na {size}: de JPEG-gegevens stoppen te vroeg."
+    size = stored["params"]["size"]["bytes"]  # a Size: written in the reader's language
+    english = f"The file is cut off after {format_size(size)}: the JPEG data ends early."
+    dutch = (
+        f"Het bestand is afgebroken na {format_size(size, 'nl_BE')}: "
+        "de JPEG-gegevens stoppen te vroeg."
+    )
 
     # The API: in the caller's language; English for a client that says none (API.md).
     url = f"/api/v1/assets/{asset_id}"

@@ -208,12 +208,20 @@ def orientation_of(image: Image.Image) -> int | None:
     return value if isinstance(value, int) and 2 <= value <= 8 else None
 
 
-def upright_dimensions(image: Image.Image) -> tuple[int, int]:
-    """Width and height as a person sees the photo, without decoding pixels."""
+def upright_dimensions(
+    image: Image.Image, stored: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """Width and height as a person sees the photo, without decoding pixels. `stored`:
+    the size the file gave before a decode at a smaller scale (a JPEG's draft) changed it.
+
+    A PNG's EXIF may follow its pixels, so reading it decodes them; a decoding error there
+    is swallowed (see orientation_of) and leaves the picture marked as loaded. Callers that
+    will decode the pixels anyway ask after decoding, so that the error is theirs."""
     full = image.info.get(camera_raw.FULL_SIZE)
     if full is not None:  # a stand-in or a RAW developed at half size: the photo's size
         return int(full[0]), int(full[1])
-    return upright_size(image.width, image.height, orientation_of(image))
+    width, height = stored or image.size
+    return upright_size(width, height, orientation_of(image))
 
 
 def decode_for_renditions(

@@ -64,7 +64,7 @@ def render_image(ctx: StageContext) -> None:
     searches for small faces at (a camera JPEG's half size, its DCT-scaled decode)."""
     asset, path, label = load_original(ctx)
     with open_image(path, label=label, max_pixels=ctx.settings.max_image_pixels) as image:
-        full_size = upright_dimensions(image)
+        stored = image.size  # before a JPEG's draft decodes it smaller
         detail_edge = (
             shared_detail_edge(
                 path,
@@ -77,6 +77,8 @@ def render_image(ctx: StageContext) -> None:
             else None
         )
         upright = decode_for_renditions(image, label=label, path=path, long_edge=LARGEST_EDGE)
+        # Asked once decoded: a damaged PNG fails in the decode above, with its reason.
+        full_size = upright_dimensions(image, stored)
         detail = None
         if detail_edge is not None and max(image.size) == detail_edge:
             # Decoded already: this only converts and turns it.
