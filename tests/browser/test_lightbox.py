@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from dam.models import Role
 from dam.runtime import Runtime
+from search.service import service_for
 from tests import media
 from tests import video_clips as clips
 from tests.browser.conftest import Person, api_token, assert_accessible, log_in, screenshot
@@ -218,6 +219,9 @@ def test_a_video_plays_in_the_lightbox_poster_first(
                 vtt = b"WEBVTT\n\n00:00:00.000 --> 00:00:03.000\nGoedemorgen.\n"
                 added = client.put(f"/api/v1/assets/{made.json()['id']}/captions/nl", content=vtt)
                 assert added.status_code == 201, added.text
+    # The search below reads the index: without this the page can be served before the
+    # uploads are indexed (seen once in CI).
+    assert service_for(ui_runtime).sync.flush()  # the live server runs in this process
     log_in(page, viewer, path="/?q=Lichtbakvideo&sort=title")
     tiles = page.locator("#grid .card-link")
     expect(tiles).to_have_count(2)
