@@ -10,8 +10,6 @@ function setUpSelection(root) {
   const counter = root.querySelector("#selection-count");
   if (!grid || !counter) return () => {};
   let lastClicked = null;
-  // With nothing selected the bar says how to select (as served), not "0 selected".
-  const hint = counter.textContent;
   const boxes = () => [...grid.querySelectorAll("input.select")];
 
   function refresh() {
@@ -21,11 +19,9 @@ function setUpSelection(root) {
     // The bar sticks to the top (and shows its actions) only while something is selected.
     counter.closest(".bulk-bar")?.classList.toggle("has-selection", chosen > 0);
     counter.textContent =
-      chosen === 0
-        ? hint
-        : chosen === 1
-          ? counter.dataset.templateOne
-          : counter.dataset.templateMany.replace("{count}", String(chosen));
+      chosen === 1
+        ? counter.dataset.templateOne
+        : counter.dataset.templateMany.replace("{count}", String(chosen));
   }
 
   grid.addEventListener("click", (event) => {
