@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from babel.numbers import format_decimal
 
-from dam.sizes import ENGLISH
+ENGLISH = "en_GB"  # the locale of logs, the command line and Message.english
 
 
 def format_number(value: float, locale: str = ENGLISH) -> str:

@@ -15,23 +15,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from babel.numbers import format_decimal
+from dam.numbers import ENGLISH, format_number
 
-ENGLISH = "en_GB"  # the locale of logs, the command line and Message.english
 _UNITS = ("kB", "MB", "GB", "TB")
 
 
 def format_size(size: int, locale: str = ENGLISH) -> str:
     """A byte count for people in a Babel locale ("nl_BE", "en_GB"): "1,5 MB", "512 B"."""
     if size < 1024:
-        return f"{format_decimal(size, format='#,##0', locale=locale)} B"
+        return f"{format_number(size, locale)} B"
     value = float(size)
     for unit in _UNITS:
         value /= 1024
         shown = round(value, 1)  # one decimal at most ("1,5 MB", "20 GB")
         if shown < 1024 or unit == _UNITS[-1]:
-            text = format_decimal(shown, format="#,##0.#", locale=locale)
-            return f"{text} {unit}"
+            return f"{format_number(shown, locale)} {unit}"
     raise AssertionError("unreachable")
 
 
