@@ -26,7 +26,9 @@ def register(wiring: Wiring) -> None:
     # identity step right after it, without either package importing the other.
     wiring.add_stage_after(AssetKind.image, "faces", "identity")
     wiring.add_stage_after(AssetKind.video, "video_faces", "identity")
-    wiring.add_task(redaction.VIDEO_TASK, redaction.make_redacted_video)
+    wiring.add_task(
+        redaction.VIDEO_TASK, redaction.make_redacted_video, memory=redaction.video_need
+    )
     wiring.add_task(person_suggestions.TASK, person_suggestions.suggest_person_everywhere)
     wiring.add_service(person_suggestions.SERVICE, person_suggestions.make_cache)
     wiring.add_task(download_batches.ZIP_TASK, download_packing.pack_download)

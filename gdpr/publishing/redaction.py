@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 from dam import audit, clock, face_paths, jobs, media
 from dam.auth import has_permission
 from dam.blobs import BlobStore
-from dam.errors import N_, Message, NotFound, ProcessingError
+from dam.errors import N_, Message, NotCleared, NotFound, ProcessingError
 from dam.jobs import StageContext
 from dam.messages import failure_of
 from dam.models import Asset, AssetKind, Face, Job, JobStatus, Rendition, User, VerdictStatus
@@ -204,6 +204,25 @@ def make_redacted_video(ctx: StageContext) -> None:
         plan = plan_redaction(session, ctx.blobs, asset, rendition, face_ids)
     ctx.report_progress(0.05)
     make(plan)
+
+
+def video_need(ctx: StageContext) -> int:
+    """The VIDEO_TASK's memory (the job runner keeps to a budget): ffmpeg re-encoding the
+    download rendition with faces blurred, frames of the whole picture in flight, as the
+    lent blurrer's estimate gives it (a rendition is SDR: no tone map)."""
+    with ctx.session() as session:
+        asset = session.get(Asset, ctx.asset_id)
+        if asset is None or AssetKind(asset.kind) != AssetKind.video:
+            return 0
+        try:
+            rendition = egress.download_rendition(session, asset)
+        except NotCleared:
+            return 0  # nothing to blur: the job ends at once
+    need = media.original_blur_memory(ctx.runtime.wiring)
+    # Never refused for size (ffmpeg has its own caps): a larger job runs alone.
+    return min(
+        need(rendition.width or 0, rendition.height or 0, False), ctx.settings.job_memory_bytes
+    )
 
 
 def plan_redaction(

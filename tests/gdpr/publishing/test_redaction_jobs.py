@@ -152,3 +152,45 @@ def test_an_inline_queue_serves_the_redacted_video_at_once(
     response = ask(client, make_account(Role.viewer), video_with_a_face)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "video/mp4"
+
+
+def test_the_redaction_job_declares_what_blurring_its_rendition_needs(
+    rt: Runtime, video_with_a_face: str
+) -> None:
+    # ffmpeg re-encodes every frame of the download rendition: the job reserves that from
+    # the memory budget before it starts, as the erasure's blur and a transcode do.
+    from dam.jobs import StageContext
+    from dam.models import Asset, Rendition
+    from ingest.video import budget
+    from tests.feed_factories import make_asset
+
+    def need(asset_id: str, settings: Any = None) -> int:
+        ctx = StageContext(
+            job_id="j", asset_id=asset_id, runtime=rt, report_progress=lambda _f: None,
+            settings=settings, params={"channel": "internal"},
+        )  # fmt: skip
+        return rt.wiring.memory[redaction.VIDEO_TASK](ctx)
+
+    with rt.session() as session:
+        asset = session.get(Asset, video_with_a_face)
+        assert asset is not None
+        rendition = redaction.egress.download_rendition(session, asset)
+        width, height = rendition.width, rendition.height
+    assert need(video_with_a_face) == budget.blur_need(width, height, False) > budget.BASE
+    # A larger rendition needs more.
+    with rt.unit_of_work() as session:
+        stored = session.exec(
+            select(Rendition).where(
+                Rendition.asset_id == video_with_a_face, Rendition.name == rendition.name
+            )
+        ).one()
+        stored.width, stored.height = 1920, 1080
+    assert (
+        need(video_with_a_face)
+        == budget.blur_need(1920, 1080, False)
+        > budget.blur_need(width, height, False)
+    )
+    assert need(make_asset(rt)) == 0  # a photo: no job of this kind, nothing reserved
+    assert need("gone") == 0
+    tight = rt.settings.model_copy(update={"job_memory_mb": 64})
+    assert need(video_with_a_face, tight) == tight.job_memory_bytes  # runs alone, not refused
