@@ -27,8 +27,6 @@ from tests.oidc_provider import Client, IdpAccount, Provider
 from tests.ui_client import csrf_of, log_in
 from web.app import create_app
 
-pytestmark = pytest.mark.one_database
-
 BASE = "http://testserver"  # TestClient's address: what the provider sends browsers back to
 ROLE_MAP = "beeldbank-admins=admin,beeldbank-privacy=privacy_officer,beeldbank-editors=creative"
 

@@ -20,8 +20,6 @@ from tests.oidc_provider import Provider
 from tests.test_sso import ROLE_MAP, user_of
 from web.app import create_app
 
-pytestmark = pytest.mark.one_database
-
 
 @pytest.fixture
 def sso_server(
