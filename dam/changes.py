@@ -21,6 +21,7 @@ UPDATE SKIP LOCKED; SQLite has one writer at a time.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Iterable
@@ -68,6 +69,7 @@ POLL_S = 1.0  # how often the poller looks for rows left by sessions without a d
 BACKOFF_S = 5.0  # after a failing drain (database away)
 URGENT_WAIT_S = 10.0  # how long a deletion waits for another process's drain
 _RETRIES = 5
+_CONFLICT_BACKOFF_S = 0.01  # doubled at every retry: at most ~0.3 s in all
 
 FEED_KEY = "change_feed"  # session.info: the runtime's ChangeFeed (Runtime.session())
 _SEEN = "change_feed.seen"  # (kind, id, urgency) recorded in this transaction
@@ -358,6 +360,9 @@ class ChangeFeed:
             except OperationalError as exc:
                 if not _is_conflict(exc) or attempt >= _RETRIES:
                     raise
+                # Another drain wrote the same assets' verdicts: start over a little later
+                # (at random, so that two drains do not collide again in step).
+                time.sleep(random.uniform(0, _CONFLICT_BACKOFF_S * 2**attempt))
         return None  # pragma: no cover (the loop returns or raises)
 
     def _claim(self, session: Session) -> ChangeBatch | None:
@@ -449,6 +454,12 @@ class ChangeFeed:
         while not self._stop.wait(POLL_S):
             try:
                 self.drain()
+            except OperationalError as exc:
+                if not _is_conflict(exc):
+                    log.exception("change feed drain failed; retrying in %.0f s", BACKOFF_S)
+                else:  # expected beside busy drains; the rows wait on the feed
+                    log.warning("change feed drain kept meeting other drains; retrying later")
+                self._stop.wait(BACKOFF_S)
             except Exception:
                 log.exception("change feed drain failed; retrying in %.0f s", BACKOFF_S)
                 self._stop.wait(BACKOFF_S)
