@@ -7,7 +7,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 
 # The catalogs and the choice of language are shared with the API's errors (web/catalogs.py).
 from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
@@ -18,6 +17,7 @@ from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
     choose_locale,
     gettext,
     ngettext,
+    number_text,
     parse_accept_language,
     po_path,
     size_text,
@@ -51,10 +51,8 @@ def format_moment(value: datetime | None, locale: str, tz: str | None = None) ->
 
 
 def format_number(value: float | int | None, locale: str) -> str:
-    """1.234 / 1,234."""
-    if value is None:
-        return ""
-    return format_decimal(value, locale=FORMAT_LOCALES[locale])
+    """1.234 / 1,234; 1,5 / 1.5 (dam.numbers, the one way numbers are written)."""
+    return "" if value is None else number_text(value, locale)
 
 
 def format_size(size: int | None, locale: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.bccache import Bucket
+from jinja2.runtime import Context
 
 from dam.auth import has_permission
 from dam.errors import DomainError
@@ -45,6 +47,17 @@ class Viewer:
 
     def can(self, permission: str) -> bool:
         return self.user is not None and has_permission(self.user, permission)
+
+
+def _grouped_plurals(ngettext: Callable[..., str], locale: str) -> Callable[..., str]:
+    """Jinja's ngettext, with `%(num)s` written grouped ("1.234 foto’s") while the form is
+    chosen from the integer: catalogs.plural_values, as for Python's ngettext."""
+
+    @pass_context
+    def grouped(context: Context, singular: str, plural: str, n: int, **values: object) -> str:
+        return ngettext(context, singular, plural, n, **catalogs.plural_values(locale, n, values))
+
+    return grouped
 
 
 class _CompiledTemplates(BytecodeCache):
@@ -83,6 +96,7 @@ class Templates:
             bytecode_cache=_COMPILED,
         )
         env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        env.globals["ngettext"] = _grouped_plurals(env.globals["ngettext"], locale)
         env.filters["day"] = partial(i18n.format_day, locale=locale, tz=self.timezone)
         env.filters["moment"] = partial(i18n.format_moment, locale=locale, tz=self.timezone)
         env.filters["number"] = partial(i18n.format_number, locale=locale)
