@@ -20,7 +20,7 @@ from dam.models import User
 from gdpr.judgement import verdict_text
 from web import browser_session as session
 from web import catalogs
-from web.ui import grid_focus, grid_tiles, i18n, labels, nav
+from web.ui import audit_details, grid_focus, grid_tiles, i18n, labels, nav
 from web.ui.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -96,7 +96,9 @@ class Templates:
             bytecode_cache=_COMPILED,
         )
         env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
-        env.globals["ngettext"] = _grouped_plurals(env.globals["ngettext"], locale)
+        plain = env.globals["ngettext"]
+        assert callable(plain)
+        env.globals["ngettext"] = _grouped_plurals(plain, locale)
         env.filters["day"] = partial(i18n.format_day, locale=locale, tz=self.timezone)
         env.filters["moment"] = partial(i18n.format_moment, locale=locale, tz=self.timezone)
         env.filters["number"] = partial(i18n.format_number, locale=locale)
@@ -110,6 +112,10 @@ class Templates:
         env.globals["failure"] = lambda row: catalogs.failure_text(locale, row) or ""
         env.globals["message_text"] = partial(catalogs.translate_message, locale)
         env.globals["card_tiles"] = grid_tiles.card_tiles
+        env.globals["audit_key"] = partial(audit_details.key_name, locale=locale)
+        env.globals["audit_value"] = partial(
+            audit_details.value_parts, locale=locale, tz=self.timezone
+        )
         # Channels are named by gdpr (its verdict texts name them too): one table.
         env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env
