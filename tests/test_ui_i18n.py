@@ -342,3 +342,19 @@ def test_pages_and_messages_write_numbers_one_way(value: float, nl: str, en: str
     assert (i18n.format_number(value, "nl"), i18n.format_number(value, "en")) == (nl, en)
     assert format_number(value, "nl_BE") == nl
     assert i18n.format_number(None, "nl") == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nl", "en"),
+    [(0.04, "40 ms", "40 ms"), (0.9996, "1 s", "1 s"), (12.345, "12,3 s", "12.3 s")],
+)
+def test_short_times_are_written_the_languages_way(seconds: float, nl: str, en: str) -> None:
+    """A job's duration on the asset page (was "12.35 s" in Dutch too) and a shutter time."""
+    assert (i18n.format_seconds(seconds, "nl"), i18n.format_seconds(seconds, "en")) == (nl, en)
+
+
+@pytest.mark.parametrize(
+    ("typed", "nl", "en"), [("1/250", "1/250 s", "1/250 s"), ("2.5", "2,5 s", "2.5 s")]
+)
+def test_shutter_times_keep_their_fraction(typed: str, nl: str, en: str) -> None:
+    assert (i18n.format_exposure(typed, "nl"), i18n.format_exposure(typed, "en")) == (nl, en)

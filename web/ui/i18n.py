@@ -55,6 +55,27 @@ def format_number(value: float | int | None, locale: str) -> str:
     return "" if value is None else number_text(value, locale)
 
 
+def format_seconds(value: float | None, locale: str) -> str:
+    """A short time the number way: 1,5 s / 1.5 s; under a second in ms (40 ms), where one
+    decimal of a second would say 0."""
+    if value is None:
+        return ""
+    if (ms := round(value * 1000)) < 1000:
+        return f"{number_text(ms, locale)} ms"
+    return f"{number_text(value, locale)} s"
+
+
+def format_exposure(value: str | None, locale: str) -> str:
+    """A shutter time as photographers write it: 1/250 s as it is, 2,5 s the language's way
+    (ingest.image.metadata keeps it as text: "1/250", "2.5")."""
+    if not value:
+        return ""
+    try:
+        return format_seconds(float(value), locale) if "/" not in value else f"{value} s"
+    except ValueError:
+        return value
+
+
 def format_size(size: int | None, locale: str) -> str:
     """A byte count for people: 1,2 MB / 1.2 MB (dam.sizes, the one way sizes are written)."""
     return "" if size is None else size_text(size, locale)

@@ -74,7 +74,7 @@ rendition = {
 }
 
 # Every audit action (dam/audit.py records them; the history and the audit log show them).
-# tests/test_ui_language.py checks that each action the code records has a label here.
+# tests/test_audit.py checks that each action the code records has a label here.
 action = {
     "asset.uploaded": N_("uploaded"),
     "asset.updated": N_("edited"),

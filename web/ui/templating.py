@@ -103,6 +103,8 @@ class Templates:
         env.filters["moment"] = partial(i18n.format_moment, locale=locale, tz=self.timezone)
         env.filters["number"] = partial(i18n.format_number, locale=locale)
         env.filters["size"] = partial(i18n.format_size, locale=locale)
+        env.filters["seconds"] = partial(i18n.format_seconds, locale=locale)
+        env.filters["exposure"] = partial(i18n.format_exposure, locale=locale)
         env.globals["static_url"] = static_url
         env.globals["locale"] = locale
         env.globals["language_names"] = i18n.LANGUAGE_NAMES
