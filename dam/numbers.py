@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from babel.numbers import format_decimal
 
 ENGLISH = "en_GB"  # the locale of logs, the command line and Message.english
+# Grouped, one decimal at most: counts are whole ("1.234"), measures keep one ("1,5 MB",
+# "f/2,8"); a Babel pattern, for a number with a unit too (babel.units.format_unit).
+PATTERN = "#,##0.#"
 
 
 def format_number(value: float, locale: str = ENGLISH) -> str:
     """A number in a Babel locale ("nl_BE", "en_GB"), one decimal at most: "6.000", "1,5"."""
-    return format_decimal(value, format="#,##0.#", locale=locale)
+    return format_decimal(value, format=PATTERN, locale=locale)
 
 
 @dataclass(frozen=True)

@@ -302,3 +302,59 @@ def test_every_stage_and_task_has_a_label() -> None:
 
     wiring = builtin_wiring()
     assert set(wiring.stages) | set(wiring.tasks) <= set(labels.stage)
+
+
+@pytest.mark.parametrize(
+    ("locale", "one", "many"),
+    [("nl", "1 foto", "1.234 foto\u2019s"), ("en", "1 photo", "1,234 photos")],
+)
+def test_plural_messages_write_their_count_grouped(locale: str, one: str, many: str) -> None:
+    """The form is chosen from the integer, the count is written the language's way: in
+    Python (viewer.ngettext), in templates and in a service's plural message."""
+    from web import catalogs
+    from web.ui.templating import Templates
+
+    assert i18n.ngettext(locale, "%(num)s photo", "%(num)s photos", 1) == one
+    assert i18n.ngettext(locale, "%(num)s photo", "%(num)s photos", 1234) == many
+    env = Templates(timezone="Europe/Brussels").envs[locale]
+    page = env.from_string('{{ ngettext("%(num)s photo", "%(num)s photos", n) }}')
+    assert page.render(n=1234) == many
+    assert page.render(n=1) == one
+    # A value given for %(num)s wins (the person picker's "{count}" for its script).
+    given = env.from_string('{{ ngettext("%(num)s photo", "%(num)s photos", 2, num="{count}") }}')
+    assert given.render().startswith("{count} ")
+    message = N_plural(
+        "Select at most %(num)s asset at once.", "Select at most %(num)s assets at once."
+    )
+    assert "1.500 bestanden" in catalogs.translate("nl", message, {"num": 1500})
+    assert "1,500 assets" in catalogs.translate("en", message, {"num": 1500})
+
+
+@pytest.mark.parametrize(
+    ("value", "nl", "en"),
+    [(1234, "1.234", "1,234"), (0, "0", "0"), (2.8, "2,8", "2.8"), (1.78, "1,8", "1.8")],
+)
+def test_pages_and_messages_write_numbers_one_way(value: float, nl: str, en: str) -> None:
+    """The templates' `number` filter is dam.numbers.format_number: counts whole, other
+    numbers with one decimal at most (before, the filter kept up to three: "1,78")."""
+    from dam.numbers import format_number
+
+    assert (i18n.format_number(value, "nl"), i18n.format_number(value, "en")) == (nl, en)
+    assert format_number(value, "nl_BE") == nl
+    assert i18n.format_number(None, "nl") == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "nl", "en"),
+    [(0.04, "40 ms", "40 ms"), (0.9996, "1 s", "1 s"), (12.345, "12,3 s", "12.3 s")],
+)
+def test_short_times_are_written_the_languages_way(seconds: float, nl: str, en: str) -> None:
+    """A job's duration on the asset page (was "12.35 s" in Dutch too) and a shutter time."""
+    assert (i18n.format_seconds(seconds, "nl"), i18n.format_seconds(seconds, "en")) == (nl, en)
+
+
+@pytest.mark.parametrize(
+    ("typed", "nl", "en"), [("1/250", "1/250 s", "1/250 s"), ("2.5", "2,5 s", "2.5 s")]
+)
+def test_shutter_times_keep_their_fraction(typed: str, nl: str, en: str) -> None:
+    assert (i18n.format_exposure(typed, "nl"), i18n.format_exposure(typed, "en")) == (nl, en)

@@ -329,6 +329,69 @@ def test_settings_overview_hides_secrets(
     assert "DAM_DATA_DIR" in html
 
 
+def _setting_row(html: str, name: str) -> str:
+    row = re.search(rf"<code>{name}</code></th><td>(.*?)</td>", html)
+    assert row is not None, name
+    return row[1]
+
+
+def test_settings_overview_writes_values_in_words(
+    client: TestClient, make_account: Callable[[Role], Account]
+) -> None:
+    """Sizes, durations, pixels, yes/no, choices and channels in the reader's language,
+    each beside the value as the environment has it (what an administrator changes)."""
+    token = log_in(client, make_account(Role.admin))
+    expected = {
+        "nl": {
+            "DAM_MAX_UPLOAD_BYTES": '20 GB <code class="muted">21474836480</code>',
+            "DAM_JOB_STALE_AFTER_S": '10 minuten <code class="muted">600</code>',
+            "DAM_UPLOAD_EXPIRY_HOURS": '24 uur <code class="muted">24</code>',
+            "DAM_MAX_IMAGE_PIXELS": '200 megapixels <code class="muted">200000000</code>',
+            "DAM_FACE_MAX_EDGE_PX": '2.560 pixels <code class="muted">2560</code>',
+            "DAM_FACE_DETECTION": 'ja <code class="muted">true</code>',
+            "DAM_ENVIRONMENT": 'ontwikkeling <code class="muted">development</code>',
+            "DAM_ALT_TEXT_CHANNELS": (
+                'website, sociale media <code class="muted">website,social</code>'
+            ),
+            "DAM_WORKERS": "2",
+            "DAM_SEARCH_INDEX": "<code>assets</code>",
+            "DAM_IMPORT_ROOTS": "niet ingesteld",
+        },
+        "en": {
+            "DAM_MAX_UPLOAD_BYTES": '20 GB <code class="muted">21474836480</code>',
+            "DAM_JOB_STALE_AFTER_S": '10 minutes <code class="muted">600</code>',
+            "DAM_SWEEP_INTERVAL_S": '1 minute <code class="muted">60</code>',
+            "DAM_FACE_DETECTION": 'yes <code class="muted">true</code>',
+            "DAM_LOG_FORMAT": 'plain text <code class="muted">text</code>',
+            "DAM_OIDC_DEFAULT_ROLE": "viewer",
+            "DAM_CONSENT_NOTICE_DAYS": '30 days <code class="muted">30</code>',
+        },
+    }
+    for locale, rows in expected.items():
+        client.post("/language", data={"locale": locale, "next": "/", "csrf_token": token})
+        html = client.get("/admin/settings").text
+        assert {name: _setting_row(html, name) for name in rows} == rows
+        assert ">True<" not in html and "<code>21474836480</code>" not in html
+
+
+def test_every_number_setting_has_a_unit_or_is_a_count() -> None:
+    """A new number setting is written with its unit (from its name) or listed as a count;
+    a setting with choices names each of them."""
+    import typing
+
+    from dam.settings import Settings
+    from web.ui import setting_values
+
+    suffixes = ("_bytes", "_mb", "_s", *setting_values.UNITS)
+    for name, info in Settings.model_fields.items():
+        kinds = set(typing.get_args(info.annotation)) | {info.annotation}
+        if int in kinds and bool not in kinds:
+            assert name.endswith(suffixes) or name in setting_values.COUNTS, name
+        choices = typing.get_args(info.annotation)
+        if typing.get_origin(info.annotation) is typing.Literal:
+            assert set(choices) <= set(setting_values.CHOICES.get(name, {})), name
+
+
 def test_language_choice_is_remembered_per_user(
     client: TestClient, rt: Runtime, creative: Account
 ) -> None:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -386,7 +387,8 @@ def test_audit_log_filters_pages_and_verifies_the_chain(
     one = desk.page("/privacy/audit?subject=thing7")
     assert re.findall(r"<code>(thing\d+)</code>", one) == ["thing7"]
 
-    today = clock.now().date()
+    # The filter's days are the team's days (after 23:00 UTC Brussels is a day ahead).
+    today = clock.now().astimezone(ZoneInfo(rt.settings.default_timezone)).date()
     assert "thing3" in desk.page(f"/privacy/audit?since={today - timedelta(days=1)}&until={today}")
     future = desk.page(f"/privacy/audit?since={today + timedelta(days=2)}")
     assert "Geen regels gevonden" in future
@@ -528,3 +530,74 @@ def test_the_menu_count_is_for_privacy_officers_only(
         )
     log_in(client, make_account(Role.creative))
     assert "nav-badge" not in client.get("/").text
+
+
+def test_audit_detail_codes_moments_and_lists_are_in_words(
+    client: TestClient, rt: Runtime, make_account: Callable[[Role], Account]
+) -> None:
+    """Codes a detail records (where an upload came from, the fields an edit changed, a
+    file format, a language, why a sign-on was refused, a licence status) have names in
+    both languages; a moment is written as one; a list of ids is ids, not JSON."""
+    desk = make_desk(client, rt, make_account)
+    with rt.unit_of_work() as session:
+        audit.record(
+            session,
+            action="download.archive_fetched",
+            subject_type="download",
+            subject_id="thing-codes",
+            details={
+                "source": "import",
+                "fields": ["title", "alt_text"],
+                "format": "srt",
+                "language": "fr",
+                "reason": "no_role",
+                "status": None,
+                "preset": "web",
+                "rendition": "web_1080",
+                "expires_at": "2026-03-02T23:30:00+00:00",
+                "asset_ids": ["a1", "a2"],
+                "captions": True,
+                "assets": 1234,
+            },
+        )
+    expected = {
+        "nl": (
+            "<td>ZIP-download opgehaald</td>",
+            "ZIP-download <a",
+            "<span>bron: mapimport</span> "
+            "<span>velden: titel, alternatieve tekst</span> "
+            "<span>bestandsformaat: SRT</span> "
+            "<span>taal: Frans</span> "
+            "<span>reden: geen rol gekregen</span> "
+            "<span>licentiestatus: onbekend</span> "
+            "<span>beeldformaat: Web (1600 px)</span> "
+            "<span>versie: webversie 1080p</span> "
+            "<span>vervalt: 3 maart 2026 00:30</span> "
+            "<span>bestanden: <code>a1</code>, <code>a2</code></span> "
+            "<span>met ondertitels: ja</span> "
+            "<span>bestanden: 1.234</span>",
+        ),
+        "en": (
+            "<td>downloaded a ZIP</td>",
+            "ZIP download <a",
+            "<span>source: folder import</span> "
+            "<span>fields: title, alt text</span> "
+            "<span>file format: SRT</span> "
+            "<span>language: French</span> "
+            "<span>reason: no role given</span> "
+            "<span>licence status: unknown</span> "
+            "<span>picture size: Web (1600 px)</span> "
+            "<span>version: web version 1080p</span> "
+            "<span>expires: 3 March 2026 00:30</span> "
+            "<span>assets: <code>a1</code>, <code>a2</code></span> "
+            "<span>with subtitles: yes</span> "
+            "<span>assets: 1,234</span>",
+        ),
+    }
+    for locale, (action, subject, details) in expected.items():
+        desk.post("/language", locale=locale, next="/privacy/audit")
+        html = desk.page("/privacy/audit?subject=thing-codes")
+        cell = re.search(r'<td class="audit-details">(.*?)</td>', html, re.S)
+        assert cell is not None
+        assert re.sub(r"\s+", " ", cell[1]).strip() == details
+        assert action in html and subject in html

@@ -52,9 +52,18 @@ def gettext(locale: str, message: str, **values: object) -> str:
 
 
 def ngettext(locale: str, singular: str, plural: str, n: int, **values: object) -> str:
-    """The form of `singular`/`plural` for `n` in `locale`; `%(num)s` is `n`."""
+    """The form of `singular`/`plural` for `n` in `locale`; `%(num)s` is `n`, written the
+    language's way ("1.234 foto’s")."""
     text = translations(locale).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+    return text % plural_values(locale, n, values)
+
+
+def plural_values(locale: str, n: int, values: Mapping[str, object]) -> dict[str, object]:
+    """The values of a plural message: its form is chosen from the plain integer `n`, and
+    `%(num)s` shows `n` grouped in `locale` ("1.234" / "1,234") unless a value for it is
+    given. The one place for it: Python's ngettext above, the templates' ngettext
+    (web/ui/templating.py) and a service's plural message (translate below)."""
+    return {"num": number_text(n, locale), **values}
 
 
 def translate(locale: str, message: MessageId, params: Mapping[str, object] | None = None) -> str:
@@ -73,6 +82,10 @@ def translate(locale: str, message: MessageId, params: Mapping[str, object] | No
     if not params:
         return text
     values = {k: _value(locale, v) for k, v in params.items()}
+    count = params.get("num")
+    if not isinstance(message, str) and isinstance(count, int):
+        # The count that chose the form is written grouped, like every plural's.
+        values = plural_values(locale, count, {k: v for k, v in values.items() if k != "num"})
     try:
         return text % values
     except (KeyError, ValueError, TypeError):  # a broken translation must not hide the error
@@ -89,8 +102,13 @@ def _value(locale: str, value: object) -> object:
     if isinstance(value, Size):
         return size_text(value.bytes, locale)
     if isinstance(value, Number):
-        return format_number(value.value, FORMAT_LOCALES[locale])
+        return number_text(value.value, locale)
     return value
+
+
+def number_text(value: float, locale: str) -> str:
+    """A number in `locale` ("1.234" / "1,234", "1,5" / "1.5"): pages and messages."""
+    return format_number(value, FORMAT_LOCALES[locale])
 
 
 def size_text(size: int, locale: str) -> str:

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 
 # The catalogs and the choice of language are shared with the API's errors (web/catalogs.py).
 from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
@@ -18,6 +17,7 @@ from web.catalogs import (  # noqa: F401  (the UI's one place to reach them)
     choose_locale,
     gettext,
     ngettext,
+    number_text,
     parse_accept_language,
     po_path,
     size_text,
@@ -51,10 +51,29 @@ def format_moment(value: datetime | None, locale: str, tz: str | None = None) ->
 
 
 def format_number(value: float | int | None, locale: str) -> str:
-    """1.234 / 1,234."""
+    """1.234 / 1,234; 1,5 / 1.5 (dam.numbers, the one way numbers are written)."""
+    return "" if value is None else number_text(value, locale)
+
+
+def format_seconds(value: float | None, locale: str) -> str:
+    """A short time the number way: 1,5 s / 1.5 s; under a second in ms (40 ms), where one
+    decimal of a second would say 0."""
     if value is None:
         return ""
-    return format_decimal(value, locale=FORMAT_LOCALES[locale])
+    if (ms := round(value * 1000)) < 1000:
+        return f"{number_text(ms, locale)} ms"
+    return f"{number_text(value, locale)} s"
+
+
+def format_exposure(value: str | None, locale: str) -> str:
+    """A shutter time as photographers write it: 1/250 s as it is, 2,5 s the language's way
+    (ingest.image.metadata keeps it as text: "1/250", "2.5")."""
+    if not value:
+        return ""
+    try:
+        return format_seconds(float(value), locale) if "/" not in value else f"{value} s"
+    except ValueError:
+        return value
 
 
 def format_size(size: int | None, locale: str) -> str:

@@ -74,7 +74,7 @@ rendition = {
 }
 
 # Every audit action (dam/audit.py records them; the history and the audit log show them).
-# tests/test_ui_language.py checks that each action the code records has a label here.
+# tests/test_audit.py checks that each action the code records has a label here.
 action = {
     "asset.uploaded": N_("uploaded"),
     "asset.updated": N_("edited"),
@@ -86,6 +86,7 @@ action = {
     "asset.captions_downloaded": N_("downloaded the subtitles"),
     "asset.review_requested": N_("asked for a review"),
     "download.archive_requested": N_("asked for a ZIP download"),
+    "download.archive_fetched": N_("downloaded a ZIP"),
     "import.started": N_("started an import"),
     "user.break_glass_on": N_("given emergency access"),
     "user.break_glass_off": N_("emergency access taken away"),
@@ -136,7 +137,9 @@ subject = {
     "asset": N_("asset"),
     "collection": N_("collection"),
     "consent": N_("consent"),
+    "download": N_("ZIP download"),
     "face": N_("face"),
+    "import": N_("import"),
     "person": N_("person"),
     "share": N_("share link"),
     "token": N_("API token"),
@@ -158,8 +161,9 @@ preset = PRESET_LABELS
 zip_outcome = OUTCOME_LABELS
 
 # The details an audit entry keeps (dam.audit.record's `details`), named on the audit log
-# (privacy/audit.html); their values stay as recorded, except roles and channels, which
-# have names of their own. A key not named here is shown as it is.
+# (privacy/audit.html); web/ui/audit_details.py writes their values in words where they
+# are codes (the tables below), moments, sizes or counts. A key not named here is shown
+# as it is; tests/test_audit.py checks that every key the code records is named.
 detail = {
     "asset_id": N_("asset"),
     "asset_ids": N_("assets"),
@@ -168,6 +172,7 @@ detail = {
     "assets_redacted": N_("assets redacted"),
     "audit_entries": N_("audit entries"),
     "channel": N_("channel"),
+    "captions": N_("with subtitles"),
     "channels": N_("channels"),
     "cluster_id": N_("face group"),
     "consents": N_("consents"),
@@ -189,6 +194,7 @@ detail = {
     "is_minor": N_("minor"),
     "job_id": N_("job"),
     "language": N_("language"),
+    "languages": N_("languages"),
     "link_id": N_("share link"),
     "media_type": N_("file type"),
     "merged_id": N_("merged into"),
@@ -200,11 +206,12 @@ detail = {
     "preset": N_("picture size"),
     "reason": N_("reason"),
     "rendition": N_("version"),
+    "replaced": N_("replaces"),
     "role": N_("role"),
     "sha256": N_("fingerprint (SHA-256)"),
     "size": N_("file size"),
     "source": N_("source"),
-    "status": N_("status"),
+    "status": N_("licence status"),
     "to": N_("role after"),
     "token_id": N_("API token"),
     "tombstone_id": N_("erasure record"),
@@ -218,4 +225,58 @@ sign_in = {
     "password": N_("password"),
     "break_glass": N_("emergency password"),
     "sso": N_("single sign-on"),
+}
+
+# Where an upload or a person came from (the audit entry's "source": ingest.receive's
+# `source`, ingest/evidence.py, gdpr.recognition.named_people, dam.sso).
+source = {
+    "upload": N_("upload"),
+    "tus": N_("upload in parts"),
+    "import": N_("folder import"),
+    "consent_evidence": N_("signed consent form"),
+    "metadata": N_("names in photo metadata"),
+    "sso": N_("single sign-on"),
+}
+
+# Why a sign-on was refused (dam.sso._refuse: the audit entry's "reason").
+sign_in_refusal = {
+    "account_disabled": N_("account switched off"),
+    "no_role": N_("no role given"),
+}
+
+# What an edit changed (dam.assets.AssetUpdate, gdpr.recognition.people.PersonUpdate: the
+# audit entry's "fields").
+field = {
+    "title": N_("title"),
+    "description": N_("description"),
+    "alt_text": N_("alt text"),
+    "tags": N_("tags"),
+    "licence": N_("licence"),
+    "licence_status": N_("licence status"),
+    "embargo_until": N_("embargo"),
+    "undetected_people": N_("people the detector missed"),
+    "name": N_("name"),
+    "is_minor": N_("minor"),
+    "hidden": N_("hidden"),
+    "email": N_("e-mail address"),
+    "notes": N_("notes"),
+}
+
+# A licence status (dam.models.LicenceStatus; none recorded: unknown).
+licence_status = {
+    "own": N_("own work"),
+    "licensed": N_("licensed"),
+    "unknown": N_("unknown"),
+}
+
+# File formats (dam.presets.FORMATS, subtitles read by ingest.video.captions) by their
+# names, the same in every language.
+file_format = {
+    "jpeg": "JPEG",
+    "webp": "WebP",
+    "avif": "AVIF",
+    "png": "PNG",
+    "tiff": "TIFF",
+    "vtt": "WebVTT",
+    "srt": "SRT",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.bccache import Bucket
+from jinja2.runtime import Context
 
 from dam.auth import has_permission
 from dam.errors import DomainError
@@ -18,7 +20,7 @@ from dam.models import User
 from gdpr.judgement import verdict_text
 from web import browser_session as session
 from web import catalogs
-from web.ui import grid_focus, grid_tiles, i18n, labels, nav
+from web.ui import audit_details, grid_focus, grid_tiles, i18n, labels, nav
 from web.ui.static import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -45,6 +47,17 @@ class Viewer:
 
     def can(self, permission: str) -> bool:
         return self.user is not None and has_permission(self.user, permission)
+
+
+def _grouped_plurals(ngettext: Callable[..., str], locale: str) -> Callable[..., str]:
+    """Jinja's ngettext, with `%(num)s` written grouped ("1.234 foto’s") while the form is
+    chosen from the integer: catalogs.plural_values, as for Python's ngettext."""
+
+    @pass_context
+    def grouped(context: Context, singular: str, plural: str, n: int, **values: object) -> str:
+        return ngettext(context, singular, plural, n, **catalogs.plural_values(locale, n, values))
+
+    return grouped
 
 
 class _CompiledTemplates(BytecodeCache):
@@ -83,10 +96,15 @@ class Templates:
             bytecode_cache=_COMPILED,
         )
         env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+        plain = env.globals["ngettext"]
+        assert callable(plain)
+        env.globals["ngettext"] = _grouped_plurals(plain, locale)
         env.filters["day"] = partial(i18n.format_day, locale=locale, tz=self.timezone)
         env.filters["moment"] = partial(i18n.format_moment, locale=locale, tz=self.timezone)
         env.filters["number"] = partial(i18n.format_number, locale=locale)
         env.filters["size"] = partial(i18n.format_size, locale=locale)
+        env.filters["seconds"] = partial(i18n.format_seconds, locale=locale)
+        env.filters["exposure"] = partial(i18n.format_exposure, locale=locale)
         env.globals["static_url"] = static_url
         env.globals["locale"] = locale
         env.globals["language_names"] = i18n.LANGUAGE_NAMES
@@ -96,6 +114,10 @@ class Templates:
         env.globals["failure"] = lambda row: catalogs.failure_text(locale, row) or ""
         env.globals["message_text"] = partial(catalogs.translate_message, locale)
         env.globals["card_tiles"] = grid_tiles.card_tiles
+        env.globals["audit_key"] = partial(audit_details.key_name, locale=locale)
+        env.globals["audit_value"] = partial(
+            audit_details.value_parts, locale=locale, tz=self.timezone
+        )
         # Channels are named by gdpr (its verdict texts name them too): one table.
         env.globals["channel_label"] = lambda channel: verdict_text.channel_label(channel, locale)
         return env

@@ -21,7 +21,7 @@ function setUpSelection(root) {
     counter.textContent =
       chosen === 1
         ? counter.dataset.templateOne
-        : counter.dataset.templateMany.replace("{count}", String(chosen));
+        : counter.dataset.templateMany.replace("{count}", chosen.toLocaleString(document.documentElement.lang));
   }
 
   grid.addEventListener("click", (event) => {

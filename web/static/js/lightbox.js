@@ -44,8 +44,8 @@ export function startLightbox({ more = async () => false } = {}) {
     const name = nameOf(tile);
     title.textContent = name;
     const where = dialog.dataset.position
-      .replace("{n}", String(index + 1))
-      .replace("{total}", String(total()));
+      .replace("{n}", (index + 1).toLocaleString(document.documentElement.lang))
+      .replace("{total}", total().toLocaleString(document.documentElement.lang));
     position.textContent = where;
     said.textContent = `${name}, ${where}`;
     stopPlaying();

@@ -4,7 +4,7 @@
 function counted(element, n) {
   return n === 1
     ? element.dataset.templateOne
-    : element.dataset.templateMany.replace("{count}", String(n));
+    : element.dataset.templateMany.replace("{count}", n.toLocaleString(document.documentElement.lang));
 }
 
 const groups = document.getElementById("groups");

@@ -13,7 +13,7 @@ const DELAY_MS = 150;
 const LIMIT = 8;
 
 function counted(template, n) {
-  return template.replace("{count}", String(n));
+  return template.replace("{count}", n.toLocaleString(document.documentElement.lang));
 }
 
 function setUp(field) {

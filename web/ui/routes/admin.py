@@ -6,15 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from dam import accounts, auth
 from dam.errors import DomainError
 from dam.models import Role
 from dam.settings import Settings
 from web.deps import SessionDep, SettingsDep
-from web.ui import labels
+from web.ui import labels, setting_values
 from web.ui.deps import TemplatesDep, csrf_protect, page
 from web.ui.redirects import see_other
 from web.ui.templating import Viewer, flash
@@ -22,8 +20,6 @@ from web.ui.templating import Viewer, flash
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 Admin = Annotated[Viewer, Depends(page("users.manage"))]
-SECRET_SETTINGS = {"secret_key", "face_key", "search_api_key", "oidc_client_secret"}
-URL_SETTINGS = {"database_url", "queue_url", "search_url", "smtp_url"}
 
 
 def _users_page(
@@ -184,30 +180,23 @@ def revoke_token(token_id: str, request: Request, db: SessionDep, viewer: Admin)
     return see_other("/admin/tokens")
 
 
-def setting_rows(settings: Settings) -> list[tuple[str, str, str]]:
-    """(name, shown value, description) for every setting; secrets never shown."""
-    rows = []
-    for name, info in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if name in SECRET_SETTINGS:
-            shown = "••••••••"
-        elif name in URL_SETTINGS and value:
-            shown = _without_password(str(value))
-        else:
-            shown = "" if value is None else str(value)
-        rows.append((f"DAM_{name.upper()}", shown, info.description or ""))
-    return rows
+def setting_rows(settings: Settings, locale: str) -> list[tuple[str, setting_values.Shown, str]]:
+    """(name, value in words and as typed, description) for every setting; secrets never
+    shown."""
+    return [
+        (
+            f"DAM_{name.upper()}",
+            setting_values.shown(name, getattr(settings, name), locale),
+            info.description or "",
+        )
+        for name, info in Settings.model_fields.items()
+    ]
 
 
 @router.get("/settings")
 def settings_overview(
     request: Request, settings: SettingsDep, viewer: Admin, templates: TemplatesDep
 ) -> Response:
-    return templates.render(request, "admin/settings.html", viewer, rows=setting_rows(settings))
-
-
-def _without_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url.split("@")[-1]
+    return templates.render(
+        request, "admin/settings.html", viewer, rows=setting_rows(settings, viewer.locale)
+    )

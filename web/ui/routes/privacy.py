@@ -108,7 +108,6 @@ def _review_tiles(viewer: Viewer, rows: list[dashboard.ReviewAsset]) -> TilePage
             "%(num)s face to review",
             "%(num)s faces to review",
             row.undecided,
-            num=i18n.format_number(row.undecided, viewer.locale),
         )
         for row in rows
     }
@@ -195,7 +194,7 @@ def verify_chain(
             "The chain is broken at entry %(seq)s: it or an entry before it was changed "
             "or removed (%(num)s entries checked).",
             seq=result.first_bad,
-            num=result.entries,
+            num=i18n.format_number(result.entries, viewer.locale),
         )
         flash(request, "error", message)
     return see_other(safe_next(next, "/privacy/audit"))
