@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +16,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from dam import clock
-from dam.models import Asset, AssetKind, AssetStatus, Face, FaceState, Notification
+from dam.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Face,
+    FaceState,
+    LicenceStatus,
+    Notification,
+    Rendition,
+)
 from dam.runtime import Runtime
-from tests import media
+from ingest.video.captions import add_caption
+from tests import media, video_clips
 from tests.conftest import Account
 from tests.privacy_setup import upload
 from tests.ui_client import log_in
@@ -217,3 +229,73 @@ def test_a_library_selection_leaves_as_a_zip_with_a_progress_page(
     assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
     none = client.post("/downloads/zip", data={"zip_channel": "intranet", "csrf_token": token})
     assert "Selecteer eerst een of meer bestanden." in none.text
+
+
+def test_a_720p_video_offers_only_its_own_web_version_and_web_1080_is_not_a_409(
+    client: TestClient, rt: Runtime, creative: Account, tmp_path: Path
+) -> None:
+    """A 720p video has no web_1080 file: the form does not offer it, and a download that
+    asks for it (an old link, the API) gets the 720p file, with or without captions,
+    instead of 409 `not_cleared` for a video that is cleared."""
+    clip = video_clips.render(video_clips.Clip("web720", size="160x120", seconds=1.0), tmp_path)
+    with rt.unit_of_work() as session:
+        stored = rt.blobs.put_stream([clip.read_bytes(), secrets.token_bytes(16)])
+        video = Asset(
+            kind=AssetKind.video,
+            status=AssetStatus.ready,
+            filename="clip.mp4",
+            mime="video/mp4",
+            size=stored.size,
+            sha256=stored.sha256,
+            width=1280,
+            height=720,
+            duration_s=1.0,
+            title="Een clip",
+            alt_text="Een testbeeld",
+            licence_status=LicenceStatus.own,
+            owner_id=creative.user.id,
+            faces_checked_at=clock.now(),
+        )
+        session.add(video)
+        session.flush()
+        derived = rt.blobs.derived_dir(video.id)
+        derived.mkdir(parents=True)
+        shutil.copyfile(clip, derived / "web_720.mp4")
+        session.add(
+            Rendition(
+                asset_id=video.id,
+                name="web_720",
+                mime="video/mp4",
+                width=1280,
+                height=720,
+                size=clip.stat().st_size,
+                sha256=secrets.token_hex(32),
+                path=str((derived / "web_720.mp4").relative_to(rt.blobs.root)),
+            )
+        )
+        session.flush()
+        add_caption(
+            session,
+            asset_id=video.id,
+            language="nl",
+            data=b"WEBVTT\n\n00:00:00.000 --> 00:00:00.900\nHallo\n",
+            actor=creative.user,
+        )
+        video_id = video.id
+    log_in(client, creative)
+    page = client.get(f"/assets/{video_id}?download_channel=intranet").text
+    form = page[page.index('id="download-preset"') :][:400]
+    assert 'value="web_720"' in form and 'value="web_1080"' not in form
+    go = client.get(
+        f"/assets/{video_id}/download",
+        params={"channel": "intranet", "preset": "web_1080"},
+        follow_redirects=False,
+    )
+    assert go.status_code == 303 and "preset=web_720" in go.headers["location"]
+    for query in ("preset=web_1080", "preset=web_1080&captions=", "captions=nl"):
+        got = client.get(
+            f"/api/v1/assets/{video_id}/download?channel=intranet&{query}",
+            headers=creative.headers,
+        )
+        assert got.status_code == 200, (query, got.text)
+        assert got.headers["content-type"] == "video/mp4"

@@ -150,10 +150,16 @@ def cleared_download(
 
 
 def download_rendition(session: Session, asset: Asset, preset: str | None = None) -> Rendition:
-    """The best rendition to hand out for a channel (or the one `preset` names)."""
+    """The best rendition to hand out for a channel (or the one `preset` names). A video
+    asked in a web version it has no file for (`web_1080` of a 720p video) comes in the
+    next smaller one: nothing is scaled up, as with photos."""
     if asset.status != AssetStatus.ready:
         raise NotCleared("The asset is not processed yet.", reasons=[])
-    names = (preset,) if preset else DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
+    order = DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
+    if preset and asset.kind == AssetKind.video and preset in order:
+        names = order[order.index(preset) :]
+    else:
+        names = (preset,) if preset else order
     found = {
         r.name: r
         for r in session.exec(
@@ -164,6 +170,20 @@ def download_rendition(session: Session, asset: Asset, preset: str | None = None
         if name in found:
             return found[name]
     raise NotCleared("This asset has no rendition to download yet.", reasons=[])
+
+
+def video_versions(session: Session, asset: Asset) -> list[str]:
+    """The web versions (`web_720`, `web_1080`) a video has a file for, smallest first:
+    what a download form may offer."""
+    found = set(
+        session.exec(
+            select(Rendition.name).where(
+                Rendition.asset_id == asset.id,
+                col(Rendition.name).in_(DOWNLOAD_ORDER[AssetKind.video]),
+            )
+        )
+    )
+    return [name for name in reversed(DOWNLOAD_ORDER[AssetKind.video]) if name in found]
 
 
 def person_names(session: Session, verdict: Verdict) -> Mapping[str, str]:
