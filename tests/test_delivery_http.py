@@ -147,6 +147,34 @@ def test_a_square_download_carries_its_metadata_and_loses_location_and_serials(
     assert entries[0].details["channel"] == CHANNEL
 
 
+def test_the_credit_line_is_the_credit_alone_and_fits_iptc_on_a_whole_word(
+    client: TestClient, creative: Account, tmp_path: Path
+) -> None:
+    """The copyright notice has fields of its own: the credit does not repeat it (it did:
+    "Vlaamse overheid · © Vlaamse overheid"), and IPTC IIM's 32-byte Credit ends on a
+    whole word instead of "... © Vlaamse ove"."""
+    data = media.jpeg(900, 600, copyright="© Stad Gent 2026", artist="Jan Fotograaf")
+    asset = upload(client, creative, "gent.jpg", data, "image/jpeg")
+    credit = "Vlaamse overheid, afdeling Communicatie"
+    patched = client.patch(
+        f"/api/v1/assets/{asset['id']}",
+        headers=creative.headers,
+        json={"licence": {"credit": credit}},
+    )
+    assert patched.status_code == 200, patched.text
+    response = client.get(
+        f"/api/v1/assets/{asset['id']}/download",
+        params={"channel": CHANNEL, "preset": "web"},
+        headers=creative.headers,
+    )
+    assert response.status_code == 200, response.text
+    tags = exiftool(response.content, tmp_path, ".jpg")
+    assert tags["XMP-photoshop:Credit"] == credit
+    assert tags["XMP-dc:Rights"] == "© Stad Gent 2026"
+    assert tags["IPTC:CopyrightNotice"] == "© Stad Gent 2026"
+    assert tags["IPTC:Credit"] == "Vlaamse overheid, afdeling"
+
+
 @pytest.mark.parametrize(
     ("preset", "fmt", "mime", "size"),
     [

@@ -38,7 +38,7 @@ from dam.urls import is_web_address
 from gdpr.consent import notifications
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict import judge_redacted
-from gdpr.publishing import egress, redaction, shares, usages
+from gdpr.publishing import egress, redaction, usages
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,12 @@ def metadata_for(
         alt_text=asset.alt_text or "",
         keywords=tuple(tags),
         creator=str(meta.get("creator") or ""),
-        credit=shares.credit_line(asset),
+        # The credit alone: the copyright notice has its own fields (dc:rights, EXIF and
+        # IIM Copyright); shares.credit_line joins the two for pages, not for files.
+        credit=next(
+            (str(v) for v in (licence.get("credit"), meta.get("credit"), meta.get("creator")) if v),
+            "",
+        ),
         copyright=str(meta.get("copyright") or ""),
         usage_terms=str(licence.get("terms") or meta.get("usage_terms") or ""),
         licence_url=str(licence.get("url") or meta.get("web_statement") or ""),
