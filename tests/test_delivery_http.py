@@ -323,9 +323,10 @@ def test_crops_keep_the_face_whole_and_a_chosen_crop_is_remembered(
         json={"x": 0.0, "y": 0.5, "w": 1.0, "h": 0.5},
     )
     assert saved.status_code == 200, saved.text
+    assert not saved.json()["faces_whole"]  # the lower half leaves the head out
     again = client.get(f"/api/v1/assets/{asset_id}/crops", headers=creative.headers).json()
     chosen = next(c for c in again if c["preset"] == "square")
-    assert chosen["source"] == "saved"
+    assert chosen["source"] == "saved" and not chosen["faces_whole"]
     assert chosen["w"] * 1200 == pytest.approx(chosen["h"] * 1800, rel=1e-3)  # square
     bad = client.put(
         f"/api/v1/assets/{asset_id}/crops/web",

@@ -84,6 +84,12 @@ def saved_crop(session: Session, asset_id: str, preset: str) -> Box | None:
     return Box(row.x, row.y, row.w, row.h) if row else None
 
 
+def chosen_crop(box: Box, faces: list[Box]) -> Crop:
+    """A crop a person saved, saying whether it still holds every face whole (a person may
+    cut a head off on purpose; `faces_whole` must not claim otherwise)."""
+    return Crop(box, source="saved", faces_whole=all(box.contains(f) for f in faces))
+
+
 def automatic_crop(
     faces: list[Box], width: int, height: int, aspect: float, source: Path | None
 ) -> Crop:
@@ -359,7 +365,7 @@ def crops_of(
         spec = spec_for(Options(preset=name), settings)
         row = saved.get(name)
         if row is not None:
-            found[name] = Crop(Box(row.x, row.y, row.w, row.h), source="saved")
+            found[name] = chosen_crop(Box(row.x, row.y, row.w, row.h), faces)
         elif energy is not None:
             found[name] = crops.attention_crop(energy, width, height, spec.aspect)
         else:
