@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from dam import audit
 from dam.assets import get_asset, get_visible_asset
 from dam.auth import has_permission
-from dam.errors import N_, InvalidInput, NotCleared
+from dam.errors import N_, InvalidInput, NotCleared, join_messages
 from dam.models import (
     Asset,
     AssetKind,
@@ -90,7 +90,7 @@ def refusal(
         }
         for r in verdict.reasons
     ]
-    text = "; ".join(str(r["message"]) for r in reasons)
+    text = join_messages([str(r["message"]) for r in reasons])
     return NotCleared(
         N_("Not cleared for %(channel)s: %(reasons)s"),
         params={"channel": channel_label(channel, lang), "reasons": text},
