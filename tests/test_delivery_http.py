@@ -393,6 +393,7 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     outcomes = {r["Beeldbank id"]: r for r in rows}
     assert outcomes[photo["id"]]["Result"] == "included"
     assert outcomes[second["id"]]["Result"] == "included"
+    assert outcomes[blocked["id"]]["Title"] == "derde.jpg"  # untitled: its file name
     assert outcomes[blocked["id"]]["Result"] == "left out"
     assert outcomes[blocked["id"]]["Reason"].startswith("1 face not identified yet")
     assert outcomes["0" * 26]["Result"] == "not found"

@@ -220,7 +220,9 @@ class _Job:
         asset = session.get(Asset, asset_id)
         is_photo = asset is not None and AssetKind(asset.kind) == AssetKind.image
         options = delivery.Options(preset=self.preset) if is_photo else None
-        row = {"asset_id": asset_id, "title": asset.title if asset else "", "file": ""}
+        # Untitled: its file name, as the library shows it (not a bare id in the list).
+        title = (asset.title or asset.filename) if asset else ""
+        row = {"asset_id": asset_id, "title": title, "file": ""}
         refusal = ""
         for redact in [False, True] if self.redact else [False]:
             ask = gate.ChannelDownload(asset_id, self.channel, redact=redact, options=options)
