@@ -127,6 +127,32 @@ if (form && picture && stage && rect && canvas) {
   stage.addEventListener("pointerup", stop);
   stage.addEventListener("pointercancel", stop);
   picture.addEventListener("dragstart", (event) => event.preventDefault());
+  // The page lists the automatic crops without looking at the photo; once the editor
+  // opens, ask the API for the ones a download uses (the attention crop of a photo
+  // without faces), so that the frame shows what the file will hold.
+  let touched = false;
+  for (const type of ["pointerdown", "keydown", "input"]) {
+    form.addEventListener(type, () => { touched = true; });
+    stage.addEventListener(type, () => { touched = true; });
+  }
+  select.addEventListener("change", () => { touched = false; });
+  const editor = document.getElementById("crop-editor");
+  const refresh = async () => {
+    if (!form.dataset.cropsUrl) return;
+    try {
+      const answer = await fetch(form.dataset.cropsUrl, { credentials: "same-origin" });
+      if (!answer.ok) return;
+      for (const c of await answer.json()) crops[c.preset] = { x: c.x, y: c.y, w: c.w, h: c.h };
+      form.dataset.cropsLoaded = "1";
+      const now = crops[select.value];
+      if (now && !touched) write(now);
+    } catch {
+      // Offline or refused: the page's crops stay.
+    }
+  };
+  if (editor) {
+    editor.addEventListener("toggle", () => { if (editor.open && !form.dataset.cropsLoaded) refresh(); });
+  }
   picture.addEventListener("load", draw);
   const first = crops[select.value];
   if (first) write(first); else draw();
