@@ -208,6 +208,7 @@ def test_a_library_selection_leaves_as_a_zip_with_a_progress_page(
     token = log_in(client, creative)
     library = client.get("/").text
     assert "Downloaden als ZIP" in library and 'formaction="/downloads/zip"' in library
+    assert "Banner (1920 × 600)</option>" in library  # its size, as on the asset page
     asked = client.post(
         "/downloads/zip",
         data={
