@@ -50,6 +50,8 @@ def test_a_cleared_photo_offers_presets_and_goes_through_to_the_file(
     page = client.get(f"/assets/{asset['id']}?download_channel=intranet").text
     assert 'id="download-heading"' in page
     assert "Formaat en vorm" in page and "Vierkant (1080 × 1080)" in page
+    shapes = page[page.index('id="crop-preset"') :][:800]
+    assert "Banner (1920 × 600)</option>" in shapes  # the crop editor's shapes say sizes too
     assert "Waar wordt dit gepubliceerd? (optioneel)" in page
     assert "Vraag een controle aan" not in page  # cleared: nothing to review
     go = client.get(
