@@ -69,6 +69,17 @@ def test_a_cleared_photo_offers_presets_and_goes_through_to_the_file(
     assert target.startswith(f"/api/v1/assets/{asset['id']}/download?")
     got = client.get(target)
     assert got.status_code == 200 and got.headers["content-type"] == "image/webp"
+    # Refused for the website (no alt text): the reasons say what stands in the way, not
+    # "Geen personen gedetecteerd", in the control and in the API's 409.
+    refused = client.get(f"/assets/{asset['id']}?download_channel=website").text
+    control = refused[refused.index('id="download-heading"') :]
+    assert "Alternatieve tekst ontbreekt" in control
+    assert "Geen personen gedetecteerd" not in control
+    api = client.get(
+        f"/api/v1/assets/{asset['id']}/download?channel=website", headers=creative.headers
+    ).json()["error"]
+    assert [r["code"] for r in api["reasons"]] == ["alt_text_missing"]
+    assert "No people" not in api["message"]
     # The channel is remembered: the page opens on it next time.
     again = client.get(f"/assets/{asset['id']}").text
     assert re.search(r'<option value="intranet" selected>', again)

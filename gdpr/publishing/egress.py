@@ -34,6 +34,8 @@ DISPLAY_RENDITIONS = frozenset(
 INTERNAL = "internal"
 BYPASS = "assets.any_verdict"
 
+# Reasons a refusal leaves out: they explain a clearance, not a refusal.
+NOT_IN_THE_WAY = frozenset({"no_people"})
 # Best file for each kind, first that exists.
 DOWNLOAD_ORDER = {
     AssetKind.image: ("large", "preview"),
@@ -78,7 +80,8 @@ def require_cleared(
 def refusal(
     session: Session, verdict: Verdict, *, settings: Settings, lang: str, names_visible: bool
 ) -> NotCleared:
-    """The 409 for a verdict that is not `cleared`, its reasons described."""
+    """The 409 for a verdict that is not `cleared`, its reasons described: what stands in
+    the way (and who did consent), not "No people detected", which stands in no way."""
     channel = verdict.channel
     names = person_names(session, verdict) if names_visible else {}
     reasons = [
@@ -89,6 +92,7 @@ def refusal(
             ),
         }
         for r in verdict.reasons
+        if r.code not in NOT_IN_THE_WAY
     ]
     text = join_messages([str(r["message"]) for r in reasons])
     return NotCleared(

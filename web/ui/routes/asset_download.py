@@ -77,7 +77,11 @@ def download_context(request: Request, db: Session, viewer: Viewer, asset: Asset
         channel=channel,
         channels=list(settings.channel_list),
         status=status,
-        reasons=[str(r["message"]) for r in verdict["reasons"]],
+        reasons=[
+            str(r["message"])
+            for r in verdict["reasons"]
+            if status == "cleared" or r["code"] not in egress.NOT_IN_THE_WAY
+        ],
         may_redact=status != "cleared"
         and status != "unknown"
         and delivery.redaction_clears(db, asset, channel, settings),
