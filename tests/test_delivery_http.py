@@ -40,6 +40,7 @@ from dam.models import (
 )
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
+from gdpr.consent import notifications
 from gdpr.publishing import download_batches, download_packing
 from gdpr.requests import erasure
 from ingest.demo import exif_block, jpeg_bytes, scene, store_oriented
@@ -349,6 +350,25 @@ def test_a_review_request_notifies_the_privacy_officers_and_a_usage_is_recorded(
     with rt.session() as session:
         notes = session.exec(select(Notification).where(Notification.subject_id == asset_id)).all()
     assert [(n.kind, n.params["channel"]) for n in notes] == [("asset.review_requested", "website")]
+    social = client.post(
+        f"/api/v1/assets/{asset_id}/review-requests",
+        headers=creative.headers,
+        json={"channel": "social"},
+    )
+    assert social.status_code == 202, social.text
+    with rt.session() as session:
+        note = session.exec(
+            select(Notification).where(
+                Notification.subject_id == asset_id, Notification.dedupe_key.contains("social")
+            )
+        ).one()
+    # The officers read the channel's name, not its code.
+    assert notifications.text(note, "nl", "Europe/Brussels").endswith(
+        "voor het kanaal sociale media."
+    )
+    assert notifications.text(note, "en", "Europe/Brussels").endswith(
+        "for the channel social media."
+    )
     got = client.get(
         f"/api/v1/assets/{asset_id}/download",
         params={"channel": CHANNEL, "preset": "web", "usage": "https://www.vlaanderen.be/strand"},
