@@ -14,6 +14,17 @@ MessageId = str | tuple[str, str]
 LIST_SEPARATOR = "; "  # between the items of a list of messages (the same in every language)
 
 
+def join_messages(items: Sequence[str]) -> str:
+    """A list of messages as one text: a sentence (ending in . ! or ?) is followed by a
+    space, anything else by LIST_SEPARATOR; "A. B." rather than "A.; B."."""
+    parts: list[str] = []
+    for i, item in enumerate(items):
+        parts.append(item)
+        if i < len(items) - 1:
+            parts.append(" " if item.rstrip().endswith((".", "!", "?")) else LIST_SEPARATOR)
+    return "".join(parts)
+
+
 def N_(message: str) -> str:
     """Mark `message` for the catalogs (web/translations) without translating it here."""
     return message
@@ -94,7 +105,7 @@ def _english(value: object) -> object:
     if isinstance(value, Message):
         return value.english
     if is_message_list(value):
-        return LIST_SEPARATOR.join(m.english for m in value)
+        return join_messages([m.english for m in value])
     if isinstance(value, (Size, Number)):
         return str(value)
     return value

@@ -81,15 +81,27 @@ def xmp_values(meta: FileMetadata) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _iim(text: str, limit: int) -> str:
+    """`text` within an IIM field's `limit` in bytes (UTF-8), cut after a whole word when
+    it is longer: "Vlaamse overheid, afdeling", not "Vlaamse overheid, afdeling Commu"."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    cut = data[: limit + 1].decode(errors="ignore")
+    head, space, _ = cut.rpartition(" ")
+    kept = head if space and head.strip() else data[:limit].decode(errors="ignore")
+    return kept.rstrip(" ,;:·-–")
+
+
 def iptc_values(meta: FileMetadata) -> dict[str, Any]:
     values: dict[str, Any] = {
         "Iptc.Envelope.CharacterSet": "\x1b%G",  # UTF-8
-        "Iptc.Application2.ObjectName": meta.title[:64] or None,
-        "Iptc.Application2.Caption": meta.description[:2000] or None,
-        "Iptc.Application2.Keywords": [k[:64] for k in meta.keywords] or None,
-        "Iptc.Application2.Byline": [meta.creator[:32]] if meta.creator else None,
-        "Iptc.Application2.Credit": meta.credit[:32] or None,
-        "Iptc.Application2.Copyright": meta.copyright[:128] or None,
+        "Iptc.Application2.ObjectName": _iim(meta.title, 64) or None,
+        "Iptc.Application2.Caption": _iim(meta.description, 2000) or None,
+        "Iptc.Application2.Keywords": [_iim(k, 64) for k in meta.keywords] or None,
+        "Iptc.Application2.Byline": [_iim(meta.creator, 32)] if meta.creator else None,
+        "Iptc.Application2.Credit": _iim(meta.credit, 32) or None,
+        "Iptc.Application2.Copyright": _iim(meta.copyright, 128) or None,
     }
     return {k: v for k, v in values.items() if v is not None}
 

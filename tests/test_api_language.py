@@ -57,6 +57,17 @@ def test_a_refused_download_speaks_one_language(
     message = english.json()["error"]["message"]
     assert message.startswith("Not cleared for website: "), message
     assert "Alt text is missing" in message and "ontbreekt" not in message
+    # Reasons are sentences: one after the other, not "... website).; 1 person ...".
+    assert ".; " not in message and ".; " not in dutch.json()["error"]["message"]
+    # A script that states no language gets English (API.md): the reasons too, not an
+    # English frame around Dutch reasons; so do the asset's and the verdict's reasons.
+    script = client.get(url, headers=creative.headers).json()["error"]
+    assert script["message"] == message
+    assert all("ontbreekt" not in r["message"] for r in script["reasons"])
+    for path in (f"/api/v1/assets/{asset_id}", f"/api/v1/assets/{asset_id}/verdict"):
+        body = client.get(path, headers=creative.headers).json()
+        verdict = body.get("verdict", body)
+        assert verdict["website"]["reasons"][0]["message"].startswith("Alt text is missing")
     # The codes stay for programs, whatever the language.
     assert english.json()["error"]["code"] == dutch.json()["error"]["code"] == "not_cleared"
     codes = {r["code"] for r in dutch.json()["error"]["reasons"]}

@@ -40,6 +40,7 @@ from dam.models import (
 )
 from dam.runtime import Runtime, build_runtime
 from dam.settings import Settings
+from gdpr.consent import notifications
 from gdpr.publishing import download_batches, download_packing
 from gdpr.requests import erasure
 from ingest.demo import exif_block, jpeg_bytes, scene, store_oriented
@@ -145,6 +146,34 @@ def test_a_square_download_carries_its_metadata_and_loses_location_and_serials(
     entries = _audits(rt, "asset.downloaded", asset_id)
     assert [e.details["preset"] for e in entries] == ["square"]
     assert entries[0].details["channel"] == CHANNEL
+
+
+def test_the_credit_line_is_the_credit_alone_and_fits_iptc_on_a_whole_word(
+    client: TestClient, creative: Account, tmp_path: Path
+) -> None:
+    """The copyright notice has fields of its own: the credit does not repeat it (it did:
+    "Vlaamse overheid · © Vlaamse overheid"), and IPTC IIM's 32-byte Credit ends on a
+    whole word instead of "... © Vlaamse ove"."""
+    data = media.jpeg(900, 600, copyright="© Stad Gent 2026", artist="Jan Fotograaf")
+    asset = upload(client, creative, "gent.jpg", data, "image/jpeg")
+    credit = "Vlaamse overheid, afdeling Communicatie"
+    patched = client.patch(
+        f"/api/v1/assets/{asset['id']}",
+        headers=creative.headers,
+        json={"licence": {"credit": credit}},
+    )
+    assert patched.status_code == 200, patched.text
+    response = client.get(
+        f"/api/v1/assets/{asset['id']}/download",
+        params={"channel": CHANNEL, "preset": "web"},
+        headers=creative.headers,
+    )
+    assert response.status_code == 200, response.text
+    tags = exiftool(response.content, tmp_path, ".jpg")
+    assert tags["XMP-photoshop:Credit"] == credit
+    assert tags["XMP-dc:Rights"] == "© Stad Gent 2026"
+    assert tags["IPTC:CopyrightNotice"] == "© Stad Gent 2026"
+    assert tags["IPTC:Credit"] == "Vlaamse overheid, afdeling"
 
 
 @pytest.mark.parametrize(
@@ -295,9 +324,10 @@ def test_crops_keep_the_face_whole_and_a_chosen_crop_is_remembered(
         json={"x": 0.0, "y": 0.5, "w": 1.0, "h": 0.5},
     )
     assert saved.status_code == 200, saved.text
+    assert not saved.json()["faces_whole"]  # the lower half leaves the head out
     again = client.get(f"/api/v1/assets/{asset_id}/crops", headers=creative.headers).json()
     chosen = next(c for c in again if c["preset"] == "square")
-    assert chosen["source"] == "saved"
+    assert chosen["source"] == "saved" and not chosen["faces_whole"]
     assert chosen["w"] * 1200 == pytest.approx(chosen["h"] * 1800, rel=1e-3)  # square
     bad = client.put(
         f"/api/v1/assets/{asset_id}/crops/web",
@@ -320,6 +350,25 @@ def test_a_review_request_notifies_the_privacy_officers_and_a_usage_is_recorded(
     with rt.session() as session:
         notes = session.exec(select(Notification).where(Notification.subject_id == asset_id)).all()
     assert [(n.kind, n.params["channel"]) for n in notes] == [("asset.review_requested", "website")]
+    social = client.post(
+        f"/api/v1/assets/{asset_id}/review-requests",
+        headers=creative.headers,
+        json={"channel": "social"},
+    )
+    assert social.status_code == 202, social.text
+    with rt.session() as session:
+        note = session.exec(
+            select(Notification).where(
+                Notification.subject_id == asset_id, Notification.dedupe_key.contains("social")
+            )
+        ).one()
+    # The officers read the channel's name, not its code.
+    assert notifications.text(note, "nl", "Europe/Brussels").endswith(
+        "voor het kanaal sociale media."
+    )
+    assert notifications.text(note, "en", "Europe/Brussels").endswith(
+        "for the channel social media."
+    )
     got = client.get(
         f"/api/v1/assets/{asset_id}/download",
         params={"channel": CHANNEL, "preset": "web", "usage": "https://www.vlaanderen.be/strand"},
@@ -364,6 +413,7 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
     outcomes = {r["Beeldbank id"]: r for r in rows}
     assert outcomes[photo["id"]]["Result"] == "included"
     assert outcomes[second["id"]]["Result"] == "included"
+    assert outcomes[blocked["id"]]["Title"] == "derde.jpg"  # untitled: its file name
     assert outcomes[blocked["id"]]["Result"] == "left out"
     assert outcomes[blocked["id"]]["Reason"].startswith("1 face not identified yet")
     assert outcomes["0" * 26]["Result"] == "not found"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +16,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from dam import clock
-from dam.models import Asset, AssetKind, AssetStatus, Face, FaceState, Notification
+from dam.models import (
+    Asset,
+    AssetKind,
+    AssetStatus,
+    Face,
+    FaceState,
+    LicenceStatus,
+    Notification,
+    Rendition,
+)
 from dam.runtime import Runtime
-from tests import media
+from ingest.video.captions import add_caption
+from tests import media, video_clips
 from tests.conftest import Account
 from tests.privacy_setup import upload
 from tests.ui_client import log_in
@@ -38,6 +50,8 @@ def test_a_cleared_photo_offers_presets_and_goes_through_to_the_file(
     page = client.get(f"/assets/{asset['id']}?download_channel=intranet").text
     assert 'id="download-heading"' in page
     assert "Formaat en vorm" in page and "Vierkant (1080 × 1080)" in page
+    shapes = page[page.index('id="crop-preset"') :][:800]
+    assert "Banner (1920 × 600)</option>" in shapes  # the crop editor's shapes say sizes too
     assert "Waar wordt dit gepubliceerd? (optioneel)" in page
     assert "Vraag een controle aan" not in page  # cleared: nothing to review
     go = client.get(
@@ -55,6 +69,17 @@ def test_a_cleared_photo_offers_presets_and_goes_through_to_the_file(
     assert target.startswith(f"/api/v1/assets/{asset['id']}/download?")
     got = client.get(target)
     assert got.status_code == 200 and got.headers["content-type"] == "image/webp"
+    # Refused for the website (no alt text): the reasons say what stands in the way, not
+    # "Geen personen gedetecteerd", in the control and in the API's 409.
+    refused = client.get(f"/assets/{asset['id']}?download_channel=website").text
+    control = refused[refused.index('id="download-heading"') :]
+    assert "Alternatieve tekst ontbreekt" in control
+    assert "Geen personen gedetecteerd" not in control
+    api = client.get(
+        f"/api/v1/assets/{asset['id']}/download?channel=website", headers=creative.headers
+    ).json()["error"]
+    assert [r["code"] for r in api["reasons"]] == ["alt_text_missing"]
+    assert "No people" not in api["message"]
     # The channel is remembered: the page opens on it next time.
     again = client.get(f"/assets/{asset['id']}").text
     assert re.search(r'<option value="intranet" selected>', again)
@@ -196,6 +221,7 @@ def test_a_library_selection_leaves_as_a_zip_with_a_progress_page(
     token = log_in(client, creative)
     library = client.get("/").text
     assert "Downloaden als ZIP" in library and 'formaction="/downloads/zip"' in library
+    assert "Banner (1920 × 600)</option>" in library  # its size, as on the asset page
     asked = client.post(
         "/downloads/zip",
         data={
@@ -217,3 +243,73 @@ def test_a_library_selection_leaves_as_a_zip_with_a_progress_page(
     assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
     none = client.post("/downloads/zip", data={"zip_channel": "intranet", "csrf_token": token})
     assert "Selecteer eerst een of meer bestanden." in none.text
+
+
+def test_a_720p_video_offers_only_its_own_web_version_and_web_1080_is_not_a_409(
+    client: TestClient, rt: Runtime, creative: Account, tmp_path: Path
+) -> None:
+    """A 720p video has no web_1080 file: the form does not offer it, and a download that
+    asks for it (an old link, the API) gets the 720p file, with or without captions,
+    instead of 409 `not_cleared` for a video that is cleared."""
+    clip = video_clips.render(video_clips.Clip("web720", size="160x120", seconds=1.0), tmp_path)
+    with rt.unit_of_work() as session:
+        stored = rt.blobs.put_stream([clip.read_bytes(), secrets.token_bytes(16)])
+        video = Asset(
+            kind=AssetKind.video,
+            status=AssetStatus.ready,
+            filename="clip.mp4",
+            mime="video/mp4",
+            size=stored.size,
+            sha256=stored.sha256,
+            width=1280,
+            height=720,
+            duration_s=1.0,
+            title="Een clip",
+            alt_text="Een testbeeld",
+            licence_status=LicenceStatus.own,
+            owner_id=creative.user.id,
+            faces_checked_at=clock.now(),
+        )
+        session.add(video)
+        session.flush()
+        derived = rt.blobs.derived_dir(video.id)
+        derived.mkdir(parents=True)
+        shutil.copyfile(clip, derived / "web_720.mp4")
+        session.add(
+            Rendition(
+                asset_id=video.id,
+                name="web_720",
+                mime="video/mp4",
+                width=1280,
+                height=720,
+                size=clip.stat().st_size,
+                sha256=secrets.token_hex(32),
+                path=str((derived / "web_720.mp4").relative_to(rt.blobs.root)),
+            )
+        )
+        session.flush()
+        add_caption(
+            session,
+            asset_id=video.id,
+            language="nl",
+            data=b"WEBVTT\n\n00:00:00.000 --> 00:00:00.900\nHallo\n",
+            actor=creative.user,
+        )
+        video_id = video.id
+    log_in(client, creative)
+    page = client.get(f"/assets/{video_id}?download_channel=intranet").text
+    form = page[page.index('id="download-preset"') :][:400]
+    assert 'value="web_720"' in form and 'value="web_1080"' not in form
+    go = client.get(
+        f"/assets/{video_id}/download",
+        params={"channel": "intranet", "preset": "web_1080"},
+        follow_redirects=False,
+    )
+    assert go.status_code == 303 and "preset=web_720" in go.headers["location"]
+    for query in ("preset=web_1080", "preset=web_1080&captions=", "captions=nl"):
+        got = client.get(
+            f"/api/v1/assets/{video_id}/download?channel=intranet&{query}",
+            headers=creative.headers,
+        )
+        assert got.status_code == 200, (query, got.text)
+        assert got.headers["content-type"] == "video/mp4"

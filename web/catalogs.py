@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from dam.errors import LIST_SEPARATOR, Message, MessageId, is_message_list
+from dam.errors import Message, MessageId, is_message_list, join_messages
 from dam.messages import HasError, failure_of
 from dam.numbers import Number, format_number
 from dam.sizes import Size, format_size
@@ -98,7 +98,7 @@ def _value(locale: str, value: object) -> object:
     if isinstance(value, Message):
         return translate_message(locale, value)
     if is_message_list(value):
-        return LIST_SEPARATOR.join(translate_message(locale, m) for m in value)
+        return join_messages([translate_message(locale, m) for m in value])
     if isinstance(value, Size):
         return size_text(value.bytes, locale)
     if isinstance(value, Number):

@@ -22,7 +22,7 @@ from dam.models import Consent, Notification, Role, Usage, User
 from dam.settings import Settings
 from gdpr.consent import consent_filters
 from gdpr.judgement import verdicts
-from gdpr.judgement.verdict_text import format_day
+from gdpr.judgement.verdict_text import channel_label, format_day
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ def text(notice: Notification, lang: str, zone: str) -> str:
     if "date" in params:
         # The stored end is the midnight after the last valid day: name that day.
         params["date"] = format_day(params["date"], lang, zone, last_day=True)
+    if "channel" in params:  # "sociale media", not the code "social"
+        params["channel"] = channel_label(str(params["channel"]), lang)
     texts = _TEXTS.get(lang, _TEXTS["nl"])
     # Counted texts have their own wording for none and for one ("/0", "/1").
     counted = f"{notice.kind}/{params['usages']}" if "usages" in params else ""

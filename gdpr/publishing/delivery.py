@@ -38,7 +38,7 @@ from dam.urls import is_web_address
 from gdpr.consent import notifications
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict import judge_redacted
-from gdpr.publishing import egress, redaction, shares, usages
+from gdpr.publishing import egress, redaction, usages
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,12 @@ def face_boxes(session: Session, asset_id: str) -> list[Box]:
 def saved_crop(session: Session, asset_id: str, preset: str) -> Box | None:
     row = session.get(AssetCrop, (asset_id, preset))
     return Box(row.x, row.y, row.w, row.h) if row else None
+
+
+def chosen_crop(box: Box, faces: list[Box]) -> Crop:
+    """A crop a person saved, saying whether it still holds every face whole (a person may
+    cut a head off on purpose; `faces_whole` must not claim otherwise)."""
+    return Crop(box, source="saved", faces_whole=all(box.contains(f) for f in faces))
 
 
 def automatic_crop(
@@ -167,7 +173,12 @@ def metadata_for(
         alt_text=asset.alt_text or "",
         keywords=tuple(tags),
         creator=str(meta.get("creator") or ""),
-        credit=shares.credit_line(asset),
+        # The credit alone: the copyright notice has its own fields (dc:rights, EXIF and
+        # IIM Copyright); shares.credit_line joins the two for pages, not for files.
+        credit=next(
+            (str(v) for v in (licence.get("credit"), meta.get("credit"), meta.get("creator")) if v),
+            "",
+        ),
         copyright=str(meta.get("copyright") or ""),
         usage_terms=str(licence.get("terms") or meta.get("usage_terms") or ""),
         licence_url=str(licence.get("url") or meta.get("web_statement") or ""),
@@ -354,7 +365,7 @@ def crops_of(
         spec = spec_for(Options(preset=name), settings)
         row = saved.get(name)
         if row is not None:
-            found[name] = Crop(Box(row.x, row.y, row.w, row.h), source="saved")
+            found[name] = chosen_crop(Box(row.x, row.y, row.w, row.h), faces)
         elif energy is not None:
             found[name] = crops.attention_crop(energy, width, height, spec.aspect)
         else:

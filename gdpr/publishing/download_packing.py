@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlmodel import Session, col, update
 
 from dam import clock, messages
-from dam.errors import LIST_SEPARATOR, N_, DomainError, Message, N_plural
+from dam.errors import N_, DomainError, Message, N_plural, join_messages
 from dam.jobs import StageContext
 from dam.messages import failure_columns
 from dam.models import Asset, AssetKind, DownloadBatch, User
@@ -220,7 +220,9 @@ class _Job:
         asset = session.get(Asset, asset_id)
         is_photo = asset is not None and AssetKind(asset.kind) == AssetKind.image
         options = delivery.Options(preset=self.preset) if is_photo else None
-        row = {"asset_id": asset_id, "title": asset.title if asset else "", "file": ""}
+        # Untitled: its file name, as the library shows it (not a bare id in the list).
+        title = (asset.title or asset.filename) if asset else ""
+        row = {"asset_id": asset_id, "title": title, "file": ""}
         refusal = ""
         for redact in [False, True] if self.redact else [False]:
             ask = gate.ChannelDownload(asset_id, self.channel, redact=redact, options=options)
@@ -289,7 +291,7 @@ def _reason(exc: DomainError, say: Callable[[Message], str]) -> str:
     by the gate), else the refusal itself."""
     reasons = exc.details.get("reasons") or []
     messages = [str(r.get("message")) for r in reasons if isinstance(r, dict) and r.get("message")]
-    return LIST_SEPARATOR.join(messages) or say(Message.of(exc))
+    return join_messages(messages) or say(Message.of(exc))
 
 
 def manifest(outcomes: list[dict[str, str]], say: Callable[[Message], str]) -> str:

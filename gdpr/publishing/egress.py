@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from dam import audit
 from dam.assets import get_asset, get_visible_asset
 from dam.auth import has_permission
-from dam.errors import N_, InvalidInput, NotCleared
+from dam.errors import N_, InvalidInput, NotCleared, join_messages
 from dam.models import (
     Asset,
     AssetKind,
@@ -34,6 +34,8 @@ DISPLAY_RENDITIONS = frozenset(
 INTERNAL = "internal"
 BYPASS = "assets.any_verdict"
 
+# Reasons a refusal leaves out: they explain a clearance, not a refusal.
+NOT_IN_THE_WAY = frozenset({"no_people"})
 # Best file for each kind, first that exists.
 DOWNLOAD_ORDER = {
     AssetKind.image: ("large", "preview"),
@@ -78,7 +80,8 @@ def require_cleared(
 def refusal(
     session: Session, verdict: Verdict, *, settings: Settings, lang: str, names_visible: bool
 ) -> NotCleared:
-    """The 409 for a verdict that is not `cleared`, its reasons described."""
+    """The 409 for a verdict that is not `cleared`, its reasons described: what stands in
+    the way (and who did consent), not "No people detected", which stands in no way."""
     channel = verdict.channel
     names = person_names(session, verdict) if names_visible else {}
     reasons = [
@@ -89,8 +92,9 @@ def refusal(
             ),
         }
         for r in verdict.reasons
+        if r.code not in NOT_IN_THE_WAY
     ]
-    text = "; ".join(str(r["message"]) for r in reasons)
+    text = join_messages([str(r["message"]) for r in reasons])
     return NotCleared(
         N_("Not cleared for %(channel)s: %(reasons)s"),
         params={"channel": channel_label(channel, lang), "reasons": text},
@@ -150,10 +154,16 @@ def cleared_download(
 
 
 def download_rendition(session: Session, asset: Asset, preset: str | None = None) -> Rendition:
-    """The best rendition to hand out for a channel (or the one `preset` names)."""
+    """The best rendition to hand out for a channel (or the one `preset` names). A video
+    asked in a web version it has no file for (`web_1080` of a 720p video) comes in the
+    next smaller one: nothing is scaled up, as with photos."""
     if asset.status != AssetStatus.ready:
         raise NotCleared("The asset is not processed yet.", reasons=[])
-    names = (preset,) if preset else DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
+    order = DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
+    if preset and asset.kind == AssetKind.video and preset in order:
+        names = order[order.index(preset) :]
+    else:
+        names = (preset,) if preset else order
     found = {
         r.name: r
         for r in session.exec(
@@ -164,6 +174,20 @@ def download_rendition(session: Session, asset: Asset, preset: str | None = None
         if name in found:
             return found[name]
     raise NotCleared("This asset has no rendition to download yet.", reasons=[])
+
+
+def video_versions(session: Session, asset: Asset) -> list[str]:
+    """The web versions (`web_720`, `web_1080`) a video has a file for, smallest first:
+    what a download form may offer."""
+    found = set(
+        session.exec(
+            select(Rendition.name).where(
+                Rendition.asset_id == asset.id,
+                col(Rendition.name).in_(DOWNLOAD_ORDER[AssetKind.video]),
+            )
+        )
+    )
+    return [name for name in reversed(DOWNLOAD_ORDER[AssetKind.video]) if name in found]
 
 
 def person_names(session: Session, verdict: Verdict) -> Mapping[str, str]:

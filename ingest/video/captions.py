@@ -18,8 +18,9 @@ from dam.assets import get_asset, get_rendition
 from dam.blobs import BlobStore
 from dam.clock import now
 from dam.errors import N_, Conflict, InvalidInput, NotFound
-from dam.models import AssetKind, Caption, User
+from dam.models import AssetKind, Caption, Rendition, User
 from dam.owner import temp_prefix
+from dam.presets import VIDEO_PRESETS
 from ingest.ffmpeg import ffmpeg_binary
 from ingest.video import commands, cues, limits, process
 
@@ -183,6 +184,19 @@ def caption_file(caption: Caption, *, fmt: str = "vtt") -> CaptionFile:
     return CaptionFile(caption.vtt.encode(), "text/vtt", f"{stem}.vtt")
 
 
+def _web_version(session: Session, asset_id: str, name: str) -> Rendition:
+    """The web version `name`, or the next smaller one the video has (a 720p video has no
+    `web_1080`: nothing is scaled up)."""
+    if name in VIDEO_PRESETS:
+        for candidate in reversed(VIDEO_PRESETS[: VIDEO_PRESETS.index(name) + 1]):
+            found = session.exec(
+                select(Rendition).where(Rendition.asset_id == asset_id, Rendition.name == candidate)
+            ).first()
+            if found is not None:
+                return found
+    return get_rendition(session, asset_id, name)
+
+
 def captioned_video(
     session: Session, blobs: BlobStore, *, asset_id: str, rendition: str, languages: list[str]
 ) -> Path:
@@ -190,7 +204,7 @@ def captioned_video(
     and sound are copied, not re-encoded). The caller deletes the file after sending it."""
     if not rendition.startswith("web_"):
         raise InvalidInput("Captions can be built into the web versions (web_720, web_1080).")
-    source = blobs.root / get_rendition(session, asset_id, rendition).path
+    source = blobs.root / _web_version(session, asset_id, rendition).path
     chosen = [get_caption(session, asset_id, language) for language in languages]
     if not chosen:
         chosen = list_captions(session, asset_id)

@@ -13,7 +13,6 @@ from dam import assets
 from dam.models import User
 from dam.settings import Settings
 from gdpr import gate
-from gdpr.judgement.verdict_text import language
 from ingest.upload import receive_upload
 from web.api.schemas import (
     AssetList,
@@ -101,9 +100,9 @@ def list_assets(
 def _asset_json(
     session: Session, asset_id: str, request: Request, settings: Settings, user: User
 ) -> AssetPublic:
-    lang = language(request.headers.get("accept-language"))
+    lang = api_locale(request)  # the verdict's reasons in the same language as the rest
     verdict = verdict_public(session, asset_id, settings=settings, user=user, lang=lang)
-    return asset_public(assets.asset_view(session, asset_id), verdict, locale=api_locale(request))
+    return asset_public(assets.asset_view(session, asset_id), verdict, locale=lang)
 
 
 @router.get("/{asset_id}", response_model=AssetPublic)

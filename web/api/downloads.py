@@ -166,7 +166,8 @@ def save_crop(
     row = delivery.save_crop(
         session, asset=asset, preset=preset, box=box, actor=user, settings=settings
     )
-    return crop_public(preset, Crop(Box(row.x, row.y, row.w, row.h), source="saved"))
+    saved = Box(row.x, row.y, row.w, row.h)
+    return crop_public(preset, delivery.chosen_crop(saved, delivery.face_boxes(session, asset.id)))
 
 
 class ReviewInput(BaseModel):

@@ -11,11 +11,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from dam.models import User
 from dam.presets import VIDEO_PRESETS
 from gdpr import gate
-from gdpr.judgement.verdict_text import language
 from gdpr.publishing import delivery, redaction
 from ingest.video import captions as video_captions
 from web.api.verdict_schemas import verdict_public
 from web.deps import BlobsDep, SessionDep, SettingsDep, VisibleAsset, require
+from web.errors import api_locale
 from web.files import file_response
 from web.openapi import errors
 
@@ -31,8 +31,9 @@ def get_verdict(
     *,
     asset: VisibleAsset,
 ) -> dict[str, Any]:
-    """Each channel's verdict with its reasons (messages in the Accept-Language)."""
-    lang = language(request.headers.get("accept-language"))
+    """Each channel's verdict with its reasons (messages in the language of the API's
+    answers: the browser session's, else Accept-Language, else English)."""
+    lang = api_locale(request)
     return verdict_public(session, asset.id, settings=settings, user=user, lang=lang)
 
 
@@ -62,7 +63,7 @@ def download(
     `preset` (default `large`), optionally with a `format`, custom `width`/`height` and
     `crop` (x,y,w,h fractions of the upright image), with their metadata written; videos
     in `web_720` or `web_1080`. `usage` records where the file will be published."""
-    lang = language(request.headers.get("accept-language"))
+    lang = api_locale(request)
     options = None
     if any(v is not None for v in (preset, format, width, height, crop, usage)):
         options = delivery.Options(

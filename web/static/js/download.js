@@ -1,11 +1,13 @@
 // The crop editor of the download control: the frame over the picture follows the
-// numbers, moves with the arrow keys (Shift: 5 %), grows and shrinks with + and -, keeps
+// numbers, moves with the arrow keys (Shift: 5 %) or by dragging it (mouse, pen or
+// finger), grows and shrinks with + and - or by dragging its lower right corner, keeps
 // the shape's proportions, and a canvas shows the crop live. Without this script the
 // numbers and the Save button still work.
 const form = document.querySelector(".crop-form");
 const picture = document.getElementById("crop-picture");
 const stage = document.getElementById("crop-stage");
 const rect = document.getElementById("crop-rect");
+const handle = document.getElementById("crop-handle");
 const canvas = document.getElementById("crop-preview");
 if (form && picture && stage && rect && canvas) {
   const crops = JSON.parse(form.dataset.crops || "{}");
@@ -37,6 +39,10 @@ if (form && picture && stage && rect && canvas) {
     rect.setAttribute("y", `${b.y * 100}%`);
     rect.setAttribute("width", `${b.w * 100}%`);
     rect.setAttribute("height", `${b.h * 100}%`);
+    if (handle) {
+      handle.setAttribute("cx", `${(b.x + b.w) * 100}%`);
+      handle.setAttribute("cy", `${(b.y + b.h) * 100}%`);
+    }
     if (!picture.complete || !picture.naturalWidth) return;
     const long = 240;
     const a = aspect();
@@ -71,6 +77,82 @@ if (form && picture && stage && rect && canvas) {
     event.preventDefault();
     write({ ...b, ...change });
   });
+  // Dragging: inside the frame moves it, near its lower right corner resizes it, and
+  // elsewhere on the picture the frame jumps there first and then follows.
+  let drag = null;
+  const at = (event) => {
+    const box = picture.getBoundingClientRect();
+    const width = box.width || 1;
+    const height = box.height || 1;
+    return {
+      x: (event.clientX - box.left) / width,
+      y: (event.clientY - box.top) / height,
+      width,
+      height,
+    };
+  };
+  stage.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    const p = at(event);
+    const b = read();
+    const reach = 18; // pixels: about a fingertip from the corner
+    const nearCorner =
+      Math.abs((p.x - (b.x + b.w)) * p.width) < reach &&
+      Math.abs((p.y - (b.y + b.h)) * p.height) < reach;
+    const inside = p.x >= b.x && p.x <= b.x + b.w && p.y >= b.y && p.y <= b.y + b.h;
+    let start = b;
+    if (!nearCorner && !inside) {
+      write({ ...b, x: p.x - b.w / 2, y: p.y - b.h / 2 });
+      start = read();
+    }
+    drag = { mode: nearCorner ? "resize" : "move", from: p, start };
+    stage.setPointerCapture(event.pointerId);
+    stage.focus({ preventScroll: true });
+    event.preventDefault();
+  });
+  stage.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const p = at(event);
+    const dx = p.x - drag.from.x;
+    const dy = p.y - drag.from.y;
+    const s = drag.start;
+    if (drag.mode === "move") {
+      write({ ...s, x: s.x + dx, y: s.y + dy });
+    } else {
+      const w = Math.max(s.w + dx, ((s.h + dy) * aspect()) / ratio());
+      write({ ...s, w: Math.min(w, 1 - s.x, ((1 - s.y) * aspect()) / ratio()) });
+    }
+  });
+  const stop = () => { drag = null; };
+  stage.addEventListener("pointerup", stop);
+  stage.addEventListener("pointercancel", stop);
+  picture.addEventListener("dragstart", (event) => event.preventDefault());
+  // The page lists the automatic crops without looking at the photo; once the editor
+  // opens, ask the API for the ones a download uses (the attention crop of a photo
+  // without faces), so that the frame shows what the file will hold.
+  let touched = false;
+  for (const type of ["pointerdown", "keydown", "input"]) {
+    form.addEventListener(type, () => { touched = true; });
+    stage.addEventListener(type, () => { touched = true; });
+  }
+  select.addEventListener("change", () => { touched = false; });
+  const editor = document.getElementById("crop-editor");
+  const refresh = async () => {
+    if (!form.dataset.cropsUrl) return;
+    try {
+      const answer = await fetch(form.dataset.cropsUrl, { credentials: "same-origin" });
+      if (!answer.ok) return;
+      for (const c of await answer.json()) crops[c.preset] = { x: c.x, y: c.y, w: c.w, h: c.h };
+      form.dataset.cropsLoaded = "1";
+      const now = crops[select.value];
+      if (now && !touched) write(now);
+    } catch {
+      // Offline or refused: the page's crops stay.
+    }
+  };
+  if (editor) {
+    editor.addEventListener("toggle", () => { if (editor.open && !form.dataset.cropsLoaded) refresh(); });
+  }
   picture.addEventListener("load", draw);
   const first = crops[select.value];
   if (first) write(first); else draw();

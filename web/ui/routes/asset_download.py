@@ -22,7 +22,7 @@ from dam import crops, presets
 from dam.errors import DomainError
 from dam.models import Asset, AssetKind
 from dam.settings import Settings
-from gdpr.publishing import delivery
+from gdpr.publishing import delivery, egress
 from web.api.verdict_schemas import verdict_public
 from web.deps import SessionDep, SettingsDep, get_runtime
 from web.ui.deps import PageAsset, csrf_protect, page
@@ -69,20 +69,25 @@ def download_context(request: Request, db: Session, viewer: Viewer, asset: Asset
     verdict = verdicts.get(channel) or {"status": "unknown", "reasons": []}
     status = str(verdict["status"])
     video = asset.kind == AssetKind.video
-    offered = list(presets.VIDEO_PRESETS if video else PHOTO_PRESETS)
+    # A video offers the web versions it has a file for (a 720p video has no web_1080).
+    offered = egress.video_versions(db, asset) if video else list(PHOTO_PRESETS)
     if not video and viewer.can("assets.download_original"):
         offered.insert(0, "original")
     panel = DownloadPanel(
         channel=channel,
         channels=list(settings.channel_list),
         status=status,
-        reasons=[str(r["message"]) for r in verdict["reasons"]],
+        reasons=[
+            str(r["message"])
+            for r in verdict["reasons"]
+            if status == "cleared" or r["code"] not in egress.NOT_IN_THE_WAY
+        ],
         may_redact=status != "cleared"
         and status != "unknown"
         and delivery.redaction_clears(db, asset, channel, settings),
         video=video,
         presets=offered,
-        preset=pref.preset if pref.preset in offered else offered[0 if video else 1],
+        preset=pref.preset if pref.preset in offered else (offered[0 if video else 1 :] or [""])[0],
     )
     if not video:
         banner = presets.parse_size(settings.banner_size)
@@ -123,8 +128,9 @@ def start_download(
         return _back(asset.id)
     params: dict[str, str] = {"channel": channel}
     if asset.kind == AssetKind.video:
-        if preset not in presets.VIDEO_PRESETS:
-            preset = presets.VIDEO_PRESETS[-1]
+        versions = egress.video_versions(db, asset)
+        if preset not in versions:
+            preset = versions[-1] if versions else presets.VIDEO_PRESETS[-1]
         params["preset"] = preset
         if captions == "true" and redact != "true":
             params["captions"] = ""  # every language the video has

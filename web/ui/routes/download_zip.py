@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from dam import collections
+from dam import collections, presets
 from dam.errors import DomainError
 from gdpr.publishing import delivery, download_batches
 from web.deps import SessionDep, SettingsDep
@@ -34,6 +34,7 @@ def zip_choices(request: Request, viewer: Viewer, db: SessionDep) -> dict[str, A
         "zip_channels": settings.channel_list,
         "zip_channel": pref.channel,
         "zip_presets": ZIP_PRESETS,
+        "zip_banner": presets.parse_size(settings.banner_size),  # its size is a setting
     }
 
 
