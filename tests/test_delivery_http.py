@@ -456,6 +456,8 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
                 "reason": "1 gezicht nog niet herkend: wie staat erop?",
                 "readme": "Er werden 3 beelden gevraagd voor het kanaal “intranet” in het "
                 "formaat “Vierkant (1080 × 1080)”; deze ZIP bevat er 1.",
+                "other_readme": "3 pictures were asked for, for the channel “intranet” in the "
+                "size “Square (1080 × 1080)”; this ZIP holds 1 of them.",
             },
             ["face", "picture", "included", "left out", "Reason", "Square", "channel"],
         ),
@@ -467,6 +469,8 @@ def test_a_selection_leaves_as_one_zip_with_a_manifest(
                 "reason": "1 face not identified yet: who is this?",
                 "readme": "3 pictures were asked for, for the channel “intranet” in the size "
                 "“Square (1080 × 1080)”; this ZIP holds 1 of them.",
+                "other_readme": "Er werden 3 beelden gevraagd voor het kanaal “intranet” in "
+                "het formaat “Vierkant (1080 × 1080)”; deze ZIP bevat er 1.",
             },
             ["gezicht", "beelden", "toegevoegd", "weggelaten", "Reden", "Vierkant", "kanaal"],
         ),
@@ -481,8 +485,9 @@ def test_a_zips_manifest_and_readme_speak_the_requesters_language(
     expected: dict[str, Any],
     foreign: list[str],
 ) -> None:
-    """Every heading, result and reason of the manifest, and the README, in the language
-    the ZIP was asked in (issue 15: reasons used to mix Dutch and English)."""
+    """Every heading, result and reason of the manifest, and the README's first part, in
+    the language the ZIP was asked in (issue 15: reasons used to mix Dutch and English);
+    the README's second part in the other language (issue 14: Dutch and English)."""
     blocked = upload(client, creative, "derde.jpg", media.jpeg(700, 500, seed=6), "image/jpeg")
     _add_face(rt, blocked["id"], Box(0.4, 0.3, 0.1, 0.15), FaceState.unknown)
     headers = {**creative.headers, "Accept-Language": language}
@@ -502,10 +507,13 @@ def test_a_zips_manifest_and_readme_speak_the_requesters_language(
     assert rows[0] == expected["headings"]
     assert [r[3] for r in rows[1:]] == expected["results"]
     assert rows[2][4] == expected["reason"]
-    readme = archive.read("README.txt").decode()
-    assert expected["readme"] in readme
+    # The README in the requester's language first, then in the other one (whoever the
+    # ZIP is passed on to may read that); each part in one language.
+    first, second = archive.read("README.txt").decode().split(download_packing.README_SEPARATOR)
+    assert expected["readme"] in first
+    assert expected["other_readme"] in second
     for word in foreign:
-        assert word not in readme and word not in archive.read("manifest.csv").decode(), word
+        assert word not in first and word not in archive.read("manifest.csv").decode(), word
     # The API keeps its codes; the page shows the results in the reader's language.
     assert [o["outcome"] for o in status["outcomes"]] == ["included", "left_out", "not_found"]
     assert [o["reason"] for o in status["outcomes"]][1] == expected["reason"]

@@ -1,8 +1,8 @@
 """The job that packs a selection as one ZIP: every file through the gate (judged and
 audited one by one, as a single download would be), written straight into the archive
-on disk (never the archive in memory), then `manifest.csv` and a README saying what
-happened to every asset and why, in the language the ZIP was asked in (the wiring's
-translator: web's catalogs)."""
+on disk (never the archive in memory), then `manifest.csv` saying what happened to every
+asset and why, in the language the ZIP was asked in (the wiring's translator: web's
+catalogs), and a README in that language first and then in the other."""
 
 from __future__ import annotations
 
@@ -100,7 +100,8 @@ def pack_download(ctx: StageContext) -> None:
         # Everything the workers need, read before the commit: afterwards a read of `batch`
         # would open a transaction (on SQLite the write lock) while the workers audit.
         lang = requester_language(ctx.params.get("lang"), user)
-        say = partial(messages.translator(ctx.runtime.wiring), lang)
+        translate = messages.translator(ctx.runtime.wiring)
+        say = partial(translate, lang)
         job = _Job(ctx, batch.channel, batch.preset, batch.redact, user.id, lang, say)
         asset_ids, total, included = list(batch.asset_ids), max(1, batch.total), 0
         # Conditional, as every write of the batch's state here: an erasure may withdraw
@@ -157,7 +158,7 @@ def pack_download(ctx: StageContext) -> None:
                         session.commit()
                         ctx.report_progress(number / total)
                 archive.writestr("manifest.csv", manifest(outcomes, say))
-                archive.writestr("README.txt", readme(batch, included, lang, say))
+                archive.writestr("README.txt", readme(batch, included, lang, translate))
             final = target_dir / f"{batch.id}.zip"
             os.replace(part, final)
         except BaseException as exc:
@@ -305,8 +306,27 @@ def manifest(outcomes: list[dict[str, str]], say: Callable[[Message], str]) -> s
     return out.getvalue()
 
 
-def readme(batch: DownloadBatch, included: int, lang: str, say: Callable[[Message], str]) -> str:
-    """README.txt, in the requester's language."""
+# Between the README's languages.
+README_SEPARATOR = "\n" + "-" * 72 + "\n\n"
+
+
+def readme(
+    batch: DownloadBatch,
+    included: int,
+    lang: str,
+    translate: Callable[[str, Message], str],
+) -> str:
+    """README.txt: in the requester's language, then in the other (Dutch and English: a
+    ZIP is passed on, and its next reader may read the other one)."""
+    order = [lang, *(other for other in LANGUAGES if other != lang)]
+    return README_SEPARATOR.join(
+        _readme_in(batch, included, language, partial(translate, language)) for language in order
+    )
+
+
+def _readme_in(
+    batch: DownloadBatch, included: int, lang: str, say: Callable[[Message], str]
+) -> str:
     title = say(Message(README_TITLE))
     preset = PRESET_LABELS.get(batch.preset)
     values = {
