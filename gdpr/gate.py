@@ -389,13 +389,15 @@ def _captioned_download(
     )
     path = ask.captioned()
     try:
+        # The web version sent: a 720p video has no web_1080 and sends its web_720.
+        sent = egress.download_rendition(session, asset, preset or "web_1080")
         _audit(
             session,
             "asset.downloaded",
             user,
             asset.id,
             channel=ask.channel,
-            rendition=preset or "web_1080",
+            rendition=sent.name,
             captions=True,
         )
     except BaseException:

@@ -20,6 +20,7 @@ from dam.models import (
     Asset,
     AssetKind,
     AssetStatus,
+    AuditEntry,
     Face,
     FaceState,
     LicenceStatus,
@@ -313,3 +314,15 @@ def test_a_720p_video_offers_only_its_own_web_version_and_web_1080_is_not_a_409(
         )
         assert got.status_code == 200, (query, got.text)
         assert got.headers["content-type"] == "video/mp4"
+    # The audit names the version that left, captions or not.
+    with rt.session() as session:
+        entries = session.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "asset.downloaded", AuditEntry.subject_id == video_id
+            )
+        ).all()
+    assert [(e.details["rendition"], bool(e.details.get("captions"))) for e in entries] == [
+        ("web_720", False),
+        ("web_720", True),
+        ("web_720", True),
+    ]
