@@ -95,10 +95,17 @@ class MemoryLedger:
 
     @contextmanager
     def reserve(
-        self, need: int, *, waiting: Callable[[], None] = lambda: None, poll_s: float = 5.0
+        self,
+        need: int,
+        *,
+        waiting: Callable[[], None] = lambda: None,
+        poll_s: float = 5.0,
+        release: bool = True,
     ) -> Iterator[None]:
         """Hold `need` bytes for the block; `waiting` is called every `poll_s` while queued
-        (a heartbeat, so a waiting job is not taken for a dead one)."""
+        (a heartbeat, so a waiting job is not taken for a dead one). `release`: give the
+        freed memory back to the system after the block (False: the caller does, when it
+        has no more work for it)."""
         need = max(0, need)
         if need > self.limit:
             raise TooBigForBudget(need, self.limit)
@@ -119,7 +126,7 @@ class MemoryLedger:
             with self._changed:
                 self.in_use -= held
                 self._changed.notify_all()
-            if held:
+            if held and release:
                 release_free_memory()
 
 
