@@ -39,13 +39,11 @@ def skin_masks(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Per BLOCK x BLOCK cell, whether its mean colour could be skin, and whether it lies
     CORE_MARGIN inside the chroma bounds (None: the photo has no colour)."""
     height, width = rgb.shape[:2]
-    columns, rows = max(1, width // BLOCK), max(1, height // BLOCK)
-    if columns * BLOCK <= width and rows * BLOCK <= height:
-        # Whole cells only (the last partial row or column left out): each cell is then
-        # exactly BLOCK x BLOCK px, where regions put it, and OpenCV averages by a whole
-        # factor in its vectorised way (5 ms instead of 11 for a 2560 px photo).
-        rgb = rgb[: rows * BLOCK, : columns * BLOCK]
-    small = cv2.resize(rgb, (columns, rows), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        rgb,
+        (max(1, width // BLOCK), max(1, height // BLOCK)),
+        interpolation=cv2.INTER_AREA,
+    )
     ycrcb = cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb)
     y, cr, cb = ycrcb[..., 0], ycrcb[..., 1], ycrcb[..., 2]
     chroma = np.abs(cr.astype(np.int16) - 128) + np.abs(cb.astype(np.int16) - 128)
