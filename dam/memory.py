@@ -95,10 +95,17 @@ class MemoryLedger:
 
     @contextmanager
     def reserve(
-        self, need: int, *, waiting: Callable[[], None] = lambda: None, poll_s: float = 5.0
+        self,
+        need: int,
+        *,
+        waiting: Callable[[], None] = lambda: None,
+        poll_s: float = 5.0,
+        release: bool = True,
     ) -> Iterator[None]:
         """Hold `need` bytes for the block; `waiting` is called every `poll_s` while queued
-        (a heartbeat, so a waiting job is not taken for a dead one)."""
+        (a heartbeat, so a waiting job is not taken for a dead one). `release`: give the
+        freed memory back to the system after the block (False: the caller does, when it
+        has no more work for it)."""
         need = max(0, need)
         if need > self.limit:
             raise TooBigForBudget(need, self.limit)
@@ -119,7 +126,7 @@ class MemoryLedger:
             with self._changed:
                 self.in_use -= held
                 self._changed.notify_all()
-            if held:
+            if held and release:
                 release_free_memory()
 
 
@@ -149,3 +156,34 @@ def _malloc_trim() -> Callable[[int], int] | None:
             function.restype = ctypes.c_int
         _trim_function.append(function)
     return _trim_function[0]
+
+
+# glibc's mallopt() parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+# Blocks up to this size come from malloc's heaps instead of a mapping of their own, and
+# free memory at the top of a heap is kept up to this much: a 24-megapixel photo's buffers
+# (a 27 MB half-size decode, OpenCV's ~55 MB of P-Net activations) then serve the next
+# photo's job as they are. With glibc's defaults (mappings above 128 kB-32 MB, trimmed at
+# twice that) the bench's photos faulted ~7,500 more fresh pages in each, ~0.03 CPU s of
+# kernel time per photo with 2 workers (bench/ingest_images.py, docs/models.md). The memory
+# still goes back when the queue is empty (JobRunner: release_free_memory).
+_REUSE_BLOCKS_UP_TO = 64 << 20
+_KEEP_FREE_UP_TO = 256 << 20
+
+
+def reuse_freed_memory() -> bool:
+    """In a process that runs jobs: let malloc keep what one job frees for the next (see
+    above). False where the C library is not glibc (nothing changed)."""
+    try:
+        library = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = getattr(library, "mallopt", None)
+    except OSError:
+        return False
+    if mallopt is None:
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, _REUSE_BLOCKS_UP_TO)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, _KEEP_FREE_UP_TO)
+    )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from dam.memory import reuse_freed_memory
 from dam.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class JobQueue:
             log.exception("recovering after ended processes failed; the sweeper will")
         if workers <= 0:
             return
+        reuse_freed_memory()  # one photo's buffers serve the next (dam/memory.py)
         self._consumer = self.huey.create_consumer(
             workers=workers, worker_type="thread", periodic=False, check_worker_health=True
         )

@@ -16,7 +16,9 @@ from ingest.video import plugin as video
 
 def register(wiring: Wiring) -> None:
     wiring.add_stage("probe", probe_image)
-    wiring.add_stage("renditions", render_image, memory=budget.renditions_need)
+    # Right after the probe, in its worker: one trip through the queue and one change-feed
+    # drain less per photo (docs/models.md, session 9).
+    wiring.add_stage("renditions", render_image, memory=budget.renditions_need, same_worker=True)
     wiring.add_stage("faces", detect_asset_faces, memory=budget.faces_need, same_worker=True)
     wiring.add_pipeline(AssetKind.image, ["probe", "renditions", "faces"])
     wiring.add_task(import_runs.IMPORT_TASK, import_runs.import_folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import platform
 import random
 import struct
 import threading
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlmodel import Session
 
+from dam import jobs
 from dam.jobs import StageContext
 from dam.memory import (
     DEFAULT_BUDGET_BYTES,
@@ -23,6 +25,7 @@ from dam.memory import (
     TooBigForBudget,
     default_limit_bytes,
     machine_memory_bytes,
+    reuse_freed_memory,
 )
 from dam.models import AssetStatus, Job, JobStatus
 from dam.runtime import Runtime
@@ -331,6 +334,32 @@ def test_two_jobs_whose_needs_exceed_the_budget_never_run_side_by_side(
         row = session.get(Job, too_big.id)
         assert row is not None and row.status == JobStatus.failed
         assert "more than the 50 B this server gives one job" in (row.error or "")
+
+
+def test_a_worker_gives_freed_memory_back_once_the_queue_has_nothing_more_for_it(
+    rt: Runtime,
+    client: TestClient,
+    creative: Account,
+    budget_stage: list[tuple[str, float, float]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Trimmed after every job, the next photo faulted its pages in again; kept while work
+    # waits, the next job reuses them.
+    asset_id = _uploaded(client, creative, _photo())
+    trims: list[int] = []
+    monkeypatch.setattr(jobs, "release_free_memory", lambda: trims.append(1))
+    waiting = [3]
+    monkeypatch.setattr(rt.queue, "pending_count", lambda: waiting[0])
+    with Session(rt.engine, expire_on_commit=False) as session:
+        rows = [Job(asset_id=asset_id, stage="test_budget") for _ in range(2)]
+        session.add_all(rows)
+        session.commit()
+    rt.runner.run(rows[0].id)
+    assert len(budget_stage) == 1 and trims == []  # more work waits: the memory is kept
+    waiting[0] = 0
+    rt.runner.run(rows[1].id)
+    assert len(budget_stage) == 2 and trims == [1]  # nothing waits: given back
+    assert reuse_freed_memory() is (platform.libc_ver()[0] == "glibc")
 
 
 # --- http: the 196 MP headers ---------------------------------------------------------------

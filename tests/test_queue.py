@@ -239,9 +239,12 @@ def test_a_photos_faces_job_runs_right_after_its_renditions_in_the_same_worker(
     assert camera_handed.detail is not None and camera_handed.detail.size == (2600, 1500)
     small_handed = ran[(ids[1], "faces")][1]
     assert isinstance(small_handed, DecodedPhoto) and small_handed.detail is None
-    # The other stages go through the queue.
-    queued = {j.id for i in ids for j in jobs_of(rt, i) if j.stage not in ("probe", "faces")}
-    assert queued and queued <= set(sent)
+    # The renditions job runs right after the probe, in its worker, and never goes on the
+    # queue either; the probe (the first) and identity (gdpr's) go through it.
+    for asset_id in ids:
+        jobs = {j.stage: j.id for j in jobs_of(rt, asset_id)}
+        assert jobs["renditions"] not in sent
+        assert {jobs["probe"], jobs["identity"]} <= set(sent)
 
 
 def test_consumer_starts_off_the_main_thread_and_leaves_the_signals_alone(rt: Runtime) -> None:

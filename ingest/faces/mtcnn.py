@@ -116,13 +116,21 @@ class MtcnnDetector:
         # averaged down from the one two above it, which gives the same pixels as
         # shrinking the photo itself at a fraction of the cost. Only those two are kept.
         levels: dict[Region, list[np.ndarray]] = {}
+        # A region's first levels come from its pixels, halved exactly first while the step
+        # is 2x or more (OpenCV's vectorised 2x2 average; its averaging by other factors
+        # runs pixel by pixel): the 0.28 level of a 2560 px photo took 15 ms from the photo,
+        # 8 ms from its half. The halves are kept for the region's next first level.
+        halves: dict[Region, list[np.ndarray]] = {}
         for region, scale in windows:
             x0, y0, x1, y1 = region
             made = levels.setdefault(region, [])
-            source = made[-2] if len(made) >= 2 else rgb[y0:y1, x0:x1]
             size = (math.ceil((x1 - x0) * scale), math.ceil((y1 - y0) * scale))
             if min(size) < PNET_WINDOW:
                 continue
+            if len(made) >= 2:
+                source = made[-2]
+            else:
+                source = _halved(halves.setdefault(region, [rgb[y0:y1, x0:x1]]), size)
             grow = size[0] > source.shape[1]
             level = cv2.resize(
                 source, size, interpolation=cv2.INTER_LINEAR if grow else cv2.INTER_AREA
@@ -208,6 +216,24 @@ class MtcnnDetector:
         # "Min" overlap: a box that sits inside a bigger, surer one is the same face.
         order = nms(boxes, 0.7, of_smaller=True)
         return boxes[order], points[order]
+
+
+def _halved(chain: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """The smallest of `chain`'s exact halvings (chain[0] the region's pixels, each next
+    one half the one before, made when first needed) that is still bigger than twice
+    `size` (width, height) on one side at least: the rest of the step is less than 2x."""
+    index = 0
+    while size[0] * 2 <= chain[index].shape[1] and size[1] * 2 <= chain[index].shape[0]:
+        index += 1
+        if index == len(chain):
+            last = chain[-1]
+            height, width = last.shape[0] // 2, last.shape[1] // 2
+            chain.append(
+                cv2.resize(
+                    last[: 2 * height, : 2 * width], (width, height), interpolation=cv2.INTER_AREA
+                )
+            )
+    return chain[index]
 
 
 def windows(width: int, height: int, scales: list[float], regions: Regions | None) -> list[Window]:

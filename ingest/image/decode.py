@@ -21,6 +21,7 @@ from ingest.image.errors import explain, too_many_pixels
 from ingest.image.geometry import fit_within, upright_size
 from ingest.image.plan import JpegFrame, read_jpeg_frame
 from ingest.image.renditions import LARGEST_EDGE
+from ingest.image.resample import shrink
 
 pillow_heif.register_heif_opener()
 Image.init()
@@ -284,7 +285,7 @@ def _fit(image: Image.Image, long_edge: int) -> Image.Image:
         return image
     # reducing_gap 2.0: a box reduce by an integer factor first when the step is 4x or more
     # (huge PNG/TIFF scans), leaving Lanczos at least 2x, as libvips does.
-    return image.resize(goal, Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return shrink(image, goal, reducing_gap=2.0)
 
 
 def to_display_mode(image: Image.Image) -> Image.Image:

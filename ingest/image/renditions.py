@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ingest.image.geometry import fit_within
+from ingest.image.resample import shrink
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ LARGEST_EDGE = max(spec.long_edge for spec in IMAGE_RENDITIONS)
 
 # Lanczos (3 lobes) is what libvips' thumbnail uses: the sharpest of Pillow's filters
 # without ringing worth mentioning. Bicubic would save ~20% of a resize at a visible cost
-# in crispness on the large rendition; NEAREST/BOX alone would alias.
-RESAMPLE = Image.Resampling.LANCZOS
+# in crispness on the large rendition; NEAREST/BOX alone would alias. Steps of less than
+# 2x run it through OpenCV (ingest/image/resample.py), bigger ones through Pillow.
 # A step of 2x or more starts with Image.reduce() (a box average by an integer factor,
 # several times cheaper than Lanczos), leaving Lanczos at least 2x to do: the same split
 # libvips makes (vips_resize's default gap is 2.0). Between our renditions this only
@@ -78,7 +79,7 @@ def make_renditions(
     for spec in sorted(specs, key=lambda s: -s.long_edge):
         size = fit_within(current.width, current.height, spec.long_edge)
         if size != current.size:
-            current = current.resize(size, RESAMPLE, reducing_gap=REDUCING_GAP)
+            current = shrink(current, size, reducing_gap=REDUCING_GAP)
         results.append(EncodedRendition(spec, current.width, current.height, encode(current, spec)))
     return results, current
 
