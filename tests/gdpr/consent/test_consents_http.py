@@ -320,7 +320,7 @@ def test_deadlines_pass_by_themselves(
     asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
-    today = clock.now().date()
+    today = clock.today(rt.settings.default_timezone)  # the consent ends at local midnight
     give(client, officer, pid, granted_at=str(today - timedelta(days=3)), valid_until=str(today))
     assert verdict(client, officer, asset_id)["internal"]["status"] == "cleared"
     with rt.session() as session:
@@ -384,7 +384,7 @@ def test_the_deadline_task_never_overwrites_a_fresher_verdict(
     asset_id = photo(rt, creative)
     pid = person(client, officer)
     with_face(rt, asset_id, pid, FaceState.confirmed)
-    today = clock.now().date()
+    today = clock.today(rt.settings.default_timezone)
     in_force = give(client, officer, pid, granted_at=str(today - timedelta(days=3)))
     # A second consent that starts tomorrow: the asset's verdict is due then.
     give(client, officer, pid, channels=["print"], granted_at=str(today + timedelta(days=1)))
