@@ -13,6 +13,7 @@ from dam.memory import reuse_freed_memory
 from dam.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_POLL_DELAY_S = 1.0  # the longest an idle worker waits before it looks at the queue again
 
 
 class JobQueue:
@@ -71,8 +72,15 @@ class JobQueue:
         if workers <= 0:
             return
         reuse_freed_memory()  # one photo's buffers serve the next (dam/memory.py)
+        # An idle worker looks at the queue again after a pause that grows by 15 % per empty
+        # look, up to MAX_POLL_DELAY_S (huey's default is 10 s: a photo uploaded after a
+        # quiet minute waited up to 10 s before any work on it began; Redis pops blocking).
         self._consumer = self.huey.create_consumer(
-            workers=workers, worker_type="thread", periodic=False, check_worker_health=True
+            workers=workers,
+            worker_type="thread",
+            periodic=False,
+            check_worker_health=True,
+            max_delay=MAX_POLL_DELAY_S,
         )
         # Consumer.start() ends by installing huey's SIGINT/SIGTERM/SIGHUP handlers, which
         # only record the signal for Consumer.run(), a loop we never call: they would swallow
