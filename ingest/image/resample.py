@@ -42,7 +42,11 @@ def shrink(image: Image.Image, size: tuple[int, int], *, reducing_gap: float = 2
     filtered = cv2.sepFilter2D(
         pixels, -1, lanczos_kernel(fx), lanczos_kernel(fy), borderType=cv2.BORDER_REFLECT
     )
-    return Image.fromarray(cv2.resize(filtered, size, interpolation=cv2.INTER_CUBIC), image.mode)
+    shrunk = Image.fromarray(cv2.resize(filtered, size, interpolation=cv2.INTER_CUBIC), image.mode)
+    # What Pillow's resize keeps: the colour profile above all (an Adobe RGB or Display P3
+    # picture is converted to sRGB after it is shrunk, from this profile).
+    shrunk.info = dict(image.info)
+    return shrunk
 
 
 def lanczos_kernel(factor: float) -> np.ndarray:
