@@ -24,6 +24,16 @@ EXTENSIONS = {"jpeg": "jpg", "webp": "webp", "avif": "avif", "png": "png", "tiff
 MAX_EDGE = 12_000  # custom sizes above this are refused (a decompression bomb the other way)
 MIN_EDGE = 16
 VIDEO_PRESETS = ("web_720", "web_1080")
+
+
+def web_versions_down_from(name: str) -> tuple[str, ...]:
+    """The video web versions that may stand in for `name`, best first: `name`, then the
+    smaller ones (a 720p video has no `web_1080`: nothing is scaled up)."""
+    if name not in VIDEO_PRESETS:
+        return (name,)
+    return tuple(reversed(VIDEO_PRESETS[: VIDEO_PRESETS.index(name) + 1]))
+
+
 # The presets' names for people (the ZIP form, a ZIP's README), as message ids.
 PRESET_LABELS = {
     "web": N_("Web (1600 px)"),

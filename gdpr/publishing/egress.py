@@ -20,6 +20,7 @@ from dam.models import (
     User,
     VerdictStatus,
 )
+from dam.presets import web_versions_down_from
 from dam.settings import Settings
 from gdpr.judgement import verdicts
 from gdpr.judgement.verdict import Verdict
@@ -159,11 +160,10 @@ def download_rendition(session: Session, asset: Asset, preset: str | None = None
     next smaller one: nothing is scaled up, as with photos."""
     if asset.status != AssetStatus.ready:
         raise NotCleared("The asset is not processed yet.", reasons=[])
-    order = DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
-    if preset and asset.kind == AssetKind.video and preset in order:
-        names = order[order.index(preset) :]
+    if preset:
+        names = web_versions_down_from(preset) if asset.kind == AssetKind.video else (preset,)
     else:
-        names = (preset,) if preset else order
+        names = DOWNLOAD_ORDER.get(AssetKind(asset.kind), ())
     found = {
         r.name: r
         for r in session.exec(

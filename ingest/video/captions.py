@@ -20,7 +20,7 @@ from dam.clock import now
 from dam.errors import N_, Conflict, InvalidInput, NotFound
 from dam.models import AssetKind, Caption, Rendition, User
 from dam.owner import temp_prefix
-from dam.presets import VIDEO_PRESETS
+from dam.presets import web_versions_down_from
 from ingest.ffmpeg import ffmpeg_binary
 from ingest.video import commands, cues, limits, process
 
@@ -185,16 +185,18 @@ def caption_file(caption: Caption, *, fmt: str = "vtt") -> CaptionFile:
 
 
 def _web_version(session: Session, asset_id: str, name: str) -> Rendition:
-    """The web version `name`, or the next smaller one the video has (a 720p video has no
-    `web_1080`: nothing is scaled up)."""
-    if name in VIDEO_PRESETS:
-        for candidate in reversed(VIDEO_PRESETS[: VIDEO_PRESETS.index(name) + 1]):
-            found = session.exec(
-                select(Rendition).where(Rendition.asset_id == asset_id, Rendition.name == candidate)
-            ).first()
-            if found is not None:
-                return found
-    return get_rendition(session, asset_id, name)
+    """The web version `name`, or the next smaller one the video has."""
+    names = web_versions_down_from(name)
+    found = {
+        r.name: r
+        for r in session.exec(
+            select(Rendition).where(Rendition.asset_id == asset_id, col(Rendition.name).in_(names))
+        )
+    }
+    for candidate in names:
+        if candidate in found:
+            return found[candidate]
+    return get_rendition(session, asset_id, name)  # its NotFound
 
 
 def captioned_video(
